@@ -1,0 +1,53 @@
+// Vocabulary types shared by every layer: node and partition ids, time.
+// Pure: no clocks here. Time is handed in by the shell or the simulator.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+
+namespace shoal {
+
+// Identifies a node in the cluster. 0 is never a valid node id.
+struct NodeId {
+    std::uint32_t value = 0;
+    constexpr bool valid() const { return value != 0; }
+    friend constexpr auto operator<=>(NodeId, NodeId) = default;
+};
+
+// One of the Q equal slices of the 64-bit hash space.
+struct PartitionId {
+    std::uint32_t value = 0;
+    friend constexpr auto operator<=>(PartitionId, PartitionId) = default;
+};
+
+// A span of time in microseconds.
+struct Duration {
+    std::int64_t us = 0;
+    static constexpr Duration micros(std::int64_t n) { return {n}; }
+    static constexpr Duration millis(std::int64_t n) { return {n * 1000}; }
+    static constexpr Duration seconds(std::int64_t n) { return {n * 1000 * 1000}; }
+    constexpr std::int64_t ms() const { return us / 1000; }
+    friend constexpr auto operator<=>(Duration, Duration) = default;
+    friend constexpr Duration operator+(Duration a, Duration b) { return {a.us + b.us}; }
+    friend constexpr Duration operator-(Duration a, Duration b) { return {a.us - b.us}; }
+    friend constexpr Duration operator*(Duration a, std::int64_t k) { return {a.us * k}; }
+    friend constexpr Duration operator/(Duration a, std::int64_t k) { return {a.us / k}; }
+};
+
+// A point in time, microseconds since an epoch chosen by whoever supplies time.
+// Under shoald that is the Unix epoch; under shoal-sim it is the start of the run.
+struct Time {
+    std::int64_t us = 0;
+    friend constexpr auto operator<=>(Time, Time) = default;
+    friend constexpr Time operator+(Time t, Duration d) { return {t.us + d.us}; }
+    friend constexpr Time operator-(Time t, Duration d) { return {t.us - d.us}; }
+    friend constexpr Duration operator-(Time a, Time b) { return {a.us - b.us}; }
+};
+
+}  // namespace shoal
+
+template <>
+struct std::hash<shoal::NodeId> {
+    std::size_t operator()(shoal::NodeId n) const noexcept { return n.value; }
+};

@@ -1,0 +1,202 @@
+#include "replica/codec.h"
+
+#include <array>
+
+#include "core/errc.h"
+#include "core/hash.h"
+
+namespace shoal::replica {
+
+namespace {
+
+constexpr std::uint8_t k_format_version = 1;
+constexpr std::size_t k_max_siblings_decoded = 65536;
+
+void put_varint(std::string& out, std::uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>(v | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+void put_signed(std::string& out, std::int64_t v) {
+    put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+}
+
+class Reader {
+public:
+    explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+
+    bool varint(std::uint64_t& v) {
+        v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (pos_ >= bytes_.size()) return false;
+            auto byte = static_cast<std::uint8_t>(bytes_[pos_++]);
+            v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+            if ((byte & 0x80) == 0) return true;
+        }
+        return false;
+    }
+    bool signed_varint(std::int64_t& v) {
+        std::uint64_t u = 0;
+        if (!varint(u)) return false;
+        v = static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
+        return true;
+    }
+    bool byte(std::uint8_t& b) {
+        if (pos_ >= bytes_.size()) return false;
+        b = static_cast<std::uint8_t>(bytes_[pos_++]);
+        return true;
+    }
+    bool bytes(std::string& out) {
+        std::uint64_t n = 0;
+        if (!varint(n) || n > bytes_.size() - pos_) return false;
+        out.assign(bytes_.data() + pos_, n);
+        pos_ += n;
+        return true;
+    }
+    bool done() const { return pos_ == bytes_.size(); }
+    std::size_t left() const { return bytes_.size() - pos_; }
+
+private:
+    std::string_view bytes_;
+    std::size_t pos_ = 0;
+};
+
+void encode_vv_body(const VersionVector& vv, std::string& out) {
+    put_varint(out, vv.entries().size());
+    for (const auto& [actor, counter] : vv.entries()) {
+        put_varint(out, actor);
+        put_varint(out, counter);
+    }
+}
+
+bool decode_vv_body(Reader& r, VersionVector& out) {
+    std::uint64_t n = 0;
+    // Each entry takes at least two bytes, which bounds n by what is left.
+    if (!r.varint(n) || n > k_max_context_entries || n * 2 > r.left()) return false;
+    out = VersionVector{};
+    ActorId last = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        std::uint64_t actor = 0, counter = 0;
+        if (!r.varint(actor) || !r.varint(counter)) return false;
+        if (counter == 0 || (i > 0 && actor <= last)) return false;  // canonical form only
+        out.raise(actor, counter);
+        last = actor;
+    }
+    return true;
+}
+
+bool decode_sibling(Reader& r, Sibling& s) {
+    std::uint8_t flags = 0;
+    if (!r.byte(flags) || flags > 1) return false;
+    s.tombstone = flags == 1;
+    if (!r.varint(s.dot.actor) || !r.varint(s.dot.counter) || s.dot.counter == 0) return false;
+    if (!r.signed_varint(s.written.us) || !r.signed_varint(s.expires.us)) return false;
+    return r.bytes(s.value);
+}
+
+}  // namespace
+
+void encode(const SiblingSet& set, std::string& out) {
+    out.push_back(static_cast<char>(k_format_version));
+    encode_vv_body(set.context, out);
+    put_varint(out, set.siblings.size());
+    for (const auto& s : set.siblings) {
+        out.push_back(s.tombstone ? 1 : 0);
+        put_varint(out, s.dot.actor);
+        put_varint(out, s.dot.counter);
+        put_signed(out, s.written.us);
+        put_signed(out, s.expires.us);
+        put_varint(out, s.value.size());
+        out.append(s.value);
+    }
+}
+
+std::error_code decode(std::string_view bytes, SiblingSet& out) {
+    Reader r(bytes);
+    std::uint8_t version = 0;
+    if (!r.byte(version) || version != k_format_version) return errc::corrupt;
+    out = SiblingSet{};
+    if (!decode_vv_body(r, out.context)) return errc::corrupt;
+    std::uint64_t n = 0;
+    if (!r.varint(n) || n > k_max_siblings_decoded || n * 6 > r.left()) return errc::corrupt;
+    out.siblings.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        if (!decode_sibling(r, out.siblings[i])) return errc::corrupt;
+        if (i > 0 && !(out.siblings[i - 1].dot < out.siblings[i].dot)) return errc::corrupt;
+        if (!out.context.covers(out.siblings[i].dot)) return errc::corrupt;
+    }
+    return r.done() ? std::error_code{} : make_error_code(errc::corrupt);
+}
+
+void encode(const VersionVector& vv, std::string& out) { encode_vv_body(vv, out); }
+
+std::error_code decode(std::string_view bytes, VersionVector& out) {
+    Reader r(bytes);
+    if (!decode_vv_body(r, out) || !r.done()) return errc::bad_context;
+    return {};
+}
+
+namespace {
+constexpr char k_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int b64_value(char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+}
+}  // namespace
+
+std::string context_to_token(const VersionVector& vv) {
+    if (vv.empty()) return {};
+    std::string raw;
+    encode(vv, raw);
+    std::string out;
+    out.reserve((raw.size() + 2) / 3 * 4);
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (unsigned char c : raw) {
+        acc = (acc << 8) | c;
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out.push_back(k_b64[(acc >> bits) & 0x3f]);
+        }
+    }
+    if (bits > 0) out.push_back(k_b64[(acc << (6 - bits)) & 0x3f]);
+    return out;
+}
+
+std::error_code context_from_token(std::string_view token, VersionVector& out) {
+    out = VersionVector{};
+    if (token.empty()) return {};
+    if (token.size() > k_max_context_entries * 40) return errc::bad_context;
+    std::string raw;
+    raw.reserve(token.size() * 3 / 4);
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (char c : token) {
+        int v = b64_value(c);
+        if (v < 0) return errc::bad_context;
+        acc = (acc << 6) | static_cast<std::uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            raw.push_back(static_cast<char>((acc >> bits) & 0xff));
+        }
+    }
+    return decode(raw, out);
+}
+
+std::uint64_t digest(const SiblingSet& set) {
+    std::string bytes;
+    encode(set, bytes);
+    return hash_bytes(bytes, 0x5a0a1);
+}
+
+}  // namespace shoal::replica

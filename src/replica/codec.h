@@ -1,0 +1,33 @@
+// Compact binary encoding of versions, for the store and for opaque client
+// contexts. Decoding is bounded: every length is checked against the bytes left
+// and against the limits, and a bad input is errc::corrupt (stored bytes) or
+// errc::bad_context (a client's context), never a crash or a huge allocation.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "replica/version.h"
+
+namespace shoal::replica {
+
+inline constexpr std::size_t k_max_context_entries = 4096;
+
+// Appends the encoding of a sibling set to out.
+void encode(const SiblingSet& set, std::string& out);
+std::error_code decode(std::string_view bytes, SiblingSet& out);
+
+void encode(const VersionVector& vv, std::string& out);
+std::error_code decode(std::string_view bytes, VersionVector& out);
+
+// The causal context as clients carry it: URL- and header-safe base64 of the
+// encoded version vector ("" for an empty context).
+std::string context_to_token(const VersionVector& vv);
+std::error_code context_from_token(std::string_view token, VersionVector& out);
+
+// A 64-bit digest of a sibling set (xxHash over its encoding): equal states have
+// equal digests. Used by read repair and anti-entropy.
+std::uint64_t digest(const SiblingSet& set);
+
+}  // namespace shoal::replica

@@ -1,0 +1,118 @@
+// The messages the replication core exchanges: between nodes (peer messages) and
+// with clients (requests in, replies out). Plain structs: src/wire/ encodes them for
+// the network, shoal-sim passes them as they are.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include "core/errc.h"
+#include "core/types.h"
+#include "replica/version.h"
+
+namespace shoal::replica {
+
+using RequestId = std::uint64_t;  // unique per coordinating node
+
+// ---- peer messages ---------------------------------------------------------------
+
+// Coordinator -> leader replica: apply this write and issue its dot.
+struct PutLeaderReq {
+    RequestId req = 0;
+    std::string key;
+    WriteOp op;
+    NodeId hint_for;  // set when the leader stands in for a down primary
+    std::uint32_t max_siblings = 0;
+};
+
+// Leader -> coordinator: the key's state after the write, to replicate.
+struct PutLeaderResp {
+    RequestId req = 0;
+    errc code = errc::ok;
+    Dot dot;
+    SiblingSet state;
+};
+
+// Coordinator -> replica: merge this state (a write's replication, or read repair
+// when req is 0, which wants no answer).
+struct ReplicateReq {
+    RequestId req = 0;
+    std::string key;
+    SiblingSet state;
+    NodeId hint_for;
+};
+
+struct ReplicateResp {
+    RequestId req = 0;
+    errc code = errc::ok;
+};
+
+struct GetReq {
+    RequestId req = 0;
+    std::string key;
+};
+
+struct GetResp {
+    RequestId req = 0;
+    errc code = errc::ok;
+    SiblingSet state;  // empty when the replica has nothing for the key
+};
+
+// Liveness probes for the failure detector.
+struct Ping {
+    std::uint64_t seq = 0;
+};
+struct Pong {
+    std::uint64_t seq = 0;
+};
+
+using PeerMessage =
+    std::variant<PutLeaderReq, PutLeaderResp, ReplicateReq, ReplicateResp, GetReq, GetResp, Ping, Pong>;
+
+struct Envelope {
+    NodeId to;
+    PeerMessage msg;
+};
+
+// ---- client side -----------------------------------------------------------------
+
+// Identifies a client request to the shell that submitted it (a connection and a
+// request number, packed by the shell as it likes). Echoed in the reply.
+using ClientToken = std::uint64_t;
+
+enum class ClientOp : std::uint8_t { get, put, del };
+
+// Per-request options; 0 means "the node's default".
+struct RequestOptions {
+    std::uint32_t n = 0;
+    std::uint32_t r = 0;
+    std::uint32_t w = 0;
+    std::uint32_t pr = 0;  // primaries required among the r replies
+    std::uint32_t pw = 0;  // primaries required among the w acks
+    std::uint32_t dw = 0;  // durable acks required (every ack is durable under sync=batch|always)
+    std::int64_t timeout_ms = 0;
+    std::int64_t ttl_s = 0;  // puts: the value expires after this many seconds
+};
+
+struct ClientRequest {
+    ClientOp op = ClientOp::get;
+    std::string key;
+    std::string value;      // put only
+    VersionVector context;  // put/del: what the writer read
+    RequestOptions options;
+};
+
+struct ClientReply {
+    ClientToken token = 0;
+    errc code = errc::ok;          // ok, not_found, quorum_not_met, ...
+    std::uint32_t replies = 0;     // replicas that answered (acks for writes)
+    std::uint32_t required = 0;    // how many were needed
+    std::vector<Sibling> siblings; // get: live siblings (no tombstones, none expired)
+    VersionVector context;         // get: pass back on the next write
+    Dot dot;                       // put/del: the dot the write was given (counter 0 if none)
+};
+
+}  // namespace shoal::replica

@@ -1,0 +1,504 @@
+#include "replica/node.h"
+
+#include <algorithm>
+
+#include "core/assert.h"
+#include "core/hash.h"
+#include "replica/codec.h"
+#include "store/keys.h"
+
+namespace shoal::replica {
+
+namespace {
+constexpr std::uint32_t k_max_n = 16;
+}
+
+Node::Node(NodeConfig config, store::Store& store, std::shared_ptr<const ring::Ring> ring, NodeEvents* events)
+    : config_(std::move(config)),
+      store_(store),
+      ring_(std::move(ring)),
+      events_(events),
+      actor_(make_actor(config_.id, config_.incarnation)) {
+    SHOAL_ASSERT(config_.id.valid());
+    SHOAL_ASSERT(ring_ != nullptr);
+    SHOAL_ASSERT(config_.r >= 1 && config_.w >= 1 && config_.r <= config_.n && config_.w <= config_.n);
+    next_hint_ = static_cast<std::uint64_t>(config_.incarnation) << 32;
+}
+
+void Node::set_ring(std::shared_ptr<const ring::Ring> ring) {
+    SHOAL_ASSERT(ring != nullptr);
+    ring_ = std::move(ring);
+}
+
+bool Node::believes_up(NodeId peer) const {
+    if (peer == config_.id) return true;
+    auto it = health_.find(peer);
+    return it == health_.end() || !it->second.down;
+}
+
+void Node::take_output(Outbox& out) {
+    out.clear();
+    std::swap(out, out_);
+}
+
+// ---- client requests ---------------------------------------------------------------
+
+std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) const {
+    if (auto ec = check_key(config_.limits, request.key)) return ec;
+    if (request.op == ClientOp::put) {
+        if (auto ec = check_value(config_.limits, request.value)) return ec;
+    }
+    o = request.options;
+    if (o.n == 0) o.n = config_.n;
+    if (o.r == 0) o.r = std::min(config_.r, o.n);
+    if (o.w == 0) o.w = std::min(config_.w, o.n);
+    if (o.timeout_ms == 0) o.timeout_ms = config_.request_timeout.ms();
+    const bool sane = o.n <= k_max_n && o.r <= o.n && o.w <= o.n && o.pr <= o.r && o.pw <= o.w &&
+                      o.dw <= o.w && o.timeout_ms > 0 && o.timeout_ms <= config_.max_request_timeout.ms() &&
+                      o.ttl_s >= 0 && o.ttl_s <= 10LL * 365 * 24 * 3600;
+    if (!sane) return errc::bad_request;
+    return {};
+}
+
+void Node::submit(Time now, ClientToken token, ClientRequest request) {
+    RequestOptions opts;
+    if (auto ec = validate(request, opts)) {
+        fail(token, static_cast<errc>(ec.value()), 0, 0);
+        return;
+    }
+    if (inflight() >= config_.limits.max_inflight_requests) {
+        fail(token, errc::overloaded, 0, 0);
+        return;
+    }
+    switch (request.op) {
+        case ClientOp::get:
+            ++stats_.client_gets;
+            start_get(now, token, request, opts);
+            break;
+        case ClientOp::put:
+        case ClientOp::del:
+            ++(request.op == ClientOp::put ? stats_.client_puts : stats_.client_dels);
+            start_put(now, token, request, opts);
+            break;
+    }
+    drain_local(now);
+}
+
+void Node::fail(ClientToken token, errc code, std::uint32_t replies, std::uint32_t required) {
+    ++stats_.client_errors;
+    if (code == errc::quorum_not_met) ++stats_.quorum_failures;
+    ClientReply reply;
+    reply.token = token;
+    reply.code = code;
+    reply.replies = replies;
+    reply.required = required;
+    out_.replies.push_back(std::move(reply));
+}
+
+void Node::pick_targets(std::string_view key, std::uint32_t n, std::vector<Target>& out) const {
+    out.clear();
+    const auto order = ring_->preference_order(ring_->partition_of(hash_key(key)));
+    const std::size_t primaries = std::min<std::size_t>(n, order.size());
+    NodeId skipped[k_max_n];
+    std::size_t skipped_count = 0;
+    for (std::size_t i = 0; i < primaries; ++i) {
+        if (believes_up(order[i])) {
+            out.push_back(Target{order[i], NodeId{}, true});
+        } else {
+            skipped[skipped_count++] = order[i];
+        }
+    }
+    // Sloppy quorum: each down primary is replaced by the next healthy fallback,
+    // which holds the write as a hint for it.
+    std::size_t next_skipped = 0;
+    for (std::size_t i = primaries; i < order.size() && next_skipped < skipped_count; ++i) {
+        if (believes_up(order[i])) out.push_back(Target{order[i], skipped[next_skipped++], false});
+    }
+}
+
+void Node::start_put(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts) {
+    const RequestId req = next_req_++;
+    PutFsm fsm;
+    fsm.token = token;
+    fsm.key = std::move(request.key);
+    fsm.op.tombstone = request.op == ClientOp::del;
+    fsm.op.value = std::move(request.value);
+    fsm.op.context = std::move(request.context);
+    fsm.op.written = now;
+    if (opts.ttl_s > 0) fsm.op.expires = now + Duration::seconds(opts.ttl_s);
+    fsm.w = opts.w;
+    fsm.pw = opts.pw;
+    fsm.deadline = now + Duration::millis(opts.timeout_ms);
+    pick_targets(fsm.key, opts.n, fsm.targets);
+    if (fsm.targets.size() < fsm.w) {
+        fail(token, errc::unavailable, 0, fsm.w);
+        return;
+    }
+    // The leader issues the dot: this node when it is a target, else the first.
+    fsm.leader = 0;
+    for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
+        if (fsm.targets[i].node == config_.id) fsm.leader = static_cast<int>(i);
+    }
+    auto [it, inserted] = puts_.emplace(req, std::move(fsm));
+    SHOAL_ASSERT(inserted);
+    deadlines_.push({it->second.deadline, req});
+    send_to_leader(now, req, it->second);
+}
+
+void Node::send_to_leader(Time now, RequestId req, PutFsm& fsm) {
+    const Target& leader = fsm.targets[static_cast<std::size_t>(fsm.leader)];
+    // Leave half of what remains for replication after the leader answers.
+    fsm.leader_deadline = now + (fsm.deadline - now) / 2;
+    deadlines_.push({fsm.leader_deadline, req});
+    PutLeaderReq msg{req, fsm.key, fsm.op, leader.hint_for, static_cast<std::uint32_t>(config_.limits.max_siblings)};
+    send(leader.node, std::move(msg));
+}
+
+void Node::start_get(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts) {
+    const RequestId req = next_req_++;
+    GetFsm fsm;
+    fsm.token = token;
+    fsm.key = std::move(request.key);
+    fsm.r = opts.r;
+    fsm.pr = opts.pr;
+    fsm.deadline = now + Duration::millis(opts.timeout_ms);
+    pick_targets(fsm.key, opts.n, fsm.targets);
+    if (fsm.targets.size() < fsm.r) {
+        fail(token, errc::unavailable, 0, fsm.r);
+        return;
+    }
+    fsm.digests.assign(fsm.targets.size(), 0);
+    auto [it, inserted] = gets_.emplace(req, std::move(fsm));
+    SHOAL_ASSERT(inserted);
+    deadlines_.push({it->second.deadline, req});
+    for (const auto& t : it->second.targets) send(t.node, GetReq{req, it->second.key});
+}
+
+namespace {
+template <typename Fsm>
+Node::Target* find_target(Fsm& fsm, NodeId from) {
+    for (auto& t : fsm.targets) {
+        if (t.node == from && !t.answered && !t.failed) return &t;
+    }
+    return nullptr;
+}
+}  // namespace
+
+void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
+    auto it = puts_.find(resp.req);
+    if (it == puts_.end()) return;  // finished or expired already
+    PutFsm& fsm = it->second;
+    Target& leader = fsm.targets[static_cast<std::size_t>(fsm.leader)];
+    if (leader.node != from || leader.answered || leader.failed) return;
+    if (resp.code != errc::ok) {
+        // The leader refused (too many siblings, store error): that is the answer.
+        fail(fsm.token, resp.code, 0, fsm.w);
+        puts_.erase(it);
+        return;
+    }
+    leader.answered = true;
+    ++fsm.acks;
+    if (leader.primary) ++fsm.primary_acks;
+    fsm.dot = resp.dot;
+    fsm.state = std::move(resp.state);
+    for (const auto& t : fsm.targets) {
+        if (&t == &leader || t.failed) continue;
+        send(t.node, ReplicateReq{resp.req, fsm.key, fsm.state, t.hint_for});
+    }
+    (void)now;
+    maybe_finish_put(resp.req, fsm);
+}
+
+void Node::on_replicate_resp(NodeId from, const ReplicateResp& resp) {
+    auto it = puts_.find(resp.req);
+    if (it == puts_.end()) return;
+    PutFsm& fsm = it->second;
+    Target* t = find_target(fsm, from);
+    if (t == nullptr) return;
+    if (resp.code != errc::ok) {
+        t->failed = true;
+        return;
+    }
+    t->answered = true;
+    ++fsm.acks;
+    if (t->primary) ++fsm.primary_acks;
+    maybe_finish_put(resp.req, fsm);
+}
+
+void Node::maybe_finish_put(RequestId req, PutFsm& fsm) {
+    if (fsm.acks < fsm.w || fsm.primary_acks < fsm.pw) return;
+    ClientReply reply;
+    reply.token = fsm.token;
+    reply.code = errc::ok;
+    reply.replies = fsm.acks;
+    reply.required = fsm.w;
+    reply.dot = fsm.dot;
+    out_.replies.push_back(std::move(reply));
+    puts_.erase(req);
+}
+
+void Node::on_get_resp(Time now, NodeId from, GetResp& resp) {
+    auto it = gets_.find(resp.req);
+    if (it == gets_.end()) return;
+    GetFsm& fsm = it->second;
+    Target* t = find_target(fsm, from);
+    if (t == nullptr) return;
+    if (resp.code != errc::ok) {
+        t->failed = true;
+    } else {
+        t->answered = true;
+        ++fsm.replies;
+        if (t->primary) ++fsm.primary_replies;
+        fsm.digests[static_cast<std::size_t>(t - fsm.targets.data())] = digest(resp.state);
+        fsm.merged = merge(fsm.merged, resp.state, config_.conflict);
+    }
+    if (!fsm.replied && fsm.replies >= fsm.r && fsm.primary_replies >= fsm.pr) reply_get(now, fsm);
+    const bool all_in = std::all_of(fsm.targets.begin(), fsm.targets.end(),
+                                    [](const Target& x) { return x.answered || x.failed; });
+    if (all_in) finish_get(now, resp.req, fsm);
+}
+
+void Node::reply_get(Time now, GetFsm& fsm) {
+    fsm.replied = true;
+    ClientReply reply;
+    reply.token = fsm.token;
+    reply.replies = fsm.replies;
+    reply.required = fsm.r;
+    reply.context = fsm.merged.context;
+    for (const auto& s : fsm.merged.siblings) {
+        if (!s.tombstone && !s.expired(now)) reply.siblings.push_back(s);
+    }
+    reply.code = reply.siblings.empty() ? errc::not_found : errc::ok;
+    out_.replies.push_back(std::move(reply));
+}
+
+void Node::finish_get(Time now, RequestId req, GetFsm& fsm) {
+    if (!fsm.replied) {
+        // Fewer than r good replies in time (or every target answered and too few were good).
+        fail(fsm.token, errc::quorum_not_met, fsm.replies, fsm.r);
+    }
+    if (config_.read_repair && fsm.replies > 0) {
+        const std::uint64_t want = digest(fsm.merged);
+        for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
+            const Target& t = fsm.targets[i];
+            if (!t.answered || fsm.digests[i] == want) continue;
+            ++stats_.read_repairs_sent;
+            send(t.node, ReplicateReq{0, fsm.key, fsm.merged, t.hint_for});
+        }
+    }
+    (void)now;
+    gets_.erase(req);
+}
+
+void Node::expire(Time now, RequestId req) {
+    if (auto it = puts_.find(req); it != puts_.end()) {
+        PutFsm& fsm = it->second;
+        Target& leader = fsm.targets[static_cast<std::size_t>(fsm.leader)];
+        if (now >= fsm.deadline) {
+            for (const auto& t : fsm.targets) {
+                if (!t.answered && !t.failed) missed(now, t.node);
+            }
+            fail(fsm.token, errc::quorum_not_met, fsm.acks, fsm.w);
+            puts_.erase(it);
+            return;
+        }
+        if (now >= fsm.leader_deadline && !leader.answered && !leader.failed) {
+            // The leader is silent: suspect it and let the next target lead.
+            leader.failed = true;
+            missed(now, leader.node);
+            ++stats_.leader_failovers;
+            for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
+                if (!fsm.targets[i].failed && !fsm.targets[i].answered) {
+                    fsm.leader = static_cast<int>(i);
+                    send_to_leader(now, req, fsm);
+                    return;
+                }
+            }
+        }
+        return;
+    }
+    if (auto it = gets_.find(req); it != gets_.end() && now >= it->second.deadline) {
+        for (const auto& t : it->second.targets) {
+            if (!t.answered && !t.failed) missed(now, t.node);
+        }
+        finish_get(now, req, it->second);
+    }
+}
+
+// ---- replica side --------------------------------------------------------------------
+
+std::error_code Node::load(std::string_view key, SiblingSet& out) {
+    out = SiblingSet{};
+    std::optional<std::string> bytes;
+    const PartitionId p = ring_->partition_of(hash_key(key));
+    if (auto ec = store_.get(store::data_key(p, key), bytes)) {
+        ++stats_.store_errors;
+        return ec;
+    }
+    if (!bytes) return {};
+    if (auto ec = decode(*bytes, out)) {
+        ++stats_.corrupt_reads;
+        return ec;
+    }
+    return {};
+}
+
+std::error_code Node::save(std::string_view key, const SiblingSet& state) {
+    scratch_.clear();
+    encode(state, scratch_);
+    store::WriteBatch batch;
+    batch.put(store::data_key(ring_->partition_of(hash_key(key)), key), scratch_);
+    if (auto ec = store_.write(batch, false)) {
+        ++stats_.store_errors;
+        return ec;
+    }
+    return {};
+}
+
+void Node::store_hint(NodeId target, std::string_view key) {
+    store::WriteBatch batch;
+    batch.put(store::hint_key(target, next_hint_++), key);
+    if (store_.write(batch, false)) {
+        ++stats_.store_errors;
+        return;
+    }
+    ++stats_.hints_stored;
+}
+
+std::error_code Node::read_local(std::string_view key, SiblingSet& out) { return load(key, out); }
+
+void Node::on_put_leader_req(Time now, NodeId from, PutLeaderReq& req) {
+    PutLeaderResp resp;
+    resp.req = req.req;
+    SiblingSet local;
+    if (auto ec = load(req.key, local)) {
+        resp.code = static_cast<errc>(ec.value());
+        send(from, std::move(resp));
+        return;
+    }
+    std::size_t kept = 0;
+    for (const auto& s : local.siblings) kept += req.op.context.covers(s.dot) ? 0 : 1;
+    if (req.max_siblings != 0 && kept + 1 > req.max_siblings) {
+        resp.code = errc::too_many_siblings;
+        send(from, std::move(resp));
+        return;
+    }
+    resp.dot = apply_write(local, req.op, actor_, config_.conflict);
+    if (events_) events_->dot_issued(req.key, resp.dot, req.op.context);
+    if (auto ec = save(req.key, local)) {
+        resp.code = static_cast<errc>(ec.value());
+        resp.dot = Dot{};
+        send(from, std::move(resp));
+        return;
+    }
+    if (req.hint_for.valid()) store_hint(req.hint_for, req.key);
+    resp.state = std::move(local);
+    (void)now;
+    send(from, std::move(resp));
+}
+
+void Node::on_replicate_req(NodeId from, ReplicateReq& req) {
+    ReplicateResp resp{req.req, errc::ok};
+    SiblingSet local;
+    std::error_code ec = load(req.key, local);
+    if (!ec) {
+        SiblingSet merged = merge(local, req.state, config_.conflict);
+        if (!(merged == local)) ec = save(req.key, merged);
+        if (!ec && req.hint_for.valid()) store_hint(req.hint_for, req.key);
+    }
+    if (ec) resp.code = static_cast<errc>(ec.value());
+    if (req.req != 0) send(from, resp);
+}
+
+void Node::on_get_req(NodeId from, const GetReq& req) {
+    GetResp resp;
+    resp.req = req.req;
+    if (auto ec = load(req.key, resp.state)) resp.code = static_cast<errc>(ec.value());
+    send(from, std::move(resp));
+}
+
+// ---- plumbing ------------------------------------------------------------------------
+
+void Node::send(NodeId to, PeerMessage message) {
+    if (to == config_.id) {
+        local_.push_back(std::move(message));
+        return;
+    }
+    out_.messages.push_back(Envelope{to, std::move(message)});
+}
+
+void Node::step(Time now, NodeId from, PeerMessage message) {
+    heard_from(from);
+    dispatch(now, from, message);
+    drain_local(now);
+}
+
+void Node::drain_local(Time now) {
+    while (!local_.empty()) {
+        PeerMessage m = std::move(local_.front());
+        local_.pop_front();
+        dispatch(now, config_.id, m);
+    }
+}
+
+void Node::dispatch(Time now, NodeId from, PeerMessage& message) {
+    std::visit(
+        [&](auto& m) {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, PutLeaderReq>) on_put_leader_req(now, from, m);
+            else if constexpr (std::is_same_v<T, PutLeaderResp>) on_put_leader_resp(now, from, m);
+            else if constexpr (std::is_same_v<T, ReplicateReq>) on_replicate_req(from, m);
+            else if constexpr (std::is_same_v<T, ReplicateResp>) on_replicate_resp(from, m);
+            else if constexpr (std::is_same_v<T, GetReq>) on_get_req(from, m);
+            else if constexpr (std::is_same_v<T, GetResp>) on_get_resp(now, from, m);
+            else if constexpr (std::is_same_v<T, Ping>) send(from, Pong{m.seq});
+            else if constexpr (std::is_same_v<T, Pong>) (void)m;
+        },
+        message);
+}
+
+void Node::heard_from(NodeId peer) {
+    if (peer == config_.id) return;
+    auto it = health_.find(peer);
+    if (it != health_.end()) it->second.down = false;
+}
+
+void Node::missed(Time now, NodeId peer) {
+    if (peer == config_.id) return;
+    PeerHealth& h = health_[peer];
+    if (!h.down) h.next_ping = now;
+    h.down = true;
+}
+
+void Node::tick(Time now) {
+    while (!deadlines_.empty() && deadlines_.top().at <= now) {
+        const RequestId req = deadlines_.top().req;
+        deadlines_.pop();
+        expire(now, req);
+    }
+    for (auto& [peer, h] : health_) {
+        if (!h.down || now < h.next_ping) continue;
+        h.next_ping = now + config_.ping_interval;
+        out_.messages.push_back(Envelope{peer, Ping{next_ping_++}});
+    }
+    drain_local(now);
+}
+
+std::error_code bump_incarnation(store::Store& store, std::uint32_t& incarnation) {
+    const std::string key = store::meta_key("incarnation");
+    std::optional<std::string> bytes;
+    if (auto ec = store.get(key, bytes)) return ec;
+    std::uint32_t current = 0;
+    if (bytes) {
+        if (bytes->size() != 4) return errc::corrupt;
+        for (unsigned char c : *bytes) current = (current << 8) | c;
+    }
+    incarnation = current + 1;
+    std::string out(4, '\0');
+    for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>(incarnation >> (24 - 8 * i));
+    store::WriteBatch batch;
+    batch.put(key, out);
+    return store.write(batch, true);
+}
+
+}  // namespace shoal::replica

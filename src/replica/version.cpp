@@ -1,0 +1,139 @@
+#include "replica/version.h"
+
+#include <algorithm>
+
+#include "core/assert.h"
+
+namespace shoal::replica {
+
+std::uint64_t VersionVector::get(ActorId actor) const {
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), actor,
+                               [](const Entry& e, ActorId a) { return e.first < a; });
+    return it != entries_.end() && it->first == actor ? it->second : 0;
+}
+
+void VersionVector::raise(ActorId actor, std::uint64_t counter) {
+    if (counter == 0) return;
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), actor,
+                               [](const Entry& e, ActorId a) { return e.first < a; });
+    if (it != entries_.end() && it->first == actor) {
+        it->second = std::max(it->second, counter);
+        return;
+    }
+    entries_.insert(it, Entry{actor, counter});
+}
+
+void VersionVector::join(const VersionVector& other) {
+    if (other.entries_.empty()) return;
+    if (entries_.empty()) {
+        entries_ = other.entries_;
+        return;
+    }
+    std::vector<Entry> out;
+    out.reserve(entries_.size() + other.entries_.size());
+    auto a = entries_.begin();
+    auto b = other.entries_.begin();
+    while (a != entries_.end() || b != other.entries_.end()) {
+        if (b == other.entries_.end() || (a != entries_.end() && a->first < b->first)) {
+            out.push_back(*a++);
+        } else if (a == entries_.end() || b->first < a->first) {
+            out.push_back(*b++);
+        } else {
+            out.push_back({a->first, std::max(a->second, b->second)});
+            ++a;
+            ++b;
+        }
+    }
+    entries_ = std::move(out);
+}
+
+bool VersionVector::descends(const VersionVector& other) const {
+    for (const auto& [actor, counter] : other.entries_) {
+        if (get(actor) < counter) return false;
+    }
+    return true;
+}
+
+namespace {
+
+bool has_dot(const std::vector<Sibling>& siblings, const Dot& dot) {
+    auto it = std::lower_bound(siblings.begin(), siblings.end(), dot,
+                               [](const Sibling& s, const Dot& d) { return s.dot < d; });
+    return it != siblings.end() && it->dot == dot;
+}
+
+bool lww_less(const Sibling& a, const Sibling& b) {
+    if (a.written != b.written) return a.written < b.written;
+    return a.dot < b.dot;
+}
+
+void keep_last_writer(std::vector<Sibling>& siblings) {
+    if (siblings.size() <= 1) return;
+    auto best = std::max_element(siblings.begin(), siblings.end(), lww_less);
+    Sibling winner = std::move(*best);
+    siblings.clear();
+    siblings.push_back(std::move(winner));
+}
+
+}  // namespace
+
+SiblingSet merge(const SiblingSet& a, const SiblingSet& b, ConflictMode mode) {
+    SiblingSet out;
+    out.context = a.context;
+    out.context.join(b.context);
+    out.siblings.reserve(a.siblings.size() + b.siblings.size());
+    // Both lists are sorted by dot: walk them together.
+    auto ia = a.siblings.begin();
+    auto ib = b.siblings.begin();
+    while (ia != a.siblings.end() || ib != b.siblings.end()) {
+        if (ib == b.siblings.end() || (ia != a.siblings.end() && ia->dot < ib->dot)) {
+            if (!b.context.covers(ia->dot)) out.siblings.push_back(*ia);
+            ++ia;
+        } else if (ia == a.siblings.end() || ib->dot < ia->dot) {
+            if (!a.context.covers(ib->dot)) out.siblings.push_back(*ib);
+            ++ib;
+        } else {
+            out.siblings.push_back(*ia);  // same dot, same write: kept by both
+            ++ia;
+            ++ib;
+        }
+    }
+    if (mode == ConflictMode::lww) keep_last_writer(out.siblings);
+    return out;
+}
+
+Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode) {
+    const Dot dot{actor, std::max(local.context.get(actor), op.context.get(actor)) + 1};
+    std::vector<Sibling> kept;
+    kept.reserve(local.siblings.size() + 1);
+    for (auto& s : local.siblings) {
+        if (!op.context.covers(s.dot)) kept.push_back(std::move(s));
+    }
+    Sibling fresh{dot, op.tombstone, op.tombstone ? std::string{} : op.value, op.written, op.expires};
+    auto pos = std::lower_bound(kept.begin(), kept.end(), dot,
+                                [](const Sibling& s, const Dot& d) { return s.dot < d; });
+    SHOAL_ASSERT(pos == kept.end() || pos->dot != dot);
+    kept.insert(pos, std::move(fresh));
+    local.siblings = std::move(kept);
+    local.context.join(op.context);
+    local.context.raise(dot);
+    SHOAL_ASSERT(has_dot(local.siblings, dot));
+    // Under lww only the greatest (written, dot) survives: with a skewed clock that
+    // may not even be this write.
+    if (mode == ConflictMode::lww) keep_last_writer(local.siblings);
+    return dot;
+}
+
+std::size_t live_count(const SiblingSet& set, Time now) {
+    return static_cast<std::size_t>(std::count_if(set.siblings.begin(), set.siblings.end(), [&](const Sibling& s) {
+        return !s.tombstone && !s.expired(now);
+    }));
+}
+
+bool reads_as_absent(const SiblingSet& set, Time now) { return live_count(set, now) == 0; }
+
+void drop_expired(SiblingSet& set, Time now) {
+    std::erase_if(set.siblings, [&](const Sibling& s) { return s.expired(now); });
+}
+
+}  // namespace shoal::replica

@@ -1,0 +1,118 @@
+// Versions: dotted version vector sets (Preguica et al.), the causal data model of
+// every stored key.
+//
+// A key's state is a SiblingSet: a causal context (a version vector: everything this
+// state has seen) and the siblings still live, each tagged with the dot (actor,
+// counter) of the write that made it. A write issued with the context a reader saw
+// supersedes exactly the siblings that reader saw; concurrent writes survive side by
+// side. Dots are issued per key by a replica from its own local state, so an actor's
+// dots for one key are contiguous; that is what lets a plain version vector stand for
+// "seen". An actor is a node in one incarnation (restarts bump it), so a node that
+// lost unsynced writes in a crash never issues the same dot twice.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/types.h"
+
+namespace shoal::replica {
+
+using ActorId = std::uint64_t;
+
+constexpr ActorId make_actor(NodeId node, std::uint32_t incarnation) {
+    return (static_cast<ActorId>(node.value) << 32) | incarnation;
+}
+constexpr NodeId actor_node(ActorId actor) { return NodeId{static_cast<std::uint32_t>(actor >> 32)}; }
+
+struct Dot {
+    ActorId actor = 0;
+    std::uint64_t counter = 0;
+    friend constexpr auto operator<=>(const Dot&, const Dot&) = default;
+};
+
+// A map actor -> highest counter seen, kept sorted by actor. Small (one entry per
+// replica incarnation that ever coordinated a write of the key).
+class VersionVector {
+public:
+    using Entry = std::pair<ActorId, std::uint64_t>;
+
+    std::uint64_t get(ActorId actor) const;
+    // Raises the entry for actor to at least counter.
+    void raise(ActorId actor, std::uint64_t counter);
+    void raise(const Dot& dot) { raise(dot.actor, dot.counter); }
+    // True when this vector has seen the dot.
+    bool covers(const Dot& dot) const { return dot.counter != 0 && dot.counter <= get(dot.actor); }
+    // Pointwise maximum.
+    void join(const VersionVector& other);
+    // True when this has seen everything other has (this >= other pointwise).
+    bool descends(const VersionVector& other) const;
+
+    const std::vector<Entry>& entries() const { return entries_; }
+    bool empty() const { return entries_.empty(); }
+    friend bool operator==(const VersionVector&, const VersionVector&) = default;
+
+private:
+    std::vector<Entry> entries_;
+};
+
+struct Sibling {
+    Dot dot;
+    bool tombstone = false;
+    std::string value;   // empty for tombstones
+    Time written;        // the coordinator's clock at the write: last-writer-wins order
+    Time expires;        // {0} = never; at or after this time the sibling reads as absent
+
+    bool expired(Time now) const { return expires.us != 0 && now >= expires; }
+    friend bool operator==(const Sibling&, const Sibling&) = default;
+};
+
+enum class ConflictMode {
+    dvv,  // default: concurrent writes become siblings
+    lww,  // last writer wins by (written, dot): concurrent writes are lost
+};
+
+// The state of one key on one replica.
+struct SiblingSet {
+    VersionVector context;          // covers every sibling's dot
+    std::vector<Sibling> siblings;  // sorted by dot, distinct dots
+
+    bool empty() const { return context.empty() && siblings.empty(); }
+    friend bool operator==(const SiblingSet&, const SiblingSet&) = default;
+};
+
+// A new write as the leader replica receives it.
+struct WriteOp {
+    std::string value;
+    bool tombstone = false;
+    VersionVector context;  // what the writer had read; empty = a blind write
+    Time written;
+    Time expires;           // {0} = never
+};
+
+// Merges two replicas' states of the same key. Commutative, associative and
+// idempotent. A sibling survives unless the other side has seen its dot without
+// keeping it (then it was superseded there). Under lww only the greatest
+// (written, dot) sibling survives.
+SiblingSet merge(const SiblingSet& a, const SiblingSet& b, ConflictMode mode);
+
+// Applies a new write at the leader replica, which issues its dot: (actor, next
+// counter). Local siblings the writer had seen are superseded; the others stay as
+// siblings of the new one. Returns the dot issued.
+Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode);
+
+// Number of siblings that are live values (not tombstones, not expired).
+std::size_t live_count(const SiblingSet& set, Time now);
+
+// True when a reader at `now` sees nothing: no sibling, or only tombstones and
+// expired values.
+bool reads_as_absent(const SiblingSet& set, Time now);
+
+// Removes siblings expired at `now` from what a client will see. The context stays:
+// a write with it supersedes the expired values too.
+void drop_expired(SiblingSet& set, Time now);
+
+}  // namespace shoal::replica

@@ -1,0 +1,72 @@
+#include "sim/checkers.h"
+
+namespace shoal::sim {
+
+std::set<std::string> parse_items(const std::string& value) {
+    std::set<std::string> items;
+    std::size_t start = 0;
+    while (start < value.size()) {
+        std::size_t end = value.find(',', start);
+        if (end == std::string::npos) end = value.size();
+        if (end > start) items.emplace(value.substr(start, end - start));
+        start = end + 1;
+    }
+    return items;
+}
+
+std::string format_items(const std::set<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty()) out.push_back(',');
+        out += item;
+    }
+    return out;
+}
+
+namespace {
+
+bool item_present(const SiblingSet& state, const std::string& item) {
+    for (const auto& s : state.siblings) {
+        if (s.tombstone) continue;
+        if (parse_items(s.value).count(item) != 0) return true;
+    }
+    return false;
+}
+
+bool deleted_by(const History& history, const AckedAdd& add) {
+    for (const auto& d : history.deletes) {
+        if (d.key == add.key && d.context.covers(add.dot)) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+std::vector<AckedAdd> find_lost_adds(const History& history, const std::map<std::string, SiblingSet>& final_state) {
+    std::vector<AckedAdd> lost;
+    static const SiblingSet empty;
+    for (const auto& add : history.acked_adds) {
+        auto it = final_state.find(add.key);
+        const SiblingSet& state = it == final_state.end() ? empty : it->second;
+        if (item_present(state, add.item) || deleted_by(history, add)) continue;
+        lost.push_back(add);
+    }
+    return lost;
+}
+
+std::vector<std::pair<Dot, Dot>> find_dominated(const std::string& key, const SiblingSet& set,
+                                                const History& history) {
+    std::vector<std::pair<Dot, Dot>> found;
+    for (const auto& newer : set.siblings) {
+        auto ctx = history.writer_context.find({key, newer.dot});
+        if (ctx == history.writer_context.end()) continue;
+        for (const auto& older : set.siblings) {
+            if (older.dot != newer.dot && ctx->second.covers(older.dot)) found.emplace_back(older.dot, newer.dot);
+        }
+    }
+    return found;
+}
+
+bool available_enough(const Availability& a, double min_ratio) { return a.ratio() >= min_ratio; }
+
+}  // namespace shoal::sim

@@ -1,0 +1,67 @@
+// The simulator's checkers: pure functions over what a run recorded (its history)
+// and what the nodes hold at the end. Each has unit tests on crafted histories that
+// violate it (test/unit/test_checkers.cpp).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "replica/version.h"
+
+namespace shoal::sim {
+
+using replica::Dot;
+using replica::SiblingSet;
+using replica::VersionVector;
+
+// A cart add the cluster acknowledged: `item` joined the item set of `key` in the
+// write that was given `dot`.
+struct AckedAdd {
+    std::string key;
+    std::string item;
+    Dot dot;
+};
+
+// A delete a client issued (acknowledged or not: an unacknowledged write may still
+// have taken effect) with the context it had read.
+struct DeleteAttempt {
+    std::string key;
+    VersionVector context;
+};
+
+struct History {
+    std::vector<AckedAdd> acked_adds;
+    std::vector<DeleteAttempt> deletes;
+    // For every (key, dot) issued: the context its writer had read, i.e. its causal
+    // past. Dots are issued per key, so the same dot names different writes of
+    // different keys.
+    std::map<std::pair<std::string, Dot>, VersionVector> writer_context;
+};
+
+// Cart values are item sets: items joined by ','.
+std::set<std::string> parse_items(const std::string& value);
+std::string format_items(const std::set<std::string>& items);
+
+// Checker 1, no acknowledged write lost. `final_state` is, per key, the merge of
+// what every node holds. An acked add is lost when no live sibling of its key
+// contains the item and no delete of the key causally covered the add's dot.
+std::vector<AckedAdd> find_lost_adds(const History& history, const std::map<std::string, SiblingSet>& final_state);
+
+// Checker 2, no dominated siblings: returns the pairs (older, newer) of siblings in
+// one set where the newer one's writer had already seen the older one's dot.
+std::vector<std::pair<Dot, Dot>> find_dominated(const std::string& key, const SiblingSet& set,
+                                                const History& history);
+
+// Checker 3, available under minority failure: true when at least `min_ratio` of
+// the writes attempted while a minority was down succeeded.
+struct Availability {
+    std::uint64_t attempted = 0;
+    std::uint64_t succeeded = 0;
+    double ratio() const { return attempted == 0 ? 1.0 : static_cast<double>(succeeded) / static_cast<double>(attempted); }
+};
+bool available_enough(const Availability& a, double min_ratio);
+
+}  // namespace shoal::sim

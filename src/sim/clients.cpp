@@ -1,0 +1,173 @@
+// The simulated workload: cart clients (read, add an item, write back with the
+// context), blind writers, deleters and readers, all on a small key set so that
+// writes collide. Clients fail over like the real client library: a node that
+// failed them is avoided for a while, and an operation is tried up to three times.
+#include <algorithm>
+
+#include "core/assert.h"
+#include "sim/simulation.h"
+
+namespace shoal::sim {
+
+namespace {
+constexpr int k_max_attempts = 3;
+constexpr Duration k_client_timeout = Duration::millis(2500);  // node timeout + margin
+constexpr Duration k_avoid_for = Duration::seconds(2);
+}  // namespace
+
+bool Simulation::in_availability_window(Time t) const {
+    return minority_from_.us >= 0 && t >= minority_from_ && t < minority_to_;
+}
+
+std::uint32_t Simulation::pick_node(SimClient& client) {
+    std::vector<std::uint32_t> healthy;
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+        if (client.avoid_until[i] <= now_) healthy.push_back(i);
+    }
+    if (healthy.empty()) return static_cast<std::uint32_t>(rng_.below(nodes_.size()));
+    return healthy[rng_.below(healthy.size())];
+}
+
+void Simulation::client_wake(std::uint32_t c) {
+    SimClient& client = clients_[c];
+    if (client.busy || !workload_on_) return;
+    begin_op(client);
+}
+
+void Simulation::begin_op(SimClient& client) {
+    client.busy = true;
+    client.writing = false;
+    client.attempts = 0;
+    client.op_started = now_;
+    client.context = {};
+    client.key = "cart/" + std::to_string(rng_.below(config_.keys));
+    client.item = "c" + std::to_string(client.id) + "." + std::to_string(++client.seq);
+    const std::uint64_t roll = rng_.below(100);
+    client.kind = roll < 70 ? OpKind::cart_add : roll < 85 ? OpKind::blind_write : roll < 90 ? OpKind::remove : OpKind::read;
+    replica::ClientRequest request;
+    if (client.kind == OpKind::blind_write) {
+        client.writing = true;
+        client.value = client.item;
+        request.op = replica::ClientOp::put;
+        request.value = client.value;
+    } else {
+        request.op = replica::ClientOp::get;
+    }
+    request.key = client.key;
+    send_attempt(client, std::move(request));
+}
+
+void Simulation::send_attempt(SimClient& client, replica::ClientRequest request) {
+    ++client.attempts;
+    client.node = pick_node(client);
+    client.token = (static_cast<std::uint64_t>(client.id) << 32) | (++client.seq & 0xffffffffULL);
+    Event e;
+    e.kind = EventKind::client_request;
+    e.a = client.id;
+    e.b = client.node;
+    e.token = client.token;
+    e.request = std::make_unique<replica::ClientRequest>(std::move(request));
+    schedule(now_ + link_delay(), std::move(e));
+    // The client's own deadline: a timeout reply to itself, ignored if a real
+    // reply for this attempt came first.
+    Event wake;
+    wake.kind = EventKind::client_reply;
+    wake.a = client.id;
+    wake.reply = std::make_unique<replica::ClientReply>();
+    wake.reply->token = client.token;
+    wake.reply->code = errc::timeout;
+    schedule(now_ + k_client_timeout, std::move(wake));
+}
+
+void Simulation::client_reply(std::uint32_t c, replica::ClientReply& reply) {
+    SimClient& client = clients_[c];
+    if (!client.busy || reply.token != client.token) return;  // stale: an earlier attempt
+    client.token = 0;
+    const bool read_stage = !client.writing;
+    if (read_stage && (reply.code == errc::ok || reply.code == errc::not_found)) {
+        read_done(client, reply);
+        return;
+    }
+    if (!read_stage && reply.code == errc::ok) {
+        ++result_.acked_writes;
+        if (client.kind != OpKind::remove) history_.acked_adds.push_back({client.key, client.item, reply.dot});
+        op_done(client, true);
+        return;
+    }
+    ++result_.failed_requests;
+    if (reply.code == errc::timeout || reply.code == errc::quorum_not_met || reply.code == errc::unavailable) {
+        client.avoid_until[client.node] = now_ + k_avoid_for;
+    }
+    attempt_failed(client);
+}
+
+void Simulation::read_done(SimClient& client, const replica::ClientReply& reply) {
+    if (reply.siblings.size() > 1) ++result_.siblings_seen;
+    // What the client saw must hold no dominated version either.
+    SiblingSet seen{reply.context, reply.siblings};
+    for (const auto& pair : find_dominated(client.key, seen, history_)) {
+        (void)pair;
+        ++result_.dominated;
+        result_.violations.push_back("dominated-siblings: returned for key " + client.key);
+    }
+    if (client.kind == OpKind::read) {
+        op_done(client, true);
+        return;
+    }
+    client.context = reply.context;
+    replica::ClientRequest request;
+    request.key = client.key;
+    request.context = client.context;
+    if (client.kind == OpKind::remove) {
+        request.op = replica::ClientOp::del;
+        history_.deletes.push_back({client.key, client.context});
+    } else {
+        std::set<std::string> items;
+        for (const auto& s : reply.siblings) {
+            auto more = parse_items(s.value);
+            items.insert(more.begin(), more.end());
+        }
+        items.insert(client.item);
+        client.value = format_items(items);
+        request.op = replica::ClientOp::put;
+        request.value = client.value;
+    }
+    client.writing = true;
+    client.attempts = 0;
+    send_attempt(client, std::move(request));
+}
+
+void Simulation::attempt_failed(SimClient& client) {
+    if (client.attempts >= k_max_attempts) {
+        op_done(client, false);
+        return;
+    }
+    replica::ClientRequest request;
+    request.key = client.key;
+    if (!client.writing) {
+        request.op = replica::ClientOp::get;
+    } else if (client.kind == OpKind::remove) {
+        request.op = replica::ClientOp::del;
+        request.context = client.context;
+    } else {
+        request.op = replica::ClientOp::put;
+        request.value = client.value;
+        request.context = client.context;
+    }
+    send_attempt(client, std::move(request));
+}
+
+void Simulation::op_done(SimClient& client, bool ok) {
+    const bool is_write = client.kind != OpKind::read;
+    if (is_write && in_availability_window(client.op_started)) {
+        ++result_.availability_attempted;
+        if (ok) ++result_.availability_succeeded;
+    }
+    client.busy = false;
+    Event wake;
+    wake.kind = EventKind::client_wake;
+    wake.a = client.id;
+    schedule(now_ + Duration{rng_.between(1'000, 40'000)}, std::move(wake));
+}
+
+}  // namespace shoal::sim

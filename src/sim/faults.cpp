@@ -1,0 +1,138 @@
+// Fault injection: the schedule of crashes, partitions, clock jumps and disk errors
+// is drawn from the run's RNG up front, so a seed fixes it.
+#include <algorithm>
+
+#include "core/assert.h"
+#include "sim/simulation.h"
+
+namespace shoal::sim {
+
+namespace {
+Event fault_event(FaultAction action, std::uint32_t a = 0, std::uint32_t b = 0) {
+    Event e;
+    e.kind = EventKind::fault;
+    e.fault = action;
+    e.a = a;
+    e.b = b;
+    return e;
+}
+}  // namespace
+
+void Simulation::plan_faults() {
+    const auto& f = config_.faults;
+    const std::int64_t end = config_.duration.us;
+    if (config_.scenario == Scenario::minority) {
+        const Time from{end / 5}, to{end * 4 / 5};
+        const auto victim = static_cast<std::uint32_t>(rng_.below(nodes_.size()));
+        const std::uint32_t how = rng_.chance(0.5) ? 1 : 0;  // 1 = crash, 0 = partition away
+        schedule(from, fault_event(FaultAction::minority_start, victim, how));
+        schedule(to, fault_event(FaultAction::minority_end, victim, how));
+        minority_from_ = from;
+        minority_to_ = to;
+        return;
+    }
+    std::vector<FaultAction> kinds;
+    if (f.partitions) kinds.insert(kinds.end(), {FaultAction::partition, FaultAction::asymmetric_cut});
+    if (f.crashes) kinds.push_back(FaultAction::crash);
+    if (f.clock_skew) kinds.push_back(FaultAction::clock_jump);
+    if (f.disk_errors) kinds.push_back(FaultAction::disk_error);
+    if (kinds.empty()) return;
+    std::int64_t t = 0;
+    while (true) {
+        t += rng_.between(f.mean_fault_gap.us / 2, f.mean_fault_gap.us * 3 / 2);
+        if (t >= end) break;
+        const FaultAction kind = kinds[rng_.below(kinds.size())];
+        const auto node = static_cast<std::uint32_t>(rng_.below(nodes_.size()));
+        schedule(Time{t}, fault_event(kind, node));
+        const std::int64_t lasts = rng_.between(300'000, 4'000'000);
+        if (kind == FaultAction::crash) schedule(Time{std::min(t + lasts, end)}, fault_event(FaultAction::restart, node));
+        if (kind == FaultAction::partition || kind == FaultAction::asymmetric_cut) {
+            schedule(Time{std::min(t + lasts, end)}, fault_event(FaultAction::heal));
+        }
+    }
+}
+
+void Simulation::apply_fault(const Event& e) {
+    const std::uint32_t count = static_cast<std::uint32_t>(nodes_.size());
+    trace(0xfa000000ULL | static_cast<std::uint64_t>(e.fault) << 8 | e.a);
+    switch (e.fault) {
+        case FaultAction::crash: {
+            // Keep a majority up: at most (count - 1) / 2 nodes down at once.
+            std::uint32_t down = 0;
+            for (const auto& n : nodes_) down += n->up ? 0 : 1;
+            if (!nodes_[e.a]->up || down + 1 > (count - 1) / 2) return;
+            ++result_.faults.crashes;
+            crash_node(e.a);
+            return;
+        }
+        case FaultAction::restart:
+            if (nodes_[e.a]->up) return;
+            ++result_.faults.restarts;
+            start_node(e.a);
+            return;
+        case FaultAction::partition: {
+            // Split into two sides at random; no message crosses either way.
+            ++result_.faults.partitions;
+            std::vector<bool> side(count);
+            for (auto&& s : side) s = rng_.chance(0.5);
+            for (std::uint32_t i = 0; i < count; ++i)
+                for (std::uint32_t j = 0; j < count; ++j) blocked_[i][j] = blocked_[i][j] || side[i] != side[j];
+            return;
+        }
+        case FaultAction::asymmetric_cut: {
+            // One node stops hearing from (or reaching) everyone else, one way only.
+            ++result_.faults.asymmetric_cuts;
+            const bool inbound = rng_.chance(0.5);
+            for (std::uint32_t j = 0; j < count; ++j) {
+                if (j == e.a) continue;
+                if (inbound) blocked_[j][e.a] = true;
+                else blocked_[e.a][j] = true;
+            }
+            return;
+        }
+        case FaultAction::heal:
+            for (auto& row : blocked_) std::fill(row.begin(), row.end(), false);
+            return;
+        case FaultAction::clock_jump:
+            ++result_.faults.clock_jumps;
+            nodes_[e.a]->skew_us = rng_.between(-500'000, 500'000);
+            return;
+        case FaultAction::disk_error:
+            if (!nodes_[e.a]->up) return;
+            nodes_[e.a]->disk.fail_next_writes(static_cast<int>(rng_.between(1, 3)));
+            return;
+        case FaultAction::minority_start:
+            if (e.b == 1) {
+                ++result_.faults.crashes;
+                crash_node(e.a);
+            } else {
+                ++result_.faults.partitions;
+                for (std::uint32_t j = 0; j < count; ++j) {
+                    if (j == e.a) continue;
+                    blocked_[j][e.a] = blocked_[e.a][j] = true;
+                }
+            }
+            return;
+        case FaultAction::minority_end:
+            if (e.b == 1) {
+                ++result_.faults.restarts;
+                start_node(e.a);
+            } else {
+                for (auto& row : blocked_) std::fill(row.begin(), row.end(), false);
+            }
+            return;
+    }
+}
+
+void Simulation::heal_everything() {
+    faults_on_ = false;
+    for (auto& row : blocked_) std::fill(row.begin(), row.end(), false);
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+        if (!nodes_[i]->up) {
+            ++result_.faults.restarts;
+            start_node(i);
+        }
+    }
+}
+
+}  // namespace shoal::sim

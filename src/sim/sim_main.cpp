@@ -1,0 +1,216 @@
+// shoal-sim: runs the replication core of many nodes in one process, on simulated
+// time, with faults, and checks what the cluster promised. See src/sim/README.md.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sim/simulator.h"
+
+namespace {
+
+using namespace shoal;
+using namespace shoal::sim;
+
+struct Options {
+    std::uint64_t first = 1, last = 1;
+    enum class Mix { chaos, minority, mixed } mix = Mix::mixed;
+    replica::ConflictMode conflict = replica::ConflictMode::dvv;
+    store::SyncMode sync = store::SyncMode::batch;
+    std::uint64_t determinism_every = 10;
+    bool verbose = false;
+    bool single = false;
+};
+
+void usage(std::FILE* to) {
+    std::fputs(
+        "usage: shoal-sim [--seed N | --seeds A-B] [options]\n"
+        "\n"
+        "Runs Shoal's replication core on simulated nodes, network and disks, injects\n"
+        "faults chosen by each seed, and checks: no acknowledged write lost, no\n"
+        "dominated siblings, writes available with a minority down, determinism.\n"
+        "\n"
+        "  --seed N             run one seed and print its trace hash\n"
+        "  --seeds A-B          sweep seeds A..B and print totals\n"
+        "  --scenario S         chaos | minority | mixed (default: mixed, every 4th\n"
+        "                       seed runs the minority-outage scenario)\n"
+        "  --conflict M         dvv (default) | lww: last writer wins, loses adds\n"
+        "  --sync M             batch (default) | always | none\n"
+        "  --determinism K      re-run every K-th seed and compare trace hashes\n"
+        "                       (default 10; 0 = never)\n"
+        "  --verbose            one line per seed\n"
+        "  --help               this text\n"
+        "\n"
+        "Exit status: 0 when no checker found a violation, 1 when one did, 2 on bad\n"
+        "arguments. The last line reads: seeds=S ops=O acked=A lost_acked=L violations=V\n",
+        to);
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+    if (s.empty() || s.size() > 18) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+}
+
+bool parse_args(int argc, char** argv, Options& o) {
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        auto value = [&]() -> std::string_view { return i + 1 < argc ? std::string_view(argv[++i]) : std::string_view(); };
+        if (arg == "--help" || arg == "-h") {
+            usage(stdout);
+            std::exit(0);
+        } else if (arg == "--seed") {
+            auto v = parse_u64(value());
+            if (!v) return false;
+            o.first = o.last = *v;
+            o.single = true;
+        } else if (arg == "--seeds") {
+            std::string_view range = value();
+            auto dash = range.find('-');
+            if (dash == std::string_view::npos) return false;
+            auto a = parse_u64(range.substr(0, dash)), b = parse_u64(range.substr(dash + 1));
+            if (!a || !b || *a > *b || *b - *a > 10'000'000) return false;
+            o.first = *a;
+            o.last = *b;
+        } else if (arg == "--scenario") {
+            std::string_view s = value();
+            if (s == "chaos") o.mix = Options::Mix::chaos;
+            else if (s == "minority") o.mix = Options::Mix::minority;
+            else if (s == "mixed") o.mix = Options::Mix::mixed;
+            else return false;
+        } else if (arg == "--conflict") {
+            std::string_view s = value();
+            if (s == "dvv") o.conflict = replica::ConflictMode::dvv;
+            else if (s == "lww") o.conflict = replica::ConflictMode::lww;
+            else return false;
+        } else if (arg == "--sync") {
+            auto mode = store::parse_sync_mode(value());
+            if (!mode) return false;
+            o.sync = *mode;
+        } else if (arg == "--determinism") {
+            auto v = parse_u64(value());
+            if (!v) return false;
+            o.determinism_every = *v;
+        } else if (arg == "--verbose" || arg == "-v") {
+            o.verbose = true;
+        } else {
+            std::fprintf(stderr, "shoal-sim: unknown argument '%s'\n", argv[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+SimConfig make_config(const Options& o, std::uint64_t seed) {
+    Scenario scenario = Scenario::chaos;
+    if (o.mix == Options::Mix::minority || (o.mix == Options::Mix::mixed && seed % 4 == 0)) {
+        scenario = Scenario::minority;
+    }
+    SimConfig c = config_for_seed(seed, scenario);
+    c.conflict = o.conflict;
+    c.sync = o.sync;
+    return c;
+}
+
+struct Totals {
+    std::uint64_t seeds = 0, ops = 0, acked = 0, failed = 0, siblings = 0, lost = 0, dominated = 0;
+    std::uint64_t events = 0, violations = 0, availability_runs = 0, availability_violations = 0;
+    std::uint64_t determinism_runs = 0, determinism_violations = 0;
+    std::uint64_t avail_attempted = 0, avail_ok = 0;
+    FaultCounts faults;
+};
+
+void add(Totals& t, const RunResult& r) {
+    ++t.seeds;
+    t.ops += r.ops;
+    t.acked += r.acked_writes;
+    t.failed += r.failed_requests;
+    t.siblings += r.siblings_seen;
+    t.lost += r.lost_acked;
+    t.dominated += r.dominated;
+    t.events += r.events;
+    t.violations += r.violations.size();
+    t.faults.add(r.faults);
+    if (r.availability_checked) {
+        ++t.availability_runs;
+        t.avail_attempted += r.availability_attempted;
+        t.avail_ok += r.availability_succeeded;
+        for (const auto& v : r.violations) t.availability_violations += v.rfind("availability", 0) == 0 ? 1 : 0;
+    }
+}
+
+void print_totals(const Totals& t, double wall_s) {
+    const auto& f = t.faults;
+    std::printf("operations   %llu client requests, %llu acknowledged writes, %llu failed requests\n",
+                (unsigned long long)t.ops, (unsigned long long)t.acked, (unsigned long long)t.failed);
+    std::printf("siblings     %llu reads returned concurrent siblings\n", (unsigned long long)t.siblings);
+    std::printf("faults       dropped=%llu duplicated=%llu delayed=%llu partitions=%llu asymmetric_cuts=%llu "
+                "crashes=%llu restarts=%llu clock_jumps=%llu disk_errors=%llu\n",
+                (unsigned long long)f.dropped, (unsigned long long)f.duplicated, (unsigned long long)f.delayed,
+                (unsigned long long)f.partitions, (unsigned long long)f.asymmetric_cuts, (unsigned long long)f.crashes,
+                (unsigned long long)f.restarts, (unsigned long long)f.clock_jumps, (unsigned long long)f.disk_errors);
+    std::printf("checkers     lost-ack=%llu dominated-siblings=%llu availability=%llu (of %llu minority runs, "
+                "%llu/%llu writes ok) determinism=%llu (of %llu re-runs)\n",
+                (unsigned long long)t.lost, (unsigned long long)t.dominated,
+                (unsigned long long)t.availability_violations, (unsigned long long)t.availability_runs,
+                (unsigned long long)t.avail_ok, (unsigned long long)t.avail_attempted,
+                (unsigned long long)t.determinism_violations, (unsigned long long)t.determinism_runs);
+    std::printf("speed        %.1f s wall, %.0f simulated requests/s, %.0f events/s\n", wall_s,
+                wall_s > 0 ? static_cast<double>(t.ops) / wall_s : 0.0,
+                wall_s > 0 ? static_cast<double>(t.events) / wall_s : 0.0);
+    std::printf("seeds=%llu ops=%llu acked=%llu lost_acked=%llu violations=%llu\n", (unsigned long long)t.seeds,
+                (unsigned long long)t.ops, (unsigned long long)t.acked, (unsigned long long)t.lost,
+                (unsigned long long)(t.violations + t.determinism_violations));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    if (!parse_args(argc, argv, o)) {
+        usage(stderr);
+        return 2;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    Totals totals;
+    for (std::uint64_t seed = o.first; seed <= o.last; ++seed) {
+        const SimConfig config = make_config(o, seed);
+        const RunResult r = run_simulation(config);
+        add(totals, r);
+        if (o.single || o.verbose) {
+            std::printf("seed %llu: trace=%016llx ops=%llu acked=%llu siblings=%llu lost_acked=%llu violations=%zu\n",
+                        (unsigned long long)seed, (unsigned long long)r.trace_hash, (unsigned long long)r.ops,
+                        (unsigned long long)r.acked_writes, (unsigned long long)r.siblings_seen,
+                        (unsigned long long)r.lost_acked, r.violations.size());
+        }
+        if (o.determinism_every != 0 && (seed % o.determinism_every == 0 || o.single)) {
+            ++totals.determinism_runs;
+            const RunResult again = run_simulation(config);
+            if (again.trace_hash != r.trace_hash) {
+                ++totals.determinism_violations;
+                std::printf("VIOLATION seed %llu: determinism: trace %016llx then %016llx\n",
+                            (unsigned long long)seed, (unsigned long long)r.trace_hash,
+                            (unsigned long long)again.trace_hash);
+            }
+        }
+        if (!r.violations.empty()) {
+            const std::size_t shown = std::min<std::size_t>(r.violations.size(), 5);
+            for (std::size_t i = 0; i < shown; ++i) {
+                std::printf("VIOLATION seed %llu: %s\n", (unsigned long long)seed, r.violations[i].c_str());
+            }
+            if (r.violations.size() > shown) std::printf("  ... %zu more\n", r.violations.size() - shown);
+            std::printf("  replay: %s\n", replay_command(config).c_str());
+        }
+    }
+    const double wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    print_totals(totals, wall_s);
+    return totals.violations + totals.determinism_violations == 0 ? 0 : 1;
+}

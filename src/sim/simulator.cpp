@@ -1,0 +1,304 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+
+#include "core/assert.h"
+#include "replica/codec.h"
+#include "sim/simulation.h"
+#include "store/keys.h"
+
+namespace shoal::sim {
+
+void FaultCounts::add(const FaultCounts& o) {
+    dropped += o.dropped;
+    duplicated += o.duplicated;
+    delayed += o.delayed;
+    partitions += o.partitions;
+    asymmetric_cuts += o.asymmetric_cuts;
+    crashes += o.crashes;
+    restarts += o.restarts;
+    clock_jumps += o.clock_jumps;
+    disk_errors += o.disk_errors;
+    lost_unsynced_turns += o.lost_unsynced_turns;
+}
+
+SimConfig config_for_seed(std::uint64_t seed, Scenario scenario) {
+    Rng rng(seed ^ 0x5eed5eedULL);
+    SimConfig c;
+    c.seed = seed;
+    c.scenario = scenario;
+    if (scenario == Scenario::minority) {
+        c.nodes = rng.chance(0.5) ? 3 : 5;
+        c.clients = 6;
+        c.keys = 16;
+        c.duration = Duration::seconds(20);
+        return c;  // only the base delays: the one fault is the minority outage
+    }
+    c.nodes = static_cast<std::uint32_t>(rng.between(3, 6));
+    c.clients = static_cast<std::uint32_t>(rng.between(3, 8));
+    c.keys = static_cast<std::uint32_t>(rng.between(2, 12));
+    c.faults.drop = rng.unit() * 0.03;
+    c.faults.duplicate = rng.unit() * 0.02;
+    c.faults.slow_probability = rng.unit() * 0.05;
+    c.faults.partitions = true;
+    c.faults.crashes = true;
+    c.faults.clock_skew = true;
+    c.faults.disk_errors = true;
+    c.faults.mean_fault_gap = Duration::millis(rng.between(800, 3000));
+    return c;
+}
+
+std::string replay_command(const SimConfig& config) {
+    std::string cmd = "shoal-sim --seed " + std::to_string(config.seed);
+    if (config.scenario == Scenario::minority) cmd += " --scenario minority";
+    if (config.conflict == replica::ConflictMode::lww) cmd += " --conflict lww";
+    if (config.sync != store::SyncMode::batch) cmd += " --sync " + std::string(store::sync_mode_name(config.sync));
+    return cmd;
+}
+
+RunResult run_simulation(const SimConfig& config) {
+    Simulation sim(config);
+    return sim.run();
+}
+
+Simulation::Simulation(const SimConfig& config) : config_(config), rng_(config.seed) {
+    SHOAL_ASSERT(config_.nodes >= 1 && config_.clients >= 1 && config_.keys >= 1);
+    std::vector<ring::Member> members;
+    for (std::uint32_t i = 0; i < config_.nodes; ++i) {
+        members.push_back({NodeId{i + 1}, "z" + std::to_string(i % 3)});
+    }
+    auto owners = ring::compute_claim(config_.partitions, members, {});
+    ring_ = std::make_shared<const ring::Ring>(config_.partitions, members, std::move(owners));
+    blocked_.assign(config_.nodes, std::vector<bool>(config_.nodes, false));
+    for (std::uint32_t i = 0; i < config_.nodes; ++i) {
+        auto node = std::make_unique<SimNode>();
+        node->id = NodeId{i + 1};
+        nodes_.push_back(std::move(node));
+        start_node(i);
+    }
+    clients_.resize(config_.clients);
+    for (std::uint32_t c = 0; c < config_.clients; ++c) {
+        clients_[c].id = c;
+        clients_[c].avoid_until.assign(config_.nodes, Time{});
+        Event wake;
+        wake.kind = EventKind::client_wake;
+        wake.a = c;
+        schedule(Time{rng_.between(0, 50'000)}, std::move(wake));
+    }
+    result_.seed = config_.seed;
+    plan_faults();
+}
+
+void Simulation::schedule(Time at, Event event) {
+    queue_.emplace(std::make_pair(at.us, next_seq_++), std::move(event));
+}
+
+void Simulation::start_node(std::uint32_t i) {
+    SimNode& n = *nodes_[i];
+    std::uint32_t incarnation = 0;
+    const auto ec = replica::bump_incarnation(n.disk, incarnation);
+    SHOAL_ASSERT_MSG(!ec, "the simulated disk refused the incarnation write");
+    n.buffered = std::make_unique<store::BufferedStore>(n.disk, config_.sync);
+    replica::NodeConfig nc;
+    nc.id = n.id;
+    nc.incarnation = incarnation;
+    nc.n = config_.n;
+    nc.r = config_.r;
+    nc.w = config_.w;
+    nc.conflict = config_.conflict;
+    n.core = std::make_unique<replica::Node>(nc, *n.buffered, ring_, this);
+    n.up = true;
+    ++n.epoch;
+    Event tick;
+    tick.kind = EventKind::node_tick;
+    tick.a = i;
+    tick.token = n.epoch;
+    schedule(now_ + Duration::millis(rng_.between(1, 10)), std::move(tick));
+    if (config_.sync == store::SyncMode::none) {
+        Event flush;
+        flush.kind = EventKind::disk_flush;
+        flush.a = i;
+        flush.token = n.epoch;
+        schedule(now_ + Duration::millis(200), std::move(flush));
+    }
+}
+
+void Simulation::crash_node(std::uint32_t i) {
+    SimNode& n = *nodes_[i];
+    if (!n.up) return;
+    n.up = false;
+    n.core.reset();
+    n.buffered.reset();
+    n.disk.crash();
+    ++n.epoch;
+}
+
+Duration Simulation::link_delay() {
+    const auto& f = config_.faults;
+    Duration d{rng_.between(f.delay_min.us, f.delay_max.us)};
+    if (rng_.chance(f.slow_probability)) {
+        ++result_.faults.delayed;
+        d = d + Duration{rng_.between(0, f.slow_max.us)};
+    }
+    return d;
+}
+
+void Simulation::send_peer(std::uint32_t from, replica::Envelope& envelope) {
+    const std::uint32_t to = envelope.to.value - 1;
+    SHOAL_ASSERT(to < nodes_.size());
+    if (faults_on_ && rng_.chance(config_.faults.drop)) {
+        ++result_.faults.dropped;
+        return;
+    }
+    const int copies = faults_on_ && rng_.chance(config_.faults.duplicate) ? 2 : 1;
+    if (copies == 2) ++result_.faults.duplicated;
+    for (int k = 0; k < copies; ++k) {
+        Event e;
+        e.kind = EventKind::peer_message;
+        e.a = from;
+        e.b = to;
+        e.peer = std::make_unique<replica::PeerMessage>(k + 1 < copies ? envelope.msg : std::move(envelope.msg));
+        schedule(now_ + link_delay(), std::move(e));
+    }
+}
+
+// After the core ran: commit its writes (the group commit), then release what it
+// wants to send. A failed commit loses the turn's writes, so its output is dropped
+// too: nothing may acknowledge a write the disk did not take.
+void Simulation::after_node_turn(std::uint32_t i) {
+    SimNode& n = *nodes_[i];
+    n.core->take_output(outbox_);
+    if (auto ec = n.buffered->commit(config_.sync)) {
+        // BufferedStore dropped the turn's writes; drop what would acknowledge them.
+        ++result_.faults.disk_errors;
+        return;
+    }
+    for (auto& env : outbox_.messages) {
+        if (blocked_[i][env.to.value - 1]) continue;  // a cut link: gone
+        send_peer(i, env);
+    }
+    for (auto& reply : outbox_.replies) {
+        Event e;
+        e.kind = EventKind::client_reply;
+        e.a = static_cast<std::uint32_t>(reply.token >> 32);
+        e.reply = std::make_unique<replica::ClientReply>(std::move(reply));
+        schedule(now_ + link_delay(), std::move(e));
+    }
+}
+
+void Simulation::process(Event& e) {
+    trace(static_cast<std::uint64_t>(now_.us));
+    trace((static_cast<std::uint64_t>(e.kind) << 48) ^ (static_cast<std::uint64_t>(e.a) << 24) ^ e.b);
+    switch (e.kind) {
+        case EventKind::peer_message: {
+            SimNode& n = *nodes_[e.b];
+            if (!n.up) return;
+            trace(e.peer->index());
+            n.core->step(node_now(e.b), NodeId{e.a + 1}, std::move(*e.peer));
+            after_node_turn(e.b);
+            return;
+        }
+        case EventKind::client_request: {
+            SimNode& n = *nodes_[e.b];
+            if (!n.up) return;  // the client will time out
+            ++result_.ops;
+            n.core->submit(node_now(e.b), e.token, std::move(*e.request));
+            after_node_turn(e.b);
+            return;
+        }
+        case EventKind::client_reply:
+            trace(static_cast<std::uint64_t>(e.reply->code) ^ (e.reply->dot.counter << 8) ^ e.reply->dot.actor);
+            client_reply(e.a, *e.reply);
+            return;
+        case EventKind::client_wake:
+            client_wake(e.a);
+            return;
+        case EventKind::node_tick: {
+            SimNode& n = *nodes_[e.a];
+            if (!n.up || e.token != n.epoch) return;
+            n.core->tick(node_now(e.a));
+            after_node_turn(e.a);
+            e.kind = EventKind::node_tick;
+            schedule(now_ + Duration::millis(10), std::move(e));
+            return;
+        }
+        case EventKind::disk_flush: {
+            SimNode& n = *nodes_[e.a];
+            if (!n.up || e.token != n.epoch) return;
+            (void)n.disk.sync();
+            schedule(now_ + Duration::millis(200), std::move(e));
+            return;
+        }
+        case EventKind::fault:
+            apply_fault(e);
+            return;
+    }
+}
+
+RunResult Simulation::run() {
+    const Time stop_work = Time{} + config_.duration;
+    const Time stop_all = stop_work + config_.settle;
+    bool healed = false;
+    while (!queue_.empty()) {
+        auto node = queue_.extract(queue_.begin());
+        now_ = Time{node.key().first};
+        if (now_ >= stop_all) break;
+        if (!healed && now_ >= stop_work) {
+            healed = true;
+            workload_on_ = false;
+            heal_everything();
+        }
+        ++result_.events;
+        process(node.mapped());
+    }
+    finish_checks();
+    result_.trace_hash = trace_;
+    return result_;
+}
+
+void Simulation::dot_issued(const std::string& key, const replica::Dot& dot, const replica::VersionVector& ctx) {
+    // A dot whose turn failed to commit never left the node and may be issued again;
+    // the last issue is the one that can be seen.
+    history_.writer_context.insert_or_assign({key, dot}, ctx);
+}
+
+void Simulation::finish_checks() {
+    std::map<std::string, SiblingSet> merged;
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+        SimNode& n = *nodes_[i];
+        const std::string begin(1, 'd'), end(1, 'e');
+        (void)n.disk.scan(begin, end, [&](std::string_view stored, std::string_view bytes) {
+            PartitionId p;
+            std::string_view key;
+            SiblingSet state;
+            if (!store::parse_data_key(stored, p, key) || replica::decode(bytes, state)) {
+                result_.violations.push_back("storage: undecodable object on node " + std::to_string(i + 1));
+                return true;
+            }
+            for (const auto& [older, newer] : find_dominated(std::string(key), state, history_)) {
+                (void)older, (void)newer;
+                ++result_.dominated;
+                result_.violations.push_back("dominated-siblings: stored on node " + std::to_string(i + 1) +
+                                             " key " + std::string(key));
+            }
+            auto& m = merged[std::string(key)];
+            m = replica::merge(m, state, config_.conflict);
+            return true;
+        });
+    }
+    const auto lost = find_lost_adds(history_, merged);
+    result_.lost_acked = lost.size();
+    for (const auto& add : lost) {
+        result_.violations.push_back("lost-ack: item " + add.item + " of key " + add.key);
+    }
+    if (config_.scenario == Scenario::minority) {
+        result_.availability_checked = true;
+        Availability a{result_.availability_attempted, result_.availability_succeeded};
+        if (!available_enough(a, 0.99)) {
+            result_.violations.push_back("availability: " + std::to_string(a.succeeded) + " of " +
+                                         std::to_string(a.attempted) + " writes succeeded with a minority down");
+        }
+    }
+}
+
+}  // namespace shoal::sim

@@ -1,0 +1,47 @@
+// LevelStore: shoald's Store, one LevelDB database in a directory. LevelDB types stay
+// out of this header (pimpl), so only leveldb_store.cpp needs LevelDB's headers.
+// LevelDB is internally synchronized, but Shoal calls it from the node's one loop.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+
+namespace shoal::store {
+
+struct LevelOptions {
+    std::size_t block_cache_bytes = 64 * 1024 * 1024;  // LRU cache of uncompressed blocks
+    std::size_t write_buffer_bytes = 16 * 1024 * 1024;  // memtable size before a flush
+    bool create_if_missing = true;
+};
+
+class LevelStore final : public Store {
+public:
+    // Opens (creating if allowed) the database in `dir`. On failure returns nullptr and
+    // sets `ec` to errc::store_error (e.g. missing dir without create_if_missing, or the
+    // database is locked by another process). The store holds the lock until destroyed.
+    static std::unique_ptr<LevelStore> open(const std::string& dir, const LevelOptions& opts,
+                                            std::error_code& ec);
+    ~LevelStore() override;
+    LevelStore(const LevelStore&) = delete;
+    LevelStore& operator=(const LevelStore&) = delete;
+
+    // A point read: memtable, then block cache or disk. Errors: errc::store_error.
+    std::error_code get(std::string_view key, std::optional<std::string>& out) override;
+    // One atomic LevelDB write; with sync, fsyncs the log before returning.
+    std::error_code write(const WriteBatch& batch, bool sync) override;
+    // Writes an empty synced batch, which fsyncs the log and so every earlier write.
+    std::error_code sync() override;
+    // Iterates a snapshot taken at the call; bulk scans do not fill the block cache.
+    std::error_code scan(std::string_view begin, std::string_view end,
+                         const ScanVisitor& visit) override;
+
+private:
+    struct Impl;
+    explicit LevelStore(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace shoal::store

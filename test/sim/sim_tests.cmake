@@ -1,0 +1,19 @@
+# Simulator sweeps, run by ctest. Every seed is replayable: a failure prints the
+# one command that replays it.
+add_test(NAME "sim: sweep 200 seeds, all fault kinds (dvv)"
+         COMMAND shoal-sim --seeds 1-200)
+set_tests_properties("sim: sweep 200 seeds, all fault kinds (dvv)" PROPERTIES TIMEOUT 600)
+
+# The teeth: last-writer-wins must lose acknowledged cart adds on the same workload.
+add_test(NAME "sim: lww loses acknowledged adds"
+         COMMAND shoal-sim --seeds 1-50 --conflict lww --determinism 0)
+set_tests_properties("sim: lww loses acknowledged adds" PROPERTIES
+  PASS_REGULAR_EXPRESSION "lost_acked=[1-9][0-9]* " TIMEOUT 300)
+
+add_test(NAME "sim: minority outage keeps writes available"
+         COMMAND shoal-sim --seeds 1-40 --scenario minority --determinism 0)
+set_tests_properties("sim: minority outage keeps writes available" PROPERTIES TIMEOUT 300)
+
+add_test(NAME "sim: sync=always sweep"
+         COMMAND shoal-sim --seeds 1000-1040 --sync always --determinism 0)
+set_tests_properties("sim: sync=always sweep" PROPERTIES TIMEOUT 300)

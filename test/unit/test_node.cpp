@@ -1,0 +1,260 @@
+// The replication core driven by hand: three nodes, a message pump that can drop
+// links, no simulator. Checks quorums, siblings, contexts, sloppy quorum hints,
+// read repair, validation and timeouts.
+#include <catch2/catch.hpp>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "replica/node.h"
+#include "store/keys.h"
+#include "store/memory_store.h"
+
+using namespace shoal;
+using namespace shoal::replica;
+
+namespace {
+
+struct Cluster {
+    struct Member {
+        store::MemStore disk;
+        std::unique_ptr<Node> node;
+    };
+    std::vector<std::unique_ptr<Member>> members;
+    std::shared_ptr<const ring::Ring> ring;
+    std::set<std::uint32_t> dead;  // node values that receive nothing and send nothing
+    std::deque<std::pair<NodeId, Envelope>> wire;
+    std::map<ClientToken, ClientReply> replies;
+    Time now{1'000'000};
+
+    explicit Cluster(std::uint32_t count, NodeConfig base = {}) {
+        std::vector<ring::Member> ms;
+        for (std::uint32_t i = 1; i <= count; ++i) ms.push_back({NodeId{i}, "z" + std::to_string(i)});
+        ring = std::make_shared<const ring::Ring>(64, ms, ring::compute_claim(64, ms, {}));
+        for (std::uint32_t i = 1; i <= count; ++i) {
+            auto m = std::make_unique<Member>();
+            NodeConfig c = base;
+            c.id = NodeId{i};
+            m->node = std::make_unique<Node>(c, m->disk, ring);
+            members.push_back(std::move(m));
+        }
+    }
+    Node& node(std::uint32_t id) { return *members[id - 1]->node; }
+
+    void collect(std::uint32_t id) {
+        Outbox out;
+        node(id).take_output(out);
+        for (auto& e : out.messages) wire.emplace_back(NodeId{id}, std::move(e));
+        for (auto& r : out.replies) replies[r.token] = std::move(r);
+    }
+    void pump() {
+        while (!wire.empty()) {
+            auto [from, env] = std::move(wire.front());
+            wire.pop_front();
+            if (dead.count(from.value) || dead.count(env.to.value)) continue;
+            node(env.to.value).step(now, from, std::move(env.msg));
+            collect(env.to.value);
+        }
+    }
+    void advance(Duration d) {
+        now = now + d;
+        for (std::uint32_t i = 1; i <= members.size(); ++i) {
+            if (dead.count(i)) continue;
+            node(i).tick(now);
+            collect(i);
+        }
+        pump();
+    }
+    ClientReply call(std::uint32_t via, ClientRequest req) {
+        static ClientToken next = 1;
+        const ClientToken token = next++;
+        node(via).submit(now, token, std::move(req));
+        collect(via);
+        pump();
+        for (int i = 0; i < 50 && !replies.count(token); ++i) advance(Duration::millis(100));
+        REQUIRE(replies.count(token) == 1);
+        return replies[token];
+    }
+    ClientReply put(std::uint32_t via, std::string key, std::string value, VersionVector ctx = {}) {
+        ClientRequest r;
+        r.op = ClientOp::put;
+        r.key = std::move(key);
+        r.value = std::move(value);
+        r.context = std::move(ctx);
+        return call(via, std::move(r));
+    }
+    ClientReply get(std::uint32_t via, std::string key, RequestOptions opts = {}) {
+        ClientRequest r;
+        r.op = ClientOp::get;
+        r.key = std::move(key);
+        r.options = opts;
+        return call(via, std::move(r));
+    }
+};
+
+std::set<std::string> values(const ClientReply& r) {
+    std::set<std::string> out;
+    for (const auto& s : r.siblings) out.insert(s.value);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a put is readable from every node, with the replies counted") {
+    Cluster c(3);
+    auto w = c.put(1, "cart/alice", "apple");
+    REQUIRE(w.code == errc::ok);
+    CHECK(w.replies >= 2);
+    CHECK(w.required == 2);
+    CHECK(w.dot.counter == 1);
+    for (std::uint32_t via = 1; via <= 3; ++via) {
+        auto r = c.get(via, "cart/alice");
+        REQUIRE(r.code == errc::ok);
+        CHECK(values(r) == std::set<std::string>{"apple"});
+    }
+}
+
+TEST_CASE("a missing key is not_found") {
+    Cluster c(3);
+    auto r = c.get(2, "nothing/here");
+    CHECK(r.code == errc::not_found);
+    CHECK(r.siblings.empty());
+    CHECK(r.replies >= 2);
+}
+
+TEST_CASE("concurrent blind writes become siblings; a write with the context resolves them") {
+    Cluster c(3);
+    REQUIRE(c.put(1, "k", "a").code == errc::ok);
+    REQUIRE(c.put(2, "k", "b").code == errc::ok);
+    auto r = c.get(3, "k");
+    REQUIRE(r.code == errc::ok);
+    CHECK(values(r) == std::set<std::string>{"a", "b"});
+    REQUIRE(c.put(3, "k", "ab", r.context).code == errc::ok);
+    auto r2 = c.get(1, "k");
+    CHECK(values(r2) == std::set<std::string>{"ab"});
+}
+
+TEST_CASE("a delete with the context reads as absent; a stale write survives as a sibling") {
+    Cluster c(3);
+    REQUIRE(c.put(1, "k", "v1").code == errc::ok);
+    auto r = c.get(1, "k");
+    ClientRequest del;
+    del.op = ClientOp::del;
+    del.key = "k";
+    del.context = r.context;
+    REQUIRE(c.call(2, del).code == errc::ok);
+    CHECK(c.get(3, "k").code == errc::not_found);
+    // A writer that never read anything is concurrent with the delete.
+    REQUIRE(c.put(3, "k", "late").code == errc::ok);
+    CHECK(values(c.get(1, "k")) == std::set<std::string>{"late"});
+}
+
+TEST_CASE("with one node down writes meet W=2 and the fallback holds a hint") {
+    Cluster c(4);
+    c.dead.insert(4);
+    int ok = 0;
+    for (int i = 0; i < 40; ++i) {
+        auto w = c.put(1 + static_cast<std::uint32_t>(i % 3), "key-" + std::to_string(i), "v");
+        ok += w.code == errc::ok ? 1 : 0;
+    }
+    CHECK(ok == 40);
+    // Node 4 is a primary for some of those keys: after the coordinators noticed it
+    // was down, fallbacks stored hints naming it.
+    std::uint64_t hints = 0;
+    for (std::uint32_t i = 1; i <= 3; ++i) hints += c.node(i).stats().hints_stored;
+    CHECK(hints > 0);
+    for (std::uint32_t i = 1; i <= 3; ++i) {
+        std::size_t found = 0;
+        (void)c.members[i - 1]->disk.scan(store::hint_range(NodeId{4}).begin, store::hint_range(NodeId{4}).end,
+                                          [&](std::string_view, std::string_view) { return ++found, true; });
+        CHECK(found == c.node(i).stats().hints_stored);
+    }
+}
+
+TEST_CASE("a quorum that cannot be met fails with the count of replies") {
+    Cluster c(3);
+    c.dead.insert(2);
+    c.dead.insert(3);
+    auto w = c.put(1, "k", "v");
+    CHECK(w.code == errc::quorum_not_met);
+    CHECK(w.replies == 1);
+    CHECK(w.required == 2);
+    RequestOptions one;
+    one.r = 1;
+    CHECK(c.get(1, "k", one).code == errc::ok);  // r=1 is met by the coordinator itself
+}
+
+TEST_CASE("read repair brings a stale replica up to date") {
+    Cluster c(3);
+    c.dead.insert(3);
+    REQUIRE(c.put(1, "k", "v").code == errc::ok);
+    c.dead.clear();
+    SiblingSet before;
+    REQUIRE(!c.node(3).read_local("k", before));
+    CHECK(before.siblings.empty());
+    RequestOptions all;
+    all.r = 3;
+    REQUIRE(c.get(1, "k", all).code == errc::ok);
+    SiblingSet after;
+    REQUIRE(!c.node(3).read_local("k", after));
+    REQUIRE(after.siblings.size() == 1);
+    CHECK(after.siblings[0].value == "v");
+    CHECK(c.node(1).stats().read_repairs_sent >= 1);
+}
+
+TEST_CASE("bad requests are refused with a clear code before any work") {
+    NodeConfig base;
+    base.limits.max_key_bytes = 8;
+    base.limits.max_value_bytes = 4;
+    Cluster c(3, base);
+    CHECK(c.put(1, "", "v").code == errc::bad_request);
+    CHECK(c.put(1, "123456789", "v").code == errc::key_too_large);
+    CHECK(c.put(1, "k", "12345").code == errc::value_too_large);
+    ClientRequest r;
+    r.op = ClientOp::get;
+    r.key = "k";
+    r.options.r = 4;  // more than n
+    CHECK(c.call(1, r).code == errc::bad_request);
+    r.options = {};
+    r.options.timeout_ms = -5;
+    CHECK(c.call(1, r).code == errc::bad_request);
+}
+
+TEST_CASE("the sibling limit refuses a blind write past it, but not a resolving one") {
+    NodeConfig base;
+    base.limits.max_siblings = 2;
+    Cluster c(3, base);
+    REQUIRE(c.put(1, "k", "a").code == errc::ok);
+    REQUIRE(c.put(1, "k", "b").code == errc::ok);
+    CHECK(c.put(1, "k", "c").code == errc::too_many_siblings);
+    auto r = c.get(1, "k");
+    CHECK(values(r) == std::set<std::string>{"a", "b"});
+    CHECK(c.put(1, "k", "abc", r.context).code == errc::ok);
+}
+
+TEST_CASE("ttl: an expired value reads as absent") {
+    Cluster c(3);
+    ClientRequest p;
+    p.op = ClientOp::put;
+    p.key = "session/1";
+    p.value = "token";
+    p.options.ttl_s = 2;
+    REQUIRE(c.call(1, p).code == errc::ok);
+    CHECK(c.get(2, "session/1").code == errc::ok);
+    c.advance(Duration::seconds(3));
+    CHECK(c.get(2, "session/1").code == errc::not_found);
+}
+
+TEST_CASE("the incarnation goes up on every start and survives a crash") {
+    store::MemStore disk;
+    std::uint32_t a = 0, b = 0, d = 0;
+    REQUIRE(!bump_incarnation(disk, a));
+    REQUIRE(!bump_incarnation(disk, b));
+    disk.crash();
+    REQUIRE(!bump_incarnation(disk, d));
+    CHECK(a == 1);
+    CHECK(b == 2);
+    CHECK(d == 3);
+}
