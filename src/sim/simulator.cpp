@@ -130,6 +130,7 @@ void Simulation::crash_node(std::uint32_t i) {
     n.core.reset();
     n.buffered.reset();
     n.disk.crash();
+    n.disk.fail_next_writes(0);  // injected disk errors not yet hit end with this life
     ++n.epoch;
 }
 

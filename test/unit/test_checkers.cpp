@@ -145,52 +145,68 @@ TEST_CASE("find_lost_adds", "[checkers]") {
 }
 
 TEST_CASE("find_dominated", "[checkers]") {
+    const std::string key = "cart/alice";
     const Dot older{k_a1, 1};
     const Dot newer{k_a2, 1};
     const SiblingSet both = set_of({value_sib(older, "a"), value_sib(newer, "b")});
+    using Pairs = std::vector<std::pair<Dot, Dot>>;
 
     SECTION("newer writer had seen the older: reported") {
         History h;
-        h.writer_context[older] = VersionVector{};
-        h.writer_context[newer] = vv({{k_a1, 1}});
-        const auto found = find_dominated(both, h);
+        h.writer_context[{key, older}] = VersionVector{};
+        h.writer_context[{key, newer}] = vv({{k_a1, 1}});
+        const auto found = find_dominated(key, both, h);
         REQUIRE(found.size() == 1);
         CHECK(found[0] == std::make_pair(older, newer));
     }
     SECTION("writer context covers the older through a higher counter: reported") {
         History h;
-        h.writer_context[newer] = vv({{k_a1, 4}});
-        CHECK(find_dominated(both, h) == std::vector<std::pair<Dot, Dot>>{{older, newer}});
+        h.writer_context[{key, newer}] = vv({{k_a1, 4}});
+        CHECK(find_dominated(key, both, h) == Pairs{{older, newer}});
+    }
+    SECTION("three siblings, the newest saw both others") {
+        const Dot third{k_a1, 2};
+        const SiblingSet three = set_of({value_sib(older, "a"), value_sib(third, "c"), value_sib(newer, "b")});
+        History h;
+        h.writer_context[{key, newer}] = vv({{k_a1, 2}});
+        h.writer_context[{key, third}] = VersionVector{};
+        CHECK(find_dominated(key, three, h) == Pairs{{older, newer}, {third, newer}});
     }
     SECTION("concurrent siblings: none") {
         History h;
-        h.writer_context[older] = vv({{k_a2, 0}});
-        h.writer_context[newer] = VersionVector{};
-        CHECK(find_dominated(both, h).empty());
+        h.writer_context[{key, older}] = vv({{k_a2, 0}});
+        h.writer_context[{key, newer}] = VersionVector{};
+        CHECK(find_dominated(key, both, h).empty());
         // Contexts that see other dots, but not each other's.
-        h.writer_context[older] = vv({{make_actor(NodeId{3}, 1), 2}});
-        h.writer_context[newer] = vv({{k_a1, 0}, {make_actor(NodeId{3}, 1), 5}});
-        CHECK(find_dominated(both, h).empty());
+        h.writer_context[{key, older}] = vv({{make_actor(NodeId{3}, 1), 2}});
+        h.writer_context[{key, newer}] = vv({{make_actor(NodeId{3}, 1), 5}});
+        CHECK(find_dominated(key, both, h).empty());
     }
     SECTION("unknown dots are skipped") {
         History h;
-        CHECK(find_dominated(both, h).empty());
+        CHECK(find_dominated(key, both, h).empty());
         // Only the older's context is known; it does not cover the newer.
-        h.writer_context[older] = VersionVector{};
-        CHECK(find_dominated(both, h).empty());
+        h.writer_context[{key, older}] = VersionVector{};
+        CHECK(find_dominated(key, both, h).empty());
         // A context recorded for a dot that is not in the set is irrelevant.
-        h.writer_context[Dot{k_a2, 7}] = vv({{k_a1, 1}, {k_a2, 1}});
-        CHECK(find_dominated(both, h).empty());
+        h.writer_context[{key, Dot{k_a2, 7}}] = vv({{k_a1, 1}, {k_a2, 1}});
+        CHECK(find_dominated(key, both, h).empty());
+    }
+    SECTION("the same dot of another key is a different write") {
+        History h;
+        h.writer_context[{"cart/bob", newer}] = vv({{k_a1, 1}});
+        CHECK(find_dominated(key, both, h).empty());
+        CHECK(find_dominated("cart/bob", both, h) == Pairs{{older, newer}});
     }
     SECTION("a writer's own dot is not reported against itself") {
         History h;
-        h.writer_context[newer] = vv({{k_a2, 1}});  // even a bogus self-covering context
-        CHECK(find_dominated(both, h).empty());
+        h.writer_context[{key, newer}] = vv({{k_a2, 1}});  // even a bogus self-covering context
+        CHECK(find_dominated(key, both, h).empty());
     }
     SECTION("single sibling: none") {
         History h;
-        h.writer_context[older] = vv({{k_a1, 1}});
-        CHECK(find_dominated(set_of({value_sib(older, "a")}), h).empty());
+        h.writer_context[{key, older}] = vv({{k_a1, 1}});
+        CHECK(find_dominated(key, set_of({value_sib(older, "a")}), h).empty());
     }
 }
 
