@@ -101,6 +101,7 @@ public:
     std::size_t inflight() const { return puts_.size() + gets_.size(); }
     const NodeStats& stats() const { return stats_; }
     const NodeConfig& config() const { return config_; }
+    const std::shared_ptr<const ring::Ring>& ring() const { return ring_; }
     ActorId actor() const { return actor_; }
 
     // Reads this node's local state of a key (no quorum): for tools and checkers.

@@ -258,3 +258,16 @@ TEST_CASE("the incarnation goes up on every start and survives a crash") {
     CHECK(b == 2);
     CHECK(d == 3);
 }
+
+TEST_CASE("a single-node cluster (n=r=w=1) serves puts and gets") {
+    NodeConfig base;
+    base.n = 1;
+    base.r = 1;
+    base.w = 1;
+    Cluster c(1, base);
+    CHECK(c.get(1, "a").code == errc::not_found);
+    REQUIRE(c.put(1, "a", "1").code == errc::ok);
+    auto r = c.get(1, "a");
+    REQUIRE(r.code == errc::ok);
+    CHECK(values(r) == std::set<std::string>{"1"});
+}

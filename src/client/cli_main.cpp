@@ -1,0 +1,277 @@
+// shoal: the command-line client and admin tool.
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "client/client.h"
+#include "client/dev_cluster.h"
+#include "client/http_get.h"
+
+using namespace shoal;
+
+namespace {
+
+// Exit codes.
+constexpr int k_ok = 0, k_not_found = 1, k_usage = 2, k_siblings = 3, k_unavailable = 4, k_error = 5;
+
+const char* k_usage_text =
+    "usage: shoal [global options] COMMAND ...\n"
+    "\n"
+    "Data:\n"
+    "  get KEY [--raw | --context-only]    print the value (or every sibling) and its context\n"
+    "  put KEY [VALUE] [--context C]       write VALUE (or standard input)\n"
+    "  del KEY [--context C]               delete (a tombstone that supersedes what C saw)\n"
+    "    per request: --r N --w N --pr N --pw N --dw N --n N --timeout-ms T --ttl-s S\n"
+    "Cluster:\n"
+    "  cluster status                      members, zones, who is up, partitions per node\n"
+    "  cluster ring                        partition -> replicas\n"
+    "Local cluster (under --dir, default ./.shoal-dev or $SHOAL_DEV_DIR):\n"
+    "  dev up N [--base-port P]            start N shoald processes (ports P+10i+1..3, default P=7100)\n"
+    "  dev down | dev status\n"
+    "  dev kill NODE | stop NODE | cont NODE | restart NODE     SIGKILL, SIGSTOP, SIGCONT, restart\n"
+    "\n"
+    "Global options:\n"
+    "  --nodes H:P,...    client addresses (default: the dev cluster's, else 127.0.0.1:7102)\n"
+    "  --http H:P,...     HTTP addresses for cluster commands (default: the dev cluster's)\n"
+    "  --dir DIR          the dev cluster folder\n"
+    "  --help\n"
+    "\n"
+    "Exit status: 0 ok, 1 not found, 2 usage, 3 siblings (with --raw), 4 quorum not met or\n"
+    "unavailable, 5 other errors.\n";
+
+struct Args {
+    std::vector<std::string> positional;
+    std::map<std::string, std::string> opts;  // --name value
+    std::map<std::string, bool> flags;        // --raw, --context-only
+};
+
+bool parse(int argc, char** argv, Args& a) {
+    static const char* k_flags[] = {"raw", "context-only", "help"};
+    for (int i = 1; i < argc; ++i) {
+        std::string s = argv[i];
+        if (s.rfind("--", 0) != 0 || s == "--") {
+            a.positional.push_back(s);
+            continue;
+        }
+        std::string name = s.substr(2);
+        bool is_flag = false;
+        for (const char* f : k_flags) is_flag = is_flag || name == f;
+        if (is_flag) {
+            a.flags[name] = true;
+            continue;
+        }
+        if (a.positional.size() >= 2 && a.positional[0] == "dev") {  // dev options pass through
+            a.positional.push_back(s);
+            continue;
+        }
+        if (i + 1 >= argc) {
+            std::fprintf(stderr, "shoal: --%s needs a value\n", name.c_str());
+            return false;
+        }
+        a.opts[name] = argv[++i];
+    }
+    return true;
+}
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= s.size()) {
+        auto end = s.find(',', start);
+        if (end == std::string::npos) end = s.size();
+        if (end > start) out.push_back(s.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+bool to_u32(const std::string& s, std::uint32_t& out) {
+    char* end = nullptr;
+    unsigned long v = std::strtoul(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || v > 1000000) return false;
+    out = static_cast<std::uint32_t>(v);
+    return true;
+}
+
+bool request_options(const Args& a, client::RequestOptions& o) {
+    std::map<std::string, std::uint32_t*> u = {{"r", &o.r}, {"w", &o.w}, {"n", &o.n}, {"pr", &o.pr}, {"pw", &o.pw}, {"dw", &o.dw}};
+    for (auto& [name, ptr] : u) {
+        if (auto it = a.opts.find(name); it != a.opts.end() && !to_u32(it->second, *ptr)) {
+            std::fprintf(stderr, "shoal: --%s must be a small non-negative integer\n", name.c_str());
+            return false;
+        }
+    }
+    std::uint32_t v = 0;
+    if (auto it = a.opts.find("timeout-ms"); it != a.opts.end()) {
+        if (!to_u32(it->second, v)) return std::fprintf(stderr, "shoal: bad --timeout-ms\n"), false;
+        o.timeout_ms = v;
+    }
+    if (auto it = a.opts.find("ttl-s"); it != a.opts.end()) {
+        if (!to_u32(it->second, v)) return std::fprintf(stderr, "shoal: bad --ttl-s\n"), false;
+        o.ttl_s = v;
+    }
+    return true;
+}
+
+int exit_for(const client::Result& r, const char* what) {
+    if (r.code == errc::ok) return k_ok;
+    if (r.code == errc::not_found) return k_not_found;
+    std::fprintf(stderr, "shoal %s: %s", what, make_error_code(r.code).message().c_str());
+    if (r.required) std::fprintf(stderr, " (%u of %u replicas answered)", r.replies, r.required);
+    std::fprintf(stderr, "\n");
+    const bool unavailable = r.code == errc::quorum_not_met || r.code == errc::unavailable ||
+                             r.code == errc::timeout || r.code == errc::overloaded || r.code == errc::shutting_down;
+    return unavailable ? k_unavailable : k_error;
+}
+
+int cmd_get(client::Client& c, const Args& a, const client::RequestOptions& o) {
+    if (a.positional.size() != 2) return std::fputs("usage: shoal get KEY\n", stderr), k_usage;
+    auto r = c.get(a.positional[1], o);
+    if (r.code == errc::not_found) {
+        std::fprintf(stderr, "not found\n");
+        if (a.flags.count("context-only") && !r.context.empty()) std::printf("%s\n", r.context.c_str());
+        return k_not_found;
+    }
+    if (r.code != errc::ok) return exit_for(r, "get");
+    if (a.flags.count("context-only")) {
+        std::printf("%s\n", r.context.c_str());
+        return k_ok;
+    }
+    if (a.flags.count("raw")) {
+        if (r.values.size() != 1) {
+            std::fprintf(stderr, "shoal get: %zu siblings; read without --raw and resolve\n", r.values.size());
+            return k_siblings;
+        }
+        std::fwrite(r.values[0].data(), 1, r.values[0].size(), stdout);
+        return k_ok;
+    }
+    if (r.values.size() == 1) {
+        std::printf("value: %s\n", r.values[0].c_str());
+    } else {
+        std::printf("siblings: %zu (concurrent writes; write with this context to resolve)\n", r.values.size());
+        for (std::size_t i = 0; i < r.values.size(); ++i) std::printf("  [%zu] %s\n", i + 1, r.values[i].c_str());
+    }
+    std::printf("context: %s\n", r.context.c_str());
+    return k_ok;
+}
+
+int cmd_put(client::Client& c, const Args& a, const client::RequestOptions& o) {
+    if (a.positional.size() < 2 || a.positional.size() > 3) return std::fputs("usage: shoal put KEY [VALUE]\n", stderr), k_usage;
+    std::string value;
+    if (a.positional.size() == 3) {
+        value = a.positional[2];
+    } else {
+        value.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    }
+    auto ctx = a.opts.count("context") ? a.opts.at("context") : std::string();
+    auto r = c.put(a.positional[1], value, ctx, o);
+    if (r.code != errc::ok) return exit_for(r, "put");
+    std::printf("ok (%u of %u required replicas acknowledged)\n", r.replies, r.required);
+    return k_ok;
+}
+
+int cmd_del(client::Client& c, const Args& a, const client::RequestOptions& o) {
+    if (a.positional.size() != 2) return std::fputs("usage: shoal del KEY\n", stderr), k_usage;
+    auto ctx = a.opts.count("context") ? a.opts.at("context") : std::string();
+    auto r = c.del(a.positional[1], ctx, o);
+    if (r.code != errc::ok) return exit_for(r, "del");
+    std::printf("deleted (%u of %u required replicas acknowledged)\n", r.replies, r.required);
+    return k_ok;
+}
+
+int cmd_cluster(const Args& a, const std::vector<std::string>& http_nodes) {
+    if (a.positional.size() != 2 || (a.positional[1] != "status" && a.positional[1] != "ring")) {
+        return std::fputs("usage: shoal cluster status|ring\n", stderr), k_usage;
+    }
+    client::HttpResult res;
+    std::string from;
+    for (const auto& h : http_nodes) {
+        res = client::http_get(h, "/cluster");
+        from = h;
+        if (res.status == 200) break;
+    }
+    if (res.status != 200) {
+        std::fprintf(stderr, "shoal cluster: no node answered (%s)\n", res.error.c_str());
+        return k_unavailable;
+    }
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(res.body, ec);
+    if (ec || !doc.is_object()) return std::fputs("shoal cluster: bad JSON from node\n", stderr), k_error;
+    const auto& o = doc.as_object();
+    if (a.positional[1] == "ring") {
+        std::printf("%-10s %-8s %s\n", "PARTITION", "OWNER", "REPLICAS");
+        for (const auto& p : o.at("partitions").as_array()) {
+            std::string reps;
+            for (const auto& r : p.at("replicas").as_array()) reps += (reps.empty() ? "" : ",") + std::to_string(r.as_int64());
+            std::printf("%-10lld %-8lld %s\n", (long long)p.at("id").as_int64(), (long long)p.at("owner").as_int64(), reps.c_str());
+        }
+        return k_ok;
+    }
+    std::map<std::int64_t, int> owned;
+    for (const auto& p : o.at("partitions").as_array()) ++owned[p.at("owner").as_int64()];
+    std::printf("as seen by node %lld (%s); n=%lld r=%lld w=%lld sync=%s\n", (long long)o.at("node").as_int64(),
+                from.c_str(), (long long)o.at("n").as_int64(), (long long)o.at("r").as_int64(),
+                (long long)o.at("w").as_int64(), o.at("sync").as_string().c_str());
+    std::printf("%-6s %-8s %-22s %-8s %-6s %s\n", "NODE", "ZONE", "PEER", "STATUS", "UP", "PARTITIONS");
+    for (const auto& m : o.at("members").as_array()) {
+        const auto id = m.at("id").as_int64();
+        std::printf("%-6lld %-8s %-22s %-8s %-6s %d\n", (long long)id, m.at("zone").as_string().c_str(),
+                    m.at("peer").as_string().c_str(), m.at("status").as_string().c_str(),
+                    m.at("up").as_bool() ? "yes" : "no", owned[id]);
+    }
+    return k_ok;
+}
+
+std::string self_exe(const char* argv0) {
+    std::error_code ec;
+    auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string(argv0) : p.string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Args a;
+    if (!parse(argc, argv, a)) return k_usage;
+    if (a.flags.count("help") || a.positional.empty()) {
+        std::fputs(k_usage_text, a.positional.empty() && !a.flags.count("help") ? stderr : stdout);
+        return a.flags.count("help") ? k_ok : k_usage;
+    }
+    std::string dir = a.opts.count("dir") ? a.opts["dir"] : (std::getenv("SHOAL_DEV_DIR") ? std::getenv("SHOAL_DEV_DIR") : ".shoal-dev");
+    const std::string& cmd = a.positional[0];
+    if (cmd == "dev") {
+        return client::dev_command({a.positional.begin() + 1, a.positional.end()}, dir, self_exe(argv[0]));
+    }
+    const auto dev = client::dev_nodes(dir);
+    std::vector<std::string> nodes, http_nodes;
+    if (a.opts.count("nodes")) nodes = split(a.opts["nodes"]);
+    if (a.opts.count("http")) http_nodes = split(a.opts["http"]);
+    for (const auto& n : dev) {
+        if (!a.opts.count("nodes")) nodes.push_back(n.client);
+        if (!a.opts.count("http")) http_nodes.push_back(n.http);
+    }
+    if (nodes.empty()) nodes.push_back("127.0.0.1:7102");
+    if (http_nodes.empty()) http_nodes.push_back("127.0.0.1:7103");
+    if (cmd == "cluster") return cmd_cluster(a, http_nodes);
+    client::RequestOptions ro;
+    if (!request_options(a, ro)) return k_usage;
+    // Spread CLI calls over the nodes: start from a node chosen by the process id.
+    std::rotate(nodes.begin(), nodes.begin() + static_cast<long>(static_cast<std::size_t>(::getpid()) % nodes.size()), nodes.end());
+    client::Options co;
+    co.nodes = nodes;
+    client::Client c(co);
+    if (cmd == "get") return cmd_get(c, a, ro);
+    if (cmd == "put") return cmd_put(c, a, ro);
+    if (cmd == "del") return cmd_del(c, a, ro);
+    std::fprintf(stderr, "shoal: unknown command '%s'\n\n%s", cmd.c_str(), k_usage_text);
+    return k_usage;
+}

@@ -1,0 +1,316 @@
+#include "client/client.h"
+
+#include <boost/asio.hpp>
+
+#include <chrono>
+#include <deque>
+#include <map>
+
+#include "net/address.h"
+#include "replica/codec.h"
+#include "wire/wire.h"
+
+namespace shoal::client {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
+    struct Pending {
+        replica::ClientRequest request;
+        Callback done;
+        std::chrono::steady_clock::time_point deadline;   // of the whole request
+        std::chrono::steady_clock::time_point attempt_deadline;
+        int attempts = 0;
+    };
+
+    Impl(asio::io_context& io, Options o) : io_(io), options_(std::move(o)), socket_(io), timer_(io) {}
+
+    asio::io_context& io_;
+    Options options_;
+    tcp::socket socket_;
+    asio::steady_timer timer_;
+    std::size_t node_index_ = 0;
+    enum class State { idle, connecting, ready } state_ = State::idle;
+    std::uint64_t generation_ = 0;  // bumps per connection: stale callbacks check it
+    std::uint64_t next_id_ = 1;
+    std::map<std::uint64_t, Pending> pending_;  // sent, or waiting for a connection
+    std::deque<std::uint64_t> unsent_;
+    std::string out_, writing_;
+    bool write_active_ = false;
+    bool timer_armed_ = false;
+    bool closed_ = false;
+    wire::FrameReader reader_;
+    std::vector<char> buf_ = std::vector<char>(64 * 1024);
+
+    void submit(replica::ClientRequest request, Callback done) {
+        if (closed_) {
+            done(Result{errc::shutting_down});
+            return;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        const std::uint64_t id = next_id_++;
+        Pending p{std::move(request), std::move(done), now + std::chrono::microseconds(options_.request_timeout.us), {}, 0};
+        pending_.emplace(id, std::move(p));
+        unsent_.push_back(id);
+        arm_timer();
+        if (state_ == State::ready) send_unsent();
+        else if (state_ == State::idle) connect();
+    }
+
+    void connect() {
+        if (options_.nodes.empty()) {
+            fail_all(errc::unavailable);
+            return;
+        }
+        state_ = State::connecting;
+        ++generation_;
+        const std::string& node = options_.nodes[node_index_ % options_.nodes.size()];
+        std::string host;
+        std::uint16_t port = 0;
+        boost::system::error_code ec;
+        if (!net::parse_host_port(node, host, port)) ec = asio::error::invalid_argument;
+        tcp::endpoint ep;
+        if (!ec) ep = tcp::endpoint(asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec), port);
+        if (ec) {
+            asio::post(io_, [self = shared_from_this(), g = generation_] { self->connection_failed(g); });
+            return;
+        }
+        socket_ = tcp::socket(io_);
+        connect_started_ = std::chrono::steady_clock::now();
+        socket_.async_connect(ep, [self = shared_from_this(), g = generation_](boost::system::error_code e) {
+            if (g != self->generation_ || self->closed_) return;
+            if (e) return self->connection_failed(g);
+            self->connected();
+        });
+    }
+    std::chrono::steady_clock::time_point connect_started_;
+
+    void connected() {
+        boost::system::error_code ec;
+        socket_.set_option(tcp::no_delay(true), ec);
+        state_ = State::ready;
+        reader_ = wire::FrameReader();
+        out_.clear();
+        wire::encode_hello(wire::Hello{wire::Hello::Role::client, NodeId{}, 1}, out_);
+        // Everything outstanding is (re)sent on the new connection.
+        unsent_.clear();
+        for (auto& [id, p] : pending_) unsent_.push_back(id);
+        send_unsent();
+        read();
+    }
+
+    void connection_failed(std::uint64_t g) {
+        if (g != generation_ || closed_) return;
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+        state_ = State::idle;
+        write_active_ = false;
+        ++node_index_;
+        // Count an attempt against every outstanding request; give up on spent ones.
+        std::vector<std::uint64_t> spent;
+        for (auto& [id, p] : pending_) {
+            if (++p.attempts >= options_.max_attempts) spent.push_back(id);
+        }
+        for (auto id : spent) finish(id, Result{errc::unavailable});
+        if (!pending_.empty()) connect();
+    }
+
+    void send_unsent() {
+        const auto now = std::chrono::steady_clock::now();
+        const auto per_attempt = std::chrono::microseconds(options_.request_timeout.us / options_.max_attempts);
+        while (!unsent_.empty()) {
+            auto it = pending_.find(unsent_.front());
+            unsent_.pop_front();
+            if (it == pending_.end()) continue;
+            it->second.attempt_deadline = std::min(it->second.deadline, now + per_attempt);
+            wire::encode_request(it->first, it->second.request, out_);
+        }
+        write();
+    }
+
+    void write() {
+        if (write_active_ || out_.empty() || state_ != State::ready) return;
+        write_active_ = true;
+        writing_.clear();
+        std::swap(writing_, out_);
+        asio::async_write(socket_, asio::buffer(writing_),
+                          [self = shared_from_this(), g = generation_](boost::system::error_code e, std::size_t) {
+                              if (g != self->generation_) return;
+                              self->write_active_ = false;
+                              if (e) return self->connection_failed(g);
+                              self->write();
+                          });
+    }
+
+    void read() {
+        socket_.async_read_some(asio::buffer(buf_), [self = shared_from_this(), g = generation_](
+                                                        boost::system::error_code e, std::size_t n) {
+            if (g != self->generation_ || self->closed_) return;
+            if (e) return self->connection_failed(g);
+            self->reader_.feed({self->buf_.data(), n});
+            wire::Frame frame;
+            std::error_code bad;
+            for (;;) {
+                auto status = self->reader_.next(frame, bad);
+                if (status == wire::FrameReader::Status::need_more) break;
+                if (status == wire::FrameReader::Status::error || frame.kind != wire::Frame::Kind::client_reply) {
+                    return self->connection_failed(g);
+                }
+                self->on_reply(frame.reply);
+            }
+            self->read();
+        });
+    }
+
+    void on_reply(wire::ReplyFrame& f) {
+        if (!pending_.count(f.request_id)) return;
+        Result r;
+        r.code = f.reply.code;
+        r.replies = f.reply.replies;
+        r.required = f.reply.required;
+        r.node = options_.nodes[node_index_ % options_.nodes.size()];
+        for (auto& s : f.reply.siblings) r.values.push_back(std::move(s.value));
+        r.context = replica::context_to_token(f.reply.context);
+        finish(f.request_id, std::move(r));
+    }
+
+    void finish(std::uint64_t id, Result r) {
+        auto it = pending_.find(id);
+        if (it == pending_.end()) return;
+        Callback done = std::move(it->second.done);
+        pending_.erase(it);
+        done(std::move(r));
+    }
+
+    void arm_timer() {
+        if (timer_armed_) return;
+        timer_armed_ = true;
+        timer_.expires_after(std::chrono::milliseconds(20));
+        timer_.async_wait([self = shared_from_this()](boost::system::error_code e) {
+            self->timer_armed_ = false;
+            if (e || self->closed_) return;
+            self->check_deadlines();
+            if (!self->pending_.empty()) self->arm_timer();
+        });
+    }
+
+    // A silent node (stopped, partitioned) is left for the next one.
+    void check_deadlines() {
+        const auto now = std::chrono::steady_clock::now();
+        std::vector<std::uint64_t> expired;
+        bool silent = false;
+        for (auto& [id, p] : pending_) {
+            if (now >= p.deadline) expired.push_back(id);
+            else if (state_ == State::ready && p.attempt_deadline.time_since_epoch().count() != 0 &&
+                     now >= p.attempt_deadline)
+                silent = true;
+        }
+        for (auto id : expired) finish(id, Result{errc::timeout});
+        if (state_ == State::connecting &&
+            now - connect_started_ >= std::chrono::microseconds(options_.connect_timeout.us)) {
+            silent = true;
+        }
+        if (silent && !pending_.empty()) connection_failed(generation_);
+    }
+
+    void fail_all(errc code) {
+        auto all = std::move(pending_);
+        pending_.clear();
+        for (auto& [id, p] : all) p.done(Result{code});
+    }
+
+    void close() {
+        closed_ = true;
+        ++generation_;
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+        timer_.cancel();
+        fail_all(errc::shutting_down);
+    }
+};
+
+AsyncClient::AsyncClient(asio::io_context& io, Options options)
+    : impl_(std::make_shared<Impl>(io, std::move(options))) {}
+
+AsyncClient::~AsyncClient() { impl_->close(); }
+
+void AsyncClient::get(std::string key, RequestOptions options, Callback done) {
+    replica::ClientRequest r;
+    r.op = replica::ClientOp::get;
+    r.key = std::move(key);
+    r.options = options;
+    impl_->submit(std::move(r), std::move(done));
+}
+
+namespace {
+bool decode_context(std::string_view token, replica::VersionVector& vv, Callback& done) {
+    if (replica::context_from_token(token, vv)) {
+        done(Result{errc::bad_context});
+        return false;
+    }
+    return true;
+}
+}  // namespace
+
+void AsyncClient::put(std::string key, std::string value, std::string context, RequestOptions options,
+                      Callback done) {
+    replica::ClientRequest r;
+    r.op = replica::ClientOp::put;
+    r.key = std::move(key);
+    r.value = std::move(value);
+    r.options = options;
+    if (!decode_context(context, r.context, done)) return;
+    impl_->submit(std::move(r), std::move(done));
+}
+
+void AsyncClient::del(std::string key, std::string context, RequestOptions options, Callback done) {
+    replica::ClientRequest r;
+    r.op = replica::ClientOp::del;
+    r.key = std::move(key);
+    r.options = options;
+    if (!decode_context(context, r.context, done)) return;
+    impl_->submit(std::move(r), std::move(done));
+}
+
+void AsyncClient::close() { impl_->close(); }
+std::size_t AsyncClient::outstanding() const { return impl_->pending_.size(); }
+
+Client::Client(Options options)
+    : io_(std::make_unique<asio::io_context>(1)), async_(std::make_unique<AsyncClient>(*io_, std::move(options))) {}
+
+Client::~Client() {
+    async_.reset();
+    io_->run_for(std::chrono::milliseconds(10));
+}
+
+Result Client::wait(const std::function<void(Callback)>& start) {
+    bool done = false;
+    Result out;
+    start([&](Result r) {
+        out = std::move(r);
+        done = true;
+    });
+    if (io_->stopped()) io_->restart();
+    while (!done) {
+        if (io_->run_one() == 0) io_->restart();
+    }
+    return out;
+}
+
+Result Client::get(std::string_view key, const RequestOptions& options) {
+    return wait([&](Callback cb) { async_->get(std::string(key), options, std::move(cb)); });
+}
+
+Result Client::put(std::string_view key, std::string_view value, std::string_view context,
+                   const RequestOptions& options) {
+    return wait([&](Callback cb) {
+        async_->put(std::string(key), std::string(value), std::string(context), options, std::move(cb));
+    });
+}
+
+Result Client::del(std::string_view key, std::string_view context, const RequestOptions& options) {
+    return wait([&](Callback cb) { async_->del(std::string(key), std::string(context), options, std::move(cb)); });
+}
+
+}  // namespace shoal::client

@@ -1,0 +1,94 @@
+// Shoal's C++ client over the native protocol.
+//
+// Contract:
+//  - A client knows a list of nodes ("host:port" of their client listeners). It
+//    talks to one at a time and fails over to the next when the connection fails
+//    or a request times out; a request is tried at most `max_attempts` times.
+//    A retried write may be applied twice; with contexts that is harmless (the
+//    second copy becomes a sibling with the same value, or supersedes nothing new).
+//  - get returns every live sibling's value and an opaque context; pass that
+//    context to put/del to supersede exactly what was read. No context: the write
+//    becomes a sibling of whatever is there.
+//  - Requests are pipelined on one connection; replies match by request id.
+//  - AsyncClient runs on the caller's io_context and calls callbacks on its thread.
+//    Client is the blocking wrapper, with an io_context of its own. Neither is
+//    thread-safe: use one per thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/errc.h"
+#include "core/types.h"
+#include "replica/messages.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace shoal::client {
+
+struct Options {
+    std::vector<std::string> nodes;                  // "host:port", at least one
+    Duration connect_timeout = Duration::seconds(1);
+    Duration request_timeout = Duration::seconds(5); // covers every attempt of one request
+    int max_attempts = 3;
+};
+
+struct Result {
+    errc code = errc::ok;            // ok, not_found, quorum_not_met, timeout, unavailable, ...
+    std::uint32_t replies = 0;       // replicas that answered (acks for writes)
+    std::uint32_t required = 0;
+    std::vector<std::string> values; // get: one per live sibling
+    std::string context;             // get: pass to the next put/del of this key
+    std::string node;                // the node that answered
+    bool ok() const { return code == errc::ok; }
+};
+
+using RequestOptions = replica::RequestOptions;
+using Callback = std::function<void(Result)>;
+
+class AsyncClient {
+public:
+    AsyncClient(boost::asio::io_context& io, Options options);
+    ~AsyncClient();
+    AsyncClient(const AsyncClient&) = delete;
+    AsyncClient& operator=(const AsyncClient&) = delete;
+
+    void get(std::string key, RequestOptions options, Callback done);
+    void put(std::string key, std::string value, std::string context, RequestOptions options, Callback done);
+    void del(std::string key, std::string context, RequestOptions options, Callback done);
+
+    // Fails every outstanding request with errc::shutting_down and closes the connection.
+    void close();
+    std::size_t outstanding() const;
+
+    struct Impl;
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+class Client {
+public:
+    explicit Client(Options options);
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    Result get(std::string_view key, const RequestOptions& options = {});
+    Result put(std::string_view key, std::string_view value, std::string_view context = {},
+               const RequestOptions& options = {});
+    Result del(std::string_view key, std::string_view context = {}, const RequestOptions& options = {});
+
+private:
+    Result wait(const std::function<void(Callback)>& start);
+    std::unique_ptr<boost::asio::io_context> io_;
+    std::unique_ptr<AsyncClient> async_;
+};
+
+}  // namespace shoal::client

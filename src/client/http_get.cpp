@@ -1,0 +1,68 @@
+#include "client/http_get.h"
+
+#include <boost/asio.hpp>
+
+#include <chrono>
+#include <functional>
+
+#include "net/address.h"
+
+namespace shoal::client {
+
+namespace asio = boost::asio;
+
+HttpResult http_get(const std::string& host_port, const std::string& path, int timeout_ms) {
+    HttpResult out;
+    std::string host;
+    std::uint16_t port = 0;
+    if (!net::parse_host_port(host_port, host, port)) {
+        out.error = "bad address '" + host_port + "'";
+        return out;
+    }
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+    if (ec) {
+        out.error = "bad address '" + host_port + "'";
+        return out;
+    }
+    std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host_port + "\r\nConnection: close\r\n\r\n";
+    std::string response;
+    std::array<char, 8192> buf;
+    bool failed = false;
+    std::function<void()> read = [&] {
+        socket.async_read_some(asio::buffer(buf), [&](boost::system::error_code e3, std::size_t n) {
+            response.append(buf.data(), n);
+            if (!e3 && response.size() < 64 * 1024 * 1024) read();
+        });
+    };
+    socket.async_connect({addr, port}, [&](boost::system::error_code e) {
+        if (e) {
+            failed = true;
+            out.error = e.message();
+            return;
+        }
+        asio::async_write(socket, asio::buffer(request), [&](boost::system::error_code e2, std::size_t) {
+            if (e2) {
+                failed = true;
+                out.error = e2.message();
+                return;
+            }
+            read();
+        });
+    });
+    io.run_for(std::chrono::milliseconds(timeout_ms));
+    if (failed) return out;
+    auto line_end = response.find("\r\n");
+    auto head_end = response.find("\r\n\r\n");
+    if (line_end == std::string::npos || head_end == std::string::npos || response.size() < 12) {
+        out.error = response.empty() ? "no answer" : "malformed HTTP response";
+        return out;
+    }
+    out.status = std::atoi(response.substr(9, 3).c_str());
+    out.body = response.substr(head_end + 4);
+    return out;
+}
+
+}  // namespace shoal::client

@@ -1,0 +1,361 @@
+// The HTTP API's pure half: parsing and validating requests (route) and turning the
+// core's replies into responses (render). No sockets, no Beast, no clock.
+//
+// JSON (the 300 body) is written by hand here rather than with Boost.JSON: the only
+// document is {"siblings":[{"value":"<base64>","value_utf8":<string|null>},...]}, whose
+// strings are either base64 (no escaping needed) or checked UTF-8 escaped below. Keeping
+// Boost.JSON out keeps this file light to compile and the library free of a link-time
+// dependency; the tests parse the output with Boost.JSON to check it.
+#include "http/api.h"
+
+#include <charconv>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <string_view>
+#include <system_error>
+
+#include "core/errc.h"
+#include "replica/codec.h"
+
+namespace shoal::http {
+
+namespace {
+
+using replica::ClientOp;
+using replica::ClientReply;
+using replica::ClientRequest;
+
+// Bounds on query parameters. The core checks the values against its configuration
+// (r <= n, timeout_ms <= the node's maximum, ...); these only keep nonsense out.
+constexpr std::uint64_t k_max_replica_param = 16;                   // n, r, w, pr, pw, dw
+constexpr std::uint64_t k_max_timeout_ms = 60ULL * 60 * 1000;       // one hour
+constexpr std::uint64_t k_max_ttl_s = 10ULL * 365 * 24 * 3600;      // ten years
+constexpr std::size_t k_max_echo_bytes = 64;                        // of client input in messages
+
+constexpr std::string_view k_kv_prefix = "/kv/";
+
+// Client input quoted in an error message: bounded, printable ASCII only.
+std::string echo(std::string_view text) {
+    std::string out;
+    for (char c : text.substr(0, k_max_echo_bytes)) {
+        const auto u = static_cast<unsigned char>(c);
+        out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+    }
+    if (text.size() > k_max_echo_bytes) out += "...";
+    return out;
+}
+
+Response text(unsigned status, std::string body) {
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    r.body.push_back('\n');
+    return r;
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Decodes %XX escapes; '+' stays '+' (this is a path, not a form). False on a bad escape.
+bool percent_decode(std::string_view in, std::string& out) {
+    out.clear();
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (in[i] != '%') {
+            out.push_back(in[i]);
+            continue;
+        }
+        if (i + 2 >= in.size()) return false;
+        const int hi = hex_value(in[i + 1]);
+        const int lo = hex_value(in[i + 2]);
+        if (hi < 0 || lo < 0) return false;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    return true;
+}
+
+// Which parameters each method takes.
+bool param_applies(ClientOp op, std::string_view name) {
+    if (name == "n" || name == "timeout_ms") return true;
+    if (op == ClientOp::get) return name == "r" || name == "pr";
+    if (name == "w" || name == "pw" || name == "dw") return true;
+    return op == ClientOp::put && name == "ttl_s";
+}
+
+struct Param {
+    std::string_view name;
+    std::uint64_t max;
+};
+constexpr Param k_params[] = {
+    {"n", k_max_replica_param},  {"r", k_max_replica_param},  {"w", k_max_replica_param},
+    {"pr", k_max_replica_param}, {"pw", k_max_replica_param}, {"dw", k_max_replica_param},
+    {"timeout_ms", k_max_timeout_ms}, {"ttl_s", k_max_ttl_s},
+};
+
+void set_option(replica::RequestOptions& o, std::string_view name, std::uint64_t v) {
+    if (name == "n") o.n = static_cast<std::uint32_t>(v);
+    else if (name == "r") o.r = static_cast<std::uint32_t>(v);
+    else if (name == "w") o.w = static_cast<std::uint32_t>(v);
+    else if (name == "pr") o.pr = static_cast<std::uint32_t>(v);
+    else if (name == "pw") o.pw = static_cast<std::uint32_t>(v);
+    else if (name == "dw") o.dw = static_cast<std::uint32_t>(v);
+    else if (name == "timeout_ms") o.timeout_ms = static_cast<std::int64_t>(v);
+    else if (name == "ttl_s") o.ttl_s = static_cast<std::int64_t>(v);
+}
+
+const char* method_name(ClientOp op) {
+    switch (op) {
+        case ClientOp::get: return "GET";
+        case ClientOp::put: return "PUT";
+        case ClientOp::del: return "DELETE";
+    }
+    return "?";
+}
+
+// Parses "a=1&b=2" into options. Empty segments ("a=1&") are skipped; anything else
+// that is not a known, applicable, unrepeated name with a decimal value in bounds is
+// a 400 naming the parameter.
+std::optional<Response> parse_query(std::string_view query, ClientOp op, replica::RequestOptions& o) {
+    unsigned seen = 0;  // bit i: k_params[i] given
+    while (!query.empty()) {
+        const std::size_t amp = query.find('&');
+        const std::string_view item = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        if (item.empty()) continue;
+        const std::size_t eq = item.find('=');
+        const std::string_view name = item.substr(0, eq);
+        std::size_t index = std::size(k_params);
+        for (std::size_t i = 0; i < std::size(k_params); ++i) {
+            if (k_params[i].name == name) index = i;
+        }
+        if (index == std::size(k_params)) return text(400, "unknown parameter: " + echo(name));
+        if (!param_applies(op, name)) {
+            return text(400, "parameter " + std::string(name) + " does not apply to " + method_name(op));
+        }
+        if (seen & (1u << index)) return text(400, "duplicate parameter: " + std::string(name));
+        seen |= 1u << index;
+        const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
+        std::uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+        const bool digits = !value.empty() && value.front() >= '0' && value.front() <= '9';
+        if (!digits || ec == std::errc::invalid_argument || end != value.data() + value.size()) {
+            return text(400, "parameter " + std::string(name) + " must be a non-negative integer");
+        }
+        if (ec == std::errc::result_out_of_range || v > k_params[index].max) {
+            return text(400, "parameter " + std::string(name) + " out of range (at most " +
+                                 std::to_string(k_params[index].max) + ")");
+        }
+        set_option(o, name, v);
+    }
+    return std::nullopt;
+}
+
+Response too_large(std::string_view what, std::size_t size, std::size_t limit) {
+    return text(413, std::string(what) + " too large: " + std::to_string(size) + " bytes, limit " +
+                         std::to_string(limit));
+}
+
+Routed route_admin(const Request& request, std::string_view path, std::string_view query, Admin admin) {
+    if (request.method != "GET") {
+        Response r = text(405, "method " + echo(request.method) + " not allowed on " + std::string(path));
+        r.headers.emplace_back("Allow", "GET");
+        return r;
+    }
+    if (!query.empty()) return text(400, std::string(path) + " takes no parameters");
+    return admin;
+}
+
+Routed route_kv(const Request& request, std::string_view path, std::string_view query, const Limits& limits) {
+    ClientRequest call;
+    if (request.method == "GET") call.op = ClientOp::get;
+    else if (request.method == "PUT") call.op = ClientOp::put;
+    else if (request.method == "DELETE") call.op = ClientOp::del;
+    else {
+        Response r = text(405, "method " + echo(request.method) + " not allowed on /kv/{key}");
+        r.headers.emplace_back("Allow", "GET, PUT, DELETE");
+        return r;
+    }
+    if (auto bad = parse_query(query, call.op, call.options)) return std::move(*bad);
+
+    const std::string_view raw_key = path.size() > k_kv_prefix.size() ? path.substr(k_kv_prefix.size()) : "";
+    if (!percent_decode(raw_key, call.key)) return text(400, "invalid percent-encoding in key");
+    if (const auto ec = check_key(limits, call.key)) {
+        if (ec == errc::key_too_large) return too_large("key", call.key.size(), limits.max_key_bytes);
+        return text(400, "empty key");
+    }
+
+    if (call.op == ClientOp::put) {
+        if (const auto ec = check_value(limits, request.body)) {
+            return too_large("value", request.body.size(), limits.max_value_bytes);
+        }
+        call.value = request.body;
+    } else if (!request.body.empty()) {
+        return text(400, std::string(method_name(call.op)) + " takes no body");
+    }
+
+    // Checked on every method so that a mangled context is reported, not ignored;
+    // only writes carry it to the core.
+    replica::VersionVector context;
+    if (replica::context_from_token(request.context, context)) return text(400, "invalid X-Shoal-Context");
+    if (call.op != ClientOp::get) call.context = std::move(context);
+    return KvCall{std::move(call)};
+}
+
+// ---- rendering -----------------------------------------------------------------------
+
+constexpr char k_b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void append_base64(std::string_view in, std::string& out) {
+    std::size_t i = 0;
+    for (; i + 3 <= in.size(); i += 3) {
+        const std::uint32_t v = (static_cast<unsigned char>(in[i]) << 16) |
+                                (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+        out.push_back(k_b64_std[(v >> 18) & 63]);
+        out.push_back(k_b64_std[(v >> 12) & 63]);
+        out.push_back(k_b64_std[(v >> 6) & 63]);
+        out.push_back(k_b64_std[v & 63]);
+    }
+    const std::size_t rest = in.size() - i;
+    if (rest == 0) return;
+    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
+    if (rest == 2) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out.push_back(k_b64_std[(v >> 18) & 63]);
+    out.push_back(k_b64_std[(v >> 12) & 63]);
+    out.push_back(rest == 2 ? k_b64_std[(v >> 6) & 63] : '=');
+    out.push_back('=');
+}
+
+// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+bool valid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        std::size_t len = 0;
+        std::uint32_t cp = 0;
+        if (c < 0x80) len = 1, cp = c;
+        else if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1f;
+        else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0f;
+        else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07;
+        else return false;
+        if (i + len > s.size()) return false;
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + k]);
+            if ((cc & 0xc0) != 0x80) return false;
+            cp = (cp << 6) | (cc & 0x3f);
+        }
+        constexpr std::uint32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < k_min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+        i += len;
+    }
+    return true;
+}
+
+// A JSON string literal of valid UTF-8: quotes, backslashes and control characters escaped.
+void append_json_string(std::string_view s, std::string& out) {
+    out.push_back('"');
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(c);
+        } else if (u < 0x20) {
+            constexpr char k_hex[] = "0123456789abcdef";
+            out += "\\u00";
+            out.push_back(k_hex[u >> 4]);
+            out.push_back(k_hex[u & 15]);
+        } else {
+            out.push_back(c);
+        }
+    }
+    out.push_back('"');
+}
+
+std::string siblings_json(const std::vector<replica::Sibling>& siblings) {
+    std::string out = "{\"siblings\":[";
+    for (std::size_t i = 0; i < siblings.size(); ++i) {
+        const std::string& v = siblings[i].value;
+        if (i > 0) out.push_back(',');
+        out += "{\"value\":\"";
+        append_base64(v, out);
+        out += "\",\"value_utf8\":";
+        if (valid_utf8(v)) append_json_string(v, out);
+        else out += "null";
+        out.push_back('}');
+    }
+    out += "]}";
+    return out;
+}
+
+std::string counted(std::string_view what, const ClientReply& reply) {
+    return std::string(what) + ": " + std::to_string(reply.replies) + " of " + std::to_string(reply.required) +
+           " replicas replied";
+}
+
+Response render_error(const ClientReply& reply) {
+    switch (reply.code) {
+        case errc::not_found: return text(404, "not found");
+        case errc::bad_request: return text(400, "bad request: invalid key or options");
+        case errc::bad_context: return text(400, "invalid X-Shoal-Context");
+        case errc::key_too_large: return text(413, "key too large");
+        case errc::value_too_large: return text(413, "value too large");
+        case errc::too_many_siblings:
+            return text(409, "too many siblings: read the key and write with its context to resolve them");
+        case errc::quorum_not_met: return text(503, counted("quorum not met", reply));
+        case errc::timeout: return text(503, counted("timeout", reply));
+        case errc::unavailable: return text(503, counted("unavailable: not enough nodes", reply));
+        case errc::overloaded: return text(503, "overloaded: try again later");
+        case errc::shutting_down: return text(503, "shutting down");
+        case errc::store_error: return text(500, "store error");
+        case errc::corrupt: return text(500, "corrupt stored data");
+        case errc::ok: break;
+    }
+    return text(500, "internal error: unexpected reply code " + std::string(errc_name(reply.code)));
+}
+
+}  // namespace
+
+Routed route(const Request& request, const Limits& limits) {
+    const std::size_t q = request.target.find('?');
+    const std::string_view target = request.target;
+    const std::string_view path = target.substr(0, q);
+    const std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+
+    if (path == "/cluster") return route_admin(request, path, query, Admin::cluster);
+    if (path == "/metrics") return route_admin(request, path, query, Admin::metrics);
+    if (path == "/health") return route_admin(request, path, query, Admin::health);
+    if (path == "/kv" || path.starts_with(k_kv_prefix)) return route_kv(request, path, query, limits);
+    return text(404, "no such path: " + echo(path));
+}
+
+Response render(ClientOp op, const ClientReply& reply) {
+    Response r;
+    const bool get_ok = op == ClientOp::get && reply.code == errc::ok && !reply.siblings.empty();
+    if (get_ok && reply.siblings.size() == 1) {
+        r.status = 200;
+        r.content_type = "application/octet-stream";
+        r.body = reply.siblings.front().value;
+    } else if (get_ok) {
+        r.status = 300;
+        r.content_type = "application/json";
+        r.body = siblings_json(reply.siblings);
+    } else if (reply.code == errc::ok && op != ClientOp::get) {
+        r.status = 204;
+        r.content_type.clear();
+    } else if (reply.code == errc::ok) {
+        r = text(404, "not found");  // ok with no live sibling: nothing to show
+    } else {
+        r = render_error(reply);
+    }
+    if (!reply.context.empty()) r.headers.emplace_back(k_context_header, replica::context_to_token(reply.context));
+    r.headers.emplace_back("X-Shoal-Replies", std::to_string(reply.replies));
+    if (reply.code == errc::overloaded || reply.code == errc::shutting_down) r.headers.emplace_back("Retry-After", "1");
+    return r;
+}
+
+}  // namespace shoal::http

@@ -1,0 +1,51 @@
+// The HTTP API's pure half: a request in, either a call to make on the core, an
+// admin query, or a finished response out; and a core reply rendered as a response.
+// No sockets, no Beast: tested without a network (test/unit/test_http_api.cpp).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "core/limits.h"
+#include "replica/messages.h"
+
+namespace shoal::http {
+
+inline constexpr const char* k_context_header = "X-Shoal-Context";
+
+struct Request {
+    std::string method;          // "GET", "PUT", ...
+    std::string target;          // "/kv/cart%2Falice?r=2", as received
+    std::string context;         // the X-Shoal-Context header, if any
+    std::string body;
+};
+
+struct Response {
+    unsigned status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+// A key-value request to hand to the core.
+struct KvCall {
+    replica::ClientRequest request;
+};
+
+enum class Admin { cluster, metrics, health };
+
+using Routed = std::variant<KvCall, Admin, Response>;
+
+// Parses and validates a request. Bad input comes back as a finished Response
+// (400 with a message, 404 for an unknown path, 405 for a wrong method, 413 for
+// an over-limit key or value).
+Routed route(const Request& request, const Limits& limits);
+
+// Renders the core's reply to a key-value call: 200 (one sibling: its bytes), 300
+// (several: a JSON list), 204 (put/delete done), 404, 409, 503 with the replies
+// counted, and so on. The causal context goes in X-Shoal-Context.
+Response render(replica::ClientOp op, const replica::ClientReply& reply);
+
+}  // namespace shoal::http

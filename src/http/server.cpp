@@ -1,0 +1,379 @@
+// The HTTP API's socket half: Boost.Beast, included here and nowhere else.
+//
+// One C++20 coroutine accepts; one coroutine per connection reads a bounded request,
+// routes it (api.h), waits for the Backend when it is a key-value call, writes the
+// response, and loops while the client keeps the connection alive. One request is
+// handled at a time per connection, so responses go out in request order (pipelined
+// requests simply wait in the read buffer). Everything runs on the io_context's thread.
+#include "http/server.h"
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/errc.h"
+#include "http/api.h"
+#include "net/log.h"
+
+namespace shoal::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::awaitable;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::chrono::microseconds to_chrono(Duration d) { return std::chrono::microseconds(d.us); }
+
+// A log field value: quoted, bounded, printable.
+std::string quoted(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text.substr(0, 200)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+    }
+    out.push_back('"');
+    return out;
+}
+
+std::string endpoint_text(const tcp::endpoint& ep) {
+    return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+bool is_power_of_two(std::uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+struct Conn;
+
+// The server's state, shared by the accept loop and every session (they hold it by
+// shared_ptr, so it outlives an HttpServer destroyed while they wind down).
+struct ServerState : std::enable_shared_from_this<ServerState> {
+    ServerState(asio::io_context& io, Backend& b, ServerOptions o) : acceptor(io), backend(b), options(std::move(o)) {
+        // The core checks keys and values against its own configured Limits and its
+        // errc renders as 413; here the bounds only follow what the parser admits.
+        limits.max_key_bytes = options.max_header_bytes;
+        limits.max_value_bytes = options.max_body_bytes;
+    }
+
+    tcp::acceptor acceptor;
+    Backend& backend;
+    ServerOptions options;
+    Limits limits;
+    std::uint16_t port = 0;
+    bool stopped = false;
+    std::atomic<std::size_t> active{0};
+    std::uint64_t rejected = 0;  // connections closed for being over max_connections
+    std::unordered_set<Conn*> conns;
+
+    awaitable<void> accept_loop();
+};
+
+
+// One connection. Owned by its session coroutine; registered with the server so
+// that stop() can close it.
+struct Conn {
+    Conn(std::shared_ptr<ServerState> s, tcp::socket socket, tcp::endpoint p)
+        : server(std::move(s)), stream(std::move(socket)), peer(std::move(p)) {
+        server->conns.insert(this);
+        server->active.fetch_add(1);
+    }
+    ~Conn() {
+        server->conns.erase(this);
+        server->active.fetch_sub(1);
+    }
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
+
+    std::shared_ptr<ServerState> server;
+    beast::tcp_stream stream;
+    tcp::endpoint peer;
+    beast::flat_buffer buffer;
+};
+
+using BeastResponse = bhttp::response<bhttp::string_body>;
+
+BeastResponse to_beast(Response r, unsigned version, bool keep_alive) {
+    BeastResponse res;
+    res.version(version);
+    res.result(r.status);
+    for (auto& [name, value] : r.headers) res.set(name, value);
+    res.keep_alive(keep_alive);
+    if (r.status == 204 || r.status == 304) return res;  // no body, no Content-Length
+    res.set(bhttp::field::content_type, r.content_type);
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    return res;
+}
+
+Response plain(unsigned status, std::string body) {
+    Response r;
+    r.status = status;
+    r.body = std::move(body) + "\n";
+    return r;
+}
+
+// Starts a Backend call; the completion handler is the awaiting coroutine. `done` is
+// called once, on the loop thread, now or later; the coroutine resumes through a post
+// so that a reply given from inside submit() does not resume it from within its own
+// suspension. (A named initiation rather than a capturing lambda: GCC 12 mishandles
+// lambda temporaries with init-captures inside co_await expressions.)
+struct BackendCall {
+    Backend* backend;
+    replica::ClientRequest* request;  // lives in the awaiting coroutine's frame
+    asio::any_io_executor executor;
+
+    template <class Handler>
+    void operator()(Handler handler) const {
+        auto shared = std::make_shared<Handler>(std::move(handler));
+        backend->submit(std::move(*request), [shared, executor = executor](replica::ClientReply reply) {
+            asio::post(executor, [shared, reply = std::move(reply)]() mutable { (*shared)(std::move(reply)); });
+        });
+    }
+};
+
+awaitable<replica::ClientReply> call_backend(Backend& backend, replica::ClientRequest request) {
+    const BackendCall call{&backend, &request, co_await asio::this_coro::executor};
+    replica::ClientReply reply =
+        co_await asio::async_initiate<decltype(use_awaitable), void(replica::ClientReply)>(call, use_awaitable);
+    co_return reply;
+}
+
+awaitable<Response> respond(Conn& conn, const Request& request) {
+    ServerState& server = *conn.server;
+    Routed routed = route(request, server.limits);
+    if (auto* call = std::get_if<KvCall>(&routed)) {
+        const replica::ClientOp op = call->request.op;
+        const replica::ClientReply reply = co_await call_backend(server.backend, std::move(call->request));
+        co_return render(op, reply);
+    }
+    if (auto* admin = std::get_if<Admin>(&routed)) {
+        Response r;
+        switch (*admin) {
+            case Admin::cluster:
+                r.content_type = "application/json";
+                r.body = server.backend.cluster_json();
+                break;
+            case Admin::metrics:
+                r.content_type = "text/plain; version=0.0.4";
+                r.body = server.backend.metrics_text();
+                break;
+            case Admin::health:
+                r = server.backend.healthy() ? plain(200, "ok") : plain(503, "unhealthy");
+                break;
+        }
+        co_return r;
+    }
+    Response r = std::get<Response>(std::move(routed));
+    if (r.status >= 400 && r.status < 500) {
+        log::warn("http bad request", "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(r.status) +
+                                          " method=" + quoted(request.method) + " target=" +
+                                          quoted(request.target) + " reason=" + quoted(r.body.substr(0, r.body.find('\n'))));
+    }
+    co_return r;
+}
+
+// Writes a final error response to a client whose request could not be read, then
+// closes gracefully: stop sending, discard what it still sends (bounded in bytes and
+// time) so that closing does not reset the connection before it reads the response.
+awaitable<void> fail_and_close(Conn& conn, unsigned status, std::string message) {
+    log::warn("http bad request", "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(status) +
+                                      " reason=" + quoted(message));
+    BeastResponse res = to_beast(plain(status, std::move(message)), 11, false);
+    beast::error_code ec;
+    conn.stream.expires_after(to_chrono(conn.server->options.read_timeout));
+    co_await bhttp::async_write(conn.stream, res, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn.stream.expires_after(std::chrono::seconds(1));
+    char sink[4096];
+    for (std::size_t drained = 0; !ec && drained < 1024 * 1024;) {
+        drained += co_await conn.stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+    }
+}
+
+// Reads one request into `parser`. On error, ec says why; a clean end between
+// requests is bhttp::error::end_of_stream.
+awaitable<void> read_request(Conn& conn, bhttp::request_parser<bhttp::string_body>& parser, beast::error_code& ec) {
+    const ServerOptions& options = conn.server->options;
+    if (conn.buffer.size() == 0) {  // idle: wait for the first byte of the next request
+        conn.stream.expires_after(to_chrono(options.idle_timeout));
+        const std::size_t n = co_await conn.stream.async_read_some(conn.buffer.prepare(4096),
+                                                                   asio::redirect_error(use_awaitable, ec));
+        conn.buffer.commit(n);
+        if (ec == asio::error::eof) ec = bhttp::error::end_of_stream;
+        if (ec) co_return;
+    }
+    conn.stream.expires_after(to_chrono(options.read_timeout));
+    co_await bhttp::async_read_header(conn.stream, conn.buffer, parser, asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    const auto& header = parser.get();
+    if (header.version() >= 11 && beast::iequals(header[bhttp::field::expect], "100-continue")) {
+        static constexpr std::string_view k_continue = "HTTP/1.1 100 Continue\r\n\r\n";
+        co_await asio::async_write(conn.stream, asio::buffer(k_continue.data(), k_continue.size()),
+                                   asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return;
+    }
+    co_await bhttp::async_read(conn.stream, conn.buffer, parser, asio::redirect_error(use_awaitable, ec));
+}
+
+// One connection: read, respond, repeat while keep-alive. Arguments by value: the
+// coroutine owns its connection.
+awaitable<void> session(std::shared_ptr<Conn> conn) {
+    const ServerOptions& options = conn->server->options;
+    for (;;) {
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.body_limit(options.max_body_bytes);
+        parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+        beast::error_code ec;
+        co_await read_request(*conn, parser, ec);
+        if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+            ec == asio::error::connection_reset || ec == asio::error::eof || conn->server->stopped) {
+            break;
+        }
+        if (ec == bhttp::error::body_limit) {
+            co_await fail_and_close(*conn, 413, "request body too large (limit " +
+                                                    std::to_string(options.max_body_bytes) + " bytes)");
+            break;
+        }
+        if (ec == bhttp::error::header_limit) {
+            co_await fail_and_close(*conn, 431, "request header too large (limit " +
+                                                    std::to_string(options.max_header_bytes) + " bytes)");
+            break;
+        }
+        if (ec) {
+            co_await fail_and_close(*conn, 400, "bad HTTP request: " + ec.message());
+            break;
+        }
+
+        auto& req = parser.get();
+        Request request{std::string(req.method_string()), std::string(req.target()),
+                        std::string(req[k_context_header]), std::move(req.body())};
+        const bool keep_alive = req.keep_alive();
+        const unsigned version = req.version();
+        Response response = co_await respond(*conn, request);
+        if (conn->server->stopped) break;
+
+        BeastResponse res = to_beast(std::move(response), version, keep_alive);
+        conn->stream.expires_after(to_chrono(options.read_timeout));
+        co_await bhttp::async_write(conn->stream, res, asio::redirect_error(use_awaitable, ec));
+        if (ec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    conn->stream.close();
+}
+
+void log_exception(std::string_view what, std::exception_ptr e) {
+    if (!e) return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        log::error(what, "error=" + quoted(ex.what()));
+    } catch (...) {
+        log::error(what, "error=unknown");
+    }
+}
+
+}  // namespace
+
+struct HttpServer::Impl : ServerState {
+    using ServerState::ServerState;
+};
+
+awaitable<void> ServerState::accept_loop() {
+    auto self = shared_from_this();  // the loop keeps the server state alive
+    asio::steady_timer backoff(acceptor.get_executor());
+    while (!stopped) {
+        beast::error_code ec;
+        tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+        if (stopped || ec == asio::error::operation_aborted) break;
+        if (ec) {  // e.g. out of file descriptors: say so, and do not spin
+            log::warn("http accept failed", "error=" + quoted(ec.message()));
+            backoff.expires_after(std::chrono::milliseconds(100));
+            co_await backoff.async_wait(asio::redirect_error(use_awaitable, ec));
+            continue;
+        }
+        tcp::endpoint peer = socket.remote_endpoint(ec);
+        if (active.load() >= options.max_connections) {
+            ++rejected;
+            if (is_power_of_two(rejected)) {
+                log::warn("http connection limit reached, closing new connection",
+                          "peer=" + endpoint_text(peer) + " max_connections=" + std::to_string(options.max_connections) +
+                              " rejected_total=" + std::to_string(rejected));
+            }
+            socket.close(ec);
+            continue;
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        auto conn = std::make_shared<Conn>(self, std::move(socket), peer);
+        asio::co_spawn(acceptor.get_executor(), session(std::move(conn)),
+                       [](std::exception_ptr e) { log_exception("http session failed", e); });
+    }
+}
+
+HttpServer::HttpServer(asio::io_context& io, Backend& backend, ServerOptions options, std::error_code& ec)
+    : impl_(std::make_shared<Impl>(io, backend, std::move(options))) {
+    ec.clear();
+    Impl& s = *impl_;
+    beast::error_code bec;
+    const auto address = asio::ip::make_address(s.options.address, bec);
+    if (bec) {
+        ec = bec;
+        return;
+    }
+    const tcp::endpoint endpoint(address, s.options.port);
+    if (s.acceptor.open(endpoint.protocol(), bec); bec) {
+        ec = bec;
+        return;
+    }
+    s.acceptor.set_option(asio::socket_base::reuse_address(true), bec);
+    if (s.acceptor.bind(endpoint, bec); !bec) s.acceptor.listen(asio::socket_base::max_listen_connections, bec);
+    if (bec) {
+        ec = bec;
+        s.acceptor.close(bec);
+        return;
+    }
+    s.port = s.acceptor.local_endpoint(bec).port();
+    log::info("http listening", "address=" + s.options.address + " port=" + std::to_string(s.port));
+    if (!address.is_loopback()) {
+        log::warn("the HTTP API is reachable beyond this machine (no authentication, no TLS)",
+                  "address=" + s.options.address + " port=" + std::to_string(s.port));
+    }
+    asio::co_spawn(io, s.accept_loop(), [](std::exception_ptr e) { log_exception("http accept loop failed", e); });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+std::uint16_t HttpServer::port() const { return impl_->port; }
+
+std::size_t HttpServer::connections() const { return impl_->active.load(); }
+
+void HttpServer::stop() {
+    Impl& s = *impl_;
+    if (s.stopped) return;
+    s.stopped = true;
+    beast::error_code ec;
+    s.acceptor.close(ec);
+    for (Conn* conn : s.conns) conn->stream.close();  // their coroutines end on operation_aborted
+}
+
+}  // namespace shoal::http

@@ -1,0 +1,34 @@
+#include "net/metrics.h"
+
+#include <cstdio>
+
+namespace shoal::net {
+
+void LatencyHistogram::record(Duration d) {
+    std::size_t i = 0;
+    while (i < k_bounds_us.size() && d.us > k_bounds_us[i]) ++i;
+    ++buckets_[i];
+    ++count_;
+    sum_s_ += static_cast<double>(d.us) / 1e6;
+}
+
+void LatencyHistogram::render(std::string& out, std::string_view name, std::string_view labels) const {
+    char line[256];
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < k_bounds_us.size(); ++i) {
+        cumulative += buckets_[i];
+        std::snprintf(line, sizeof line, "%.*s_bucket{%.*s,le=\"%g\"} %llu\n", static_cast<int>(name.size()),
+                      name.data(), static_cast<int>(labels.size()), labels.data(),
+                      static_cast<double>(k_bounds_us[i]) / 1e6, static_cast<unsigned long long>(cumulative));
+        out += line;
+    }
+    cumulative += buckets_.back();
+    std::snprintf(line, sizeof line, "%.*s_bucket{%.*s,le=\"+Inf\"} %llu\n%.*s_sum{%.*s} %.6f\n%.*s_count{%.*s} %llu\n",
+                  static_cast<int>(name.size()), name.data(), static_cast<int>(labels.size()), labels.data(),
+                  static_cast<unsigned long long>(cumulative), static_cast<int>(name.size()), name.data(),
+                  static_cast<int>(labels.size()), labels.data(), sum_s_, static_cast<int>(name.size()), name.data(),
+                  static_cast<int>(labels.size()), labels.data(), static_cast<unsigned long long>(count_));
+    out += line;
+}
+
+}  // namespace shoal::net

@@ -1,0 +1,46 @@
+// Counters and latency histograms for /metrics (Prometheus text format). Owned by
+// the loop thread; no locks.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/types.h"
+
+namespace shoal::net {
+
+// Fixed latency buckets from 50 us to 10 s, roughly 1-2.5-5 per decade.
+class LatencyHistogram {
+public:
+    static constexpr std::array<std::int64_t, 16> k_bounds_us = {
+        50, 100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000,
+        1'000'000, 2'500'000, 10'000'000};
+
+    void record(Duration d);
+    // Appends Prometheus histogram lines for metric `name` with label text `labels`
+    // (e.g. op="get"), in seconds.
+    void render(std::string& out, std::string_view name, std::string_view labels) const;
+    std::uint64_t count() const { return count_; }
+
+private:
+    std::array<std::uint64_t, k_bounds_us.size() + 1> buckets_{};
+    std::uint64_t count_ = 0;
+    double sum_s_ = 0;
+};
+
+struct Metrics {
+    LatencyHistogram get_latency, put_latency, del_latency;
+    std::uint64_t requests_ok[3] = {};      // by ClientOp
+    std::uint64_t requests_failed[3] = {};  // by ClientOp
+    std::uint64_t bad_frames = 0;
+    std::uint64_t peer_messages_in = 0;
+    std::uint64_t peer_messages_out = 0;
+    std::uint64_t peer_messages_dropped = 0;
+    std::uint64_t commits = 0;
+    std::uint64_t commit_errors = 0;
+    std::uint64_t client_connections = 0;
+};
+
+}  // namespace shoal::net

@@ -1,0 +1,84 @@
+// The node's shell: the Boost.Asio loop that feeds the pure replication core and
+// flushes what it wants sent. One thread runs everything: peer links, the native
+// client listener, the HTTP server (through the Backend interface), the tick timer,
+// and the core itself, so requests never hop threads.
+//
+// Each loop turn ends with a flush: the store's pending writes are committed as one
+// batch (synced under sync=batch|always) BEFORE any acknowledgement of them is
+// written to a socket; frames for one peer are appended to one buffer and written
+// with one call. Asio is included only in shell.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "core/types.h"
+#include "http/server.h"
+#include "net/address.h"
+#include "replica/node.h"
+#include "store/buffered_store.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace shoal::net {
+
+struct PeerAddress {
+    NodeId id;
+    std::string host;
+    std::uint16_t port = 0;
+    std::string zone;
+};
+
+struct ShellConfig {
+    NodeId id;
+    std::vector<PeerAddress> members;  // every member, this node included
+    std::string peer_host = "127.0.0.1";
+    std::uint16_t peer_port = 0;       // 0: the OS picks
+    std::string client_host = "127.0.0.1";
+    std::uint16_t client_port = 0;
+    store::SyncMode sync = store::SyncMode::batch;
+    std::size_t max_frame_bytes = 0;   // 0: wire::k_default_max_frame_bytes
+    std::size_t peer_queue_bytes = 32 * 1024 * 1024;  // per peer; past it messages are dropped
+    std::size_t max_client_connections = 1024;
+    std::size_t max_inflight_per_connection = 4096;
+    Duration tick = Duration::millis(10);
+};
+
+class Shell final : public http::Backend {
+public:
+    // Binds the peer and client listeners; errors come back in ec.
+    Shell(boost::asio::io_context& io, replica::Node& node, store::BufferedStore& store, ShellConfig config,
+          std::error_code& ec);
+    ~Shell() override;
+    Shell(const Shell&) = delete;
+    Shell& operator=(const Shell&) = delete;
+
+    // Starts accepting, connecting to peers and ticking.
+    void start();
+    // Stops accepting, lets in-flight requests finish (up to `grace`), commits the
+    // store synced, closes every connection, then calls done.
+    void stop(Duration grace, std::function<void()> done);
+
+    std::uint16_t peer_port() const;
+    std::uint16_t client_port() const;
+
+    // http::Backend
+    void submit(replica::ClientRequest request, std::function<void(replica::ClientReply)> done) override;
+    std::string cluster_json() override;
+    std::string metrics_text() override;
+    bool healthy() override;
+
+    struct Impl;
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace shoal::net

@@ -1,0 +1,209 @@
+#include "server/config.h"
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "ring/ring.h"
+
+namespace shoal::server {
+
+namespace {
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+    return std::string(s);
+}
+
+template <typename T>
+bool to_number(std::string_view s, T& out, T lo, T hi) {
+    T v{};
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || p != s.data() + s.size() || v < lo || v > hi) return false;
+    out = v;
+    return true;
+}
+
+std::string parse_members(std::string_view text, std::vector<net::PeerAddress>& out) {
+    out.clear();
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        std::size_t end = text.find(',', start);
+        if (end == std::string_view::npos) end = text.size();
+        std::string item = trim(text.substr(start, end - start));
+        start = end + 1;
+        if (item.empty()) continue;
+        net::PeerAddress m;
+        auto at = item.find('@');
+        if (at == std::string::npos) return "members: '" + item + "' is not ID@HOST:PORT[/ZONE]";
+        if (!to_number<std::uint32_t>(std::string_view(item).substr(0, at), m.id.value, 1, 0xffffffffu)) {
+            return "members: bad node id in '" + item + "'";
+        }
+        std::string rest = item.substr(at + 1);
+        if (auto slash = rest.find('/'); slash != std::string::npos) {
+            m.zone = rest.substr(slash + 1);
+            rest = rest.substr(0, slash);
+        }
+        if (!net::parse_host_port(rest, m.host, m.port) || m.port == 0) return "members: bad address in '" + item + "'";
+        for (const auto& other : out) {
+            if (other.id == m.id) return "members: node id " + std::to_string(m.id.value) + " listed twice";
+        }
+        out.push_back(std::move(m));
+        if (out.size() > 1024) return "members: more than 1024 members";
+    }
+    return {};
+}
+
+bool valid_listen(const std::string& text) {
+    std::string host;
+    std::uint16_t port = 0;
+    return net::parse_host_port(text, host, port);
+}
+
+// Applies one key. Returns "" or an error naming the key.
+std::string apply(NodeOptions& o, const std::string& key, const std::string& value) {
+    auto bad = [&](const char* what) { return key + ": " + what + " (got '" + value + "')"; };
+    if (key == "id") return to_number<std::uint32_t>(value, o.id, 1, 0xffffffffu) ? "" : bad("a node id 1..4294967295");
+    if (key == "zone") return o.zone = value, value.size() <= 64 ? "" : bad("at most 64 bytes");
+    if (key == "peer_listen") return valid_listen(value) ? (o.peer_listen = value, "") : bad("HOST:PORT");
+    if (key == "client_listen") return valid_listen(value) ? (o.client_listen = value, "") : bad("HOST:PORT");
+    if (key == "http_listen") return valid_listen(value) ? (o.http_listen = value, "") : bad("HOST:PORT");
+    if (key == "data_dir") return value.empty() ? bad("a directory") : (o.data_dir = value, "");
+    if (key == "members") return parse_members(value, o.members);
+    if (key == "partitions") {
+        std::uint32_t q = 0;
+        if (!to_number<std::uint32_t>(value, q, 1, ring::k_max_partitions) || !ring::valid_partition_count(q)) {
+            return bad("a power of two from 1 to 4096");
+        }
+        return o.partitions = q, "";
+    }
+    if (key == "n") return to_number<std::uint32_t>(value, o.n, 1, 16) ? "" : bad("1..16");
+    if (key == "r") return to_number<std::uint32_t>(value, o.r, 1, 16) ? "" : bad("1..16");
+    if (key == "w") return to_number<std::uint32_t>(value, o.w, 1, 16) ? "" : bad("1..16");
+    if (key == "sync") {
+        auto m = store::parse_sync_mode(value);
+        return m ? (o.sync = *m, "") : bad("none, batch or always");
+    }
+    if (key == "conflict") {
+        if (value == "dvv") return o.conflict = replica::ConflictMode::dvv, "";
+        if (value == "lww") return o.conflict = replica::ConflictMode::lww, "";
+        return bad("dvv or lww");
+    }
+    if (key == "max_key_bytes") return to_number<std::size_t>(value, o.limits.max_key_bytes, 1, 64 * 1024) ? "" : bad("1..65536");
+    if (key == "max_value_bytes") {
+        return to_number<std::size_t>(value, o.limits.max_value_bytes, 1, 16 * 1024 * 1024) ? "" : bad("1..16777216");
+    }
+    if (key == "max_siblings") return to_number<std::size_t>(value, o.limits.max_siblings, 1, 4096) ? "" : bad("1..4096");
+    if (key == "request_timeout_ms") return to_number<std::int64_t>(value, o.request_timeout_ms, 1, 60000) ? "" : bad("1..60000");
+    if (key == "max_client_connections") {
+        return to_number<std::size_t>(value, o.max_client_connections, 1, 100000) ? "" : bad("1..100000");
+    }
+    if (key == "max_http_connections") {
+        return to_number<std::size_t>(value, o.max_http_connections, 1, 100000) ? "" : bad("1..100000");
+    }
+    if (key == "log_level") {
+        if (value == "debug" || value == "info" || value == "warn" || value == "error") return o.log_level = value, "";
+        return bad("debug, info, warn or error");
+    }
+    return "unknown setting '" + key + "'";
+}
+
+std::string load_file(const std::string& path, std::map<std::string, std::string>& kv) {
+    std::ifstream in(path);
+    if (!in) return "config: cannot read '" + path + "'";
+    std::string line;
+    int lineno = 0;
+    while (std::getline(in, line)) {
+        ++lineno;
+        if (lineno > 10000) return "config: more than 10000 lines";
+        if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+        std::string t = trim(line);
+        if (t.empty()) continue;
+        auto eq = t.find('=');
+        if (eq == std::string::npos) return "config: line " + std::to_string(lineno) + ": expected key = value";
+        kv[trim(std::string_view(t).substr(0, eq))] = trim(std::string_view(t).substr(eq + 1));
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string usage() {
+    return "usage: shoald --id N --data-dir DIR --members LIST [options]\n"
+           "       shoald --config FILE [options]\n"
+           "\n"
+           "Runs one Shoal node. Every option is also a config-file key (with '_' for '-').\n"
+           "\n"
+           "  --config FILE            key = value lines; flags given on the command line win\n"
+           "  --id N                   this node's id (1..4294967295), required\n"
+           "  --data-dir DIR           where the node keeps its LevelDB store, required\n"
+           "  --members LIST           every member: ID@HOST:PORT[/ZONE],... (peer addresses)\n"
+           "  --zone Z                 this node's zone (default: the zone in --members)\n"
+           "  --peer-listen HOST:PORT    peer protocol      (default 127.0.0.1:7101)\n"
+           "  --client-listen HOST:PORT  native clients     (default 127.0.0.1:7102)\n"
+           "  --http-listen HOST:PORT    HTTP API           (default 127.0.0.1:7103)\n"
+           "  --partitions Q           partitions, a power of two, fixed per cluster (default 64)\n"
+           "  --n N --r R --w W        replication defaults (3, 2, 2)\n"
+           "  --sync MODE              none | batch (default) | always\n"
+           "  --conflict MODE          dvv (default: siblings) | lww (last writer wins)\n"
+           "  --max-key-bytes B        default 1024\n"
+           "  --max-value-bytes B      default 1048576\n"
+           "  --max-siblings N         default 64\n"
+           "  --request-timeout-ms T   default 2000\n"
+           "  --max-client-connections N, --max-http-connections N   default 1024 each\n"
+           "  --log-level L            debug | info (default) | warn | error\n"
+           "  --help                   this text\n"
+           "\n"
+           "Listeners bind to 127.0.0.1 unless told otherwise; a node bound beyond loopback\n"
+           "says so in its log (the peer protocol has no authentication yet).\n";
+}
+
+std::string parse_options(int argc, char** argv, NodeOptions& out, bool& help) {
+    help = false;
+    std::map<std::string, std::string> flags;
+    std::string config_path;
+    for (int i = 0; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            help = true;
+            return {};
+        }
+        if (arg.rfind("--", 0) != 0) return "unexpected argument '" + arg + "'";
+        std::string key = arg.substr(2), value;
+        if (auto eq = key.find('='); eq != std::string::npos) {
+            value = key.substr(eq + 1);
+            key.resize(eq);
+        } else {
+            if (i + 1 >= argc) return "--" + key + " needs a value";
+            value = argv[++i];
+        }
+        for (auto& c : key) c = c == '-' ? '_' : c;
+        if (key == "config") config_path = value;
+        else flags[key] = value;
+    }
+    std::map<std::string, std::string> kv;
+    if (!config_path.empty()) {
+        if (auto err = load_file(config_path, kv); !err.empty()) return err;
+    }
+    for (auto& [k, v] : flags) kv[k] = v;
+    for (const auto& [k, v] : kv) {
+        if (auto err = apply(out, k, v); !err.empty()) return err;
+    }
+    if (out.id == 0) return "id: required";
+    if (out.data_dir.empty()) return "data_dir: required";
+    if (out.members.empty()) return "members: required (list every node, this one included)";
+    bool self_listed = false;
+    for (const auto& m : out.members) {
+        if (m.id.value == out.id) {
+            self_listed = true;
+            if (out.zone.empty()) out.zone = m.zone;
+        }
+    }
+    if (!self_listed) return "members: this node's id " + std::to_string(out.id) + " is not listed";
+    if (out.r > out.n || out.w > out.n) return "r and w must not exceed n";
+    return {};
+}
+
+}  // namespace shoal::server

@@ -1,0 +1,43 @@
+// shoald's settings: from command-line flags and an optional config file with the
+// same keys ("key = value" lines, '#' comments). Flags win over the file. Every
+// value is validated; a bad one is an error naming the key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/limits.h"
+#include "net/shell.h"
+#include "replica/version.h"
+#include "store/store.h"
+
+namespace shoal::server {
+
+struct NodeOptions {
+    std::uint32_t id = 0;                       // id: required, 1..4294967295
+    std::string zone;                           // zone
+    std::string peer_listen = "127.0.0.1:7101"; // peer_listen
+    std::string client_listen = "127.0.0.1:7102";
+    std::string http_listen = "127.0.0.1:7103";
+    std::string data_dir;                       // data_dir: required
+    std::vector<net::PeerAddress> members;      // members: ID@HOST:PORT[/ZONE],...
+    std::uint32_t partitions = 64;
+    std::uint32_t n = 3, r = 2, w = 2;
+    store::SyncMode sync = store::SyncMode::batch;
+    replica::ConflictMode conflict = replica::ConflictMode::dvv;
+    Limits limits;
+    std::int64_t request_timeout_ms = 2000;
+    std::size_t max_client_connections = 1024;
+    std::size_t max_http_connections = 1024;
+    std::string log_level = "info";
+};
+
+// Parses argv (after the program name). Returns "" on success, else an error
+// message; sets `help` when --help was asked for.
+std::string parse_options(int argc, char** argv, NodeOptions& out, bool& help);
+
+// The --help text, listing every key.
+std::string usage();
+
+}  // namespace shoal::server

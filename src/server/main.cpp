@@ -1,0 +1,136 @@
+// shoald: one Shoal node. Wires the pure core to LevelDB, the Asio shell and the
+// HTTP API; handles signals and the data-directory lock.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "http/server.h"
+#include "net/log.h"
+#include "net/shell.h"
+#include "replica/node.h"
+#include "ring/ring.h"
+#include "server/config.h"
+#include "store/buffered_store.h"
+#include "store/leveldb_store.h"
+
+using namespace shoal;
+
+namespace {
+
+// Holds an exclusive flock on DIR/shoald.lock for the life of the process.
+bool lock_data_dir(const std::string& dir, std::string& err) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        err = "cannot create data dir '" + dir + "': " + ec.message();
+        return false;
+    }
+    const std::string path = dir + "/shoald.lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        err = "data dir '" + dir + "' is in use by another shoald (lock: " + path + ")";
+        return false;
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) == 0) [[maybe_unused]] auto n = ::write(fd, pid.data(), pid.size());
+    return true;  // the descriptor stays open until exit
+}
+
+std::shared_ptr<const ring::Ring> make_ring(const server::NodeOptions& o) {
+    std::vector<ring::Member> members;
+    for (const auto& m : o.members) members.push_back({m.id, m.zone});
+    auto owners = ring::compute_claim(o.partitions, members, {});
+    return std::make_shared<const ring::Ring>(o.partitions, std::move(members), std::move(owners));
+}
+
+int fail(const std::string& msg) {
+    log::error("cannot start", "error=\"" + msg + "\"");
+    std::fprintf(stderr, "shoald: %s\n", msg.c_str());
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    server::NodeOptions o;
+    bool help = false;
+    if (auto err = server::parse_options(argc - 1, argv + 1, o, help); !err.empty()) {
+        std::fprintf(stderr, "shoald: %s\n\n%s", err.c_str(), server::usage().c_str());
+        return 2;
+    }
+    if (help) {
+        std::fputs(server::usage().c_str(), stdout);
+        return 0;
+    }
+    log::Level level;
+    if (log::parse_level(o.log_level, level)) log::set_level(level);
+
+    std::string err;
+    if (!lock_data_dir(o.data_dir, err)) return fail(err);
+    std::error_code ec;
+    auto db = store::LevelStore::open(o.data_dir + "/db", store::LevelOptions{}, ec);
+    if (!db) return fail("cannot open the store in '" + o.data_dir + "/db': " + ec.message());
+    std::uint32_t incarnation = 0;
+    if (auto e = replica::bump_incarnation(*db, incarnation)) return fail("cannot record the incarnation: " + e.message());
+
+    store::BufferedStore buffered(*db, o.sync);
+    replica::NodeConfig nc;
+    nc.id = NodeId{o.id};
+    nc.incarnation = incarnation;
+    nc.limits = o.limits;
+    nc.n = o.n;
+    nc.r = o.r;
+    nc.w = o.w;
+    nc.conflict = o.conflict;
+    nc.request_timeout = Duration::millis(o.request_timeout_ms);
+    replica::Node node(nc, buffered, make_ring(o));
+
+    boost::asio::io_context io(1);
+    net::ShellConfig sc;
+    sc.id = nc.id;
+    sc.members = o.members;
+    sc.sync = o.sync;
+    sc.max_client_connections = o.max_client_connections;
+    sc.max_frame_bytes = o.limits.max_value_bytes + o.limits.max_key_bytes + 64 * 1024;
+    if (!net::parse_host_port(o.peer_listen, sc.peer_host, sc.peer_port) ||
+        !net::parse_host_port(o.client_listen, sc.client_host, sc.client_port)) {
+        return fail("bad listen address");
+    }
+    net::Shell shell(io, node, buffered, sc, ec);
+    if (ec) return fail("cannot listen: " + ec.message());
+
+    http::ServerOptions ho;
+    if (!net::parse_host_port(o.http_listen, ho.address, ho.port)) return fail("bad http_listen");
+    ho.max_body_bytes = o.limits.max_value_bytes;
+    ho.max_connections = o.max_http_connections;
+    http::HttpServer http_server(io, shell, ho, ec);
+    if (ec) return fail("cannot listen for HTTP on " + o.http_listen + ": " + ec.message());
+
+    shell.start();
+    log::info("started", "node=" + std::to_string(o.id) + " incarnation=" + std::to_string(incarnation) +
+                             " peer=" + o.peer_listen + " client=" + o.client_listen + " http=" + o.http_listen +
+                             " members=" + std::to_string(o.members.size()) + " sync=" +
+                             std::string(store::sync_mode_name(o.sync)));
+
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code& e, int sig) {
+        if (e) return;
+        log::info("signal received; finishing in-flight requests", "signal=" + std::to_string(sig));
+        shell.stop(Duration::seconds(5), [&] {
+            http_server.stop();
+            io.stop();
+        });
+    });
+    io.run();
+    if (auto e = db->sync()) log::error("final sync failed", "error=\"" + e.message() + "\"");
+    log::info("exit");
+    return 0;
+}

@@ -1,0 +1,170 @@
+@0xe12d2c73fb8641fd;
+# Shoal's native protocol: every frame on a peer or client connection is one Frame,
+# in the standard Cap'n Proto stream framing.
+#
+# COMPATIBILITY: fields and union members are only ever APPENDED (next free @number).
+# Never renumber, retype, rename-with-new-meaning or remove a field; an old node must
+# read a new node's frames and the other way round.
+#
+# Conventions: keys and values are Data (binary, may hold '\0'); times are Int64
+# microseconds (since the Unix epoch under shoald); durations say their unit in the
+# name; error codes are shoal::errc as UInt16; actor ids are UInt64 (node << 32 |
+# incarnation); node ids are UInt32 (0 = none).
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("shoal::wire::capnp_schema");
+
+# ---- versions ---------------------------------------------------------------------
+
+struct Dot {
+  actor @0 :UInt64;
+  counter @1 :UInt64;
+}
+
+# Canonical form only: actors strictly increasing, every counter > 0.
+struct VersionVector {
+  entries @0 :List(Entry);
+  struct Entry {
+    actor @0 :UInt64;
+    counter @1 :UInt64;
+  }
+}
+
+struct Sibling {
+  dot @0 :Dot;
+  tombstone @1 :Bool;
+  value @2 :Data;
+  writtenUs @3 :Int64;
+  expiresUs @4 :Int64;     # 0 = never
+}
+
+# Siblings sorted by dot, distinct, each covered by the context.
+struct SiblingSet {
+  context @0 :VersionVector;
+  siblings @1 :List(Sibling);
+}
+
+struct WriteOp {
+  value @0 :Data;
+  tombstone @1 :Bool;
+  context @2 :VersionVector;
+  writtenUs @3 :Int64;
+  expiresUs @4 :Int64;     # 0 = never
+}
+
+# ---- connection setup -------------------------------------------------------------
+
+struct Hello {
+  enum Role {
+    peer @0;
+    client @1;
+  }
+  role @0 :Role;
+  node @1 :UInt32;         # peer: the sender's node id
+  protocol @2 :UInt32;
+}
+
+# ---- peer messages ----------------------------------------------------------------
+
+struct PutLeaderReq {
+  req @0 :UInt64;
+  key @1 :Data;
+  op @2 :WriteOp;
+  hintFor @3 :UInt32;
+  maxSiblings @4 :UInt32;
+}
+
+struct PutLeaderResp {
+  req @0 :UInt64;
+  code @1 :UInt16;
+  dot @2 :Dot;
+  state @3 :SiblingSet;
+}
+
+struct ReplicateReq {
+  req @0 :UInt64;
+  key @1 :Data;
+  state @2 :SiblingSet;
+  hintFor @3 :UInt32;
+}
+
+struct ReplicateResp {
+  req @0 :UInt64;
+  code @1 :UInt16;
+}
+
+struct GetReq {
+  req @0 :UInt64;
+  key @1 :Data;
+}
+
+struct GetResp {
+  req @0 :UInt64;
+  code @1 :UInt16;
+  state @2 :SiblingSet;
+}
+
+struct Ping {
+  seq @0 :UInt64;
+}
+
+struct Pong {
+  seq @0 :UInt64;
+}
+
+# ---- client requests and replies --------------------------------------------------
+
+# 0 means "the node's default" throughout.
+struct RequestOptions {
+  n @0 :UInt32;
+  r @1 :UInt32;
+  w @2 :UInt32;
+  pr @3 :UInt32;
+  pw @4 :UInt32;
+  dw @5 :UInt32;
+  timeoutMs @6 :Int64;
+  ttlS @7 :Int64;
+}
+
+struct ClientRequest {
+  enum Op {
+    get @0;
+    put @1;
+    del @2;
+  }
+  requestId @0 :UInt64;    # the client's own id, echoed in the reply
+  op @1 :Op;
+  key @2 :Data;
+  value @3 :Data;          # put only
+  context @4 :VersionVector;
+  options @5 :RequestOptions;
+}
+
+struct ClientReply {
+  requestId @0 :UInt64;
+  code @1 :UInt16;
+  replies @2 :UInt32;
+  required @3 :UInt32;
+  siblings @4 :List(Sibling);   # sorted by dot, covered by the context
+  context @5 :VersionVector;
+  dot @6 :Dot;                  # put/del: counter 0 if none
+}
+
+# ---- the frame --------------------------------------------------------------------
+
+struct Frame {
+  union {
+    hello @0 :Hello;
+    putLeaderReq @1 :PutLeaderReq;
+    putLeaderResp @2 :PutLeaderResp;
+    replicateReq @3 :ReplicateReq;
+    replicateResp @4 :ReplicateResp;
+    getReq @5 :GetReq;
+    getResp @6 :GetResp;
+    ping @7 :Ping;
+    pong @8 :Pong;
+    clientRequest @9 :ClientRequest;
+    clientReply @10 :ClientReply;
+    # Append new members here, numbered from @11.
+  }
+}

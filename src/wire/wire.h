@@ -1,0 +1,82 @@
+// The native protocol: peer messages and client requests/replies as Cap'n Proto
+// structs (schema: shoal.capnp; fields are only ever appended), in the standard
+// Cap'n Proto stream framing over TCP. This header keeps capnp out of its users:
+// only wire.cpp includes generated code.
+//
+// Every frame is bounded before it is decoded: the segment table is checked against
+// max_frame_bytes as soon as it arrives (a frame claiming 4 GiB is refused without
+// buffering it), and decoding runs with a traversal limit. A bad frame is an error
+// the caller answers by closing that connection.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "core/types.h"
+#include "replica/messages.h"
+
+namespace shoal::wire {
+
+inline constexpr std::size_t k_default_max_frame_bytes = 2 * 1024 * 1024 + 64 * 1024;  // a 1 MiB value, with room
+
+// The first frame on every connection says who is speaking.
+struct Hello {
+    enum class Role : std::uint8_t { peer, client };
+    Role role = Role::client;
+    NodeId node;                    // peer: the sender's node id
+    std::uint32_t protocol = 1;     // protocol version
+};
+
+// A client request on the wire carries the client's own request id, echoed back.
+struct ClientFrame {
+    std::uint64_t request_id = 0;
+    replica::ClientRequest request;
+};
+
+struct ReplyFrame {
+    std::uint64_t request_id = 0;
+    replica::ClientReply reply;  // reply.token is not sent
+};
+
+struct Frame {
+    enum class Kind : std::uint8_t { hello, peer, client_request, client_reply };
+    Kind kind = Kind::hello;
+    Hello hello;
+    replica::PeerMessage peer;
+    ClientFrame request;
+    ReplyFrame reply;
+};
+
+// Append one framed message to `out`.
+void encode_hello(const Hello& hello, std::string& out);
+void encode_peer(const replica::PeerMessage& message, std::string& out);
+void encode_request(std::uint64_t request_id, const replica::ClientRequest& request, std::string& out);
+void encode_reply(std::uint64_t request_id, const replica::ClientReply& reply, std::string& out);
+
+// Incremental decoder for one connection's byte stream.
+class FrameReader {
+public:
+    explicit FrameReader(std::size_t max_frame_bytes = k_default_max_frame_bytes);
+
+    // Appends received bytes. Cheap; does not decode.
+    void feed(std::string_view bytes);
+
+    enum class Status { frame, need_more, error };
+    // Decodes the next complete frame into `out`. On error, `why` says what was wrong
+    // (errc::bad_request: malformed; errc::value_too_large: frame over the limit) and
+    // the connection must be closed: the stream cannot be resynchronised.
+    Status next(Frame& out, std::error_code& why);
+
+    // Bytes buffered and not yet decoded.
+    std::size_t buffered() const { return buffer_.size() - consumed_; }
+
+private:
+    std::string buffer_;
+    std::size_t consumed_ = 0;
+    std::size_t max_frame_bytes_;
+};
+
+}  // namespace shoal::wire
