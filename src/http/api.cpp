@@ -28,10 +28,10 @@ using replica::ClientRequest;
 
 // Bounds on query parameters. The core checks the values against its configuration
 // (r <= n, timeout_ms <= the node's maximum, ...); these only keep nonsense out.
-constexpr std::uint64_t k_max_replica_param = 16;                   // n, r, w, pr, pw, dw
-constexpr std::uint64_t k_max_timeout_ms = 60ULL * 60 * 1000;       // one hour
-constexpr std::uint64_t k_max_ttl_s = 10ULL * 365 * 24 * 3600;      // ten years
-constexpr std::size_t k_max_echo_bytes = 64;                        // of client input in messages
+constexpr std::uint64_t k_max_replica_param = 16;               // n, r, w, pr, pw, dw
+constexpr std::uint64_t k_max_timeout_ms = 60ULL * 60 * 1000;   // one hour
+constexpr std::uint64_t k_max_ttl_s = 10ULL * 365 * 24 * 3600;  // ten years
+constexpr std::size_t k_max_echo_bytes = 64;                    // of client input in messages
 
 constexpr std::string_view k_kv_prefix = "/kv/";
 
@@ -93,20 +93,28 @@ struct Param {
     std::uint64_t max;
 };
 constexpr Param k_params[] = {
-    {"n", k_max_replica_param},  {"r", k_max_replica_param},  {"w", k_max_replica_param},
-    {"pr", k_max_replica_param}, {"pw", k_max_replica_param}, {"dw", k_max_replica_param},
+    {"n", k_max_replica_param},       {"r", k_max_replica_param},  {"w", k_max_replica_param},
+    {"pr", k_max_replica_param},      {"pw", k_max_replica_param}, {"dw", k_max_replica_param},
     {"timeout_ms", k_max_timeout_ms}, {"ttl_s", k_max_ttl_s},
 };
 
 void set_option(replica::RequestOptions& o, std::string_view name, std::uint64_t v) {
-    if (name == "n") o.n = static_cast<std::uint32_t>(v);
-    else if (name == "r") o.r = static_cast<std::uint32_t>(v);
-    else if (name == "w") o.w = static_cast<std::uint32_t>(v);
-    else if (name == "pr") o.pr = static_cast<std::uint32_t>(v);
-    else if (name == "pw") o.pw = static_cast<std::uint32_t>(v);
-    else if (name == "dw") o.dw = static_cast<std::uint32_t>(v);
-    else if (name == "timeout_ms") o.timeout_ms = static_cast<std::int64_t>(v);
-    else if (name == "ttl_s") o.ttl_s = static_cast<std::int64_t>(v);
+    if (name == "n")
+        o.n = static_cast<std::uint32_t>(v);
+    else if (name == "r")
+        o.r = static_cast<std::uint32_t>(v);
+    else if (name == "w")
+        o.w = static_cast<std::uint32_t>(v);
+    else if (name == "pr")
+        o.pr = static_cast<std::uint32_t>(v);
+    else if (name == "pw")
+        o.pw = static_cast<std::uint32_t>(v);
+    else if (name == "dw")
+        o.dw = static_cast<std::uint32_t>(v);
+    else if (name == "timeout_ms")
+        o.timeout_ms = static_cast<std::int64_t>(v);
+    else if (name == "ttl_s")
+        o.ttl_s = static_cast<std::int64_t>(v);
 }
 
 const char* method_name(ClientOp op) {
@@ -157,8 +165,8 @@ std::optional<Response> parse_query(std::string_view query, ClientOp op, replica
 }
 
 Response too_large(std::string_view what, std::size_t size, std::size_t limit) {
-    return text(413, std::string(what) + " too large: " + std::to_string(size) + " bytes, limit " +
-                         std::to_string(limit));
+    return text(413,
+                std::string(what) + " too large: " + std::to_string(size) + " bytes, limit " + std::to_string(limit));
 }
 
 Routed route_admin(const Request& request, std::string_view path, std::string_view query, Admin admin) {
@@ -173,9 +181,12 @@ Routed route_admin(const Request& request, std::string_view path, std::string_vi
 
 Routed route_kv(const Request& request, std::string_view path, std::string_view query, const Limits& limits) {
     ClientRequest call;
-    if (request.method == "GET") call.op = ClientOp::get;
-    else if (request.method == "PUT") call.op = ClientOp::put;
-    else if (request.method == "DELETE") call.op = ClientOp::del;
+    if (request.method == "GET")
+        call.op = ClientOp::get;
+    else if (request.method == "PUT")
+        call.op = ClientOp::put;
+    else if (request.method == "DELETE")
+        call.op = ClientOp::del;
     else {
         Response r = text(405, "method " + echo(request.method) + " not allowed on /kv/{key}");
         r.headers.emplace_back("Allow", "GET, PUT, DELETE");
@@ -238,11 +249,16 @@ bool valid_utf8(std::string_view s) {
         const auto c = static_cast<unsigned char>(s[i]);
         std::size_t len = 0;
         std::uint32_t cp = 0;
-        if (c < 0x80) len = 1, cp = c;
-        else if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1f;
-        else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0f;
-        else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07;
-        else return false;
+        if (c < 0x80)
+            len = 1, cp = c;
+        else if ((c & 0xe0) == 0xc0)
+            len = 2, cp = c & 0x1f;
+        else if ((c & 0xf0) == 0xe0)
+            len = 3, cp = c & 0x0f;
+        else if ((c & 0xf8) == 0xf0)
+            len = 4, cp = c & 0x07;
+        else
+            return false;
         if (i + len > s.size()) return false;
         for (std::size_t k = 1; k < len; ++k) {
             const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -284,8 +300,10 @@ std::string siblings_json(const std::vector<replica::Sibling>& siblings) {
         out += "{\"value\":\"";
         append_base64(v, out);
         out += "\",\"value_utf8\":";
-        if (valid_utf8(v)) append_json_string(v, out);
-        else out += "null";
+        if (valid_utf8(v))
+            append_json_string(v, out);
+        else
+            out += "null";
         out.push_back('}');
     }
     out += "]}";

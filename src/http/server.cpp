@@ -42,7 +42,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::chrono::microseconds to_chrono(Duration d) { return std::chrono::microseconds(d.us); }
+std::chrono::microseconds to_chrono(Duration d) {
+    return std::chrono::microseconds(d.us);
+}
 
 // A log field value: quoted, bounded, printable.
 std::string quoted(std::string_view text) {
@@ -60,7 +62,9 @@ std::string endpoint_text(const tcp::endpoint& ep) {
     return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-bool is_power_of_two(std::uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
+bool is_power_of_two(std::uint64_t n) {
+    return n != 0 && (n & (n - 1)) == 0;
+}
 
 struct Conn;
 
@@ -86,7 +90,6 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
 
     awaitable<void> accept_loop();
 };
-
 
 // One connection. Owned by its session coroutine; registered with the server so
 // that stop() can close it.
@@ -176,17 +179,15 @@ awaitable<Response> respond(Conn& conn, const Request& request) {
                 r.content_type = "text/plain; version=0.0.4";
                 r.body = server.backend.metrics_text();
                 break;
-            case Admin::health:
-                r = server.backend.healthy() ? plain(200, "ok") : plain(503, "unhealthy");
-                break;
+            case Admin::health: r = server.backend.healthy() ? plain(200, "ok") : plain(503, "unhealthy"); break;
         }
         co_return r;
     }
     Response r = std::get<Response>(std::move(routed));
     if (r.status >= 400 && r.status < 500) {
         log::warn("http bad request", "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(r.status) +
-                                          " method=" + quoted(request.method) + " target=" +
-                                          quoted(request.target) + " reason=" + quoted(r.body.substr(0, r.body.find('\n'))));
+                                          " method=" + quoted(request.method) + " target=" + quoted(request.target) +
+                                          " reason=" + quoted(r.body.substr(0, r.body.find('\n'))));
     }
     co_return r;
 }
@@ -195,8 +196,8 @@ awaitable<Response> respond(Conn& conn, const Request& request) {
 // closes gracefully: stop sending, discard what it still sends (bounded in bytes and
 // time) so that closing does not reset the connection before it reads the response.
 awaitable<void> fail_and_close(Conn& conn, unsigned status, std::string message) {
-    log::warn("http bad request", "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(status) +
-                                      " reason=" + quoted(message));
+    log::warn("http bad request",
+              "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(status) + " reason=" + quoted(message));
     BeastResponse res = to_beast(plain(status, std::move(message)), 11, false);
     beast::error_code ec;
     conn.stream.expires_after(to_chrono(conn.server->options.read_timeout));
@@ -216,8 +217,8 @@ awaitable<void> read_request(Conn& conn, bhttp::request_parser<bhttp::string_bod
     const ServerOptions& options = conn.server->options;
     if (conn.buffer.size() == 0) {  // idle: wait for the first byte of the next request
         conn.stream.expires_after(to_chrono(options.idle_timeout));
-        const std::size_t n = co_await conn.stream.async_read_some(conn.buffer.prepare(4096),
-                                                                   asio::redirect_error(use_awaitable, ec));
+        const std::size_t n =
+            co_await conn.stream.async_read_some(conn.buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
         conn.buffer.commit(n);
         if (ec == asio::error::eof) ec = bhttp::error::end_of_stream;
         if (ec) co_return;
@@ -250,13 +251,13 @@ awaitable<void> session(std::shared_ptr<Conn> conn) {
             break;
         }
         if (ec == bhttp::error::body_limit) {
-            co_await fail_and_close(*conn, 413, "request body too large (limit " +
-                                                    std::to_string(options.max_body_bytes) + " bytes)");
+            co_await fail_and_close(
+                *conn, 413, "request body too large (limit " + std::to_string(options.max_body_bytes) + " bytes)");
             break;
         }
         if (ec == bhttp::error::header_limit) {
-            co_await fail_and_close(*conn, 431, "request header too large (limit " +
-                                                    std::to_string(options.max_header_bytes) + " bytes)");
+            co_await fail_and_close(
+                *conn, 431, "request header too large (limit " + std::to_string(options.max_header_bytes) + " bytes)");
             break;
         }
         if (ec) {
@@ -265,8 +266,8 @@ awaitable<void> session(std::shared_ptr<Conn> conn) {
         }
 
         auto& req = parser.get();
-        Request request{std::string(req.method_string()), std::string(req.target()),
-                        std::string(req[k_context_header]), std::move(req.body())};
+        Request request{std::string(req.method_string()), std::string(req.target()), std::string(req[k_context_header]),
+                        std::move(req.body())};
         const bool keep_alive = req.keep_alive();
         const unsigned version = req.version();
         Response response = co_await respond(*conn, request);
@@ -317,8 +318,8 @@ awaitable<void> ServerState::accept_loop() {
             ++rejected;
             if (is_power_of_two(rejected)) {
                 log::warn("http connection limit reached, closing new connection",
-                          "peer=" + endpoint_text(peer) + " max_connections=" + std::to_string(options.max_connections) +
-                              " rejected_total=" + std::to_string(rejected));
+                          "peer=" + endpoint_text(peer) + " max_connections=" +
+                              std::to_string(options.max_connections) + " rejected_total=" + std::to_string(rejected));
             }
             socket.close(ec);
             continue;
@@ -361,11 +362,17 @@ HttpServer::HttpServer(asio::io_context& io, Backend& backend, ServerOptions opt
     asio::co_spawn(io, s.accept_loop(), [](std::exception_ptr e) { log_exception("http accept loop failed", e); });
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+    stop();
+}
 
-std::uint16_t HttpServer::port() const { return impl_->port; }
+std::uint16_t HttpServer::port() const {
+    return impl_->port;
+}
 
-std::size_t HttpServer::connections() const { return impl_->active.load(); }
+std::size_t HttpServer::connections() const {
+    return impl_->active.load();
+}
 
 void HttpServer::stop() {
     Impl& s = *impl_;

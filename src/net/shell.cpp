@@ -91,7 +91,7 @@ public:
             was_connected_ = false;
             retry_.expires_after(std::chrono::microseconds(backoff.us));
             co_await retry_.async_wait(asio::redirect_error(use_awaitable, ec));
-            backoff = std::min(backoff * 2, Duration::seconds(2));
+            backoff = std::min(backoff * 2, Duration::millis(500));
         }
     }
 

@@ -247,8 +247,8 @@ TEST_CASE("route: X-Shoal-Context is decoded for writes, bad ones are 400", "[ht
     CHECK(call_of(req("GET", "/kv/k", "", token)).context.empty());  // reads carry none
     CHECK(call_of(req("PUT", "/kv/k", "v")).context.empty());        // blind write
 
-    for (const std::string& bad : {std::string("!!!"), std::string("AAAA"), token.substr(0, token.size() - 1) + "*",
-                                   token + "A"}) {
+    for (const std::string& bad :
+         {std::string("!!!"), std::string("AAAA"), token.substr(0, token.size() - 1) + "*", token + "A"}) {
         INFO(bad);
         check_bad(req("PUT", "/kv/k", "v", bad), 400, "invalid X-Shoal-Context\n");
         check_bad(req("GET", "/kv/k", "", bad), 400, "invalid X-Shoal-Context\n");
@@ -273,10 +273,17 @@ TEST_CASE("render: one sibling is 200 with the raw bytes and the context", "[htt
 TEST_CASE("render: several siblings are 300 with a JSON list", "[http]") {
     ClientReply reply = reply_with(errc::ok, 3, 2);
     const std::vector<std::string> values = {
-        "f", "fo", "foo", "foob", "",                                 // base64 padding cases
-        "say \"hi\"\\\n\t\x01 \xc3\xa9 \xf0\x9f\x90\x9f",              // escapes, 2- and 4-byte UTF-8
-        std::string("\xff\x00", 2), "\xc0\xaf", "\xed\xa0\x80",       // invalid: byte, overlong, surrogate
-        "\xf4\x90\x80\x80", "\xe2\x82",                               // invalid: > U+10FFFF, truncated
+        "f",
+        "fo",
+        "foo",
+        "foob",
+        "",                                                // base64 padding cases
+        "say \"hi\"\\\n\t\x01 \xc3\xa9 \xf0\x9f\x90\x9f",  // escapes, 2- and 4-byte UTF-8
+        std::string("\xff\x00", 2),
+        "\xc0\xaf",
+        "\xed\xa0\x80",  // invalid: byte, overlong, surrogate
+        "\xf4\x90\x80\x80",
+        "\xe2\x82",  // invalid: > U+10FFFF, truncated
     };
     for (std::size_t i = 0; i < values.size(); ++i) reply.siblings.push_back(sibling(values[i], i + 1));
     reply.context = some_context();
@@ -291,8 +298,8 @@ TEST_CASE("render: several siblings are 300 with a JSON list", "[http]") {
     REQUIRE_FALSE(ec);
     const boost::json::array& list = doc.at("siblings").as_array();
     REQUIRE(list.size() == values.size());
-    const std::vector<std::string> base64 = {"Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "",
-                                             "c2F5ICJoaSJcCgkBIMOpIPCfkJ8=", "/wA=", "wK8=", "7aCA", "9JCAgA==", "4oI="};
+    const std::vector<std::string> base64 = {"Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "",    "c2F5ICJoaSJcCgkBIMOpIPCfkJ8=",
+                                             "/wA=", "wK8=", "7aCA", "9JCAgA==", "4oI="};
     for (std::size_t i = 0; i < values.size(); ++i) {
         INFO(i);
         const boost::json::object& s = list[i].as_object();
@@ -370,8 +377,7 @@ TEST_CASE("render: client errors and store errors", "[http]") {
         const char* body;
     };
     const Case cases[] = {
-        {errc::too_many_siblings, 409,
-         "too many siblings: read the key and write with its context to resolve them\n"},
+        {errc::too_many_siblings, 409, "too many siblings: read the key and write with its context to resolve them\n"},
         {errc::key_too_large, 413, "key too large\n"},
         {errc::value_too_large, 413, "value too large\n"},
         {errc::bad_request, 400, "bad request: invalid key or options\n"},

@@ -115,7 +115,7 @@ private:
 };
 
 struct HttpReply {
-    int status = 0;  // 0: none (see closed, timed_out)
+    int status = 0;                              // 0: none (see closed, timed_out)
     std::map<std::string, std::string> headers;  // names lower-cased
     std::string body;
     bool closed = false;     // the server closed (EOF or reset) before a full response
@@ -162,7 +162,8 @@ public:
         std::size_t pos = head.find("\r\n");
         while (pos != std::string::npos) {
             const std::size_t next = head.find("\r\n", pos + 2);
-            const std::string line = head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
+            const std::string line =
+                head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
             const std::size_t colon = line.find(':');
             if (colon != std::string::npos) {
                 std::string value = line.substr(colon + 1);
@@ -206,8 +207,10 @@ private:
             buffer_.append(chunk, static_cast<std::size_t>(n));
             return true;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) reply.timed_out = true;
-        else reply.closed = true;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            reply.timed_out = true;
+        else
+            reply.closed = true;
         return false;
     }
 
@@ -216,8 +219,12 @@ private:
     std::string buffer_;
 };
 
-std::string get(const std::string& target) { return "GET " + target + " HTTP/1.1\r\nHost: t\r\n\r\n"; }
-std::string del(const std::string& target) { return "DELETE " + target + " HTTP/1.1\r\nHost: t\r\n\r\n"; }
+std::string get(const std::string& target) {
+    return "GET " + target + " HTTP/1.1\r\nHost: t\r\n\r\n";
+}
+std::string del(const std::string& target) {
+    return "DELETE " + target + " HTTP/1.1\r\nHost: t\r\n\r\n";
+}
 std::string put(const std::string& target, const std::string& body) {
     return "PUT " + target + " HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
            body;
@@ -340,7 +347,8 @@ TEST_CASE("http server: garbage gets 400 and a close; the server keeps serving",
 TEST_CASE("http server: a 20 KiB header is refused and the connection closed", "[http]") {
     Harness h(ServerOptions{});  // max_header_bytes 16 KiB
     Client c(h.server->port());
-    const HttpReply r = c.request("GET /kv/k HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(20 * 1024, 'a') + "\r\n\r\n");
+    const HttpReply r =
+        c.request("GET /kv/k HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(20 * 1024, 'a') + "\r\n\r\n");
     CHECK(r.status == 431);
     CHECK_FALSE(r.timed_out);
     CHECK(c.closed_by_server());
