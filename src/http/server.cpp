@@ -205,8 +205,9 @@ awaitable<void> fail_and_close(Conn& conn, unsigned status, std::string message)
     if (ec) co_return;
     conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     conn.stream.expires_after(std::chrono::seconds(1));
+    constexpr std::size_t k_max_drain_bytes = std::size_t{1} << 20;
     char sink[4096];
-    for (std::size_t drained = 0; !ec && drained < 1024 * 1024;) {
+    for (std::size_t drained = 0; !ec && drained < k_max_drain_bytes;) {
         drained += co_await conn.stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
     }
 }
@@ -283,7 +284,7 @@ awaitable<void> session(std::shared_ptr<Conn> conn) {
     conn->stream.close();
 }
 
-void log_exception(std::string_view what, std::exception_ptr e) {
+void log_exception(std::string_view what, const std::exception_ptr& e) {
     if (!e) return;
     try {
         std::rethrow_exception(e);
@@ -327,7 +328,7 @@ awaitable<void> ServerState::accept_loop() {
         socket.set_option(tcp::no_delay(true), ec);
         auto conn = std::make_shared<Conn>(self, std::move(socket), peer);
         asio::co_spawn(acceptor.get_executor(), session(std::move(conn)),
-                       [](std::exception_ptr e) { log_exception("http session failed", e); });
+                       [](const std::exception_ptr& e) { log_exception("http session failed", e); });
     }
 }
 
@@ -359,7 +360,8 @@ HttpServer::HttpServer(asio::io_context& io, Backend& backend, ServerOptions opt
         log::warn("the HTTP API is reachable beyond this machine (no authentication, no TLS)",
                   "address=" + s.options.address + " port=" + std::to_string(s.port));
     }
-    asio::co_spawn(io, s.accept_loop(), [](std::exception_ptr e) { log_exception("http accept loop failed", e); });
+    asio::co_spawn(io, s.accept_loop(),
+                   [](const std::exception_ptr& e) { log_exception("http accept loop failed", e); });
 }
 
 HttpServer::~HttpServer() {

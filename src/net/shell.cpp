@@ -57,8 +57,11 @@ public:
         : socket_(io), wake_(io), retry_(io), self_(self), to_(std::move(to)), limit_(limit), metrics_(metrics) {}
 
     void enqueue(const replica::PeerMessage& message) {
-        if (!connected_ || queue_.size() >= limit_) {
-            ++metrics_.peer_messages_dropped;  // the core's timeouts and retries cover it
+        // While (re)connecting, messages wait in the queue and go out on connect; a
+        // failed attempt drops them. Past the bound they are dropped at once: the
+        // core's timeouts and retries cover both.
+        if (queue_.size() >= limit_) {
+            ++metrics_.peer_messages_dropped;
             return;
         }
         wire::encode_peer(message, queue_);
@@ -83,6 +86,7 @@ public:
             if (!ec) co_await socket_.async_connect(ep, asio::redirect_error(use_awaitable, ec));
             if (!ec) ec = co_await pump();
             connected_ = false;
+            metrics_.peer_messages_dropped += queue_.empty() ? 0 : 1;
             queue_.clear();
             boost::system::error_code ignored;
             socket_.close(ignored);
