@@ -103,7 +103,8 @@ bool to_u32(const std::string& s, std::uint32_t& out) {
 }
 
 bool request_options(const Args& a, client::RequestOptions& o) {
-    std::map<std::string, std::uint32_t*> u = {{"r", &o.r}, {"w", &o.w}, {"n", &o.n}, {"pr", &o.pr}, {"pw", &o.pw}, {"dw", &o.dw}};
+    std::map<std::string, std::uint32_t*> u = {{"r", &o.r},   {"w", &o.w},   {"n", &o.n},
+                                               {"pr", &o.pr}, {"pw", &o.pw}, {"dw", &o.dw}};
     for (auto& [name, ptr] : u) {
         if (auto it = a.opts.find(name); it != a.opts.end() && !to_u32(it->second, *ptr)) {
             std::fprintf(stderr, "shoal: --%s must be a small non-negative integer\n", name.c_str());
@@ -128,8 +129,8 @@ int exit_for(const client::Result& r, const char* what) {
     std::fprintf(stderr, "shoal %s: %s", what, make_error_code(r.code).message().c_str());
     if (r.required) std::fprintf(stderr, " (%u of %u replicas answered)", r.replies, r.required);
     std::fprintf(stderr, "\n");
-    const bool unavailable = r.code == errc::quorum_not_met || r.code == errc::unavailable ||
-                             r.code == errc::timeout || r.code == errc::overloaded || r.code == errc::shutting_down;
+    const bool unavailable = r.code == errc::quorum_not_met || r.code == errc::unavailable || r.code == errc::timeout ||
+                             r.code == errc::overloaded || r.code == errc::shutting_down;
     return unavailable ? k_unavailable : k_error;
 }
 
@@ -165,7 +166,8 @@ int cmd_get(client::Client& c, const Args& a, const client::RequestOptions& o) {
 }
 
 int cmd_put(client::Client& c, const Args& a, const client::RequestOptions& o) {
-    if (a.positional.size() < 2 || a.positional.size() > 3) return std::fputs("usage: shoal put KEY [VALUE]\n", stderr), k_usage;
+    if (a.positional.size() < 2 || a.positional.size() > 3)
+        return std::fputs("usage: shoal put KEY [VALUE]\n", stderr), k_usage;
     std::string value;
     if (a.positional.size() == 3) {
         value = a.positional[2];
@@ -211,8 +213,10 @@ int cmd_cluster(const Args& a, const std::vector<std::string>& http_nodes) {
         std::printf("%-10s %-8s %s\n", "PARTITION", "OWNER", "REPLICAS");
         for (const auto& p : o.at("partitions").as_array()) {
             std::string reps;
-            for (const auto& r : p.at("replicas").as_array()) reps += (reps.empty() ? "" : ",") + std::to_string(r.as_int64());
-            std::printf("%-10lld %-8lld %s\n", (long long)p.at("id").as_int64(), (long long)p.at("owner").as_int64(), reps.c_str());
+            for (const auto& r : p.at("replicas").as_array())
+                reps += (reps.empty() ? "" : ",") + std::to_string(r.as_int64());
+            std::printf("%-10lld %-8lld %s\n", (long long)p.at("id").as_int64(), (long long)p.at("owner").as_int64(),
+                        reps.c_str());
         }
         return k_ok;
     }
@@ -246,7 +250,9 @@ int main(int argc, char** argv) {
         std::fputs(k_usage_text, a.positional.empty() && !a.flags.count("help") ? stderr : stdout);
         return a.flags.count("help") ? k_ok : k_usage;
     }
-    std::string dir = a.opts.count("dir") ? a.opts["dir"] : (std::getenv("SHOAL_DEV_DIR") ? std::getenv("SHOAL_DEV_DIR") : ".shoal-dev");
+    std::string dir = a.opts.count("dir")
+                          ? a.opts["dir"]
+                          : (std::getenv("SHOAL_DEV_DIR") ? std::getenv("SHOAL_DEV_DIR") : ".shoal-dev");
     const std::string& cmd = a.positional[0];
     if (cmd == "dev") {
         return client::dev_command({a.positional.begin() + 1, a.positional.end()}, dir, self_exe(argv[0]));
@@ -265,7 +271,8 @@ int main(int argc, char** argv) {
     client::RequestOptions ro;
     if (!request_options(a, ro)) return k_usage;
     // Spread CLI calls over the nodes: start from a node chosen by the process id.
-    std::rotate(nodes.begin(), nodes.begin() + static_cast<long>(static_cast<std::size_t>(::getpid()) % nodes.size()), nodes.end());
+    std::rotate(nodes.begin(), nodes.begin() + static_cast<long>(static_cast<std::size_t>(::getpid()) % nodes.size()),
+                nodes.end());
     client::Options co;
     co.nodes = nodes;
     client::Client c(co);

@@ -19,7 +19,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     struct Pending {
         replica::ClientRequest request;
         Callback done;
-        std::chrono::steady_clock::time_point deadline;   // of the whole request
+        std::chrono::steady_clock::time_point deadline;  // of the whole request
         std::chrono::steady_clock::time_point attempt_deadline;
         int attempts = 0;
     };
@@ -50,12 +50,15 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
         }
         const auto now = std::chrono::steady_clock::now();
         const std::uint64_t id = next_id_++;
-        Pending p{std::move(request), std::move(done), now + std::chrono::microseconds(options_.request_timeout.us), {}, 0};
+        Pending p{
+            std::move(request), std::move(done), now + std::chrono::microseconds(options_.request_timeout.us), {}, 0};
         pending_.emplace(id, std::move(p));
         unsent_.push_back(id);
         arm_timer();
-        if (state_ == State::ready) send_unsent();
-        else if (state_ == State::idle) connect();
+        if (state_ == State::ready)
+            send_unsent();
+        else if (state_ == State::idle)
+            connect();
     }
 
     void connect() {
@@ -201,7 +204,8 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
         std::vector<std::uint64_t> expired;
         bool silent = false;
         for (auto& [id, p] : pending_) {
-            if (now >= p.deadline) expired.push_back(id);
+            if (now >= p.deadline)
+                expired.push_back(id);
             else if (state_ == State::ready && p.attempt_deadline.time_since_epoch().count() != 0 &&
                      now >= p.attempt_deadline)
                 silent = true;
@@ -233,7 +237,9 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
 AsyncClient::AsyncClient(asio::io_context& io, Options options)
     : impl_(std::make_shared<Impl>(io, std::move(options))) {}
 
-AsyncClient::~AsyncClient() { impl_->close(); }
+AsyncClient::~AsyncClient() {
+    impl_->close();
+}
 
 void AsyncClient::get(std::string key, RequestOptions options, Callback done) {
     replica::ClientRequest r;
@@ -253,8 +259,7 @@ bool decode_context(std::string_view token, replica::VersionVector& vv, Callback
 }
 }  // namespace
 
-void AsyncClient::put(std::string key, std::string value, std::string context, RequestOptions options,
-                      Callback done) {
+void AsyncClient::put(std::string key, std::string value, std::string context, RequestOptions options, Callback done) {
     replica::ClientRequest r;
     r.op = replica::ClientOp::put;
     r.key = std::move(key);
@@ -273,8 +278,12 @@ void AsyncClient::del(std::string key, std::string context, RequestOptions optio
     impl_->submit(std::move(r), std::move(done));
 }
 
-void AsyncClient::close() { impl_->close(); }
-std::size_t AsyncClient::outstanding() const { return impl_->pending_.size(); }
+void AsyncClient::close() {
+    impl_->close();
+}
+std::size_t AsyncClient::outstanding() const {
+    return impl_->pending_.size();
+}
 
 Client::Client(Options options)
     : io_(std::make_unique<asio::io_context>(1)), async_(std::make_unique<AsyncClient>(*io_, std::move(options))) {}

@@ -33,19 +33,19 @@ class io_context;
 namespace shoal::client {
 
 struct Options {
-    std::vector<std::string> nodes;                  // "host:port", at least one
+    std::vector<std::string> nodes;  // "host:port", at least one
     Duration connect_timeout = Duration::seconds(1);
-    Duration request_timeout = Duration::seconds(5); // covers every attempt of one request
+    Duration request_timeout = Duration::seconds(5);  // covers every attempt of one request
     int max_attempts = 3;
 };
 
 struct Result {
-    errc code = errc::ok;            // ok, not_found, quorum_not_met, timeout, unavailable, ...
-    std::uint32_t replies = 0;       // replicas that answered (acks for writes)
+    errc code = errc::ok;       // ok, not_found, quorum_not_met, timeout, unavailable, ...
+    std::uint32_t replies = 0;  // replicas that answered (acks for writes)
     std::uint32_t required = 0;
-    std::vector<std::string> values; // get: one per live sibling
-    std::string context;             // get: pass to the next put/del of this key
-    std::string node;                // the node that answered
+    std::vector<std::string> values;  // get: one per live sibling
+    std::string context;              // get: pass to the next put/del of this key
+    std::string node;                 // the node that answered
     bool ok() const { return code == errc::ok; }
 };
 

@@ -1,10 +1,10 @@
 #include "client/dev_cluster.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,7 +48,9 @@ int read_pid(const std::string& dir, int id) {
     return pid;
 }
 
-bool alive(int pid) { return pid > 0 && ::kill(pid, 0) == 0; }
+bool alive(int pid) {
+    return pid > 0 && ::kill(pid, 0) == 0;
+}
 
 std::string shoald_path(const std::string& self_exe) {
     if (const char* env = std::getenv("SHOALD")) return env;
@@ -137,7 +139,8 @@ int dev_up(const std::string& dir, int count, int base_port, const std::string& 
         }
         DevNode n{i, "127.0.0.1:" + std::to_string(p + 1), "127.0.0.1:" + std::to_string(p + 2),
                   "127.0.0.1:" + std::to_string(p + 3)};
-        members += (members.empty() ? "" : ",") + std::to_string(i) + "@" + n.peer + "/z" + std::to_string((i - 1) % 3 + 1);
+        members +=
+            (members.empty() ? "" : ",") + std::to_string(i) + "@" + n.peer + "/z" + std::to_string((i - 1) % 3 + 1);
         nodes.push_back(n);
     }
     fs::create_directories(dir);
@@ -229,7 +232,10 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
             const bool up = alive(pid);
             const int health = up ? http_get(n.http, "/health", 500).status : 0;
             std::printf("node %d  pid %-7d %-8s client %s  http %s\n", n.id, pid,
-                        !up ? "dead" : health == 200 ? "serving" : "silent", n.client.c_str(), n.http.c_str());
+                        !up             ? "dead"
+                        : health == 200 ? "serving"
+                                        : "silent",
+                        n.client.c_str(), n.http.c_str());
         }
         return 0;
     }
@@ -246,7 +252,10 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
             return 1;
         }
         if (sig == SIGKILL) wait_exit(pid, 5000);
-        std::printf("node %d (pid %d): %s\n", id, pid, cmd == "kill" ? "killed (SIGKILL)" : cmd == "stop" ? "stopped (SIGSTOP)" : "continued (SIGCONT)");
+        std::printf("node %d (pid %d): %s\n", id, pid,
+                    cmd == "kill"   ? "killed (SIGKILL)"
+                    : cmd == "stop" ? "stopped (SIGSTOP)"
+                                    : "continued (SIGCONT)");
         return 0;
     }
     if (cmd == "restart") {

@@ -6,7 +6,7 @@
 namespace shoal::client {
 
 struct HttpResult {
-    int status = 0;      // 0: no answer (connection refused, timeout)
+    int status = 0;  // 0: no answer (connection refused, timeout)
     std::string body;
     std::string error;
 };

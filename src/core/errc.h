@@ -9,19 +9,19 @@ namespace shoal {
 
 enum class errc {
     ok = 0,
-    bad_request,         // malformed input: the client must fix the request (HTTP 400)
-    key_too_large,       // key over limits.max_key_bytes (HTTP 413)
-    value_too_large,     // value over limits.max_value_bytes (HTTP 413)
-    too_many_siblings,   // the key holds limits.max_siblings; resolve before writing (HTTP 409)
-    bad_context,         // the causal context does not decode (HTTP 400)
-    quorum_not_met,      // fewer than the required replicas answered in time (HTTP 503)
-    timeout,             // the request's deadline passed (HTTP 503)
-    unavailable,         // not enough nodes known to form the preference list (HTTP 503)
-    overloaded,          // a bounded queue is full; try later (HTTP 503)
-    store_error,         // the local store failed a read or write (HTTP 500)
-    corrupt,             // stored bytes fail to decode (HTTP 500)
-    not_found,           // no such key (HTTP 404); a normal outcome of get
-    shutting_down,       // the node is stopping (HTTP 503)
+    bad_request,        // malformed input: the client must fix the request (HTTP 400)
+    key_too_large,      // key over limits.max_key_bytes (HTTP 413)
+    value_too_large,    // value over limits.max_value_bytes (HTTP 413)
+    too_many_siblings,  // the key holds limits.max_siblings; resolve before writing (HTTP 409)
+    bad_context,        // the causal context does not decode (HTTP 400)
+    quorum_not_met,     // fewer than the required replicas answered in time (HTTP 503)
+    timeout,            // the request's deadline passed (HTTP 503)
+    unavailable,        // not enough nodes known to form the preference list (HTTP 503)
+    overloaded,         // a bounded queue is full; try later (HTTP 503)
+    store_error,        // the local store failed a read or write (HTTP 500)
+    corrupt,            // stored bytes fail to decode (HTTP 500)
+    not_found,          // no such key (HTTP 404); a normal outcome of get
+    shutting_down,      // the node is stopping (HTTP 503)
 };
 
 const std::error_category& shoal_category() noexcept;

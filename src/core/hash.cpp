@@ -4,7 +4,9 @@
 
 namespace shoal {
 
-std::uint64_t hash_key(std::string_view bytes) { return XXH64(bytes.data(), bytes.size(), 0); }
+std::uint64_t hash_key(std::string_view bytes) {
+    return XXH64(bytes.data(), bytes.size(), 0);
+}
 
 std::uint64_t hash_bytes(std::string_view bytes, std::uint64_t seed) {
     return XXH64(bytes.data(), bytes.size(), seed);

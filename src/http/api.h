@@ -16,9 +16,9 @@ namespace shoal::http {
 inline constexpr const char* k_context_header = "X-Shoal-Context";
 
 struct Request {
-    std::string method;          // "GET", "PUT", ...
-    std::string target;          // "/kv/cart%2Falice?r=2", as received
-    std::string context;         // the X-Shoal-Context header, if any
+    std::string method;   // "GET", "PUT", ...
+    std::string target;   // "/kv/cart%2Falice?r=2", as received
+    std::string context;  // the X-Shoal-Context header, if any
     std::string body;
 };
 

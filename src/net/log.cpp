@@ -24,16 +24,25 @@ const char* name(Level level) {
 }
 }  // namespace
 
-void set_level(Level level) { g_level.store(static_cast<int>(level)); }
+void set_level(Level level) {
+    g_level.store(static_cast<int>(level));
+}
 
-bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+bool enabled(Level level) {
+    return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
+}
 
 bool parse_level(std::string_view text, Level& out) {
-    if (text == "debug") out = Level::debug;
-    else if (text == "info") out = Level::info;
-    else if (text == "warn") out = Level::warn;
-    else if (text == "error") out = Level::error;
-    else return false;
+    if (text == "debug")
+        out = Level::debug;
+    else if (text == "info")
+        out = Level::info;
+    else if (text == "warn")
+        out = Level::warn;
+    else if (text == "error")
+        out = Level::error;
+    else
+        return false;
     return true;
 }
 

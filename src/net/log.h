@@ -16,9 +16,17 @@ bool enabled(Level level);
 // `fields` is the pre-formatted key=value tail, e.g. "peer=2 reason=\"bad frame\"".
 void write(Level level, std::string_view msg, std::string_view fields = {});
 
-inline void debug(std::string_view msg, std::string_view fields = {}) { write(Level::debug, msg, fields); }
-inline void info(std::string_view msg, std::string_view fields = {}) { write(Level::info, msg, fields); }
-inline void warn(std::string_view msg, std::string_view fields = {}) { write(Level::warn, msg, fields); }
-inline void error(std::string_view msg, std::string_view fields = {}) { write(Level::error, msg, fields); }
+inline void debug(std::string_view msg, std::string_view fields = {}) {
+    write(Level::debug, msg, fields);
+}
+inline void info(std::string_view msg, std::string_view fields = {}) {
+    write(Level::info, msg, fields);
+}
+inline void warn(std::string_view msg, std::string_view fields = {}) {
+    write(Level::warn, msg, fields);
+}
+inline void error(std::string_view msg, std::string_view fields = {}) {
+    write(Level::error, msg, fields);
+}
 
 }  // namespace shoal::log

@@ -15,8 +15,8 @@ namespace shoal::net {
 class LatencyHistogram {
 public:
     static constexpr std::array<std::int64_t, 16> k_bounds_us = {
-        50, 100, 250, 500, 1'000, 2'500, 5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000,
-        1'000'000, 2'500'000, 10'000'000};
+        50,     100,    250,     500,     1'000,   2'500,     5'000,     10'000,
+        25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000, 10'000'000};
 
     void record(Duration d);
     // Appends Prometheus histogram lines for metric `name` with label text `labels`

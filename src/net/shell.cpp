@@ -22,9 +22,9 @@ using asio::ip::tcp;
 namespace {
 
 Time wall_now() {
-    return Time{std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count()};
+    return Time{
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count()};
 }
 
 std::string fields_peer(NodeId id, std::string_view extra = {}) {
@@ -167,7 +167,12 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
     };
 
     Impl(asio::io_context& io, replica::Node& node, store::BufferedStore& store, ShellConfig config)
-        : io_(io), node_(node), store_(store), config_(std::move(config)), peer_acceptor_(io), client_acceptor_(io),
+        : io_(io),
+          node_(node),
+          store_(store),
+          config_(std::move(config)),
+          peer_acceptor_(io),
+          client_acceptor_(io),
           tick_timer_(io) {
         if (config_.max_frame_bytes == 0) config_.max_frame_bytes = wire::k_default_max_frame_bytes;
     }
@@ -406,7 +411,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
         std::string why;
         while (!stopped_ && !c->closed && why.empty()) {
             boost::system::error_code ec;
-            std::size_t n = co_await c->socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+            std::size_t n =
+                co_await c->socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
             if (ec) break;
             reader.feed({buf.data(), n});
             std::error_code bad;
@@ -438,8 +444,10 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
         }
         --client_conns_;
         // Let queued replies go out before closing, unless the peer is gone.
-        if (why.empty()) c->close();
-        else asio::post(io_, [c] { c->close(); });
+        if (why.empty())
+            c->close();
+        else
+            asio::post(io_, [c] { c->close(); });
     }
 
     void stop(Duration grace, std::function<void()> done) {
@@ -496,8 +504,8 @@ std::string Shell::Impl::cluster_json() {
         if (!first) j += ',';
         first = false;
         j += "{\"id\":" + std::to_string(m.id.value) + ",\"zone\":" + quoted(m.zone) +
-             ",\"peer\":" + quoted(m.host + ":" + std::to_string(m.port)) + ",\"status\":\"valid\",\"up\":" +
-             (node_.believes_up(m.id) ? "true" : "false") + "}";
+             ",\"peer\":" + quoted(m.host + ":" + std::to_string(m.port)) +
+             ",\"status\":\"valid\",\"up\":" + (node_.believes_up(m.id) ? "true" : "false") + "}";
     }
     const auto& cfg = node_.config();
     j += "],\"n\":" + std::to_string(cfg.n) + ",\"r\":" + std::to_string(cfg.r) + ",\"w\":" + std::to_string(cfg.w);
@@ -557,23 +565,38 @@ Shell::Shell(asio::io_context& io, replica::Node& node, store::BufferedStore& st
              std::error_code& ec)
     : impl_(std::make_shared<Impl>(io, node, store, std::move(config))) {
     ec = impl_->bind(impl_->peer_acceptor_, impl_->config_.peer_host, impl_->config_.peer_port, "peer");
-    if (!ec) ec = impl_->bind(impl_->client_acceptor_, impl_->config_.client_host, impl_->config_.client_port, "client");
+    if (!ec)
+        ec = impl_->bind(impl_->client_acceptor_, impl_->config_.client_host, impl_->config_.client_port, "client");
 }
 
 Shell::~Shell() = default;
 
-void Shell::start() { impl_->start(); }
-void Shell::stop(Duration grace, std::function<void()> done) { impl_->stop(grace, std::move(done)); }
-std::uint16_t Shell::peer_port() const { return impl_->peer_acceptor_.local_endpoint().port(); }
-std::uint16_t Shell::client_port() const { return impl_->client_acceptor_.local_endpoint().port(); }
+void Shell::start() {
+    impl_->start();
+}
+void Shell::stop(Duration grace, std::function<void()> done) {
+    impl_->stop(grace, std::move(done));
+}
+std::uint16_t Shell::peer_port() const {
+    return impl_->peer_acceptor_.local_endpoint().port();
+}
+std::uint16_t Shell::client_port() const {
+    return impl_->client_acceptor_.local_endpoint().port();
+}
 
 void Shell::submit(replica::ClientRequest request, std::function<void(replica::ClientReply)> done) {
     impl_->submit(std::move(request), std::move(done));
 }
 
-std::string Shell::cluster_json() { return impl_->cluster_json(); }
+std::string Shell::cluster_json() {
+    return impl_->cluster_json();
+}
 
-std::string Shell::metrics_text() { return impl_->metrics_text(); }
-bool Shell::healthy() { return !impl_->stopping_; }
+std::string Shell::metrics_text() {
+    return impl_->metrics_text();
+}
+bool Shell::healthy() {
+    return !impl_->stopping_;
+}
 
 }  // namespace shoal::net

@@ -40,11 +40,11 @@ struct ShellConfig {
     NodeId id;
     std::vector<PeerAddress> members;  // every member, this node included
     std::string peer_host = "127.0.0.1";
-    std::uint16_t peer_port = 0;       // 0: the OS picks
+    std::uint16_t peer_port = 0;  // 0: the OS picks
     std::string client_host = "127.0.0.1";
     std::uint16_t client_port = 0;
     store::SyncMode sync = store::SyncMode::batch;
-    std::size_t max_frame_bytes = 0;   // 0: wire::k_default_max_frame_bytes
+    std::size_t max_frame_bytes = 0;                  // 0: wire::k_default_max_frame_bytes
     std::size_t peer_queue_bytes = 32 * 1024 * 1024;  // per peer; past it messages are dropped
     std::size_t max_client_connections = 1024;
     std::size_t max_inflight_per_connection = 4096;

@@ -131,7 +131,9 @@ std::error_code decode(std::string_view bytes, SiblingSet& out) {
     return r.done() ? std::error_code{} : make_error_code(errc::corrupt);
 }
 
-void encode(const VersionVector& vv, std::string& out) { encode_vv_body(vv, out); }
+void encode(const VersionVector& vv, std::string& out) {
+    encode_vv_body(vv, out);
+}
 
 std::error_code decode(std::string_view bytes, VersionVector& out) {
     Reader r(bytes);

@@ -69,8 +69,7 @@ struct Pong {
     std::uint64_t seq = 0;
 };
 
-using PeerMessage =
-    std::variant<PutLeaderReq, PutLeaderResp, ReplicateReq, ReplicateResp, GetReq, GetResp, Ping, Pong>;
+using PeerMessage = std::variant<PutLeaderReq, PutLeaderResp, ReplicateReq, ReplicateResp, GetReq, GetResp, Ping, Pong>;
 
 struct Envelope {
     NodeId to;
@@ -107,12 +106,12 @@ struct ClientRequest {
 
 struct ClientReply {
     ClientToken token = 0;
-    errc code = errc::ok;          // ok, not_found, quorum_not_met, ...
-    std::uint32_t replies = 0;     // replicas that answered (acks for writes)
-    std::uint32_t required = 0;    // how many were needed
-    std::vector<Sibling> siblings; // get: live siblings (no tombstones, none expired)
-    VersionVector context;         // get: pass back on the next write
-    Dot dot;                       // put/del: the dot the write was given (counter 0 if none)
+    errc code = errc::ok;           // ok, not_found, quorum_not_met, ...
+    std::uint32_t replies = 0;      // replicas that answered (acks for writes)
+    std::uint32_t required = 0;     // how many were needed
+    std::vector<Sibling> siblings;  // get: live siblings (no tombstones, none expired)
+    VersionVector context;          // get: pass back on the next write
+    Dot dot;                        // put/del: the dot the write was given (counter 0 if none)
 };
 
 }  // namespace shoal::replica

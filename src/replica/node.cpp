@@ -53,9 +53,9 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     if (o.r == 0) o.r = std::min(config_.r, o.n);
     if (o.w == 0) o.w = std::min(config_.w, o.n);
     if (o.timeout_ms == 0) o.timeout_ms = config_.request_timeout.ms();
-    const bool sane = o.n <= k_max_n && o.r <= o.n && o.w <= o.n && o.pr <= o.r && o.pw <= o.w &&
-                      o.dw <= o.w && o.timeout_ms > 0 && o.timeout_ms <= config_.max_request_timeout.ms() &&
-                      o.ttl_s >= 0 && o.ttl_s <= 10LL * 365 * 24 * 3600;
+    const bool sane = o.n <= k_max_n && o.r <= o.n && o.w <= o.n && o.pr <= o.r && o.pw <= o.w && o.dw <= o.w &&
+                      o.timeout_ms > 0 && o.timeout_ms <= config_.max_request_timeout.ms() && o.ttl_s >= 0 &&
+                      o.ttl_s <= 10LL * 365 * 24 * 3600;
     if (!sane) return errc::bad_request;
     return {};
 }
@@ -253,8 +253,8 @@ void Node::on_get_resp(Time now, NodeId from, GetResp& resp) {
         fsm.merged = merge(fsm.merged, resp.state, config_.conflict);
     }
     if (!fsm.replied && fsm.replies >= fsm.r && fsm.primary_replies >= fsm.pr) reply_get(now, fsm);
-    const bool all_in = std::all_of(fsm.targets.begin(), fsm.targets.end(),
-                                    [](const Target& x) { return x.answered || x.failed; });
+    const bool all_in =
+        std::all_of(fsm.targets.begin(), fsm.targets.end(), [](const Target& x) { return x.answered || x.failed; });
     if (all_in) finish_get(now, resp.req, fsm);
 }
 
@@ -365,7 +365,9 @@ void Node::store_hint(NodeId target, std::string_view key) {
     ++stats_.hints_stored;
 }
 
-std::error_code Node::read_local(std::string_view key, SiblingSet& out) { return load(key, out); }
+std::error_code Node::read_local(std::string_view key, SiblingSet& out) {
+    return load(key, out);
+}
 
 void Node::on_put_leader_req(Time now, NodeId from, PutLeaderReq& req) {
     PutLeaderResp resp;
@@ -445,14 +447,22 @@ void Node::dispatch(Time now, NodeId from, PeerMessage& message) {
     std::visit(
         [&](auto& m) {
             using T = std::decay_t<decltype(m)>;
-            if constexpr (std::is_same_v<T, PutLeaderReq>) on_put_leader_req(now, from, m);
-            else if constexpr (std::is_same_v<T, PutLeaderResp>) on_put_leader_resp(now, from, m);
-            else if constexpr (std::is_same_v<T, ReplicateReq>) on_replicate_req(from, m);
-            else if constexpr (std::is_same_v<T, ReplicateResp>) on_replicate_resp(from, m);
-            else if constexpr (std::is_same_v<T, GetReq>) on_get_req(from, m);
-            else if constexpr (std::is_same_v<T, GetResp>) on_get_resp(now, from, m);
-            else if constexpr (std::is_same_v<T, Ping>) send(from, Pong{m.seq});
-            else if constexpr (std::is_same_v<T, Pong>) (void)m;
+            if constexpr (std::is_same_v<T, PutLeaderReq>)
+                on_put_leader_req(now, from, m);
+            else if constexpr (std::is_same_v<T, PutLeaderResp>)
+                on_put_leader_resp(now, from, m);
+            else if constexpr (std::is_same_v<T, ReplicateReq>)
+                on_replicate_req(from, m);
+            else if constexpr (std::is_same_v<T, ReplicateResp>)
+                on_replicate_resp(from, m);
+            else if constexpr (std::is_same_v<T, GetReq>)
+                on_get_req(from, m);
+            else if constexpr (std::is_same_v<T, GetResp>)
+                on_get_resp(now, from, m);
+            else if constexpr (std::is_same_v<T, Ping>)
+                send(from, Pong{m.seq});
+            else if constexpr (std::is_same_v<T, Pong>)
+                (void)m;
         },
         message);
 }

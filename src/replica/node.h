@@ -75,8 +75,7 @@ struct Outbox {
 
 class Node {
 public:
-    Node(NodeConfig config, store::Store& store, std::shared_ptr<const ring::Ring> ring,
-         NodeEvents* events = nullptr);
+    Node(NodeConfig config, store::Store& store, std::shared_ptr<const ring::Ring> ring, NodeEvents* events = nullptr);
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
 

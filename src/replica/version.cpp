@@ -110,8 +110,8 @@ Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMod
         if (!op.context.covers(s.dot)) kept.push_back(std::move(s));
     }
     Sibling fresh{dot, op.tombstone, op.tombstone ? std::string{} : op.value, op.written, op.expires};
-    auto pos = std::lower_bound(kept.begin(), kept.end(), dot,
-                                [](const Sibling& s, const Dot& d) { return s.dot < d; });
+    auto pos =
+        std::lower_bound(kept.begin(), kept.end(), dot, [](const Sibling& s, const Dot& d) { return s.dot < d; });
     SHOAL_ASSERT(pos == kept.end() || pos->dot != dot);
     kept.insert(pos, std::move(fresh));
     local.siblings = std::move(kept);
@@ -125,12 +125,13 @@ Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMod
 }
 
 std::size_t live_count(const SiblingSet& set, Time now) {
-    return static_cast<std::size_t>(std::count_if(set.siblings.begin(), set.siblings.end(), [&](const Sibling& s) {
-        return !s.tombstone && !s.expired(now);
-    }));
+    return static_cast<std::size_t>(std::count_if(set.siblings.begin(), set.siblings.end(),
+                                                  [&](const Sibling& s) { return !s.tombstone && !s.expired(now); }));
 }
 
-bool reads_as_absent(const SiblingSet& set, Time now) { return live_count(set, now) == 0; }
+bool reads_as_absent(const SiblingSet& set, Time now) {
+    return live_count(set, now) == 0;
+}
 
 void drop_expired(SiblingSet& set, Time now) {
     std::erase_if(set.siblings, [&](const Sibling& s) { return s.expired(now); });

@@ -26,7 +26,9 @@ using ActorId = std::uint64_t;
 constexpr ActorId make_actor(NodeId node, std::uint32_t incarnation) {
     return (static_cast<ActorId>(node.value) << 32) | incarnation;
 }
-constexpr NodeId actor_node(ActorId actor) { return NodeId{static_cast<std::uint32_t>(actor >> 32)}; }
+constexpr NodeId actor_node(ActorId actor) {
+    return NodeId{static_cast<std::uint32_t>(actor >> 32)};
+}
 
 struct Dot {
     ActorId actor = 0;
@@ -62,9 +64,9 @@ private:
 struct Sibling {
     Dot dot;
     bool tombstone = false;
-    std::string value;   // empty for tombstones
-    Time written;        // the coordinator's clock at the write: last-writer-wins order
-    Time expires;        // {0} = never; at or after this time the sibling reads as absent
+    std::string value;  // empty for tombstones
+    Time written;       // the coordinator's clock at the write: last-writer-wins order
+    Time expires;       // {0} = never; at or after this time the sibling reads as absent
 
     bool expired(Time now) const { return expires.us != 0 && now >= expires; }
     friend bool operator==(const Sibling&, const Sibling&) = default;
@@ -90,7 +92,7 @@ struct WriteOp {
     bool tombstone = false;
     VersionVector context;  // what the writer had read; empty = a blind write
     Time written;
-    Time expires;           // {0} = never
+    Time expires;  // {0} = never
 };
 
 // Merges two replicas' states of the same key. Commutative, associative and

@@ -26,8 +26,7 @@ constexpr std::int32_t k_free = -1;
 
 std::vector<Member> sorted_by_id(std::span<const Member> members) {
     std::vector<Member> sorted(members.begin(), members.end());
-    std::sort(sorted.begin(), sorted.end(),
-              [](const Member& a, const Member& b) { return a.id < b.id; });
+    std::sort(sorted.begin(), sorted.end(), [](const Member& a, const Member& b) { return a.id < b.id; });
     return sorted;
 }
 
@@ -42,8 +41,7 @@ void assert_members(const std::vector<Member>& sorted) {
 
 // Index of `id` in members sorted by id, or k_free. O(log M).
 std::int32_t find_member(const std::vector<Member>& sorted, NodeId id) {
-    auto it = std::lower_bound(sorted.begin(), sorted.end(), id,
-                               [](const Member& m, NodeId n) { return m.id < n; });
+    auto it = std::lower_bound(sorted.begin(), sorted.end(), id, [](const Member& m, NodeId n) { return m.id < n; });
     if (it == sorted.end() || it->id != id) return k_free;
     return static_cast<std::int32_t>(it - sorted.begin());
 }
@@ -97,8 +95,7 @@ std::vector<std::uint32_t> interleave_by_zone(const ZoneIndex& zones) {
     return order;
 }
 
-std::vector<NodeId> fresh_claim(std::uint32_t q, const std::vector<Member>& members,
-                                const ZoneIndex& zones) {
+std::vector<NodeId> fresh_claim(std::uint32_t q, const std::vector<Member>& members, const ZoneIndex& zones) {
     const std::vector<std::uint32_t> order = interleave_by_zone(zones);
     std::vector<NodeId> owners(q);
     for (std::uint32_t p = 0; p < q; ++p) owners[p] = members[order[p % order.size()]].id;
@@ -134,8 +131,10 @@ struct Claim {
         int cost = 0;
         for_neighbours(p, [&](std::uint32_t n) {
             if (owner[n] == k_free) return;
-            if (owner[n] == m) cost += k_same_node_cost;
-            else if (zones.of_member[owner[n]] == zones.of_member[m]) cost += k_same_zone_cost;
+            if (owner[n] == m)
+                cost += k_same_node_cost;
+            else if (zones.of_member[owner[n]] == zones.of_member[m])
+                cost += k_same_zone_cost;
         });
         return cost;
     }
@@ -203,8 +202,7 @@ void fill_free(Claim& c) {
             if (c.count[i] >= c.target[i]) continue;
             const int cost = c.place_cost(p, i);
             const std::uint32_t deficit = c.target[i] - c.count[i];
-            if (best == k_free || cost < best_cost ||
-                (cost == best_cost && deficit > best_deficit)) {
+            if (best == k_free || cost < best_cost || (cost == best_cost && deficit > best_deficit)) {
                 best = i, best_cost = cost, best_deficit = deficit;
             }
         }
@@ -230,8 +228,11 @@ std::vector<NodeId> compute_claim(std::uint32_t partition_count, std::span<const
     const ZoneIndex zones = index_zones(sorted);
     if (previous.size() != partition_count) return fresh_claim(partition_count, sorted, zones);
 
-    Claim c{partition_count, zones, std::vector<std::int32_t>(partition_count, k_free),
-            std::vector<std::uint32_t>(sorted.size(), 0), {}};
+    Claim c{partition_count,
+            zones,
+            std::vector<std::int32_t>(partition_count, k_free),
+            std::vector<std::uint32_t>(sorted.size(), 0),
+            {}};
     bool kept_any = false;
     for (std::uint32_t p = 0; p < partition_count; ++p) {
         c.owner[p] = find_member(sorted, previous[p]);
@@ -296,9 +297,7 @@ public:
     }
 
 private:
-    bool eligible(std::uint32_t m) const {
-        return !listed_[m] && !zone_used_[zones_.of_member[m]];
-    }
+    bool eligible(std::uint32_t m) const { return !listed_[m] && !zone_used_[zones_.of_member[m]]; }
 
     void reset(std::size_t m) {
         std::fill(listed_.begin(), listed_.end(), 0);
@@ -344,13 +343,9 @@ private:
 // Cost: O(Q log M) to index owners, then one preference row per partition (see
 // OrderBuilder::fill); Q x M ids of memory. Members are kept sorted by id.
 Ring::Ring(std::uint32_t partition_count, std::vector<Member> members, std::vector<NodeId> owners)
-    : partition_count_(partition_count),
-      shift_(0),
-      members_(std::move(members)),
-      owners_(std::move(owners)) {
+    : partition_count_(partition_count), shift_(0), members_(std::move(members)), owners_(std::move(owners)) {
     SHOAL_ASSERT(valid_partition_count(partition_count_));
-    std::sort(members_.begin(), members_.end(),
-              [](const Member& a, const Member& b) { return a.id < b.id; });
+    std::sort(members_.begin(), members_.end(), [](const Member& a, const Member& b) { return a.id < b.id; });
     assert_members(members_);
     SHOAL_ASSERT(owners_.size() == partition_count_);
     shift_ = 64 - static_cast<unsigned>(std::countr_zero(partition_count_));

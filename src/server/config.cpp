@@ -91,12 +91,15 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
         if (value == "lww") return o.conflict = replica::ConflictMode::lww, "";
         return bad("dvv or lww");
     }
-    if (key == "max_key_bytes") return to_number<std::size_t>(value, o.limits.max_key_bytes, 1, 64 * 1024) ? "" : bad("1..65536");
+    if (key == "max_key_bytes")
+        return to_number<std::size_t>(value, o.limits.max_key_bytes, 1, 64 * 1024) ? "" : bad("1..65536");
     if (key == "max_value_bytes") {
         return to_number<std::size_t>(value, o.limits.max_value_bytes, 1, 16 * 1024 * 1024) ? "" : bad("1..16777216");
     }
-    if (key == "max_siblings") return to_number<std::size_t>(value, o.limits.max_siblings, 1, 4096) ? "" : bad("1..4096");
-    if (key == "request_timeout_ms") return to_number<std::int64_t>(value, o.request_timeout_ms, 1, 60000) ? "" : bad("1..60000");
+    if (key == "max_siblings")
+        return to_number<std::size_t>(value, o.limits.max_siblings, 1, 4096) ? "" : bad("1..4096");
+    if (key == "request_timeout_ms")
+        return to_number<std::int64_t>(value, o.request_timeout_ms, 1, 60000) ? "" : bad("1..60000");
     if (key == "max_client_connections") {
         return to_number<std::size_t>(value, o.max_client_connections, 1, 100000) ? "" : bad("1..100000");
     }
@@ -180,8 +183,10 @@ std::string parse_options(int argc, char** argv, NodeOptions& out, bool& help) {
             value = argv[++i];
         }
         for (auto& c : key) c = c == '-' ? '_' : c;
-        if (key == "config") config_path = value;
-        else flags[key] = value;
+        if (key == "config")
+            config_path = value;
+        else
+            flags[key] = value;
     }
     std::map<std::string, std::string> kv;
     if (!config_path.empty()) {

@@ -15,13 +15,13 @@
 namespace shoal::server {
 
 struct NodeOptions {
-    std::uint32_t id = 0;                       // id: required, 1..4294967295
-    std::string zone;                           // zone
-    std::string peer_listen = "127.0.0.1:7101"; // peer_listen
+    std::uint32_t id = 0;                        // id: required, 1..4294967295
+    std::string zone;                            // zone
+    std::string peer_listen = "127.0.0.1:7101";  // peer_listen
     std::string client_listen = "127.0.0.1:7102";
     std::string http_listen = "127.0.0.1:7103";
-    std::string data_dir;                       // data_dir: required
-    std::vector<net::PeerAddress> members;      // members: ID@HOST:PORT[/ZONE],...
+    std::string data_dir;                   // data_dir: required
+    std::vector<net::PeerAddress> members;  // members: ID@HOST:PORT[/ZONE],...
     std::uint32_t partitions = 64;
     std::uint32_t n = 3, r = 2, w = 2;
     store::SyncMode sync = store::SyncMode::batch;

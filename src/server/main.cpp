@@ -40,7 +40,8 @@ bool lock_data_dir(const std::string& dir, std::string& err) {
         return false;
     }
     std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd, 0) == 0) [[maybe_unused]] auto n = ::write(fd, pid.data(), pid.size());
+    if (::ftruncate(fd, 0) == 0) [[maybe_unused]]
+        auto n = ::write(fd, pid.data(), pid.size());
     return true;  // the descriptor stays open until exit
 }
 
@@ -79,7 +80,8 @@ int main(int argc, char** argv) {
     auto db = store::LevelStore::open(o.data_dir + "/db", store::LevelOptions{}, ec);
     if (!db) return fail("cannot open the store in '" + o.data_dir + "/db': " + ec.message());
     std::uint32_t incarnation = 0;
-    if (auto e = replica::bump_incarnation(*db, incarnation)) return fail("cannot record the incarnation: " + e.message());
+    if (auto e = replica::bump_incarnation(*db, incarnation))
+        return fail("cannot record the incarnation: " + e.message());
 
     store::BufferedStore buffered(*db, o.sync);
     replica::NodeConfig nc;
@@ -117,8 +119,8 @@ int main(int argc, char** argv) {
     shell.start();
     log::info("started", "node=" + std::to_string(o.id) + " incarnation=" + std::to_string(incarnation) +
                              " peer=" + o.peer_listen + " client=" + o.client_listen + " http=" + o.http_listen +
-                             " members=" + std::to_string(o.members.size()) + " sync=" +
-                             std::string(store::sync_mode_name(o.sync)));
+                             " members=" + std::to_string(o.members.size()) +
+                             " sync=" + std::string(store::sync_mode_name(o.sync)));
 
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code& e, int sig) {

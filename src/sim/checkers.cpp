@@ -54,8 +54,7 @@ std::vector<AckedAdd> find_lost_adds(const History& history, const std::map<std:
     return lost;
 }
 
-std::vector<std::pair<Dot, Dot>> find_dominated(const std::string& key, const SiblingSet& set,
-                                                const History& history) {
+std::vector<std::pair<Dot, Dot>> find_dominated(const std::string& key, const SiblingSet& set, const History& history) {
     std::vector<std::pair<Dot, Dot>> found;
     for (const auto& newer : set.siblings) {
         auto ctx = history.writer_context.find({key, newer.dot});
@@ -67,6 +66,8 @@ std::vector<std::pair<Dot, Dot>> find_dominated(const std::string& key, const Si
     return found;
 }
 
-bool available_enough(const Availability& a, double min_ratio) { return a.ratio() >= min_ratio; }
+bool available_enough(const Availability& a, double min_ratio) {
+    return a.ratio() >= min_ratio;
+}
 
 }  // namespace shoal::sim

@@ -52,15 +52,16 @@ std::vector<AckedAdd> find_lost_adds(const History& history, const std::map<std:
 
 // Checker 2, no dominated siblings: returns the pairs (older, newer) of siblings in
 // one set where the newer one's writer had already seen the older one's dot.
-std::vector<std::pair<Dot, Dot>> find_dominated(const std::string& key, const SiblingSet& set,
-                                                const History& history);
+std::vector<std::pair<Dot, Dot>> find_dominated(const std::string& key, const SiblingSet& set, const History& history);
 
 // Checker 3, available under minority failure: true when at least `min_ratio` of
 // the writes attempted while a minority was down succeeded.
 struct Availability {
     std::uint64_t attempted = 0;
     std::uint64_t succeeded = 0;
-    double ratio() const { return attempted == 0 ? 1.0 : static_cast<double>(succeeded) / static_cast<double>(attempted); }
+    double ratio() const {
+        return attempted == 0 ? 1.0 : static_cast<double>(succeeded) / static_cast<double>(attempted);
+    }
 };
 bool available_enough(const Availability& a, double min_ratio);
 

@@ -43,7 +43,10 @@ void Simulation::begin_op(SimClient& client) {
     client.key = "cart/" + std::to_string(rng_.below(config_.keys));
     client.item = "c" + std::to_string(client.id) + "." + std::to_string(++client.seq);
     const std::uint64_t roll = rng_.below(100);
-    client.kind = roll < 70 ? OpKind::cart_add : roll < 85 ? OpKind::blind_write : roll < 90 ? OpKind::remove : OpKind::read;
+    client.kind = roll < 70   ? OpKind::cart_add
+                  : roll < 85 ? OpKind::blind_write
+                  : roll < 90 ? OpKind::remove
+                              : OpKind::read;
     replica::ClientRequest request;
     if (client.kind == OpKind::blind_write) {
         client.writing = true;

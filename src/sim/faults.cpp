@@ -45,7 +45,8 @@ void Simulation::plan_faults() {
         const auto node = static_cast<std::uint32_t>(rng_.below(nodes_.size()));
         schedule(Time{t}, fault_event(kind, node));
         const std::int64_t lasts = rng_.between(300'000, 4'000'000);
-        if (kind == FaultAction::crash) schedule(Time{std::min(t + lasts, end)}, fault_event(FaultAction::restart, node));
+        if (kind == FaultAction::crash)
+            schedule(Time{std::min(t + lasts, end)}, fault_event(FaultAction::restart, node));
         if (kind == FaultAction::partition || kind == FaultAction::asymmetric_cut) {
             schedule(Time{std::min(t + lasts, end)}, fault_event(FaultAction::heal));
         }
@@ -85,8 +86,10 @@ void Simulation::apply_fault(const Event& e) {
             const bool inbound = rng_.chance(0.5);
             for (std::uint32_t j = 0; j < count; ++j) {
                 if (j == e.a) continue;
-                if (inbound) blocked_[j][e.a] = true;
-                else blocked_[e.a][j] = true;
+                if (inbound)
+                    blocked_[j][e.a] = true;
+                else
+                    blocked_[e.a][j] = true;
             }
             return;
         }

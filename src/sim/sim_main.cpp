@@ -62,7 +62,9 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
 bool parse_args(int argc, char** argv, Options& o) {
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
-        auto value = [&]() -> std::string_view { return i + 1 < argc ? std::string_view(argv[++i]) : std::string_view(); };
+        auto value = [&]() -> std::string_view {
+            return i + 1 < argc ? std::string_view(argv[++i]) : std::string_view();
+        };
         if (arg == "--help" || arg == "-h") {
             usage(stdout);
             std::exit(0);
@@ -81,15 +83,22 @@ bool parse_args(int argc, char** argv, Options& o) {
             o.last = *b;
         } else if (arg == "--scenario") {
             std::string_view s = value();
-            if (s == "chaos") o.mix = Options::Mix::chaos;
-            else if (s == "minority") o.mix = Options::Mix::minority;
-            else if (s == "mixed") o.mix = Options::Mix::mixed;
-            else return false;
+            if (s == "chaos")
+                o.mix = Options::Mix::chaos;
+            else if (s == "minority")
+                o.mix = Options::Mix::minority;
+            else if (s == "mixed")
+                o.mix = Options::Mix::mixed;
+            else
+                return false;
         } else if (arg == "--conflict") {
             std::string_view s = value();
-            if (s == "dvv") o.conflict = replica::ConflictMode::dvv;
-            else if (s == "lww") o.conflict = replica::ConflictMode::lww;
-            else return false;
+            if (s == "dvv")
+                o.conflict = replica::ConflictMode::dvv;
+            else if (s == "lww")
+                o.conflict = replica::ConflictMode::lww;
+            else
+                return false;
         } else if (arg == "--sync") {
             auto mode = store::parse_sync_mode(value());
             if (!mode) return false;
@@ -151,17 +160,18 @@ void print_totals(const Totals& t, double wall_s) {
     std::printf("operations   %llu client requests, %llu acknowledged writes, %llu failed requests\n",
                 (unsigned long long)t.ops, (unsigned long long)t.acked, (unsigned long long)t.failed);
     std::printf("siblings     %llu reads returned concurrent siblings\n", (unsigned long long)t.siblings);
-    std::printf("faults       dropped=%llu duplicated=%llu delayed=%llu partitions=%llu asymmetric_cuts=%llu "
-                "crashes=%llu restarts=%llu clock_jumps=%llu disk_errors=%llu\n",
-                (unsigned long long)f.dropped, (unsigned long long)f.duplicated, (unsigned long long)f.delayed,
-                (unsigned long long)f.partitions, (unsigned long long)f.asymmetric_cuts, (unsigned long long)f.crashes,
-                (unsigned long long)f.restarts, (unsigned long long)f.clock_jumps, (unsigned long long)f.disk_errors);
-    std::printf("checkers     lost-ack=%llu dominated-siblings=%llu availability=%llu (of %llu minority runs, "
-                "%llu/%llu writes ok) determinism=%llu (of %llu re-runs)\n",
-                (unsigned long long)t.lost, (unsigned long long)t.dominated,
-                (unsigned long long)t.availability_violations, (unsigned long long)t.availability_runs,
-                (unsigned long long)t.avail_ok, (unsigned long long)t.avail_attempted,
-                (unsigned long long)t.determinism_violations, (unsigned long long)t.determinism_runs);
+    std::printf(
+        "faults       dropped=%llu duplicated=%llu delayed=%llu partitions=%llu asymmetric_cuts=%llu "
+        "crashes=%llu restarts=%llu clock_jumps=%llu disk_errors=%llu\n",
+        (unsigned long long)f.dropped, (unsigned long long)f.duplicated, (unsigned long long)f.delayed,
+        (unsigned long long)f.partitions, (unsigned long long)f.asymmetric_cuts, (unsigned long long)f.crashes,
+        (unsigned long long)f.restarts, (unsigned long long)f.clock_jumps, (unsigned long long)f.disk_errors);
+    std::printf(
+        "checkers     lost-ack=%llu dominated-siblings=%llu availability=%llu (of %llu minority runs, "
+        "%llu/%llu writes ok) determinism=%llu (of %llu re-runs)\n",
+        (unsigned long long)t.lost, (unsigned long long)t.dominated, (unsigned long long)t.availability_violations,
+        (unsigned long long)t.availability_runs, (unsigned long long)t.avail_ok, (unsigned long long)t.avail_attempted,
+        (unsigned long long)t.determinism_violations, (unsigned long long)t.determinism_runs);
     std::printf("speed        %.1f s wall, %.0f simulated requests/s, %.0f events/s\n", wall_s,
                 wall_s > 0 ? static_cast<double>(t.ops) / wall_s : 0.0,
                 wall_s > 0 ? static_cast<double>(t.events) / wall_s : 0.0);
@@ -195,9 +205,8 @@ int main(int argc, char** argv) {
             const RunResult again = run_simulation(config);
             if (again.trace_hash != r.trace_hash) {
                 ++totals.determinism_violations;
-                std::printf("VIOLATION seed %llu: determinism: trace %016llx then %016llx\n",
-                            (unsigned long long)seed, (unsigned long long)r.trace_hash,
-                            (unsigned long long)again.trace_hash);
+                std::printf("VIOLATION seed %llu: determinism: trace %016llx then %016llx\n", (unsigned long long)seed,
+                            (unsigned long long)r.trace_hash, (unsigned long long)again.trace_hash);
             }
         }
         if (!r.violations.empty()) {
@@ -209,8 +218,7 @@ int main(int argc, char** argv) {
             std::printf("  replay: %s\n", replay_command(config).c_str());
         }
     }
-    const double wall_s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     print_totals(totals, wall_s);
     return totals.violations + totals.determinism_violations == 0 ? 0 : 1;
 }

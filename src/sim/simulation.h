@@ -20,9 +20,27 @@
 
 namespace shoal::sim {
 
-enum class EventKind : std::uint8_t { peer_message, client_request, client_reply, client_wake, node_tick, fault, disk_flush };
+enum class EventKind : std::uint8_t {
+    peer_message,
+    client_request,
+    client_reply,
+    client_wake,
+    node_tick,
+    fault,
+    disk_flush
+};
 
-enum class FaultAction : std::uint8_t { crash, restart, partition, asymmetric_cut, heal, clock_jump, disk_error, minority_start, minority_end };
+enum class FaultAction : std::uint8_t {
+    crash,
+    restart,
+    partition,
+    asymmetric_cut,
+    heal,
+    clock_jump,
+    disk_error,
+    minority_start,
+    minority_end
+};
 
 struct Event {
     EventKind kind = EventKind::node_tick;

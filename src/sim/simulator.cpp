@@ -211,9 +211,7 @@ void Simulation::process(Event& e) {
             trace(static_cast<std::uint64_t>(e.reply->code) ^ (e.reply->dot.counter << 8) ^ e.reply->dot.actor);
             client_reply(e.a, *e.reply);
             return;
-        case EventKind::client_wake:
-            client_wake(e.a);
-            return;
+        case EventKind::client_wake: client_wake(e.a); return;
         case EventKind::node_tick: {
             SimNode& n = *nodes_[e.a];
             if (!n.up || e.token != n.epoch) return;
@@ -230,9 +228,7 @@ void Simulation::process(Event& e) {
             schedule(now_ + Duration::millis(200), std::move(e));
             return;
         }
-        case EventKind::fault:
-            apply_fault(e);
-            return;
+        case EventKind::fault: apply_fault(e); return;
     }
 }
 
@@ -279,8 +275,8 @@ void Simulation::finish_checks() {
             for (const auto& [older, newer] : find_dominated(std::string(key), state, history_)) {
                 (void)older, (void)newer;
                 ++result_.dominated;
-                result_.violations.push_back("dominated-siblings: stored on node " + std::to_string(i + 1) +
-                                             " key " + std::string(key));
+                result_.violations.push_back("dominated-siblings: stored on node " + std::to_string(i + 1) + " key " +
+                                             std::string(key));
             }
             auto& m = merged[std::string(key)];
             m = replica::merge(m, state, config_.conflict);

@@ -26,10 +26,10 @@ struct FaultConfig {
     Duration slow_max = Duration::millis(80);
     double drop = 0.0;
     double duplicate = 0.0;
-    bool partitions = false;  // symmetric splits and asymmetric one-way cuts
-    bool crashes = false;     // crash (losing unsynced writes) and later restart
-    bool clock_skew = false;  // per-node clock offsets that jump
-    bool disk_errors = false; // failed commits (the turn's writes and acks are lost)
+    bool partitions = false;   // symmetric splits and asymmetric one-way cuts
+    bool crashes = false;      // crash (losing unsynced writes) and later restart
+    bool clock_skew = false;   // per-node clock offsets that jump
+    bool disk_errors = false;  // failed commits (the turn's writes and acks are lost)
     Duration mean_fault_gap = Duration::seconds(2);
 };
 
@@ -69,10 +69,10 @@ struct RunResult {
     std::uint64_t seed = 0;
     std::uint64_t trace_hash = 0;
     std::uint64_t events = 0;
-    std::uint64_t ops = 0;             // client requests submitted to nodes
+    std::uint64_t ops = 0;  // client requests submitted to nodes
     std::uint64_t acked_writes = 0;
     std::uint64_t failed_requests = 0;
-    std::uint64_t siblings_seen = 0;   // reads that returned more than one sibling
+    std::uint64_t siblings_seen = 0;  // reads that returned more than one sibling
     std::uint64_t lost_acked = 0;
     std::uint64_t dominated = 0;
     std::uint64_t availability_attempted = 0;

@@ -42,8 +42,7 @@ std::error_code BufferedStore::sync() {
     return ec;
 }
 
-std::error_code BufferedStore::scan(std::string_view begin, std::string_view end,
-                                    const ScanVisitor& visit) {
+std::error_code BufferedStore::scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) {
     if (std::error_code ec = flush()) return ec;
     return inner_.scan(begin, end, visit);
 }

@@ -34,8 +34,7 @@ public:
     // Commits pending writes synced, or syncs the inner store when nothing is pending.
     std::error_code sync() override;
     // Flushes pending writes to the inner store (unsynced, one write) and scans it.
-    std::error_code scan(std::string_view begin, std::string_view end,
-                         const ScanVisitor& visit) override;
+    std::error_code scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) override;
 
     // Writes every pending op as one inner write, synced unless mode is none, and
     // clears the overlay. Nothing pending: does nothing, except that a syncing mode

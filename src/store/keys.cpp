@@ -44,7 +44,9 @@ std::string data_key(PartitionId p, std::string_view user_key) {
     return out;
 }
 
-KeyRange data_range(PartitionId p) { return id_range(k_data_tag, p.value); }
+KeyRange data_range(PartitionId p) {
+    return id_range(k_data_tag, p.value);
+}
 
 bool parse_data_key(std::string_view stored, PartitionId& p, std::string_view& user_key) {
     if (stored.size() < 1 + k_id_bytes || stored[0] != k_data_tag) return false;
@@ -65,7 +67,9 @@ std::string hint_key(NodeId target, std::uint64_t seq) {
     return out;
 }
 
-KeyRange hint_range(NodeId target) { return id_range(k_hint_tag, target.value); }
+KeyRange hint_range(NodeId target) {
+    return id_range(k_hint_tag, target.value);
+}
 
 bool parse_hint_key(std::string_view stored, NodeId& target, std::uint64_t& seq) {
     if (stored.size() != 1 + k_id_bytes + k_seq_bytes || stored[0] != k_hint_tag) return false;

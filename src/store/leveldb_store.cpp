@@ -21,9 +21,13 @@ std::error_code to_error(const leveldb::Status& status) {
     return errc::store_error;
 }
 
-leveldb::Slice to_slice(std::string_view s) { return {s.data(), s.size()}; }
+leveldb::Slice to_slice(std::string_view s) {
+    return {s.data(), s.size()};
+}
 
-std::string_view to_view(const leveldb::Slice& s) { return {s.data(), s.size()}; }
+std::string_view to_view(const leveldb::Slice& s) {
+    return {s.data(), s.size()};
+}
 
 }  // namespace
 
@@ -38,8 +42,7 @@ LevelStore::LevelStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 LevelStore::~LevelStore() = default;
 
-std::unique_ptr<LevelStore> LevelStore::open(const std::string& dir, const LevelOptions& opts,
-                                             std::error_code& ec) {
+std::unique_ptr<LevelStore> LevelStore::open(const std::string& dir, const LevelOptions& opts, std::error_code& ec) {
     auto impl = std::make_unique<Impl>();
     impl->cache.reset(leveldb::NewLRUCache(opts.block_cache_bytes));
     impl->filter.reset(leveldb::NewBloomFilterPolicy(k_bloom_bits_per_key));
@@ -89,8 +92,7 @@ std::error_code LevelStore::sync() {
     return to_error(impl_->db->Write(options, &empty));
 }
 
-std::error_code LevelStore::scan(std::string_view begin, std::string_view end,
-                                 const ScanVisitor& visit) {
+std::error_code LevelStore::scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) {
     leveldb::ReadOptions options;
     options.fill_cache = false;  // partition scans (handoff, rebuild) would evict hot blocks
     std::unique_ptr<leveldb::Iterator> it(impl_->db->NewIterator(options));

@@ -12,7 +12,7 @@
 namespace shoal::store {
 
 struct LevelOptions {
-    std::size_t block_cache_bytes = 64 * 1024 * 1024;  // LRU cache of uncompressed blocks
+    std::size_t block_cache_bytes = 64 * 1024 * 1024;   // LRU cache of uncompressed blocks
     std::size_t write_buffer_bytes = 16 * 1024 * 1024;  // memtable size before a flush
     bool create_if_missing = true;
 };
@@ -22,8 +22,7 @@ public:
     // Opens (creating if allowed) the database in `dir`. On failure returns nullptr and
     // sets `ec` to errc::store_error (e.g. missing dir without create_if_missing, or the
     // database is locked by another process). The store holds the lock until destroyed.
-    static std::unique_ptr<LevelStore> open(const std::string& dir, const LevelOptions& opts,
-                                            std::error_code& ec);
+    static std::unique_ptr<LevelStore> open(const std::string& dir, const LevelOptions& opts, std::error_code& ec);
     ~LevelStore() override;
     LevelStore(const LevelStore&) = delete;
     LevelStore& operator=(const LevelStore&) = delete;
@@ -35,8 +34,7 @@ public:
     // Writes an empty synced batch, which fsyncs the log and so every earlier write.
     std::error_code sync() override;
     // Iterates a snapshot taken at the call; bulk scans do not fill the block cache.
-    std::error_code scan(std::string_view begin, std::string_view end,
-                         const ScanVisitor& visit) override;
+    std::error_code scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) override;
 
 private:
     struct Impl;

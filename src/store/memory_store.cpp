@@ -47,8 +47,7 @@ std::error_code MemStore::sync() {
     return {};
 }
 
-std::error_code MemStore::scan(std::string_view begin, std::string_view end,
-                               const ScanVisitor& visit) {
+std::error_code MemStore::scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) {
     for (auto it = data_.lower_bound(begin); it != data_.end(); ++it) {
         if (!end.empty() && it->first >= end) break;
         if (!visit(it->first, it->second)) break;

@@ -23,8 +23,7 @@ public:
     // Makes every write so far durable. Costs O(unsynced keys) to forget the undo log.
     std::error_code sync() override;
     // The visitor must not write to this store.
-    std::error_code scan(std::string_view begin, std::string_view end,
-                         const ScanVisitor& visit) override;
+    std::error_code scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) override;
 
     // Power loss: every write since the last sync is undone; synced puts and deletes
     // stay. Costs O(unsynced keys).

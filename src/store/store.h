@@ -67,8 +67,7 @@ public:
 
     // Visits keys in [begin, end) in ascending byte order; an empty `end` means no
     // upper bound. Sees every write made so far.
-    virtual std::error_code scan(std::string_view begin, std::string_view end,
-                                 const ScanVisitor& visit) = 0;
+    virtual std::error_code scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) = 0;
 };
 
 }  // namespace shoal::store

@@ -90,7 +90,9 @@ void put_state(cs::SiblingSet::Builder b, const SiblingSet& set) {
     if (!set.siblings.empty()) put_siblings(b.initSiblings(static_cast<unsigned>(set.siblings.size())), set.siblings);
 }
 
-std::uint16_t code_of(errc code) { return static_cast<std::uint16_t>(code); }
+std::uint16_t code_of(errc code) {
+    return static_cast<std::uint16_t>(code);
+}
 
 void put(cs::Frame::Builder f, const replica::PutLeaderReq& m) {
     auto b = f.initPutLeaderReq();
@@ -141,8 +143,12 @@ void put(cs::Frame::Builder f, const replica::GetResp& m) {
     put_state(b.initState(), m.state);
 }
 
-void put(cs::Frame::Builder f, const replica::Ping& m) { f.initPing().setSeq(m.seq); }
-void put(cs::Frame::Builder f, const replica::Pong& m) { f.initPong().setSeq(m.seq); }
+void put(cs::Frame::Builder f, const replica::Ping& m) {
+    f.initPing().setSeq(m.seq);
+}
+void put(cs::Frame::Builder f, const replica::Pong& m) {
+    f.initPong().setSeq(m.seq);
+}
 
 // Builds one Frame with `fill` and appends it, stream-framed, to out.
 template <typename Fill>
@@ -175,7 +181,9 @@ bool get_code(std::uint16_t raw, errc& out) {
     return errc_name(out) != "unknown";  // tracks new enumerators on its own
 }
 
-Dot get_dot(cs::Dot::Reader r) { return Dot{r.getActor(), r.getCounter()}; }
+Dot get_dot(cs::Dot::Reader r) {
+    return Dot{r.getActor(), r.getCounter()};
+}
 
 // Canonical form only: actors strictly increasing, counters > 0, bounded size.
 bool get_vv(cs::VersionVector::Reader r, VersionVector& out) {
@@ -463,7 +471,9 @@ FrameReader::FrameReader(std::size_t max_frame_bytes) : max_frame_bytes_(max_fra
     SHOAL_ASSERT(max_frame_bytes_ >= k_word_bytes);
 }
 
-void FrameReader::feed(std::string_view bytes) { buffer_.append(bytes); }
+void FrameReader::feed(std::string_view bytes) {
+    buffer_.append(bytes);
+}
 
 FrameReader::Status FrameReader::next(Frame& out, std::error_code& why) {
     const std::string_view pending(buffer_.data() + consumed_, buffer_.size() - consumed_);

@@ -26,8 +26,8 @@ inline constexpr std::size_t k_default_max_frame_bytes = 2 * 1024 * 1024 + 64 * 
 struct Hello {
     enum class Role : std::uint8_t { peer, client };
     Role role = Role::client;
-    NodeId node;                    // peer: the sender's node id
-    std::uint32_t protocol = 1;     // protocol version
+    NodeId node;                 // peer: the sender's node id
+    std::uint32_t protocol = 1;  // protocol version
 };
 
 // A client request on the wire carries the client's own request id, echoed back.

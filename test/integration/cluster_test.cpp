@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <unistd.h>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -31,8 +31,8 @@ struct DevCluster {
     std::vector<client::DevNode> nodes;
 
     DevCluster(int count, int base_port) {
-        dir = (std::filesystem::temp_directory_path() / ("shoal-it-" + std::to_string(::getpid()) + "-" +
-                                                          std::to_string(base_port)))
+        dir = (std::filesystem::temp_directory_path() /
+               ("shoal-it-" + std::to_string(::getpid()) + "-" + std::to_string(base_port)))
                   .string();
         std::filesystem::remove_all(dir);
         REQUIRE(run("dev up " + std::to_string(count) + " --base-port " + std::to_string(base_port)) == 0);
@@ -79,7 +79,8 @@ std::string raw_exchange(const std::string& host_port, const std::string& bytes)
     if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
         [[maybe_unused]] auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
         char buf[4096];
-        for (ssize_t r; (r = ::recv(fd, buf, sizeof buf, 0)) > 0 && out.size() < 65536;) out.append(buf, static_cast<std::size_t>(r));
+        for (ssize_t r; (r = ::recv(fd, buf, sizeof buf, 0)) > 0 && out.size() < 65536;)
+            out.append(buf, static_cast<std::size_t>(r));
     }
     ::close(fd);
     return out;
@@ -166,7 +167,8 @@ TEST_CASE("bad input on every listener: clear errors or a closed connection; not
         raw_exchange(n.client, four_gib.substr(0, 5));  // truncated
         auto bad_http = raw_exchange(n.http, "HELLO /nope\r\n\r\n");
         CHECK((bad_http.empty() || bad_http.rfind("HTTP/1.1 400", 0) == 0));
-        auto huge_header = raw_exchange(n.http, "GET /health HTTP/1.1\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
+        auto huge_header =
+            raw_exchange(n.http, "GET /health HTTP/1.1\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
         CHECK((huge_header.empty() || huge_header.rfind("HTTP/1.1 4", 0) == 0));
     }
     auto big_key = raw_exchange(c.nodes[0].http, "GET /kv/" + std::string(2000, 'k') + " HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -45,8 +45,12 @@ SiblingSet set_of(const std::vector<Sibling>& siblings) {
     return s;
 }
 
-Sibling value_sib(Dot dot, std::string value) { return Sibling{dot, false, std::move(value), Time{0}, Time{0}}; }
-Sibling tomb_sib(Dot dot) { return Sibling{dot, true, "", Time{0}, Time{0}}; }
+Sibling value_sib(Dot dot, std::string value) {
+    return Sibling{dot, false, std::move(value), Time{0}, Time{0}};
+}
+Sibling tomb_sib(Dot dot) {
+    return Sibling{dot, true, "", Time{0}, Time{0}};
+}
 
 VersionVector vv(std::initializer_list<std::pair<ActorId, std::uint64_t>> entries) {
     VersionVector v;

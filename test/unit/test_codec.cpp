@@ -169,7 +169,8 @@ TEST_CASE("round trip of extreme values", "[codec]") {
     s.context.raise(0, 1);  // actor 0 is a legal actor value for the codec
     s.context.raise(big, std::numeric_limits<std::uint64_t>::max());
     s.siblings.push_back(Sibling{Dot{0, 1}, false, std::string(1, '\0'), Time{k_min64}, Time{k_max64}});
-    s.siblings.push_back(Sibling{Dot{big, std::numeric_limits<std::uint64_t>::max()}, true, "", Time{k_max64}, Time{k_min64}});
+    s.siblings.push_back(
+        Sibling{Dot{big, std::numeric_limits<std::uint64_t>::max()}, true, "", Time{k_max64}, Time{k_min64}});
     SiblingSet out;
     REQUIRE_FALSE(decode(encoded(s), out));
     CHECK(out == s);
@@ -190,22 +191,35 @@ TEST_CASE("digest: equal states equal, different states differ", "[codec]") {
 
     std::vector<SiblingSet> variants;
     {
-        auto v = base; v.siblings[0].value[2] = '\1'; variants.push_back(v);
+        auto v = base;
+        v.siblings[0].value[2] = '\1';
+        variants.push_back(v);
     }
     {
-        auto v = base; v.siblings[2].tombstone = true; v.siblings[2].value.clear(); variants.push_back(v);
+        auto v = base;
+        v.siblings[2].tombstone = true;
+        v.siblings[2].value.clear();
+        variants.push_back(v);
     }
     {
-        auto v = base; v.siblings[2].written = Time{78}; variants.push_back(v);
+        auto v = base;
+        v.siblings[2].written = Time{78};
+        variants.push_back(v);
     }
     {
-        auto v = base; v.siblings[1].expires = Time{1001}; variants.push_back(v);
+        auto v = base;
+        v.siblings[1].expires = Time{1001};
+        variants.push_back(v);
     }
     {
-        auto v = base; v.context.raise(make_actor(NodeId{1}, 1), 4); variants.push_back(v);
+        auto v = base;
+        v.context.raise(make_actor(NodeId{1}, 1), 4);
+        variants.push_back(v);
     }
     {
-        auto v = base; v.siblings.pop_back(); variants.push_back(v);
+        auto v = base;
+        v.siblings.pop_back();
+        variants.push_back(v);
     }
     variants.push_back(SiblingSet{});
     std::set<std::uint64_t> digests{digest(base)};
@@ -487,7 +501,8 @@ TEST_CASE("random and mutated bytes never crash the decoder", "[codec]") {
             REQUIRE(ec == errc::bad_context);
         }
         std::string token;
-        for (unsigned char c : bytes) token.push_back("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[c & 63]);
+        for (unsigned char c : bytes)
+            token.push_back("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[c & 63]);
         const auto tec = context_from_token(token, out);
         REQUIRE((!tec || tec == errc::bad_context));
     };

@@ -33,8 +33,7 @@ std::vector<Member> zoned_members(const std::vector<std::uint32_t>& sizes) {
     std::vector<Member> members;
     std::uint32_t id = 1;
     for (std::size_t z = 0; z < sizes.size(); ++z)
-        for (std::uint32_t i = 0; i < sizes[z]; ++i)
-            members.push_back({NodeId{id++}, "z" + std::to_string(z)});
+        for (std::uint32_t i = 0; i < sizes[z]; ++i) members.push_back({NodeId{id++}, "z" + std::to_string(z)});
     return members;
 }
 
@@ -45,8 +44,7 @@ std::map<NodeId, std::uint32_t> counts_of(const std::vector<NodeId>& claim) {
 }
 
 // Every owner is a member and every member owns floor(Q/M) or ceil(Q/M).
-void require_balanced(const std::vector<NodeId>& claim, std::uint32_t q,
-                      const std::vector<Member>& members) {
+void require_balanced(const std::vector<NodeId>& claim, std::uint32_t q, const std::vector<Member>& members) {
     REQUIRE(claim.size() == q);
     const auto counts = counts_of(claim);
     std::set<NodeId> ids;
@@ -105,8 +103,7 @@ void require_preference_orders(const Ring& ring) {
 // Worst moved/ideal ratio seen by the stability tests.
 double g_worst_ratio = 0.0;
 
-void require_bounded_move(const std::vector<NodeId>& before, const std::vector<NodeId>& after,
-                          std::uint32_t ideal) {
+void require_bounded_move(const std::vector<NodeId>& before, const std::vector<NodeId>& after, std::uint32_t ideal) {
     const std::uint32_t n = moved(before, after);
     INFO("moved " << n << " ideal " << ideal);
     REQUIRE(n <= 2 * ideal);
@@ -168,8 +165,7 @@ TEST_CASE("a new claim with equal zones alternates zones between neighbours", "[
         // Only the wrap from the last partition to the first may repeat a zone.
         for (std::uint32_t p = 0; p + 1 < 64; ++p) {
             INFO("per zone " << per_zone << " p " << p);
-            REQUIRE(ring.zone_of(ring.owner(PartitionId{p})) !=
-                    ring.zone_of(ring.owner(PartitionId{p + 1})));
+            REQUIRE(ring.zone_of(ring.owner(PartitionId{p})) != ring.zone_of(ring.owner(PartitionId{p + 1})));
         }
     }
 }
@@ -235,20 +231,17 @@ TEST_CASE("preference orders list every member once, primaries in distinct zones
 }
 
 TEST_CASE("preference order walks clockwise over owners", "[ring]") {
-    const std::vector<Member> members = {{NodeId{1}, "a"}, {NodeId{2}, "a"}, {NodeId{3}, "b"},
-                                         {NodeId{4}, "c"}};
+    const std::vector<Member> members = {{NodeId{1}, "a"}, {NodeId{2}, "a"}, {NodeId{3}, "b"}, {NodeId{4}, "c"}};
     // Owners by partition: 1 2 3 1 4 2 3 4.
     const std::vector<NodeId> owners = {NodeId{1}, NodeId{2}, NodeId{3}, NodeId{1},
                                         NodeId{4}, NodeId{2}, NodeId{3}, NodeId{4}};
     const Ring ring(8, members, owners);
     // From 0: 1(a), skip 2(a), 3(b), skip 1, 4(c) -> new round: 2(a).
     const auto p0 = ring.preference_order(PartitionId{0});
-    CHECK(std::vector<NodeId>(p0.begin(), p0.end()) ==
-          std::vector<NodeId>{NodeId{1}, NodeId{3}, NodeId{4}, NodeId{2}});
+    CHECK(std::vector<NodeId>(p0.begin(), p0.end()) == std::vector<NodeId>{NodeId{1}, NodeId{3}, NodeId{4}, NodeId{2}});
     // From 5: 2(a), 3(b), 4(c) -> new round: 1(a).
     const auto p5 = ring.preference_order(PartitionId{5});
-    CHECK(std::vector<NodeId>(p5.begin(), p5.end()) ==
-          std::vector<NodeId>{NodeId{2}, NodeId{3}, NodeId{4}, NodeId{1}});
+    CHECK(std::vector<NodeId>(p5.begin(), p5.end()) == std::vector<NodeId>{NodeId{2}, NodeId{3}, NodeId{4}, NodeId{1}});
     CHECK(ring.is_primary(PartitionId{0}, NodeId{4}, 3));
     CHECK_FALSE(ring.is_primary(PartitionId{0}, NodeId{2}, 3));
     CHECK(ring.is_primary(PartitionId{0}, NodeId{2}, 10));
@@ -279,8 +272,7 @@ TEST_CASE("adding or removing one member moves at most twice the ideal", "[ring]
     }
 }
 
-TEST_CASE("growing 3 to 6 members and shrinking back stays balanced and stable",
-          "[ring][claim]") {
+TEST_CASE("growing 3 to 6 members and shrinking back stays balanced and stable", "[ring][claim]") {
     for (bool zoned : {false, true}) {
         for (std::uint32_t q : {64u, 256u, 1024u}) {
             INFO("Q " << q << " zoned " << zoned);
@@ -336,8 +328,7 @@ TEST_CASE("the claim is deterministic and ignores member order", "[ring][claim]"
     }
 }
 
-TEST_CASE("a previous claim of the wrong size or with no live owner starts afresh",
-          "[ring][claim]") {
+TEST_CASE("a previous claim of the wrong size or with no live owner starts afresh", "[ring][claim]") {
     const auto members = plain_members(4);
     const auto fresh = compute_claim(64, members, {});
     CHECK(compute_claim(64, members, std::vector<NodeId>(32, NodeId{1})) == fresh);

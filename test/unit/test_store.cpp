@@ -110,9 +110,7 @@ struct BufferedAlwaysFixture {
 class CountingStore final : public Store {
 public:
     explicit CountingStore(Store& inner) : inner_(inner) {}
-    std::error_code get(std::string_view key, std::optional<std::string>& out) override {
-        return inner_.get(key, out);
-    }
+    std::error_code get(std::string_view key, std::optional<std::string>& out) override { return inner_.get(key, out); }
     std::error_code write(const WriteBatch& batch, bool sync) override {
         ++writes;
         last_write_synced = sync;
@@ -123,8 +121,7 @@ public:
         ++syncs;
         return inner_.sync();
     }
-    std::error_code scan(std::string_view begin, std::string_view end,
-                         const ScanVisitor& visit) override {
+    std::error_code scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) override {
         return inner_.scan(begin, end, visit);
     }
 
@@ -141,12 +138,13 @@ private:
 
 // ---- the contract every Store keeps ------------------------------------------------
 
-TEMPLATE_TEST_CASE("store contract", "[store]", MemFixture, LevelFixture, BufferedBatchFixture,
-                   BufferedAlwaysFixture) {
+TEMPLATE_TEST_CASE("store contract", "[store]", MemFixture, LevelFixture, BufferedBatchFixture, BufferedAlwaysFixture) {
     TestType fx;
     Store& s = fx.store();
 
-    SECTION("absent key reads as nullopt") { CHECK(read(s, "nope") == std::nullopt); }
+    SECTION("absent key reads as nullopt") {
+        CHECK(read(s, "nope") == std::nullopt);
+    }
 
     SECTION("put, overwrite, delete") {
         put(s, "k", "v1");
@@ -201,8 +199,7 @@ TEMPLATE_TEST_CASE("store contract", "[store]", MemFixture, LevelFixture, Buffer
         put(s, "dead", "x");
         del(s, "dead");
         CHECK(scan_all(s, "b", "d") == Pairs{{"b", "vb"}, {"c", "vc"}, {"c2", "vc2"}});
-        CHECK(scan_all(s, "c1", "") ==
-              Pairs{{"c2", "vc2"}, {"d", "vd"}, {"e", "ve"}, {"\xff", "high"}});
+        CHECK(scan_all(s, "c1", "") == Pairs{{"c2", "vc2"}, {"d", "vd"}, {"e", "ve"}, {"\xff", "high"}});
         CHECK(scan_all(s, "", "", 2) == Pairs{{"a", "va"}, {"b", "vb"}});
         CHECK(scan_all(s, "b", "b").empty());
         CHECK(scan_all(s, "zz", "\xff").empty());
@@ -269,8 +266,7 @@ TEST_CASE("MemStore crash loses exactly the unsynced writes", "[store][mem]") {
         put(m, "s", "synced", true);
         put(m, "later", "lost");
         m.crash();
-        CHECK(scan_all(m, "", "") ==
-              Pairs{{"a", "1"}, {"b", "2"}, {"s", "synced"}, {"u", "unsynced"}});
+        CHECK(scan_all(m, "", "") == Pairs{{"a", "1"}, {"b", "2"}, {"s", "synced"}, {"u", "unsynced"}});
     }
 }
 
@@ -376,8 +372,7 @@ TEST_CASE("BufferedStore commit(batch) is one synced inner write", "[store][buff
     CHECK(scan_all(buf, "", "") == Pairs{{"k1", "v"}, {"k2", "v"}, {"k3", "v"}, {"k4", "v"}});
 }
 
-TEST_CASE("BufferedStore writes lost before commit never reached the inner store",
-          "[store][buffered]") {
+TEST_CASE("BufferedStore writes lost before commit never reached the inner store", "[store][buffered]") {
     MemStore mem;
     put(mem, "a", "durable", true);
     {
@@ -392,8 +387,7 @@ TEST_CASE("BufferedStore writes lost before commit never reached the inner store
     CHECK(scan_all(restarted, "", "") == Pairs{{"a", "durable"}});
 }
 
-TEST_CASE("BufferedStore commit(none) writes unsynced; a later batch commit syncs it",
-          "[store][buffered]") {
+TEST_CASE("BufferedStore commit(none) writes unsynced; a later batch commit syncs it", "[store][buffered]") {
     MemStore mem;
     CountingStore counting(mem);
     BufferedStore buf(counting, SyncMode::batch);
@@ -525,8 +519,7 @@ TEST_CASE("data_range covers its partition and excludes the neighbours", "[store
 }
 
 TEST_CASE("hint keys: exact bytes, seq order, ranges", "[store][keys]") {
-    CHECK(hint_key(NodeId{7}, 0x0102) ==
-          std::string("h\0\0\0\x07\0\0\0\0\0\0\x01\x02", 13));
+    CHECK(hint_key(NodeId{7}, 0x0102) == std::string("h\0\0\0\x07\0\0\0\0\0\0\x01\x02", 13));
     CHECK(hint_key(NodeId{7}, 255) < hint_key(NodeId{7}, 256));
     CHECK(hint_key(NodeId{7}, ~0ull) < hint_key(NodeId{8}, 0));
 

@@ -15,8 +15,8 @@
 using shoal::NodeId;
 using shoal::Rng;
 using shoal::Time;
-using shoal::replica::ActorId;
 using shoal::replica::actor_node;
+using shoal::replica::ActorId;
 using shoal::replica::apply_write;
 using shoal::replica::ConflictMode;
 using shoal::replica::Dot;
@@ -394,8 +394,7 @@ std::vector<SiblingSet> random_history(std::uint64_t seed) {
                 if (rng.chance(0.5)) {
                     op.context = seen;
                 } else {
-                    for (const auto& [actor, counter] : seen.entries())
-                        op.context.raise(actor, rng.below(counter + 1));
+                    for (const auto& [actor, counter] : seen.entries()) op.context.raise(actor, rng.below(counter + 1));
                 }
             }
             apply_write(replicas[r], op, actors[r], ConflictMode::dvv);
@@ -425,12 +424,12 @@ TEST_CASE("merge properties over random histories", "[version][property]") {
             REQUIRE(well_formed(a));
 
             const SiblingSet ab = merge(a, b, dvv);
-            REQUIRE(ab == merge(b, a, dvv));                                  // commutative
-            REQUIRE(merge(ab, c, dvv) == merge(a, merge(b, c, dvv), dvv));    // associative
-            REQUIRE(merge(a, a, dvv) == a);                                   // idempotent
-            REQUIRE(merge(a, SiblingSet{}, dvv) == a);                        // identity
+            REQUIRE(ab == merge(b, a, dvv));                                // commutative
+            REQUIRE(merge(ab, c, dvv) == merge(a, merge(b, c, dvv), dvv));  // associative
+            REQUIRE(merge(a, a, dvv) == a);                                 // idempotent
+            REQUIRE(merge(a, SiblingSet{}, dvv) == a);                      // identity
             REQUIRE(merge(SiblingSet{}, a, dvv) == a);
-            REQUIRE(well_formed(ab));                                         // sorted, distinct, covered
+            REQUIRE(well_formed(ab));  // sorted, distinct, covered
 
             VersionVector joined = a.context;
             joined.join(b.context);
@@ -471,9 +470,9 @@ TEST_CASE("apply_write invariants over random histories", "[version][property]")
         REQUIRE(well_formed(s));
         REQUIRE(holds(s, d));
         for (const auto& old : before.siblings) REQUIRE(holds(s, old.dot) == !ctx.covers(old.dot));
-        REQUIRE(s.siblings.size() == 1 + static_cast<std::size_t>(std::count_if(
-                                             before.siblings.begin(), before.siblings.end(),
-                                             [&](const Sibling& x) { return !ctx.covers(x.dot); })));
+        REQUIRE(s.siblings.size() ==
+                1 + static_cast<std::size_t>(std::count_if(before.siblings.begin(), before.siblings.end(),
+                                                           [&](const Sibling& x) { return !ctx.covers(x.dot); })));
         REQUIRE(s.context.descends(before.context));
         REQUIRE(s.context.descends(ctx));
     }

@@ -48,16 +48,18 @@ namespace {
 
 constexpr std::uint64_t k_u64_max = std::numeric_limits<std::uint64_t>::max();
 constexpr errc k_all_errc[] = {
-    errc::ok,           errc::bad_request,   errc::key_too_large, errc::value_too_large, errc::too_many_siblings,
-    errc::bad_context,  errc::quorum_not_met, errc::timeout,      errc::unavailable,     errc::overloaded,
-    errc::store_error,  errc::corrupt,       errc::not_found,     errc::shutting_down,
+    errc::ok,          errc::bad_request,    errc::key_too_large, errc::value_too_large, errc::too_many_siblings,
+    errc::bad_context, errc::quorum_not_met, errc::timeout,       errc::unavailable,     errc::overloaded,
+    errc::store_error, errc::corrupt,        errc::not_found,     errc::shutting_down,
 };
 
 const ActorId a1 = make_actor(NodeId{1}, 3);
 const ActorId a2 = make_actor(NodeId{2}, 1);
 const ActorId a3 = make_actor(NodeId{0xffffffff}, 0xffffffff);
 
-std::string binary(std::string_view s) { return std::string(s); }
+std::string binary(std::string_view s) {
+    return std::string(s);
+}
 
 std::string random_bytes(Rng& rng, std::size_t n) {
     std::string s(n, '\0');
@@ -80,10 +82,10 @@ SiblingSet sample_state() {
     s.siblings.push_back(Sibling{Dot{a1, 5}, true, "", Time{-42}, Time{0}});
     s.siblings.push_back(Sibling{Dot{a2, 2}, false, "", Time{5}, Time{1'700'000'000'000'999}});
     s.siblings.push_back(Sibling{Dot{a3, k_u64_max}, false, random_bytes(rng, 10000),
-                                 Time{std::numeric_limits<std::int64_t>::max()}, Time{std::numeric_limits<std::int64_t>::min()}});
+                                 Time{std::numeric_limits<std::int64_t>::max()},
+                                 Time{std::numeric_limits<std::int64_t>::min()}});
     return s;
 }
-
 
 ClientRequest sample_request(ClientOp op) {
     ClientRequest q;
@@ -122,7 +124,9 @@ std::vector<Frame> sample_frames() {
     PutLeaderReq plr{11, binary({"k\0", 2}), {}, NodeId{4}, 64};
     plr.op = {binary({"\0", 1}), false, make_vv({{a1, 3}}), Time{123}, Time{456}};
     add([&](Frame& f) { f.kind = Frame::Kind::peer, f.peer = plr; });
-    add([](Frame& f) { f.kind = Frame::Kind::peer, f.peer = PutLeaderResp{12, errc::too_many_siblings, Dot{a1, 5}, sample_state()}; });
+    add([](Frame& f) {
+        f.kind = Frame::Kind::peer, f.peer = PutLeaderResp{12, errc::too_many_siblings, Dot{a1, 5}, sample_state()};
+    });
     add([](Frame& f) { f.kind = Frame::Kind::peer, f.peer = ReplicateReq{0, "key", sample_state(), NodeId{9}}; });
     add([](Frame& f) { f.kind = Frame::Kind::peer, f.peer = ReplicateResp{13, errc::store_error}; });
     add([](Frame& f) { f.kind = Frame::Kind::peer, f.peer = GetReq{14, binary({"\0\0\0", 3})}; });
@@ -140,7 +144,9 @@ void encode(const Frame& f, std::string& out) {
     switch (f.kind) {
         case Frame::Kind::hello: shoal::wire::encode_hello(f.hello, out); return;
         case Frame::Kind::peer: shoal::wire::encode_peer(f.peer, out); return;
-        case Frame::Kind::client_request: shoal::wire::encode_request(f.request.request_id, f.request.request, out); return;
+        case Frame::Kind::client_request:
+            shoal::wire::encode_request(f.request.request_id, f.request.request, out);
+            return;
         case Frame::Kind::client_reply: shoal::wire::encode_reply(f.reply.request_id, f.reply.reply, out); return;
     }
 }
@@ -415,7 +421,8 @@ TEST_CASE("wire: a long stream of small frames decodes in order (buffer compacti
     std::string stream;
     constexpr std::uint64_t k_frames = 20000;
     for (std::uint64_t i = 0; i < k_frames; ++i) {
-        shoal::wire::encode_peer(i % 2 ? PeerMessage{Ping{i}} : PeerMessage{GetReq{i, std::string(i % 50, 'k')}}, stream);
+        shoal::wire::encode_peer(i % 2 ? PeerMessage{Ping{i}} : PeerMessage{GetReq{i, std::string(i % 50, 'k')}},
+                                 stream);
     }
     Rng rng(5);
     FrameReader reader;
@@ -445,8 +452,8 @@ TEST_CASE("wire: a long stream of small frames decodes in order (buffer compacti
 
 TEST_CASE("wire: a frame claiming 4 GiB is refused from its first 8 bytes", "[wire]") {
     std::string header(8, '\0');
-    put_u32(header, 0, 0);            // one segment
-    put_u32(header, 4, 0x20000000);   // of 2^29 words = 4 GiB
+    put_u32(header, 0, 0);           // one segment
+    put_u32(header, 4, 0x20000000);  // of 2^29 words = 4 GiB
     FrameReader reader;
     reader.feed(header);
     Frame f;
@@ -462,15 +469,15 @@ TEST_CASE("wire: a frame claiming 4 GiB is refused from its first 8 bytes", "[wi
 
 TEST_CASE("wire: segment sizes summing past the limit are refused as they arrive", "[wire]") {
     std::string header(8, '\0');
-    put_u32(header, 0, 2);         // three segments
-    put_u32(header, 4, 200'000);   // 1.6 MB: under the default limit alone
+    put_u32(header, 0, 2);        // three segments
+    put_u32(header, 4, 200'000);  // 1.6 MB: under the default limit alone
     FrameReader reader;
     reader.feed(header);
     Frame f;
     std::error_code why;
     CHECK(reader.next(f, why) == FrameReader::Status::need_more);
     std::string second(4, '\0');
-    put_u32(second, 0, 200'000);   // 3.2 MB in all
+    put_u32(second, 0, 200'000);  // 3.2 MB in all
     reader.feed(second);
     CHECK(reader.next(f, why) == FrameReader::Status::error);
     CHECK(why == errc::value_too_large);
@@ -541,8 +548,8 @@ TEST_CASE("wire: flipped bytes in valid frames decode validly or fail, never cra
         const int flips = 1 + static_cast<int>(rng.below(4));
         for (int k = 0; k < flips; ++k) {
             // Favour the first words: the segment table, root pointer and pointers.
-            const std::size_t at = rng.chance(0.5) ? rng.below(std::min<std::size_t>(bytes.size(), 64))
-                                                   : rng.below(bytes.size());
+            const std::size_t at =
+                rng.chance(0.5) ? rng.below(std::min<std::size_t>(bytes.size(), 64)) : rng.below(bytes.size());
             bytes[at] = static_cast<char>(bytes[at] ^ (1 + rng.below(255)));
         }
         std::error_code why;
@@ -650,7 +657,8 @@ TEST_CASE("wire: counts over the bounds are refused", "[wire]") {
     SECTION("65537 siblings") {
         SiblingSet big;
         big.context = make_vv({{a1, 65537}});
-        for (std::uint64_t c = 1; c <= 65537; ++c) big.siblings.push_back(Sibling{Dot{a1, c}, true, "", Time{}, Time{}});
+        for (std::uint64_t c = 1; c <= 65537; ++c)
+            big.siblings.push_back(Sibling{Dot{a1, c}, true, "", Time{}, Time{}});
         std::string bytes;
         shoal::wire::encode_peer(GetResp{1, errc::ok, big}, bytes);
         FrameReader reader(64 * 1024 * 1024);
