@@ -47,20 +47,33 @@ void Simulation::begin_op(SimClient& client) {
                   : roll < 85 ? OpKind::blind_write
                   : roll < 90 ? OpKind::remove
                               : OpKind::read;
-    replica::ClientRequest request;
     if (client.kind == OpKind::blind_write) {
         client.writing = true;
         client.value = client.item;
-        request.op = replica::ClientOp::put;
-        request.value = client.value;
-    } else {
-        request.op = replica::ClientOp::get;
     }
-    request.key = client.key;
-    send_attempt(client, std::move(request));
+    send_attempt(client);
 }
 
-void Simulation::send_attempt(SimClient& client, replica::ClientRequest request) {
+// The request of the client's current stage: the read, or the write it prepared.
+replica::ClientRequest Simulation::current_request(const SimClient& client) {
+    replica::ClientRequest request;
+    request.key = client.key;
+    if (!client.writing) {
+        request.op = replica::ClientOp::get;
+        return request;
+    }
+    request.context = client.context;
+    if (client.kind == OpKind::remove) {
+        request.op = replica::ClientOp::del;
+    } else {
+        request.op = replica::ClientOp::put;
+        request.value = client.value;
+    }
+    return request;
+}
+
+void Simulation::send_attempt(SimClient& client) {
+    replica::ClientRequest request = current_request(client);
     ++client.attempts;
     client.node = pick_node(client);
     client.token = (static_cast<std::uint64_t>(client.id) << 32) | (++client.seq & 0xffffffffULL);
@@ -118,11 +131,7 @@ void Simulation::read_done(SimClient& client, const replica::ClientReply& reply)
         return;
     }
     client.context = reply.context;
-    replica::ClientRequest request;
-    request.key = client.key;
-    request.context = client.context;
     if (client.kind == OpKind::remove) {
-        request.op = replica::ClientOp::del;
         history_.deletes.push_back({client.key, client.context});
     } else {
         std::set<std::string> items;
@@ -132,12 +141,10 @@ void Simulation::read_done(SimClient& client, const replica::ClientReply& reply)
         }
         items.insert(client.item);
         client.value = format_items(items);
-        request.op = replica::ClientOp::put;
-        request.value = client.value;
     }
     client.writing = true;
     client.attempts = 0;
-    send_attempt(client, std::move(request));
+    send_attempt(client);
 }
 
 void Simulation::attempt_failed(SimClient& client) {
@@ -145,19 +152,7 @@ void Simulation::attempt_failed(SimClient& client) {
         op_done(client, false);
         return;
     }
-    replica::ClientRequest request;
-    request.key = client.key;
-    if (!client.writing) {
-        request.op = replica::ClientOp::get;
-    } else if (client.kind == OpKind::remove) {
-        request.op = replica::ClientOp::del;
-        request.context = client.context;
-    } else {
-        request.op = replica::ClientOp::put;
-        request.value = client.value;
-        request.context = client.context;
-    }
-    send_attempt(client, std::move(request));
+    send_attempt(client);
 }
 
 void Simulation::op_done(SimClient& client, bool ok) {

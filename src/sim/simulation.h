@@ -107,7 +107,8 @@ private:
     void client_wake(std::uint32_t c);
     void client_reply(std::uint32_t c, replica::ClientReply& reply);
     void begin_op(SimClient& client);
-    void send_attempt(SimClient& client, replica::ClientRequest request);
+    static replica::ClientRequest current_request(const SimClient& client);
+    void send_attempt(SimClient& client);
     void attempt_failed(SimClient& client);
     void op_done(SimClient& client, bool ok);
     void read_done(SimClient& client, const replica::ClientReply& reply);

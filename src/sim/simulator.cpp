@@ -19,7 +19,6 @@ void FaultCounts::add(const FaultCounts& o) {
     restarts += o.restarts;
     clock_jumps += o.clock_jumps;
     disk_errors += o.disk_errors;
-    lost_unsynced_turns += o.lost_unsynced_turns;
 }
 
 SimConfig config_for_seed(std::uint64_t seed, Scenario scenario) {

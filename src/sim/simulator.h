@@ -61,7 +61,6 @@ struct FaultCounts {
     std::uint64_t restarts = 0;
     std::uint64_t clock_jumps = 0;
     std::uint64_t disk_errors = 0;
-    std::uint64_t lost_unsynced_turns = 0;  // crashes that dropped unsynced writes
     void add(const FaultCounts& o);
 };
 
