@@ -184,7 +184,7 @@ Node::Target* find_target(Fsm& fsm, NodeId from) {
 }
 }  // namespace
 
-void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
+void Node::on_put_leader_resp(NodeId from, PutLeaderResp& resp) {
     auto it = puts_.find(resp.req);
     if (it == puts_.end()) return;  // finished or expired already
     PutFsm& fsm = it->second;
@@ -205,7 +205,6 @@ void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
         if (&t == &leader || t.failed) continue;
         send(t.node, ReplicateReq{resp.req, fsm.key, fsm.state, t.hint_for});
     }
-    (void)now;
     maybe_finish_put(resp.req, fsm);
 }
 
@@ -255,7 +254,7 @@ void Node::on_get_resp(Time now, NodeId from, GetResp& resp) {
     if (!fsm.replied && fsm.replies >= fsm.r && fsm.primary_replies >= fsm.pr) reply_get(now, fsm);
     const bool all_in =
         std::all_of(fsm.targets.begin(), fsm.targets.end(), [](const Target& x) { return x.answered || x.failed; });
-    if (all_in) finish_get(now, resp.req, fsm);
+    if (all_in) finish_get(resp.req, fsm);
 }
 
 void Node::reply_get(Time now, GetFsm& fsm) {
@@ -272,7 +271,7 @@ void Node::reply_get(Time now, GetFsm& fsm) {
     out_.replies.push_back(std::move(reply));
 }
 
-void Node::finish_get(Time now, RequestId req, GetFsm& fsm) {
+void Node::finish_get(RequestId req, GetFsm& fsm) {
     if (!fsm.replied) {
         // Fewer than r good replies in time (or every target answered and too few were good).
         fail(fsm.token, errc::quorum_not_met, fsm.replies, fsm.r);
@@ -286,7 +285,6 @@ void Node::finish_get(Time now, RequestId req, GetFsm& fsm) {
             send(t.node, ReplicateReq{0, fsm.key, fsm.merged, t.hint_for});
         }
     }
-    (void)now;
     gets_.erase(req);
 }
 
@@ -321,7 +319,7 @@ void Node::expire(Time now, RequestId req) {
         for (const auto& t : it->second.targets) {
             if (!t.answered && !t.failed) missed(now, t.node);
         }
-        finish_get(now, req, it->second);
+        finish_get(req, it->second);
     }
 }
 
@@ -369,7 +367,7 @@ std::error_code Node::read_local(std::string_view key, SiblingSet& out) {
     return load(key, out);
 }
 
-void Node::on_put_leader_req(Time now, NodeId from, PutLeaderReq& req) {
+void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
     PutLeaderResp resp;
     resp.req = req.req;
     SiblingSet local;
@@ -395,7 +393,6 @@ void Node::on_put_leader_req(Time now, NodeId from, PutLeaderReq& req) {
     }
     if (req.hint_for.valid()) store_hint(req.hint_for, req.key);
     resp.state = std::move(local);
-    (void)now;
     send(from, std::move(resp));
 }
 
@@ -448,9 +445,9 @@ void Node::dispatch(Time now, NodeId from, PeerMessage& message) {
         [&](auto& m) {
             using T = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<T, PutLeaderReq>)
-                on_put_leader_req(now, from, m);
+                on_put_leader_req(from, m);
             else if constexpr (std::is_same_v<T, PutLeaderResp>)
-                on_put_leader_resp(now, from, m);
+                on_put_leader_resp(from, m);
             else if constexpr (std::is_same_v<T, ReplicateReq>)
                 on_replicate_req(from, m);
             else if constexpr (std::is_same_v<T, ReplicateResp>)

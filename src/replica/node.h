@@ -156,17 +156,17 @@ private:
     void start_get(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts);
     void pick_targets(std::string_view key, std::uint32_t n, std::vector<Target>& out) const;
     void send_to_leader(Time now, RequestId req, PutFsm& fsm);
-    void on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp);
+    void on_put_leader_resp(NodeId from, PutLeaderResp& resp);
     void on_replicate_resp(NodeId from, const ReplicateResp& resp);
     void on_get_resp(Time now, NodeId from, GetResp& resp);
     void maybe_finish_put(RequestId req, PutFsm& fsm);
-    void finish_get(Time now, RequestId req, GetFsm& fsm);
+    void finish_get(RequestId req, GetFsm& fsm);
     void reply_get(Time now, GetFsm& fsm);
     void expire(Time now, RequestId req);
     void fail(ClientToken token, errc code, std::uint32_t replies, std::uint32_t required);
 
     // Replica side.
-    void on_put_leader_req(Time now, NodeId from, PutLeaderReq& req);
+    void on_put_leader_req(NodeId from, PutLeaderReq& req);
     void on_replicate_req(NodeId from, ReplicateReq& req);
     void on_get_req(NodeId from, const GetReq& req);
     std::error_code load(std::string_view key, SiblingSet& out);
