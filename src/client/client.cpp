@@ -74,7 +74,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
         boost::system::error_code ec;
         if (!net::parse_host_port(node, host, port)) ec = asio::error::invalid_argument;
         tcp::endpoint ep;
-        if (!ec) ep = tcp::endpoint(asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec), port);
+        if (!ec) ep = tcp::endpoint(net::parse_address(host, ec), port);
         if (ec) {
             asio::post(io_, [self = shared_from_this(), g = generation_] { self->connection_failed(g); });
             return;

@@ -22,7 +22,7 @@ HttpResult http_get(const std::string& host_port, const std::string& path, int t
     asio::io_context io;
     asio::ip::tcp::socket socket(io);
     boost::system::error_code ec;
-    auto addr = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+    auto addr = net::parse_address(host, ec);
     if (ec) {
         out.error = "bad address '" + host_port + "'";
         return out;

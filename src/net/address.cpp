@@ -1,7 +1,5 @@
 #include "net/address.h"
 
-#include <boost/asio/ip/address.hpp>
-
 namespace shoal::net {
 
 bool parse_host_port(std::string_view text, std::string& host, std::uint16_t& port) {
@@ -24,10 +22,13 @@ bool parse_host_port(std::string_view text, std::string& host, std::uint16_t& po
     return true;
 }
 
+boost::asio::ip::address parse_address(std::string_view host, boost::system::error_code& ec) {
+    return boost::asio::ip::make_address(host == "localhost" ? std::string("127.0.0.1") : std::string(host), ec);
+}
+
 bool is_loopback_host(std::string_view host) {
-    if (host == "localhost") return true;
     boost::system::error_code ec;
-    auto addr = boost::asio::ip::make_address(std::string(host), ec);
+    const auto addr = parse_address(host, ec);
     return !ec && addr.is_loopback();
 }
 
