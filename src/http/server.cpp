@@ -46,18 +46,6 @@ std::chrono::microseconds to_chrono(Duration d) {
     return std::chrono::microseconds(d.us);
 }
 
-// A log field value: quoted, bounded, printable.
-std::string quoted(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text.substr(0, 200)) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') out.push_back('\\');
-        out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
-    }
-    out.push_back('"');
-    return out;
-}
-
 std::string endpoint_text(const tcp::endpoint& ep) {
     return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
@@ -186,8 +174,9 @@ awaitable<Response> respond(Conn& conn, const Request& request) {
     Response r = std::get<Response>(std::move(routed));
     if (r.status >= 400 && r.status < 500) {
         log::warn("http bad request", "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(r.status) +
-                                          " method=" + quoted(request.method) + " target=" + quoted(request.target) +
-                                          " reason=" + quoted(r.body.substr(0, r.body.find('\n'))));
+                                          " method=" + log::quoted(request.method) +
+                                          " target=" + log::quoted(request.target) +
+                                          " reason=" + log::quoted(r.body.substr(0, r.body.find('\n'))));
     }
     co_return r;
 }
@@ -196,8 +185,8 @@ awaitable<Response> respond(Conn& conn, const Request& request) {
 // closes gracefully: stop sending, discard what it still sends (bounded in bytes and
 // time) so that closing does not reset the connection before it reads the response.
 awaitable<void> fail_and_close(Conn& conn, unsigned status, std::string message) {
-    log::warn("http bad request",
-              "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(status) + " reason=" + quoted(message));
+    log::warn("http bad request", "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(status) +
+                                      " reason=" + log::quoted(message));
     BeastResponse res = to_beast(plain(status, std::move(message)), 11, false);
     beast::error_code ec;
     conn.stream.expires_after(to_chrono(conn.server->options.read_timeout));
@@ -289,7 +278,7 @@ void log_exception(std::string_view what, const std::exception_ptr& e) {
     try {
         std::rethrow_exception(e);
     } catch (const std::exception& ex) {
-        log::error(what, "error=" + quoted(ex.what()));
+        log::error(what, "error=" + log::quoted(ex.what()));
     } catch (...) {
         log::error(what, "error=unknown");
     }
@@ -309,7 +298,7 @@ awaitable<void> ServerState::accept_loop() {
         tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
         if (stopped || ec == asio::error::operation_aborted) break;
         if (ec) {  // e.g. out of file descriptors: say so, and do not spin
-            log::warn("http accept failed", "error=" + quoted(ec.message()));
+            log::warn("http accept failed", "error=" + log::quoted(ec.message()));
             backoff.expires_after(std::chrono::milliseconds(100));
             co_await backoff.async_wait(asio::redirect_error(use_awaitable, ec));
             continue;

@@ -24,6 +24,17 @@ const char* name(Level level) {
 }
 }  // namespace
 
+std::string quoted(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text.substr(0, 200)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') out.push_back('\\');
+        out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+    }
+    out.push_back('"');
+    return out;
+}
+
 void set_level(Level level) {
     g_level.store(static_cast<int>(level));
 }
@@ -53,7 +64,7 @@ void write(Level level, std::string_view msg, std::string_view fields) {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char ts[40];
+    char ts[64];
     std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
     std::string line;

@@ -4,6 +4,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <unordered_map>
 
@@ -36,11 +37,21 @@ std::string fields_peer(NodeId id, std::string_view extra = {}) {
     return f;
 }
 
-std::string quoted(std::string_view s) {
+// A JSON string literal: quotes, backslashes and control characters escaped.
+std::string json_string(std::string_view s) {
     std::string out = "\"";
     for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20) {
+            char esc[8];
+            std::snprintf(esc, sizeof esc, "\\u%04x", u);
+            out += esc;
+        } else {
+            out += c;
+        }
     }
     return out + "\"";
 }
@@ -50,6 +61,54 @@ std::string quoted(std::string_view s) {
 // ---- outbound link to one peer ---------------------------------------------------------
 
 namespace {
+
+// Writes whatever gathers in `pending` (others append to it and cancel `wake`), one
+// write per batch, so frames that piled up while a write was in flight go out
+// together. Returns when `stop` turns true or a write fails.
+awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
+                                                   asio::steady_timer& wake, const bool& stop) {
+    boost::system::error_code ec;
+    while (!stop) {
+        if (pending.empty()) {
+            wake.expires_at(asio::steady_timer::time_point::max());
+            boost::system::error_code wait_ec;
+            co_await wake.async_wait(asio::redirect_error(use_awaitable, wait_ec));
+            continue;
+        }
+        writing.clear();
+        std::swap(writing, pending);
+        co_await asio::async_write(socket, asio::buffer(writing), asio::redirect_error(use_awaitable, ec));
+        if (ec) break;
+    }
+    co_return ec;
+}
+
+// Reads frames from `socket` and hands each to `on_frame` until the connection ends,
+// `stop` turns true, or a frame is malformed or refused. Returns why it refused ("" when
+// the connection simply ended). `on_frame` returns "" to accept a frame, else the reason.
+// (Callers pass named std::function objects: GCC 12 mishandles lambda temporaries
+// inside co_await expressions.)
+awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
+                                   const std::function<std::string(wire::Frame&)>& on_frame) {
+    wire::FrameReader reader(max_frame_bytes);
+    std::vector<char> buf(64 * 1024);
+    wire::Frame frame;
+    while (!stop) {
+        boost::system::error_code ec;
+        const std::size_t n =
+            co_await socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+        if (ec) break;
+        reader.feed({buf.data(), n});
+        std::error_code bad;
+        for (;;) {
+            const auto status = reader.next(frame, bad);
+            if (status == wire::FrameReader::Status::need_more) break;
+            if (status == wire::FrameReader::Status::error) co_return "bad frame: " + bad.message();
+            if (std::string why = on_frame(frame); !why.empty()) co_return why;
+        }
+    }
+    co_return std::string();
+}
 
 class PeerLink : public std::enable_shared_from_this<PeerLink> {
 public:
@@ -64,7 +123,9 @@ public:
             ++metrics_.peer_messages_dropped;
             return;
         }
+        if (queue_.empty()) queued_ = 0;  // the writer took the earlier ones
         wire::encode_peer(message, queue_);
+        ++queued_;
         ++metrics_.peer_messages_out;
         wake_.cancel();
     }
@@ -85,13 +146,12 @@ public:
             tcp::endpoint ep(asio::ip::make_address(to_.host, ec), to_.port);
             if (!ec) co_await socket_.async_connect(ep, asio::redirect_error(use_awaitable, ec));
             if (!ec) ec = co_await pump();
-            connected_ = false;
-            metrics_.peer_messages_dropped += queue_.empty() ? 0 : 1;
+            metrics_.peer_messages_dropped += queue_.empty() ? 0 : queued_;
             queue_.clear();
             boost::system::error_code ignored;
             socket_.close(ignored);
             if (stopped_) break;
-            if (was_connected_) log::warn("peer link down", fields_peer(to_.id, "error=" + quoted(ec.message())));
+            if (was_connected_) log::warn("peer link down", fields_peer(to_.id, "error=" + log::quoted(ec.message())));
             was_connected_ = false;
             retry_.expires_after(std::chrono::microseconds(backoff.us));
             co_await retry_.async_wait(asio::redirect_error(use_awaitable, ec));
@@ -107,22 +167,9 @@ private:
         wire::encode_hello(wire::Hello{wire::Hello::Role::peer, self_, 1}, hello);
         co_await asio::async_write(socket_, asio::buffer(hello), asio::redirect_error(use_awaitable, ec));
         if (ec) co_return ec;
-        connected_ = true;
         was_connected_ = true;
         log::info("peer link up", fields_peer(to_.id));
-        while (!stopped_) {
-            if (queue_.empty()) {
-                wake_.expires_at(asio::steady_timer::time_point::max());
-                boost::system::error_code wait_ec;
-                co_await wake_.async_wait(asio::redirect_error(use_awaitable, wait_ec));
-                continue;
-            }
-            writing_.clear();
-            std::swap(writing_, queue_);
-            co_await asio::async_write(socket_, asio::buffer(writing_), asio::redirect_error(use_awaitable, ec));
-            if (ec) co_return ec;
-        }
-        co_return ec;
+        co_return co_await write_batches(socket_, queue_, writing_, wake_, stopped_);
     }
 
     tcp::socket socket_;
@@ -133,7 +180,7 @@ private:
     std::size_t limit_;
     Metrics& metrics_;
     std::string queue_, writing_;
-    bool connected_ = false;
+    std::size_t queued_ = 0;  // messages in queue_
     bool was_connected_ = false;
     bool stopped_ = false;
 };
@@ -188,7 +235,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
         if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
         if (ec) {
             log::error("cannot listen", std::string("listener=") + what + " address=" + host + ":" +
-                                            std::to_string(port) + " error=" + quoted(ec.message()));
+                                            std::to_string(port) + " error=" + log::quoted(ec.message()));
             return std::make_error_code(static_cast<std::errc>(ec.value()));
         }
         if (!is_loopback_host(host)) {
@@ -226,7 +273,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
         if (ec) {
             // The turn's writes are gone: nothing may acknowledge them.
             ++metrics_.commit_errors;
-            log::error("store commit failed; dropping this turn's acknowledgements", "error=" + quoted(ec.message()));
+            log::error("store commit failed; dropping this turn's acknowledgements",
+                       "error=" + log::quoted(ec.message()));
             outbox_.messages.clear();
             for (auto& r : outbox_.replies) r = replica::ClientReply{r.token, errc::store_error};
         }
@@ -299,45 +347,26 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
 
     awaitable<void> serve_peer(tcp::socket socket) {
         auto self = shared_from_this();
-        wire::FrameReader reader(config_.max_frame_bytes);
-        std::vector<char> buf(64 * 1024);
         NodeId from;
-        wire::Frame frame;
-        std::string why;
-        while (!stopped_ && why.empty()) {
-            boost::system::error_code ec;
-            std::size_t n = co_await socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
-            if (ec) break;
-            reader.feed({buf.data(), n});
-            std::error_code bad;
-            for (;;) {
-                auto status = reader.next(frame, bad);
-                if (status == wire::FrameReader::Status::need_more) break;
-                if (status == wire::FrameReader::Status::error) {
-                    why = "bad frame: " + bad.message();
-                    break;
+        const std::function<std::string(wire::Frame&)> on_frame = [this, &from](wire::Frame& frame) -> std::string {
+            if (!from.valid()) {
+                if (frame.kind != wire::Frame::Kind::hello || frame.hello.role != wire::Hello::Role::peer ||
+                    !is_member(frame.hello.node) || frame.hello.node == config_.id) {
+                    return "first frame is not a hello from a member";
                 }
-                if (!from.valid()) {
-                    if (frame.kind != wire::Frame::Kind::hello || frame.hello.role != wire::Hello::Role::peer ||
-                        !is_member(frame.hello.node) || frame.hello.node == config_.id) {
-                        why = "first frame is not a hello from a member";
-                        break;
-                    }
-                    from = frame.hello.node;
-                    continue;
-                }
-                if (frame.kind != wire::Frame::Kind::peer) {
-                    why = "unexpected frame kind on a peer connection";
-                    break;
-                }
-                ++metrics_.peer_messages_in;
-                node_.step(wall_now(), from, std::move(frame.peer));
-                schedule_flush();
+                from = frame.hello.node;
+                return {};
             }
-        }
+            if (frame.kind != wire::Frame::Kind::peer) return "unexpected frame kind on a peer connection";
+            ++metrics_.peer_messages_in;
+            node_.step(wall_now(), from, std::move(frame.peer));
+            schedule_flush();
+            return {};
+        };
+        const std::string why = co_await read_frames(socket, config_.max_frame_bytes, stopped_, on_frame);
         if (!why.empty()) {
             ++metrics_.bad_frames;
-            log::warn("closing peer connection", fields_peer(from, "reason=" + quoted(why)));
+            log::warn("closing peer connection", fields_peer(from, "reason=" + log::quoted(why)));
         }
         boost::system::error_code ignored;
         socket.close(ignored);
@@ -368,19 +397,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
 
     awaitable<void> write_client(std::shared_ptr<ClientConn> c) {
         auto self = shared_from_this();
-        while (!c->closed) {
-            if (c->out.empty()) {
-                c->wake.expires_at(asio::steady_timer::time_point::max());
-                boost::system::error_code ec;
-                co_await c->wake.async_wait(asio::redirect_error(use_awaitable, ec));
-                continue;
-            }
-            c->writing.clear();
-            std::swap(c->writing, c->out);
-            boost::system::error_code ec;
-            co_await asio::async_write(c->socket, asio::buffer(c->writing), asio::redirect_error(use_awaitable, ec));
-            if (ec) c->close();
-        }
+        if (co_await write_batches(c->socket, c->out, c->writing, c->wake, c->closed)) c->close();
     }
 
     void on_client_frame(const std::shared_ptr<ClientConn>& c, wire::ClientFrame& f) {
@@ -404,43 +421,23 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
     awaitable<void> serve_client(std::shared_ptr<ClientConn> c) {
         auto self = shared_from_this();
         ++client_conns_;
-        wire::FrameReader reader(config_.max_frame_bytes);
-        std::vector<char> buf(64 * 1024);
         bool greeted = false;
-        wire::Frame frame;
-        std::string why;
-        while (!stopped_ && !c->closed && why.empty()) {
-            boost::system::error_code ec;
-            std::size_t n =
-                co_await c->socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
-            if (ec) break;
-            reader.feed({buf.data(), n});
-            std::error_code bad;
-            for (;;) {
-                auto status = reader.next(frame, bad);
-                if (status == wire::FrameReader::Status::need_more) break;
-                if (status == wire::FrameReader::Status::error) {
-                    why = "bad frame: " + bad.message();
-                    break;
-                }
-                if (!greeted) {
-                    if (frame.kind != wire::Frame::Kind::hello) {
-                        why = "first frame is not a hello";
-                        break;
-                    }
-                    greeted = true;
-                    continue;
-                }
-                if (frame.kind != wire::Frame::Kind::client_request) {
-                    why = "unexpected frame kind on a client connection";
-                    break;
-                }
-                on_client_frame(c, frame.request);
+        const std::function<std::string(wire::Frame&)> on_frame = [this, &c,
+                                                                   &greeted](wire::Frame& frame) -> std::string {
+            if (!greeted) {
+                if (frame.kind != wire::Frame::Kind::hello) return "first frame is not a hello";
+                greeted = true;
+                return {};
             }
-        }
+            if (frame.kind != wire::Frame::Kind::client_request) return "unexpected frame kind on a client connection";
+            on_client_frame(c, frame.request);
+            return {};
+        };
+        // A closed connection (its writer failed) also ends the read: its socket is closed.
+        const std::string why = co_await read_frames(c->socket, config_.max_frame_bytes, stopped_, on_frame);
         if (!why.empty()) {
             ++metrics_.bad_frames;
-            log::warn("closing client connection", "reason=" + quoted(why));
+            log::warn("closing client connection", "reason=" + log::quoted(why));
         }
         --client_conns_;
         // Let queued replies go out before closing, unless the peer is gone.
@@ -468,7 +465,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
             co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
         }
         flush();
-        if (auto ec = store_.sync()) log::error("final sync failed", "error=" + quoted(ec.message()));
+        if (auto ec = store_.sync()) log::error("final sync failed", "error=" + log::quoted(ec.message()));
         stopped_ = true;
         tick_timer_.cancel();
         for (auto& [id, link] : links_) link->stop();
@@ -503,13 +500,13 @@ std::string Shell::Impl::cluster_json() {
     for (const auto& m : config_.members) {
         if (!first) j += ',';
         first = false;
-        j += "{\"id\":" + std::to_string(m.id.value) + ",\"zone\":" + quoted(m.zone) +
-             ",\"peer\":" + quoted(m.host + ":" + std::to_string(m.port)) +
+        j += "{\"id\":" + std::to_string(m.id.value) + ",\"zone\":" + json_string(m.zone) +
+             ",\"peer\":" + json_string(m.host + ":" + std::to_string(m.port)) +
              ",\"status\":\"valid\",\"up\":" + (node_.believes_up(m.id) ? "true" : "false") + "}";
     }
     const auto& cfg = node_.config();
     j += "],\"n\":" + std::to_string(cfg.n) + ",\"r\":" + std::to_string(cfg.r) + ",\"w\":" + std::to_string(cfg.w);
-    j += ",\"sync\":" + quoted(store::sync_mode_name(config_.sync));
+    j += ",\"sync\":" + json_string(store::sync_mode_name(config_.sync));
     const auto& ring = *node_.ring();
     j += ",\"partition_count\":" + std::to_string(ring.partition_count()) + ",\"partitions\":[";
     for (std::uint32_t p = 0; p < ring.partition_count(); ++p) {

@@ -53,7 +53,7 @@ std::shared_ptr<const ring::Ring> make_ring(const server::NodeOptions& o) {
 }
 
 int fail(const std::string& msg) {
-    log::error("cannot start", "error=\"" + msg + "\"");
+    log::error("cannot start", "error=" + log::quoted(msg));
     std::fprintf(stderr, "shoald: %s\n", msg.c_str());
     return 1;
 }
@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
         });
     });
     io.run();
-    if (auto e = db->sync()) log::error("final sync failed", "error=\"" + e.message() + "\"");
+    if (auto e = db->sync()) log::error("final sync failed", "error=" + log::quoted(e.message()));
     log::info("exit");
     return 0;
 }
