@@ -131,6 +131,26 @@ std::error_code decode(std::string_view bytes, SiblingSet& out) {
     return r.done() ? std::error_code{} : make_error_code(errc::corrupt);
 }
 
+namespace {
+constexpr std::uint64_t k_stored_seed = 0x5707edULL;
+}
+
+void encode_stored(const SiblingSet& set, std::string& out) {
+    const std::size_t start = out.size();
+    encode(set, out);
+    std::uint64_t h = hash_bytes(std::string_view(out).substr(start), k_stored_seed);
+    for (int i = 0; i < 8; ++i, h >>= 8) out.push_back(static_cast<char>(h & 0xff));
+}
+
+std::error_code decode_stored(std::string_view bytes, SiblingSet& out) {
+    if (bytes.size() < 9) return errc::corrupt;
+    const std::string_view body = bytes.substr(0, bytes.size() - 8);
+    std::uint64_t want = 0;
+    for (int i = 7; i >= 0; --i) want = (want << 8) | static_cast<std::uint8_t>(bytes[body.size() + static_cast<std::size_t>(i)]);
+    if (hash_bytes(body, k_stored_seed) != want) return errc::corrupt;
+    return decode(body, out);
+}
+
 void encode(const VersionVector& vv, std::string& out) {
     encode_vv_body(vv, out);
 }

@@ -18,6 +18,11 @@ inline constexpr std::size_t k_max_context_entries = 4096;
 void encode(const SiblingSet& set, std::string& out);
 std::error_code decode(std::string_view bytes, SiblingSet& out);
 
+// The stored form: the encoding followed by an 8-byte xxHash of it, so that a value
+// damaged on disk is detected on read (errc::corrupt) instead of served.
+void encode_stored(const SiblingSet& set, std::string& out);
+std::error_code decode_stored(std::string_view bytes, SiblingSet& out);
+
 void encode(const VersionVector& vv, std::string& out);
 std::error_code decode(std::string_view bytes, VersionVector& out);
 

@@ -69,7 +69,78 @@ struct Pong {
     std::uint64_t seq = 0;
 };
 
-using PeerMessage = std::variant<PutLeaderReq, PutLeaderResp, ReplicateReq, ReplicateResp, GetReq, GetResp, Ping, Pong>;
+// ---- repair: hinted handoff and anti-entropy ----------------------------------------
+
+struct KeyState {
+    std::string key;
+    SiblingSet state;
+};
+
+struct KeyDigest {
+    std::string key;
+    std::uint64_t entry = 0;  // MerkleTree::entry_hash of the key's state
+};
+
+// Fallback -> the primary it stood in for: the current state of hinted keys.
+struct HintBatch {
+    std::uint64_t seq = 0;
+    std::vector<KeyState> items;
+};
+
+// Primary -> fallback: the batch is merged (ok) and its hints may go.
+struct HintAck {
+    std::uint64_t seq = 0;
+    errc code = errc::ok;
+};
+
+// Anti-entropy, initiator -> responder: my hashes of these tree nodes on `level`.
+struct AeTree {
+    std::uint64_t xid = 0;
+    PartitionId partition;
+    std::uint32_t level = 0;
+    std::vector<std::uint32_t> index;
+    std::vector<std::uint64_t> hash;
+};
+
+// Responder -> initiator: the nodes of the request whose hashes differ from mine.
+struct AeTreeResp {
+    std::uint64_t xid = 0;
+    errc code = errc::ok;
+    std::vector<std::uint32_t> differ;
+};
+
+// Initiator -> responder: every key I hold in these leaves, with its entry hash.
+struct AeKeys {
+    std::uint64_t xid = 0;
+    PartitionId partition;
+    std::vector<std::uint32_t> leaves;
+    std::vector<KeyDigest> keys;
+};
+
+// Responder -> initiator: my state of each key in those leaves that differs or that
+// the initiator lacks, and the keys I want the initiator's (merged) state of.
+struct AeKeysResp {
+    std::uint64_t xid = 0;
+    errc code = errc::ok;
+    bool truncated = false;  // stopped at the batch bound: some keys were left out
+    std::vector<KeyState> states;
+    std::vector<std::string> want;
+};
+
+// Initiator -> responder: the merged states the responder asked for.
+struct AeStates {
+    std::uint64_t xid = 0;
+    PartitionId partition;
+    std::vector<KeyState> states;
+};
+
+struct AeDone {
+    std::uint64_t xid = 0;
+    errc code = errc::ok;
+};
+
+using PeerMessage = std::variant<PutLeaderReq, PutLeaderResp, ReplicateReq, ReplicateResp, GetReq, GetResp, Ping, Pong,
+                                 HintBatch, HintAck, AeTree, AeTreeResp, AeKeys, AeKeysResp, AeStates, AeDone>;
 
 struct Envelope {
     NodeId to;

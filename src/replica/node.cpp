@@ -23,6 +23,10 @@ Node::Node(NodeConfig config, store::Store& store, std::shared_ptr<const ring::R
     SHOAL_ASSERT(ring_ != nullptr);
     SHOAL_ASSERT(config_.r >= 1 && config_.w >= 1 && config_.r <= config_.n && config_.w <= config_.n);
     next_hint_ = static_cast<std::uint64_t>(config_.incarnation) << 32;
+    // Batch and exchange ids of an earlier life must not match this life's.
+    next_hint_batch_ = next_hint_ + 1;
+    next_xid_ = next_hint_ + 1;
+    rebuild_from_store();
 }
 
 void Node::set_ring(std::shared_ptr<const ring::Ring> ring) {
@@ -61,6 +65,7 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
 }
 
 void Node::submit(Time now, ClientToken token, ClientRequest request) {
+    now_ = now;
     RequestOptions opts;
     if (auto ec = validate(request, opts)) {
         fail(token, static_cast<errc>(ec.value()), 0, 0);
@@ -134,10 +139,14 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
         fail(token, errc::unavailable, 0, fsm.w);
         return;
     }
-    // The leader issues the dot: this node when it is a target, else the first.
+    // The leader issues the dot: this node when it is a primary target, else the
+    // first primary (targets list primaries first), else this node if a fallback
+    // target, else the first. Primaries lead whenever one is up, so fallbacks seldom
+    // issue dots (and a fallback that did keeps its copy after handing it over).
     fsm.leader = 0;
     for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
-        if (fsm.targets[i].node == config_.id) fsm.leader = static_cast<int>(i);
+        const Target& t = fsm.targets[i];
+        if (t.node == config_.id && (t.primary || !fsm.targets[0].primary)) fsm.leader = static_cast<int>(i);
     }
     auto [it, inserted] = puts_.emplace(req, std::move(fsm));
     SHOAL_ASSERT(inserted);
@@ -184,12 +193,26 @@ Node::Target* find_target(Fsm& fsm, NodeId from) {
 }
 }  // namespace
 
-void Node::on_put_leader_resp(NodeId from, PutLeaderResp& resp) {
+void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
     auto it = puts_.find(resp.req);
     if (it == puts_.end()) return;  // finished or expired already
     PutFsm& fsm = it->second;
     Target& leader = fsm.targets[static_cast<std::size_t>(fsm.leader)];
     if (leader.node != from || leader.answered || leader.failed) return;
+    if (resp.code == errc::overloaded) {
+        // A fallback whose hint store is full: the next target leads instead.
+        leader.failed = true;
+        for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
+            if (!fsm.targets[i].failed && !fsm.targets[i].answered) {
+                fsm.leader = static_cast<int>(i);
+                send_to_leader(now, resp.req, fsm);
+                return;
+            }
+        }
+        fail(fsm.token, errc::unavailable, 0, fsm.w);
+        puts_.erase(it);
+        return;
+    }
     if (resp.code != errc::ok) {
         // The leader refused (too many siblings, store error): that is the answer.
         fail(fsm.token, resp.code, 0, fsm.w);
@@ -334,33 +357,97 @@ std::error_code Node::load(std::string_view key, SiblingSet& out) {
         return ec;
     }
     if (!bytes) return {};
-    if (auto ec = decode(*bytes, out)) {
+    if (auto ec = decode_stored(*bytes, out)) {
         ++stats_.corrupt_reads;
+        // The tree still holds the entry of the good value: rebuild the partition's
+        // tree so that it shows the damage and anti-entropy repairs the key.
+        rebuild_tree(p);
         return ec;
     }
     return {};
 }
 
-std::error_code Node::save(std::string_view key, const SiblingSet& state) {
+std::uint64_t Node::entry_of(std::string_view key, const SiblingSet& state) const {
+    if (state.siblings.empty() && state.context.empty()) return 0;
+    return MerkleTree::entry_hash(key, digest(state));
+}
+
+std::error_code Node::save(std::string_view key, const SiblingSet& state, std::uint64_t old_entry) {
+    const std::uint64_t h = hash_key(key);
+    const PartitionId p = ring_->partition_of(h);
     scratch_.clear();
-    encode(state, scratch_);
+    encode_stored(state, scratch_);
     store::WriteBatch batch;
-    batch.put(store::data_key(ring_->partition_of(hash_key(key)), key), scratch_);
+    batch.put(store::data_key(p, key), scratch_);
     if (auto ec = store_.write(batch, false)) {
         ++stats_.store_errors;
         return ec;
     }
+    tree(p).update(h, old_entry, entry_of(key, state));
+    note_state(key, p, state);
     return {};
 }
 
-void Node::store_hint(NodeId target, std::string_view key) {
+std::error_code Node::remove(std::string_view key, std::uint64_t old_entry) {
+    const std::uint64_t h = hash_key(key);
+    const PartitionId p = ring_->partition_of(h);
     store::WriteBatch batch;
-    batch.put(store::hint_key(target, next_hint_++), key);
+    batch.del(store::data_key(p, key));
+    if (auto ec = store_.write(batch, false)) {
+        ++stats_.store_errors;
+        return ec;
+    }
+    tree(p).update(h, old_entry, 0);
+    note_state(key, p, SiblingSet{});
+    return {};
+}
+
+std::error_code Node::merge_in(std::string_view key, const SiblingSet& incoming, bool& changed) {
+    changed = false;
+    SiblingSet local;
+    std::error_code ec = load(key, local);
+    const bool corrupt = ec == errc::corrupt;
+    if (ec && !corrupt) return ec;
+    std::uint64_t old_entry = corrupt ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, local);
+    if (corrupt) {
+        local = SiblingSet{};
+        ++stats_.corrupt_repaired;
+    } else if (old_entry == 0 && recently_reaped(key)) {
+        // We removed this key's tombstones after every primary had them; an old copy
+        // of them coming back must not start the cycle again.
+        bool all_dead = true;
+        for (const auto& s : incoming.siblings) all_dead = all_dead && (s.tombstone || s.expired(now_));
+        if (all_dead) return {};
+    }
+    SiblingSet merged = merge(local, incoming, config_.conflict);
+    if (!corrupt && merged == local) return {};
+    if (auto e = save(key, merged, old_entry)) return e;
+    changed = true;
+    return {};
+}
+
+bool Node::hint_room(std::size_t bytes) const {
+    const auto& r = config_.repair;
+    return stats_.hints_pending < r.max_hints && stats_.hint_bytes_pending + bytes <= r.max_hint_bytes;
+}
+
+void Node::store_hint(NodeId target, std::string_view key, std::size_t bytes) {
+    std::string value(8, '\0');
+    for (int i = 0; i < 8; ++i) value[static_cast<std::size_t>(i)] = static_cast<char>(bytes >> (56 - 8 * i));
+    value.append(key);
+    store::WriteBatch batch;
+    batch.put(store::hint_key(target, next_hint_++), value);
     if (store_.write(batch, false)) {
         ++stats_.store_errors;
         return;
     }
     ++stats_.hints_stored;
+    ++stats_.hints_pending;
+    stats_.hint_bytes_pending += bytes;
+    HintTarget& t = hint_targets_[target];
+    ++t.pending;
+    t.bytes += bytes;
+    ++hinted_keys_[std::string(key)];
 }
 
 std::error_code Node::read_local(std::string_view key, SiblingSet& out) {
@@ -383,27 +470,40 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
         send(from, std::move(resp));
         return;
     }
-    resp.dot = apply_write(local, req.op, actor_, config_.conflict);
+    const std::size_t hint_bytes = req.key.size() + req.op.value.size();
+    if (req.hint_for.valid() && !hint_room(hint_bytes)) {
+        ++stats_.hints_dropped;
+        resp.code = errc::overloaded;
+        send(from, std::move(resp));
+        return;
+    }
+    const std::uint64_t old_entry = entry_of(req.key, local);
+    resp.dot = apply_write(local, req.op, actor_, config_.conflict, next_counter_);
+    next_counter_ = resp.dot.counter + 1;
     if (events_) events_->dot_issued(req.key, resp.dot, req.op.context);
-    if (auto ec = save(req.key, local)) {
+    if (auto ec = save(req.key, local, old_entry)) {
         resp.code = static_cast<errc>(ec.value());
         resp.dot = Dot{};
         send(from, std::move(resp));
         return;
     }
-    if (req.hint_for.valid()) store_hint(req.hint_for, req.key);
+    if (req.hint_for.valid()) store_hint(req.hint_for, req.key, hint_bytes);
     resp.state = std::move(local);
     send(from, std::move(resp));
 }
 
 void Node::on_replicate_req(NodeId from, ReplicateReq& req) {
     ReplicateResp resp{req.req, errc::ok};
-    SiblingSet local;
-    std::error_code ec = load(req.key, local);
-    if (!ec) {
-        SiblingSet merged = merge(local, req.state, config_.conflict);
-        if (!(merged == local)) ec = save(req.key, merged);
-        if (!ec && req.hint_for.valid()) store_hint(req.hint_for, req.key);
+    std::size_t hint_bytes = req.key.size();
+    for (const auto& s : req.state.siblings) hint_bytes += s.value.size();
+    std::error_code ec;
+    if (req.hint_for.valid() && !hint_room(hint_bytes)) {
+        ++stats_.hints_dropped;
+        ec = errc::overloaded;
+    } else {
+        bool changed = false;
+        ec = merge_in(req.key, req.state, changed);
+        if (!ec && req.hint_for.valid()) store_hint(req.hint_for, req.key, hint_bytes);
     }
     if (ec) resp.code = static_cast<errc>(ec.value());
     if (req.req != 0) send(from, resp);
@@ -427,6 +527,7 @@ void Node::send(NodeId to, PeerMessage message) {
 }
 
 void Node::step(Time now, NodeId from, PeerMessage message) {
+    now_ = now;
     heard_from(from);
     dispatch(now, from, message);
     drain_local(now);
@@ -447,7 +548,7 @@ void Node::dispatch(Time now, NodeId from, PeerMessage& message) {
             if constexpr (std::is_same_v<T, PutLeaderReq>)
                 on_put_leader_req(from, m);
             else if constexpr (std::is_same_v<T, PutLeaderResp>)
-                on_put_leader_resp(from, m);
+                on_put_leader_resp(now, from, m);
             else if constexpr (std::is_same_v<T, ReplicateReq>)
                 on_replicate_req(from, m);
             else if constexpr (std::is_same_v<T, ReplicateResp>)
@@ -460,6 +561,22 @@ void Node::dispatch(Time now, NodeId from, PeerMessage& message) {
                 send(from, Pong{m.seq});
             else if constexpr (std::is_same_v<T, Pong>)
                 (void)m;
+            else if constexpr (std::is_same_v<T, HintBatch>)
+                on_hint_batch(from, m);
+            else if constexpr (std::is_same_v<T, HintAck>)
+                on_hint_ack(from, m);
+            else if constexpr (std::is_same_v<T, AeTree>)
+                on_ae_tree(from, m);
+            else if constexpr (std::is_same_v<T, AeTreeResp>)
+                on_ae_tree_resp(from, m);
+            else if constexpr (std::is_same_v<T, AeKeys>)
+                on_ae_keys(from, m);
+            else if constexpr (std::is_same_v<T, AeKeysResp>)
+                on_ae_keys_resp(from, m);
+            else if constexpr (std::is_same_v<T, AeStates>)
+                on_ae_states(from, m);
+            else if constexpr (std::is_same_v<T, AeDone>)
+                on_ae_done(from, m);
         },
         message);
 }
@@ -478,6 +595,7 @@ void Node::missed(Time now, NodeId peer) {
 }
 
 void Node::tick(Time now) {
+    now_ = now;
     while (!deadlines_.empty() && deadlines_.top().at <= now) {
         const RequestId req = deadlines_.top().req;
         deadlines_.pop();
@@ -488,6 +606,9 @@ void Node::tick(Time now) {
         h.next_ping = now + config_.ping_interval;
         out_.messages.push_back(Envelope{peer, Ping{next_ping_++}});
     }
+    deliver_hints(now);
+    start_exchange(now);
+    collect_gc(now);
     drain_local(now);
 }
 

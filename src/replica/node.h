@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <queue>
 #include <unordered_map>
@@ -19,12 +20,34 @@
 
 #include "core/limits.h"
 #include "core/types.h"
+#include "replica/merkle.h"
 #include "replica/messages.h"
 #include "replica/version.h"
 #include "ring/ring.h"
 #include "store/store.h"
 
 namespace shoal::replica {
+
+// The repair paths: hinted handoff, Merkle-tree anti-entropy and tombstone GC.
+struct RepairConfig {
+    bool hinted_handoff = true;  // deliver hints to their primaries
+    bool anti_entropy = true;    // compare and exchange with the other primaries
+    Duration hint_interval = Duration::millis(200);
+    std::size_t hint_batch_keys = 64;
+    std::size_t hint_batch_bytes = 512 << 10;  // frames stay under the wire bound
+    std::uint64_t max_hints = 100'000;        // per node; over it a fallback refuses the write
+    std::uint64_t max_hint_bytes = 256 << 20;  // per node
+    Duration ae_interval = Duration::millis(250);  // between exchange starts
+    std::uint32_t ae_max_leaves = 64;              // leaves per key-exchange step
+    std::size_t ae_batch_keys = 1024;              // keys listed per step
+    std::size_t ae_batch_bytes = 512 << 10;        // key or state bytes per message
+    Duration ae_timeout = Duration::seconds(5);
+    Duration tombstone_grace = Duration::seconds(24 * 3600);
+    Duration gc_interval = Duration::seconds(1);
+    std::size_t gc_batch = 256;                   // candidates looked at per GC round
+    std::size_t max_gc_candidates = 1'000'000;    // more wait for the next start's scan
+    std::size_t max_recently_reaped = 100'000;
+};
 
 struct NodeConfig {
     NodeId id;
@@ -38,6 +61,7 @@ struct NodeConfig {
     Duration ping_interval = Duration::millis(250);
     ConflictMode conflict = ConflictMode::dvv;
     bool read_repair = true;
+    RepairConfig repair;
 };
 
 // What happened inside the core that an observer (the simulator's checkers, the
@@ -62,6 +86,20 @@ struct NodeStats {
     std::uint64_t leader_failovers = 0;
     std::uint64_t store_errors = 0;
     std::uint64_t corrupt_reads = 0;
+    // Hinted handoff.
+    std::uint64_t hints_pending = 0;  // gauge
+    std::uint64_t hint_bytes_pending = 0;  // gauge
+    std::uint64_t hints_delivered = 0;
+    std::uint64_t hints_dropped = 0;  // writes refused because the hint store was full
+    // Anti-entropy.
+    std::uint64_t ae_exchanges = 0;  // completed
+    std::uint64_t ae_aborted = 0;
+    std::uint64_t ae_keys_repaired = 0;  // keys changed here by an exchange
+    std::uint64_t ae_bytes_sent = 0;
+    std::uint64_t corrupt_repaired = 0;
+    // Tombstone GC.
+    std::uint64_t gc_candidates = 0;  // gauge
+    std::uint64_t tombstones_reaped = 0;
 };
 
 struct Outbox {
@@ -105,6 +143,19 @@ public:
 
     // Reads this node's local state of a key (no quorum): for tools and checkers.
     std::error_code read_local(std::string_view key, SiblingSet& out);
+
+    // The anti-entropy root of a partition here (0 when this node holds nothing of it).
+    std::uint64_t merkle_root(PartitionId p) const;
+    // Hints waiting for delivery, all targets.
+    std::uint64_t hints_pending() const { return stats_.hints_pending; }
+    // Partition whose exchange is in progress, or nullopt.
+    struct ExchangeView {
+        bool active = false;
+        PartitionId partition;
+        NodeId peer;
+        std::size_t leaves_left = 0;
+    };
+    ExchangeView exchange() const;
 
     // One replica a request was sent to.
     struct Target {
@@ -156,7 +207,7 @@ private:
     void start_get(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts);
     void pick_targets(std::string_view key, std::uint32_t n, std::vector<Target>& out) const;
     void send_to_leader(Time now, RequestId req, PutFsm& fsm);
-    void on_put_leader_resp(NodeId from, PutLeaderResp& resp);
+    void on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp);
     void on_replicate_resp(NodeId from, const ReplicateResp& resp);
     void on_get_resp(Time now, NodeId from, GetResp& resp);
     void maybe_finish_put(RequestId req, PutFsm& fsm);
@@ -170,8 +221,37 @@ private:
     void on_replicate_req(NodeId from, ReplicateReq& req);
     void on_get_req(NodeId from, const GetReq& req);
     std::error_code load(std::string_view key, SiblingSet& out);
-    std::error_code save(std::string_view key, const SiblingSet& state);
-    void store_hint(NodeId target, std::string_view key);
+    // Writes a key's new state; `old_entry` is its current tree entry (entry_of).
+    std::error_code save(std::string_view key, const SiblingSet& state, std::uint64_t old_entry);
+    std::error_code remove(std::string_view key, std::uint64_t old_entry);
+    std::uint64_t entry_of(std::string_view key, const SiblingSet& state) const;
+    // Merges a peer's state of a key into ours (replication, read repair, hints,
+    // anti-entropy). A stored value that fails its checksum is replaced.
+    std::error_code merge_in(std::string_view key, const SiblingSet& incoming, bool& changed);
+    bool hint_room(std::size_t bytes) const;
+    void store_hint(NodeId target, std::string_view key, std::size_t bytes);
+
+    // Repair (repair.cpp).
+    void rebuild_from_store();
+    void rebuild_tree(PartitionId p);
+    MerkleTree& tree(PartitionId p);
+    void note_state(std::string_view key, PartitionId p, const SiblingSet& state);
+    void deliver_hints(Time now);
+    void on_hint_batch(NodeId from, HintBatch& batch);
+    void on_hint_ack(NodeId from, const HintAck& ack);
+    void start_exchange(Time now);
+    void send_leaf_step();
+    void finish_exchange(bool complete);
+    void on_ae_tree(NodeId from, const AeTree& m);
+    void on_ae_tree_resp(NodeId from, const AeTreeResp& m);
+    void on_ae_keys(NodeId from, const AeKeys& m);
+    void on_ae_keys_resp(NodeId from, AeKeysResp& m);
+    void on_ae_states(NodeId from, AeStates& m);
+    void on_ae_done(NodeId from, const AeDone& m);
+    void collect_gc(Time now);
+    bool recently_reaped(std::string_view key) const;
+    template <typename Visit>
+    std::error_code scan_leaves(PartitionId p, const std::vector<std::uint32_t>& leaves, Visit&& visit);
 
     // Plumbing.
     void send(NodeId to, PeerMessage message);
@@ -186,6 +266,7 @@ private:
     NodeEvents* events_;
     ActorId actor_;
     RequestId next_req_ = 1;
+    std::uint64_t next_counter_ = 1;  // dots this actor issues only ever grow
     std::uint64_t next_hint_ = 1;
     std::uint64_t next_ping_ = 1;
     std::unordered_map<RequestId, PutFsm> puts_;
@@ -196,6 +277,56 @@ private:
     Outbox out_;
     NodeStats stats_;
     std::string scratch_;
+    Time now_;  // of the current entry call
+
+    // Anti-entropy trees, one per partition (allocated when first needed).
+    std::vector<std::unique_ptr<MerkleTree>> trees_;
+
+    // Hints: per target, what waits and what is in flight.
+    struct HintTarget {
+        std::uint64_t pending = 0;
+        std::uint64_t bytes = 0;
+        std::uint64_t inflight = 0;  // batch seq, 0 = none
+        Time deadline;
+        std::vector<std::string> inflight_hints;  // stored hint keys
+        std::vector<std::size_t> inflight_bytes;
+        std::vector<std::string> inflight_keys;   // user keys, one per hint
+    };
+    std::map<NodeId, HintTarget> hint_targets_;
+    std::unordered_map<std::string, std::uint32_t> hinted_keys_;  // user key -> hints naming it
+    std::uint64_t next_hint_batch_ = 1;
+    Time next_hint_round_;
+
+    // The one exchange this node initiates at a time.
+    struct Exchange {
+        bool active = false;
+        std::uint64_t xid = 0;
+        PartitionId partition;
+        NodeId peer;
+        std::uint32_t level = 0;
+        Time started;
+        Time deadline;
+        std::vector<std::uint32_t> leaves;  // differing leaves not yet exchanged
+        std::vector<std::uint32_t> step;    // leaves of the step in flight
+        bool truncated = false;
+    };
+    Exchange ae_;
+    std::uint64_t next_xid_ = 1;
+    std::uint64_t ae_cursor_ = 0;
+    Time next_ae_;
+    std::map<std::pair<PartitionId, NodeId>, Time> synced_;  // start of the last complete exchange
+
+    // Tombstone GC: keys whose every sibling is a tombstone or expires.
+    struct GcCandidate {
+        PartitionId partition;
+        Time stable_since;  // our state of the key has not changed since
+        Time dead_at;       // when its last sibling died (tombstone written / expiry)
+    };
+    std::map<std::string, GcCandidate, std::less<>> gc_;
+    std::string gc_cursor_;
+    Time next_gc_;
+    std::map<std::string, Time, std::less<>> reaped_;  // recently reaped keys (bounded)
+    std::deque<std::string> reaped_order_;
 };
 
 // Reads the incarnation saved in the store, adds one, saves it synced and returns

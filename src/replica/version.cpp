@@ -102,8 +102,8 @@ SiblingSet merge(const SiblingSet& a, const SiblingSet& b, ConflictMode mode) {
     return out;
 }
 
-Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode) {
-    const Dot dot{actor, std::max(local.context.get(actor), op.context.get(actor)) + 1};
+Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode, std::uint64_t min_counter) {
+    const Dot dot{actor, std::max({local.context.get(actor), op.context.get(actor), min_counter - (min_counter > 0)}) + 1};
     std::vector<Sibling> kept;
     kept.reserve(local.siblings.size() + 1);
     for (auto& s : local.siblings) {

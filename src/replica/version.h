@@ -104,7 +104,12 @@ SiblingSet merge(const SiblingSet& a, const SiblingSet& b, ConflictMode mode);
 // Applies a new write at the leader replica, which issues its dot: (actor, next
 // counter). Local siblings the writer had seen are superseded; the others stay as
 // siblings of the new one. Returns the dot issued.
-Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode);
+//
+// `min_counter` is the least counter the dot may get. A leader passes one more than
+// the last counter it issued for any key: its own copy of a key may be gone (a
+// fallback hands it over, GC reaps it) while other replicas still hold dots it
+// issued, and a counter given twice would make two writes look like one.
+Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode, std::uint64_t min_counter = 0);
 
 // Number of siblings that are live values (not tombstones, not expired).
 std::size_t live_count(const SiblingSet& set, Time now);

@@ -20,6 +20,7 @@ struct Options {
     enum class Mix { chaos, minority, mixed } mix = Mix::mixed;
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
     store::SyncMode sync = store::SyncMode::batch;
+    bool hinted_handoff = true, anti_entropy = true;
     std::uint64_t determinism_every = 10;
     bool verbose = false;
     bool single = false;
@@ -39,6 +40,8 @@ void usage(std::FILE* to) {
         "                       seed runs the minority-outage scenario)\n"
         "  --conflict M         dvv (default) | lww: last writer wins, loses adds\n"
         "  --sync M             batch (default) | always | none\n"
+        "  --repair R           on (default) | off | no-hints | no-ae: which repair\n"
+        "                       paths run (off shows convergence failures)\n"
         "  --determinism K      re-run every K-th seed and compare trace hashes\n"
         "                       (default 10; 0 = never)\n"
         "  --verbose            one line per seed\n"
@@ -103,6 +106,11 @@ bool parse_args(int argc, char** argv, Options& o) {
             auto mode = store::parse_sync_mode(value());
             if (!mode) return false;
             o.sync = *mode;
+        } else if (arg == "--repair") {
+            std::string_view s = value();
+            if (s != "on" && s != "off" && s != "no-hints" && s != "no-ae") return false;
+            o.hinted_handoff = s == "on" || s == "no-ae";
+            o.anti_entropy = s == "on" || s == "no-hints";
         } else if (arg == "--determinism") {
             auto v = parse_u64(value());
             if (!v) return false;
@@ -125,6 +133,8 @@ SimConfig make_config(const Options& o, std::uint64_t seed) {
     SimConfig c = config_for_seed(seed, scenario);
     c.conflict = o.conflict;
     c.sync = o.sync;
+    c.hinted_handoff = o.hinted_handoff;
+    c.anti_entropy = o.anti_entropy;
     return c;
 }
 

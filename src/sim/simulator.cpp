@@ -52,6 +52,12 @@ std::string replay_command(const SimConfig& config) {
     if (config.scenario == Scenario::minority) cmd += " --scenario minority";
     if (config.conflict == replica::ConflictMode::lww) cmd += " --conflict lww";
     if (config.sync != store::SyncMode::batch) cmd += " --sync " + std::string(store::sync_mode_name(config.sync));
+    if (!config.hinted_handoff && !config.anti_entropy)
+        cmd += " --repair off";
+    else if (!config.hinted_handoff)
+        cmd += " --repair no-hints";
+    else if (!config.anti_entropy)
+        cmd += " --repair no-ae";
     return cmd;
 }
 
@@ -105,6 +111,13 @@ void Simulation::start_node(std::uint32_t i) {
     nc.r = config_.r;
     nc.w = config_.w;
     nc.conflict = config_.conflict;
+    nc.repair.hinted_handoff = config_.hinted_handoff;
+    nc.repair.anti_entropy = config_.anti_entropy;
+    nc.repair.hint_interval = Duration::millis(100);
+    nc.repair.ae_interval = Duration::millis(25);
+    nc.repair.ae_timeout = Duration::seconds(1);
+    nc.repair.tombstone_grace = config_.tombstone_grace;
+    nc.repair.gc_interval = Duration::millis(250);
     n.core = std::make_unique<replica::Node>(nc, *n.buffered, ring_, this);
     n.up = true;
     ++n.epoch;
@@ -267,7 +280,7 @@ void Simulation::finish_checks() {
             PartitionId p;
             std::string_view key;
             SiblingSet state;
-            if (!store::parse_data_key(stored, p, key) || replica::decode(bytes, state)) {
+            if (!store::parse_data_key(stored, p, key) || replica::decode_stored(bytes, state)) {
                 result_.violations.push_back("storage: undecodable object on node " + std::to_string(i + 1));
                 return true;
             }

@@ -46,6 +46,10 @@ struct SimConfig {
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
     store::SyncMode sync = store::SyncMode::batch;
     FaultConfig faults;
+    // Repair: on by default; turned off to show what the convergence checker catches.
+    bool hinted_handoff = true;
+    bool anti_entropy = true;
+    Duration tombstone_grace = Duration::seconds(2);
 };
 
 // Derives a run's config from its seed: cluster size, workload and faults vary.

@@ -150,6 +150,68 @@ struct ClientReply {
   dot @6 :Dot;                  # put/del: counter 0 if none
 }
 
+# ---- repair: hinted handoff and anti-entropy ------------------------------------------
+
+struct KeyState {
+  key @0 :Data;
+  state @1 :SiblingSet;
+}
+
+struct KeyDigest {
+  key @0 :Data;
+  entry @1 :UInt64;
+}
+
+struct HintBatch {
+  seq @0 :UInt64;
+  items @1 :List(KeyState);
+}
+
+struct HintAck {
+  seq @0 :UInt64;
+  code @1 :UInt16;
+}
+
+struct AeTree {
+  xid @0 :UInt64;
+  partition @1 :UInt32;
+  level @2 :UInt32;
+  index @3 :List(UInt32);
+  hash @4 :List(UInt64);
+}
+
+struct AeTreeResp {
+  xid @0 :UInt64;
+  code @1 :UInt16;
+  differ @2 :List(UInt32);
+}
+
+struct AeKeys {
+  xid @0 :UInt64;
+  partition @1 :UInt32;
+  leaves @2 :List(UInt32);
+  keys @3 :List(KeyDigest);
+}
+
+struct AeKeysResp {
+  xid @0 :UInt64;
+  code @1 :UInt16;
+  truncated @2 :Bool;
+  states @3 :List(KeyState);
+  want @4 :List(Data);
+}
+
+struct AeStates {
+  xid @0 :UInt64;
+  partition @1 :UInt32;
+  states @2 :List(KeyState);
+}
+
+struct AeDone {
+  xid @0 :UInt64;
+  code @1 :UInt16;
+}
+
 # ---- the frame --------------------------------------------------------------------
 
 struct Frame {
@@ -165,6 +227,14 @@ struct Frame {
     pong @8 :Pong;
     clientRequest @9 :ClientRequest;
     clientReply @10 :ClientReply;
-    # Append new members here, numbered from @11.
+    hintBatch @11 :HintBatch;
+    hintAck @12 :HintAck;
+    aeTree @13 :AeTree;
+    aeTreeResp @14 :AeTreeResp;
+    aeKeys @15 :AeKeys;
+    aeKeysResp @16 :AeKeysResp;
+    aeStates @17 :AeStates;
+    aeDone @18 :AeDone;
+    # Append new members here, numbered from @19.
   }
 }

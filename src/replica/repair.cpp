@@ -1,0 +1,553 @@
+// The repair paths of the replication core: hinted handoff (a fallback hands the
+// writes it held back to their primary), Merkle-tree anti-entropy (primaries of a
+// partition compare trees and exchange only the keys that differ) and tombstone GC
+// (a key whose siblings are all dead is removed once every primary is known to hold
+// that state and the grace period has passed).
+//
+// Exchange protocol, initiator I and responder R, one exchange in flight per node:
+//   I -> R  AeTree(level 0: the root)        R -> I  AeTreeResp(differing nodes)
+//   I -> R  AeTree(children of those) ...    (down to the leaves)
+//   I -> R  AeKeys(I's keys in some differing leaves, with their entry hashes)
+//   R -> I  AeKeysResp(R's states where they differ or I lacks them; keys R wants)
+//   I -> R  AeStates(I's merged states of the wanted keys)   R -> I  AeDone
+// and AeKeys steps repeat until every differing leaf is done. An exchange that ends
+// complete (nothing truncated) proves R held, when it ended, every state I held when
+// it started: that is what tombstone GC waits for.
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/assert.h"
+#include "core/hash.h"
+#include "replica/codec.h"
+#include "replica/node.h"
+#include "store/keys.h"
+
+namespace shoal::replica {
+
+namespace {
+constexpr std::size_t k_max_tree_indices = MerkleTree::k_leaves;
+constexpr std::size_t k_max_listed_keys = 1 << 20;
+
+std::uint64_t read_be64(std::string_view bytes) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(bytes[i]);
+    return v;
+}
+
+std::size_t state_bytes(const SiblingSet& s) {
+    std::size_t n = 16 * s.context.entries().size();
+    for (const auto& sib : s.siblings) n += 40 + sib.value.size();
+    return n;
+}
+
+bool all_dead(const SiblingSet& s, Time now) {
+    for (const auto& sib : s.siblings) {
+        if (!sib.tombstone && !sib.expired(now)) return false;
+    }
+    return true;
+}
+}  // namespace
+
+// ---- trees and candidates -----------------------------------------------------------
+
+MerkleTree& Node::tree(PartitionId p) {
+    if (trees_.size() < ring_->partition_count()) trees_.resize(ring_->partition_count());
+    SHOAL_ASSERT(p.value < trees_.size());
+    auto& t = trees_[p.value];
+    if (!t) t = std::make_unique<MerkleTree>();
+    return *t;
+}
+
+std::uint64_t Node::merkle_root(PartitionId p) const {
+    return p.value < trees_.size() && trees_[p.value] ? trees_[p.value]->root() : 0;
+}
+
+Node::ExchangeView Node::exchange() const {
+    return ExchangeView{ae_.active, ae_.partition, ae_.peer, ae_.leaves.size()};
+}
+
+void Node::note_state(std::string_view key, PartitionId p, const SiblingSet& state) {
+    bool mortal = !state.siblings.empty();
+    Time dead_at;
+    for (const auto& s : state.siblings) {
+        if (s.tombstone) {
+            dead_at = std::max(dead_at, s.written);
+        } else if (s.expires.us != 0) {
+            dead_at = std::max(dead_at, s.expires);
+        } else {
+            mortal = false;
+            break;
+        }
+    }
+    auto it = gc_.find(key);
+    if (!mortal) {
+        if (it != gc_.end()) gc_.erase(it);
+    } else if (it != gc_.end()) {
+        it->second = GcCandidate{p, now_, dead_at};
+    } else if (gc_.size() < config_.repair.max_gc_candidates) {
+        gc_.emplace(std::string(key), GcCandidate{p, now_, dead_at});
+    }
+    stats_.gc_candidates = gc_.size();
+}
+
+void Node::rebuild_tree(PartitionId p) {
+    MerkleTree& t = tree(p);
+    t.clear();
+    const auto range = store::data_range(p);
+    SiblingSet state;
+    (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view bytes) {
+        PartitionId part;
+        std::string_view key;
+        if (!store::parse_data_key(stored, part, key)) return true;
+        const std::uint64_t entry =
+            decode_stored(bytes, state) ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, state);
+        t.update(hash_key(key), 0, entry);
+        return true;
+    });
+}
+
+void Node::rebuild_from_store() {
+    trees_.clear();
+    trees_.resize(ring_->partition_count());
+    // Data: the trees, and the GC candidates. Their states have been as they are
+    // since before this node started, so stable_since is the beginning of time.
+    const std::string data_begin(1, 'd'), data_end(1, 'e');
+    SiblingSet state;
+    std::vector<std::pair<std::string, PartitionId>> mortal;
+    (void)store_.scan(data_begin, data_end, [&](std::string_view stored, std::string_view bytes) {
+        PartitionId p;
+        std::string_view key;
+        if (!store::parse_data_key(stored, p, key) || p.value >= ring_->partition_count()) return true;
+        if (decode_stored(bytes, state)) {
+            tree(p).update(hash_key(key), 0, MerkleTree::corrupt_entry_hash(key));
+            return true;
+        }
+        tree(p).update(hash_key(key), 0, entry_of(key, state));
+        note_state(key, p, state);
+        return true;
+    });
+    // Hints: what waits for each target, and which keys they name.
+    const std::string hint_begin(1, 'h'), hint_end(1, 'i');
+    (void)store_.scan(hint_begin, hint_end, [&](std::string_view stored, std::string_view value) {
+        NodeId target;
+        std::uint64_t seq = 0;
+        if (!store::parse_hint_key(stored, target, seq) || value.size() < 8) return true;
+        const std::uint64_t bytes = read_be64(value);
+        HintTarget& t = hint_targets_[target];
+        ++t.pending;
+        t.bytes += bytes;
+        ++stats_.hints_pending;
+        stats_.hint_bytes_pending += bytes;
+        ++hinted_keys_[std::string(value.substr(8))];
+        next_hint_ = std::max(next_hint_, seq + 1);
+        return true;
+    });
+}
+
+// ---- hinted handoff -----------------------------------------------------------------
+
+void Node::deliver_hints(Time now) {
+    const auto& rc = config_.repair;
+    if (!rc.hinted_handoff || now < next_hint_round_) return;
+    next_hint_round_ = now + rc.hint_interval;
+    for (auto& [target, t] : hint_targets_) {
+        if (t.inflight != 0 && now >= t.deadline) {
+            missed(now, target);
+            t.inflight = 0;
+        }
+        if (t.inflight != 0 || t.pending == 0 || !believes_up(target)) continue;
+        t.inflight_hints.clear();
+        t.inflight_bytes.clear();
+        t.inflight_keys.clear();
+        std::size_t bytes = 0;
+        const auto range = store::hint_range(target);
+        (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
+            if (value.size() < 8) return true;
+            t.inflight_hints.emplace_back(stored);
+            t.inflight_bytes.push_back(read_be64(value));
+            t.inflight_keys.emplace_back(value.substr(8));
+            bytes += t.inflight_bytes.back();
+            return t.inflight_hints.size() < rc.hint_batch_keys && bytes < rc.hint_batch_bytes;
+        });
+        if (t.inflight_hints.empty()) continue;
+        // Each distinct key once, with its current state, until the batch is full;
+        // the hints of keys left out stay for the next batch.
+        HintBatch batch;
+        batch.seq = next_hint_batch_++;
+        std::size_t batch_bytes = 0, taken = 0;
+        std::unordered_map<std::string_view, bool> seen;
+        for (; taken < t.inflight_keys.size(); ++taken) {
+            const std::string& key = t.inflight_keys[taken];
+            if (seen.count(key)) continue;
+            KeyState item;
+            if (load(key, item.state) || item.state.siblings.empty()) {
+                seen.emplace(key, true);
+                continue;  // nothing (readable) to hand over: the hint just goes
+            }
+            const std::size_t size = key.size() + state_bytes(item.state);
+            if (!batch.items.empty() && batch_bytes + size > rc.hint_batch_bytes) break;
+            seen.emplace(key, true);
+            batch_bytes += size;
+            item.key = key;
+            batch.items.push_back(std::move(item));
+        }
+        t.inflight_hints.resize(taken);
+        t.inflight_bytes.resize(taken);
+        t.inflight_keys.resize(taken);
+        t.inflight = batch.seq;
+        t.deadline = now + config_.request_timeout;
+        send(target, std::move(batch));
+    }
+}
+
+void Node::on_hint_batch(NodeId from, HintBatch& batch) {
+    HintAck ack{batch.seq, errc::ok};
+    for (const auto& item : batch.items) {
+        if (check_key(config_.limits, item.key)) {
+            ack.code = errc::bad_request;
+            break;
+        }
+        bool changed = false;
+        if (auto ec = merge_in(item.key, item.state, changed)) {
+            ack.code = static_cast<errc>(ec.value());
+            break;
+        }
+    }
+    send(from, ack);
+}
+
+void Node::on_hint_ack(NodeId from, const HintAck& ack) {
+    auto it = hint_targets_.find(from);
+    if (it == hint_targets_.end() || it->second.inflight != ack.seq || ack.seq == 0) return;
+    HintTarget& t = it->second;
+    t.inflight = 0;
+    if (ack.code != errc::ok) return;  // retried next round
+    store::WriteBatch batch;
+    for (const auto& k : t.inflight_hints) batch.del(k);
+    if (store_.write(batch, false)) {
+        ++stats_.store_errors;
+        return;
+    }
+    for (std::size_t i = 0; i < t.inflight_hints.size(); ++i) {
+        --t.pending;
+        t.bytes -= t.inflight_bytes[i];
+        --stats_.hints_pending;
+        stats_.hint_bytes_pending -= t.inflight_bytes[i];
+        ++stats_.hints_delivered;
+        const std::string& key = t.inflight_keys[i];
+        auto h = hinted_keys_.find(key);
+        if (h == hinted_keys_.end() || --h->second > 0) continue;
+        hinted_keys_.erase(h);
+        // The primary has it now. A fallback keeps no copy of a key it is not a
+        // primary of (a stale copy could outlive the key's tombstone), unless it
+        // issued dots for the key: a leader must keep the history of its own dots,
+        // or its next write would claim to have seen dots it no longer holds.
+        const PartitionId p = ring_->partition_of(hash_key(key));
+        if (ring_->is_primary(p, config_.id, config_.n)) continue;
+        SiblingSet local;
+        if (!load(key, local) && local.context.get(actor_) == 0) (void)remove(key, entry_of(key, local));
+    }
+    t.inflight_hints.clear();
+    t.inflight_bytes.clear();
+    t.inflight_keys.clear();
+}
+
+// ---- anti-entropy -------------------------------------------------------------------
+
+void Node::start_exchange(Time now) {
+    const auto& rc = config_.repair;
+    if (ae_.active) {
+        if (now < ae_.deadline) return;
+        ++stats_.ae_aborted;
+        ae_.active = false;
+    }
+    if (!rc.anti_entropy || now < next_ae_) return;
+    next_ae_ = now + rc.ae_interval;
+    const std::uint64_t n = config_.n;
+    const std::uint64_t total = static_cast<std::uint64_t>(ring_->partition_count()) * n;
+    for (std::uint64_t tries = 0; tries < total; ++tries) {
+        const std::uint64_t c = ae_cursor_++ % total;
+        const PartitionId p{static_cast<std::uint32_t>(c / n)};
+        const auto order = ring_->preference_order(p);
+        const std::size_t slot = c % n;
+        if (slot >= order.size()) continue;
+        const NodeId peer = order[slot];
+        if (peer == config_.id || !believes_up(peer) || !ring_->is_primary(p, config_.id, config_.n)) continue;
+        ae_ = Exchange{};
+        ae_.active = true;
+        ae_.xid = next_xid_++;
+        ae_.partition = p;
+        ae_.peer = peer;
+        ae_.started = now;
+        ae_.deadline = now + rc.ae_timeout;
+        stats_.ae_bytes_sent += 12;
+        send(peer, AeTree{ae_.xid, p, 0, {0}, {merkle_root(p)}});
+        return;
+    }
+}
+
+void Node::finish_exchange(bool complete) {
+    if (complete) {
+        ++stats_.ae_exchanges;
+        if (!ae_.truncated) synced_[{ae_.partition, ae_.peer}] = ae_.started;
+    } else {
+        ++stats_.ae_aborted;
+    }
+    ae_.active = false;
+}
+
+void Node::on_ae_tree(NodeId from, const AeTree& m) {
+    AeTreeResp resp{m.xid, errc::ok, {}};
+    const bool valid = m.partition.value < ring_->partition_count() && m.level <= MerkleTree::k_depth &&
+                       m.index.size() == m.hash.size() && m.index.size() <= k_max_tree_indices;
+    if (!valid) {
+        resp.code = errc::bad_request;
+        send(from, std::move(resp));
+        return;
+    }
+    const std::uint32_t width = MerkleTree::width(m.level);
+    const bool have = m.partition.value < trees_.size() && trees_[m.partition.value] != nullptr;
+    for (std::size_t i = 0; i < m.index.size(); ++i) {
+        if (m.index[i] >= width) {
+            resp.code = errc::bad_request;
+            resp.differ.clear();
+            break;
+        }
+        const std::uint64_t mine = have ? trees_[m.partition.value]->hash(m.level, m.index[i]) : 0;
+        if (mine != m.hash[i]) resp.differ.push_back(m.index[i]);
+    }
+    stats_.ae_bytes_sent += 4 * resp.differ.size() + 12;
+    send(from, std::move(resp));
+}
+
+void Node::on_ae_tree_resp(NodeId from, const AeTreeResp& m) {
+    if (!ae_.active || m.xid != ae_.xid || from != ae_.peer) return;
+    ae_.deadline = now_ + config_.repair.ae_timeout;
+    if (m.code != errc::ok) return finish_exchange(false);
+    if (m.differ.empty()) return finish_exchange(true);
+    const std::uint32_t width = MerkleTree::width(ae_.level);
+    for (auto i : m.differ) {
+        if (i >= width) return finish_exchange(false);
+    }
+    if (ae_.level == MerkleTree::k_depth) {
+        ae_.leaves = m.differ;
+        std::sort(ae_.leaves.begin(), ae_.leaves.end(), std::greater<>());  // taken from the back
+        send_leaf_step();
+        return;
+    }
+    AeTree next{ae_.xid, ae_.partition, ae_.level + 1, {}, {}};
+    const MerkleTree& t = tree(ae_.partition);
+    for (auto parent : m.differ) {
+        for (std::uint32_t c = 0; c < MerkleTree::k_fanout; ++c) {
+            const std::uint32_t child = parent * MerkleTree::k_fanout + c;
+            next.index.push_back(child);
+            next.hash.push_back(t.hash(ae_.level + 1, child));
+        }
+    }
+    ++ae_.level;
+    stats_.ae_bytes_sent += 12 * next.index.size() + 12;
+    send(ae_.peer, std::move(next));
+}
+
+template <typename Visit>
+std::error_code Node::scan_leaves(PartitionId p, const std::vector<std::uint32_t>& leaves, Visit&& visit) {
+    std::vector<bool> wanted(MerkleTree::k_leaves, false);
+    for (auto l : leaves) wanted[l] = true;
+    const auto range = store::data_range(p);
+    return store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view bytes) {
+        PartitionId part;
+        std::string_view key;
+        if (!store::parse_data_key(stored, part, key)) return true;
+        const std::uint32_t leaf = MerkleTree::leaf_of(hash_key(key));
+        if (wanted[leaf]) visit(leaf, key, bytes);
+        return true;
+    });
+}
+
+void Node::send_leaf_step() {
+    const auto& rc = config_.repair;
+    ae_.step.clear();
+    while (!ae_.leaves.empty() && ae_.step.size() < rc.ae_max_leaves) {
+        ae_.step.push_back(ae_.leaves.back());
+        ae_.leaves.pop_back();
+    }
+    std::vector<std::pair<std::uint32_t, KeyDigest>> found;
+    SiblingSet state;
+    (void)scan_leaves(ae_.partition, ae_.step, [&](std::uint32_t leaf, std::string_view key, std::string_view bytes) {
+        const std::uint64_t entry =
+            decode_stored(bytes, state) ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, state);
+        found.push_back({leaf, KeyDigest{std::string(key), entry}});
+    });
+    // Bound the key list: hand whole leaves back until it fits (one leaf always goes).
+    std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(ae_.step.begin(), ae_.step.end());
+    std::size_t key_bytes = 0;
+    for (const auto& f : found) key_bytes += f.second.key.size() + 8;
+    while ((found.size() > rc.ae_batch_keys || key_bytes > rc.ae_batch_bytes) && ae_.step.size() > 1) {
+        const std::uint32_t last = ae_.step.back();
+        ae_.step.pop_back();
+        ae_.leaves.push_back(last);
+        while (!found.empty() && found.back().first == last) {
+            key_bytes -= found.back().second.key.size() + 8;
+            found.pop_back();
+        }
+    }
+    AeKeys msg{ae_.xid, ae_.partition, ae_.step, {}};
+    std::size_t bytes = 16 + 4 * msg.leaves.size();
+    for (auto& [leaf, kd] : found) {
+        bytes += kd.key.size() + 8;
+        msg.keys.push_back(std::move(kd));
+    }
+    stats_.ae_bytes_sent += bytes;
+    send(ae_.peer, std::move(msg));
+}
+
+void Node::on_ae_keys(NodeId from, const AeKeys& m) {
+    AeKeysResp resp{m.xid, errc::ok, false, {}, {}};
+    bool valid = m.partition.value < ring_->partition_count() && m.leaves.size() <= MerkleTree::k_leaves &&
+                 m.keys.size() <= k_max_listed_keys;
+    for (auto l : m.leaves) valid = valid && l < MerkleTree::k_leaves;
+    if (!valid) {
+        resp.code = errc::bad_request;
+        send(from, std::move(resp));
+        return;
+    }
+    std::unordered_map<std::string_view, std::uint64_t> theirs;
+    for (const auto& kd : m.keys) theirs.emplace(kd.key, kd.entry);
+    std::size_t bytes = 0;
+    SiblingSet state;
+    auto ec = scan_leaves(m.partition, m.leaves, [&](std::uint32_t, std::string_view key, std::string_view stored) {
+        const bool corrupt = static_cast<bool>(decode_stored(stored, state));
+        auto it = theirs.find(key);
+        const bool they_have = it != theirs.end();
+        const std::uint64_t mine = corrupt ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, state);
+        if (they_have) {
+            const bool same = it->second == mine;
+            theirs.erase(it);
+            if (same) return;
+            resp.want.emplace_back(key);
+        }
+        if (corrupt) {
+            if (!they_have) resp.want.emplace_back(key);
+            return;
+        }
+        const std::size_t size = key.size() + state_bytes(state);
+        if (!resp.states.empty() && bytes + size > config_.repair.ae_batch_bytes) {
+            resp.truncated = true;
+            return;
+        }
+        bytes += size;
+        resp.states.push_back(KeyState{std::string(key), state});
+    });
+    if (ec) resp.code = static_cast<errc>(ec.value());
+    for (const auto& [key, entry] : theirs) resp.want.emplace_back(key);
+    std::sort(resp.want.begin(), resp.want.end());  // a deterministic order
+    for (const auto& k : resp.want) bytes += k.size();
+    stats_.ae_bytes_sent += bytes + 16;
+    send(from, std::move(resp));
+}
+
+void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
+    if (!ae_.active || m.xid != ae_.xid || from != ae_.peer) return;
+    ae_.deadline = now_ + config_.repair.ae_timeout;
+    if (m.code != errc::ok) return finish_exchange(false);
+    if (m.truncated) ae_.truncated = true;
+    for (const auto& item : m.states) {
+        if (check_key(config_.limits, item.key)) return finish_exchange(false);
+        bool changed = false;
+        if (merge_in(item.key, item.state, changed)) {
+            ae_.truncated = true;  // not everything merged: this exchange proves nothing
+            continue;
+        }
+        if (changed) ++stats_.ae_keys_repaired;
+    }
+    AeStates out{ae_.xid, ae_.partition, {}};
+    std::size_t bytes = 16;
+    for (auto& key : m.want) {
+        if (check_key(config_.limits, key)) return finish_exchange(false);
+        KeyState item;
+        if (load(key, item.state) || (item.state.siblings.empty() && item.state.context.empty())) continue;
+        const std::size_t size = key.size() + state_bytes(item.state);
+        if (!out.states.empty() && bytes + size > config_.repair.ae_batch_bytes) {
+            ae_.truncated = true;
+            break;
+        }
+        bytes += size;
+        item.key = std::move(key);
+        out.states.push_back(std::move(item));
+    }
+    stats_.ae_bytes_sent += bytes;
+    send(ae_.peer, std::move(out));
+}
+
+void Node::on_ae_states(NodeId from, AeStates& m) {
+    AeDone done{m.xid, errc::ok};
+    for (const auto& item : m.states) {
+        if (check_key(config_.limits, item.key)) {
+            done.code = errc::bad_request;
+            break;
+        }
+        bool changed = false;
+        if (auto ec = merge_in(item.key, item.state, changed)) {
+            done.code = static_cast<errc>(ec.value());
+            break;
+        }
+        if (changed) ++stats_.ae_keys_repaired;
+    }
+    send(from, done);
+}
+
+void Node::on_ae_done(NodeId from, const AeDone& m) {
+    if (!ae_.active || m.xid != ae_.xid || from != ae_.peer) return;
+    ae_.deadline = now_ + config_.repair.ae_timeout;
+    if (m.code != errc::ok) return finish_exchange(false);
+    if (!ae_.leaves.empty()) return send_leaf_step();
+    finish_exchange(true);
+}
+
+// ---- tombstone GC -------------------------------------------------------------------
+
+bool Node::recently_reaped(std::string_view key) const {
+    return reaped_.find(key) != reaped_.end();
+}
+
+void Node::collect_gc(Time now) {
+    const auto& rc = config_.repair;
+    if (now < next_gc_) return;
+    next_gc_ = now + rc.gc_interval;
+    while (!reaped_order_.empty() && (reaped_order_.size() > rc.max_recently_reaped ||
+                                      reaped_.at(reaped_order_.front()) + rc.tombstone_grace < now)) {
+        reaped_.erase(reaped_order_.front());
+        reaped_order_.pop_front();
+    }
+    if (gc_.empty()) return;
+    std::vector<std::string> ripe;
+    auto it = gc_.lower_bound(gc_cursor_);
+    for (std::size_t seen = 0; seen < std::min(rc.gc_batch, gc_.size()); ++seen) {
+        if (it == gc_.end()) it = gc_.begin();
+        const GcCandidate& c = it->second;
+        bool ok = now >= c.dead_at + rc.tombstone_grace && ring_->is_primary(c.partition, config_.id, config_.n);
+        if (ok) {
+            // Every other primary must have completed an exchange with us that began
+            // after our state of the key last changed.
+            const auto order = ring_->preference_order(c.partition);
+            for (std::size_t i = 0; ok && i < std::min<std::size_t>(config_.n, order.size()); ++i) {
+                if (order[i] == config_.id) continue;
+                auto s = synced_.find({c.partition, order[i]});
+                ok = s != synced_.end() && s->second > c.stable_since;
+            }
+        }
+        if (ok) ripe.push_back(it->first);
+        ++it;
+    }
+    gc_cursor_ = it == gc_.end() ? std::string() : it->first;
+    for (const auto& key : ripe) {
+        SiblingSet state;
+        if (load(key, state) || !all_dead(state, now)) continue;
+        if (remove(key, entry_of(key, state))) continue;
+        ++stats_.tombstones_reaped;
+        if (reaped_.emplace(key, now).second) reaped_order_.push_back(key);
+    }
+}
+
+}  // namespace shoal::replica
