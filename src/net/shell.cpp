@@ -277,6 +277,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
                        "error=" + log::quoted(ec.message()));
             outbox_.messages.clear();
             for (auto& r : outbox_.replies) r = replica::ClientReply{r.token, errc::store_error};
+            node_.reload_from_store();
         }
         for (auto& env : outbox_.messages) {
             auto it = links_.find(env.to.value);
@@ -547,6 +548,26 @@ std::string Shell::Impl::metrics_text() {
     counter("shoal_leader_failovers_total", s.leader_failovers);
     counter("shoal_store_errors_total", s.store_errors);
     counter("shoal_corrupt_reads_total", s.corrupt_reads);
+    counter("shoal_hints_delivered_total", s.hints_delivered);
+    counter("shoal_hints_dropped_total", s.hints_dropped);
+    counter("shoal_anti_entropy_exchanges_total", s.ae_exchanges);
+    counter("shoal_anti_entropy_aborted_total", s.ae_aborted);
+    counter("shoal_anti_entropy_keys_repaired_total", s.ae_keys_repaired);
+    counter("shoal_anti_entropy_bytes_sent_total", s.ae_bytes_sent);
+    counter("shoal_corrupt_values_replaced_total", s.corrupt_repaired);
+    counter("shoal_scrub_mismatches_total", s.scrub_mismatches);
+    counter("shoal_tombstones_reaped_total", s.tombstones_reaped);
+    counter("shoal_actors_retired_total", s.actors_retired);
+    out += "# TYPE shoal_hints_pending gauge\nshoal_hints_pending " + std::to_string(s.hints_pending) + "\n";
+    out += "# TYPE shoal_hint_bytes_pending gauge\nshoal_hint_bytes_pending " + std::to_string(s.hint_bytes_pending) + "\n";
+    out += "# TYPE shoal_gc_candidates gauge\nshoal_gc_candidates " + std::to_string(s.gc_candidates) + "\n";
+    {
+        const auto x = node_.exchange();
+        out += "# TYPE shoal_anti_entropy_active gauge\nshoal_anti_entropy_active";
+        out += x.active ? "{partition=\"" + std::to_string(x.partition.value) + "\",peer=\"" +
+                              std::to_string(x.peer.value) + "\"} 1\n"
+                        : " 0\n";
+    }
     counter("shoal_bad_frames_total", metrics_.bad_frames);
     counter("shoal_peer_messages_in_total", metrics_.peer_messages_in);
     counter("shoal_peer_messages_out_total", metrics_.peer_messages_out);

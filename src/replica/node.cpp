@@ -26,6 +26,9 @@ Node::Node(NodeConfig config, store::Store& store, std::shared_ptr<const ring::R
     // Batch and exchange ids of an earlier life must not match this life's.
     next_hint_batch_ = next_hint_ + 1;
     next_xid_ = next_hint_ + 1;
+    // Each life starts its round of exchanges somewhere else, so that a node
+    // restarted often still reaches every partition.
+    ae_cursor_ = hash_combine(config_.id.value, config_.incarnation);
     rebuild_from_store();
 }
 
@@ -412,14 +415,24 @@ std::error_code Node::merge_in(std::string_view key, const SiblingSet& incoming,
     if (corrupt) {
         local = SiblingSet{};
         ++stats_.corrupt_repaired;
-    } else if (old_entry == 0 && recently_reaped(key)) {
-        // We removed this key's tombstones after every primary had them; an old copy
-        // of them coming back must not start the cycle again.
-        bool all_dead = true;
-        for (const auto& s : incoming.siblings) all_dead = all_dead && (s.tombstone || s.expired(now_));
-        if (all_dead) return {};
     }
-    SiblingSet merged = merge(local, incoming, config_.conflict);
+    SiblingSet merged;
+    const VersionVector* reaped = old_entry == 0 ? recently_reaped(key) : nullptr;
+    if (reaped != nullptr) {
+        // We removed this key's tombstones once every primary had them. What they had
+        // seen is deleted: an old copy coming back (late hint, a peer not yet reaped)
+        // must neither resurrect it nor start the tombstone cycle again.
+        SiblingSet fresh;
+        for (const auto& s : incoming.siblings) {
+            if (!reaped->covers(s.dot)) fresh.siblings.push_back(s);
+        }
+        if (fresh.siblings.empty()) return {};
+        fresh.context = incoming.context;
+        fresh.context.join(*reaped);
+        merged = std::move(fresh);
+    } else {
+        merged = merge(local, incoming, config_.conflict);
+    }
     if (!corrupt && merged == local) return {};
     if (auto e = save(key, merged, old_entry)) return e;
     changed = true;
@@ -609,10 +622,11 @@ void Node::tick(Time now) {
     deliver_hints(now);
     start_exchange(now);
     collect_gc(now);
+    scrub(now);
     drain_local(now);
 }
 
-std::error_code bump_incarnation(store::Store& store, std::uint32_t& incarnation) {
+std::error_code bump_incarnation(store::Store& store, std::uint32_t& incarnation, std::uint32_t floor) {
     const std::string key = store::meta_key("incarnation");
     std::optional<std::string> bytes;
     if (auto ec = store.get(key, bytes)) return ec;
@@ -621,7 +635,7 @@ std::error_code bump_incarnation(store::Store& store, std::uint32_t& incarnation
         if (bytes->size() != 4) return errc::corrupt;
         for (unsigned char c : *bytes) current = (current << 8) | c;
     }
-    incarnation = current + 1;
+    incarnation = std::max(current + 1, floor);
     std::string out(4, '\0');
     for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>(incarnation >> (24 - 8 * i));
     store::WriteBatch batch;

@@ -42,10 +42,15 @@ struct RepairConfig {
     std::size_t ae_batch_keys = 1024;              // keys listed per step
     std::size_t ae_batch_bytes = 512 << 10;        // key or state bytes per message
     Duration ae_timeout = Duration::seconds(5);
+    Duration scrub_interval = Duration::seconds(10);  // one partition's tree rebuilt from disk
     Duration tombstone_grace = Duration::seconds(24 * 3600);
     Duration gc_interval = Duration::seconds(1);
     std::size_t gc_batch = 256;                   // candidates looked at per GC round
     std::size_t max_gc_candidates = 1'000'000;    // more wait for the next start's scan
+    // A reaped key's context is remembered this long (and for at most this many
+    // keys): a stale copy arriving late (a hint held through a long partition) is
+    // recognised as deleted instead of coming back.
+    Duration reaped_memory = Duration::seconds(24 * 3600);
     std::size_t max_recently_reaped = 100'000;
 };
 
@@ -91,12 +96,15 @@ struct NodeStats {
     std::uint64_t hint_bytes_pending = 0;  // gauge
     std::uint64_t hints_delivered = 0;
     std::uint64_t hints_dropped = 0;  // writes refused because the hint store was full
+    std::uint64_t actors_retired = 0;  // a fallback dropped a copy it had issued dots for
     // Anti-entropy.
     std::uint64_t ae_exchanges = 0;  // completed
     std::uint64_t ae_aborted = 0;
     std::uint64_t ae_keys_repaired = 0;  // keys changed here by an exchange
     std::uint64_t ae_bytes_sent = 0;
     std::uint64_t corrupt_repaired = 0;
+    std::uint64_t scrubs = 0;
+    std::uint64_t scrub_mismatches = 0;  // a rebuilt tree differed: damage on disk
     // Tombstone GC.
     std::uint64_t gc_candidates = 0;  // gauge
     std::uint64_t tombstones_reaped = 0;
@@ -140,6 +148,11 @@ public:
     const NodeConfig& config() const { return config_; }
     const std::shared_ptr<const ring::Ring>& ring() const { return ring_; }
     ActorId actor() const { return actor_; }
+
+    // The shell calls this when a commit failed: the turn's writes are lost, so the
+    // state kept in memory beside them (trees, hint counts, GC candidates) is read
+    // again from the store.
+    void reload_from_store();
 
     // Reads this node's local state of a key (no quorum): for tools and checkers.
     std::error_code read_local(std::string_view key, SiblingSet& out);
@@ -239,6 +252,8 @@ private:
     void deliver_hints(Time now);
     void on_hint_batch(NodeId from, HintBatch& batch);
     void on_hint_ack(NodeId from, const HintAck& ack);
+    // Takes a new actor id (a new persisted incarnation) for the dots issued from now on.
+    bool retire_actor();
     void start_exchange(Time now);
     void send_leaf_step();
     void finish_exchange(bool complete);
@@ -249,7 +264,8 @@ private:
     void on_ae_states(NodeId from, AeStates& m);
     void on_ae_done(NodeId from, const AeDone& m);
     void collect_gc(Time now);
-    bool recently_reaped(std::string_view key) const;
+    void scrub(Time now);
+    const VersionVector* recently_reaped(std::string_view key) const;
     template <typename Visit>
     std::error_code scan_leaves(PartitionId p, const std::vector<std::uint32_t>& leaves, Visit&& visit);
 
@@ -305,6 +321,7 @@ private:
         NodeId peer;
         std::uint32_t level = 0;
         Time started;
+        std::uint64_t start_step = 0;
         Time deadline;
         std::vector<std::uint32_t> leaves;  // differing leaves not yet exchanged
         std::vector<std::uint32_t> step;    // leaves of the step in flight
@@ -314,23 +331,35 @@ private:
     std::uint64_t next_xid_ = 1;
     std::uint64_t ae_cursor_ = 0;
     Time next_ae_;
-    std::map<std::pair<PartitionId, NodeId>, Time> synced_;  // start of the last complete exchange
+    // Steps of a counter that grows with every change of local state and every
+    // exchange start: a local order immune to clock jumps.
+    std::uint64_t step_ = 1;
+    std::map<std::pair<PartitionId, NodeId>, std::uint64_t> synced_;  // start step of the last complete exchange
 
     // Tombstone GC: keys whose every sibling is a tombstone or expires.
     struct GcCandidate {
         PartitionId partition;
-        Time stable_since;  // our state of the key has not changed since
-        Time dead_at;       // when its last sibling died (tombstone written / expiry)
+        Time dead_at;                  // when its last sibling died (tombstone written / expiry)
+        std::uint64_t stable_seq = 0;  // our state of the key has not changed since this step
     };
     std::map<std::string, GcCandidate, std::less<>> gc_;
     std::string gc_cursor_;
     Time next_gc_;
-    std::map<std::string, Time, std::less<>> reaped_;  // recently reaped keys (bounded)
-    std::deque<std::string> reaped_order_;
+    Time next_scrub_;
+    std::uint64_t scrub_cursor_ = 0;
+    struct Reaped {
+        Time at;
+        VersionVector context;  // what the removed tombstones had seen
+    };
+    std::map<std::string, Reaped, std::less<>> reaped_;  // recently reaped keys (bounded)
+    std::deque<std::pair<std::string, Time>> reaped_order_;
 };
 
 // Reads the incarnation saved in the store, adds one, saves it synced and returns
 // it. The shell calls this once at start, before building the Node.
-std::error_code bump_incarnation(store::Store& store, std::uint32_t& incarnation);
+// `floor` is the least value to return: the shell passes the wall clock in seconds,
+// so that a node whose disk was replaced (its saved incarnation lost) still never
+// reuses an incarnation, and with it the dots of an earlier life.
+std::error_code bump_incarnation(store::Store& store, std::uint32_t& incarnation, std::uint32_t floor = 0);
 
 }  // namespace shoal::replica

@@ -83,9 +83,9 @@ void Node::note_state(std::string_view key, PartitionId p, const SiblingSet& sta
     if (!mortal) {
         if (it != gc_.end()) gc_.erase(it);
     } else if (it != gc_.end()) {
-        it->second = GcCandidate{p, now_, dead_at};
+        it->second = GcCandidate{p, dead_at, ++step_};
     } else if (gc_.size() < config_.repair.max_gc_candidates) {
-        gc_.emplace(std::string(key), GcCandidate{p, now_, dead_at});
+        gc_.emplace(std::string(key), GcCandidate{p, dead_at, ++step_});
     }
     stats_.gc_candidates = gc_.size();
 }
@@ -104,6 +104,17 @@ void Node::rebuild_tree(PartitionId p) {
         t.update(hash_key(key), 0, entry);
         return true;
     });
+}
+
+void Node::reload_from_store() {
+    hint_targets_.clear();
+    hinted_keys_.clear();
+    gc_.clear();
+    gc_cursor_.clear();
+    stats_.hints_pending = 0;
+    stats_.hint_bytes_pending = 0;
+    ae_.active = false;  // its steps may have merged writes that are now lost
+    rebuild_from_store();
 }
 
 void Node::rebuild_from_store() {
@@ -239,17 +250,37 @@ void Node::on_hint_ack(NodeId from, const HintAck& ack) {
         if (h == hinted_keys_.end() || --h->second > 0) continue;
         hinted_keys_.erase(h);
         // The primary has it now. A fallback keeps no copy of a key it is not a
-        // primary of (a stale copy could outlive the key's tombstone), unless it
-        // issued dots for the key: a leader must keep the history of its own dots,
-        // or its next write would claim to have seen dots it no longer holds.
+        // primary of: a stale copy could outlive the key's tombstone. If it issued
+        // dots for the key, it first retires its actor: a leader without the history
+        // of its own dots would, on its next write, claim to have seen them.
         const PartitionId p = ring_->partition_of(hash_key(key));
         if (ring_->is_primary(p, config_.id, config_.n)) continue;
         SiblingSet local;
-        if (!load(key, local) && local.context.get(actor_) == 0) (void)remove(key, entry_of(key, local));
+        const std::error_code ec = load(key, local);
+        if (ec == errc::corrupt) {
+            (void)remove(key, MerkleTree::corrupt_entry_hash(key));  // damaged: nothing to keep
+            continue;
+        }
+        if (ec) continue;
+        if (local.context.get(actor_) > 0 && !retire_actor()) continue;
+        (void)remove(key, entry_of(key, local));
     }
     t.inflight_hints.clear();
     t.inflight_bytes.clear();
     t.inflight_keys.clear();
+}
+
+bool Node::retire_actor() {
+    std::uint32_t incarnation = 0;
+    if (bump_incarnation(store_, incarnation, config_.incarnation + 1)) {
+        ++stats_.store_errors;
+        return false;
+    }
+    config_.incarnation = incarnation;
+    actor_ = make_actor(config_.id, incarnation);
+    next_counter_ = 1;
+    ++stats_.actors_retired;
+    return true;
 }
 
 // ---- anti-entropy -------------------------------------------------------------------
@@ -259,6 +290,7 @@ void Node::start_exchange(Time now) {
     if (ae_.active) {
         if (now < ae_.deadline) return;
         ++stats_.ae_aborted;
+        missed(now, ae_.peer);  // skipped by the next exchanges until it answers a ping
         ae_.active = false;
     }
     if (!rc.anti_entropy || now < next_ae_) return;
@@ -279,6 +311,7 @@ void Node::start_exchange(Time now) {
         ae_.partition = p;
         ae_.peer = peer;
         ae_.started = now;
+        ae_.start_step = ++step_;
         ae_.deadline = now + rc.ae_timeout;
         stats_.ae_bytes_sent += 12;
         send(peer, AeTree{ae_.xid, p, 0, {0}, {merkle_root(p)}});
@@ -289,7 +322,7 @@ void Node::start_exchange(Time now) {
 void Node::finish_exchange(bool complete) {
     if (complete) {
         ++stats_.ae_exchanges;
-        if (!ae_.truncated) synced_[{ae_.partition, ae_.peer}] = ae_.started;
+        if (!ae_.truncated) synced_[{ae_.partition, ae_.peer}] = ae_.start_step;
     } else {
         ++stats_.ae_aborted;
     }
@@ -466,7 +499,15 @@ void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
     for (auto& key : m.want) {
         if (check_key(config_.limits, key)) return finish_exchange(false);
         KeyState item;
-        if (load(key, item.state) || (item.state.siblings.empty() && item.state.context.empty())) continue;
+        const std::error_code ec = load(key, item.state);
+        if (ec == errc::corrupt) {
+            // Damaged here and absent there (any copy the peer had was merged above,
+            // replacing ours): nothing to recover from this peer. Drop it; a replica
+            // that has the key refills it.
+            (void)remove(key, MerkleTree::corrupt_entry_hash(key));
+            continue;
+        }
+        if (ec || (item.state.siblings.empty() && item.state.context.empty())) continue;
         const std::size_t size = key.size() + state_bytes(item.state);
         if (!out.states.empty() && bytes + size > config_.repair.ae_batch_bytes) {
             ae_.truncated = true;
@@ -505,10 +546,28 @@ void Node::on_ae_done(NodeId from, const AeDone& m) {
     finish_exchange(true);
 }
 
+// Rebuilds one partition's tree from the store each round: a value damaged on disk
+// since it was written shows up as a differing entry, and the next exchange repairs it.
+void Node::scrub(Time now) {
+    const auto& rc = config_.repair;
+    if (!rc.anti_entropy || now < next_scrub_) return;
+    next_scrub_ = now + rc.scrub_interval;
+    for (std::size_t tries = 0; tries < trees_.size(); ++tries) {
+        const auto p = static_cast<std::uint32_t>(scrub_cursor_++ % trees_.size());
+        if (!trees_[p]) continue;
+        const std::uint64_t before = trees_[p]->root();
+        rebuild_tree(PartitionId{p});
+        ++stats_.scrubs;
+        if (trees_[p]->root() != before) ++stats_.scrub_mismatches;
+        return;
+    }
+}
+
 // ---- tombstone GC -------------------------------------------------------------------
 
-bool Node::recently_reaped(std::string_view key) const {
-    return reaped_.find(key) != reaped_.end();
+const VersionVector* Node::recently_reaped(std::string_view key) const {
+    auto it = reaped_.find(key);
+    return it == reaped_.end() ? nullptr : &it->second.context;
 }
 
 void Node::collect_gc(Time now) {
@@ -516,8 +575,9 @@ void Node::collect_gc(Time now) {
     if (now < next_gc_) return;
     next_gc_ = now + rc.gc_interval;
     while (!reaped_order_.empty() && (reaped_order_.size() > rc.max_recently_reaped ||
-                                      reaped_.at(reaped_order_.front()) + rc.tombstone_grace < now)) {
-        reaped_.erase(reaped_order_.front());
+                                      reaped_order_.front().second + rc.reaped_memory < now)) {
+        auto it = reaped_.find(reaped_order_.front().first);
+        if (it != reaped_.end() && it->second.at == reaped_order_.front().second) reaped_.erase(it);
         reaped_order_.pop_front();
     }
     if (gc_.empty()) return;
@@ -534,7 +594,7 @@ void Node::collect_gc(Time now) {
             for (std::size_t i = 0; ok && i < std::min<std::size_t>(config_.n, order.size()); ++i) {
                 if (order[i] == config_.id) continue;
                 auto s = synced_.find({c.partition, order[i]});
-                ok = s != synced_.end() && s->second > c.stable_since;
+                ok = s != synced_.end() && s->second > c.stable_seq;
             }
         }
         if (ok) ripe.push_back(it->first);
@@ -546,7 +606,8 @@ void Node::collect_gc(Time now) {
         if (load(key, state) || !all_dead(state, now)) continue;
         if (remove(key, entry_of(key, state))) continue;
         ++stats_.tombstones_reaped;
-        if (reaped_.emplace(key, now).second) reaped_order_.push_back(key);
+        reaped_.insert_or_assign(key, Reaped{now, state.context});
+        reaped_order_.emplace_back(key, now);
     }
 }
 

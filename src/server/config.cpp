@@ -110,6 +110,22 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
         if (value == "debug" || value == "info" || value == "warn" || value == "error") return o.log_level = value, "";
         return bad("debug, info, warn or error");
     }
+    if (key == "hinted_handoff" || key == "anti_entropy") {
+        if (value != "on" && value != "off") return bad("on or off");
+        (key == "hinted_handoff" ? o.hinted_handoff : o.anti_entropy) = value == "on";
+        return "";
+    }
+    if (key == "hint_interval_ms")
+        return to_number<std::int64_t>(value, o.hint_interval_ms, 10, 600000) ? "" : bad("10..600000");
+    if (key == "max_hints") return to_number<std::uint64_t>(value, o.max_hints, 0, 100000000) ? "" : bad("0..100000000");
+    if (key == "max_hint_bytes")
+        return to_number<std::uint64_t>(value, o.max_hint_bytes, 0, 1ULL << 40) ? "" : bad("0..2^40");
+    if (key == "ae_interval_ms")
+        return to_number<std::int64_t>(value, o.ae_interval_ms, 10, 3600000) ? "" : bad("10..3600000");
+    if (key == "scrub_interval_ms")
+        return to_number<std::int64_t>(value, o.scrub_interval_ms, 10, 86400000) ? "" : bad("10..86400000");
+    if (key == "tombstone_grace_s")
+        return to_number<std::int64_t>(value, o.tombstone_grace_s, 1, 3650LL * 86400) ? "" : bad("1..315360000");
     return "unknown setting '" + key + "'";
 }
 
@@ -157,6 +173,15 @@ std::string usage() {
            "  --request-timeout-ms T   default 2000\n"
            "  --max-client-connections N, --max-http-connections N   default 1024 each\n"
            "  --log-level L            debug | info (default) | warn | error\n"
+           "repair:\n"
+           "  --hinted-handoff on|off  deliver hints held for down primaries (default on)\n"
+           "  --anti-entropy on|off    Merkle-tree exchanges with the other primaries (default on)\n"
+           "  --hint-interval-ms T     between hint delivery rounds (default 200)\n"
+           "  --max-hints N            hints held at most; beyond, a fallback refuses (default 100000)\n"
+           "  --max-hint-bytes B       bytes of hinted writes held at most (default 268435456)\n"
+           "  --ae-interval-ms T       between anti-entropy exchange starts (default 250)\n"
+           "  --scrub-interval-ms T    one partition's tree re-read from disk per T (default 10000)\n"
+           "  --tombstone-grace-s S    tombstones kept at least this long (default 86400)\n"
            "  --help                   this text\n"
            "\n"
            "Listeners bind to 127.0.0.1 unless told otherwise; a node bound beyond loopback\n"

@@ -31,6 +31,15 @@ struct NodeOptions {
     std::size_t max_client_connections = 1024;
     std::size_t max_http_connections = 1024;
     std::string log_level = "info";
+    // Repair.
+    bool hinted_handoff = true;         // hinted_handoff = on | off
+    bool anti_entropy = true;           // anti_entropy = on | off
+    std::int64_t hint_interval_ms = 200;
+    std::uint64_t max_hints = 100000;
+    std::uint64_t max_hint_bytes = 256ULL << 20;
+    std::int64_t ae_interval_ms = 250;
+    std::int64_t scrub_interval_ms = 10000;
+    std::int64_t tombstone_grace_s = 24 * 3600;
 };
 
 // Parses argv (after the program name). Returns "" on success, else an error

@@ -1,5 +1,6 @@
 // shoald: one Shoal node. Wires the pure core to LevelDB, the Asio shell and the
 // HTTP API; handles signals and the data-directory lock.
+#include <chrono>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -80,7 +81,11 @@ int main(int argc, char** argv) {
     auto db = store::LevelStore::open(o.data_dir + "/db", store::LevelOptions{}, ec);
     if (!db) return fail("cannot open the store in '" + o.data_dir + "/db': " + ec.message());
     std::uint32_t incarnation = 0;
-    if (auto e = replica::bump_incarnation(*db, incarnation))
+    // The wall clock floors it: a node whose disk was replaced still gets a new one.
+    const auto wall_s = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                       std::chrono::system_clock::now().time_since_epoch())
+                                                       .count());
+    if (auto e = replica::bump_incarnation(*db, incarnation, wall_s))
         return fail("cannot record the incarnation: " + e.message());
 
     store::BufferedStore buffered(*db, o.sync);
@@ -93,6 +98,14 @@ int main(int argc, char** argv) {
     nc.w = o.w;
     nc.conflict = o.conflict;
     nc.request_timeout = Duration::millis(o.request_timeout_ms);
+    nc.repair.hinted_handoff = o.hinted_handoff;
+    nc.repair.anti_entropy = o.anti_entropy;
+    nc.repair.hint_interval = Duration::millis(o.hint_interval_ms);
+    nc.repair.max_hints = o.max_hints;
+    nc.repair.max_hint_bytes = o.max_hint_bytes;
+    nc.repair.ae_interval = Duration::millis(o.ae_interval_ms);
+    nc.repair.scrub_interval = Duration::millis(o.scrub_interval_ms);
+    nc.repair.tombstone_grace = Duration::seconds(o.tombstone_grace_s);
     replica::Node node(nc, buffered, make_ring(o));
 
     boost::asio::io_context io(1);

@@ -70,4 +70,28 @@ bool available_enough(const Availability& a, double min_ratio) {
     return a.ratio() >= min_ratio;
 }
 
+std::vector<Dot> find_resurrected(const std::string& key, const SiblingSet& state, const History& history) {
+    std::vector<Dot> found;
+    auto it = history.acked_deletes.find(key);
+    if (it == history.acked_deletes.end()) return found;
+    for (const auto& s : state.siblings) {
+        if (!s.tombstone && it->second.covers(s.dot)) found.push_back(s.dot);
+    }
+    return found;
+}
+
+bool replicas_agree(const std::vector<const SiblingSet*>& replicas) {
+    static const SiblingSet empty;
+    const SiblingSet* first = nullptr;
+    for (const SiblingSet* r : replicas) {
+        const SiblingSet& s = r ? *r : empty;
+        if (first == nullptr) {
+            first = &s;
+        } else if (!(s == *first)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace shoal::sim

@@ -35,6 +35,9 @@ struct DeleteAttempt {
 struct History {
     std::vector<AckedAdd> acked_adds;
     std::vector<DeleteAttempt> deletes;
+    // Per key, the join of the contexts of its acknowledged deletes: every dot in it
+    // was deleted and must never be live again.
+    std::map<std::string, VersionVector> acked_deletes;
     // For every (key, dot) issued: the context its writer had read, i.e. its causal
     // past. Dots are issued per key, so the same dot names different writes of
     // different keys.
@@ -53,6 +56,15 @@ std::vector<AckedAdd> find_lost_adds(const History& history, const std::map<std:
 // Checker 2, no dominated siblings: returns the pairs (older, newer) of siblings in
 // one set where the newer one's writer had already seen the older one's dot.
 std::vector<std::pair<Dot, Dot>> find_dominated(const std::string& key, const SiblingSet& set, const History& history);
+
+// Checker 4, no resurrection: the live siblings of `state` (a replica's copy of
+// `key`) that an acknowledged delete of the key had already seen and removed.
+std::vector<Dot> find_resurrected(const std::string& key, const SiblingSet& state, const History& history);
+
+// Checker 5, convergence: the replicas of one key (nullopt: holds nothing) agree.
+// A copy whose siblings are all tombstones reads as absent, but it still differs
+// from an absent copy until tombstone GC removes it: identical means identical.
+bool replicas_agree(const std::vector<const SiblingSet*>& replicas);
 
 // Checker 3, available under minority failure: true when at least `min_ratio` of
 // the writes attempted while a minority was down succeeded.

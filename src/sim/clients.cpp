@@ -43,8 +43,9 @@ void Simulation::begin_op(SimClient& client) {
     client.key = "cart/" + std::to_string(rng_.below(config_.keys));
     client.item = "c" + std::to_string(client.id) + "." + std::to_string(++client.seq);
     const std::uint64_t roll = rng_.below(100);
-    client.kind = roll < 70   ? OpKind::cart_add
-                  : roll < 85 ? OpKind::blind_write
+    const std::uint64_t removes = config_.remove_percent;
+    client.kind = roll < 75 - removes ? OpKind::cart_add
+                  : roll < 90 - removes ? OpKind::blind_write
                   : roll < 90 ? OpKind::remove
                               : OpKind::read;
     if (client.kind == OpKind::blind_write) {
@@ -106,7 +107,11 @@ void Simulation::client_reply(std::uint32_t c, replica::ClientReply& reply) {
     }
     if (!read_stage && reply.code == errc::ok) {
         ++result_.acked_writes;
-        if (client.kind != OpKind::remove) history_.acked_adds.push_back({client.key, client.item, reply.dot});
+        if (client.kind != OpKind::remove) {
+            history_.acked_adds.push_back({client.key, client.item, reply.dot});
+        } else {
+            history_.acked_deletes[client.key].join(client.context);
+        }
         op_done(client, true);
         return;
     }

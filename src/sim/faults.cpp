@@ -31,6 +31,35 @@ void Simulation::plan_faults() {
         minority_to_ = to;
         return;
     }
+    const auto victim = static_cast<std::uint32_t>(rng_.below(nodes_.size()));
+    switch (config_.scenario) {
+        case Scenario::hints:
+            schedule(Time{end / 5}, fault_event(FaultAction::crash, victim));
+            schedule(Time{end * 3 / 5}, fault_event(FaultAction::restart, victim));
+            return;
+        case Scenario::wipe:
+            // After the writes stop: the refill is all anti-entropy's work, timed.
+            schedule(Time{end} + Duration::millis(300), fault_event(FaultAction::wipe, victim));
+            return;
+        case Scenario::divergence: {
+            const Time from{end / 5}, to{end * 7 / 10};
+            schedule(from, fault_event(FaultAction::partition));
+            schedule(to, fault_event(FaultAction::heal));
+            return;
+        }
+        case Scenario::missed_delete:
+            // Down for longer than the tombstone grace, through many deletes.
+            schedule(Time{end / 10}, fault_event(FaultAction::crash, victim));
+            schedule(Time{end / 10} + config_.tombstone_grace * 2 + Duration::seconds(1),
+                     fault_event(FaultAction::restart, victim));
+            return;
+        case Scenario::corruption:
+            for (std::int64_t t = end / 10; t < end; t += rng_.between(500'000, 2'000'000)) {
+                schedule(Time{t}, fault_event(FaultAction::corrupt, static_cast<std::uint32_t>(rng_.below(nodes_.size()))));
+            }
+            return;
+        default: break;
+    }
     std::vector<FaultAction> kinds;
     if (f.partitions) kinds.insert(kinds.end(), {FaultAction::partition, FaultAction::asymmetric_cut});
     if (f.crashes) kinds.push_back(FaultAction::crash);
@@ -104,6 +133,40 @@ void Simulation::apply_fault(const Event& e) {
             if (!nodes_[e.a]->up) return;
             nodes_[e.a]->disk.fail_next_writes(static_cast<int>(rng_.between(1, 3)));
             return;
+        case FaultAction::wipe: {
+            ++result_.faults.wipes;
+            crash_node(e.a);
+            nodes_[e.a]->disk.wipe();
+            std::uint64_t sent = ae_bytes_retired_;
+            for (const auto& n : nodes_) {
+                if (n->up) sent += n->core->stats().ae_bytes_sent;
+            }
+            ae_bytes_at_wipe_ = sent;
+            wiped_at_ = now_;
+            wiped_node_ = e.a;
+            start_node(e.a);
+            Event p;
+            p.kind = EventKind::probe;
+            schedule(now_ + Duration::millis(50), std::move(p));
+            return;
+        }
+        case FaultAction::corrupt: {
+            SimNode& n = *nodes_[e.a];
+            std::vector<std::string> keys;
+            (void)n.disk.scan(std::string(1, 'd'), std::string(1, 'e'), [&](std::string_view k, std::string_view) {
+                keys.emplace_back(k);
+                return true;
+            });
+            if (keys.empty() || !n.disk.corrupt(keys[rng_.below(keys.size())])) return;
+            ++result_.faults.corruptions;
+            // Half the time the node restarts soon after and finds the damage while
+            // it rebuilds its trees; otherwise a read or write of the key finds it.
+            if (n.up && rng_.chance(0.5)) {
+                crash_node(e.a);
+                start_node(e.a);
+            }
+            return;
+        }
         case FaultAction::minority_start:
             if (e.b == 1) {
                 ++result_.faults.crashes;

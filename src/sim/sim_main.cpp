@@ -1,5 +1,6 @@
 // shoal-sim: runs the replication core of many nodes in one process, on simulated
 // time, with faults, and checks what the cluster promised. See src/sim/README.md.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,7 +18,8 @@ using namespace shoal::sim;
 
 struct Options {
     std::uint64_t first = 1, last = 1;
-    enum class Mix { chaos, minority, mixed } mix = Mix::mixed;
+    enum class Mix { chaos, minority, mixed, repair, one } mix = Mix::mixed;
+    Scenario only = Scenario::chaos;  // with Mix::one
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
     store::SyncMode sync = store::SyncMode::batch;
     bool hinted_handoff = true, anti_entropy = true;
@@ -32,12 +34,15 @@ void usage(std::FILE* to) {
         "\n"
         "Runs Shoal's replication core on simulated nodes, network and disks, injects\n"
         "faults chosen by each seed, and checks: no acknowledged write lost, no\n"
-        "dominated siblings, writes available with a minority down, determinism.\n"
+        "dominated siblings, writes available with a minority down, determinism; and\n"
+        "after healing: replicas converge, no deleted key comes back, hints drain.\n"
         "\n"
         "  --seed N             run one seed and print its trace hash\n"
         "  --seeds A-B          sweep seeds A..B and print totals\n"
         "  --scenario S         chaos | minority | mixed (default: mixed, every 4th\n"
-        "                       seed runs the minority-outage scenario)\n"
+        "                       seed runs the minority-outage scenario) | repair\n"
+        "                       (cycles through the repair scenarios) | one of them:\n"
+        "                       hints | wipe | divergence | missed-delete | corruption\n"
         "  --conflict M         dvv (default) | lww: last writer wins, loses adds\n"
         "  --sync M             batch (default) | always | none\n"
         "  --repair R           on (default) | off | no-hints | no-ae: which repair\n"
@@ -86,13 +91,23 @@ bool parse_args(int argc, char** argv, Options& o) {
             o.last = *b;
         } else if (arg == "--scenario") {
             std::string_view s = value();
+            bool known = false;
+            for (Scenario one : k_repair_scenarios) {
+                if (s == scenario_name(one)) {
+                    o.mix = Options::Mix::one;
+                    o.only = one;
+                    known = true;
+                }
+            }
             if (s == "chaos")
                 o.mix = Options::Mix::chaos;
             else if (s == "minority")
                 o.mix = Options::Mix::minority;
             else if (s == "mixed")
                 o.mix = Options::Mix::mixed;
-            else
+            else if (s == "repair")
+                o.mix = Options::Mix::repair;
+            else if (!known)
                 return false;
         } else if (arg == "--conflict") {
             std::string_view s = value();
@@ -129,6 +144,10 @@ SimConfig make_config(const Options& o, std::uint64_t seed) {
     Scenario scenario = Scenario::chaos;
     if (o.mix == Options::Mix::minority || (o.mix == Options::Mix::mixed && seed % 4 == 0)) {
         scenario = Scenario::minority;
+    } else if (o.mix == Options::Mix::repair) {
+        scenario = k_repair_scenarios[seed % std::size(k_repair_scenarios)];
+    } else if (o.mix == Options::Mix::one) {
+        scenario = o.only;
     }
     SimConfig c = config_for_seed(seed, scenario);
     c.conflict = o.conflict;
@@ -142,6 +161,10 @@ struct Totals {
     std::uint64_t seeds = 0, ops = 0, acked = 0, failed = 0, siblings = 0, lost = 0, dominated = 0;
     std::uint64_t events = 0, violations = 0, availability_runs = 0, availability_violations = 0;
     std::uint64_t determinism_runs = 0, determinism_violations = 0;
+    std::uint64_t divergent = 0, resurrected = 0, hints_left = 0, hints_delivered = 0, ae_exchanges = 0;
+    std::uint64_t keys_repaired = 0, corrupt_repaired = 0, reaped = 0;
+    std::vector<std::int64_t> converge_us;
+    std::uint64_t refill_ae_bytes = 0, refill_data_bytes = 0, wipe_runs = 0, never_converged = 0;
     std::uint64_t avail_attempted = 0, avail_ok = 0;
     FaultCounts faults;
 };
@@ -157,6 +180,24 @@ void add(Totals& t, const RunResult& r) {
     t.events += r.events;
     t.violations += r.violations.size();
     t.faults.add(r.faults);
+    t.divergent += r.divergent_keys;
+    t.resurrected += r.resurrected;
+    t.hints_left += r.hints_left;
+    t.hints_delivered += r.hints_delivered;
+    t.ae_exchanges += r.ae_exchanges;
+    t.keys_repaired += r.ae_keys_repaired;
+    t.corrupt_repaired += r.corrupt_repaired;
+    t.reaped += r.tombstones_reaped;
+    if (r.faults.wipes > 0) {
+        ++t.wipe_runs;
+        if (r.converge_us < 0) {
+            ++t.never_converged;
+        } else {
+            t.converge_us.push_back(r.converge_us);
+            t.refill_ae_bytes += r.refill_ae_bytes;
+            t.refill_data_bytes += r.refill_data_bytes;
+        }
+    }
     if (r.availability_checked) {
         ++t.availability_runs;
         t.avail_attempted += r.availability_attempted;
@@ -182,6 +223,25 @@ void print_totals(const Totals& t, double wall_s) {
         (unsigned long long)t.lost, (unsigned long long)t.dominated, (unsigned long long)t.availability_violations,
         (unsigned long long)t.availability_runs, (unsigned long long)t.avail_ok, (unsigned long long)t.avail_attempted,
         (unsigned long long)t.determinism_violations, (unsigned long long)t.determinism_runs);
+    std::printf(
+        "repair       convergence=%llu resurrection=%llu hints-drain=%llu (violations); hints delivered=%llu "
+        "exchanges=%llu keys repaired=%llu corrupt values replaced=%llu tombstones reaped=%llu\n",
+        (unsigned long long)t.divergent, (unsigned long long)t.resurrected, (unsigned long long)t.hints_left,
+        (unsigned long long)t.hints_delivered, (unsigned long long)t.ae_exchanges, (unsigned long long)t.keys_repaired,
+        (unsigned long long)t.corrupt_repaired, (unsigned long long)t.reaped);
+    if (t.wipe_runs > 0) {
+        auto sorted = t.converge_us;
+        std::sort(sorted.begin(), sorted.end());
+        const auto at = [&](double q) {
+            return sorted.empty() ? 0.0 : static_cast<double>(sorted[static_cast<std::size_t>(q * (sorted.size() - 1))]) / 1000.0;
+        };
+        std::printf(
+            "wipe         %llu runs, %llu never converged; time to converge p50=%.0f ms max=%.0f ms; anti-entropy "
+            "sent %llu bytes to refill %llu stored bytes (%.2fx)\n",
+            (unsigned long long)t.wipe_runs, (unsigned long long)t.never_converged, at(0.5), at(1.0),
+            (unsigned long long)t.refill_ae_bytes, (unsigned long long)t.refill_data_bytes,
+            t.refill_data_bytes ? static_cast<double>(t.refill_ae_bytes) / static_cast<double>(t.refill_data_bytes) : 0.0);
+    }
     std::printf("speed        %.1f s wall, %.0f simulated requests/s, %.0f events/s\n", wall_s,
                 wall_s > 0 ? static_cast<double>(t.ops) / wall_s : 0.0,
                 wall_s > 0 ? static_cast<double>(t.events) / wall_s : 0.0);

@@ -27,7 +27,8 @@ enum class EventKind : std::uint8_t {
     client_wake,
     node_tick,
     fault,
-    disk_flush
+    disk_flush,
+    probe  // measures convergence after a wipe; touches nothing
 };
 
 enum class FaultAction : std::uint8_t {
@@ -39,7 +40,9 @@ enum class FaultAction : std::uint8_t {
     clock_jump,
     disk_error,
     minority_start,
-    minority_end
+    minority_end,
+    wipe,     // crash, lose the whole disk, restart empty
+    corrupt,  // damage one stored value
 };
 
 struct Event {
@@ -102,6 +105,12 @@ private:
     Duration link_delay();
     void trace(std::uint64_t v) { trace_ = hash_combine(trace_, v); }
     void finish_checks();
+    // Reads every node's stored objects: per key, per node (nullptr: none). Values
+    // failing their checksum count as present and different from every other.
+    std::map<std::string, std::vector<std::unique_ptr<SiblingSet>>> stored_objects(std::uint64_t& bytes_on, std::uint32_t node);
+    std::uint64_t count_divergent(std::vector<std::string>* keys);
+    void probe();
+    void collect_stats(const replica::NodeStats& s);
 
     // Workload (clients.cpp).
     void client_wake(std::uint32_t c);
@@ -132,6 +141,10 @@ private:
     bool workload_on_ = true;
     bool faults_on_ = true;
     Time minority_from_{-1}, minority_to_{-1};
+    Time wiped_at_{-1};
+    std::uint32_t wiped_node_ = 0;
+    std::uint64_t ae_bytes_at_wipe_ = 0;
+    std::uint64_t ae_bytes_retired_ = 0;  // sent by node lives that have ended
     History history_;
     RunResult result_;
     std::uint64_t trace_ = 0;

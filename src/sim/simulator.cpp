@@ -19,6 +19,21 @@ void FaultCounts::add(const FaultCounts& o) {
     restarts += o.restarts;
     clock_jumps += o.clock_jumps;
     disk_errors += o.disk_errors;
+    wipes += o.wipes;
+    corruptions += o.corruptions;
+}
+
+const char* scenario_name(Scenario s) {
+    switch (s) {
+        case Scenario::chaos: return "chaos";
+        case Scenario::minority: return "minority";
+        case Scenario::hints: return "hints";
+        case Scenario::wipe: return "wipe";
+        case Scenario::divergence: return "divergence";
+        case Scenario::missed_delete: return "missed-delete";
+        case Scenario::corruption: return "corruption";
+    }
+    return "?";
 }
 
 SimConfig config_for_seed(std::uint64_t seed, Scenario scenario) {
@@ -32,6 +47,19 @@ SimConfig config_for_seed(std::uint64_t seed, Scenario scenario) {
         c.keys = 16;
         c.duration = Duration::seconds(20);
         return c;  // only the base delays: the one fault is the minority outage
+    }
+    if (scenario != Scenario::chaos) {
+        // Repair scenarios: the named fault only, over the base delays and a little
+        // loss, with enough keys that partitions hold many.
+        c.nodes = static_cast<std::uint32_t>(rng.between(3, 6));
+        c.clients = static_cast<std::uint32_t>(rng.between(3, 8));
+        c.keys = static_cast<std::uint32_t>(rng.between(20, 200));
+        c.duration = Duration::seconds(12);
+        c.settle = Duration::seconds(10);
+        c.faults.drop = rng.unit() * 0.01;
+        c.faults.duplicate = rng.unit() * 0.01;
+        if (scenario == Scenario::missed_delete) c.remove_percent = 30;
+        return c;
     }
     c.nodes = static_cast<std::uint32_t>(rng.between(3, 6));
     c.clients = static_cast<std::uint32_t>(rng.between(3, 8));
@@ -49,7 +77,7 @@ SimConfig config_for_seed(std::uint64_t seed, Scenario scenario) {
 
 std::string replay_command(const SimConfig& config) {
     std::string cmd = "shoal-sim --seed " + std::to_string(config.seed);
-    if (config.scenario == Scenario::minority) cmd += " --scenario minority";
+    if (config.scenario != Scenario::chaos) cmd += std::string(" --scenario ") + scenario_name(config.scenario);
     if (config.conflict == replica::ConflictMode::lww) cmd += " --conflict lww";
     if (config.sync != store::SyncMode::batch) cmd += " --sync " + std::string(store::sync_mode_name(config.sync));
     if (!config.hinted_handoff && !config.anti_entropy)
@@ -101,7 +129,8 @@ void Simulation::schedule(Time at, Event event) {
 void Simulation::start_node(std::uint32_t i) {
     SimNode& n = *nodes_[i];
     std::uint32_t incarnation = 0;
-    const auto ec = replica::bump_incarnation(n.disk, incarnation);
+    // The floor is the simulated clock in ms, as shoald uses the wall clock in s.
+    const auto ec = replica::bump_incarnation(n.disk, incarnation, static_cast<std::uint32_t>(now_.us / 1000));
     SHOAL_ASSERT_MSG(!ec, "the simulated disk refused the incarnation write");
     n.buffered = std::make_unique<store::BufferedStore>(n.disk, config_.sync);
     replica::NodeConfig nc;
@@ -118,6 +147,8 @@ void Simulation::start_node(std::uint32_t i) {
     nc.repair.ae_timeout = Duration::seconds(1);
     nc.repair.tombstone_grace = config_.tombstone_grace;
     nc.repair.gc_interval = Duration::millis(250);
+    nc.repair.reaped_memory = Duration::seconds(60);
+    nc.repair.scrub_interval = Duration::millis(100);
     n.core = std::make_unique<replica::Node>(nc, *n.buffered, ring_, this);
     n.up = true;
     ++n.epoch;
@@ -135,9 +166,19 @@ void Simulation::start_node(std::uint32_t i) {
     }
 }
 
+void Simulation::collect_stats(const replica::NodeStats& s) {
+    result_.hints_delivered += s.hints_delivered;
+    result_.ae_exchanges += s.ae_exchanges;
+    result_.ae_keys_repaired += s.ae_keys_repaired;
+    result_.corrupt_repaired += s.corrupt_repaired;
+    result_.tombstones_reaped += s.tombstones_reaped;
+    ae_bytes_retired_ += s.ae_bytes_sent;
+}
+
 void Simulation::crash_node(std::uint32_t i) {
     SimNode& n = *nodes_[i];
     if (!n.up) return;
+    collect_stats(n.core->stats());
     n.up = false;
     n.core.reset();
     n.buffered.reset();
@@ -182,8 +223,10 @@ void Simulation::after_node_turn(std::uint32_t i) {
     SimNode& n = *nodes_[i];
     n.core->take_output(outbox_);
     if (auto ec = n.buffered->commit(config_.sync)) {
-        // BufferedStore dropped the turn's writes; drop what would acknowledge them.
+        // BufferedStore dropped the turn's writes; drop what would acknowledge them,
+        // and let the core forget what it believed those writes did.
         ++result_.faults.disk_errors;
+        n.core->reload_from_store();
         return;
     }
     for (auto& env : outbox_.messages) {
@@ -241,6 +284,10 @@ void Simulation::process(Event& e) {
             return;
         }
         case EventKind::fault: apply_fault(e); return;
+        case EventKind::probe:
+            probe();
+            if (result_.converge_us < 0) schedule(now_ + Duration::millis(50), std::move(e));
+            return;
     }
 }
 
@@ -295,6 +342,39 @@ void Simulation::finish_checks() {
             return true;
         });
     }
+    std::vector<std::string> divergent;
+    result_.divergent_keys = count_divergent(&divergent);
+    for (std::size_t i = 0; i < std::min<std::size_t>(divergent.size(), 3); ++i) {
+        result_.violations.push_back("convergence: the primaries of key " + divergent[i] + " disagree after healing");
+    }
+    if (divergent.size() > 3) {
+        result_.violations.push_back("convergence: " + std::to_string(divergent.size() - 3) + " more keys disagree");
+    }
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+        SimNode& n = *nodes_[i];
+        collect_stats(n.core->stats());
+        const std::uint64_t left = n.core->hints_pending();
+        result_.hints_left += left;
+        if (left != 0) {
+            result_.violations.push_back("hints-drain: node " + std::to_string(i + 1) + " still holds " +
+                                         std::to_string(left) + " hints after healing");
+        }
+    }
+    if (config_.sync != store::SyncMode::none) {
+        // Under sync=none an acknowledged delete may itself be lost in a crash.
+        for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+            std::uint64_t unused = 0;
+            for (const auto& [key, copies] : stored_objects(unused, i)) {
+                if (!copies[i]) continue;
+                for (const auto& dot : find_resurrected(key, *copies[i], history_)) {
+                    (void)dot;
+                    ++result_.resurrected;
+                    result_.violations.push_back("resurrection: node " + std::to_string(i + 1) + " holds key " + key +
+                                                 " live again after its delete was acknowledged");
+                }
+            }
+        }
+    }
     const auto lost = find_lost_adds(history_, merged);
     result_.lost_acked = lost.size();
     for (const auto& add : lost) {
@@ -308,6 +388,60 @@ void Simulation::finish_checks() {
                                          std::to_string(a.attempted) + " writes succeeded with a minority down");
         }
     }
+}
+
+std::map<std::string, std::vector<std::unique_ptr<SiblingSet>>> Simulation::stored_objects(std::uint64_t& bytes_on,
+                                                                                          std::uint32_t node) {
+    std::map<std::string, std::vector<std::unique_ptr<SiblingSet>>> out;
+    bytes_on = 0;
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+        const std::string begin(1, 'd'), end(1, 'e');
+        (void)nodes_[i]->disk.scan(begin, end, [&](std::string_view stored, std::string_view bytes) {
+            PartitionId p;
+            std::string_view key;
+            if (!store::parse_data_key(stored, p, key)) return true;
+            auto& copies = out[std::string(key)];
+            copies.resize(nodes_.size());
+            auto state = std::make_unique<SiblingSet>();
+            if (replica::decode_stored(bytes, *state)) {
+                // Damaged: a value no honest replica holds.
+                state->siblings.push_back(replica::Sibling{replica::Dot{~0ULL, ~0ULL}, false, "corrupt", {}, {}});
+            }
+            if (i == node) bytes_on += bytes.size();
+            copies[i] = std::move(state);
+            return true;
+        });
+    }
+    return out;
+}
+
+std::uint64_t Simulation::count_divergent(std::vector<std::string>* keys) {
+    std::uint64_t unused = 0;
+    std::uint64_t count = 0;
+    for (auto& [key, copies] : stored_objects(unused, 0)) {
+        copies.resize(nodes_.size());
+        const auto order = ring_->preference_order(ring_->partition_of(hash_key(key)));
+        std::vector<const SiblingSet*> replicas;
+        for (std::size_t i = 0; i < std::min<std::size_t>(config_.n, order.size()); ++i) {
+            replicas.push_back(copies[order[i].value - 1].get());
+        }
+        if (replicas_agree(replicas)) continue;
+        ++count;
+        if (keys) keys->push_back(key);
+    }
+    return count;
+}
+
+// After a wipe: has every key's primaries come to agree yet? Reads the disks only.
+void Simulation::probe() {
+    if (result_.converge_us >= 0 || count_divergent(nullptr) != 0) return;
+    result_.converge_us = (now_ - wiped_at_).us;
+    std::uint64_t sent = ae_bytes_retired_;
+    for (const auto& n : nodes_) {
+        if (n->up) sent += n->core->stats().ae_bytes_sent;
+    }
+    result_.refill_ae_bytes = sent - ae_bytes_at_wipe_;
+    (void)stored_objects(result_.refill_data_bytes, wiped_node_);
 }
 
 }  // namespace shoal::sim

@@ -15,9 +15,19 @@
 namespace shoal::sim {
 
 enum class Scenario {
-    chaos,     // every fault kind, at random
-    minority,  // one node crashed or partitioned away for the middle of the run
+    chaos,          // every fault kind, at random
+    minority,       // one node crashed or partitioned away for the middle of the run
+    hints,          // one replica down during writes, then back: hinted handoff
+    wipe,           // after the writes, one replica's disk is wiped: anti-entropy refills it
+    divergence,     // a partition for the middle of the run, both sides writing
+    missed_delete,  // a replica down through deletes and longer than the tombstone grace
+    corruption,     // stored values damaged on some replicas, found by checksum
 };
+
+// The repair scenarios, in the order the "repair" mix cycles through them.
+inline constexpr Scenario k_repair_scenarios[] = {Scenario::hints, Scenario::wipe, Scenario::divergence,
+                                                  Scenario::missed_delete, Scenario::corruption};
+const char* scenario_name(Scenario s);
 
 struct FaultConfig {
     Duration delay_min = Duration::micros(100);
@@ -40,8 +50,9 @@ struct SimConfig {
     std::uint32_t partitions = 64;
     std::uint32_t clients = 6;
     std::uint32_t keys = 8;
+    std::uint32_t remove_percent = 5;  // of operations: read, then delete with the context
     Duration duration = Duration::seconds(20);
-    Duration settle = Duration::seconds(5);
+    Duration settle = Duration::seconds(10);  // healed, no workload: repair finishes
     std::uint32_t n = 3, r = 2, w = 2;
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
     store::SyncMode sync = store::SyncMode::batch;
@@ -65,6 +76,8 @@ struct FaultCounts {
     std::uint64_t restarts = 0;
     std::uint64_t clock_jumps = 0;
     std::uint64_t disk_errors = 0;
+    std::uint64_t wipes = 0;
+    std::uint64_t corruptions = 0;
     void add(const FaultCounts& o);
 };
 
@@ -82,6 +95,22 @@ struct RunResult {
     std::uint64_t availability_succeeded = 0;
     bool availability_checked = false;
     FaultCounts faults;
+    // Repair, at the end: keys whose primaries disagree, deleted siblings live again,
+    // hints never delivered; and what the repair paths did.
+    std::uint64_t divergent_keys = 0;
+    std::uint64_t resurrected = 0;
+    std::uint64_t hints_left = 0;
+    std::uint64_t hints_delivered = 0;
+    std::uint64_t ae_exchanges = 0;
+    std::uint64_t ae_keys_repaired = 0;
+    std::uint64_t corrupt_repaired = 0;
+    std::uint64_t tombstones_reaped = 0;
+    // The wipe scenario: time from the empty restart until every key's primaries
+    // agree (-1: never), the anti-entropy bytes sent meanwhile, and the data bytes
+    // the wiped node holds once refilled.
+    std::int64_t converge_us = -1;
+    std::uint64_t refill_ae_bytes = 0;
+    std::uint64_t refill_data_bytes = 0;
     std::vector<std::string> violations;  // "checker: detail"
 };
 

@@ -71,6 +71,13 @@ void MemStore::fail_next_writes(int n) {
     failing_writes_ = n;
 }
 
+bool MemStore::corrupt(std::string_view key) {
+    auto it = data_.find(key);
+    if (it == data_.end() || it->second.empty()) return false;
+    it->second[it->second.size() / 2] ^= 0x5a;
+    return true;
+}
+
 void MemStore::wipe() {
     data_.clear();
     undo_.clear();

@@ -32,6 +32,9 @@ public:
     void fail_next_writes(int n);
     // The disk is replaced: everything, durable or not, is gone.
     void wipe();
+    // Bit rot: flips one byte in the middle of the stored value of `key`, durably
+    // (no undo). Returns false when the key is absent or its value empty.
+    bool corrupt(std::string_view key);
     // Number of keys currently held (synced or not).
     std::size_t size() const { return data_.size(); }
 

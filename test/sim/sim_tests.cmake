@@ -17,3 +17,16 @@ set_tests_properties("sim: minority outage keeps writes available" PROPERTIES TI
 add_test(NAME "sim: sync=always sweep"
          COMMAND shoal-sim --seeds 1000-1040 --sync always --determinism 0)
 set_tests_properties("sim: sync=always sweep" PROPERTIES TIMEOUT 300)
+
+# Repair (hinted handoff, anti-entropy, tombstone GC): 200 seeds cycling through
+# the five repair scenarios; after healing, every key's primaries must agree, no
+# deleted key may be live anywhere, and every hint must be delivered.
+add_test(NAME "sim: repair scenarios, 200 seeds"
+         COMMAND shoal-sim --seeds 1-200 --scenario repair)
+set_tests_properties("sim: repair scenarios, 200 seeds" PROPERTIES TIMEOUT 600)
+
+# The teeth: with hinted handoff and anti-entropy off, the same seeds fail to converge.
+add_test(NAME "sim: repair off fails to converge"
+         COMMAND shoal-sim --seeds 1-40 --scenario repair --repair off --determinism 0)
+set_tests_properties("sim: repair off fails to converge" PROPERTIES
+  PASS_REGULAR_EXPRESSION "repair +convergence=[1-9][0-9]* " TIMEOUT 300)
