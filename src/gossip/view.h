@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "core/types.h"
@@ -80,6 +81,11 @@ struct ClusterView {
 
     // An empty view: no members, no owners.
     static ClusterView empty(std::uint32_t partition_count);
+    void swap_with(ClusterView& other) noexcept {
+        std::swap(partition_count, other.partition_count);
+        members.swap(other.members);
+        claim.swap(other.claim);
+    }
     friend bool operator==(const ClusterView&, const ClusterView&) = default;
 };
 
