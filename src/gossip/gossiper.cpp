@@ -120,20 +120,28 @@ void Gossiper::round(Time now) {
     // in a view that changed nothing else, or an earlier reconcile lost a tie.
     if (maintain()) changed(now);
     const std::vector<NodeId> peers = active_peers();
-    if (peers.empty()) {
-        if (config_.seeds.empty()) return;  // a founder alone
-        const std::string& seed = config_.seeds[rng_.below(config_.seeds.size())];
-        stats_.seed_contacts += 1;
+    // Until admitted, push the whole view to a seed or a known peer: two joiners that
+    // found each other first must not form an island that never reaches the cluster.
+    const bool joining = self_status() == MemberStatus::joining && !config_.seeds.empty();
+    if (joining) {
+        const std::size_t pick = rng_.below(config_.seeds.size() + peers.size());
         stats_.full_views_sent += 1;
-        send(NodeId{}, seed, GossipSyn{config_.peer_address, digest(view_), view_});
+        if (pick < config_.seeds.size()) {
+            stats_.seed_contacts += 1;
+            send(NodeId{}, config_.seeds[pick], GossipSyn{config_.peer_address, current_digest(), view_});
+        } else {
+            const NodeId peer = peers[pick - config_.seeds.size()];
+            send(peer, address_of(peer), GossipSyn{config_.peer_address, current_digest(), view_});
+        }
         return;
     }
+    if (peers.empty()) return;  // a founder alone, or the last member
     std::vector<NodeId> up;
     for (NodeId p : peers)
         if (detector_.available(p, now)) up.push_back(p);
     const std::vector<NodeId>& pool = up.empty() ? peers : up;
     const NodeId peer = pool[rng_.below(pool.size())];
-    send(peer, address_of(peer), GossipSyn{config_.peer_address, digest(view_), std::nullopt});
+    send(peer, address_of(peer), GossipSyn{config_.peer_address, current_digest(), std::nullopt});
 }
 
 void Gossiper::send_heartbeats(Time now) {
@@ -156,7 +164,7 @@ void Gossiper::step(Time now, NodeId from, const GossipMessage& message) {
 
 void Gossiper::on_syn(Time now, NodeId from, const GossipSyn& syn) {
     if (syn.view && !absorb(now, *syn.view)) return;
-    const std::uint64_t mine = digest(view_);
+    const std::uint64_t mine = current_digest();
     std::string address = address_of(from);
     if (address.empty()) address = syn.reply_to;
     if (mine == syn.digest) return send(from, std::move(address), GossipAck{mine, std::nullopt});
@@ -166,7 +174,7 @@ void Gossiper::on_syn(Time now, NodeId from, const GossipSyn& syn) {
 
 void Gossiper::on_ack(Time now, NodeId from, const GossipAck& ack) {
     if (ack.view && !absorb(now, *ack.view)) return;
-    if (digest(view_) == ack.digest) return;
+    if (current_digest() == ack.digest) return;
     stats_.full_views_sent += 1;
     send(from, address_of(from), GossipAck2{view_});
 }
@@ -213,6 +221,15 @@ bool Gossiper::complete_handoff(Time now, PartitionId p, NodeId from, NodeId to)
     if (!mark_handoff_done(view_, p, from, to)) return false;
     changed(now);
     return true;
+}
+
+// The digest is recomputed once per view change, not once per message.
+std::uint64_t Gossiper::current_digest() {
+    if (digest_epoch_ != epoch_) {
+        digest_ = digest(view_);
+        digest_epoch_ = epoch_;
+    }
+    return digest_;
 }
 
 std::shared_ptr<const ring::Ring> Gossiper::ring() {

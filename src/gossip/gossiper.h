@@ -162,6 +162,7 @@ private:
     // claimant, save, bump the epoch.
     void changed(Time now);
     bool maintain();
+    std::uint64_t current_digest();
     bool refute_self();
     std::vector<NodeId> active_peers() const;
     std::string address_of(NodeId id) const;
@@ -180,6 +181,8 @@ private:
     bool unsaved_ = false;
     std::shared_ptr<const ring::Ring> ring_;
     std::uint64_t ring_epoch_ = 0;
+    std::uint64_t digest_ = 0;
+    std::uint64_t digest_epoch_ = 0;
     std::error_code load_error_;
     GossipOutbox out_;
     GossipStats stats_;
