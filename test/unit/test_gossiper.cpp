@@ -253,3 +253,21 @@ TEST_CASE("concurrent joins through different seeds converge to one claim", "[go
     CHECK(counts.size() == 6);
     for (const auto& [id, n] : counts) CHECK((n == k_q / 6 || n == k_q / 6 + 1));
 }
+
+TEST_CASE("two joiners that reach each other first still join the cluster", "[gossip][gossiper]") {
+    // Regression (found by shoal-sim gossip, seed 932 replace): node 4 seeded only to
+    // node 3 met it before node 3 was admitted; both stopped calling their seeds and
+    // formed an island of joiners that never reached the claimant.
+    Net net;
+    net.add(1, {});
+    net.run(Duration::seconds(1));
+    net.add(3, {address(1)});
+    net.add(4, {address(3)});
+    net.down.insert(NodeId{1});  // node 3's seed is slow to answer: 3 and 4 meet first
+    net.run(Duration::seconds(3));
+    CHECK(net.at(3).view().members.contains(NodeId{4}));
+    net.down.erase(NodeId{1});
+    REQUIRE(net.settle());
+    CHECK(net.at(4).self_status() == MemberStatus::valid);
+    CHECK(net.at(3).self_status() == MemberStatus::valid);
+}
