@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "sim/gossip_sim.h"
 #include "sim/simulator.h"
 
 namespace {
@@ -253,6 +254,7 @@ void print_totals(const Totals& t, double wall_s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "gossip") return shoal::sim::gossip_main(argc - 1, argv + 1);
     Options o;
     if (!parse_args(argc, argv, o)) {
         usage(stderr);

@@ -1,0 +1,264 @@
+#include "gossip/gossiper.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/assert.h"
+#include "core/errc.h"
+
+namespace shoal::gossip {
+
+Gossiper::Gossiper(GossipConfig config, Rng& rng, store::Store& store)
+    : config_(std::move(config)), rng_(rng), store_(store), detector_(config_.detector) {
+    SHOAL_ASSERT(config_.id.valid());
+    SHOAL_ASSERT(ring::valid_partition_count(config_.partition_count));
+    SHOAL_ASSERT(config_.interval.us > 0);
+    SHOAL_ASSERT(config_.peer_address.size() <= k_max_address_bytes);
+    SHOAL_ASSERT(config_.zone.size() <= k_max_zone_bytes);
+    start_view();
+}
+
+// Resume the saved view when it fits this node's config, else start fresh.
+void Gossiper::start_view() {
+    view_ = ClusterView::empty(config_.partition_count);
+    std::optional<ClusterView> saved;
+    load_error_ = load_view(store_, saved);
+    if (saved.has_value()) {
+        if (saved.value().partition_count == config_.partition_count)
+            view_.swap_with(saved.value());
+        else
+            load_error_ = make_error_code(errc::corrupt);
+    }
+    const MemberRecord* self = find_member(view_, config_.id);
+    incarnation_ = self ? self->incarnation + 1 : 1;
+    if (!self) {
+        MemberRecord m;
+        m.id = config_.id;
+        view_.members.emplace(m.id, m);  // version 0: refute_self fills it in
+    }
+    refute_self();
+    unsaved_ = true;
+    if (auto ec = save_view(store_, view_, config_.sync_saves)) {
+        stats_.store_errors += 1;
+    } else {
+        unsaved_ = false;
+    }
+}
+
+// Makes this node's record carry its own payload, at a version above any seen.
+bool Gossiper::refute_self() {
+    MemberRecord& m = view_.members.at(config_.id);
+    const bool same = m.incarnation == incarnation_ && m.peer_address == config_.peer_address &&
+                      m.client_address == config_.client_address && m.http_address == config_.http_address &&
+                      m.zone == config_.zone;
+    if (same && m.version > 0) return false;
+    if (m.incarnation >= incarnation_ && !same) incarnation_ = m.incarnation + 1;
+    m.version += 1;
+    m.incarnation = incarnation_;
+    m.peer_address = config_.peer_address;
+    m.client_address = config_.client_address;
+    m.http_address = config_.http_address;
+    m.zone = config_.zone;
+    return true;
+}
+
+// Level-triggered upkeep: this node's own record, founding, the claimant's reconcile.
+// Returns true when it changed the view. Running it twice changes nothing more.
+bool Gossiper::maintain() {
+    bool any = refute_self();
+    const bool founder = config_.seeds.empty() && !founded(view_) && !claimant(view_).valid();
+    if (founder) any |= raise_status(view_, config_.id, MemberStatus::valid);
+    if (is_claimant() && reconcile(view_).changed()) {
+        stats_.reconciles += 1;
+        any = true;
+    }
+    return any;
+}
+
+void Gossiper::changed(Time now) {
+    (void)now;
+    maintain();
+    for (const auto& [id, m] : view_.members)
+        if (!is_active(m.status) && detector_.known(id)) detector_.forget(id);
+    epoch_ += 1;
+    unsaved_ = true;
+    if (auto ec = save_view(store_, view_, config_.sync_saves)) {
+        stats_.store_errors += 1;  // retried on the next tick
+        return;
+    }
+    unsaved_ = false;
+}
+
+void Gossiper::tick(Time now) {
+    if (unsaved_ && !save_view(store_, view_, config_.sync_saves)) unsaved_ = false;
+    if (stopped()) return;
+    if (!next_round_ || now >= *next_round_) {
+        next_round_ = now + config_.interval;
+        round(now);
+    }
+    if (config_.heartbeat_interval.us > 0 && (!next_heartbeat_ || now >= *next_heartbeat_)) {
+        next_heartbeat_ = now + config_.heartbeat_interval;
+        send_heartbeats(now);
+    }
+}
+
+std::vector<NodeId> Gossiper::active_peers() const {
+    std::vector<NodeId> peers;
+    for (const auto& [id, m] : view_.members)
+        if (id != config_.id && is_active(m.status)) peers.push_back(id);
+    return peers;
+}
+
+std::string Gossiper::address_of(NodeId id) const {
+    const MemberRecord* m = find_member(view_, id);
+    return m ? m->peer_address : std::string{};
+}
+
+void Gossiper::round(Time now) {
+    stats_.rounds += 1;
+    // A claimant re-checks the claim every round too: a handoff mark may have arrived
+    // in a view that changed nothing else, or an earlier reconcile lost a tie.
+    if (maintain()) changed(now);
+    const std::vector<NodeId> peers = active_peers();
+    // Until admitted, push the whole view to a seed or a known peer: two joiners that
+    // found each other first must not form an island that never reaches the cluster.
+    const bool joining = self_status() == MemberStatus::joining && !config_.seeds.empty();
+    if (joining) {
+        const std::size_t pick = rng_.below(config_.seeds.size() + peers.size());
+        stats_.full_views_sent += 1;
+        if (pick < config_.seeds.size()) {
+            stats_.seed_contacts += 1;
+            send(NodeId{}, config_.seeds[pick], GossipSyn{config_.peer_address, current_digest(), view_});
+        } else {
+            const NodeId peer = peers[pick - config_.seeds.size()];
+            send(peer, address_of(peer), GossipSyn{config_.peer_address, current_digest(), view_});
+        }
+        return;
+    }
+    if (peers.empty()) return;  // a founder alone, or the last member
+    std::vector<NodeId> up;
+    for (NodeId p : peers)
+        if (detector_.available(p, now)) up.push_back(p);
+    const std::vector<NodeId>& pool = up.empty() ? peers : up;
+    const NodeId peer = pool[rng_.below(pool.size())];
+    send(peer, address_of(peer), GossipSyn{config_.peer_address, current_digest(), std::nullopt});
+}
+
+void Gossiper::send_heartbeats(Time now) {
+    (void)now;
+    heartbeat_seq_ += 1;
+    for (NodeId p : active_peers()) send(p, address_of(p), Heartbeat{heartbeat_seq_});
+}
+
+void Gossiper::step(Time now, NodeId from, const GossipMessage& message) {
+    if (from.valid() && from != config_.id) detector_.heartbeat(from, now);
+    if (stopped()) return;
+    if (const auto* syn = std::get_if<GossipSyn>(&message)) return on_syn(now, from, *syn);
+    if (const auto* ack = std::get_if<GossipAck>(&message)) return on_ack(now, from, *ack);
+    if (const auto* ack2 = std::get_if<GossipAck2>(&message)) {
+        absorb(now, ack2->view);
+        return;
+    }
+    // Heartbeat: recorded above.
+}
+
+void Gossiper::on_syn(Time now, NodeId from, const GossipSyn& syn) {
+    if (syn.view && !absorb(now, *syn.view)) return;
+    const std::uint64_t mine = current_digest();
+    std::string address = address_of(from);
+    if (address.empty()) address = syn.reply_to;
+    if (mine == syn.digest) return send(from, std::move(address), GossipAck{mine, std::nullopt});
+    stats_.full_views_sent += 1;
+    send(from, std::move(address), GossipAck{mine, view_});
+}
+
+void Gossiper::on_ack(Time now, NodeId from, const GossipAck& ack) {
+    if (ack.view && !absorb(now, *ack.view)) return;
+    if (current_digest() == ack.digest) return;
+    stats_.full_views_sent += 1;
+    send(from, address_of(from), GossipAck2{view_});
+}
+
+bool Gossiper::absorb(Time now, const ClusterView& other) {
+    if (other.partition_count != view_.partition_count || other.claim.size() != view_.claim.size()) {
+        stats_.rejected += 1;
+        return false;
+    }
+    if (merge_into(view_, other)) {
+        stats_.views_merged += 1;
+        changed(now);
+    }
+    return true;
+}
+
+void Gossiper::heard_from(Time now, NodeId peer) {
+    if (peer.valid() && peer != config_.id) detector_.heartbeat(peer, now);
+}
+
+std::error_code Gossiper::leave(Time now) {
+    return leave(now, config_.id);
+}
+
+std::error_code Gossiper::leave(Time now, NodeId member) {
+    const MemberRecord* m = find_member(view_, member);
+    if (!m) return errc::not_found;
+    if (m->status != MemberStatus::joining && m->status != MemberStatus::valid) return errc::bad_request;
+    raise_status(view_, member, MemberStatus::leaving);
+    changed(now);
+    return {};
+}
+
+std::error_code Gossiper::remove(Time now, NodeId member) {
+    const MemberRecord* m = find_member(view_, member);
+    if (!m) return errc::not_found;
+    if (member == config_.id || m->status >= MemberStatus::exiting) return errc::bad_request;
+    raise_status(view_, member, MemberStatus::removed);
+    changed(now);
+    return {};
+}
+
+bool Gossiper::complete_handoff(Time now, PartitionId p, NodeId from, NodeId to) {
+    if (!mark_handoff_done(view_, p, from, to)) return false;
+    changed(now);
+    return true;
+}
+
+// The digest is recomputed once per view change, not once per message.
+std::uint64_t Gossiper::current_digest() {
+    if (digest_epoch_ != epoch_) {
+        digest_ = digest(view_);
+        digest_epoch_ = epoch_;
+    }
+    return digest_;
+}
+
+std::shared_ptr<const ring::Ring> Gossiper::ring() {
+    if (ring_epoch_ != epoch_) {
+        ring_ = make_ring(view_);
+        ring_epoch_ = epoch_;
+    }
+    return ring_;
+}
+
+std::vector<Transfer> Gossiper::outgoing_transfers() const {
+    std::vector<Transfer> out = transfers(view_);
+    std::erase_if(out, [&](const Transfer& t) { return t.from != config_.id; });
+    return out;
+}
+
+std::vector<Transfer> Gossiper::incoming_transfers() const {
+    std::vector<Transfer> out = transfers(view_);
+    std::erase_if(out, [&](const Transfer& t) { return t.to != config_.id; });
+    return out;
+}
+
+void Gossiper::take_output(GossipOutbox& out) {
+    out.clear();
+    std::swap(out, out_);
+}
+
+void Gossiper::send(NodeId to, std::string address, GossipMessage message) {
+    out_.messages.push_back({to, std::move(address), std::move(message)});
+}
+
+}  // namespace shoal::gossip

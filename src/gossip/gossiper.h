@@ -1,0 +1,191 @@
+// The gossip state machine of one node, sans I/O: messages and time go in, messages
+// to send come out. It owns the node's ClusterView and spreads it by push-pull rounds:
+//
+//   every `interval`, to one random active peer the detector believes up:
+//     A -> B  Syn  {A's digest}                 (plus A's whole view when B is a seed)
+//     B -> A  Ack  {B's digest, B's view if the digests differ}
+//     A -> B  Ack2 {A's merged view}            (only if B still lacks something)
+//
+// so a change reaches all n nodes in O(log n) rounds and a quiet cluster exchanges
+// only digests. A node whose view holds no other member sends its Syn (with its view)
+// to a random seed address instead; a node configured with no seeds founds a new
+// cluster. Heartbeats go to every active member each `heartbeat_interval` and feed the
+// phi-accrual detector, which is for routing only.
+//
+// When this node is the claimant (the lowest-id valid member of its view), every view
+// change and every round runs claim reconcile (claim.h). The view is saved to the store
+// after each change, so a restarted node resumes where it was.
+//
+// The shell's duties: call tick() at least every interval (more often is fine); feed
+// step() with decoded messages and their sender's id; send what take_output() returns
+// (to `to` when known, else to `address`); when view_epoch() changes, install ring()
+// in the replica Node and act on this node's own status (exiting/removed: shut down).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include "core/rng.h"
+#include "core/types.h"
+#include "gossip/claim.h"
+#include "gossip/failure_detector.h"
+#include "gossip/view.h"
+#include "store/store.h"
+
+namespace shoal::gossip {
+
+struct GossipConfig {
+    NodeId id;
+    std::string peer_address;
+    std::string client_address;
+    std::string http_address;
+    std::string zone;
+    std::uint32_t partition_count = ring::k_default_partitions;  // fixed at cluster creation
+    // Peer addresses of existing members to join through. Empty: found a new cluster
+    // (only the first node of a cluster should start without seeds).
+    std::vector<std::string> seeds;
+    Duration interval = Duration::seconds(1);
+    Duration heartbeat_interval = Duration::seconds(1);  // zero: no heartbeats
+    DetectorConfig detector;
+    bool sync_saves = true;  // save the view with a synced write
+};
+
+// ---- messages (plain structs; the wire layer encodes them, views via encode()) ----
+
+struct GossipSyn {
+    std::string reply_to;  // the sender's peer address, for a receiver that lacks it
+    std::uint64_t digest = 0;
+    std::optional<ClusterView> view;  // sent when joining through a seed
+};
+struct GossipAck {
+    std::uint64_t digest = 0;
+    std::optional<ClusterView> view;  // present when the digests differed
+};
+struct GossipAck2 {
+    ClusterView view;
+};
+struct Heartbeat {
+    std::uint64_t seq = 0;
+};
+using GossipMessage = std::variant<GossipSyn, GossipAck, GossipAck2, Heartbeat>;
+
+struct GossipEnvelope {
+    NodeId to;            // invalid when only an address is known (a seed)
+    std::string address;  // the peer address of `to`, or the seed's
+    GossipMessage message;
+};
+
+struct GossipOutbox {
+    std::vector<GossipEnvelope> messages;
+    void clear() { messages.clear(); }
+};
+
+struct GossipStats {
+    std::uint64_t rounds = 0;
+    std::uint64_t seed_contacts = 0;
+    std::uint64_t full_views_sent = 0;
+    std::uint64_t views_merged = 0;  // merges that changed this node's view
+    std::uint64_t rejected = 0;      // views from a cluster with another partition count
+    std::uint64_t reconciles = 0;    // claimant reconciles that changed the claim
+    std::uint64_t store_errors = 0;
+};
+
+class Gossiper {
+public:
+    // Resumes the view saved in `store` if there is one (taking the next incarnation),
+    // else starts a view holding only this node, joining. `rng` and `store` must
+    // outlive the Gossiper. A saved view that does not decode is reported by
+    // load_error() and replaced by a fresh one (gossip refills it).
+    Gossiper(GossipConfig config, Rng& rng, store::Store& store);
+    Gossiper(const Gossiper&) = delete;
+    Gossiper& operator=(const Gossiper&) = delete;
+
+    // Time passed: runs a gossip round and heartbeats when due.
+    void tick(Time now);
+    // A message from `from` arrived.
+    void step(Time now, NodeId from, const GossipMessage& message);
+    // Moves everything to send into `out` (cleared first).
+    void take_output(GossipOutbox& out);
+
+    // Any message (a replica reply too) from a peer is evidence it is up.
+    void heard_from(Time now, NodeId peer);
+
+    // ---- membership commands (an operator's, through any node) ----
+    // This node leaves: it keeps serving until its partitions are handed off, then
+    // the claimant marks it exiting. errc::bad_request if it is not valid or joining.
+    std::error_code leave(Time now);
+    // Marks another member leaving (the same as it calling leave()).
+    std::error_code leave(Time now, NodeId member);
+    // Forced removal of a (dead) member: its partitions are reassigned without
+    // handoff; surviving replicas refill the new owners. errc::not_found for an unknown
+    // member, errc::bad_request for this node itself or one already exiting/removed.
+    std::error_code remove(Time now, NodeId member);
+    // The transfer of `p` from `from` to `to` finished (called by the node that ran it).
+    // False when the view no longer has that move pending (stale: nothing to do).
+    bool complete_handoff(Time now, PartitionId p, NodeId from, NodeId to);
+
+    // ---- what the shell and status output read ----
+    const ClusterView& view() const { return view_; }
+    // Bumped on every change of the view; compare to know when to reinstall ring().
+    std::uint64_t view_epoch() const { return epoch_; }
+    // The routing ring of current owners; nullptr until the cluster is founded.
+    std::shared_ptr<const ring::Ring> ring();
+    MemberStatus self_status() const { return status_of(view_, config_.id); }
+    // True once this node is exiting or removed: it sends nothing more.
+    bool stopped() const { return self_status() >= MemberStatus::exiting; }
+    bool is_claimant() const { return claimant(view_) == config_.id; }
+    // Routing health of a peer (phi-accrual).
+    bool believes_up(NodeId peer, Time now) const { return peer == config_.id || detector_.available(peer, now); }
+    double phi(NodeId peer, Time now) const { return detector_.phi(peer, now); }
+    // Partitions moving from this node (it streams them) and to it.
+    std::vector<Transfer> outgoing_transfers() const;
+    std::vector<Transfer> incoming_transfers() const;
+    std::uint32_t incarnation() const { return incarnation_; }
+    std::error_code load_error() const { return load_error_; }
+    const GossipStats& stats() const { return stats_; }
+    const GossipConfig& config() const { return config_; }
+
+private:
+    void start_view();
+    void round(Time now);
+    void send_heartbeats(Time now);
+    void on_syn(Time now, NodeId from, const GossipSyn& syn);
+    void on_ack(Time now, NodeId from, const GossipAck& ack);
+    // Merges a received view; false if it belongs to another cluster shape.
+    bool absorb(Time now, const ClusterView& other);
+    // After any local or merged change: refute stale self data, reconcile when
+    // claimant, save, bump the epoch.
+    void changed(Time now);
+    bool maintain();
+    std::uint64_t current_digest();
+    bool refute_self();
+    std::vector<NodeId> active_peers() const;
+    std::string address_of(NodeId id) const;
+    void send(NodeId to, std::string address, GossipMessage message);
+
+    GossipConfig config_;
+    Rng& rng_;
+    store::Store& store_;
+    FailureDetector detector_;
+    ClusterView view_;
+    std::uint32_t incarnation_ = 1;
+    std::uint64_t epoch_ = 1;
+    std::uint64_t heartbeat_seq_ = 0;
+    std::optional<Time> next_round_;
+    std::optional<Time> next_heartbeat_;
+    bool unsaved_ = false;
+    std::shared_ptr<const ring::Ring> ring_;
+    std::uint64_t ring_epoch_ = 0;
+    std::uint64_t digest_ = 0;
+    std::uint64_t digest_epoch_ = 0;
+    std::error_code load_error_;
+    GossipOutbox out_;
+    GossipStats stats_;
+};
+
+}  // namespace shoal::gossip

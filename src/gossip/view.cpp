@@ -1,0 +1,305 @@
+#include "gossip/view.h"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "core/assert.h"
+#include "core/errc.h"
+#include "core/hash.h"
+#include "store/keys.h"
+
+namespace shoal::gossip {
+
+namespace {
+
+constexpr std::uint8_t k_format_version = 1;
+constexpr std::uint64_t k_digest_seed = 0x6f7373697067ull;  // "gossip"
+constexpr std::string_view k_view_name = "gossip.view";
+
+// The payload order of a member record: version first, then every payload field, so
+// two records with the same version still have one deterministic winner.
+auto payload_key(const MemberRecord& m) {
+    return std::tie(m.version, m.incarnation, m.peer_address, m.client_address, m.http_address, m.zone);
+}
+
+auto claim_key(const PartitionClaim& c) {
+    return std::make_tuple(c.version, c.owner.value, c.next.value, c.handoff_done);
+}
+
+bool merge_member(MemberRecord& into, const MemberRecord& from) {
+    SHOAL_ASSERT(into.id == from.id);
+    bool changed = false;
+    if (payload_key(into) < payload_key(from)) {
+        const MemberStatus status = into.status;
+        into = from;
+        into.status = status;
+        changed = true;
+    }
+    if (into.status < from.status) {
+        into.status = from.status;
+        changed = true;
+    }
+    return changed;
+}
+
+// ---- byte helpers ----
+
+void put_varint(std::string& out, std::uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>(v | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+void put_string(std::string& out, std::string_view s) {
+    put_varint(out, s.size());
+    out.append(s);
+}
+
+class Reader {
+public:
+    explicit Reader(std::string_view bytes) : bytes_(bytes) {}
+
+    bool varint(std::uint64_t& v) {
+        v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (pos_ >= bytes_.size()) return false;
+            const auto byte = static_cast<std::uint8_t>(bytes_[pos_++]);
+            if (shift == 63 && byte > 1) return false;  // would overflow 64 bits
+            v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+            if ((byte & 0x80) == 0) return true;
+        }
+        return false;
+    }
+    bool u32(std::uint32_t& v) {
+        std::uint64_t wide = 0;
+        if (!varint(wide) || wide > UINT32_MAX) return false;
+        v = static_cast<std::uint32_t>(wide);
+        return true;
+    }
+    bool byte(std::uint8_t& b) {
+        if (pos_ >= bytes_.size()) return false;
+        b = static_cast<std::uint8_t>(bytes_[pos_++]);
+        return true;
+    }
+    bool string(std::string& out, std::size_t limit) {
+        std::uint64_t n = 0;
+        if (!varint(n) || n > limit || n > bytes_.size() - pos_) return false;
+        out.assign(bytes_.data() + pos_, n);
+        pos_ += n;
+        return true;
+    }
+    bool done() const { return pos_ == bytes_.size(); }
+    std::size_t left() const { return bytes_.size() - pos_; }
+
+private:
+    std::string_view bytes_;
+    std::size_t pos_ = 0;
+};
+
+void encode_member(const MemberRecord& m, std::string& out) {
+    put_varint(out, m.id.value);
+    put_varint(out, m.version);
+    put_varint(out, m.incarnation);
+    out.push_back(static_cast<char>(m.status));
+    put_string(out, m.peer_address);
+    put_string(out, m.client_address);
+    put_string(out, m.http_address);
+    put_string(out, m.zone);
+}
+
+bool decode_member(Reader& r, MemberRecord& m) {
+    std::uint8_t status = 0;
+    if (!r.u32(m.id.value) || !m.id.valid()) return false;
+    if (!r.varint(m.version) || !r.u32(m.incarnation)) return false;
+    if (!r.byte(status) || status > k_max_status) return false;
+    m.status = static_cast<MemberStatus>(status);
+    return r.string(m.peer_address, k_max_address_bytes) && r.string(m.client_address, k_max_address_bytes) &&
+           r.string(m.http_address, k_max_address_bytes) && r.string(m.zone, k_max_zone_bytes);
+}
+
+bool decode_claim(Reader& r, const ClusterView& view, PartitionClaim& c) {
+    std::uint8_t done = 0;
+    if (!r.u32(c.owner.value) || !r.u32(c.next.value) || !r.varint(c.version) || !r.byte(done) || done > 1) {
+        return false;
+    }
+    c.handoff_done = done == 1;
+    if (c.owner.valid() && !view.members.contains(c.owner)) return false;
+    if (c.next.valid() && (!c.owner.valid() || c.next == c.owner || !view.members.contains(c.next))) return false;
+    return !c.handoff_done || c.next.valid();
+}
+
+}  // namespace
+
+std::string_view status_name(MemberStatus status) {
+    switch (status) {
+        case MemberStatus::joining: return "joining";
+        case MemberStatus::valid: return "valid";
+        case MemberStatus::leaving: return "leaving";
+        case MemberStatus::exiting: return "exiting";
+        case MemberStatus::removed: return "removed";
+    }
+    SHOAL_UNREACHABLE("bad member status");
+}
+
+ClusterView ClusterView::empty(std::uint32_t partition_count) {
+    SHOAL_ASSERT(ring::valid_partition_count(partition_count));
+    ClusterView v;
+    v.partition_count = partition_count;
+    v.claim.assign(partition_count, PartitionClaim{});
+    return v;
+}
+
+// Cost: O(M log M + Q).
+bool merge_into(ClusterView& into, const ClusterView& from) {
+    SHOAL_ASSERT(into.partition_count == from.partition_count);
+    SHOAL_ASSERT(into.claim.size() == from.claim.size());
+    bool changed = false;
+    for (const auto& [id, record] : from.members) {
+        auto [it, inserted] = into.members.try_emplace(id, record);
+        if (inserted) {
+            changed = true;
+            continue;
+        }
+        changed |= merge_member(it->second, record);
+    }
+    for (std::size_t p = 0; p < into.claim.size(); ++p) {
+        if (claim_key(into.claim[p]) < claim_key(from.claim[p])) {
+            into.claim[p] = from.claim[p];
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+ClusterView merged(const ClusterView& a, const ClusterView& b) {
+    ClusterView out = a;
+    merge_into(out, b);
+    return out;
+}
+
+void encode(const ClusterView& view, std::string& out) {
+    SHOAL_ASSERT(view.claim.size() == view.partition_count);
+    out.push_back(static_cast<char>(k_format_version));
+    put_varint(out, view.partition_count);
+    put_varint(out, view.members.size());
+    for (const auto& [id, m] : view.members) encode_member(m, out);
+    for (const PartitionClaim& c : view.claim) {
+        put_varint(out, c.owner.value);
+        put_varint(out, c.next.value);
+        put_varint(out, c.version);
+        out.push_back(c.handoff_done ? 1 : 0);
+    }
+}
+
+// Cost: O(bytes + M log M + Q log M). Allocation is bounded by the input size.
+std::error_code decode(std::string_view bytes, ClusterView& out) {
+    Reader r(bytes);
+    std::uint8_t format = 0;
+    std::uint32_t q = 0;
+    std::uint64_t count = 0;
+    if (!r.byte(format) || format != k_format_version) return errc::corrupt;
+    if (!r.u32(q) || !ring::valid_partition_count(q)) return errc::corrupt;
+    // A member takes at least 8 bytes, a partition at least 4.
+    if (!r.varint(count) || count > k_max_members || count * 8 > r.left()) return errc::corrupt;
+    ClusterView view = ClusterView::empty(q);
+    NodeId last;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        MemberRecord m;
+        if (!decode_member(r, m)) return errc::corrupt;
+        if (i > 0 && !(last < m.id)) return errc::corrupt;  // canonical: ascending ids
+        last = m.id;
+        view.members.emplace_hint(view.members.end(), m.id, std::move(m));
+    }
+    if (static_cast<std::uint64_t>(q) * 4 > r.left()) return errc::corrupt;
+    for (PartitionClaim& c : view.claim) {
+        if (!decode_claim(r, view, c)) return errc::corrupt;
+    }
+    if (!r.done()) return errc::corrupt;
+    out = std::move(view);
+    return {};
+}
+
+std::uint64_t digest(const ClusterView& view) {
+    std::string bytes;
+    encode(view, bytes);
+    return hash_bytes(bytes, k_digest_seed);
+}
+
+std::error_code save_view(store::Store& store, const ClusterView& view, bool sync) {
+    std::string bytes;
+    encode(view, bytes);
+    store::WriteBatch batch;
+    batch.put(store::meta_key(k_view_name), bytes);
+    return store.write(batch, sync);
+}
+
+std::error_code load_view(store::Store& store, std::optional<ClusterView>& out) {
+    out.reset();
+    std::optional<std::string> bytes;
+    if (auto ec = store.get(store::meta_key(k_view_name), bytes)) return ec;
+    if (!bytes) return {};
+    ClusterView view;
+    if (auto ec = decode(*bytes, view)) return ec;
+    out = std::move(view);
+    return {};
+}
+
+const MemberRecord* find_member(const ClusterView& view, NodeId id) {
+    auto it = view.members.find(id);
+    return it == view.members.end() ? nullptr : &it->second;
+}
+
+MemberStatus status_of(const ClusterView& view, NodeId id) {
+    const MemberRecord* m = find_member(view, id);
+    return m ? m->status : MemberStatus::joining;
+}
+
+bool founded(const ClusterView& view) {
+    return !view.claim.empty() &&
+           std::all_of(view.claim.begin(), view.claim.end(), [](const PartitionClaim& c) { return c.owner.valid(); });
+}
+
+bool is_active(MemberStatus status) {
+    return status == MemberStatus::joining || status == MemberStatus::valid || status == MemberStatus::leaving;
+}
+
+NodeId claimant(const ClusterView& view) {
+    for (const auto& [id, m] : view.members)
+        if (m.status == MemberStatus::valid) return id;  // std::map: ascending ids
+    return NodeId{};
+}
+
+// Cost: O(M + Q) plus the Ring's own construction (Q x M).
+std::shared_ptr<const ring::Ring> make_ring(const ClusterView& view) {
+    if (!founded(view)) return nullptr;
+    std::vector<ring::Member> members;
+    std::vector<NodeId> owners;
+    owners.reserve(view.claim.size());
+    for (const PartitionClaim& c : view.claim) owners.push_back(c.owner);
+    for (const auto& [id, m] : view.members) {
+        const bool owns = std::find(owners.begin(), owners.end(), id) != owners.end();
+        if (is_active(m.status) || owns) members.push_back({id, m.zone});
+    }
+    return std::make_shared<const ring::Ring>(view.partition_count, std::move(members), std::move(owners));
+}
+
+std::vector<Transfer> transfers(const ClusterView& view) {
+    std::vector<Transfer> out;
+    for (std::uint32_t p = 0; p < view.claim.size(); ++p) {
+        const PartitionClaim& c = view.claim[p];
+        if (c.moving()) out.push_back({PartitionId{p}, c.owner, c.next, c.handoff_done});
+    }
+    return out;
+}
+
+std::map<NodeId, std::uint32_t> ownership_counts(const ClusterView& view) {
+    std::map<NodeId, std::uint32_t> counts;
+    for (const PartitionClaim& c : view.claim)
+        if (c.owner.valid()) counts[c.owner] += 1;
+    return counts;
+}
+
+}  // namespace shoal::gossip
