@@ -92,6 +92,8 @@ Output
   --title TEXT                the plot's title
   --quiet                     no live lines
   --seed S                    random seed (default 1)
+  --table A.json,B.json       print a Markdown results table from summaries, then exit
+                              (a sweep's row is its best passing step)
   --help
 
 Exit status: 0 done (figures are printed, never asserted), 2 usage, 1 the target failed
@@ -343,6 +345,14 @@ int main(int argc, char** argv) {
     if (!parse_args(argc, argv, a, error)) usage_error(error);
     if (a.flags.count("help")) {
         std::fputs(k_help, stdout);
+        return 0;
+    }
+    if (a.opts.count("table")) {
+        std::vector<std::string> files;
+        for (const auto& f : a.opts.at("table")) {
+            for (const auto& x : split_list(f)) files.push_back(x);
+        }
+        if (!print_markdown_table(stdout, files, error)) usage_error(error);
         return 0;
     }
     const Settings s = settings_from(a);

@@ -316,7 +316,7 @@ bool write_plot(const std::string& png, const std::string& csv, const StepResult
            << "set datafile separator ','\n"
            << "set key autotitle columnhead top left\n"
            << "set multiplot layout 2,1 title '" << title << "'\n"
-           << "set grid\nset xlabel 'time (s)'\n";
+           << "set grid\nset xlabel 'time (s)'\nset xrange [0:*]\n";
         for (const auto& f : r.faults) {
             gp << "set arrow from " << f.issued_s << ", graph 0 to " << f.issued_s
                << ", graph 1 nohead lc rgb 'red' dt 2\n"
@@ -336,6 +336,80 @@ bool write_plot(const std::string& png, const std::string& csv, const StepResult
         return false;
     }
     std::filesystem::remove(script_path + ".err");
+    return true;
+}
+
+namespace {
+
+double jnum(const json::value* v) {
+    if (!v) return 0;
+    if (v->is_double()) return v->as_double();
+    if (v->is_int64()) return static_cast<double>(v->as_int64());
+    if (v->is_uint64()) return static_cast<double>(v->as_uint64());
+    return 0;
+}
+
+std::string jstr(const json::value* v) {
+    if (!v) return "";
+    if (v->is_string()) return std::string(v->as_string());
+    if (v->is_number()) {
+        std::ostringstream o;
+        o << jnum(v);
+        return o.str();
+    }
+    return "";
+}
+
+}  // namespace
+
+bool print_markdown_table(std::FILE* out, const std::vector<std::string>& files, std::string& error) {
+    std::fprintf(out, "| run | driver | workload | loop | ops/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU us/op |\n");
+    std::fprintf(out, "|---|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for (const auto& f : files) {
+        std::ifstream in(f);
+        std::stringstream body;
+        body << in.rdbuf();
+        boost::system::error_code ec;
+        const json::value doc = json::parse(body.str(), ec);
+        if (ec || !doc.is_object()) {
+            error = "cannot read a summary from " + f;
+            return false;
+        }
+        const auto& o = doc.as_object();
+        const json::value* result = o.if_contains("result");
+        if (!result) {  // a sweep: its best passing step
+            const json::value* steps = doc.find_pointer("/sweep/steps", ec);
+            if (steps && steps->is_array()) {
+                double best = -1;
+                for (const auto& st : steps->as_array()) {
+                    const auto* passed = st.as_object().if_contains("passed");
+                    const double rate = jnum(st.as_object().if_contains("target_rate"));
+                    if (passed && passed->is_bool() && passed->as_bool() && rate > best) {
+                        best = rate;
+                        result = &st;
+                    }
+                }
+            }
+        }
+        if (!result) continue;
+        auto at = [&](const char* ptr) { return result->find_pointer(ptr, ec); };
+        auto set = [&](const char* ptr) { return doc.find_pointer(ptr, ec); };
+        const std::string loop = jstr(at("/loop")) == "open"
+                                     ? "open " + jstr(at("/target_rate")) + "/s"
+                                     : "closed " + jstr(set("/settings/clients")) + " clients";
+        std::string workload = "preset " + jstr(set("/settings/preset"));
+        const double n = jnum(set("/settings/n")), r = jnum(set("/settings/r")), w = jnum(set("/settings/w"));
+        if (n + r + w > 0) {
+            workload += " N=" + (n ? jstr(set("/settings/n")) : std::string("dflt")) + " R=" +
+                        (r ? jstr(set("/settings/r")) : std::string("dflt")) + " W=" +
+                        (w ? jstr(set("/settings/w")) : std::string("dflt"));
+        }
+        std::string name = std::filesystem::path(f).stem().string();
+        std::fprintf(out, "| %s | %s | %s | %s | %.0f | %.3f | %.3f | %.3f | %.0f | %.1f |\n", name.c_str(),
+                     jstr(set("/settings/driver")).c_str(), workload.c_str(), loop.c_str(), jnum(at("/ops_per_s")),
+                     jnum(at("/total/all/p50_ms")), jnum(at("/total/all/p99_ms")), jnum(at("/total/all/p999_ms")),
+                     jnum(at("/total/all/errors")), jnum(at("/cost/server_cpu_us_per_op")));
+    }
     return true;
 }
 

@@ -38,4 +38,8 @@ bool write_plot(const std::string& png, const std::string& csv, const StepResult
 
 std::string git_revision();
 
+// `shoal-bench --table FILE.json...`: one Markdown table, a row per summary file
+// (label: the file name), for bench/README.md. False (with `error`) when a file is unreadable.
+bool print_markdown_table(std::FILE* out, const std::vector<std::string>& files, std::string& error);
+
 }  // namespace shoal::bench

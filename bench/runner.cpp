@@ -190,11 +190,12 @@ struct Worker {
         const std::uint64_t i = e.load_next.fetch_add(1);
         if (i >= e.s.workload.key_count || !e.running.load()) return;
         begin();
-        conns[c]->put(e.key(i), value(), {}, e.s.workload.ttl_s, [this, c](Reply r) {
+        conns[c]->put(e.key(i), value(), {}, e.s.workload.ttl_s, [this, c, start = Clock::now()](Reply r) {
             {
                 std::lock_guard lock(mu);
                 (r.ok ? loaded.ok : loaded.errors)++;
                 (r.ok ? interval_ok : interval_err)++;
+                if (r.ok) interval_hist.record(static_cast<std::uint64_t>(ticks(Clock::now()) - ticks(start)));
             }
             end();
             asio::post(io, [this, c] { issue_load(c); });
