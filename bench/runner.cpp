@@ -17,9 +17,12 @@
 #include <thread>
 #include <unordered_map>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "client/dev_cluster.h"
+#include <cerrno>
+#include <filesystem>
+
 #include "core/assert.h"
 #include "core/rng.h"
 #include "cpu_cost.h"
@@ -476,6 +479,26 @@ void Engine::warmup(double seconds, double rate) {
 
 namespace {
 
+// Runs `shoal --dir DIR dev ACTION N` (the CLI beside this executable) in a child that
+// closes every inherited descriptor first: a node restarted by it must not inherit our
+// sockets or a lock file descriptor (e.g. from `flock LOCK shoal-bench`), which it
+// would otherwise hold for its whole life. Returns the exit code (127: no CLI).
+int run_dev_action(const std::string& dir, std::string_view action, int node) {
+    const std::string shoal = (std::filesystem::path(self_exe()).parent_path() / "shoal").string();
+    const std::string act(action), id = std::to_string(node);
+    const pid_t pid = ::fork();
+    if (pid < 0) return 127;
+    if (pid == 0) {
+        ::close_range(3, ~0U, 0);
+        ::execl(shoal.c_str(), "shoal", "--dir", dir.c_str(), "dev", act.c_str(), id.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 // Runs a fault schedule on its own thread against a `shoal dev` folder and moves the
 // engine's fault phase: `during` from the first disruptive action, `after` once the
 // last restoring action (after the last disruptive one) has completed.
@@ -514,8 +537,7 @@ private:
             if (fault_disrupts(ev.action) && phase_.load() == 0) phase_ = static_cast<int>(FaultPhase::during);
             std::printf("[%6.1fs] fault: %s n%d\n", rec.issued_s, std::string(fault_action_name(ev.action)).c_str(), ev.node);
             std::fflush(stdout);
-            rec.exit_code = client::dev_command({std::string(fault_action_name(ev.action)), std::to_string(ev.node)}, dir_,
-                                                self_exe());
+            rec.exit_code = run_dev_action(dir_, fault_action_name(ev.action), ev.node);
             rec.done_s = seconds_between(t0_, Clock::now());
             if (i + 1 == last_restore && last_restore > last_disrupt) phase_ = static_cast<int>(FaultPhase::after);
             std::lock_guard lock(mu_);
