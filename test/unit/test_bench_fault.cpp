@@ -1,0 +1,48 @@
+// Unit tests for shoal-bench's fault-schedule parsing.
+#include <catch2/catch.hpp>
+
+#include "driver.h"
+#include "fault.h"
+
+using namespace shoal::bench;
+
+TEST_CASE("bench fault: a schedule parses, sorted by time") {
+    const auto p = parse_faults("at=25s restart n2; at=10s kill n2 ;at=1.5s stop 3; at=500ms cont n3;");
+    REQUIRE(p.error.empty());
+    REQUIRE(p.events.size() == 4);
+    CHECK(p.events[0].at_ms == 500);
+    CHECK(p.events[0].action == FaultAction::cont);
+    CHECK(p.events[0].node == 3);
+    CHECK(p.events[1].at_ms == 1500);
+    CHECK(p.events[1].action == FaultAction::stop);
+    CHECK(p.events[2].at_ms == 10000);
+    CHECK(p.events[2].action == FaultAction::kill);
+    CHECK(p.events[2].node == 2);
+    CHECK(p.events[3].action == FaultAction::restart);
+    CHECK(fault_disrupts(FaultAction::kill));
+    CHECK(!fault_disrupts(FaultAction::restart));
+    CHECK(parse_faults("").events.empty());
+}
+
+TEST_CASE("bench fault: malformed schedules say what is wrong") {
+    for (const char* bad : {"kill n2", "at=10 kill n2", "at=10s explode n2", "at=10s kill", "at=10s kill nx",
+                            "at=10s kill n0", "at=-1s kill n2", "at=10s kill n2 now", "when=10s kill n2"}) {
+        INFO(bad);
+        CHECK(!parse_faults(bad).error.empty());
+    }
+}
+
+TEST_CASE("bench fault: durations") {
+    CHECK(parse_duration_ms("10s") == 10000);
+    CHECK(parse_duration_ms("1.5s") == 1500);
+    CHECK(parse_duration_ms("250ms") == 250);
+    CHECK(parse_duration_ms("2m") == 120000);
+    CHECK(!parse_duration_ms("10"));
+    CHECK(!parse_duration_ms("s"));
+    CHECK(!parse_duration_ms("10h"));
+}
+
+TEST_CASE("bench http driver: keys are percent-encoded except unreserved characters and '/'") {
+    CHECK(url_encode_key("cart/alice") == "cart/alice");
+    CHECK(url_encode_key("a b?c") == "a%20b%3Fc");
+}
