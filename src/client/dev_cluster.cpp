@@ -71,6 +71,8 @@ int start_node(const std::string& dir, int id, const std::string& shoald) {
             ::dup2(fd, 2);
         }
         if (devnull >= 0) ::dup2(devnull, 0);
+        // A daemon must not inherit the caller's descriptors (sockets, locks).
+        ::close_range(3, ~0U, 0);
         ::execl(shoald.c_str(), "shoald", "--config", conf.c_str(), static_cast<char*>(nullptr));
         std::perror("exec shoald");
         ::_exit(127);

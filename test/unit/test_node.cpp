@@ -3,11 +3,13 @@
 // read repair, validation and timeouts.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
 #include <set>
 
+#include "core/hash.h"
 #include "replica/node.h"
 #include "store/keys.h"
 #include "store/memory_store.h"
@@ -270,4 +272,121 @@ TEST_CASE("a single-node cluster (n=r=w=1) serves puts and gets") {
     auto r = c.get(1, "a");
     REQUIRE(r.code == errc::ok);
     CHECK(values(r) == std::set<std::string>{"1"});
+}
+
+// ---- repair -------------------------------------------------------------------------
+
+namespace {
+NodeConfig fast_repair() {
+    NodeConfig c;
+    c.repair.hint_interval = Duration::millis(20);
+    c.repair.ae_interval = Duration::millis(5);
+    c.repair.gc_interval = Duration::millis(50);
+    c.repair.tombstone_grace = Duration::seconds(1);
+    return c;
+}
+
+// The primaries of a key, in preference order.
+std::vector<std::uint32_t> primaries(const Cluster& c, const std::string& key) {
+    const auto order = c.ring->preference_order(c.ring->partition_of(hash_key(key)));
+    return {order[0].value, order[1].value, order[2].value};
+}
+
+bool holds(Cluster& c, std::uint32_t id, const std::string& key) {
+    SiblingSet s;
+    REQUIRE(!c.node(id).read_local(key, s));
+    return !s.siblings.empty();
+}
+}  // namespace
+
+TEST_CASE("hinted handoff: the fallback hands the write to the primary once it is back, then drops its copy") {
+    Cluster c(4, fast_repair());
+    const std::string key = "cart/hinted";
+    const auto p = primaries(c, key);
+    const std::uint32_t down = p[2];
+    std::uint32_t fallback = 1;
+    while (std::find(p.begin(), p.end(), fallback) != p.end()) ++fallback;
+    c.dead.insert(down);
+    REQUIRE(c.put(p[0], key, "v1").code == errc::ok);
+    RequestOptions all;
+    all.r = 3;
+    REQUIRE(c.get(p[0], key, all).code == errc::quorum_not_met);  // the coordinator notices the silent primary
+    REQUIRE(c.put(p[0], key, "v2").code == errc::ok);              // now the fallback stands in
+    CHECK(c.node(fallback).hints_pending() >= 1);
+    CHECK(holds(c, fallback, key));
+    CHECK_FALSE(holds(c, down, key));
+    c.dead.clear();
+    for (int i = 0; i < 200 && c.node(fallback).hints_pending() > 0; ++i) c.advance(Duration::millis(20));
+    CHECK(c.node(fallback).hints_pending() == 0);
+    CHECK(c.node(fallback).stats().hints_delivered >= 1);
+    CHECK(holds(c, down, key));
+    CHECK_FALSE(holds(c, fallback, key));  // not a primary: no stale copy stays behind
+}
+
+TEST_CASE("anti-entropy: a replica that missed writes catches up with no read, and the roots agree") {
+    Cluster c(3, fast_repair());
+    c.dead.insert(3);
+    for (int i = 0; i < 40; ++i) REQUIRE(c.put(1, "k/" + std::to_string(i), "v" + std::to_string(i)).code == errc::ok);
+    CHECK_FALSE(holds(c, 3, "k/0"));
+    c.dead.clear();
+    for (int i = 0; i < 400; ++i) c.advance(Duration::millis(10));
+    for (int i = 0; i < 40; ++i) CHECK(holds(c, 3, "k/" + std::to_string(i)));
+    for (std::uint32_t p = 0; p < 64; ++p) {
+        CHECK(c.node(1).merkle_root(PartitionId{p}) == c.node(3).merkle_root(PartitionId{p}));
+    }
+    CHECK(c.node(3).stats().ae_keys_repaired + c.node(1).stats().ae_keys_repaired +
+              c.node(2).stats().ae_keys_repaired >=
+          40);
+}
+
+TEST_CASE("anti-entropy off: the replica that missed writes stays behind") {
+    NodeConfig base = fast_repair();
+    base.repair.anti_entropy = false;
+    Cluster c(3, base);
+    c.dead.insert(3);
+    REQUIRE(c.put(1, "k/0", "v").code == errc::ok);
+    c.dead.clear();
+    for (int i = 0; i < 200; ++i) c.advance(Duration::millis(10));
+    CHECK_FALSE(holds(c, 3, "k/0"));
+}
+
+TEST_CASE("tombstone GC: a delete is reaped on every primary after the grace period, and stays deleted") {
+    Cluster c(3, fast_repair());
+    REQUIRE(c.put(1, "gone", "v").code == errc::ok);
+    auto r = c.get(1, "gone");
+    ClientRequest del;
+    del.op = ClientOp::del;
+    del.key = "gone";
+    del.context = r.context;
+    REQUIRE(c.call(2, del).code == errc::ok);
+    for (std::uint32_t id = 1; id <= 3; ++id) CHECK(holds(c, id, "gone"));  // the tombstone
+    c.advance(Duration::millis(500));
+    for (std::uint32_t id = 1; id <= 3; ++id) CHECK(holds(c, id, "gone"));  // within the grace period
+    for (int i = 0; i < 300; ++i) c.advance(Duration::millis(10));
+    for (std::uint32_t id = 1; id <= 3; ++id) {
+        CHECK_FALSE(holds(c, id, "gone"));
+        CHECK(c.node(id).stats().tombstones_reaped == 1);
+    }
+    CHECK(c.get(3, "gone").code == errc::not_found);
+}
+
+TEST_CASE("tombstone GC waits for a primary that missed the delete") {
+    Cluster c(3, fast_repair());
+    REQUIRE(c.put(1, "gone", "v").code == errc::ok);
+    auto r = c.get(1, "gone");
+    c.dead.insert(3);
+    ClientRequest del;
+    del.op = ClientOp::del;
+    del.key = "gone";
+    del.context = r.context;
+    REQUIRE(c.call(1, del).code == errc::ok);
+    for (int i = 0; i < 300; ++i) c.advance(Duration::millis(10));  // well past the grace period
+    CHECK(holds(c, 1, "gone"));  // node 3 never confirmed: the tombstone stays
+    CHECK(holds(c, 2, "gone"));
+    c.dead.clear();
+    for (int i = 0; i < 400; ++i) c.advance(Duration::millis(10));
+    for (std::uint32_t id = 1; id <= 3; ++id) CHECK_FALSE(holds(c, id, "gone"));
+    RequestOptions all;
+    all.r = 3;
+    CHECK(c.get(3, "gone", all).code == errc::not_found);  // node 3's old "v" is gone too
 }
