@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/assert.h"
+#include "core/byte_codec.h"
 #include "core/errc.h"
 #include "core/hash.h"
 #include "store/keys.h"
@@ -45,59 +46,7 @@ bool merge_member(MemberRecord& into, const MemberRecord& from) {
 
 // ---- byte helpers ----
 
-void put_varint(std::string& out, std::uint64_t v) {
-    while (v >= 0x80) {
-        out.push_back(static_cast<char>(v | 0x80));
-        v >>= 7;
-    }
-    out.push_back(static_cast<char>(v));
-}
-
-void put_string(std::string& out, std::string_view s) {
-    put_varint(out, s.size());
-    out.append(s);
-}
-
-class Reader {
-public:
-    explicit Reader(std::string_view bytes) : bytes_(bytes) {}
-
-    bool varint(std::uint64_t& v) {
-        v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            if (pos_ >= bytes_.size()) return false;
-            const auto byte = static_cast<std::uint8_t>(bytes_[pos_++]);
-            if (shift == 63 && byte > 1) return false;  // would overflow 64 bits
-            v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-            if ((byte & 0x80) == 0) return true;
-        }
-        return false;
-    }
-    bool u32(std::uint32_t& v) {
-        std::uint64_t wide = 0;
-        if (!varint(wide) || wide > UINT32_MAX) return false;
-        v = static_cast<std::uint32_t>(wide);
-        return true;
-    }
-    bool byte(std::uint8_t& b) {
-        if (pos_ >= bytes_.size()) return false;
-        b = static_cast<std::uint8_t>(bytes_[pos_++]);
-        return true;
-    }
-    bool string(std::string& out, std::size_t limit) {
-        std::uint64_t n = 0;
-        if (!varint(n) || n > limit || n > bytes_.size() - pos_) return false;
-        out.assign(bytes_.data() + pos_, n);
-        pos_ += n;
-        return true;
-    }
-    bool done() const { return pos_ == bytes_.size(); }
-    std::size_t left() const { return bytes_.size() - pos_; }
-
-private:
-    std::string_view bytes_;
-    std::size_t pos_ = 0;
-};
+using Reader = ByteReader;
 
 void encode_member(const MemberRecord& m, std::string& out) {
     put_varint(out, m.id.value);

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/byte_codec.h"
 #include "core/errc.h"
 #include "core/hash.h"
 
@@ -12,57 +13,7 @@ namespace {
 constexpr std::uint8_t k_format_version = 1;
 constexpr std::size_t k_max_siblings_decoded = 65536;
 
-void put_varint(std::string& out, std::uint64_t v) {
-    while (v >= 0x80) {
-        out.push_back(static_cast<char>(v | 0x80));
-        v >>= 7;
-    }
-    out.push_back(static_cast<char>(v));
-}
-
-void put_signed(std::string& out, std::int64_t v) {
-    put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
-}
-
-class Reader {
-public:
-    explicit Reader(std::string_view bytes) : bytes_(bytes) {}
-
-    bool varint(std::uint64_t& v) {
-        v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            if (pos_ >= bytes_.size()) return false;
-            auto byte = static_cast<std::uint8_t>(bytes_[pos_++]);
-            v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
-            if ((byte & 0x80) == 0) return true;
-        }
-        return false;
-    }
-    bool signed_varint(std::int64_t& v) {
-        std::uint64_t u = 0;
-        if (!varint(u)) return false;
-        v = static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
-        return true;
-    }
-    bool byte(std::uint8_t& b) {
-        if (pos_ >= bytes_.size()) return false;
-        b = static_cast<std::uint8_t>(bytes_[pos_++]);
-        return true;
-    }
-    bool bytes(std::string& out) {
-        std::uint64_t n = 0;
-        if (!varint(n) || n > bytes_.size() - pos_) return false;
-        out.assign(bytes_.data() + pos_, n);
-        pos_ += n;
-        return true;
-    }
-    bool done() const { return pos_ == bytes_.size(); }
-    std::size_t left() const { return bytes_.size() - pos_; }
-
-private:
-    std::string_view bytes_;
-    std::size_t pos_ = 0;
-};
+using Reader = ByteReader;
 
 void encode_vv_body(const VersionVector& vv, std::string& out) {
     put_varint(out, vv.entries().size());
@@ -94,7 +45,7 @@ bool decode_sibling(Reader& r, Sibling& s) {
     s.tombstone = flags == 1;
     if (!r.varint(s.dot.actor) || !r.varint(s.dot.counter) || s.dot.counter == 0) return false;
     if (!r.signed_varint(s.written.us) || !r.signed_varint(s.expires.us)) return false;
-    return r.bytes(s.value);
+    return r.string(s.value);
 }
 
 }  // namespace
