@@ -166,6 +166,8 @@ struct Totals {
     std::uint64_t keys_repaired = 0, corrupt_repaired = 0, reaped = 0;
     std::vector<std::int64_t> converge_us;
     std::uint64_t refill_ae_bytes = 0, refill_data_bytes = 0, wipe_runs = 0, never_converged = 0;
+    std::vector<std::int64_t> one_key_us;
+    std::uint64_t one_key_ae_bytes = 0;
     std::uint64_t avail_attempted = 0, avail_ok = 0;
     FaultCounts faults;
 };
@@ -197,6 +199,10 @@ void add(Totals& t, const RunResult& r) {
             t.converge_us.push_back(r.converge_us);
             t.refill_ae_bytes += r.refill_ae_bytes;
             t.refill_data_bytes += r.refill_data_bytes;
+        }
+        if (r.one_key_us > 0) {
+            t.one_key_us.push_back(r.one_key_us);
+            t.one_key_ae_bytes += r.one_key_ae_bytes;
         }
     }
     if (r.availability_checked) {
@@ -242,6 +248,19 @@ void print_totals(const Totals& t, double wall_s) {
             (unsigned long long)t.wipe_runs, (unsigned long long)t.never_converged, at(0.5), at(1.0),
             (unsigned long long)t.refill_ae_bytes, (unsigned long long)t.refill_data_bytes,
             t.refill_data_bytes ? static_cast<double>(t.refill_ae_bytes) / static_cast<double>(t.refill_data_bytes) : 0.0);
+        const double runs = static_cast<double>(std::max<std::size_t>(t.one_key_us.size(), 1));
+        std::printf(
+            "one key     %zu runs: one record lost on a converged replica is restored in %.0f ms on average, "
+            "with %.0f anti-entropy bytes per run (%.2f%% of the %.0f bytes a full refill held)\n",
+            t.one_key_us.size(), [&] {
+                double sum = 0;
+                for (auto us : t.one_key_us) sum += static_cast<double>(us) / 1000.0;
+                return sum / runs;
+            }(),
+            static_cast<double>(t.one_key_ae_bytes) / runs,
+            t.refill_data_bytes ? 100.0 * static_cast<double>(t.one_key_ae_bytes) / static_cast<double>(t.refill_data_bytes)
+                                : 0.0,
+            static_cast<double>(t.refill_data_bytes) / runs);
     }
     std::printf("speed        %.1f s wall, %.0f simulated requests/s, %.0f events/s\n", wall_s,
                 wall_s > 0 ? static_cast<double>(t.ops) / wall_s : 0.0,

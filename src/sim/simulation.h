@@ -110,6 +110,7 @@ private:
     std::map<std::string, std::vector<std::unique_ptr<SiblingSet>>> stored_objects(std::uint64_t& bytes_on, std::uint32_t node);
     std::uint64_t count_divergent(std::vector<std::string>* keys);
     void probe();
+    void preload();
     void collect_stats(const replica::NodeStats& s);
 
     // Workload (clients.cpp).
@@ -142,6 +143,7 @@ private:
     bool faults_on_ = true;
     Time minority_from_{-1}, minority_to_{-1};
     Time wiped_at_{-1};
+    Time one_key_at_{-1};
     std::uint32_t wiped_node_ = 0;
     std::uint64_t ae_bytes_at_wipe_ = 0;
     std::uint64_t ae_bytes_retired_ = 0;  // sent by node lives that have ended

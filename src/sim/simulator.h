@@ -50,7 +50,9 @@ struct SimConfig {
     std::uint32_t partitions = 64;
     std::uint32_t clients = 6;
     std::uint32_t keys = 8;
-    std::uint32_t remove_percent = 5;  // of operations: read, then delete with the context
+    std::uint32_t remove_percent = 5;
+    std::uint32_t preload_keys = 0;  // bulk keys on every primary's disk at start
+    std::uint32_t preload_value_bytes = 200;  // of operations: read, then delete with the context
     Duration duration = Duration::seconds(20);
     Duration settle = Duration::seconds(10);  // healed, no workload: repair finishes
     std::uint32_t n = 3, r = 2, w = 2;
@@ -111,6 +113,9 @@ struct RunResult {
     std::int64_t converge_us = -1;
     std::uint64_t refill_ae_bytes = 0;
     std::uint64_t refill_data_bytes = 0;
+    // Then one key lost on the wiped node: time and anti-entropy bytes to restore it.
+    std::int64_t one_key_us = -1;
+    std::uint64_t one_key_ae_bytes = 0;
     std::vector<std::string> violations;  // "checker: detail"
 };
 
