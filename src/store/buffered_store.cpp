@@ -30,8 +30,12 @@ void BufferedStore::stage(const WriteBatch& batch) {
 
 std::error_code BufferedStore::write(const WriteBatch& batch, bool sync) {
     stage(batch);
-    if (sync || mode_ == SyncMode::always) return commit(SyncMode::always);
-    return {};
+    if (!sync && mode_ != SyncMode::always) return {};
+    std::error_code ec = commit(SyncMode::always);
+    // The failed batch held earlier writes of this turn too: the turn's own commit
+    // must fail as well, so that nothing acknowledges them.
+    if (ec) lost_ = ec;
+    return ec;
 }
 
 std::error_code BufferedStore::sync() {
