@@ -238,6 +238,9 @@ private:
     std::error_code save(std::string_view key, const SiblingSet& state, std::uint64_t old_entry);
     std::error_code remove(std::string_view key, std::uint64_t old_entry);
     std::uint64_t entry_of(std::string_view key, const SiblingSet& state) const;
+    // Decodes a stored value into `state` and returns its tree entry; a value that
+    // fails its checksum sets `corrupt` and gets MerkleTree::corrupt_entry_hash.
+    std::uint64_t stored_entry(std::string_view key, std::string_view bytes, SiblingSet& state, bool& corrupt) const;
     // Merges a peer's state of a key into ours (replication, read repair, hints,
     // anti-entropy). A stored value that fails its checksum is replaced.
     std::error_code merge_in(std::string_view key, const SiblingSet& incoming, bool& changed);
@@ -301,7 +304,6 @@ private:
     // Hints: per target, what waits and what is in flight.
     struct HintTarget {
         std::uint64_t pending = 0;
-        std::uint64_t bytes = 0;
         std::uint64_t inflight = 0;  // batch seq, 0 = none
         Time deadline;
         std::vector<std::string> inflight_hints;  // stored hint keys

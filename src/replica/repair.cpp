@@ -1,8 +1,7 @@
 // The repair paths of the replication core: hinted handoff (a fallback hands the
 // writes it held back to their primary), Merkle-tree anti-entropy (primaries of a
-// partition compare trees and exchange only the keys that differ) and tombstone GC
-// (a key whose siblings are all dead is removed once every primary is known to hold
-// that state and the grace period has passed).
+// partition compare trees and exchange only the keys that differ) and the scrub.
+// Tombstone GC, which waits on completed exchanges, is in gc.cpp.
 //
 // Exchange protocol, initiator I and responder R, one exchange in flight per node:
 //   I -> R  AeTree(level 0: the root)        R -> I  AeTreeResp(differing nodes)
@@ -39,16 +38,9 @@ std::size_t state_bytes(const SiblingSet& s) {
     for (const auto& sib : s.siblings) n += 40 + sib.value.size();
     return n;
 }
-
-bool all_dead(const SiblingSet& s, Time now) {
-    for (const auto& sib : s.siblings) {
-        if (!sib.tombstone && !sib.expired(now)) return false;
-    }
-    return true;
-}
 }  // namespace
 
-// ---- trees and candidates -----------------------------------------------------------
+// ---- trees --------------------------------------------------------------------------
 
 MerkleTree& Node::tree(PartitionId p) {
     if (trees_.size() < ring_->partition_count()) trees_.resize(ring_->partition_count());
@@ -66,28 +58,10 @@ Node::ExchangeView Node::exchange() const {
     return ExchangeView{ae_.active, ae_.partition, ae_.peer, ae_.leaves.size()};
 }
 
-void Node::note_state(std::string_view key, PartitionId p, const SiblingSet& state) {
-    bool mortal = !state.siblings.empty();
-    Time dead_at;
-    for (const auto& s : state.siblings) {
-        if (s.tombstone) {
-            dead_at = std::max(dead_at, s.written);
-        } else if (s.expires.us != 0) {
-            dead_at = std::max(dead_at, s.expires);
-        } else {
-            mortal = false;
-            break;
-        }
-    }
-    auto it = gc_.find(key);
-    if (!mortal) {
-        if (it != gc_.end()) gc_.erase(it);
-    } else if (it != gc_.end()) {
-        it->second = GcCandidate{p, dead_at, ++step_};
-    } else if (gc_.size() < config_.repair.max_gc_candidates) {
-        gc_.emplace(std::string(key), GcCandidate{p, dead_at, ++step_});
-    }
-    stats_.gc_candidates = gc_.size();
+std::uint64_t Node::stored_entry(std::string_view key, std::string_view bytes, SiblingSet& state,
+                                 bool& corrupt) const {
+    corrupt = static_cast<bool>(decode_stored(bytes, state));
+    return corrupt ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, state);
 }
 
 void Node::rebuild_tree(PartitionId p) {
@@ -99,9 +73,8 @@ void Node::rebuild_tree(PartitionId p) {
         PartitionId part;
         std::string_view key;
         if (!store::parse_data_key(stored, part, key)) return true;
-        const std::uint64_t entry =
-            decode_stored(bytes, state) ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, state);
-        t.update(hash_key(key), 0, entry);
+        bool corrupt = false;
+        t.update(hash_key(key), 0, stored_entry(key, bytes, state, corrupt));
         return true;
     });
 }
@@ -120,21 +93,17 @@ void Node::reload_from_store() {
 void Node::rebuild_from_store() {
     trees_.clear();
     trees_.resize(ring_->partition_count());
-    // Data: the trees, and the GC candidates. Their states have been as they are
-    // since before this node started, so stable_since is the beginning of time.
+    // Data: the trees, and the GC candidates (each stable from the step it is noted,
+    // before any exchange of this life starts).
     const std::string data_begin(1, 'd'), data_end(1, 'e');
     SiblingSet state;
-    std::vector<std::pair<std::string, PartitionId>> mortal;
     (void)store_.scan(data_begin, data_end, [&](std::string_view stored, std::string_view bytes) {
         PartitionId p;
         std::string_view key;
         if (!store::parse_data_key(stored, p, key) || p.value >= ring_->partition_count()) return true;
-        if (decode_stored(bytes, state)) {
-            tree(p).update(hash_key(key), 0, MerkleTree::corrupt_entry_hash(key));
-            return true;
-        }
-        tree(p).update(hash_key(key), 0, entry_of(key, state));
-        note_state(key, p, state);
+        bool corrupt = false;
+        tree(p).update(hash_key(key), 0, stored_entry(key, bytes, state, corrupt));
+        if (!corrupt) note_state(key, p, state);
         return true;
     });
     // Hints: what waits for each target, and which keys they name.
@@ -144,9 +113,7 @@ void Node::rebuild_from_store() {
         std::uint64_t seq = 0;
         if (!store::parse_hint_key(stored, target, seq) || value.size() < 8) return true;
         const std::uint64_t bytes = read_be64(value);
-        HintTarget& t = hint_targets_[target];
-        ++t.pending;
-        t.bytes += bytes;
+        ++hint_targets_[target].pending;
         ++stats_.hints_pending;
         stats_.hint_bytes_pending += bytes;
         ++hinted_keys_[std::string(value.substr(8))];
@@ -241,7 +208,6 @@ void Node::on_hint_ack(NodeId from, const HintAck& ack) {
     }
     for (std::size_t i = 0; i < t.inflight_hints.size(); ++i) {
         --t.pending;
-        t.bytes -= t.inflight_bytes[i];
         --stats_.hints_pending;
         stats_.hint_bytes_pending -= t.inflight_bytes[i];
         ++stats_.hints_delivered;
@@ -407,9 +373,8 @@ void Node::send_leaf_step() {
     std::vector<std::pair<std::uint32_t, KeyDigest>> found;
     SiblingSet state;
     (void)scan_leaves(ae_.partition, ae_.step, [&](std::uint32_t leaf, std::string_view key, std::string_view bytes) {
-        const std::uint64_t entry =
-            decode_stored(bytes, state) ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, state);
-        found.push_back({leaf, KeyDigest{std::string(key), entry}});
+        bool corrupt = false;
+        found.push_back({leaf, KeyDigest{std::string(key), stored_entry(key, bytes, state, corrupt)}});
     });
     // Bound the key list: hand whole leaves back until it fits (one leaf always goes).
     std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -450,10 +415,10 @@ void Node::on_ae_keys(NodeId from, const AeKeys& m) {
     std::size_t bytes = 0;
     SiblingSet state;
     auto ec = scan_leaves(m.partition, m.leaves, [&](std::uint32_t, std::string_view key, std::string_view stored) {
-        const bool corrupt = static_cast<bool>(decode_stored(stored, state));
+        bool corrupt = false;
+        const std::uint64_t mine = stored_entry(key, stored, state, corrupt);
         auto it = theirs.find(key);
         const bool they_have = it != theirs.end();
-        const std::uint64_t mine = corrupt ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, state);
         if (they_have) {
             const bool same = it->second == mine;
             theirs.erase(it);
@@ -560,54 +525,6 @@ void Node::scrub(Time now) {
         ++stats_.scrubs;
         if (trees_[p]->root() != before) ++stats_.scrub_mismatches;
         return;
-    }
-}
-
-// ---- tombstone GC -------------------------------------------------------------------
-
-const VersionVector* Node::recently_reaped(std::string_view key) const {
-    auto it = reaped_.find(key);
-    return it == reaped_.end() ? nullptr : &it->second.context;
-}
-
-void Node::collect_gc(Time now) {
-    const auto& rc = config_.repair;
-    if (now < next_gc_) return;
-    next_gc_ = now + rc.gc_interval;
-    while (!reaped_order_.empty() && (reaped_order_.size() > rc.max_recently_reaped ||
-                                      reaped_order_.front().second + rc.reaped_memory < now)) {
-        auto it = reaped_.find(reaped_order_.front().first);
-        if (it != reaped_.end() && it->second.at == reaped_order_.front().second) reaped_.erase(it);
-        reaped_order_.pop_front();
-    }
-    if (gc_.empty()) return;
-    std::vector<std::string> ripe;
-    auto it = gc_.lower_bound(gc_cursor_);
-    for (std::size_t seen = 0; seen < std::min(rc.gc_batch, gc_.size()); ++seen) {
-        if (it == gc_.end()) it = gc_.begin();
-        const GcCandidate& c = it->second;
-        bool ok = now >= c.dead_at + rc.tombstone_grace && ring_->is_primary(c.partition, config_.id, config_.n);
-        if (ok) {
-            // Every other primary must have completed an exchange with us that began
-            // after our state of the key last changed.
-            const auto order = ring_->preference_order(c.partition);
-            for (std::size_t i = 0; ok && i < std::min<std::size_t>(config_.n, order.size()); ++i) {
-                if (order[i] == config_.id) continue;
-                auto s = synced_.find({c.partition, order[i]});
-                ok = s != synced_.end() && s->second > c.stable_seq;
-            }
-        }
-        if (ok) ripe.push_back(it->first);
-        ++it;
-    }
-    gc_cursor_ = it == gc_.end() ? std::string() : it->first;
-    for (const auto& key : ripe) {
-        SiblingSet state;
-        if (load(key, state) || !all_dead(state, now)) continue;
-        if (remove(key, entry_of(key, state))) continue;
-        ++stats_.tombstones_reaped;
-        reaped_.insert_or_assign(key, Reaped{now, state.context});
-        reaped_order_.emplace_back(key, now);
     }
 }
 

@@ -1,0 +1,125 @@
+// A node's own copy of its keys: reading and writing states in the Store (with
+// the checksummed stored form), keeping the anti-entropy trees and GC candidates in
+// step with every write, merging peers' states in, and recording hints.
+#include "core/hash.h"
+#include "replica/codec.h"
+#include "replica/node.h"
+#include "store/keys.h"
+
+namespace shoal::replica {
+
+std::error_code Node::load(std::string_view key, SiblingSet& out) {
+    out = SiblingSet{};
+    std::optional<std::string> bytes;
+    const PartitionId p = ring_->partition_of(hash_key(key));
+    if (auto ec = store_.get(store::data_key(p, key), bytes)) {
+        ++stats_.store_errors;
+        return ec;
+    }
+    if (!bytes) return {};
+    if (auto ec = decode_stored(*bytes, out)) {
+        ++stats_.corrupt_reads;
+        // The tree still holds the entry of the good value: rebuild the partition's
+        // tree so that it shows the damage and anti-entropy repairs the key.
+        rebuild_tree(p);
+        return ec;
+    }
+    return {};
+}
+
+std::uint64_t Node::entry_of(std::string_view key, const SiblingSet& state) const {
+    if (state.siblings.empty() && state.context.empty()) return 0;
+    return MerkleTree::entry_hash(key, digest(state));
+}
+
+std::error_code Node::save(std::string_view key, const SiblingSet& state, std::uint64_t old_entry) {
+    const std::uint64_t h = hash_key(key);
+    const PartitionId p = ring_->partition_of(h);
+    scratch_.clear();
+    encode_stored(state, scratch_);
+    store::WriteBatch batch;
+    batch.put(store::data_key(p, key), scratch_);
+    if (auto ec = store_.write(batch, false)) {
+        ++stats_.store_errors;
+        return ec;
+    }
+    tree(p).update(h, old_entry, entry_of(key, state));
+    note_state(key, p, state);
+    return {};
+}
+
+std::error_code Node::remove(std::string_view key, std::uint64_t old_entry) {
+    const std::uint64_t h = hash_key(key);
+    const PartitionId p = ring_->partition_of(h);
+    store::WriteBatch batch;
+    batch.del(store::data_key(p, key));
+    if (auto ec = store_.write(batch, false)) {
+        ++stats_.store_errors;
+        return ec;
+    }
+    tree(p).update(h, old_entry, 0);
+    note_state(key, p, SiblingSet{});
+    return {};
+}
+
+std::error_code Node::merge_in(std::string_view key, const SiblingSet& incoming, bool& changed) {
+    changed = false;
+    SiblingSet local;
+    std::error_code ec = load(key, local);
+    const bool corrupt = ec == errc::corrupt;
+    if (ec && !corrupt) return ec;
+    std::uint64_t old_entry = corrupt ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, local);
+    if (corrupt) {
+        local = SiblingSet{};
+        ++stats_.corrupt_repaired;
+    }
+    SiblingSet merged;
+    const VersionVector* reaped = old_entry == 0 ? recently_reaped(key) : nullptr;
+    if (reaped != nullptr) {
+        // We removed this key's tombstones once every primary had them. What they had
+        // seen is deleted: an old copy coming back (late hint, a peer not yet reaped)
+        // must neither resurrect it nor start the tombstone cycle again.
+        SiblingSet fresh;
+        for (const auto& s : incoming.siblings) {
+            if (!reaped->covers(s.dot)) fresh.siblings.push_back(s);
+        }
+        if (fresh.siblings.empty()) return {};
+        fresh.context = incoming.context;
+        fresh.context.join(*reaped);
+        merged = std::move(fresh);
+    } else {
+        merged = merge(local, incoming, config_.conflict);
+    }
+    if (!corrupt && merged == local) return {};
+    if (auto e = save(key, merged, old_entry)) return e;
+    changed = true;
+    return {};
+}
+
+bool Node::hint_room(std::size_t bytes) const {
+    const auto& r = config_.repair;
+    return stats_.hints_pending < r.max_hints && stats_.hint_bytes_pending + bytes <= r.max_hint_bytes;
+}
+
+void Node::store_hint(NodeId target, std::string_view key, std::size_t bytes) {
+    std::string value(8, '\0');
+    for (int i = 0; i < 8; ++i) value[static_cast<std::size_t>(i)] = static_cast<char>(bytes >> (56 - 8 * i));
+    value.append(key);
+    store::WriteBatch batch;
+    batch.put(store::hint_key(target, next_hint_++), value);
+    if (store_.write(batch, false)) {
+        ++stats_.store_errors;
+        return;
+    }
+    ++stats_.hints_stored;
+    ++stats_.hints_pending;
+    stats_.hint_bytes_pending += bytes;
+    ++hint_targets_[target].pending;
+    ++hinted_keys_[std::string(key)];
+}
+
+std::error_code Node::read_local(std::string_view key, SiblingSet& out) {
+    return load(key, out);
+}
+
+}  // namespace shoal::replica
