@@ -137,11 +137,7 @@ void Simulation::apply_fault(const Event& e) {
             ++result_.faults.wipes;
             crash_node(e.a);
             nodes_[e.a]->disk.wipe();
-            std::uint64_t sent = ae_bytes_retired_;
-            for (const auto& n : nodes_) {
-                if (n->up) sent += n->core->stats().ae_bytes_sent;
-            }
-            ae_bytes_at_wipe_ = sent;
+            ae_bytes_base_ = ae_bytes_sent_total();
             wiped_at_ = now_;
             wiped_node_ = e.a;
             start_node(e.a);

@@ -20,6 +20,7 @@
 #include "core/rng.h"
 #include "gossip/claim.h"
 #include "gossip/gossiper.h"
+#include "sim/args.h"
 #include "store/memory_store.h"
 
 namespace shoal::sim {
@@ -714,16 +715,6 @@ void gossip_usage(std::FILE* to) {
         to);
 }
 
-std::optional<std::uint64_t> parse_number(std::string_view s) {
-    if (s.empty() || s.size() > 18) return std::nullopt;
-    std::uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    return v;
-}
-
 bool parse_scenarios(std::string_view s, std::vector<GossipScenario>& out) {
     if (s == "all") {
         out.assign(std::begin(k_all_gossip_scenarios), std::end(k_all_gossip_scenarios));
@@ -748,7 +739,7 @@ bool parse_gossip_args(int argc, char** argv, GossipOptions& o) {
         } else if (arg == "--spread") {
             o.spread = true;
         } else if (arg == "--spread-runs") {
-            auto v = parse_number(value());
+            auto v = parse_u64(value());
             if (!v || *v == 0 || *v > 1000) return false;
             o.spread_runs = static_cast<std::uint32_t>(*v);
         } else if (arg == "--drop") {
@@ -757,22 +748,16 @@ bool parse_gossip_args(int argc, char** argv, GossipOptions& o) {
             o.drop = std::strtod(text.c_str(), &end);
             if (text.empty() || *end != '\0' || o.drop < 0 || o.drop >= 0.5) return false;
         } else if (arg == "--seed") {
-            auto v = parse_number(value());
+            auto v = parse_u64(value());
             if (!v) return false;
             o.first = o.last = *v;
             o.single = true;
         } else if (arg == "--seeds") {
-            const std::string_view range = value();
-            const auto dash = range.find('-');
-            if (dash == std::string_view::npos) return false;
-            auto a = parse_number(range.substr(0, dash)), b = parse_number(range.substr(dash + 1));
-            if (!a || !b || *a > *b || *b - *a > 1'000'000) return false;
-            o.first = *a;
-            o.last = *b;
+            if (!parse_seed_range(value(), 1'000'000, o.first, o.last)) return false;
         } else if (arg == "--scenario") {
             if (!parse_scenarios(value(), o.scenarios)) return false;
         } else if (arg == "--determinism") {
-            auto v = parse_number(value());
+            auto v = parse_u64(value());
             if (!v) return false;
             o.determinism_every = *v;
         } else if (arg == "--verbose" || arg == "-v") {

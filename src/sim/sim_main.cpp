@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "sim/gossip_sim.h"
+#include "sim/args.h"
 #include "sim/simulator.h"
 
 namespace {
@@ -58,16 +59,6 @@ void usage(std::FILE* to) {
         to);
 }
 
-std::optional<std::uint64_t> parse_u64(std::string_view s) {
-    if (s.empty() || s.size() > 18) return std::nullopt;
-    std::uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return std::nullopt;
-        v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    return v;
-}
-
 bool parse_args(int argc, char** argv, Options& o) {
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
@@ -83,13 +74,7 @@ bool parse_args(int argc, char** argv, Options& o) {
             o.first = o.last = *v;
             o.single = true;
         } else if (arg == "--seeds") {
-            std::string_view range = value();
-            auto dash = range.find('-');
-            if (dash == std::string_view::npos) return false;
-            auto a = parse_u64(range.substr(0, dash)), b = parse_u64(range.substr(dash + 1));
-            if (!a || !b || *a > *b || *b - *a > 10'000'000) return false;
-            o.first = *a;
-            o.last = *b;
+            if (!parse_seed_range(value(), 10'000'000, o.first, o.last)) return false;
         } else if (arg == "--scenario") {
             std::string_view s = value();
             bool known = false;

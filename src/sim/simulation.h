@@ -110,6 +110,8 @@ private:
     std::map<std::string, std::vector<std::unique_ptr<SiblingSet>>> stored_objects(std::uint64_t& bytes_on, std::uint32_t node);
     std::uint64_t count_divergent(std::vector<std::string>* keys);
     void probe();
+    // Anti-entropy bytes sent by every node life so far.
+    std::uint64_t ae_bytes_sent_total() const;
     void preload();
     void collect_stats(const replica::NodeStats& s);
 
@@ -145,7 +147,7 @@ private:
     Time wiped_at_{-1};
     Time one_key_at_{-1};
     std::uint32_t wiped_node_ = 0;
-    std::uint64_t ae_bytes_at_wipe_ = 0;
+    std::uint64_t ae_bytes_base_ = 0;  // at the start of the measurement in progress
     std::uint64_t ae_bytes_retired_ = 0;  // sent by node lives that have ended
     History history_;
     RunResult result_;

@@ -459,20 +459,17 @@ std::uint64_t Simulation::count_divergent(std::vector<std::string>* keys) {
     return count;
 }
 
-// After a wipe: has every key's primaries come to agree yet? Reads the disks only.
-// Two measurements. First the refill: from the empty restart until every key's
+// After a wipe (reading the disks only, changing nothing but the one record below),
+// two measurements. First the refill: from the empty restart until every key's
 // primaries agree. Then, once converged, one key is deleted behind the wiped node's
 // back (bit rot of a whole record): the time and bytes until anti-entropy (after the
 // scrub notices) has put it back show the cost when little differs.
 void Simulation::probe() {
     if (result_.one_key_us >= 0 || count_divergent(nullptr) != 0) return;
-    std::uint64_t sent = ae_bytes_retired_;
-    for (const auto& n : nodes_) {
-        if (n->up) sent += n->core->stats().ae_bytes_sent;
-    }
+    const std::uint64_t sent = ae_bytes_sent_total();
     if (result_.converge_us < 0) {
         result_.converge_us = (now_ - wiped_at_).us;
-        result_.refill_ae_bytes = sent - ae_bytes_at_wipe_;
+        result_.refill_ae_bytes = sent - ae_bytes_base_;
         (void)stored_objects(result_.refill_data_bytes, wiped_node_);
         if (now_ + Duration::seconds(5) > Time{} + config_.duration + config_.settle) {
             result_.one_key_us = 0;  // too late in the run to measure it
@@ -491,11 +488,19 @@ void Simulation::probe() {
         drop.del(victim);
         (void)nodes_[wiped_node_]->disk.write(drop, true);
         one_key_at_ = now_;
-        ae_bytes_at_wipe_ = sent;
+        ae_bytes_base_ = sent;
         return;
     }
     result_.one_key_us = (now_ - one_key_at_).us;
-    result_.one_key_ae_bytes = sent - ae_bytes_at_wipe_;
+    result_.one_key_ae_bytes = sent - ae_bytes_base_;
+}
+
+std::uint64_t Simulation::ae_bytes_sent_total() const {
+    std::uint64_t sent = ae_bytes_retired_;
+    for (const auto& n : nodes_) {
+        if (n->up) sent += n->core->stats().ae_bytes_sent;
+    }
+    return sent;
 }
 
 }  // namespace shoal::sim
