@@ -4,6 +4,21 @@
 
 namespace shoal::net {
 
+namespace {
+void render_sample(std::string& out, std::string_view kind, std::string_view name, std::uint64_t value) {
+    out.append("# TYPE ").append(name).append(" ").append(kind).append("\n");
+    out.append(name).append(" ").append(std::to_string(value)).append("\n");
+}
+}  // namespace
+
+void render_counter(std::string& out, std::string_view name, std::uint64_t value) {
+    render_sample(out, "counter", name, value);
+}
+
+void render_gauge(std::string& out, std::string_view name, std::uint64_t value) {
+    render_sample(out, "gauge", name, value);
+}
+
 void LatencyHistogram::record(Duration d) {
     std::size_t i = 0;
     while (i < k_bounds_us.size() && d.us > k_bounds_us[i]) ++i;

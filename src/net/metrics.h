@@ -30,6 +30,10 @@ private:
     double sum_s_ = 0;
 };
 
+// One Prometheus sample with its TYPE line: "# TYPE name kind\nname value\n".
+void render_counter(std::string& out, std::string_view name, std::uint64_t value);
+void render_gauge(std::string& out, std::string_view name, std::uint64_t value);
+
 struct Metrics {
     LatencyHistogram get_latency, put_latency, del_latency;
     std::uint64_t requests_ok[3] = {};      // by ClientOp

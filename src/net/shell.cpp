@@ -11,6 +11,7 @@
 #include "core/assert.h"
 #include "net/log.h"
 #include "net/metrics.h"
+#include "net/node_metrics.h"
 #include "wire/wire.h"
 
 namespace shoal::net {
@@ -538,36 +539,8 @@ std::string Shell::Impl::metrics_text() {
     metrics_.get_latency.render(out, "shoal_request_duration_seconds", "op=\"get\"");
     metrics_.put_latency.render(out, "shoal_request_duration_seconds", "op=\"put\"");
     metrics_.del_latency.render(out, "shoal_request_duration_seconds", "op=\"del\"");
-    const auto& s = node_.stats();
-    auto counter = [&](const char* name, std::uint64_t v) {
-        out += std::string("# TYPE ") + name + " counter\n" + name + " " + std::to_string(v) + "\n";
-    };
-    counter("shoal_quorum_failures_total", s.quorum_failures);
-    counter("shoal_read_repairs_sent_total", s.read_repairs_sent);
-    counter("shoal_hints_stored_total", s.hints_stored);
-    counter("shoal_leader_failovers_total", s.leader_failovers);
-    counter("shoal_store_errors_total", s.store_errors);
-    counter("shoal_corrupt_reads_total", s.corrupt_reads);
-    counter("shoal_hints_delivered_total", s.hints_delivered);
-    counter("shoal_hints_dropped_total", s.hints_dropped);
-    counter("shoal_anti_entropy_exchanges_total", s.ae_exchanges);
-    counter("shoal_anti_entropy_aborted_total", s.ae_aborted);
-    counter("shoal_anti_entropy_keys_repaired_total", s.ae_keys_repaired);
-    counter("shoal_anti_entropy_bytes_sent_total", s.ae_bytes_sent);
-    counter("shoal_corrupt_values_replaced_total", s.corrupt_repaired);
-    counter("shoal_scrub_mismatches_total", s.scrub_mismatches);
-    counter("shoal_tombstones_reaped_total", s.tombstones_reaped);
-    counter("shoal_actors_retired_total", s.actors_retired);
-    out += "# TYPE shoal_hints_pending gauge\nshoal_hints_pending " + std::to_string(s.hints_pending) + "\n";
-    out += "# TYPE shoal_hint_bytes_pending gauge\nshoal_hint_bytes_pending " + std::to_string(s.hint_bytes_pending) + "\n";
-    out += "# TYPE shoal_gc_candidates gauge\nshoal_gc_candidates " + std::to_string(s.gc_candidates) + "\n";
-    {
-        const auto x = node_.exchange();
-        out += "# TYPE shoal_anti_entropy_active gauge\nshoal_anti_entropy_active";
-        out += x.active ? "{partition=\"" + std::to_string(x.partition.value) + "\",peer=\"" +
-                              std::to_string(x.peer.value) + "\"} 1\n"
-                        : " 0\n";
-    }
+    render_node_metrics(node_, out);
+    auto counter = [&](const char* name, std::uint64_t v) { render_counter(out, name, v); };
     counter("shoal_bad_frames_total", metrics_.bad_frames);
     counter("shoal_peer_messages_in_total", metrics_.peer_messages_in);
     counter("shoal_peer_messages_out_total", metrics_.peer_messages_out);
@@ -575,7 +548,7 @@ std::string Shell::Impl::metrics_text() {
     counter("shoal_commits_total", metrics_.commits);
     counter("shoal_commit_errors_total", metrics_.commit_errors);
     counter("shoal_client_connections_total", metrics_.client_connections);
-    out += "# TYPE shoal_inflight_requests gauge\nshoal_inflight_requests " + std::to_string(node_.inflight()) + "\n";
+    render_gauge(out, "shoal_inflight_requests", node_.inflight());
     return out;
 }
 

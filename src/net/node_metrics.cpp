@@ -1,0 +1,37 @@
+#include "net/node_metrics.h"
+
+#include "net/metrics.h"
+
+namespace shoal::net {
+
+void render_node_metrics(const replica::Node& node, std::string& out) {
+    const auto& s = node.stats();
+    const auto counter = [&](const char* name, std::uint64_t v) { render_counter(out, name, v); };
+    const auto gauge = [&](const char* name, std::uint64_t v) { render_gauge(out, name, v); };
+    counter("shoal_quorum_failures_total", s.quorum_failures);
+    counter("shoal_read_repairs_sent_total", s.read_repairs_sent);
+    counter("shoal_hints_stored_total", s.hints_stored);
+    counter("shoal_leader_failovers_total", s.leader_failovers);
+    counter("shoal_store_errors_total", s.store_errors);
+    counter("shoal_corrupt_reads_total", s.corrupt_reads);
+    counter("shoal_hints_delivered_total", s.hints_delivered);
+    counter("shoal_hints_dropped_total", s.hints_dropped);
+    counter("shoal_anti_entropy_exchanges_total", s.ae_exchanges);
+    counter("shoal_anti_entropy_aborted_total", s.ae_aborted);
+    counter("shoal_anti_entropy_keys_repaired_total", s.ae_keys_repaired);
+    counter("shoal_anti_entropy_bytes_sent_total", s.ae_bytes_sent);
+    counter("shoal_corrupt_values_replaced_total", s.corrupt_repaired);
+    counter("shoal_scrub_mismatches_total", s.scrub_mismatches);
+    counter("shoal_tombstones_reaped_total", s.tombstones_reaped);
+    counter("shoal_actors_retired_total", s.actors_retired);
+    gauge("shoal_hints_pending", s.hints_pending);
+    gauge("shoal_hint_bytes_pending", s.hint_bytes_pending);
+    gauge("shoal_gc_candidates", s.gc_candidates);
+    const auto x = node.exchange();
+    out += "# TYPE shoal_anti_entropy_active gauge\nshoal_anti_entropy_active";
+    out += x.active ? "{partition=\"" + std::to_string(x.partition.value) + "\",peer=\"" +
+                          std::to_string(x.peer.value) + "\"} 1\n"
+                    : " 0\n";
+}
+
+}  // namespace shoal::net
