@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -48,8 +50,14 @@ int read_pid(const std::string& dir, int id) {
     return pid;
 }
 
+// A zombie (exited, not yet reaped by whoever adopted it) counts as dead.
 bool alive(int pid) {
-    return pid > 0 && ::kill(pid, 0) == 0;
+    if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto paren = line.rfind(')');
+    return paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'Z';
 }
 
 std::string shoald_path(const std::string& self_exe) {
@@ -113,7 +121,62 @@ int stop_node(const std::string& dir, int id) {
     return 0;
 }
 
-int dev_up(const std::string& dir, int count, int base_port, const std::string& shoald) {
+std::string zone_of(int id) {
+    return "z" + std::to_string((id - 1) % 3 + 1);
+}
+
+DevNode node_at(int id, int base_port) {
+    const int p = base_port + 10 * id;
+    return DevNode{id, "127.0.0.1:" + std::to_string(p + 1), "127.0.0.1:" + std::to_string(p + 2),
+                   "127.0.0.1:" + std::to_string(p + 3)};
+}
+
+bool ports_free(const char* what, int id, int base_port) {
+    for (int k = 1; k <= 3; ++k) {
+        const int port = base_port + 10 * id + k;
+        if (!port_free(port)) {
+            std::fprintf(stderr, "shoal dev %s: port %d is in use; pick another --base-port\n", what, port);
+            return false;
+        }
+    }
+    return true;
+}
+
+// `nrw`: the "n = ..", "r = ..", "w = .." lines, each ending in a newline.
+void write_conf(const std::string& dir, const DevNode& n, const std::vector<std::string>& seeds, const std::string& nrw,
+                const char* writer) {
+    std::string seed_list;
+    for (const auto& s : seeds) seed_list += (seed_list.empty() ? "" : ",") + s;
+    std::ofstream conf(node_file(dir, n.id, ".conf"));
+    conf << "# written by shoal dev " << writer << "\n"
+         << "id = " << n.id << "\npeer_listen = " << n.peer << "\nclient_listen = " << n.client
+         << "\nhttp_listen = " << n.http << "\ndata_dir = " << fs::absolute(dir).string() << "/n" << n.id
+         << "\nzone = " << zone_of(n.id) << "\ngossip_interval_ms = 200\n";
+    if (!seed_list.empty()) conf << "seeds = " << seed_list << "\n";
+    conf << nrw;
+}
+
+void print_node(const std::string& dir, const DevNode& n) {
+    std::printf("node %d  pid %d  client %s  http %s  peer %s\n", n.id, read_pid(dir, n.id), n.client.c_str(),
+                n.http.c_str(), n.peer.c_str());
+}
+
+bool check_shoald(const char* what, const std::string& shoald) {
+    if (fs::exists(shoald)) return true;
+    std::fprintf(stderr, "shoal dev %s: shoald not found at %s (set SHOALD)\n", what, shoald.c_str());
+    return false;
+}
+
+bool launch(const std::string& dir, const DevNode& n, const std::string& shoald, const char* what) {
+    if (start_node(dir, n.id, shoald) <= 0) {
+        std::fprintf(stderr, "shoal dev %s: cannot start node %d\n", what, n.id);
+        return false;
+    }
+    return true;
+}
+
+int dev_up(const std::string& dir, int count, int base_port, const std::string& shoald,
+           const WaitSettled& wait_settled) {
     if (count < 1 || count > 64) {
         std::fprintf(stderr, "shoal dev up: N must be 1..64\n");
         return 2;
@@ -125,43 +188,27 @@ int dev_up(const std::string& dir, int count, int base_port, const std::string& 
             return 1;
         }
     }
-    if (!fs::exists(shoald)) {
-        std::fprintf(stderr, "shoal dev up: shoald not found at %s (set SHOALD)\n", shoald.c_str());
-        return 1;
-    }
+    if (!check_shoald("up", shoald)) return 1;
     std::vector<DevNode> nodes;
-    std::string members;
     for (int i = 1; i <= count; ++i) {
-        const int p = base_port + 10 * i;
-        for (int k = 1; k <= 3; ++k) {
-            if (!port_free(p + k)) {
-                std::fprintf(stderr, "shoal dev up: port %d is in use; pick another --base-port\n", p + k);
-                return 1;
-            }
-        }
-        DevNode n{i, "127.0.0.1:" + std::to_string(p + 1), "127.0.0.1:" + std::to_string(p + 2),
-                  "127.0.0.1:" + std::to_string(p + 3)};
-        members +=
-            (members.empty() ? "" : ",") + std::to_string(i) + "@" + n.peer + "/z" + std::to_string((i - 1) % 3 + 1);
-        nodes.push_back(n);
+        if (!ports_free("up", i, base_port)) return 1;
+        nodes.push_back(node_at(i, base_port));
     }
+    const std::string nrw = "n = " + std::to_string(std::min(3, count)) +
+                            "\nr = " + std::to_string(std::min(2, count)) +
+                            "\nw = " + std::to_string(std::min(2, count)) + "\n";
     fs::create_directories(dir);
     std::ofstream list(dir + "/nodes");
+    std::vector<std::string> http;
     for (const auto& n : nodes) {
         list << n.id << ' ' << n.peer << ' ' << n.client << ' ' << n.http << '\n';
-        std::ofstream conf(node_file(dir, n.id, ".conf"));
-        conf << "# written by shoal dev up\n"
-             << "id = " << n.id << "\npeer_listen = " << n.peer << "\nclient_listen = " << n.client
-             << "\nhttp_listen = " << n.http << "\ndata_dir = " << fs::absolute(dir).string() << "/n" << n.id
-             << "\nmembers = " << members << "\nn = " << std::min(3, count) << "\nr = " << std::min(2, count)
-             << "\nw = " << std::min(2, count) << "\n";
+        // Node 1 founds the cluster; the others join through it.
+        write_conf(dir, n, n.id == 1 ? std::vector<std::string>{} : std::vector<std::string>{nodes[0].peer}, nrw, "up");
+        http.push_back(n.http);
     }
     list.close();
     for (const auto& n : nodes) {
-        if (start_node(dir, n.id, shoald) <= 0) {
-            std::fprintf(stderr, "shoal dev up: cannot start node %d\n", n.id);
-            return 1;
-        }
+        if (!launch(dir, n, shoald, "up")) return 1;
     }
     for (const auto& n : nodes) {
         if (!wait_healthy(n, 15000)) {
@@ -169,22 +216,76 @@ int dev_up(const std::string& dir, int count, int base_port, const std::string& 
                          node_file(dir, n.id, ".log").c_str());
             return 1;
         }
-        std::printf("node %d  pid %d  client %s  http %s  peer %s\n", n.id, read_pid(dir, n.id), n.client.c_str(),
-                    n.http.c_str(), n.peer.c_str());
     }
+    if (count > 1 && !wait_settled(http, true, 60)) {
+        std::fprintf(stderr, "shoal dev up: the cluster did not settle in 60 s; see %s/n*.log\n", dir.c_str());
+        return 1;
+    }
+    for (const auto& n : nodes) print_node(dir, n);
     std::printf("%d-node cluster up in %s (logs: %s/n*.log)\n", count, dir.c_str(), dir.c_str());
     return 0;
 }
 
-int parse_node(const std::vector<std::string>& args, const std::vector<DevNode>& nodes) {
-    if (args.size() < 2) return -1;
-    std::string s = args[1];
-    if (!s.empty() && s[0] == 'n') s = s.substr(1);
-    int id = std::atoi(s.c_str());
-    for (const auto& n : nodes) {
-        if (n.id == id) return id;
+// The "n = ", "r = " and "w = " lines of node `id`'s config.
+std::string replication_lines(const std::string& dir, int id) {
+    std::ifstream in(node_file(dir, id, ".conf"));
+    std::string out, line;
+    while (std::getline(in, line)) {
+        if (line.rfind("n =", 0) == 0 || line.rfind("r =", 0) == 0 || line.rfind("w =", 0) == 0) out += line + "\n";
     }
-    return -1;
+    return out;
+}
+
+int dev_add(const std::string& dir, const std::vector<DevNode>& nodes, bool standalone, const std::string& shoald,
+            const WaitSettled& wait_settled) {
+    if (!check_shoald("add", shoald)) return 1;
+    int max_id = 0;
+    for (const auto& n : nodes) max_id = std::max(max_id, n.id);
+    if (max_id >= 64) {
+        std::fprintf(stderr, "shoal dev add: at most 64 nodes\n");
+        return 1;
+    }
+    const DevNode* first = find_dev_node(nodes, "1");
+    if (first == nullptr) first = &nodes[0];
+    // Ports follow dev up's plan: base + 10 * id + {1, 2, 3}.
+    const auto colon = first->peer.rfind(':');
+    const int peer_port = colon == std::string::npos ? 0 : std::atoi(first->peer.c_str() + colon + 1);
+    const int base_port = peer_port - 10 * first->id - 1;
+    if (base_port < 1024) {
+        std::fprintf(stderr, "shoal dev add: cannot read node ports from %s/nodes\n", dir.c_str());
+        return 1;
+    }
+    const int id = max_id + 1;
+    if (!ports_free("add", id, base_port)) return 1;
+    const DevNode added = node_at(id, base_port);
+    std::vector<std::string> seeds;
+    for (const auto& n : nodes) {
+        if (!standalone && seeds.size() < 16) seeds.push_back(n.peer);  // shoald takes at most 16
+    }
+    write_conf(dir, added, seeds, replication_lines(dir, first->id), "add");
+    std::ofstream(dir + "/nodes", std::ios::app)
+        << added.id << ' ' << added.peer << ' ' << added.client << ' ' << added.http << '\n';
+    if (!launch(dir, added, shoald, "add")) return 1;
+    if (!wait_healthy(added, 15000)) {
+        std::fprintf(stderr, "shoal dev add: node %d is not healthy; see %s\n", id, node_file(dir, id, ".log").c_str());
+        return 1;
+    }
+    print_node(dir, added);
+    if (standalone) {
+        std::printf("node %d runs alone; join it with: shoal cluster join %d SEED\n", id, id);
+        return 0;
+    }
+    std::vector<std::string> http;
+    for (const auto& n : nodes) {
+        if (alive(read_pid(dir, n.id))) http.push_back(n.http);
+    }
+    http.push_back(added.http);
+    if (!wait_settled(http, true, 120)) {
+        std::fprintf(stderr, "shoal dev add: the cluster did not settle in 120 s; see %s/n*.log\n", dir.c_str());
+        return 1;
+    }
+    std::printf("node %d joined; the cluster has settled\n", id);
+    return 0;
 }
 
 }  // namespace
@@ -197,9 +298,23 @@ std::vector<DevNode> dev_nodes(const std::string& dir) {
     return out;
 }
 
-int dev_command(const std::vector<std::string>& args, const std::string& dir, const std::string& self_exe) {
+const DevNode* find_dev_node(const std::vector<DevNode>& nodes, const std::string& name) {
+    std::string s = name;
+    if (!s.empty() && s[0] == 'n') s = s.substr(1);
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 9) return nullptr;
+    const int id = std::atoi(s.c_str());
+    for (const auto& n : nodes) {
+        if (n.id == id) return &n;
+    }
+    return nullptr;
+}
+
+int dev_command(const std::vector<std::string>& args, const std::string& dir, const std::string& self_exe,
+                const WaitSettled& wait_settled) {
     if (args.empty()) {
-        std::fprintf(stderr, "usage: shoal dev up N [--base-port P] | down | status | kill|stop|cont|restart NODE\n");
+        std::fprintf(stderr,
+                     "usage: shoal dev up N [--base-port P] | add [--standalone] | down | status | "
+                     "kill|stop|cont|restart NODE\n");
         return 2;
     }
     const std::string& cmd = args[0];
@@ -216,12 +331,23 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
             std::fprintf(stderr, "shoal dev up: --base-port must be 1024..65000\n");
             return 2;
         }
-        return dev_up(dir, std::atoi(args[1].c_str()), base, shoald_path(self_exe));
+        return dev_up(dir, std::atoi(args[1].c_str()), base, shoald_path(self_exe), wait_settled);
     }
     const auto nodes = dev_nodes(dir);
     if (nodes.empty()) {
         std::fprintf(stderr, "shoal dev %s: no cluster in %s (shoal dev up N first)\n", cmd.c_str(), dir.c_str());
         return 1;
+    }
+    if (cmd == "add") {
+        bool standalone = false;
+        for (std::size_t i = 1; i < args.size(); ++i) {
+            if (args[i] != "--standalone") {
+                std::fprintf(stderr, "usage: shoal dev add [--standalone]\n");
+                return 2;
+            }
+            standalone = true;
+        }
+        return dev_add(dir, nodes, standalone, shoald_path(self_exe), wait_settled);
     }
     if (cmd == "down") {
         for (const auto& n : nodes) stop_node(dir, n.id);
@@ -241,11 +367,12 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
         }
         return 0;
     }
-    const int id = parse_node(args, nodes);
-    if (id < 0) {
-        std::fprintf(stderr, "shoal dev %s: name a node of this cluster (1..%zu)\n", cmd.c_str(), nodes.size());
+    const DevNode* named = args.size() == 2 ? find_dev_node(nodes, args[1]) : nullptr;
+    if (named == nullptr) {
+        std::fprintf(stderr, "shoal dev %s: name a node of this cluster (1..%d)\n", cmd.c_str(), nodes.back().id);
         return 2;
     }
+    const int id = named->id;
     const int pid = read_pid(dir, id);
     if (cmd == "kill" || cmd == "stop" || cmd == "cont") {
         const int sig = cmd == "kill" ? SIGKILL : cmd == "stop" ? SIGSTOP : SIGCONT;
@@ -263,11 +390,9 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
     if (cmd == "restart") {
         stop_node(dir, id);
         if (start_node(dir, id, shoald_path(self_exe)) <= 0) return 1;
-        for (const auto& n : nodes) {
-            if (n.id == id && !wait_healthy(n, 15000)) {
-                std::fprintf(stderr, "shoal dev restart: node %d is not healthy\n", id);
-                return 1;
-            }
+        if (!wait_healthy(*named, 15000)) {
+            std::fprintf(stderr, "shoal dev restart: node %d is not healthy\n", id);
+            return 1;
         }
         std::printf("node %d restarted (pid %d)\n", id, read_pid(dir, id));
         return 0;

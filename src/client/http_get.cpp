@@ -2,7 +2,9 @@
 
 #include <boost/asio.hpp>
 
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 
 #include "net/address.h"
@@ -11,7 +13,24 @@ namespace shoal::client {
 
 namespace asio = boost::asio;
 
-HttpResult http_get(const std::string& host_port, const std::string& path, int timeout_ms) {
+namespace {
+
+// True once `response` holds the head and as many body bytes as its Content-Length.
+bool whole_by_length(const std::string& response) {
+    const auto head_end = response.find("\r\n\r\n");
+    if (head_end == std::string::npos) return false;
+    std::string head = response.substr(0, head_end);
+    for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto at = head.find("\r\ncontent-length:");
+    if (at == std::string::npos) return false;
+    const auto length = std::strtoull(head.c_str() + at + 17, nullptr, 10);
+    return response.size() - (head_end + 4) >= length;
+}
+
+}  // namespace
+
+HttpResult http_request(const std::string& method, const std::string& host_port, const std::string& path,
+                        int timeout_ms) {
     HttpResult out;
     std::string host;
     std::uint16_t port = 0;
@@ -27,14 +46,18 @@ HttpResult http_get(const std::string& host_port, const std::string& path, int t
         out.error = "bad address '" + host_port + "'";
         return out;
     }
-    std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host_port + "\r\nConnection: close\r\n\r\n";
+    std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + host_port + "\r\nConnection: close\r\n";
+    if (method != "GET" && method != "HEAD") request += "Content-Length: 0\r\n";
+    request += "\r\n";
     std::string response;
     std::array<char, 8192> buf;
     bool failed = false;
+    bool complete = false;  // the node closed the connection: the response is whole
     std::function<void()> read = [&] {
         socket.async_read_some(asio::buffer(buf), [&](boost::system::error_code e3, std::size_t n) {
             response.append(buf.data(), n);
-            if (!e3 && response.size() < 64 * 1024 * 1024) read();
+            complete = e3 == asio::error::eof || whole_by_length(response);
+            if (!e3 && !complete && response.size() < 64 * 1024 * 1024) read();
         });
     };
     socket.async_connect({addr, port}, [&](boost::system::error_code e) {
@@ -52,8 +75,12 @@ HttpResult http_get(const std::string& host_port, const std::string& path, int t
             read();
         });
     });
-    io.run_for(std::chrono::milliseconds(timeout_ms));
+    io.run_for(std::chrono::milliseconds(timeout_ms));  // returns early once all handlers are done
     if (failed) return out;
+    if (!complete) {
+        out.error = response.empty() ? "no answer" : "timed out before the whole response arrived";
+        return out;
+    }
     auto line_end = response.find("\r\n");
     auto head_end = response.find("\r\n\r\n");
     if (line_end == std::string::npos || head_end == std::string::npos || response.size() < 12) {
@@ -63,6 +90,10 @@ HttpResult http_get(const std::string& host_port, const std::string& path, int t
     out.status = std::atoi(response.substr(9, 3).c_str());
     out.body = response.substr(head_end + 4);
     return out;
+}
+
+HttpResult http_get(const std::string& host_port, const std::string& path, int timeout_ms) {
+    return http_request("GET", host_port, path, timeout_ms);
 }
 
 }  // namespace shoal::client

@@ -195,6 +195,23 @@ void Gossiper::heard_from(Time now, NodeId peer) {
     if (peer.valid() && peer != config_.id) detector_.heartbeat(peer, now);
 }
 
+std::error_code Gossiper::join(Time now, std::vector<std::string> seeds) {
+    if (seeds.empty() || view_.members.size() != 1 || stopped()) return errc::bad_request;
+    for (const auto& s : seeds)
+        if (s.empty() || s.size() > k_max_address_bytes) return errc::bad_request;
+    // Nobody else has seen this view: it may be replaced, not merged. The record's
+    // version keeps growing so that the new payload wins everywhere.
+    MemberRecord self = view_.members.begin()->second;
+    self.status = MemberStatus::joining;
+    view_ = ClusterView::empty(config_.partition_count);
+    view_.members.emplace(self.id, self);
+    config_.seeds = std::move(seeds);
+    refute_self();
+    next_round_ = now;  // announce at once
+    changed(now);
+    return {};
+}
+
 std::error_code Gossiper::leave(Time now) {
     return leave(now, config_.id);
 }

@@ -116,6 +116,11 @@ public:
     void heard_from(Time now, NodeId peer);
 
     // ---- membership commands (an operator's, through any node) ----
+    // A node alone in its own cluster joins another through `seeds` (peer addresses):
+    // its own one-node view is dropped and it announces itself as joining. The caller
+    // checks that the node holds no data. errc::bad_request when the view has other
+    // members or seeds is empty.
+    std::error_code join(Time now, std::vector<std::string> seeds);
     // This node leaves: it keeps serving until its partitions are handed off, then
     // the claimant marks it exiting. errc::bad_request if it is not valid or joining.
     std::error_code leave(Time now);

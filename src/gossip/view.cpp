@@ -222,17 +222,29 @@ NodeId claimant(const ClusterView& view) {
 }
 
 // Cost: O(M + Q) plus the Ring's own construction (Q x M).
-std::shared_ptr<const ring::Ring> make_ring(const ClusterView& view) {
+namespace {
+std::shared_ptr<const ring::Ring> ring_of(const ClusterView& view, bool target) {
     if (!founded(view)) return nullptr;
     std::vector<ring::Member> members;
     std::vector<NodeId> owners;
     owners.reserve(view.claim.size());
-    for (const PartitionClaim& c : view.claim) owners.push_back(c.owner);
+    for (const PartitionClaim& c : view.claim) owners.push_back(target && c.moving() ? c.next : c.owner);
     for (const auto& [id, m] : view.members) {
         const bool owns = std::find(owners.begin(), owners.end(), id) != owners.end();
         if (is_active(m.status) || owns) members.push_back({id, m.zone});
     }
     return std::make_shared<const ring::Ring>(view.partition_count, std::move(members), std::move(owners));
+}
+}  // namespace
+
+std::shared_ptr<const ring::Ring> make_ring(const ClusterView& view) { return ring_of(view, false); }
+std::shared_ptr<const ring::Ring> make_target_ring(const ClusterView& view) { return ring_of(view, true); }
+
+replica::HandoffPlan handoff_plan(const ClusterView& view, std::uint32_t n) {
+    std::vector<replica::Move> moves;
+    for (const Transfer& t : transfers(view)) moves.push_back({t.partition, t.from, t.to, t.done});
+    if (moves.empty() || !founded(view)) return {};
+    return replica::plan_handoffs(*make_ring(view), *make_target_ring(view), moves, n);
 }
 
 std::vector<Transfer> transfers(const ClusterView& view) {

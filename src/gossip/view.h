@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/types.h"
+#include "replica/handoff.h"
 #include "ring/ring.h"
 #include "store/store.h"
 
@@ -134,6 +135,14 @@ NodeId claimant(const ClusterView& view);
 // The routing ring: current owners (not the pending next owners), with every active
 // member (and any owner not active yet reassigned) as a member. nullptr until founded.
 std::shared_ptr<const ring::Ring> make_ring(const ClusterView& view);
+
+// The ring once every pending handoff has switched (next owners in place of owners).
+// nullptr until founded.
+std::shared_ptr<const ring::Ring> make_target_ring(const ClusterView& view);
+
+// The replica side's plan for the view's pending handoffs (replica/handoff.h), with
+// replication factor n. Empty when nothing moves or the view is not founded.
+replica::HandoffPlan handoff_plan(const ClusterView& view, std::uint32_t n);
 
 // A partition in handoff.
 struct Transfer {

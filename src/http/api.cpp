@@ -126,18 +126,29 @@ const char* method_name(ClientOp op) {
     return "?";
 }
 
-// Parses "a=1&b=2" into options. Empty segments ("a=1&") are skipped; anything else
-// that is not a known, applicable, unrepeated name with a decimal value in bounds is
-// a 400 naming the parameter.
-std::optional<Response> parse_query(std::string_view query, ClientOp op, replica::RequestOptions& o) {
-    unsigned seen = 0;  // bit i: k_params[i] given
+// Takes the next "name=value" item off `query` ("a=1&b=2"), skipping empty ones.
+// False when none is left.
+bool next_param(std::string_view& query, std::string_view& name, std::string_view& value) {
     while (!query.empty()) {
         const std::size_t amp = query.find('&');
         const std::string_view item = query.substr(0, amp);
         query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
         if (item.empty()) continue;
         const std::size_t eq = item.find('=');
-        const std::string_view name = item.substr(0, eq);
+        name = item.substr(0, eq);
+        value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
+        return true;
+    }
+    return false;
+}
+
+// Parses "a=1&b=2" into options. Empty segments ("a=1&") are skipped; anything else
+// that is not a known, applicable, unrepeated name with a decimal value in bounds is
+// a 400 naming the parameter.
+std::optional<Response> parse_query(std::string_view query, ClientOp op, replica::RequestOptions& o) {
+    unsigned seen = 0;  // bit i: k_params[i] given
+    std::string_view name, value;
+    while (next_param(query, name, value)) {
         std::size_t index = std::size(k_params);
         for (std::size_t i = 0; i < std::size(k_params); ++i) {
             if (k_params[i].name == name) index = i;
@@ -148,7 +159,6 @@ std::optional<Response> parse_query(std::string_view query, ClientOp op, replica
         }
         if (seen & (1u << index)) return text(400, "duplicate parameter: " + std::string(name));
         seen |= 1u << index;
-        const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
         std::uint64_t v = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
         const bool digits = !value.empty() && value.front() >= '0' && value.front() <= '9';
@@ -177,6 +187,39 @@ Routed route_admin(const Request& request, std::string_view path, std::string_vi
     }
     if (!query.empty()) return text(400, std::string(path) + " takes no parameters");
     return admin;
+}
+
+Routed route_membership(const Request& request, std::string_view path, std::string_view query) {
+    if (request.method != "POST") {
+        Response r = text(405, "method " + echo(request.method) + " not allowed on " + std::string(path));
+        r.headers.emplace_back("Allow", "POST");
+        return r;
+    }
+    MembershipCall call;
+    call.op = path == "/cluster/join"    ? MembershipCall::Op::join
+              : path == "/cluster/leave" ? MembershipCall::Op::leave
+                                         : MembershipCall::Op::remove;
+    bool node_given = false;
+    std::string_view name, value;
+    while (next_param(query, name, value)) {
+        if (name == "seed" && call.op == MembershipCall::Op::join) {
+            if (value.empty() || value.size() > 256) return text(400, "parameter seed must be HOST:PORT");
+            if (call.seeds.size() >= k_max_seeds)
+                return text(400, "too many seeds (at most " + std::to_string(k_max_seeds) + ")");
+            call.seeds.emplace_back(value);
+        } else if (name == "node" && call.op != MembershipCall::Op::join && !node_given) {
+            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), call.node);
+            if (value.empty() || ec != std::errc{} || end != value.data() + value.size() || call.node == 0)
+                return text(400, "parameter node must be a node id (1..4294967295)");
+            node_given = true;
+        } else {
+            return text(400, "unknown or repeated parameter for " + std::string(path) + ": " + echo(name));
+        }
+    }
+    if (call.op == MembershipCall::Op::join && call.seeds.empty())
+        return text(400, "join needs at least one seed=HOST:PORT (a member's peer address)");
+    if (call.op == MembershipCall::Op::remove && !node_given) return text(400, "remove needs node=ID");
+    return call;
 }
 
 Routed route_kv(const Request& request, std::string_view path, std::string_view query, const Limits& limits) {
@@ -345,6 +388,8 @@ Routed route(const Request& request, const Limits& limits) {
     const std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
 
     if (path == "/cluster") return route_admin(request, path, query, Admin::cluster);
+    if (path == "/cluster/join" || path == "/cluster/leave" || path == "/cluster/remove")
+        return route_membership(request, path, query);
     if (path == "/metrics") return route_admin(request, path, query, Admin::metrics);
     if (path == "/health") return route_admin(request, path, query, Admin::health);
     if (path == "/kv" || path.starts_with(k_kv_prefix)) return route_kv(request, path, query, limits);

@@ -36,7 +36,19 @@ struct KvCall {
 
 enum class Admin { cluster, metrics, health };
 
-using Routed = std::variant<KvCall, Admin, Response>;
+// A membership command, answered by the node's membership layer:
+//   POST /cluster/join?seed=HOST:PORT[&seed=...]   this (empty, alone) node joins a cluster
+//   POST /cluster/leave[?node=ID]                  this node (or ID) hands off and exits
+//   POST /cluster/remove?node=ID                   forced removal of a dead member
+struct MembershipCall {
+    enum class Op { join, leave, remove };
+    Op op = Op::join;
+    std::vector<std::string> seeds;  // join: peer addresses, at most k_max_seeds
+    std::uint32_t node = 0;          // leave/remove: the member (0: this node, leave only)
+};
+inline constexpr std::size_t k_max_seeds = 16;
+
+using Routed = std::variant<KvCall, Admin, MembershipCall, Response>;
 
 // Parses and validates a request. Bad input comes back as a finished Response
 // (400 with a message, 404 for an unknown path, 405 for a wrong method, 413 for

@@ -171,6 +171,7 @@ awaitable<Response> respond(Conn& conn, const Request& request) {
         }
         co_return r;
     }
+    if (auto* call = std::get_if<MembershipCall>(&routed)) co_return server.backend.membership(*call);
     Response r = std::get<Response>(std::move(routed));
     if (r.status >= 400 && r.status < 500) {
         log::warn("http bad request", "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(r.status) +

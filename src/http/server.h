@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "core/types.h"
+#include "http/api.h"
 #include "replica/messages.h"
 
 namespace boost::asio {
@@ -29,6 +30,8 @@ public:
     virtual std::string cluster_json() = 0;
     virtual std::string metrics_text() = 0;
     virtual bool healthy() = 0;
+    // A membership command (api.h); the answer is the response to send.
+    virtual Response membership(const MembershipCall& call) = 0;
 };
 
 struct ServerOptions {

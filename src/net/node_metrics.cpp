@@ -24,6 +24,12 @@ void render_node_metrics(const replica::Node& node, std::string& out) {
     counter("shoal_scrub_mismatches_total", s.scrub_mismatches);
     counter("shoal_tombstones_reaped_total", s.tombstones_reaped);
     counter("shoal_actors_retired_total", s.actors_retired);
+    counter("shoal_handoff_keys_sent_total", s.handoff_keys_sent);
+    counter("shoal_handoff_bytes_sent_total", s.handoff_bytes_sent);
+    counter("shoal_handoff_keys_received_total", s.handoff_keys_received);
+    counter("shoal_handoff_retries_total", s.handoff_retries);
+    counter("shoal_handoffs_completed_total", s.handoffs_completed);
+    counter("shoal_writes_forwarded_total", s.writes_forwarded);
     gauge("shoal_hints_pending", s.hints_pending);
     gauge("shoal_hint_bytes_pending", s.hint_bytes_pending);
     gauge("shoal_gc_candidates", s.gc_candidates);

@@ -12,14 +12,10 @@
 #include "net/log.h"
 #include "net/metrics.h"
 #include "net/node_metrics.h"
+#include "net/peer_link.h"
 #include "wire/wire.h"
 
 namespace shoal::net {
-
-namespace asio = boost::asio;
-using asio::awaitable;
-using asio::use_awaitable;
-using asio::ip::tcp;
 
 namespace {
 
@@ -29,162 +25,6 @@ Time wall_now() {
             .count()};
 }
 
-std::string fields_peer(NodeId id, std::string_view extra = {}) {
-    std::string f = "peer=" + std::to_string(id.value);
-    if (!extra.empty()) {
-        f += ' ';
-        f += extra;
-    }
-    return f;
-}
-
-// A JSON string literal: quotes, backslashes and control characters escaped.
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20) {
-            char esc[8];
-            std::snprintf(esc, sizeof esc, "\\u%04x", u);
-            out += esc;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
-
-}  // namespace
-
-// ---- outbound link to one peer ---------------------------------------------------------
-
-namespace {
-
-// Writes whatever gathers in `pending` (others append to it and cancel `wake`), one
-// write per batch, so frames that piled up while a write was in flight go out
-// together. Returns when `stop` turns true or a write fails.
-awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
-                                                   asio::steady_timer& wake, const bool& stop) {
-    boost::system::error_code ec;
-    while (!stop) {
-        if (pending.empty()) {
-            wake.expires_at(asio::steady_timer::time_point::max());
-            boost::system::error_code wait_ec;
-            co_await wake.async_wait(asio::redirect_error(use_awaitable, wait_ec));
-            continue;
-        }
-        writing.clear();
-        std::swap(writing, pending);
-        co_await asio::async_write(socket, asio::buffer(writing), asio::redirect_error(use_awaitable, ec));
-        if (ec) break;
-    }
-    co_return ec;
-}
-
-// Reads frames from `socket` and hands each to `on_frame` until the connection ends,
-// `stop` turns true, or a frame is malformed or refused. Returns why it refused ("" when
-// the connection simply ended). `on_frame` returns "" to accept a frame, else the reason.
-// (Callers pass named std::function objects: GCC 12 mishandles lambda temporaries
-// inside co_await expressions.)
-awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
-                                   const std::function<std::string(wire::Frame&)>& on_frame) {
-    wire::FrameReader reader(max_frame_bytes);
-    std::vector<char> buf(64 * 1024);
-    wire::Frame frame;
-    while (!stop) {
-        boost::system::error_code ec;
-        const std::size_t n =
-            co_await socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
-        if (ec) break;
-        reader.feed({buf.data(), n});
-        std::error_code bad;
-        for (;;) {
-            const auto status = reader.next(frame, bad);
-            if (status == wire::FrameReader::Status::need_more) break;
-            if (status == wire::FrameReader::Status::error) co_return "bad frame: " + bad.message();
-            if (std::string why = on_frame(frame); !why.empty()) co_return why;
-        }
-    }
-    co_return std::string();
-}
-
-class PeerLink : public std::enable_shared_from_this<PeerLink> {
-public:
-    PeerLink(asio::io_context& io, NodeId self, PeerAddress to, std::size_t limit, Metrics& metrics)
-        : socket_(io), wake_(io), retry_(io), self_(self), to_(std::move(to)), limit_(limit), metrics_(metrics) {}
-
-    void enqueue(const replica::PeerMessage& message) {
-        // While (re)connecting, messages wait in the queue and go out on connect; a
-        // failed attempt drops them. Past the bound they are dropped at once: the
-        // core's timeouts and retries cover both.
-        if (queue_.size() >= limit_) {
-            ++metrics_.peer_messages_dropped;
-            return;
-        }
-        if (queue_.empty()) queued_ = 0;  // the writer took the earlier ones
-        wire::encode_peer(message, queue_);
-        ++queued_;
-        ++metrics_.peer_messages_out;
-        wake_.cancel();
-    }
-
-    void stop() {
-        stopped_ = true;
-        boost::system::error_code ignored;
-        socket_.close(ignored);
-        wake_.cancel();
-        retry_.cancel();
-    }
-
-    awaitable<void> run() {
-        auto self = shared_from_this();
-        Duration backoff = Duration::millis(50);
-        while (!stopped_) {
-            boost::system::error_code ec;
-            tcp::endpoint ep(asio::ip::make_address(to_.host, ec), to_.port);
-            if (!ec) co_await socket_.async_connect(ep, asio::redirect_error(use_awaitable, ec));
-            if (!ec) ec = co_await pump();
-            metrics_.peer_messages_dropped += queue_.empty() ? 0 : queued_;
-            queue_.clear();
-            boost::system::error_code ignored;
-            socket_.close(ignored);
-            if (stopped_) break;
-            if (was_connected_) log::warn("peer link down", fields_peer(to_.id, "error=" + log::quoted(ec.message())));
-            was_connected_ = false;
-            retry_.expires_after(std::chrono::microseconds(backoff.us));
-            co_await retry_.async_wait(asio::redirect_error(use_awaitable, ec));
-            backoff = std::min(backoff * 2, Duration::millis(500));
-        }
-    }
-
-private:
-    awaitable<boost::system::error_code> pump() {
-        boost::system::error_code ec;
-        socket_.set_option(tcp::no_delay(true), ec);
-        std::string hello;
-        wire::encode_hello(wire::Hello{wire::Hello::Role::peer, self_, 1}, hello);
-        co_await asio::async_write(socket_, asio::buffer(hello), asio::redirect_error(use_awaitable, ec));
-        if (ec) co_return ec;
-        was_connected_ = true;
-        log::info("peer link up", fields_peer(to_.id));
-        co_return co_await write_batches(socket_, queue_, writing_, wake_, stopped_);
-    }
-
-    tcp::socket socket_;
-    asio::steady_timer wake_;
-    asio::steady_timer retry_;
-    NodeId self_;
-    PeerAddress to_;
-    std::size_t limit_;
-    Metrics& metrics_;
-    std::string queue_, writing_;
-    std::size_t queued_ = 0;  // messages in queue_
-    bool was_connected_ = false;
-    bool stopped_ = false;
-};
 
 // One native client connection: replies are appended to `out` and written in batches.
 struct ClientConn : std::enable_shared_from_this<ClientConn> {
@@ -214,10 +54,12 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
         Time started;
     };
 
-    Impl(asio::io_context& io, replica::Node& node, store::BufferedStore& store, ShellConfig config)
+    Impl(asio::io_context& io, replica::Node& node, store::BufferedStore& store, Membership& membership,
+         ShellConfig config)
         : io_(io),
           node_(node),
           store_(store),
+          membership_(membership),
           config_(std::move(config)),
           peer_acceptor_(io),
           client_acceptor_(io),
@@ -248,12 +90,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
 
     void start() {
         auto self = shared_from_this();
-        for (const auto& m : config_.members) {
-            if (m.id == config_.id) continue;
-            auto link = std::make_shared<PeerLink>(io_, config_.id, m, config_.peer_queue_bytes, metrics_);
-            links_.emplace(m.id.value, link);
-            asio::co_spawn(io_, link->run(), asio::detached);
-        }
+        membership_.sync(wall_now());
+        update_links();
         asio::co_spawn(io_, accept_peers(), asio::detached);
         asio::co_spawn(io_, accept_clients(), asio::detached);
         asio::co_spawn(io_, tick_loop(), asio::detached);
@@ -265,10 +103,62 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
         asio::post(io_, [self = shared_from_this()] { self->flush(); });
     }
 
-    // The end of a loop turn: group commit, then send.
+    std::shared_ptr<PeerLink> make_link(NodeId id, std::string_view address) {
+        PeerAddress to{id, {}, 0, {}};
+        if (!parse_host_port(address, to.host, to.port)) return nullptr;
+        auto link = std::make_shared<PeerLink>(io_, config_.id, to, config_.peer_queue_bytes, metrics_);
+        asio::co_spawn(io_, link->run(), asio::detached);
+        return link;
+    }
+
+    // One link per active member of the view (at its current address); links to
+    // members that left are closed.
+    void update_links() {
+        std::map<std::uint32_t, std::shared_ptr<PeerLink>> next;
+        for (const auto& [id, m] : membership_.gossiper().view().members) {
+            if (id == config_.id || !gossip::is_active(m.status) || m.peer_address.empty()) continue;
+            auto it = links_.find(id.value);
+            PeerAddress want{id, {}, 0, {}};
+            if (!parse_host_port(m.peer_address, want.host, want.port)) continue;
+            if (it != links_.end() && it->second->address().host == want.host &&
+                it->second->address().port == want.port) {
+                next.emplace(id.value, std::move(it->second));
+                links_.erase(it);
+            } else if (auto link = make_link(id, m.peer_address)) {
+                next.emplace(id.value, std::move(link));
+            }
+        }
+        for (auto& [id, link] : links_) link->stop();
+        links_ = std::move(next);
+    }
+
+    void send_gossip(gossip::GossipEnvelope& env) {
+        if (env.to.valid()) {
+            auto it = links_.find(env.to.value);
+            if (it == links_.end()) {
+                auto link = make_link(env.to, env.address);
+                if (!link) return;
+                it = links_.emplace(env.to.value, std::move(link)).first;
+            }
+            it->second->enqueue(env.message);
+            return;
+        }
+        auto it = seed_links_.find(env.address);
+        if (it == seed_links_.end()) {
+            auto link = make_link(NodeId{}, env.address);
+            if (!link) return;
+            it = seed_links_.emplace(env.address, std::move(link)).first;
+        }
+        it->second->enqueue(env.message);
+    }
+
+    // The end of a loop turn: membership changes reach the core, group commit, then send.
     void flush() {
         flush_scheduled_ = false;
+        const Time turn = wall_now();
+        if (membership_.sync(turn)) update_links();
         node_.take_output(outbox_);
+        membership_.gossiper().take_output(gossip_out_);
         std::error_code ec = store_.commit(config_.sync);
         ++metrics_.commits;
         if (ec) {
@@ -284,8 +174,15 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
             auto it = links_.find(env.to.value);
             if (it != links_.end()) it->second->enqueue(env.msg);
         }
+        for (auto& env : gossip_out_.messages) send_gossip(env);
         const Time now = wall_now();
         for (auto& reply : outbox_.replies) deliver(now, reply);
+        if (membership_.exited() && !exit_reported_) {
+            exit_reported_ = true;
+            log::info("this node has left the cluster; shutting down",
+                      "status=" + std::string(gossip::status_name(membership_.gossiper().self_status())));
+            if (config_.on_exit) asio::post(io_, config_.on_exit);
+        }
     }
 
     void deliver(Time now, replica::ClientReply& reply) {
@@ -308,6 +205,11 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
             done(replica::ClientReply{0, errc::shutting_down});
             return;
         }
+        if (!membership_.joined()) {
+            // Not part of a founded cluster yet: there is no ring to route by.
+            done(replica::ClientReply{0, errc::unavailable});
+            return;
+        }
         const replica::ClientToken token = next_token_++;
         const Time now = wall_now();
         pending_.emplace(token, Pending{std::move(done), request.op, now});
@@ -322,7 +224,9 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
             boost::system::error_code ec;
             co_await tick_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
             if (stopped_) break;
-            node_.tick(wall_now());
+            const Time now = wall_now();
+            membership_.tick(now);
+            node_.tick(now);
             flush();
         }
     }
@@ -340,28 +244,30 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
         }
     }
 
-    bool is_member(NodeId id) const {
-        for (const auto& m : config_.members) {
-            if (m.id == id) return true;
-        }
-        return false;
-    }
-
     awaitable<void> serve_peer(tcp::socket socket) {
         auto self = shared_from_this();
         NodeId from;
         const std::function<std::string(wire::Frame&)> on_frame = [this, &from](wire::Frame& frame) -> std::string {
             if (!from.valid()) {
+                // Any node may introduce itself (a joining one is in no view yet);
+                // what it says is validated by the gossiper and the core.
                 if (frame.kind != wire::Frame::Kind::hello || frame.hello.role != wire::Hello::Role::peer ||
-                    !is_member(frame.hello.node) || frame.hello.node == config_.id) {
-                    return "first frame is not a hello from a member";
+                    !frame.hello.node.valid() || frame.hello.node == config_.id) {
+                    return "first frame is not a hello from another node";
                 }
                 from = frame.hello.node;
                 return {};
             }
-            if (frame.kind != wire::Frame::Kind::peer) return "unexpected frame kind on a peer connection";
+            const Time now = wall_now();
             ++metrics_.peer_messages_in;
-            node_.step(wall_now(), from, std::move(frame.peer));
+            membership_.gossiper().heard_from(now, from);
+            if (frame.kind == wire::Frame::Kind::gossip) {
+                membership_.gossiper().step(now, from, frame.gossip);
+            } else if (frame.kind == wire::Frame::Kind::peer) {
+                node_.step(now, from, std::move(frame.peer));
+            } else {
+                return "unexpected frame kind on a peer connection";
+            }
             schedule_flush();
             return {};
         };
@@ -471,6 +377,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
         stopped_ = true;
         tick_timer_.cancel();
         for (auto& [id, link] : links_) link->stop();
+        for (auto& [address, link] : seed_links_) link->stop();
         log::info("stopped", "unanswered=" + std::to_string(pending_.size()));
         done();
     }
@@ -481,11 +388,15 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
     asio::io_context& io_;
     replica::Node& node_;
     store::BufferedStore& store_;
+    Membership& membership_;
     ShellConfig config_;
     tcp::acceptor peer_acceptor_;
     tcp::acceptor client_acceptor_;
     asio::steady_timer tick_timer_;
     std::map<std::uint32_t, std::shared_ptr<PeerLink>> links_;
+    std::map<std::string, std::shared_ptr<PeerLink>> seed_links_;  // seeds not yet known by id
+    gossip::GossipOutbox gossip_out_;
+    bool exit_reported_ = false;
     std::unordered_map<replica::ClientToken, Pending> pending_;
     replica::ClientToken next_token_ = 1;
     replica::Outbox outbox_;
@@ -497,32 +408,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
 };
 
 std::string Shell::Impl::cluster_json() {
-    std::string j = "{\"node\":" + std::to_string(config_.id.value) + ",\"members\":[";
-    bool first = true;
-    for (const auto& m : config_.members) {
-        if (!first) j += ',';
-        first = false;
-        j += "{\"id\":" + std::to_string(m.id.value) + ",\"zone\":" + json_string(m.zone) +
-             ",\"peer\":" + json_string(m.host + ":" + std::to_string(m.port)) +
-             ",\"status\":\"valid\",\"up\":" + (node_.believes_up(m.id) ? "true" : "false") + "}";
-    }
-    const auto& cfg = node_.config();
-    j += "],\"n\":" + std::to_string(cfg.n) + ",\"r\":" + std::to_string(cfg.r) + ",\"w\":" + std::to_string(cfg.w);
-    j += ",\"sync\":" + json_string(store::sync_mode_name(config_.sync));
-    const auto& ring = *node_.ring();
-    j += ",\"partition_count\":" + std::to_string(ring.partition_count()) + ",\"partitions\":[";
-    for (std::uint32_t p = 0; p < ring.partition_count(); ++p) {
-        if (p != 0) j += ',';
-        j += "{\"id\":" + std::to_string(p) + ",\"owner\":" + std::to_string(ring.owner(PartitionId{p}).value) +
-             ",\"replicas\":[";
-        const auto order = ring.preference_order(PartitionId{p});
-        for (std::size_t i = 0; i < std::min<std::size_t>(cfg.n, order.size()); ++i) {
-            if (i != 0) j += ',';
-            j += std::to_string(order[i].value);
-        }
-        j += "]}";
-    }
-    return j + "]}";
+    return membership_.cluster_json(wall_now(), store::sync_mode_name(config_.sync));
 }
 
 std::string Shell::Impl::metrics_text() {
@@ -540,6 +426,7 @@ std::string Shell::Impl::metrics_text() {
     metrics_.put_latency.render(out, "shoal_request_duration_seconds", "op=\"put\"");
     metrics_.del_latency.render(out, "shoal_request_duration_seconds", "op=\"del\"");
     render_node_metrics(node_, out);
+    membership_.render_metrics(out);
     auto counter = [&](const char* name, std::uint64_t v) { render_counter(out, name, v); };
     counter("shoal_bad_frames_total", metrics_.bad_frames);
     counter("shoal_peer_messages_in_total", metrics_.peer_messages_in);
@@ -552,9 +439,9 @@ std::string Shell::Impl::metrics_text() {
     return out;
 }
 
-Shell::Shell(asio::io_context& io, replica::Node& node, store::BufferedStore& store, ShellConfig config,
-             std::error_code& ec)
-    : impl_(std::make_shared<Impl>(io, node, store, std::move(config))) {
+Shell::Shell(asio::io_context& io, replica::Node& node, store::BufferedStore& store, Membership& membership,
+             ShellConfig config, std::error_code& ec)
+    : impl_(std::make_shared<Impl>(io, node, store, membership, std::move(config))) {
     ec = impl_->bind(impl_->peer_acceptor_, impl_->config_.peer_host, impl_->config_.peer_port, "peer");
     if (!ec)
         ec = impl_->bind(impl_->client_acceptor_, impl_->config_.client_host, impl_->config_.client_port, "client");
@@ -585,6 +472,11 @@ std::string Shell::cluster_json() {
 
 std::string Shell::metrics_text() {
     return impl_->metrics_text();
+}
+http::Response Shell::membership(const http::MembershipCall& call) {
+    http::Response r = impl_->membership_.command(wall_now(), call);
+    impl_->schedule_flush();
+    return r;
 }
 bool Shell::healthy() {
     return !impl_->stopping_;

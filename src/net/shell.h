@@ -20,6 +20,7 @@
 #include "core/types.h"
 #include "http/server.h"
 #include "net/address.h"
+#include "net/membership.h"
 #include "replica/node.h"
 #include "store/buffered_store.h"
 
@@ -38,7 +39,6 @@ struct PeerAddress {
 
 struct ShellConfig {
     NodeId id;
-    std::vector<PeerAddress> members;  // every member, this node included
     std::string peer_host = "127.0.0.1";
     std::uint16_t peer_port = 0;  // 0: the OS picks
     std::string client_host = "127.0.0.1";
@@ -49,13 +49,16 @@ struct ShellConfig {
     std::size_t max_client_connections = 1024;
     std::size_t max_inflight_per_connection = 4096;
     Duration tick = Duration::millis(10);
+    // Called (on the loop thread) once this node has left the cluster: it owns
+    // nothing any more and should shut down.
+    std::function<void()> on_exit;
 };
 
 class Shell final : public http::Backend {
 public:
     // Binds the peer and client listeners; errors come back in ec.
-    Shell(boost::asio::io_context& io, replica::Node& node, store::BufferedStore& store, ShellConfig config,
-          std::error_code& ec);
+    Shell(boost::asio::io_context& io, replica::Node& node, store::BufferedStore& store, Membership& membership,
+          ShellConfig config, std::error_code& ec);
     ~Shell() override;
     Shell(const Shell&) = delete;
     Shell& operator=(const Shell&) = delete;
@@ -74,6 +77,7 @@ public:
     std::string cluster_json() override;
     std::string metrics_text() override;
     bool healthy() override;
+    http::Response membership(const http::MembershipCall& call) override;
 
     struct Impl;
 

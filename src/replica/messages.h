@@ -139,8 +139,28 @@ struct AeDone {
     errc code = errc::ok;
 };
 
+// ---- ownership handoff ------------------------------------------------------------
+
+// Source -> new owner: the next keys (in stored order) of one key partition that the
+// move of claim slot `slot` hands over. `last`: the stream of the whole move ends here.
+struct HandoffBatch {
+    PartitionId slot;
+    std::uint64_t seq = 0;
+    PartitionId partition;
+    std::vector<KeyState> items;
+    bool last = false;
+};
+
+// New owner -> source: the batch is merged (ok) and need not be sent again.
+struct HandoffAck {
+    PartitionId slot;
+    std::uint64_t seq = 0;
+    errc code = errc::ok;
+};
+
 using PeerMessage = std::variant<PutLeaderReq, PutLeaderResp, ReplicateReq, ReplicateResp, GetReq, GetResp, Ping, Pong,
-                                 HintBatch, HintAck, AeTree, AeTreeResp, AeKeys, AeKeysResp, AeStates, AeDone>;
+                                 HintBatch, HintAck, AeTree, AeTreeResp, AeKeys, AeKeysResp, AeStates, AeDone,
+                                 HandoffBatch, HandoffAck>;
 
 struct Envelope {
     NodeId to;

@@ -26,6 +26,7 @@ Node::Node(NodeConfig config, store::Store& store, std::shared_ptr<const ring::R
     // Batch and exchange ids of an earlier life must not match this life's.
     next_hint_batch_ = next_hint_ + 1;
     next_xid_ = next_hint_ + 1;
+    next_handoff_seq_ = next_hint_ + 1;
     // Each life starts its round of exchanges somewhere else, so that a node
     // restarted often still reaches every partition.
     ae_cursor_ = hash_combine(config_.id.value, config_.incarnation);
@@ -231,6 +232,7 @@ void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
         if (&t == &leader || t.failed) continue;
         send(t.node, ReplicateReq{resp.req, fsm.key, fsm.state, t.hint_for});
     }
+    forward_write(fsm.key, fsm.state, fsm.targets);
     maybe_finish_put(resp.req, fsm);
 }
 
@@ -474,6 +476,10 @@ void Node::dispatch(Time now, NodeId from, PeerMessage& message) {
                 on_ae_states(from, m);
             else if constexpr (std::is_same_v<T, AeDone>)
                 on_ae_done(from, m);
+            else if constexpr (std::is_same_v<T, HandoffBatch>)
+                on_handoff_batch(from, m);
+            else if constexpr (std::is_same_v<T, HandoffAck>)
+                on_handoff_ack(from, m);
         },
         message);
 }
@@ -507,6 +513,7 @@ void Node::tick(Time now) {
     start_exchange(now);
     collect_gc(now);
     scrub(now);
+    stream_handoffs(now);
     drain_local(now);
 }
 

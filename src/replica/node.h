@@ -20,6 +20,7 @@
 
 #include "core/limits.h"
 #include "core/types.h"
+#include "replica/handoff.h"
 #include "replica/merkle.h"
 #include "replica/messages.h"
 #include "replica/version.h"
@@ -67,6 +68,7 @@ struct NodeConfig {
     ConflictMode conflict = ConflictMode::dvv;
     bool read_repair = true;
     RepairConfig repair;
+    HandoffConfig handoff;
 };
 
 // What happened inside the core that an observer (the simulator's checkers, the
@@ -108,6 +110,13 @@ struct NodeStats {
     // Tombstone GC.
     std::uint64_t gc_candidates = 0;  // gauge
     std::uint64_t tombstones_reaped = 0;
+    // Ownership handoff.
+    std::uint64_t handoff_keys_sent = 0;
+    std::uint64_t handoff_bytes_sent = 0;
+    std::uint64_t handoff_keys_received = 0;
+    std::uint64_t handoff_retries = 0;    // batches sent again after a timeout or refusal
+    std::uint64_t handoffs_completed = 0;  // streams finished
+    std::uint64_t writes_forwarded = 0;    // writes also sent to an incoming primary
 };
 
 struct Outbox {
@@ -141,8 +150,21 @@ public:
     // Installs a new ring (membership change). In-flight requests keep their targets.
     void set_ring(std::shared_ptr<const ring::Ring> ring);
 
+    // Installs the moves in progress (membership's view) with what each carries and
+    // where writes are forwarded (plan_handoffs). This node's outgoing streams run in
+    // tick(); a stream that stays in the plan keeps its progress, one that leaves it
+    // stops. Each stream resumes after a restart from its saved position.
+    void set_handoffs(HandoffPlan plan);
+    // Moves whose stream this node finished since the last call: the shell reports
+    // each to membership, which then switches the slot's owner.
+    std::vector<Move> take_completed_handoffs();
+    std::vector<HandoffProgress> handoff_progress() const;
+
     // Routing health of a peer, as this node believes it.
     bool believes_up(NodeId peer) const;
+    // Another detector (membership's phi-accrual, fed by heartbeats) suspects `peer`:
+    // it is marked down for routing and probed; its next answer marks it up again.
+    void suspect(Time now, NodeId peer) { missed(now, peer); }
     std::size_t inflight() const { return puts_.size() + gets_.size(); }
     const NodeStats& stats() const { return stats_; }
     const NodeConfig& config() const { return config_; }
@@ -244,6 +266,9 @@ private:
     // Merges a peer's state of a key into ours (replication, read repair, hints,
     // anti-entropy). A stored value that fails its checksum is replaced.
     std::error_code merge_in(std::string_view key, const SiblingSet& incoming, bool& changed);
+    // Merges a batch of peer states (hints, handoff); counts the keys merged. Stops at
+    // the first bad key or store error, which is the batch's answer.
+    errc merge_items(const std::vector<KeyState>& items, std::uint64_t& merged);
     bool hint_room(std::size_t bytes) const;
     void store_hint(NodeId target, std::string_view key, std::size_t bytes);
 
@@ -271,6 +296,14 @@ private:
     const VersionVector* recently_reaped(std::string_view key) const;
     template <typename Visit>
     std::error_code scan_leaves(PartitionId p, const std::vector<std::uint32_t>& leaves, Visit&& visit);
+
+    // Ownership handoff (handoff.cpp).
+    struct Stream;
+    void stream_handoffs(Time now);
+    void send_handoff_batch(Time now, Stream& s);
+    void on_handoff_batch(NodeId from, HandoffBatch& batch);
+    void on_handoff_ack(NodeId from, const HandoffAck& ack);
+    void forward_write(std::string_view key, const SiblingSet& state, const std::vector<Target>& targets);
 
     // Plumbing.
     void send(NodeId to, PeerMessage message);
@@ -355,6 +388,26 @@ private:
     };
     std::map<std::string, Reaped, std::less<>> reaped_;  // recently reaped keys (bounded)
     std::deque<std::pair<std::string, Time>> reaped_order_;
+
+    // Ownership handoff: the plan, and the streams this node sends.
+    struct Stream {
+        Move move;
+        std::vector<PartitionId> partitions;
+        std::size_t index = 0;  // the partition being sent
+        std::string after;      // its last acknowledged stored key ("" = none yet)
+        std::uint64_t inflight = 0;  // batch seq, 0 = none
+        Time deadline;
+        std::size_t next_index = 0;  // the position once the batch in flight is acknowledged
+        std::string next_after;
+        bool batch_last = false;
+        std::size_t batch_keys = 0, batch_bytes = 0;
+        std::uint64_t keys_sent = 0, bytes_sent = 0;
+        bool finished = false;
+    };
+    HandoffPlan handoff_;
+    std::vector<Stream> streams_;
+    std::vector<Move> completed_;
+    std::uint64_t next_handoff_seq_ = 1;
 };
 
 // Reads the incarnation saved in the store, adds one, saves it synced and returns

@@ -178,20 +178,19 @@ void Node::deliver_hints(Time now) {
     }
 }
 
-void Node::on_hint_batch(NodeId from, HintBatch& batch) {
-    HintAck ack{batch.seq, errc::ok};
-    for (const auto& item : batch.items) {
-        if (check_key(config_.limits, item.key)) {
-            ack.code = errc::bad_request;
-            break;
-        }
+errc Node::merge_items(const std::vector<KeyState>& items, std::uint64_t& merged) {
+    for (const auto& item : items) {
+        if (check_key(config_.limits, item.key)) return errc::bad_request;
         bool changed = false;
-        if (auto ec = merge_in(item.key, item.state, changed)) {
-            ack.code = static_cast<errc>(ec.value());
-            break;
-        }
+        if (auto ec = merge_in(item.key, item.state, changed)) return static_cast<errc>(ec.value());
+        ++merged;
     }
-    send(from, ack);
+    return errc::ok;
+}
+
+void Node::on_hint_batch(NodeId from, HintBatch& batch) {
+    std::uint64_t merged = 0;
+    send(from, HintAck{batch.seq, merge_items(batch.items, merged)});
 }
 
 void Node::on_hint_ack(NodeId from, const HintAck& ack) {

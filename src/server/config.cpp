@@ -26,7 +26,7 @@ bool to_number(std::string_view s, T& out, T lo, T hi) {
     return true;
 }
 
-std::string parse_members(std::string_view text, std::vector<net::PeerAddress>& out) {
+std::string parse_seeds(std::string_view text, std::vector<std::string>& out) {
     out.clear();
     std::size_t start = 0;
     while (start <= text.size()) {
@@ -35,23 +35,11 @@ std::string parse_members(std::string_view text, std::vector<net::PeerAddress>& 
         std::string item = trim(text.substr(start, end - start));
         start = end + 1;
         if (item.empty()) continue;
-        net::PeerAddress m;
-        auto at = item.find('@');
-        if (at == std::string::npos) return "members: '" + item + "' is not ID@HOST:PORT[/ZONE]";
-        if (!to_number<std::uint32_t>(std::string_view(item).substr(0, at), m.id.value, 1, 0xffffffffu)) {
-            return "members: bad node id in '" + item + "'";
-        }
-        std::string rest = item.substr(at + 1);
-        if (auto slash = rest.find('/'); slash != std::string::npos) {
-            m.zone = rest.substr(slash + 1);
-            rest = rest.substr(0, slash);
-        }
-        if (!net::parse_host_port(rest, m.host, m.port) || m.port == 0) return "members: bad address in '" + item + "'";
-        for (const auto& other : out) {
-            if (other.id == m.id) return "members: node id " + std::to_string(m.id.value) + " listed twice";
-        }
-        out.push_back(std::move(m));
-        if (out.size() > 1024) return "members: more than 1024 members";
+        std::string host;
+        std::uint16_t port = 0;
+        if (!net::parse_host_port(item, host, port) || port == 0) return "seeds: '" + item + "' is not HOST:PORT";
+        out.push_back(std::move(item));
+        if (out.size() > 16) return "seeds: more than 16 seeds";
     }
     return {};
 }
@@ -71,7 +59,9 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
     if (key == "client_listen") return valid_listen(value) ? (o.client_listen = value, "") : bad("HOST:PORT");
     if (key == "http_listen") return valid_listen(value) ? (o.http_listen = value, "") : bad("HOST:PORT");
     if (key == "data_dir") return value.empty() ? bad("a directory") : (o.data_dir = value, "");
-    if (key == "members") return parse_members(value, o.members);
+    if (key == "seeds") return parse_seeds(value, o.seeds);
+    if (key == "gossip_interval_ms")
+        return to_number<std::int64_t>(value, o.gossip_interval_ms, 10, 60000) ? "" : bad("10..60000");
     if (key == "partitions") {
         std::uint32_t q = 0;
         if (!to_number<std::uint32_t>(value, q, 1, ring::k_max_partitions) || !ring::valid_partition_count(q)) {
@@ -150,7 +140,7 @@ std::string load_file(const std::string& path, std::map<std::string, std::string
 }  // namespace
 
 std::string usage() {
-    return "usage: shoald --id N --data-dir DIR --members LIST [options]\n"
+    return "usage: shoald --id N --data-dir DIR [--seeds HOST:PORT,...] [options]\n"
            "       shoald --config FILE [options]\n"
            "\n"
            "Runs one Shoal node. Every option is also a config-file key (with '_' for '-').\n"
@@ -158,12 +148,14 @@ std::string usage() {
            "  --config FILE            key = value lines; flags given on the command line win\n"
            "  --id N                   this node's id (1..4294967295), required\n"
            "  --data-dir DIR           where the node keeps its LevelDB store, required\n"
-           "  --members LIST           every member: ID@HOST:PORT[/ZONE],... (peer addresses)\n"
-           "  --zone Z                 this node's zone (default: the zone in --members)\n"
+           "  --seeds LIST             peer addresses of members to join through: HOST:PORT,...\n"
+           "                           (none: found a new cluster, or wait for `shoal cluster join`)\n"
+           "  --zone Z                 this node's zone (default: none)\n"
            "  --peer-listen HOST:PORT    peer protocol      (default 127.0.0.1:7101)\n"
            "  --client-listen HOST:PORT  native clients     (default 127.0.0.1:7102)\n"
            "  --http-listen HOST:PORT    HTTP API           (default 127.0.0.1:7103)\n"
            "  --partitions Q           partitions, a power of two, fixed per cluster (default 64)\n"
+           "  --gossip-interval-ms T   between gossip rounds and heartbeats (default 1000)\n"
            "  --n N --r R --w W        replication defaults (3, 2, 2)\n"
            "  --sync MODE              none | batch (default) | always\n"
            "  --conflict MODE          dvv (default: siblings) | lww (last writer wins)\n"
@@ -223,15 +215,6 @@ std::string parse_options(int argc, char** argv, NodeOptions& out, bool& help) {
     }
     if (out.id == 0) return "id: required";
     if (out.data_dir.empty()) return "data_dir: required";
-    if (out.members.empty()) return "members: required (list every node, this one included)";
-    bool self_listed = false;
-    for (const auto& m : out.members) {
-        if (m.id.value == out.id) {
-            self_listed = true;
-            if (out.zone.empty()) out.zone = m.zone;
-        }
-    }
-    if (!self_listed) return "members: this node's id " + std::to_string(out.id) + " is not listed";
     if (out.r > out.n || out.w > out.n) return "r and w must not exceed n";
     return {};
 }

@@ -21,7 +21,8 @@ struct NodeOptions {
     std::string client_listen = "127.0.0.1:7102";
     std::string http_listen = "127.0.0.1:7103";
     std::string data_dir;                   // data_dir: required
-    std::vector<net::PeerAddress> members;  // members: ID@HOST:PORT[/ZONE],...
+    std::vector<std::string> seeds;         // seeds: HOST:PORT,... (peer addresses)
+    std::int64_t gossip_interval_ms = 1000;
     std::uint32_t partitions = 64;
     std::uint32_t n = 3, r = 2, w = 2;
     store::SyncMode sync = store::SyncMode::batch;

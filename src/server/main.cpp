@@ -10,12 +10,16 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "http/server.h"
 #include "net/log.h"
+#include "net/membership.h"
 #include "net/shell.h"
+#include "gossip/gossiper.h"
+#include "core/rng.h"
 #include "replica/node.h"
 #include "ring/ring.h"
 #include "server/config.h"
@@ -46,10 +50,11 @@ bool lock_data_dir(const std::string& dir, std::string& err) {
     return true;  // the descriptor stays open until exit
 }
 
-std::shared_ptr<const ring::Ring> make_ring(const server::NodeOptions& o) {
-    std::vector<ring::Member> members;
-    for (const auto& m : o.members) members.push_back({m.id, m.zone});
-    auto owners = ring::compute_claim(o.partitions, members, {});
+// The ring a node routes by before it knows its cluster: itself alone. Client
+// requests are refused until the gossiper has a founded view (see Membership).
+std::shared_ptr<const ring::Ring> placeholder_ring(const server::NodeOptions& o) {
+    std::vector<ring::Member> members{{NodeId{o.id}, o.zone}};
+    std::vector<NodeId> owners(o.partitions, NodeId{o.id});
     return std::make_shared<const ring::Ring>(o.partitions, std::move(members), std::move(owners));
 }
 
@@ -106,12 +111,32 @@ int main(int argc, char** argv) {
     nc.repair.ae_interval = Duration::millis(o.ae_interval_ms);
     nc.repair.scrub_interval = Duration::millis(o.scrub_interval_ms);
     nc.repair.tombstone_grace = Duration::seconds(o.tombstone_grace_s);
-    replica::Node node(nc, buffered, make_ring(o));
+
+    // Membership: the view is saved straight to the store with synced writes.
+    gossip::GossipConfig gc;
+    gc.id = nc.id;
+    gc.peer_address = o.peer_listen;
+    gc.client_address = o.client_listen;
+    gc.http_address = o.http_listen;
+    gc.zone = o.zone;
+    gc.partition_count = o.partitions;
+    gc.seeds = o.seeds;
+    gc.interval = Duration::millis(o.gossip_interval_ms);
+    gc.heartbeat_interval = gc.interval;
+    gc.detector.first_estimate = gc.interval;
+    gc.detector.acceptable_pause = gc.interval;
+    Rng rng(static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+            (static_cast<std::uint64_t>(o.id) << 32) ^ static_cast<std::uint64_t>(::getpid()));
+    gossip::Gossiper gossiper(gc, rng, *db);
+    if (auto e = gossiper.load_error())
+        log::warn("saved cluster view unreadable; starting afresh", "error=" + log::quoted(e.message()));
+    auto ring = gossiper.ring();
+    replica::Node node(nc, buffered, ring ? ring : placeholder_ring(o));
+    net::Membership membership(gossiper, node, *db);
 
     boost::asio::io_context io(1);
     net::ShellConfig sc;
     sc.id = nc.id;
-    sc.members = o.members;
     sc.sync = o.sync;
     sc.max_client_connections = o.max_client_connections;
     sc.max_frame_bytes = o.limits.max_value_bytes + o.limits.max_key_bytes + 64 * 1024;
@@ -119,7 +144,9 @@ int main(int argc, char** argv) {
         !net::parse_host_port(o.client_listen, sc.client_host, sc.client_port)) {
         return fail("bad listen address");
     }
-    net::Shell shell(io, node, buffered, sc, ec);
+    std::function<void()> shutdown;
+    sc.on_exit = [&] { shutdown(); };
+    net::Shell shell(io, node, buffered, membership, sc, ec);
     if (ec) return fail("cannot listen: " + ec.message());
 
     http::ServerOptions ho;
@@ -132,17 +159,24 @@ int main(int argc, char** argv) {
     shell.start();
     log::info("started", "node=" + std::to_string(o.id) + " incarnation=" + std::to_string(incarnation) +
                              " peer=" + o.peer_listen + " client=" + o.client_listen + " http=" + o.http_listen +
-                             " members=" + std::to_string(o.members.size()) +
+                             " seeds=" + std::to_string(o.seeds.size()) + " view_members=" +
+                             std::to_string(gossiper.view().members.size()) +
                              " sync=" + std::string(store::sync_mode_name(o.sync)));
 
-    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-    signals.async_wait([&](const boost::system::error_code& e, int sig) {
-        if (e) return;
-        log::info("signal received; finishing in-flight requests", "signal=" + std::to_string(sig));
+    bool stopping = false;
+    shutdown = [&] {
+        if (stopping) return;
+        stopping = true;
         shell.stop(Duration::seconds(5), [&] {
             http_server.stop();
             io.stop();
         });
+    };
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+    signals.async_wait([&](const boost::system::error_code& e, int sig) {
+        if (e) return;
+        log::info("signal received; finishing in-flight requests", "signal=" + std::to_string(sig));
+        shutdown();
     });
     io.run();
     if (auto e = db->sync()) log::error("final sync failed", "error=" + log::quoted(e.message()));

@@ -212,6 +212,49 @@ struct AeDone {
   code @1 :UInt16;
 }
 
+# ---- ownership handoff --------------------------------------------------------------
+
+# Source -> new owner: the next keys of one key partition that the move of claim slot
+# `slot` hands over; `last` ends the stream of the whole move.
+struct HandoffBatch {
+  slot @0 :UInt32;
+  seq @1 :UInt64;
+  partition @2 :UInt32;
+  items @3 :List(KeyState);
+  last @4 :Bool;
+}
+
+struct HandoffAck {
+  slot @0 :UInt32;
+  seq @1 :UInt64;
+  code @2 :UInt16;
+}
+
+# ---- gossip -------------------------------------------------------------------------
+# A view is carried as the canonical bytes of gossip::encode (src/gossip/view.h) and
+# validated by gossip::decode; hasView says whether an optional view is present.
+
+struct GossipSyn {
+  replyTo @0 :Text;        # the sender's peer address, at most 256 bytes
+  digest @1 :UInt64;
+  hasView @2 :Bool;
+  view @3 :Data;
+}
+
+struct GossipAck {
+  digest @0 :UInt64;
+  hasView @1 :Bool;
+  view @2 :Data;
+}
+
+struct GossipAck2 {
+  view @0 :Data;
+}
+
+struct Heartbeat {
+  seq @0 :UInt64;
+}
+
 # ---- the frame --------------------------------------------------------------------
 
 struct Frame {
@@ -235,6 +278,12 @@ struct Frame {
     aeKeysResp @16 :AeKeysResp;
     aeStates @17 :AeStates;
     aeDone @18 :AeDone;
-    # Append new members here, numbered from @19.
+    handoffBatch @19 :HandoffBatch;
+    handoffAck @20 :HandoffAck;
+    gossipSyn @21 :GossipSyn;
+    gossipAck @22 :GossipAck;
+    gossipAck2 @23 :GossipAck2;
+    heartbeat @24 :Heartbeat;
+    # Append new members here, numbered from @25.
   }
 }

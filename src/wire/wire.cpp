@@ -1,5 +1,7 @@
-// The native protocol's encoder and bounded incremental decoder. The only file that
-// includes capnp headers and the generated schema code.
+// The native protocol's framing, its bounded incremental decoder, the value helpers
+// shared by the codec files (codec_internal.h), hello, client requests and replies,
+// and the peer messages of the request path. Repair and handoff messages live in
+// wire_repair.cpp, gossip in wire_gossip.cpp.
 #include "wire/wire.h"
 
 #include <cstdint>
@@ -17,13 +19,12 @@
 #include "core/assert.h"
 #include "core/errc.h"
 #include "replica/codec.h"
-#include "src/wire/shoal.capnp.h"
+#include "wire/codec_internal.h"
 
 namespace shoal::wire {
 
 namespace {
 
-namespace cs = capnp_schema;
 using replica::Dot;
 using replica::Sibling;
 using replica::SiblingSet;
@@ -51,11 +52,13 @@ constexpr std::size_t k_keep_capacity_bytes = 256 * 1024;
 constexpr unsigned k_scratch_words = 1024;
 thread_local capnp::word t_scratch[k_scratch_words];
 
-// ---- encoding -------------------------------------------------------------------
+}  // namespace
 
-capnp::Data::Reader as_data(std::string_view s) {
-    return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
-}
+// ---- shared helpers (codec_internal.h) ----------------------------------------------
+
+namespace detail {
+
+namespace {
 
 void put_dot(cs::Dot::Builder b, const Dot& dot) {
     b.setActor(dot.actor);
@@ -85,14 +88,95 @@ void put_siblings(capnp::List<cs::Sibling>::Builder list, const std::vector<Sibl
     }
 }
 
+Dot get_dot(cs::Dot::Reader r) {
+    return Dot{r.getActor(), r.getCounter()};
+}
+
+// Canonical form only: actors strictly increasing, counters > 0, bounded size.
+bool get_vv(cs::VersionVector::Reader r, VersionVector& out) {
+    out = VersionVector{};
+    const auto entries = r.getEntries();
+    if (entries.size() > k_max_vv_entries) return false;
+    replica::ActorId last = 0;
+    bool first = true;
+    for (const auto e : entries) {
+        const auto actor = e.getActor();
+        const auto counter = e.getCounter();
+        if (counter == 0 || (!first && actor <= last)) return false;
+        out.raise(actor, counter);  // appends: actors arrive in order
+        last = actor;
+        first = false;
+    }
+    return true;
+}
+
+// Siblings sorted by dot, distinct, each covered by the context.
+bool get_siblings(capnp::List<cs::Sibling>::Reader list, const VersionVector& context, std::vector<Sibling>& out) {
+    out.clear();
+    if (list.size() > k_max_siblings) return false;
+    out.resize(list.size());
+    for (unsigned i = 0; i < list.size(); ++i) {
+        const auto r = list[i];
+        Sibling& s = out[i];
+        s.dot = get_dot(r.getDot());
+        s.tombstone = r.getTombstone();
+        get_string(r.getValue(), s.value);
+        s.written = Time{r.getWrittenUs()};
+        s.expires = Time{r.getExpiresUs()};
+        if (!context.covers(s.dot)) return false;
+        if (i > 0 && !(out[i - 1].dot < s.dot)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+capnp::Data::Reader as_data(std::string_view s) {
+    return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
+}
+
+std::string_view as_view(capnp::Data::Reader d) {
+    return {reinterpret_cast<const char*>(d.begin()), d.size()};
+}
+
+void get_string(capnp::Data::Reader d, std::string& out) {
+    out.assign(reinterpret_cast<const char*>(d.begin()), d.size());
+}
+
+bool get_code(std::uint16_t raw, errc& out) {
+    out = static_cast<errc>(raw);
+    return errc_name(out) != "unknown";  // tracks new enumerators on its own
+}
+
 void put_state(cs::SiblingSet::Builder b, const SiblingSet& set) {
     put_vv(b.initContext(), set.context);
     if (!set.siblings.empty()) put_siblings(b.initSiblings(static_cast<unsigned>(set.siblings.size())), set.siblings);
 }
 
-std::uint16_t code_of(errc code) {
-    return static_cast<std::uint16_t>(code);
+bool get_state(cs::SiblingSet::Reader r, SiblingSet& out) {
+    return get_vv(r.getContext(), out.context) && get_siblings(r.getSiblings(), out.context, out.siblings);
 }
+
+kj::ArrayPtr<capnp::word> scratch_segment() {
+    return kj::arrayPtr(t_scratch, k_scratch_words);
+}
+
+void append_message(capnp::MessageBuilder& message, std::string& out) {
+    const std::size_t bytes = capnp::computeSerializedSizeInWords(message) * k_word_bytes;
+    const std::size_t old_size = out.size();
+    out.resize(old_size + bytes);
+    kj::ArrayOutputStream stream(kj::arrayPtr(reinterpret_cast<kj::byte*>(out.data() + old_size), bytes));
+    capnp::writeMessage(stream, message);
+    SHOAL_ASSERT(stream.getArray().size() == bytes);
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+namespace {
+
+// ---- encoding: request-path peer messages -------------------------------------------
 
 void put(cs::Frame::Builder f, const replica::PutLeaderReq& m) {
     auto b = f.initPutLeaderReq();
@@ -150,149 +234,10 @@ void put(cs::Frame::Builder f, const replica::Pong& m) {
     f.initPong().setSeq(m.seq);
 }
 
-template <typename ListBuilder>
-void put_key_states(ListBuilder list, const std::vector<replica::KeyState>& items) {
-    for (unsigned i = 0; i < items.size(); ++i) {
-        list[i].setKey(as_data(items[i].key));
-        put_state(list[i].initState(), items[i].state);
-    }
-}
-
-template <typename T, typename ListBuilder>
-void put_numbers(ListBuilder list, const std::vector<T>& values) {
-    for (unsigned i = 0; i < values.size(); ++i) list.set(i, values[i]);
-}
-
-void put(cs::Frame::Builder f, const replica::HintBatch& m) {
-    auto b = f.initHintBatch();
-    b.setSeq(m.seq);
-    put_key_states(b.initItems(static_cast<unsigned>(m.items.size())), m.items);
-}
-void put(cs::Frame::Builder f, const replica::HintAck& m) {
-    auto b = f.initHintAck();
-    b.setSeq(m.seq);
-    b.setCode(code_of(m.code));
-}
-void put(cs::Frame::Builder f, const replica::AeTree& m) {
-    auto b = f.initAeTree();
-    b.setXid(m.xid);
-    b.setPartition(m.partition.value);
-    b.setLevel(m.level);
-    put_numbers(b.initIndex(static_cast<unsigned>(m.index.size())), m.index);
-    put_numbers(b.initHash(static_cast<unsigned>(m.hash.size())), m.hash);
-}
-void put(cs::Frame::Builder f, const replica::AeTreeResp& m) {
-    auto b = f.initAeTreeResp();
-    b.setXid(m.xid);
-    b.setCode(code_of(m.code));
-    put_numbers(b.initDiffer(static_cast<unsigned>(m.differ.size())), m.differ);
-}
-void put(cs::Frame::Builder f, const replica::AeKeys& m) {
-    auto b = f.initAeKeys();
-    b.setXid(m.xid);
-    b.setPartition(m.partition.value);
-    put_numbers(b.initLeaves(static_cast<unsigned>(m.leaves.size())), m.leaves);
-    auto keys = b.initKeys(static_cast<unsigned>(m.keys.size()));
-    for (unsigned i = 0; i < m.keys.size(); ++i) {
-        keys[i].setKey(as_data(m.keys[i].key));
-        keys[i].setEntry(m.keys[i].entry);
-    }
-}
-void put(cs::Frame::Builder f, const replica::AeKeysResp& m) {
-    auto b = f.initAeKeysResp();
-    b.setXid(m.xid);
-    b.setCode(code_of(m.code));
-    b.setTruncated(m.truncated);
-    put_key_states(b.initStates(static_cast<unsigned>(m.states.size())), m.states);
-    auto want = b.initWant(static_cast<unsigned>(m.want.size()));
-    for (unsigned i = 0; i < m.want.size(); ++i) want.set(i, as_data(m.want[i]));
-}
-void put(cs::Frame::Builder f, const replica::AeStates& m) {
-    auto b = f.initAeStates();
-    b.setXid(m.xid);
-    b.setPartition(m.partition.value);
-    put_key_states(b.initStates(static_cast<unsigned>(m.states.size())), m.states);
-}
-void put(cs::Frame::Builder f, const replica::AeDone& m) {
-    auto b = f.initAeDone();
-    b.setXid(m.xid);
-    b.setCode(code_of(m.code));
-}
-
-// Builds one Frame with `fill` and appends it, stream-framed, to out.
-template <typename Fill>
-void encode_frame(std::string& out, Fill&& fill) {
-    capnp::MallocMessageBuilder message(kj::arrayPtr(t_scratch, k_scratch_words));
-    fill(message.initRoot<cs::Frame>());
-    const std::size_t bytes = capnp::computeSerializedSizeInWords(message) * k_word_bytes;
-    const std::size_t old_size = out.size();
-    out.resize(old_size + bytes);
-    kj::ArrayOutputStream stream(kj::arrayPtr(reinterpret_cast<kj::byte*>(out.data() + old_size), bytes));
-    capnp::writeMessage(stream, message);
-    SHOAL_ASSERT(stream.getArray().size() == bytes);
-}
-
 // ---- decoding -------------------------------------------------------------------
-// Each get_* reads every pointer once (each read counts against the traversal
-// limit) and returns false on content that is well-formed capnp but not a valid
-// Shoal message.
 
 std::string to_string(capnp::Data::Reader d) {
-    return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
-}
-
-void get_string(capnp::Data::Reader d, std::string& out) {
-    out.assign(reinterpret_cast<const char*>(d.begin()), d.size());
-}
-
-bool get_code(std::uint16_t raw, errc& out) {
-    out = static_cast<errc>(raw);
-    return errc_name(out) != "unknown";  // tracks new enumerators on its own
-}
-
-Dot get_dot(cs::Dot::Reader r) {
-    return Dot{r.getActor(), r.getCounter()};
-}
-
-// Canonical form only: actors strictly increasing, counters > 0, bounded size.
-bool get_vv(cs::VersionVector::Reader r, VersionVector& out) {
-    out = VersionVector{};
-    const auto entries = r.getEntries();
-    if (entries.size() > k_max_vv_entries) return false;
-    replica::ActorId last = 0;
-    bool first = true;
-    for (const auto e : entries) {
-        const auto actor = e.getActor();
-        const auto counter = e.getCounter();
-        if (counter == 0 || (!first && actor <= last)) return false;
-        out.raise(actor, counter);  // appends: actors arrive in order
-        last = actor;
-        first = false;
-    }
-    return true;
-}
-
-// Siblings sorted by dot, distinct, each covered by the context.
-bool get_siblings(capnp::List<cs::Sibling>::Reader list, const VersionVector& context, std::vector<Sibling>& out) {
-    out.clear();
-    if (list.size() > k_max_siblings) return false;
-    out.resize(list.size());
-    for (unsigned i = 0; i < list.size(); ++i) {
-        const auto r = list[i];
-        Sibling& s = out[i];
-        s.dot = get_dot(r.getDot());
-        s.tombstone = r.getTombstone();
-        get_string(r.getValue(), s.value);
-        s.written = Time{r.getWrittenUs()};
-        s.expires = Time{r.getExpiresUs()};
-        if (!context.covers(s.dot)) return false;
-        if (i > 0 && !(out[i - 1].dot < s.dot)) return false;
-    }
-    return true;
-}
-
-bool get_state(cs::SiblingSet::Reader r, SiblingSet& out) {
-    return get_vv(r.getContext(), out.context) && get_siblings(r.getSiblings(), out.context, out.siblings);
+    return std::string(as_view(d));
 }
 
 bool get_hello(cs::Hello::Reader r, Hello& out) {
@@ -364,81 +309,6 @@ bool get_peer(cs::Pong::Reader r, replica::PeerMessage& out) {
     return true;
 }
 
-template <typename ListReader>
-bool get_key_states(ListReader list, std::vector<replica::KeyState>& out) {
-    out.resize(list.size());
-    for (unsigned i = 0; i < list.size(); ++i) {
-        get_string(list[i].getKey(), out[i].key);
-        if (!get_state(list[i].getState(), out[i].state)) return false;
-    }
-    return true;
-}
-
-template <typename T, typename ListReader>
-void get_numbers(ListReader list, std::vector<T>& out) {
-    out.resize(list.size());
-    for (unsigned i = 0; i < list.size(); ++i) out[i] = list[i];
-}
-
-bool get_peer(cs::HintBatch::Reader r, replica::PeerMessage& out) {
-    auto& m = out.emplace<replica::HintBatch>();
-    m.seq = r.getSeq();
-    return get_key_states(r.getItems(), m.items);
-}
-bool get_peer(cs::HintAck::Reader r, replica::PeerMessage& out) {
-    auto& m = out.emplace<replica::HintAck>();
-    m.seq = r.getSeq();
-    return get_code(r.getCode(), m.code);
-}
-bool get_peer(cs::AeTree::Reader r, replica::PeerMessage& out) {
-    auto& m = out.emplace<replica::AeTree>();
-    m.xid = r.getXid();
-    m.partition = PartitionId{r.getPartition()};
-    m.level = r.getLevel();
-    get_numbers(r.getIndex(), m.index);
-    get_numbers(r.getHash(), m.hash);
-    return true;
-}
-bool get_peer(cs::AeTreeResp::Reader r, replica::PeerMessage& out) {
-    auto& m = out.emplace<replica::AeTreeResp>();
-    m.xid = r.getXid();
-    get_numbers(r.getDiffer(), m.differ);
-    return get_code(r.getCode(), m.code);
-}
-bool get_peer(cs::AeKeys::Reader r, replica::PeerMessage& out) {
-    auto& m = out.emplace<replica::AeKeys>();
-    m.xid = r.getXid();
-    m.partition = PartitionId{r.getPartition()};
-    get_numbers(r.getLeaves(), m.leaves);
-    const auto keys = r.getKeys();
-    m.keys.resize(keys.size());
-    for (unsigned i = 0; i < keys.size(); ++i) {
-        get_string(keys[i].getKey(), m.keys[i].key);
-        m.keys[i].entry = keys[i].getEntry();
-    }
-    return true;
-}
-bool get_peer(cs::AeKeysResp::Reader r, replica::PeerMessage& out) {
-    auto& m = out.emplace<replica::AeKeysResp>();
-    m.xid = r.getXid();
-    m.truncated = r.getTruncated();
-    const auto want = r.getWant();
-    m.want.resize(want.size());
-    for (unsigned i = 0; i < want.size(); ++i) get_string(want[i], m.want[i]);
-    return get_code(r.getCode(), m.code) && get_key_states(r.getStates(), m.states);
-}
-bool get_peer(cs::AeStates::Reader r, replica::PeerMessage& out) {
-    auto& m = out.emplace<replica::AeStates>();
-    m.xid = r.getXid();
-    m.partition = PartitionId{r.getPartition()};
-    return get_key_states(r.getStates(), m.states);
-}
-bool get_peer(cs::AeDone::Reader r, replica::PeerMessage& out) {
-    auto& m = out.emplace<replica::AeDone>();
-    m.xid = r.getXid();
-    return get_code(r.getCode(), m.code);
-}
-
 bool get_request(cs::ClientRequest::Reader r, ClientFrame& out) {
     out.request_id = r.getRequestId();
     auto& q = out.request;
@@ -487,6 +357,10 @@ bool get_frame(cs::Frame::Reader f, Frame& out) {
             return f.hasClientReply() && get_reply(f.getClientReply(), out.reply);
         default: break;
     }
+    if (is_gossip(f.which())) {
+        out.kind = Frame::Kind::gossip;
+        return get_gossip(f, out.gossip);
+    }
     out.kind = Frame::Kind::peer;
     switch (f.which()) {
         case W::PUT_LEADER_REQ: return f.hasPutLeaderReq() && get_peer(f.getPutLeaderReq(), out.peer);
@@ -497,18 +371,9 @@ bool get_frame(cs::Frame::Reader f, Frame& out) {
         case W::GET_RESP: return f.hasGetResp() && get_peer(f.getGetResp(), out.peer);
         case W::PING: return f.hasPing() && get_peer(f.getPing(), out.peer);
         case W::PONG: return f.hasPong() && get_peer(f.getPong(), out.peer);
-        case W::HINT_BATCH: return f.hasHintBatch() && get_peer(f.getHintBatch(), out.peer);
-        case W::HINT_ACK: return f.hasHintAck() && get_peer(f.getHintAck(), out.peer);
-        case W::AE_TREE: return f.hasAeTree() && get_peer(f.getAeTree(), out.peer);
-        case W::AE_TREE_RESP: return f.hasAeTreeResp() && get_peer(f.getAeTreeResp(), out.peer);
-        case W::AE_KEYS: return f.hasAeKeys() && get_peer(f.getAeKeys(), out.peer);
-        case W::AE_KEYS_RESP: return f.hasAeKeysResp() && get_peer(f.getAeKeysResp(), out.peer);
-        case W::AE_STATES: return f.hasAeStates() && get_peer(f.getAeStates(), out.peer);
-        case W::AE_DONE: return f.hasAeDone() && get_peer(f.getAeDone(), out.peer);
-        default: return false;
+        default: return get_repair(f, out.peer);  // false for an unknown member
     }
 }
-
 // Decodes one complete stream-framed message of `words` words starting at p.
 bool decode_frame(const char* p, std::size_t words, Frame& out) {
     kj::Array<capnp::word> copy;

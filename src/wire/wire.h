@@ -1,7 +1,7 @@
 // The native protocol: peer messages and client requests/replies as Cap'n Proto
 // structs (schema: shoal.capnp; fields are only ever appended), in the standard
 // Cap'n Proto stream framing over TCP. This header keeps capnp out of its users:
-// only wire.cpp includes generated code.
+// only the wire*.cpp files include generated code.
 //
 // Every frame is bounded before it is decoded: the segment table is checked against
 // max_frame_bytes as soon as it arrives (a frame claiming 4 GiB is refused without
@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "core/types.h"
+#include "gossip/gossiper.h"
 #include "replica/messages.h"
 
 namespace shoal::wire {
@@ -42,12 +43,13 @@ struct ReplyFrame {
 };
 
 struct Frame {
-    enum class Kind : std::uint8_t { hello, peer, client_request, client_reply };
+    enum class Kind : std::uint8_t { hello, peer, client_request, client_reply, gossip };
     Kind kind = Kind::hello;
     Hello hello;
     replica::PeerMessage peer;
     ClientFrame request;
     ReplyFrame reply;
+    gossip::GossipMessage gossip;  // views decoded and validated (gossip::decode)
 };
 
 // Append one framed message to `out`.
@@ -55,6 +57,8 @@ void encode_hello(const Hello& hello, std::string& out);
 void encode_peer(const replica::PeerMessage& message, std::string& out);
 void encode_request(std::uint64_t request_id, const replica::ClientRequest& request, std::string& out);
 void encode_reply(std::uint64_t request_id, const replica::ClientReply& reply, std::string& out);
+// Gossip travels on peer connections; a view is sent as gossip::encode's bytes.
+void encode_gossip(const gossip::GossipMessage& message, std::string& out);
 
 // Incremental decoder for one connection's byte stream.
 class FrameReader {

@@ -395,3 +395,38 @@ TEST_CASE("render: client errors and store errors", "[http]") {
         }
     }
 }
+
+TEST_CASE("route: membership commands are POSTs with validated parameters", "[http]") {
+    using shoal::http::MembershipCall;
+    const auto call = [](const std::string& target) {
+        Routed routed = route(req("POST", target), Limits{});
+        INFO(target);
+        REQUIRE(std::holds_alternative<MembershipCall>(routed));
+        return std::get<MembershipCall>(routed);
+    };
+    const auto join = call("/cluster/join?seed=127.0.0.1:7111&seed=127.0.0.1:7121");
+    CHECK(join.op == MembershipCall::Op::join);
+    CHECK(join.seeds == std::vector<std::string>{"127.0.0.1:7111", "127.0.0.1:7121"});
+    const auto leave_self = call("/cluster/leave");
+    CHECK(leave_self.op == MembershipCall::Op::leave);
+    CHECK(leave_self.node == 0);
+    CHECK(call("/cluster/leave?node=4").node == 4);
+    const auto remove = call("/cluster/remove?node=4294967295");
+    CHECK(remove.op == MembershipCall::Op::remove);
+    CHECK(remove.node == 4294967295u);
+
+    CHECK(response_of(req("GET", "/cluster/join?seed=a:1")).status == 405);
+    CHECK(response_of(req("POST", "/cluster/join")).status == 400);             // no seed
+    CHECK(response_of(req("POST", "/cluster/join?seed=")).status == 400);       // empty seed
+    CHECK(response_of(req("POST", "/cluster/join?node=3")).status == 400);      // not a join parameter
+    CHECK(response_of(req("POST", "/cluster/remove")).status == 400);           // remove needs a node
+    CHECK(response_of(req("POST", "/cluster/remove?node=0")).status == 400);    // not an id
+    CHECK(response_of(req("POST", "/cluster/remove?node=4294967296")).status == 400);
+    CHECK(response_of(req("POST", "/cluster/leave?node=2&node=3")).status == 400);
+    CHECK(response_of(req("POST", "/cluster/leave?node=x")).status == 400);
+    CHECK(response_of(req("POST", "/cluster/leave?seed=a:1")).status == 400);
+    std::string many = "/cluster/join?seed=a:1";
+    for (std::size_t i = 0; i < shoal::http::k_max_seeds; ++i) many += "&seed=b:" + std::to_string(i + 2);
+    CHECK(response_of(req("POST", many)).status == 400);
+    CHECK(response_of(req("POST", "/cluster/join?seed=" + std::string(300, 'h') + ":1")).status == 400);
+}

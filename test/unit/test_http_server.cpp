@@ -8,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -73,6 +74,11 @@ public:
     std::string cluster_json() override { return "{\"members\":[]}"; }
     std::string metrics_text() override { return "shoal_requests_total 1\n"; }
     bool healthy() override { return is_healthy; }
+    shoal::http::Response membership(const shoal::http::MembershipCall& call) override {
+        last_membership = call;
+        return shoal::http::Response{202, "text/plain; charset=utf-8", {}, "accepted"};
+    }
+    std::optional<shoal::http::MembershipCall> last_membership;
 
     bool defer = false;
     bool is_healthy = true;

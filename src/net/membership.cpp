@@ -1,0 +1,195 @@
+#include "net/membership.h"
+
+#include <cstdio>
+
+#include "gossip/claim.h"
+#include "net/log.h"
+#include "net/metrics.h"
+#include "store/keys.h"
+
+namespace shoal::net {
+
+std::string json_string(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20) {
+            char esc[8];
+            std::snprintf(esc, sizeof esc, "\\u%04x", u);
+            out += esc;
+        } else {
+            out += c;
+        }
+    }
+    return out + "\"";
+}
+
+namespace {
+
+http::Response answer(unsigned status, std::string body) {
+    http::Response r;
+    r.status = status;
+    r.body = std::move(body) + "\n";
+    return r;
+}
+
+std::string id_text(NodeId id) { return std::to_string(id.value); }
+
+}  // namespace
+
+Membership::Membership(gossip::Gossiper& gossiper, replica::Node& node, store::Store& store)
+    : gossiper_(gossiper), node_(node), store_(store) {}
+
+bool Membership::sync(Time now) {
+    for (const replica::Move& m : node_.take_completed_handoffs()) {
+        const bool took = gossiper_.complete_handoff(now, m.slot, m.from, m.to);
+        log::info("handoff stream finished", "partition=" + std::to_string(m.slot.value) + " to=" + id_text(m.to) +
+                                                 (took ? "" : " stale=true"));
+    }
+    if (gossiper_.view_epoch() == epoch_) return false;
+    epoch_ = gossiper_.view_epoch();
+    auto ring = gossiper_.ring();
+    if (ring == nullptr) return true;
+    if (!joined_) log::info("joined the cluster", "members=" + std::to_string(ring->members().size()));
+    joined_ = true;
+    node_.set_ring(ring);
+    node_.set_handoffs(gossip::handoff_plan(gossiper_.view(), node_.config().n));
+    return true;
+}
+
+void Membership::tick(Time now) {
+    gossiper_.tick(now);
+    if (!joined_) return;
+    for (const auto& [id, m] : gossiper_.view().members) {
+        if (id == node_.config().id || !gossip::is_active(m.status)) continue;
+        if (!gossiper_.believes_up(id, now) && node_.believes_up(id)) node_.suspect(now, id);
+    }
+}
+
+bool Membership::holds_data() {
+    bool any = false;
+    const std::string begin = store::data_range(PartitionId{0}).begin;
+    const std::string end = store::data_range(PartitionId{ring::k_max_partitions}).begin;
+    (void)store_.scan(begin, end, [&](std::string_view, std::string_view) {
+        any = true;
+        return false;
+    });
+    return any;
+}
+
+http::Response Membership::command(Time now, const http::MembershipCall& call) {
+    using Op = http::MembershipCall::Op;
+    const NodeId self = gossiper_.config().id;
+    if (call.op == Op::join) {
+        if (gossiper_.view().members.size() != 1)
+            return answer(409, "this node is already a member of a cluster with other members");
+        if (holds_data())
+            return answer(409, "this node holds data; only an empty node may join another cluster");
+        if (gossiper_.join(now, call.seeds)) return answer(400, "bad seed address");
+        log::info("joining through seeds", "seeds=" + std::to_string(call.seeds.size()));
+        return answer(202, "joining: watch `shoal cluster status` for the handoffs to finish");
+    }
+    const NodeId target = call.node == 0 ? self : NodeId{call.node};
+    const gossip::MemberRecord* m = gossip::find_member(gossiper_.view(), target);
+    if (m == nullptr) return answer(404, "no member with id " + id_text(target));
+    if (call.op == Op::leave) {
+        if (gossiper_.leave(now, target))
+            return answer(409, "node " + id_text(target) + " cannot leave: it is " +
+                                   std::string(gossip::status_name(m->status)));
+        log::info("leave requested", "member=" + id_text(target));
+        return answer(202, "node " + id_text(target) + " is leaving: it hands off its partitions, then exits");
+    }
+    if (gossiper_.remove(now, target))
+        return answer(409, "node " + id_text(target) + " cannot be removed (it is " +
+                               std::string(gossip::status_name(m->status)) +
+                               (target == self ? ", and a node cannot remove itself: use leave" : "") + ")");
+    log::warn("member removed", "member=" + id_text(target));
+    return answer(202, "node " + id_text(target) + " removed: its partitions were reassigned");
+}
+
+std::string Membership::cluster_json(Time now, std::string_view sync_mode) {
+    const gossip::ClusterView& view = gossiper_.view();
+    const auto& cfg = node_.config();
+    std::string j = "{\"node\":" + id_text(cfg.id) + ",\"status\":" +
+                    json_string(gossip::status_name(gossiper_.self_status())) +
+                    ",\"claimant\":" + id_text(gossip::claimant(view)) +
+                    ",\"joined\":" + (joined_ ? "true" : "false") +
+                    ",\"settled\":" + (gossip::settled(view) ? "true" : "false") +
+                    ",\"epoch\":" + std::to_string(gossiper_.view_epoch()) + ",\"members\":[";
+    bool first = true;
+    for (const auto& [id, m] : view.members) {
+        if (!first) j += ',';
+        first = false;
+        const bool up = id == cfg.id || (gossip::is_active(m.status) && gossiper_.believes_up(id, now));
+        j += "{\"id\":" + id_text(id) + ",\"status\":" + json_string(gossip::status_name(m.status)) +
+             ",\"zone\":" + json_string(m.zone) + ",\"peer\":" + json_string(m.peer_address) +
+             ",\"client\":" + json_string(m.client_address) + ",\"http\":" + json_string(m.http_address) +
+             ",\"incarnation\":" + std::to_string(m.incarnation) + ",\"up\":" + (up ? "true" : "false") + "}";
+    }
+    j += "],\"n\":" + std::to_string(cfg.n) + ",\"r\":" + std::to_string(cfg.r) + ",\"w\":" + std::to_string(cfg.w);
+    j += ",\"sync\":" + json_string(sync_mode);
+    j += ",\"transfers\":[";
+    first = true;
+    for (const gossip::Transfer& t : gossip::transfers(view)) {
+        if (!first) j += ',';
+        first = false;
+        j += "{\"partition\":" + std::to_string(t.partition.value) + ",\"from\":" + id_text(t.from) +
+             ",\"to\":" + id_text(t.to) + ",\"done\":" + (t.done ? "true" : "false") + "}";
+    }
+    j += "],\"streams\":[";
+    first = true;
+    for (const replica::HandoffProgress& h : node_.handoff_progress()) {
+        if (!first) j += ',';
+        first = false;
+        j += "{\"partition\":" + std::to_string(h.move.slot.value) + ",\"to\":" + id_text(h.move.to) +
+             ",\"key_partitions\":" + std::to_string(h.partitions) +
+             ",\"key_partitions_done\":" + std::to_string(h.partitions_done) +
+             ",\"keys_sent\":" + std::to_string(h.keys_sent) + ",\"bytes_sent\":" + std::to_string(h.bytes_sent) +
+             ",\"finished\":" + (h.finished ? "true" : "false") + "}";
+    }
+    j += "],\"partition_count\":" + std::to_string(view.partition_count) + ",\"partitions\":[";
+    const auto& ring = *node_.ring();
+    for (std::uint32_t p = 0; p < view.claim.size(); ++p) {
+        if (p != 0) j += ',';
+        const gossip::PartitionClaim& c = view.claim[p];
+        j += "{\"id\":" + std::to_string(p) + ",\"owner\":" + id_text(c.owner);
+        if (c.moving()) j += ",\"next\":" + id_text(c.next);
+        j += ",\"replicas\":[";
+        if (joined_) {
+            const auto order = ring.preference_order(PartitionId{p});
+            for (std::size_t i = 0; i < std::min<std::size_t>(cfg.n, order.size()); ++i) {
+                if (i != 0) j += ',';
+                j += id_text(order[i]);
+            }
+        }
+        j += "]}";
+    }
+    return j + "]}";
+}
+
+void Membership::render_metrics(std::string& out) const {
+    const gossip::GossipStats& s = gossiper_.stats();
+    render_counter(out, "shoal_gossip_rounds_total", s.rounds);
+    render_counter(out, "shoal_gossip_views_merged_total", s.views_merged);
+    render_counter(out, "shoal_gossip_full_views_sent_total", s.full_views_sent);
+    render_counter(out, "shoal_gossip_rejected_total", s.rejected);
+    render_counter(out, "shoal_gossip_claim_changes_total", s.reconciles);
+    render_counter(out, "shoal_gossip_store_errors_total", s.store_errors);
+    std::uint64_t counts[gossip::k_max_status + 1] = {};
+    for (const auto& [id, m] : gossiper_.view().members) counts[static_cast<std::size_t>(m.status)] += 1;
+    out += "# TYPE shoal_members gauge\n";
+    for (std::uint8_t st = 0; st <= gossip::k_max_status; ++st) {
+        out += "shoal_members{status=\"" + std::string(gossip::status_name(static_cast<gossip::MemberStatus>(st))) +
+               "\"} " + std::to_string(counts[st]) + "\n";
+    }
+    const auto moving = gossip::transfers(gossiper_.view());
+    render_gauge(out, "shoal_partitions_moving", moving.size());
+    std::uint64_t streams = 0;
+    for (const auto& h : node_.handoff_progress()) streams += h.finished ? 0 : 1;
+    render_gauge(out, "shoal_handoff_streams_active", streams);
+}
+
+}  // namespace shoal::net

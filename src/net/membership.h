@@ -1,0 +1,57 @@
+// Membership inside a node: the glue between the gossiper (src/gossip, who is in the
+// cluster and who owns what) and the replica Node (routing and handoff streams). No
+// sockets here; the shell calls it on its loop thread.
+//
+// After each loop turn the shell calls sync(): when the view changed, the Node gets
+// the new ring and the new handoff plan; streams the Node finished are reported to
+// the gossiper, whose claimant then switches the owners.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/types.h"
+#include "gossip/gossiper.h"
+#include "http/api.h"
+#include "replica/node.h"
+#include "store/store.h"
+
+namespace shoal::net {
+
+class Membership {
+public:
+    Membership(gossip::Gossiper& gossiper, replica::Node& node, store::Store& store);
+
+    // Installs a changed view in the Node and reports finished handoffs. Returns true
+    // when the view changed since the last call.
+    bool sync(Time now);
+    // Time passed: the gossiper's round and heartbeats; peers its phi-accrual detector
+    // suspects are marked down for routing in the Node (an answer marks them up).
+    void tick(Time now);
+    // True once this node belongs to a founded cluster (it has a ring to route by).
+    bool joined() const { return joined_; }
+    // The node is exiting or removed: it owns nothing and should shut down.
+    bool exited() const { return gossiper_.stopped(); }
+
+    http::Response command(Time now, const http::MembershipCall& call);
+    // GET /cluster: members with status and health, the claim with moving partitions,
+    // and this node's outgoing handoff streams with their progress.
+    std::string cluster_json(Time now, std::string_view sync_mode);
+    void render_metrics(std::string& out) const;
+
+    gossip::Gossiper& gossiper() { return gossiper_; }
+
+private:
+    bool holds_data();
+
+    gossip::Gossiper& gossiper_;
+    replica::Node& node_;
+    store::Store& store_;
+    std::uint64_t epoch_ = 0;
+    bool joined_ = false;
+};
+
+// A JSON string literal: quotes, backslashes and control characters escaped.
+std::string json_string(std::string_view s);
+
+}  // namespace shoal::net

@@ -1,0 +1,102 @@
+// The shell's socket plumbing shared by its connections: batched writes, frame
+// reading, and the outbound link to one peer. Included only by the shell's .cpp
+// files (it brings in Asio).
+#pragma once
+
+#include <boost/asio.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/types.h"
+#include "net/metrics.h"
+#include "net/shell.h"
+#include "wire/wire.h"
+
+namespace shoal::net {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+
+// Writes whatever gathers in `pending` (others append to it and cancel `wake`), one
+// write per batch, so frames that piled up while a write was in flight go out
+// together. Returns when `stop` turns true or a write fails.
+awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
+                                                   asio::steady_timer& wake, const bool& stop);
+
+// Reads frames from `socket` and hands each to `on_frame` until the connection ends,
+// `stop` turns true, or a frame is malformed or refused. Returns why it refused ("" when
+// the connection simply ended). `on_frame` returns "" to accept a frame, else the reason.
+// (Callers pass named std::function objects: GCC 12 mishandles lambda temporaries
+// inside co_await expressions.)
+awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
+                                   const std::function<std::string(wire::Frame&)>& on_frame);
+
+// A peer's id in log fields.
+std::string fields_peer(NodeId id, std::string_view extra = {});
+
+// The outbound link to one peer: a bounded queue of encoded frames, written in
+// batches; reconnects with backoff while the link is down.
+class PeerLink : public std::enable_shared_from_this<PeerLink> {
+public:
+    PeerLink(asio::io_context& io, NodeId self, PeerAddress to, std::size_t limit, Metrics& metrics)
+        : socket_(io), wake_(io), retry_(io), self_(self), to_(std::move(to)), limit_(limit), metrics_(metrics) {}
+
+    void enqueue(const replica::PeerMessage& message) {
+        append([&](std::string& out) { wire::encode_peer(message, out); });
+    }
+    void enqueue(const gossip::GossipMessage& message) {
+        append([&](std::string& out) { wire::encode_gossip(message, out); });
+    }
+    const PeerAddress& address() const { return to_; }
+
+    void stop() {
+        stopped_ = true;
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+        wake_.cancel();
+        retry_.cancel();
+    }
+
+    // Connects (again and again, with backoff) and writes the queue until stop().
+    awaitable<void> run();
+
+private:
+    template <typename Encode>
+    void append(Encode&& encode) {
+        // While (re)connecting, messages wait in the queue and go out on connect; a
+        // failed attempt drops them. Past the bound they are dropped at once: the
+        // core's timeouts and retries (and the next gossip round) cover both.
+        if (queue_.size() >= limit_) {
+            ++metrics_.peer_messages_dropped;
+            return;
+        }
+        if (queue_.empty()) queued_ = 0;  // the writer took the earlier ones
+        encode(queue_);
+        ++queued_;
+        ++metrics_.peer_messages_out;
+        wake_.cancel();
+    }
+
+    awaitable<boost::system::error_code> pump();
+    // Log fields naming the other end: its id, or the seed address it was dialled at.
+    std::string link_fields(std::string_view extra = {}) const;
+
+    tcp::socket socket_;
+    asio::steady_timer wake_;
+    asio::steady_timer retry_;
+    NodeId self_;
+    PeerAddress to_;
+    std::size_t limit_;
+    Metrics& metrics_;
+    std::string queue_, writing_;
+    std::size_t queued_ = 0;  // messages in queue_
+    bool was_connected_ = false;
+    bool stopped_ = false;
+};
+
+
+}  // namespace shoal::net

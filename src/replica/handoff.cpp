@@ -1,0 +1,247 @@
+// Ownership handoff: the plan (pure, over two rings) and the Node's streams.
+#include "replica/handoff.h"
+
+#include <algorithm>
+
+#include "core/assert.h"
+#include "core/hash.h"
+#include "replica/node.h"
+#include "store/keys.h"
+
+namespace shoal::replica {
+
+namespace {
+
+constexpr std::size_t k_max_handoff_items = 1 << 16;
+
+bool contains(std::span<const NodeId> ids, NodeId id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+
+std::size_t state_size(const SiblingSet& s) {
+    std::size_t n = 16 * s.context.entries().size();
+    for (const auto& sib : s.siblings) n += 40 + sib.value.size();
+    return n;
+}
+
+// The saved position of a stream: the partition (4 bytes, big-endian) and the last
+// acknowledged stored key in it.
+std::string cursor_key(const Move& m) {
+    return store::meta_key("handoff." + std::to_string(m.slot.value) + "." + std::to_string(m.to.value));
+}
+
+}  // namespace
+
+HandoffPlan plan_handoffs(const ring::Ring& current, const ring::Ring& target, std::span<const Move> moves,
+                          std::uint32_t n) {
+    SHOAL_ASSERT(current.partition_count() == target.partition_count());
+    const std::uint32_t q = current.partition_count();
+    HandoffPlan plan;
+    plan.moves.assign(moves.begin(), moves.end());
+    plan.streams.resize(moves.size());
+    if (moves.empty()) return plan;
+    plan.forward.resize(q);
+    std::vector<int> move_of(q, -1);
+    for (std::size_t i = 0; i < moves.size(); ++i) {
+        if (moves[i].slot.value < q) move_of[moves[i].slot.value] = static_cast<int>(i);
+    }
+    for (std::uint32_t p = 0; p < q; ++p) {
+        const auto cur_all = current.preference_order(PartitionId{p});
+        const auto tgt_all = target.preference_order(PartitionId{p});
+        const auto cur = cur_all.first(std::min<std::size_t>(n, cur_all.size()));
+        const auto tgt = tgt_all.first(std::min<std::size_t>(n, tgt_all.size()));
+        for (NodeId b : tgt) {
+            if (contains(cur, b)) continue;
+            plan.forward[p].push_back(b);
+            int chosen = -1;
+            for (std::uint32_t k = 0; k < q; ++k) {
+                const std::uint32_t s = (p + k) % q;
+                if (target.owner(PartitionId{s}) != b) continue;
+                if (move_of[s] >= 0 && moves[static_cast<std::size_t>(move_of[s])].to == b) chosen = move_of[s];
+                break;
+            }
+            if (chosen < 0) {
+                for (std::size_t i = 0; i < moves.size() && chosen < 0; ++i) {
+                    if (moves[i].to == b && contains(cur, moves[i].from)) chosen = static_cast<int>(i);
+                }
+            }
+            if (chosen >= 0) plan.streams[static_cast<std::size_t>(chosen)].push_back(PartitionId{p});
+        }
+    }
+    return plan;
+}
+
+// ---- the Node's streams ----------------------------------------------------------------
+
+void Node::set_handoffs(HandoffPlan plan) {
+    SHOAL_ASSERT(plan.streams.size() == plan.moves.size());
+    std::vector<Stream> next;
+    for (std::size_t i = 0; i < plan.moves.size(); ++i) {
+        const Move& m = plan.moves[i];
+        if (m.from != config_.id || m.done || m.to == config_.id) continue;
+        auto old = std::find_if(streams_.begin(), streams_.end(), [&](const Stream& s) {
+            return s.move.slot == m.slot && s.move.to == m.to && s.partitions == plan.streams[i];
+        });
+        if (old != streams_.end()) {
+            next.push_back(std::move(*old));
+            continue;
+        }
+        Stream s;
+        s.move = m;
+        s.partitions = plan.streams[i];
+        // Resume where an earlier life of this node (or of this plan) stopped.
+        std::optional<std::string> saved;
+        if (!store_.get(cursor_key(m), saved) && saved && saved->size() >= 4) {
+            std::uint32_t part = 0;
+            for (int b = 0; b < 4; ++b) part = (part << 8) | static_cast<std::uint8_t>((*saved)[b]);
+            auto at = std::lower_bound(s.partitions.begin(), s.partitions.end(), PartitionId{part});
+            s.index = static_cast<std::size_t>(at - s.partitions.begin());
+            if (at != s.partitions.end() && at->value == part) s.after = saved->substr(4);
+        }
+        next.push_back(std::move(s));
+    }
+    streams_ = std::move(next);
+    handoff_ = std::move(plan);
+}
+
+std::vector<Move> Node::take_completed_handoffs() {
+    std::vector<Move> out;
+    out.swap(completed_);
+    return out;
+}
+
+std::vector<HandoffProgress> Node::handoff_progress() const {
+    std::vector<HandoffProgress> out;
+    for (const Stream& s : streams_) {
+        out.push_back(HandoffProgress{s.move, static_cast<std::uint32_t>(s.partitions.size()),
+                                      static_cast<std::uint32_t>(s.index), s.keys_sent, s.bytes_sent, s.finished});
+    }
+    return out;
+}
+
+void Node::stream_handoffs(Time now) {
+    std::size_t active = 0;
+    for (Stream& s : streams_) {
+        if (s.finished) continue;
+        if (active++ >= config_.handoff.concurrency) break;
+        if (s.inflight != 0 && now < s.deadline) continue;
+        if (s.inflight != 0) ++stats_.handoff_retries;
+        send_handoff_batch(now, s);
+    }
+}
+
+// Reads the next batch from the stream's position: keys of one partition in stored
+// order, bounded by keys and bytes (one key always goes). Partitions with nothing
+// left are passed over in the same call.
+void Node::send_handoff_batch(Time now, Stream& s) {
+    const HandoffConfig& hc = config_.handoff;
+    HandoffBatch batch;
+    batch.slot = s.move.slot;
+    batch.seq = next_handoff_seq_++;
+    std::size_t index = s.index;
+    std::string after = s.after;
+    std::size_t bytes = 0;
+    while (index < s.partitions.size()) {
+        const PartitionId p = s.partitions[index];
+        const auto range = store::data_range(p);
+        const std::string begin = after.empty() ? range.begin : after + std::string(1, '\0');
+        bool full = false;
+        SiblingSet state;
+        auto ec = store_.scan(begin, range.end, [&](std::string_view stored, std::string_view value) {
+            if (batch.items.size() >= hc.batch_keys || (bytes >= hc.batch_bytes && !batch.items.empty())) {
+                full = true;
+                return false;
+            }
+            after.assign(stored);
+            PartitionId part;
+            std::string_view key;
+            if (!store::parse_data_key(stored, part, key)) return true;
+            bool corrupt = false;
+            (void)stored_entry(key, value, state, corrupt);
+            if (corrupt) return true;  // a damaged copy is not handed on; anti-entropy repairs it
+            bytes += key.size() + state_size(state);
+            batch.items.push_back(KeyState{std::string(key), std::move(state)});
+            state = SiblingSet{};
+            return true;
+        });
+        if (ec) {
+            ++stats_.store_errors;
+            return;  // tried again at the next tick
+        }
+        batch.partition = p;
+        if (full) break;  // more of this partition in the next batch
+        ++index;          // this partition is done
+        after.clear();
+        if (!batch.items.empty()) break;
+    }
+    batch.last = index >= s.partitions.size();
+    if (s.partitions.empty()) batch.partition = s.move.slot;
+    s.inflight = batch.seq;
+    s.deadline = now + config_.handoff.timeout;
+    s.next_index = index;
+    s.next_after = after;
+    s.batch_last = batch.last;
+    s.batch_keys = batch.items.size();
+    s.batch_bytes = bytes;
+    send(s.move.to, std::move(batch));
+}
+
+void Node::on_handoff_batch(NodeId from, HandoffBatch& batch) {
+    HandoffAck ack{batch.slot, batch.seq, errc::ok};
+    if (batch.slot.value >= ring_->partition_count() || batch.partition.value >= ring_->partition_count() ||
+        batch.items.size() > k_max_handoff_items) {
+        ack.code = errc::bad_request;
+        send(from, ack);
+        return;
+    }
+    ack.code = merge_items(batch.items, stats_.handoff_keys_received);
+    send(from, ack);
+}
+
+void Node::on_handoff_ack(NodeId from, const HandoffAck& ack) {
+    auto it = std::find_if(streams_.begin(), streams_.end(), [&](const Stream& s) {
+        return s.move.slot == ack.slot && s.move.to == from && s.inflight == ack.seq && ack.seq != 0;
+    });
+    if (it == streams_.end()) return;
+    Stream& s = *it;
+    s.inflight = 0;
+    if (ack.code != errc::ok) {
+        ++stats_.handoff_retries;
+        s.inflight = ack.seq;  // wait out the timeout before sending again
+        return;
+    }
+    s.index = s.next_index;
+    s.after = s.next_after;
+    s.keys_sent += s.batch_keys;
+    s.bytes_sent += s.batch_bytes;
+    stats_.handoff_keys_sent += s.batch_keys;
+    stats_.handoff_bytes_sent += s.batch_bytes;
+    store::WriteBatch cursor;
+    if (s.batch_last) {
+        s.finished = true;
+        ++stats_.handoffs_completed;
+        completed_.push_back(s.move);
+        cursor.del(cursor_key(s.move));
+    } else {
+        std::string value(4, '\0');
+        const std::uint32_t part = s.index < s.partitions.size() ? s.partitions[s.index].value : 0;
+        for (int b = 0; b < 4; ++b) value[b] = static_cast<char>(part >> (24 - 8 * b));
+        cursor.put(cursor_key(s.move), value + s.after);
+    }
+    // Losing a cursor write only means sending some keys again.
+    if (store_.write(cursor, false)) ++stats_.store_errors;
+    if (!s.finished) send_handoff_batch(now_, s);
+}
+
+void Node::forward_write(std::string_view key, const SiblingSet& state, const std::vector<Target>& targets) {
+    if (handoff_.forward.empty()) return;
+    const PartitionId p = ring_->partition_of(hash_key(key));
+    if (p.value >= handoff_.forward.size()) return;
+    for (NodeId b : handoff_.forward[p.value]) {
+        const bool targeted =
+            std::any_of(targets.begin(), targets.end(), [&](const Target& t) { return t.node == b; });
+        if (targeted) continue;
+        ++stats_.writes_forwarded;
+        send(b, ReplicateReq{0, std::string(key), state, NodeId{}});
+    }
+}
+
+}  // namespace shoal::replica

@@ -1,0 +1,69 @@
+// Ownership handoff, the replica side. Membership (src/gossip) decides that claim
+// slot s moves from node A to node B; this module decides what that move carries and
+// the Node streams it:
+//
+//  - the target ring is the ring with every pending move applied. For each key
+//    partition p, the nodes that are primaries of p in the target ring but not in the
+//    current one are its *incoming* primaries. Writes to p are forwarded to them
+//    while the moves are pending, so nothing written during a transfer is missed.
+//  - an incoming primary B of p is filled by one move: the one of the slot that
+//    brings B into p's preference list (the first slot clockwise from p that B owns
+//    in the target ring), or failing that any move to B from a current primary of p.
+//    That move's source streams p to B. Each (p, B) is streamed once.
+//
+// Anything the plan cannot attribute to a move (a primary that changes only because
+// of zone ordering, say) is refilled by anti-entropy once the ring switches, from the
+// primaries that stay.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/types.h"
+#include "ring/ring.h"
+
+namespace shoal::replica {
+
+// One claim slot in handoff, as membership sees it.
+struct Move {
+    PartitionId slot;
+    NodeId from;
+    NodeId to;
+    bool done = false;  // the stream has finished; waiting for the owner switch
+    friend bool operator==(const Move&, const Move&) = default;
+};
+
+struct HandoffPlan {
+    std::vector<Move> moves;
+    // Per move: the key partitions its source streams to its destination, ascending.
+    std::vector<std::vector<PartitionId>> streams;
+    // Per key partition (partition_count entries, or empty when nothing moves): the
+    // incoming primaries that receive every write while the moves are pending.
+    std::vector<std::vector<NodeId>> forward;
+};
+
+// Pure. `target` is `current` with each move's slot owned by its `to`.
+HandoffPlan plan_handoffs(const ring::Ring& current, const ring::Ring& target, std::span<const Move> moves,
+                          std::uint32_t n);
+
+// Progress of one stream this node sends.
+struct HandoffProgress {
+    Move move;
+    std::uint32_t partitions = 0;       // key partitions to stream
+    std::uint32_t partitions_done = 0;  // fully sent and acknowledged
+    std::uint64_t keys_sent = 0;        // acknowledged keys (this life of the node)
+    std::uint64_t bytes_sent = 0;
+    bool finished = false;
+};
+
+// Tuning of the streams.
+struct HandoffConfig {
+    std::size_t batch_keys = 256;
+    std::size_t batch_bytes = 512 << 10;  // frames stay under the wire bound
+    std::size_t concurrency = 2;          // streams this node sends at once
+    Duration timeout = Duration::seconds(5);  // an unacknowledged batch is sent again
+};
+
+}  // namespace shoal::replica
