@@ -5,6 +5,7 @@
 
 #include "core/assert.h"
 #include "core/errc.h"
+#include "store/keys.h"
 
 namespace shoal::gossip {
 
@@ -19,7 +20,25 @@ Gossiper::Gossiper(GossipConfig config, Rng& rng, store::Store& store)
 }
 
 // Resume the saved view when it fits this node's config, else start fresh.
+namespace {
+// The seeds a `join` was given, saved so that a node restarted before it was admitted
+// keeps joining instead of founding a cluster of its own. Newline-separated.
+const std::string k_seeds_key = store::meta_key("gossip.seeds");
+}  // namespace
+
 void Gossiper::start_view() {
+    if (config_.seeds.empty()) {
+        std::optional<std::string> saved;
+        if (!store_.get(k_seeds_key, saved) && saved) {
+            std::string_view rest = *saved;
+            while (!rest.empty() && config_.seeds.size() < 16) {
+                const std::size_t nl = rest.find('\n');
+                const std::string_view one = rest.substr(0, nl);
+                if (!one.empty() && one.size() <= k_max_address_bytes) config_.seeds.emplace_back(one);
+                rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+            }
+        }
+    }
     view_ = ClusterView::empty(config_.partition_count);
     std::optional<ClusterView> saved;
     load_error_ = load_view(store_, saved);
@@ -201,6 +220,11 @@ std::error_code Gossiper::join(Time now, std::vector<std::string> seeds) {
         if (s.empty() || s.size() > k_max_address_bytes) return errc::bad_request;
     // Nobody else has seen this view: it may be replaced, not merged. The record's
     // version keeps growing so that the new payload wins everywhere.
+    std::string saved;
+    for (const auto& seed : seeds) saved += seed + "\n";
+    store::WriteBatch batch;
+    batch.put(k_seeds_key, saved);
+    if (store_.write(batch, true)) return errc::store_error;
     MemberRecord self = view_.members.begin()->second;
     self.status = MemberStatus::joining;
     view_ = ClusterView::empty(config_.partition_count);

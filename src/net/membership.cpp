@@ -51,6 +51,17 @@ bool Membership::sync(Time now) {
     }
     if (gossiper_.view_epoch() == epoch_) return false;
     epoch_ = gossiper_.view_epoch();
+    // One log line whenever the membership summary changes (not on every merge).
+    std::string summary;
+    for (const auto& [id, m] : gossiper_.view().members)
+        summary += " " + id_text(id) + ":" + std::string(gossip::status_name(m.status));
+    const std::size_t moving = gossip::transfers(gossiper_.view()).size();
+    summary = "members=" + log::quoted(summary.empty() ? summary : summary.substr(1)) +
+              " claimant=" + id_text(gossip::claimant(gossiper_.view())) + (moving ? " handoffs=running" : "");
+    if (summary != last_summary_) {
+        log::info("cluster view", summary + " moving=" + std::to_string(moving));
+        last_summary_ = std::move(summary);
+    }
     auto ring = gossiper_.ring();
     if (ring == nullptr) return true;
     if (!joined_) log::info("joined the cluster", "members=" + std::to_string(ring->members().size()));
@@ -88,7 +99,10 @@ http::Response Membership::command(Time now, const http::MembershipCall& call) {
             return answer(409, "this node is already a member of a cluster with other members");
         if (holds_data())
             return answer(409, "this node holds data; only an empty node may join another cluster");
-        if (gossiper_.join(now, call.seeds)) return answer(400, "bad seed address");
+        if (auto ec = gossiper_.join(now, call.seeds)) {
+            return ec == errc::store_error ? answer(500, "cannot save the seeds: store error")
+                                           : answer(400, "bad seed address");
+        }
         log::info("joining through seeds", "seeds=" + std::to_string(call.seeds.size()));
         return answer(202, "joining: watch `shoal cluster status` for the handoffs to finish");
     }

@@ -48,6 +48,7 @@ private:
     replica::Node& node_;
     store::Store& store_;
     std::uint64_t epoch_ = 0;
+    std::string last_summary_;
     bool joined_ = false;
 };
 

@@ -271,3 +271,33 @@ TEST_CASE("two joiners that reach each other first still join the cluster", "[go
     CHECK(net.at(4).self_status() == MemberStatus::valid);
     CHECK(net.at(3).self_status() == MemberStatus::valid);
 }
+
+TEST_CASE("join: a node alone in its own cluster joins another; the seeds survive a restart", "[gossip][gossiper]") {
+    Net net;
+    net.add(1, {});
+    net.add(2, {address(1)});
+    REQUIRE(net.settle());
+    Gossiper& lone = net.add(3, {});  // founds a one-node cluster of its own
+    net.run(Duration::millis(200));
+    REQUIRE(lone.self_status() == MemberStatus::valid);
+    CHECK(net.at(3).join(net.now, {}) == make_error_code(errc::bad_request));  // no seed
+    // A member of a cluster with others cannot join another.
+    CHECK(net.at(1).join(net.now, {address(3)}) == make_error_code(errc::bad_request));
+    REQUIRE(!net.at(3).join(net.now, {address(1)}));
+    CHECK(net.at(3).self_status() == MemberStatus::joining);
+    CHECK(net.at(3).ring() == nullptr);  // its own one-node claim is gone
+    // Restarted before it was admitted (no messages delivered yet): still joining, not
+    // founding a cluster of its own again.
+    GossipOutbox dropped;
+    net.at(3).take_output(dropped);
+    net.add(3, {});
+    net.down = {NodeId{1}, NodeId{2}};  // no answer yet
+    net.run(Duration::seconds(2));
+    CHECK(net.at(3).self_status() == MemberStatus::joining);
+    CHECK(net.at(3).ring() == nullptr);
+    net.down.clear();
+    REQUIRE(net.settle());
+    CHECK(net.at(3).self_status() == MemberStatus::valid);
+    CHECK(net.at(1).view().members.size() == 3);
+    CHECK(ownership_counts(net.at(1).view())[NodeId{3}] >= k_q / 3);
+}
