@@ -22,10 +22,26 @@ std::size_t state_size(const SiblingSet& s) {
     return n;
 }
 
-// The saved position of a stream: the partition (4 bytes, big-endian) and the last
-// acknowledged stored key in it.
+// The saved position of a stream: a hash of its partition list (8 bytes, big-endian),
+// the index of the partition being sent (4 bytes) and the last acknowledged stored key.
 std::string cursor_key(const Move& m) {
     return store::meta_key("handoff." + std::to_string(m.slot.value) + "." + std::to_string(m.to.value));
+}
+
+std::uint64_t list_hash(const std::vector<PartitionId>& partitions) {
+    std::uint64_t h = partitions.size();
+    for (PartitionId p : partitions) h = hash_combine(h, p.value);
+    return h;
+}
+
+void append_be(std::string& out, std::uint64_t v, int bytes) {
+    for (int b = bytes - 1; b >= 0; --b) out.push_back(static_cast<char>(v >> (8 * b)));
+}
+
+std::uint64_t read_be(std::string_view in, std::size_t at, int bytes) {
+    std::uint64_t v = 0;
+    for (int b = 0; b < bytes; ++b) v = (v << 8) | static_cast<std::uint8_t>(in[at + static_cast<std::size_t>(b)]);
+    return v;
 }
 
 }  // namespace
@@ -87,14 +103,13 @@ void Node::set_handoffs(HandoffPlan plan) {
         Stream s;
         s.move = m;
         s.partitions = plan.streams[i];
-        // Resume where an earlier life of this node (or of this plan) stopped.
+        // Resume where an earlier life of this node stopped, if it streamed the same
+        // partitions (a different list starts over: nothing may be skipped).
         std::optional<std::string> saved;
-        if (!store_.get(cursor_key(m), saved) && saved && saved->size() >= 4) {
-            std::uint32_t part = 0;
-            for (int b = 0; b < 4; ++b) part = (part << 8) | static_cast<std::uint8_t>((*saved)[b]);
-            auto at = std::lower_bound(s.partitions.begin(), s.partitions.end(), PartitionId{part});
-            s.index = static_cast<std::size_t>(at - s.partitions.begin());
-            if (at != s.partitions.end() && at->value == part) s.after = saved->substr(4);
+        if (!store_.get(cursor_key(m), saved) && saved && saved->size() >= 12 &&
+            read_be(*saved, 0, 8) == list_hash(s.partitions)) {
+            s.index = std::min<std::size_t>(read_be(*saved, 8, 4), s.partitions.size());
+            s.after = saved->substr(12);
         }
         next.push_back(std::move(s));
     }
@@ -221,9 +236,9 @@ void Node::on_handoff_ack(NodeId from, const HandoffAck& ack) {
         completed_.push_back(s.move);
         cursor.del(cursor_key(s.move));
     } else {
-        std::string value(4, '\0');
-        const std::uint32_t part = s.index < s.partitions.size() ? s.partitions[s.index].value : 0;
-        for (int b = 0; b < 4; ++b) value[b] = static_cast<char>(part >> (24 - 8 * b));
+        std::string value;
+        append_be(value, list_hash(s.partitions), 8);
+        append_be(value, s.index, 4);
         cursor.put(cursor_key(s.move), value + s.after);
     }
     // Losing a cursor write only means sending some keys again.

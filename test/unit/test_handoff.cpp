@@ -201,3 +201,33 @@ TEST_CASE("handoff: a stream resumes after its source or its receiver crashes", 
         if (first_n(*g.after, p, 3).count(NodeId{4})) CHECK(holds(c, 4, key_of(i)));
     }
 }
+
+TEST_CASE("handoff: a restarted stream whose partition list changed starts over, skipping nothing", "[handoff]") {
+    const Growth g = grow_3_to_4();
+    Cluster c(4, handoff_config(8), g.before);
+    for (int i = 0; i < 600; ++i) REQUIRE(c.put(1 + i % 3, key_of(i), "v" + std::to_string(i)).code == errc::ok);
+    const HandoffPlan plan = plan_handoffs(*g.before, *g.after, g.moves, 3);
+    std::size_t big = 0;
+    for (std::size_t i = 0; i < plan.streams.size(); ++i)
+        if (plan.streams[i].size() > plan.streams[big].size()) big = i;
+    REQUIRE(plan.streams[big].size() >= 2);
+    const PartitionId first = plan.streams[big].front();
+    const std::uint32_t source = g.moves[big].from.value;
+    // An earlier plan did not have `first` in this move's list.
+    HandoffPlan earlier = plan;
+    earlier.streams[big].erase(earlier.streams[big].begin());
+    c.node(source).set_handoffs(earlier);
+    for (int i = 0; i < 300 && c.node(source).stats().handoff_keys_sent == 0; ++i) c.advance(Duration::millis(10));
+    REQUIRE(c.node(source).stats().handoff_keys_sent > 0);
+    c.restart(source);
+    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(plan);
+    const auto done = run_until_done(c, g.moves.size());
+    CHECK(done.size() == g.moves.size());
+    int in_first = 0;
+    for (int i = 0; i < 600; ++i) {
+        if (g.after->partition_of(hash_key(key_of(i))) != first) continue;
+        ++in_first;
+        CHECK(holds(c, 4, key_of(i)));
+    }
+    CHECK(in_first > 0);
+}
