@@ -178,10 +178,20 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
         const Time now = wall_now();
         for (auto& reply : outbox_.replies) deliver(now, reply);
         if (membership_.exited() && !exit_reported_) {
-            exit_reported_ = true;
-            log::info("this node has left the cluster; shutting down",
-                      "status=" + std::string(gossip::status_name(membership_.gossiper().self_status())));
-            if (config_.on_exit) asio::post(io_, config_.on_exit);
+            // It owns nothing now. Hints it holds (writes for other primaries, copies of
+            // partitions it stopped serving) go out first, for at most a minute.
+            if (left_at_.us == 0) {
+                left_at_ = now;
+                log::info("this node has left the cluster; handing over its hints before exiting",
+                          "hints=" + std::to_string(node_.hints_pending()));
+            }
+            if (node_.hints_pending() == 0 || now - left_at_ >= Duration::seconds(60)) {
+                exit_reported_ = true;
+                log::info("shutting down", "status=" +
+                                               std::string(gossip::status_name(membership_.gossiper().self_status())) +
+                                               " hints_left=" + std::to_string(node_.hints_pending()));
+                if (config_.on_exit) asio::post(io_, config_.on_exit);
+            }
         }
     }
 
@@ -397,6 +407,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
     std::map<std::string, std::shared_ptr<PeerLink>> seed_links_;  // seeds not yet known by id
     gossip::GossipOutbox gossip_out_;
     bool exit_reported_ = false;
+    Time left_at_;  // when this node found itself exiting (0: not yet)
     std::unordered_map<replica::ClientToken, Pending> pending_;
     replica::ClientToken next_token_ = 1;
     replica::Outbox outbox_;

@@ -115,6 +115,8 @@ void Node::set_handoffs(HandoffPlan plan) {
     }
     streams_ = std::move(next);
     handoff_ = std::move(plan);
+    plan_installed_ = true;
+    recheck_kept_ = true;
 }
 
 std::vector<Move> Node::take_completed_handoffs() {

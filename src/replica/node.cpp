@@ -36,6 +36,7 @@ Node::Node(NodeConfig config, store::Store& store, std::shared_ptr<const ring::R
 void Node::set_ring(std::shared_ptr<const ring::Ring> ring) {
     SHOAL_ASSERT(ring != nullptr);
     ring_ = std::move(ring);
+    recheck_kept_ = true;  // partitions this node stops serving are handed over at the next tick
 }
 
 bool Node::believes_up(NodeId peer) const {
@@ -387,6 +388,7 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
         return;
     }
     if (req.hint_for.valid()) store_hint(req.hint_for, req.key, hint_bytes);
+    else hand_over(req.key, hint_bytes);
     resp.state = std::move(local);
     send(from, std::move(resp));
 }
@@ -403,6 +405,7 @@ void Node::on_replicate_req(NodeId from, ReplicateReq& req) {
         bool changed = false;
         ec = merge_in(req.key, req.state, changed);
         if (!ec && req.hint_for.valid()) store_hint(req.hint_for, req.key, hint_bytes);
+        else if (!ec) hand_over(req.key, hint_bytes);
     }
     if (ec) resp.code = static_cast<errc>(ec.value());
     if (req.req != 0) send(from, resp);
@@ -514,6 +517,10 @@ void Node::tick(Time now) {
     collect_gc(now);
     scrub(now);
     stream_handoffs(now);
+    if (recheck_kept_ && plan_installed_ && ring_->members().size() > 1) {
+        recheck_kept_ = false;
+        hand_over_unkept();
+    }
     drain_local(now);
 }
 

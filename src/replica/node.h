@@ -278,6 +278,18 @@ private:
     MerkleTree& tree(PartitionId p);
     void note_state(std::string_view key, PartitionId p, const SiblingSet& state);
     void deliver_hints(Time now);
+    // Hints for a node that is no longer in the ring (it exited or was removed) can
+    // never be delivered: they become hints for the key's current primaries.
+    void retarget_hints(NodeId gone);
+    // A key this node holds but is no longer a primary of (nor an incoming one) is
+    // handed to the current primaries as hints; once they have it, the copy goes.
+    void hand_over(std::string_view key, std::size_t bytes);
+    // This node keeps its copies of partition p: a primary, or an incoming one.
+    bool keeps(PartitionId p) const;
+    // Hands over every key this node holds in partitions it does not keep (a ring or
+    // plan change moved them away, a stale peer wrote them here, or it was down when
+    // they moved).
+    void hand_over_unkept();
     void on_hint_batch(NodeId from, HintBatch& batch);
     void on_hint_ack(NodeId from, const HintAck& ack);
     // Takes a new actor id (a new persisted incarnation) for the dots issued from now on.
@@ -315,6 +327,10 @@ private:
     NodeConfig config_;
     store::Store& store_;
     std::shared_ptr<const ring::Ring> ring_;
+    // The ring or the plan changed (or the node started): at the next tick, once
+    // membership has installed a plan, look for copies this node no longer keeps.
+    bool recheck_kept_ = true;
+    bool plan_installed_ = false;
     NodeEvents* events_;
     ActorId actor_;
     RequestId next_req_ = 1;

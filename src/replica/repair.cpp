@@ -27,6 +27,11 @@ namespace {
 constexpr std::size_t k_max_tree_indices = MerkleTree::k_leaves;
 constexpr std::size_t k_max_listed_keys = 1 << 20;
 
+bool in_ring(const ring::Ring& ring, NodeId id) {
+    const auto& m = ring.members();
+    return std::any_of(m.begin(), m.end(), [&](const ring::Member& x) { return x.id == id; });
+}
+
 std::uint64_t read_be64(std::string_view bytes) {
     std::uint64_t v = 0;
     for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(bytes[i]);
@@ -133,6 +138,10 @@ void Node::deliver_hints(Time now) {
             missed(now, target);
             t.inflight = 0;
         }
+        if (t.inflight == 0 && t.pending != 0 && !in_ring(*ring_, target)) {
+            retarget_hints(target);
+            continue;
+        }
         if (t.inflight != 0 || t.pending == 0 || !believes_up(target)) continue;
         t.inflight_hints.clear();
         t.inflight_bytes.clear();
@@ -183,9 +192,73 @@ errc Node::merge_items(const std::vector<KeyState>& items, std::uint64_t& merged
         if (check_key(config_.limits, item.key)) return errc::bad_request;
         bool changed = false;
         if (auto ec = merge_in(item.key, item.state, changed)) return static_cast<errc>(ec.value());
+        hand_over(item.key, item.key.size() + state_bytes(item.state));
         ++merged;
     }
     return errc::ok;
+}
+
+void Node::retarget_hints(NodeId gone) {
+    std::vector<std::pair<std::string, std::string>> hints;  // stored hint key, value
+    const auto range = store::hint_range(gone);
+    (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
+        if (value.size() >= 8) hints.emplace_back(stored, value);
+        return true;
+    });
+    store::WriteBatch drop;
+    for (const auto& [stored, value] : hints) drop.del(stored);
+    if (store_.write(drop, false)) {
+        ++stats_.store_errors;
+        return;
+    }
+    for (const auto& [stored, value] : hints) {
+        const std::uint64_t bytes = read_be64(value);
+        const std::string key = value.substr(8);
+        HintTarget& t = hint_targets_[gone];
+        --t.pending;
+        --stats_.hints_pending;
+        stats_.hint_bytes_pending -= bytes;
+        auto h = hinted_keys_.find(key);
+        if (h != hinted_keys_.end() && --h->second == 0) hinted_keys_.erase(h);
+        const auto order = ring_->preference_order(ring_->partition_of(hash_key(key)));
+        for (std::size_t i = 0; i < std::min<std::size_t>(config_.n, order.size()); ++i) {
+            if (order[i] != config_.id) store_hint(order[i], key, bytes);
+        }
+    }
+}
+
+bool Node::keeps(PartitionId p) const {
+    if (ring_->is_primary(p, config_.id, config_.n)) return true;
+    if (p.value >= handoff_.forward.size()) return false;
+    const auto& incoming = handoff_.forward[p.value];
+    return std::find(incoming.begin(), incoming.end(), config_.id) != incoming.end();
+}
+
+void Node::hand_over(std::string_view key, std::size_t bytes) {
+    const PartitionId p = ring_->partition_of(hash_key(key));
+    if (keeps(p)) return;
+    const auto order = ring_->preference_order(p);
+    for (std::size_t i = 0; i < std::min<std::size_t>(config_.n, order.size()); ++i) store_hint(order[i], key, bytes);
+}
+
+void Node::hand_over_unkept() {
+    for (std::uint32_t q = 0; q < ring_->partition_count(); ++q) {
+        const PartitionId p{q};
+        // The tree says whether anything of p is here, without a scan.
+        if (keeps(p) || q >= trees_.size() || !trees_[q] || trees_[q]->entries() == 0) continue;
+        std::vector<std::pair<std::string, std::size_t>> keys;
+        const auto range = store::data_range(p);
+        (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
+            PartitionId part;
+            std::string_view key;
+            if (store::parse_data_key(stored, part, key)) keys.emplace_back(std::string(key), key.size() + value.size());
+            return true;
+        });
+        for (const auto& [key, bytes] : keys) {
+            // A key already hinted is on its way (every later write adds its own hint).
+            if (!hinted_keys_.contains(key)) hand_over(key, bytes);
+        }
+    }
 }
 
 void Node::on_hint_batch(NodeId from, HintBatch& batch) {
@@ -218,8 +291,7 @@ void Node::on_hint_ack(NodeId from, const HintAck& ack) {
         // primary of: a stale copy could outlive the key's tombstone. If it issued
         // dots for the key, it first retires its actor: a leader without the history
         // of its own dots would, on its next write, claim to have seen them.
-        const PartitionId p = ring_->partition_of(hash_key(key));
-        if (ring_->is_primary(p, config_.id, config_.n)) continue;
+        if (keeps(ring_->partition_of(hash_key(key)))) continue;
         SiblingSet local;
         const std::error_code ec = load(key, local);
         if (ec == errc::corrupt) {
@@ -456,7 +528,10 @@ void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
             ae_.truncated = true;  // not everything merged: this exchange proves nothing
             continue;
         }
-        if (changed) ++stats_.ae_keys_repaired;
+        if (changed) {
+            ++stats_.ae_keys_repaired;
+            hand_over(item.key, item.key.size() + state_bytes(item.state));  // if no longer ours
+        }
     }
     AeStates out{ae_.xid, ae_.partition, {}};
     std::size_t bytes = 16;
@@ -497,7 +572,10 @@ void Node::on_ae_states(NodeId from, AeStates& m) {
             done.code = static_cast<errc>(ec.value());
             break;
         }
-        if (changed) ++stats_.ae_keys_repaired;
+        if (changed) {
+            ++stats_.ae_keys_repaired;
+            hand_over(item.key, item.key.size() + state_bytes(item.state));  // if no longer ours
+        }
     }
     send(from, done);
 }

@@ -86,6 +86,13 @@ void Simulation::apply_fault(const Event& e) {
     const std::uint32_t count = static_cast<std::uint32_t>(nodes_.size());
     trace(0xfa000000ULL | static_cast<std::uint64_t>(e.fault) << 8 | e.a);
     switch (e.fault) {
+        case FaultAction::member_ready:
+        case FaultAction::member_join:
+        case FaultAction::member_leave:
+        case FaultAction::member_kill:
+        case FaultAction::member_remove:
+        case FaultAction::member_crash_mover:
+        case FaultAction::member_split: apply_membership(e); return;
         case FaultAction::crash: {
             // Keep a majority up: at most (count - 1) / 2 nodes down at once.
             std::uint32_t down = 0;
@@ -96,7 +103,7 @@ void Simulation::apply_fault(const Event& e) {
             return;
         }
         case FaultAction::restart:
-            if (nodes_[e.a]->up) return;
+            if (nodes_[e.a]->up || nodes_[e.a]->gone) return;
             ++result_.faults.restarts;
             start_node(e.a);
             return;
@@ -190,7 +197,7 @@ void Simulation::heal_everything() {
     faults_on_ = false;
     for (auto& row : blocked_) std::fill(row.begin(), row.end(), false);
     for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
-        if (!nodes_[i]->up) {
+        if (!nodes_[i]->up && nodes_[i]->started && !nodes_[i]->gone) {
             ++result_.faults.restarts;
             start_node(i);
         }

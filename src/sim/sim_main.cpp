@@ -20,11 +20,12 @@ using namespace shoal::sim;
 
 struct Options {
     std::uint64_t first = 1, last = 1;
-    enum class Mix { chaos, minority, mixed, repair, one } mix = Mix::mixed;
+    enum class Mix { chaos, minority, mixed, repair, membership, one } mix = Mix::mixed;
     Scenario only = Scenario::chaos;  // with Mix::one
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
     store::SyncMode sync = store::SyncMode::batch;
     bool hinted_handoff = true, anti_entropy = true;
+    bool ownership_handoff = true;
     std::uint64_t determinism_every = 10;
     bool verbose = false;
     bool single = false;
@@ -37,7 +38,9 @@ void usage(std::FILE* to) {
         "Runs Shoal's replication core on simulated nodes, network and disks, injects\n"
         "faults chosen by each seed, and checks: no acknowledged write lost, no\n"
         "dominated siblings, writes available with a minority down, determinism; and\n"
-        "after healing: replicas converge, no deleted key comes back, hints drain.\n"
+        "after healing: replicas converge, no deleted key comes back, hints drain;\n"
+        "membership scenarios also: views agree and settle, N distinct primaries per\n"
+        "partition, every final primary holds every acknowledged add.\n"
         "\n"
         "  --seed N             run one seed and print its trace hash\n"
         "  --seeds A-B          sweep seeds A..B and print totals\n"
@@ -45,6 +48,10 @@ void usage(std::FILE* to) {
         "                       seed runs the minority-outage scenario) | repair\n"
         "                       (cycles through the repair scenarios) | one of them:\n"
         "                       hints | wipe | divergence | missed-delete | corruption\n"
+        "                       | membership (cycles through the membership scenarios,\n"
+        "                       gossip and handoff streams with data) | one of them:\n"
+        "                       grow | shrink | replace | crash-handoff | partition-join |\n"
+        "                       concurrent-join\n"
         "  --conflict M         dvv (default) | lww: last writer wins, loses adds\n"
         "  --sync M             batch (default) | always | none\n"
         "  --repair R           on (default) | off | no-hints | no-ae: which repair\n"
@@ -85,6 +92,13 @@ bool parse_args(int argc, char** argv, Options& o) {
                     known = true;
                 }
             }
+            for (Scenario one : k_membership_scenarios) {
+                if (s == scenario_name(one)) {
+                    o.mix = Options::Mix::one;
+                    o.only = one;
+                    known = true;
+                }
+            }
             if (s == "chaos")
                 o.mix = Options::Mix::chaos;
             else if (s == "minority")
@@ -93,6 +107,8 @@ bool parse_args(int argc, char** argv, Options& o) {
                 o.mix = Options::Mix::mixed;
             else if (s == "repair")
                 o.mix = Options::Mix::repair;
+            else if (s == "membership")
+                o.mix = Options::Mix::membership;
             else if (!known)
                 return false;
         } else if (arg == "--conflict") {
@@ -112,6 +128,12 @@ bool parse_args(int argc, char** argv, Options& o) {
             if (s != "on" && s != "off" && s != "no-hints" && s != "no-ae") return false;
             o.hinted_handoff = s == "on" || s == "no-ae";
             o.anti_entropy = s == "on" || s == "no-hints";
+        } else if (arg == "--handoff") {
+            // Hidden, for the checkers' teeth: "off" reports every move complete without
+            // streaming, and turns anti-entropy off, so new owners miss data.
+            std::string_view s = value();
+            if (s != "on" && s != "off") return false;
+            o.ownership_handoff = s == "on";
         } else if (arg == "--determinism") {
             auto v = parse_u64(value());
             if (!v) return false;
@@ -132,6 +154,8 @@ SimConfig make_config(const Options& o, std::uint64_t seed) {
         scenario = Scenario::minority;
     } else if (o.mix == Options::Mix::repair) {
         scenario = k_repair_scenarios[seed % std::size(k_repair_scenarios)];
+    } else if (o.mix == Options::Mix::membership) {
+        scenario = k_membership_scenarios[seed % std::size(k_membership_scenarios)];
     } else if (o.mix == Options::Mix::one) {
         scenario = o.only;
     }
@@ -139,7 +163,8 @@ SimConfig make_config(const Options& o, std::uint64_t seed) {
     c.conflict = o.conflict;
     c.sync = o.sync;
     c.hinted_handoff = o.hinted_handoff;
-    c.anti_entropy = o.anti_entropy;
+    c.anti_entropy = o.anti_entropy && o.ownership_handoff;
+    c.ownership_handoff = o.ownership_handoff;
     return c;
 }
 
@@ -155,6 +180,9 @@ struct Totals {
     std::uint64_t one_key_ae_bytes = 0;
     std::uint64_t avail_attempted = 0, avail_ok = 0;
     FaultCounts faults;
+    std::uint64_t membership_runs = 0, joins = 0, leaves = 0, removes = 0, exits = 0;
+    std::uint64_t agreement = 0, owners = 0, owner_missing = 0, left_behind = 0;
+    std::uint64_t handoff_keys = 0, handoff_received = 0, forwarded = 0, streams = 0;
 };
 
 void add(Totals& t, const RunResult& r) {
@@ -189,6 +217,21 @@ void add(Totals& t, const RunResult& r) {
             t.one_key_us.push_back(r.one_key_us);
             t.one_key_ae_bytes += r.one_key_ae_bytes;
         }
+    }
+    if (r.membership_checked) {
+        ++t.membership_runs;
+        t.joins += r.joins;
+        t.leaves += r.leaves;
+        t.removes += r.removes;
+        t.exits += r.exits;
+        t.agreement += r.agreement_failures;
+        t.owners += r.owners_failures;
+        t.owner_missing += r.owner_missing;
+        t.left_behind += r.left_behind;
+        t.handoff_keys += r.handoff_keys_sent;
+        t.handoff_received += r.handoff_keys_received;
+        t.forwarded += r.writes_forwarded;
+        t.streams += r.handoffs_completed;
     }
     if (r.availability_checked) {
         ++t.availability_runs;
@@ -247,6 +290,17 @@ void print_totals(const Totals& t, double wall_s) {
                                 : 0.0,
             static_cast<double>(t.refill_data_bytes) / runs);
     }
+    if (t.membership_runs > 0) {
+        std::printf(
+            "membership   %llu runs: joins=%llu leaves=%llu removals=%llu exits=%llu; membership-agreement=%llu "
+            "owners=%llu owner-holds=%llu stale-copy=%llu (violations)\n",
+            (unsigned long long)t.membership_runs, (unsigned long long)t.joins, (unsigned long long)t.leaves,
+            (unsigned long long)t.removes, (unsigned long long)t.exits, (unsigned long long)t.agreement,
+            (unsigned long long)t.owners, (unsigned long long)t.owner_missing, (unsigned long long)t.left_behind);
+        std::printf("handoff      keys handed off=%llu (received %llu) writes forwarded=%llu streams completed=%llu\n",
+                    (unsigned long long)t.handoff_keys, (unsigned long long)t.handoff_received,
+                    (unsigned long long)t.forwarded, (unsigned long long)t.streams);
+    }
     std::printf("speed        %.1f s wall, %.0f simulated requests/s, %.0f events/s\n", wall_s,
                 wall_s > 0 ? static_cast<double>(t.ops) / wall_s : 0.0,
                 wall_s > 0 ? static_cast<double>(t.events) / wall_s : 0.0);
@@ -271,10 +325,16 @@ int main(int argc, char** argv) {
         const RunResult r = run_simulation(config);
         add(totals, r);
         if (o.single || o.verbose) {
-            std::printf("seed %llu: trace=%016llx ops=%llu acked=%llu siblings=%llu lost_acked=%llu violations=%zu\n",
+            std::printf("seed %llu: trace=%016llx ops=%llu acked=%llu siblings=%llu lost_acked=%llu violations=%zu",
                         (unsigned long long)seed, (unsigned long long)r.trace_hash, (unsigned long long)r.ops,
                         (unsigned long long)r.acked_writes, (unsigned long long)r.siblings_seen,
                         (unsigned long long)r.lost_acked, r.violations.size());
+            if (r.membership_checked) {
+                std::printf(" %s members=%u handoff_keys=%llu forwarded=%llu streams=%llu",
+                            scenario_name(config.scenario), r.members_final, (unsigned long long)r.handoff_keys_sent,
+                            (unsigned long long)r.writes_forwarded, (unsigned long long)r.handoffs_completed);
+            }
+            std::printf("\n");
         }
         if (o.determinism_every != 0 && (seed % o.determinism_every == 0 || o.single)) {
             ++totals.determinism_runs;

@@ -1,5 +1,6 @@
 // Internals of one simulated run, shared by the engine (simulator.cpp), the
-// workload clients (clients.cpp) and the faults (faults.cpp). Not a public header.
+// workload clients (clients.cpp), the faults (faults.cpp) and the membership
+// scenarios (membership.cpp). Not a public header.
 #pragma once
 
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "core/hash.h"
 #include "core/rng.h"
+#include "gossip/gossiper.h"
 #include "replica/messages.h"
 #include "replica/node.h"
 #include "ring/ring.h"
@@ -28,7 +30,8 @@ enum class EventKind : std::uint8_t {
     node_tick,
     fault,
     disk_flush,
-    probe  // measures convergence after a wipe; touches nothing
+    probe,           // measures convergence after a wipe; touches nothing
+    gossip_message,  // membership scenarios: a gossip message between two nodes
 };
 
 enum class FaultAction : std::uint8_t {
@@ -43,6 +46,14 @@ enum class FaultAction : std::uint8_t {
     minority_end,
     wipe,     // crash, lose the whole disk, restart empty
     corrupt,  // damage one stored value
+    // Membership scenarios (membership.cpp).
+    member_ready,        // is the initial cluster settled? then the workload starts
+    member_join,         // node a starts, empty, and joins (b: seed node + 1, 0 = any member)
+    member_leave,        // node a leaves (b: 1 = commanded through another member)
+    member_kill,         // node a dies for good
+    member_remove,       // node a is removed through another member
+    member_crash_mover,  // a source or receiver of a moving partition crashes; restarts later
+    member_split,        // the network splits along split_side_
 };
 
 struct Event {
@@ -52,6 +63,7 @@ struct Event {
     std::unique_ptr<replica::PeerMessage> peer;
     std::unique_ptr<replica::ClientRequest> request;
     std::unique_ptr<replica::ClientReply> reply;
+    std::unique_ptr<gossip::GossipMessage> gossip;
     replica::ClientToken token = 0;
     FaultAction fault = FaultAction::heal;
 };
@@ -64,6 +76,16 @@ struct SimNode {
     bool up = true;
     std::int64_t skew_us = 0;
     std::uint64_t epoch = 0;  // bumps on crash: stale ticks of an earlier life are ignored
+    // Membership scenarios: the gossiper beside the core (saving its view straight to
+    // `disk`, synced), the view epoch last installed in the core, and the node's life.
+    std::unique_ptr<Rng> gossip_rng;
+    std::unique_ptr<gossip::Gossiper> gossip;
+    std::vector<std::string> seeds;
+    std::uint64_t view_epoch = 0;
+    bool joined = false;   // holds a founded cluster's ring: serves clients
+    Time left_at{-1};      // when its gossiper first said stopped (it drains hints, then exits)
+    bool started = true;   // false until its scripted start
+    bool gone = false;     // exited, or died for good: never restarts
 };
 
 enum class OpKind : std::uint8_t { cart_add, blind_write, remove, read };
@@ -109,6 +131,7 @@ private:
     // failing their checksum count as present and different from every other.
     std::map<std::string, std::vector<std::unique_ptr<SiblingSet>>> stored_objects(std::uint64_t& bytes_on, std::uint32_t node);
     std::uint64_t count_divergent(std::vector<std::string>* keys);
+    std::string hint_targets(std::uint32_t node);
     void probe();
     // Anti-entropy bytes sent by every node life so far.
     std::uint64_t ae_bytes_sent_total() const;
@@ -132,6 +155,33 @@ private:
     void apply_fault(const Event& event);
     void heal_everything();
 
+    // Membership scenarios (membership.cpp).
+    bool membership() const { return is_membership(config_.scenario); }
+    void plan_bootstrap();
+    void plan_membership(Time t0);
+    void apply_membership(const Event& event);
+    void member_ready();
+    void member_join(std::uint32_t i, std::uint32_t seed_plus_one);
+    void crash_mover();
+    void start_gossip(std::uint32_t i);
+    std::shared_ptr<const ring::Ring> placeholder_ring(std::uint32_t i) const;
+    // The shell's Membership::sync: finished streams to the gossiper; a changed view's
+    // ring and handoff plan to the core.
+    void membership_sync(std::uint32_t i);
+    void send_gossip(std::uint32_t from, gossip::GossipEnvelope& envelope);
+    void deliver_gossip(Event& event);
+    // A request to a node that never started or is gone (connection refused), or to
+    // one not yet in a founded cluster: errc::unavailable at once.
+    void refuse_client(const Event& request);
+    // A node whose gossiper says it is exiting or removed shuts down for good.
+    void exit_node(std::uint32_t i);
+    // Live, valid members, by index.
+    std::vector<std::uint32_t> valid_members() const;
+    void finish_membership_checks();
+    void check_agreement(const std::vector<std::uint32_t>& live);
+    void check_owners(const gossip::ClusterView& view, const ring::Ring& ring);
+    void check_owner_holds(const gossip::ClusterView& view, const ring::Ring& ring);
+
     SimConfig config_;
     Rng rng_;
     Time now_;
@@ -143,6 +193,12 @@ private:
     std::vector<std::vector<bool>> blocked_;  // blocked_[from][to]
     bool workload_on_ = true;
     bool faults_on_ = true;
+    Time stop_work_;  // the workload ends and everything heals
+    // Membership scenarios: the statuses expected at the end (by index), the planned
+    // split, and the gossip output of the node turn in progress.
+    std::map<std::uint32_t, gossip::MemberStatus> expected_;
+    std::vector<bool> split_side_;
+    gossip::GossipOutbox gossip_out_;
     Time minority_from_{-1}, minority_to_{-1};
     Time wiped_at_{-1};
     Time one_key_at_{-1};

@@ -1,6 +1,9 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <iterator>
 
 #include "core/assert.h"
 #include "replica/codec.h"
@@ -32,8 +35,19 @@ const char* scenario_name(Scenario s) {
         case Scenario::divergence: return "divergence";
         case Scenario::missed_delete: return "missed-delete";
         case Scenario::corruption: return "corruption";
+        case Scenario::grow: return "grow";
+        case Scenario::shrink: return "shrink";
+        case Scenario::replace: return "replace";
+        case Scenario::crash_handoff: return "crash-handoff";
+        case Scenario::partition_join: return "partition-join";
+        case Scenario::concurrent_join: return "concurrent-join";
     }
     return "?";
+}
+
+bool is_membership(Scenario s) {
+    return std::find(std::begin(k_membership_scenarios), std::end(k_membership_scenarios), s) !=
+           std::end(k_membership_scenarios);
 }
 
 SimConfig config_for_seed(std::uint64_t seed, Scenario scenario) {
@@ -47,6 +61,20 @@ SimConfig config_for_seed(std::uint64_t seed, Scenario scenario) {
         c.keys = 16;
         c.duration = Duration::seconds(20);
         return c;  // only the base delays: the one fault is the minority outage
+    }
+    if (is_membership(scenario)) {
+        // Modest faults (delays, reordering, a little loss): the scripted membership
+        // changes are what is tested. `nodes` counts every node that ever runs.
+        c.nodes = scenario == Scenario::replace || scenario == Scenario::crash_handoff ? 5 : 6;
+        c.clients = static_cast<std::uint32_t>(rng.between(3, 8));
+        c.keys = static_cast<std::uint32_t>(rng.between(50, 300));
+        c.duration = Duration::seconds(14);
+        c.settle = scenario == Scenario::shrink || scenario == Scenario::replace ? Duration::seconds(20)
+                                                                                : Duration::seconds(16);
+        c.faults.drop = rng.unit() * 0.01;
+        c.faults.duplicate = rng.unit() * 0.01;
+        c.faults.slow_probability = rng.unit() * 0.03;
+        return c;
     }
     if (scenario != Scenario::chaos) {
         // Repair scenarios: the named fault only, over the base delays and a little
@@ -84,6 +112,7 @@ std::string replay_command(const SimConfig& config) {
     if (config.scenario != Scenario::chaos) cmd += std::string(" --scenario ") + scenario_name(config.scenario);
     if (config.conflict == replica::ConflictMode::lww) cmd += " --conflict lww";
     if (config.sync != store::SyncMode::batch) cmd += " --sync " + std::string(store::sync_mode_name(config.sync));
+    if (!config.ownership_handoff) cmd += " --handoff off";
     if (!config.hinted_handoff && !config.anti_entropy)
         cmd += " --repair off";
     else if (!config.hinted_handoff)
@@ -113,18 +142,24 @@ Simulation::Simulation(const SimConfig& config) : config_(config), rng_(config.s
         nodes_.push_back(std::move(node));
     }
     preload();
-    for (std::uint32_t i = 0; i < config_.nodes; ++i) start_node(i);
+    stop_work_ = Time{} + config_.duration;
+    if (membership()) {
+        plan_bootstrap();  // the workload starts once the first nodes have formed a cluster
+    } else {
+        for (std::uint32_t i = 0; i < config_.nodes; ++i) start_node(i);
+    }
     clients_.resize(config_.clients);
     for (std::uint32_t c = 0; c < config_.clients; ++c) {
         clients_[c].id = c;
         clients_[c].avoid_until.assign(config_.nodes, Time{});
+        if (membership()) continue;
         Event wake;
         wake.kind = EventKind::client_wake;
         wake.a = c;
         schedule(Time{rng_.between(0, 50'000)}, std::move(wake));
     }
     result_.seed = config_.seed;
-    plan_faults();
+    if (!membership()) plan_faults();
 }
 
 // Bulk data already on every primary's disk before the nodes start (as after a long
@@ -176,9 +211,19 @@ void Simulation::start_node(std::uint32_t i) {
     nc.repair.gc_interval = Duration::millis(250);
     nc.repair.reaped_memory = Duration::seconds(60);
     nc.repair.scrub_interval = Duration::millis(100);
-    n.core = std::make_unique<replica::Node>(nc, *n.buffered, ring_, this);
+    nc.handoff.batch_keys = 8;  // small: a stream takes several batches, so crashes cut it
+    nc.handoff.timeout = Duration::millis(500);
+    std::shared_ptr<const ring::Ring> ring = ring_;
+    if (membership()) {
+        start_gossip(i);
+        ring = n.gossip->ring();
+        if (ring == nullptr) ring = placeholder_ring(i);  // never serves clients
+    }
+    n.core = std::make_unique<replica::Node>(nc, *n.buffered, std::move(ring), this);
     n.up = true;
+    n.started = true;
     ++n.epoch;
+    if (n.gossip) membership_sync(i);
     Event tick;
     tick.kind = EventKind::node_tick;
     tick.a = i;
@@ -199,6 +244,10 @@ void Simulation::collect_stats(const replica::NodeStats& s) {
     result_.ae_keys_repaired += s.ae_keys_repaired;
     result_.corrupt_repaired += s.corrupt_repaired;
     result_.tombstones_reaped += s.tombstones_reaped;
+    result_.handoff_keys_sent += s.handoff_keys_sent;
+    result_.handoff_keys_received += s.handoff_keys_received;
+    result_.writes_forwarded += s.writes_forwarded;
+    result_.handoffs_completed += s.handoffs_completed;
     ae_bytes_retired_ += s.ae_bytes_sent;
 }
 
@@ -209,6 +258,9 @@ void Simulation::crash_node(std::uint32_t i) {
     n.up = false;
     n.core.reset();
     n.buffered.reset();
+    n.gossip.reset();
+    n.joined = false;
+    n.view_epoch = 0;
     n.disk.crash();
     n.disk.fail_next_writes(0);  // injected disk errors not yet hit end with this life
     ++n.epoch;
@@ -245,27 +297,40 @@ void Simulation::send_peer(std::uint32_t from, replica::Envelope& envelope) {
 
 // After the core ran: commit its writes (the group commit), then release what it
 // wants to send. A failed commit loses the turn's writes, so its output is dropped
-// too: nothing may acknowledge a write the disk did not take.
+// too: nothing may acknowledge a write the disk did not take. With a gossiper (the
+// membership scenarios), membership changes reach the core first, as in shoald
+// (Membership::sync), and gossip goes out regardless: its saves are synced on their own.
 void Simulation::after_node_turn(std::uint32_t i) {
     SimNode& n = *nodes_[i];
+    if (n.gossip) membership_sync(i);
     n.core->take_output(outbox_);
+    gossip_out_.clear();
+    if (n.gossip) n.gossip->take_output(gossip_out_);
     if (auto ec = n.buffered->commit(config_.sync)) {
         // BufferedStore dropped the turn's writes; drop what would acknowledge them,
         // and let the core forget what it believed those writes did.
         ++result_.faults.disk_errors;
         n.core->reload_from_store();
+        for (auto& env : gossip_out_.messages) send_gossip(i, env);
         return;
     }
     for (auto& env : outbox_.messages) {
         if (blocked_[i][env.to.value - 1]) continue;  // a cut link: gone
         send_peer(i, env);
     }
+    for (auto& env : gossip_out_.messages) send_gossip(i, env);
     for (auto& reply : outbox_.replies) {
         Event e;
         e.kind = EventKind::client_reply;
         e.a = static_cast<std::uint32_t>(reply.token >> 32);
         e.reply = std::make_unique<replica::ClientReply>(std::move(reply));
         schedule(now_ + link_delay(), std::move(e));
+    }
+    if (n.gossip && n.gossip->stopped()) {
+        // Like shoald: a node that has left first hands over the hints it holds (for a
+        // bounded time), then exits.
+        if (n.left_at.us < 0) n.left_at = now_;
+        if (n.core->hints_pending() == 0 || now_ - n.left_at >= Duration::seconds(30)) exit_node(i);
     }
 }
 
@@ -277,12 +342,17 @@ void Simulation::process(Event& e) {
             SimNode& n = *nodes_[e.b];
             if (!n.up) return;
             trace(e.peer->index());
+            if (n.gossip) n.gossip->heard_from(node_now(e.b), NodeId{e.a + 1});
             n.core->step(node_now(e.b), NodeId{e.a + 1}, std::move(*e.peer));
             after_node_turn(e.b);
             return;
         }
         case EventKind::client_request: {
             SimNode& n = *nodes_[e.b];
+            if (membership() && (!n.started || n.gone || (n.up && !n.joined))) {
+                refuse_client(e);  // no such node (refused at once), or not in a cluster yet
+                return;
+            }
             if (!n.up) return;  // the client will time out
             ++result_.ops;
             n.core->submit(node_now(e.b), e.token, std::move(*e.request));
@@ -297,6 +367,7 @@ void Simulation::process(Event& e) {
         case EventKind::node_tick: {
             SimNode& n = *nodes_[e.a];
             if (!n.up || e.token != n.epoch) return;
+            if (n.gossip) n.gossip->tick(node_now(e.a));
             n.core->tick(node_now(e.a));
             after_node_turn(e.a);
             e.kind = EventKind::node_tick;
@@ -311,6 +382,7 @@ void Simulation::process(Event& e) {
             return;
         }
         case EventKind::fault: apply_fault(e); return;
+        case EventKind::gossip_message: deliver_gossip(e); return;
         case EventKind::probe:
             probe();
             if (result_.one_key_us < 0) schedule(now_ + Duration::millis(200), std::move(e));
@@ -319,14 +391,12 @@ void Simulation::process(Event& e) {
 }
 
 RunResult Simulation::run() {
-    const Time stop_work = Time{} + config_.duration;
-    const Time stop_all = stop_work + config_.settle;
     bool healed = false;
     while (!queue_.empty()) {
         auto node = queue_.extract(queue_.begin());
         now_ = Time{node.key().first};
-        if (now_ >= stop_all) break;
-        if (!healed && now_ >= stop_work) {
+        if (now_ >= stop_work_ + config_.settle) break;  // stop_work_ may move (membership)
+        if (!healed && now_ >= stop_work_) {
             healed = true;
             workload_on_ = false;
             heal_everything();
@@ -346,6 +416,7 @@ void Simulation::dot_issued(const std::string& key, const replica::Dot& dot, con
 }
 
 void Simulation::finish_checks() {
+    if (membership()) finish_membership_checks();  // also installs the final ring in ring_
     std::map<std::string, SiblingSet> merged;
     for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
         SimNode& n = *nodes_[i];
@@ -379,20 +450,31 @@ void Simulation::finish_checks() {
     }
     for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
         SimNode& n = *nodes_[i];
+        if (!n.up) continue;  // exited or dead for good (membership scenarios)
         collect_stats(n.core->stats());
         const std::uint64_t left = n.core->hints_pending();
         result_.hints_left += left;
         if (left != 0) {
             result_.violations.push_back("hints-drain: node " + std::to_string(i + 1) + " still holds " +
-                                         std::to_string(left) + " hints after healing");
+                                         std::to_string(left) + " hints after healing" + hint_targets(i));
         }
     }
     if (config_.sync != store::SyncMode::none) {
         // Under sync=none an acknowledged delete may itself be lost in a crash.
         for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
             std::uint64_t unused = 0;
+            if (!nodes_[i]->up) continue;  // gone for good (membership scenarios): serves nothing
             for (const auto& [key, copies] : stored_objects(unused, i)) {
                 if (!copies[i]) continue;
+                // Membership scenarios: a node that is no longer a primary of a key hands
+                // its copy to the primaries and drops it; once healed, none is left.
+                if (membership() &&
+                    !ring_->is_primary(ring_->partition_of(hash_key(key)), NodeId{i + 1}, config_.n)) {
+                    ++result_.left_behind;
+                    result_.violations.push_back("stale-copy: node " + std::to_string(i + 1) + " still holds key " +
+                                                 key + " of a partition it no longer serves");
+                    continue;
+                }
                 for (const auto& dot : find_resurrected(key, *copies[i], history_)) {
                     (void)dot;
                     ++result_.resurrected;

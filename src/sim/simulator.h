@@ -22,11 +22,24 @@ enum class Scenario {
     divergence,     // a partition for the middle of the run, both sides writing
     missed_delete,  // a replica down through deletes and longer than the tombstone grace
     corruption,     // stored values damaged on some replicas, found by checksum
+    // Membership with data (membership.cpp): every node runs a gossiper beside its
+    // replica Node; the ring comes from gossip and partitions move by handoff streams.
+    grow,             // 3 nodes, then 4, 5, 6 join one by one during the workload
+    shrink,           // 6 nodes, then 3 of them leave one after another
+    replace,          // 4 nodes; one dies for good, is removed, and a new node joins
+    crash_handoff,    // 3 -> 4 -> 5 with a stream's source or receiver crashed mid-handoff
+    partition_join,   // joins on both sides of a network partition, healed later
+    concurrent_join,  // 3 nodes, then 3 join at the same instant through different seeds
 };
 
 // The repair scenarios, in the order the "repair" mix cycles through them.
 inline constexpr Scenario k_repair_scenarios[] = {Scenario::hints, Scenario::wipe, Scenario::divergence,
                                                   Scenario::missed_delete, Scenario::corruption};
+// The membership scenarios, in the order the "membership" mix cycles through them.
+inline constexpr Scenario k_membership_scenarios[] = {Scenario::grow,           Scenario::shrink,
+                                                      Scenario::replace,        Scenario::crash_handoff,
+                                                      Scenario::partition_join, Scenario::concurrent_join};
+bool is_membership(Scenario s);
 const char* scenario_name(Scenario s);
 
 struct FaultConfig {
@@ -63,6 +76,11 @@ struct SimConfig {
     bool hinted_handoff = true;
     bool anti_entropy = true;
     Duration tombstone_grace = Duration::seconds(2);
+    // Membership scenarios: the gossip round, and whether partitions move by the
+    // replica's handoff streams. Off (a test of the checkers' teeth) reports every
+    // move complete at once without streaming anything.
+    Duration gossip_interval = Duration::millis(200);
+    bool ownership_handoff = true;
 };
 
 // Derives a run's config from its seed: cluster size, workload and faults vary.
@@ -116,6 +134,22 @@ struct RunResult {
     // Then one key lost on the wiped node: time and anti-entropy bytes to restore it.
     std::int64_t one_key_us = -1;
     std::uint64_t one_key_ae_bytes = 0;
+    // Membership scenarios: the scripted changes, what the handoff streams carried,
+    // and the end checks (views agree and settle, N distinct primaries, every final
+    // primary holds every acknowledged add).
+    bool membership_checked = false;
+    std::uint64_t joins = 0, leaves = 0, removes = 0, exits = 0;
+    std::uint64_t handoff_keys_sent = 0;
+    std::uint64_t handoff_keys_received = 0;
+    std::uint64_t writes_forwarded = 0;
+    std::uint64_t handoffs_completed = 0;
+    std::uint32_t members_final = 0;
+    std::uint64_t agreement_failures = 0;  // membership-agreement violations
+    std::uint64_t owners_failures = 0;     // partitions without N distinct valid primaries
+    std::uint64_t owner_missing = 0;       // (final primary, acknowledged add) pairs missing
+    // Keys still held by a live node that is not one of their final primaries (a copy
+    // that should have been handed over and dropped): stale-copy violations.
+    std::uint64_t left_behind = 0;
     std::vector<std::string> violations;  // "checker: detail"
 };
 
