@@ -16,12 +16,6 @@ constexpr std::size_t k_max_handoff_items = 1 << 16;
 
 bool contains(std::span<const NodeId> ids, NodeId id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
 
-std::size_t state_size(const SiblingSet& s) {
-    std::size_t n = 16 * s.context.entries().size();
-    for (const auto& sib : s.siblings) n += 40 + sib.value.size();
-    return n;
-}
-
 // The saved position of a stream: a hash of its partition list (8 bytes, big-endian),
 // the index of the partition being sent (4 bytes) and the last acknowledged stored key.
 std::string cursor_key(const Move& m) {
@@ -174,7 +168,7 @@ void Node::send_handoff_batch(Time now, Stream& s) {
             bool corrupt = false;
             (void)stored_entry(key, value, state, corrupt);
             if (corrupt) return true;  // a damaged copy is not handed on; anti-entropy repairs it
-            bytes += key.size() + state_size(state);
+            bytes += key.size() + state_bytes(state);
             batch.items.push_back(KeyState{std::string(key), std::move(state)});
             state = SiblingSet{};
             return true;
@@ -246,6 +240,71 @@ void Node::on_handoff_ack(NodeId from, const HandoffAck& ack) {
     // Losing a cursor write only means sending some keys again.
     if (store_.write(cursor, false)) ++stats_.store_errors;
     if (!s.finished) send_handoff_batch(now_, s);
+}
+
+// ---- copies this node no longer serves ----------------------------------------------
+
+void Node::retarget_hints(NodeId gone) {
+    std::vector<std::pair<std::string, std::string>> hints;  // stored hint key, value
+    const auto range = store::hint_range(gone);
+    (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
+        if (value.size() >= 8) hints.emplace_back(stored, value);
+        return true;
+    });
+    store::WriteBatch drop;
+    for (const auto& [stored, value] : hints) drop.del(stored);
+    if (store_.write(drop, false)) {
+        ++stats_.store_errors;
+        return;
+    }
+    for (const auto& [stored, value] : hints) {
+        const std::uint64_t bytes = read_be(value, 0, 8);
+        const std::string key = value.substr(8);
+        HintTarget& t = hint_targets_[gone];
+        --t.pending;
+        --stats_.hints_pending;
+        stats_.hint_bytes_pending -= bytes;
+        auto h = hinted_keys_.find(key);
+        if (h != hinted_keys_.end() && --h->second == 0) hinted_keys_.erase(h);
+        const auto order = ring_->preference_order(ring_->partition_of(hash_key(key)));
+        for (std::size_t i = 0; i < std::min<std::size_t>(config_.n, order.size()); ++i) {
+            if (order[i] != config_.id) store_hint(order[i], key, bytes);
+        }
+    }
+}
+
+bool Node::keeps(PartitionId p) const {
+    if (ring_->is_primary(p, config_.id, config_.n)) return true;
+    if (p.value >= handoff_.forward.size()) return false;
+    const auto& incoming = handoff_.forward[p.value];
+    return std::find(incoming.begin(), incoming.end(), config_.id) != incoming.end();
+}
+
+void Node::hand_over(std::string_view key, std::size_t bytes) {
+    const PartitionId p = ring_->partition_of(hash_key(key));
+    if (keeps(p)) return;
+    const auto order = ring_->preference_order(p);
+    for (std::size_t i = 0; i < std::min<std::size_t>(config_.n, order.size()); ++i) store_hint(order[i], key, bytes);
+}
+
+void Node::hand_over_unkept() {
+    for (std::uint32_t q = 0; q < ring_->partition_count(); ++q) {
+        const PartitionId p{q};
+        // The tree says whether anything of p is here, without a scan.
+        if (keeps(p) || q >= trees_.size() || !trees_[q] || trees_[q]->entries() == 0) continue;
+        std::vector<std::pair<std::string, std::size_t>> keys;
+        const auto range = store::data_range(p);
+        (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
+            PartitionId part;
+            std::string_view key;
+            if (store::parse_data_key(stored, part, key)) keys.emplace_back(std::string(key), key.size() + value.size());
+            return true;
+        });
+        for (const auto& [key, bytes] : keys) {
+            // A key already hinted is on its way (every later write adds its own hint).
+            if (!hinted_keys_.contains(key)) hand_over(key, bytes);
+        }
+    }
 }
 
 void Node::forward_write(std::string_view key, const SiblingSet& state, const std::vector<Target>& targets) {

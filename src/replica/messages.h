@@ -76,6 +76,13 @@ struct KeyState {
     SiblingSet state;
 };
 
+// About how many bytes a state takes in a message: what batch bounds count.
+inline std::size_t state_bytes(const SiblingSet& s) {
+    std::size_t n = 16 * s.context.entries().size();
+    for (const auto& sib : s.siblings) n += 40 + sib.value.size();
+    return n;
+}
+
 struct KeyDigest {
     std::string key;
     std::uint64_t entry = 0;  // MerkleTree::entry_hash of the key's state

@@ -38,11 +38,6 @@ std::uint64_t read_be64(std::string_view bytes) {
     return v;
 }
 
-std::size_t state_bytes(const SiblingSet& s) {
-    std::size_t n = 16 * s.context.entries().size();
-    for (const auto& sib : s.siblings) n += 40 + sib.value.size();
-    return n;
-}
 }  // namespace
 
 // ---- trees --------------------------------------------------------------------------
@@ -196,69 +191,6 @@ errc Node::merge_items(const std::vector<KeyState>& items, std::uint64_t& merged
         ++merged;
     }
     return errc::ok;
-}
-
-void Node::retarget_hints(NodeId gone) {
-    std::vector<std::pair<std::string, std::string>> hints;  // stored hint key, value
-    const auto range = store::hint_range(gone);
-    (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
-        if (value.size() >= 8) hints.emplace_back(stored, value);
-        return true;
-    });
-    store::WriteBatch drop;
-    for (const auto& [stored, value] : hints) drop.del(stored);
-    if (store_.write(drop, false)) {
-        ++stats_.store_errors;
-        return;
-    }
-    for (const auto& [stored, value] : hints) {
-        const std::uint64_t bytes = read_be64(value);
-        const std::string key = value.substr(8);
-        HintTarget& t = hint_targets_[gone];
-        --t.pending;
-        --stats_.hints_pending;
-        stats_.hint_bytes_pending -= bytes;
-        auto h = hinted_keys_.find(key);
-        if (h != hinted_keys_.end() && --h->second == 0) hinted_keys_.erase(h);
-        const auto order = ring_->preference_order(ring_->partition_of(hash_key(key)));
-        for (std::size_t i = 0; i < std::min<std::size_t>(config_.n, order.size()); ++i) {
-            if (order[i] != config_.id) store_hint(order[i], key, bytes);
-        }
-    }
-}
-
-bool Node::keeps(PartitionId p) const {
-    if (ring_->is_primary(p, config_.id, config_.n)) return true;
-    if (p.value >= handoff_.forward.size()) return false;
-    const auto& incoming = handoff_.forward[p.value];
-    return std::find(incoming.begin(), incoming.end(), config_.id) != incoming.end();
-}
-
-void Node::hand_over(std::string_view key, std::size_t bytes) {
-    const PartitionId p = ring_->partition_of(hash_key(key));
-    if (keeps(p)) return;
-    const auto order = ring_->preference_order(p);
-    for (std::size_t i = 0; i < std::min<std::size_t>(config_.n, order.size()); ++i) store_hint(order[i], key, bytes);
-}
-
-void Node::hand_over_unkept() {
-    for (std::uint32_t q = 0; q < ring_->partition_count(); ++q) {
-        const PartitionId p{q};
-        // The tree says whether anything of p is here, without a scan.
-        if (keeps(p) || q >= trees_.size() || !trees_[q] || trees_[q]->entries() == 0) continue;
-        std::vector<std::pair<std::string, std::size_t>> keys;
-        const auto range = store::data_range(p);
-        (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
-            PartitionId part;
-            std::string_view key;
-            if (store::parse_data_key(stored, part, key)) keys.emplace_back(std::string(key), key.size() + value.size());
-            return true;
-        });
-        for (const auto& [key, bytes] : keys) {
-            // A key already hinted is on its way (every later write adds its own hint).
-            if (!hinted_keys_.contains(key)) hand_over(key, bytes);
-        }
-    }
 }
 
 void Node::on_hint_batch(NodeId from, HintBatch& batch) {
