@@ -231,3 +231,47 @@ TEST_CASE("handoff: a restarted stream whose partition list changed starts over,
     }
     CHECK(in_first > 0);
 }
+
+TEST_CASE("handoff: after the switch, former primaries hand their copies over and drop them", "[handoff]") {
+    const Growth g = grow_3_to_4();
+    NodeConfig base = handoff_config(32);
+    base.repair.hint_interval = Duration::millis(20);
+    Cluster c(4, base, g.before);
+    for (int i = 0; i < 300; ++i) REQUIRE(c.put(1 + i % 3, key_of(i), "v" + std::to_string(i)).code == errc::ok);
+    const HandoffPlan plan = plan_handoffs(*g.before, *g.after, g.moves, 3);
+    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(plan);
+    REQUIRE(run_until_done(c, g.moves.size()).size() == g.moves.size());
+    // The owners switch; a write that lands on a former primary through a coordinator
+    // with the old ring is handed over too.
+    for (std::uint32_t n = 2; n <= 4; ++n) {
+        c.node(n).set_ring(g.after);
+        c.node(n).set_handoffs({});
+    }
+    for (int i = 300; i < 350; ++i) REQUIRE(c.put(1, key_of(i), "v" + std::to_string(i)).code == errc::ok);  // stale
+    c.node(1).set_ring(g.after);
+    c.node(1).set_handoffs({});
+    c.ring = g.after;
+    for (int i = 0; i < 600; ++i) c.advance(Duration::millis(10));
+    std::uint64_t pending = 0;
+    for (std::uint32_t n = 1; n <= 4; ++n) pending += c.node(n).hints_pending();
+    CHECK(pending == 0);
+    int dropped = 0;
+    for (int i = 0; i < 350; ++i) {
+        const PartitionId p = g.after->partition_of(hash_key(key_of(i)));
+        const auto primaries = first_n(*g.after, p, 3);
+        for (std::uint32_t n = 1; n <= 4; ++n) {
+            const bool primary = primaries.count(NodeId{n}) > 0;
+            INFO("key " << key_of(i) << " node " << n);
+            CHECK(holds(c, n, key_of(i)) == primary);
+            dropped += primary ? 0 : 1;
+        }
+    }
+    CHECK(dropped >= 350);  // one former primary per key at least
+    RequestOptions all;
+    all.r = 3;
+    for (int i = 300; i < 350; ++i) {
+        const auto r = c.get(2, key_of(i), all);
+        REQUIRE(r.code == errc::ok);
+        CHECK(values(r) == std::set<std::string>{"v" + std::to_string(i)});
+    }
+}
