@@ -1,6 +1,7 @@
 // Integration: membership changes under load. A 3-node dev cluster grows to 4 (a
 // standalone node joined with `shoal cluster join`) and then shrinks (`shoal cluster
-// leave`) while a writer thread keeps writing distinct keys; every write the cluster
+// leave`) while a writer thread keeps writing distinct keys; a 4-node cluster loses a
+// node to SIGKILL and removes it (`shoal cluster remove`). Every write the cluster
 // acknowledged must read back afterwards. Bounded in time and in keys.
 #include <catch2/catch.hpp>
 
@@ -256,4 +257,29 @@ TEST_CASE("membership: grow 3 -> 4 under writes, then node 2 leaves; every ackno
         CHECK(m.status_of(id) == "valid");
         CHECK(m.owned_by(id) > 0);
     }
+}
+
+TEST_CASE("membership: a killed node is removed; its partitions are refilled and every acknowledged write stays readable",
+          "[membership]") {
+    DevCluster c(4, membership_base_port() + 60);
+    Writer before(c.options(), 0);
+    REQUIRE(wait_acked(before, 800, std::chrono::seconds(60)));
+    before.stop();
+    REQUIRE(c.run("dev kill 3") == 0);
+    // Writes go on through the three that are left while node 3 is dead, then removed.
+    const std::vector<std::string> rest{c.node(1).client, c.node(2).client, c.node(4).client};
+    Writer during(c.options(rest), before.next());
+    REQUIRE(wait_acked(during, 200, std::chrono::seconds(60)));
+    REQUIRE(c.run("cluster remove 3") == 0);
+    REQUIRE(c.run("cluster wait --timeout-s 180") == 0);
+    wait_acked(during, during.acked_count() + 200, std::chrono::seconds(20));
+    during.stop();
+    INFO(summary("before", before) << "; " << summary("during", during));
+    const Members m = members_of(cluster_json(c.node(1).http));
+    CHECK(m.status_of(3) == "removed");
+    CHECK(m.owned_by(3) == 0);
+    for (int id : {1, 2, 4}) CHECK(m.owned_by(id) > 0);
+    client::Client reader(c.options(rest));
+    const auto all = joined(before.acked(), during.acked());
+    CHECK(count_readable(reader, all) == static_cast<int>(all.size()));
 }
