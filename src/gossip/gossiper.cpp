@@ -110,11 +110,12 @@ void Gossiper::changed(Time now) {
 
 void Gossiper::tick(Time now) {
     if (unsaved_ && !save_view(store_, view_, config_.sync_saves)) unsaved_ = false;
-    if (stopped()) return;
+    if (stopped() && !following_) return;
     if (!next_round_ || now >= *next_round_) {
         next_round_ = now + config_.interval;
         round(now);
     }
+    if (stopped()) return;  // a follower pulls views; it sends no heartbeats
     if (config_.heartbeat_interval.us > 0 && (!next_heartbeat_ || now >= *next_heartbeat_)) {
         next_heartbeat_ = now + config_.heartbeat_interval;
         send_heartbeats(now);
@@ -170,8 +171,9 @@ void Gossiper::send_heartbeats(Time now) {
 }
 
 void Gossiper::step(Time now, NodeId from, const GossipMessage& message) {
-    if (from.valid() && from != config_.id) detector_.heartbeat(from, now);
-    if (stopped()) return;
+    // Only members feed the detector: its table stays bounded by the view.
+    if (from.valid() && from != config_.id && find_member(view_, from)) detector_.heartbeat(from, now);
+    if (stopped() && !(following_ && !std::holds_alternative<GossipSyn>(message))) return;
     if (const auto* syn = std::get_if<GossipSyn>(&message)) return on_syn(now, from, *syn);
     if (const auto* ack = std::get_if<GossipAck>(&message)) return on_ack(now, from, *ack);
     if (const auto* ack2 = std::get_if<GossipAck2>(&message)) {
@@ -211,20 +213,16 @@ bool Gossiper::absorb(Time now, const ClusterView& other) {
 }
 
 void Gossiper::heard_from(Time now, NodeId peer) {
-    if (peer.valid() && peer != config_.id) detector_.heartbeat(peer, now);
+    if (peer.valid() && peer != config_.id && find_member(view_, peer)) detector_.heartbeat(peer, now);
 }
 
 std::error_code Gossiper::join(Time now, std::vector<std::string> seeds) {
     if (seeds.empty() || view_.members.size() != 1 || stopped()) return errc::bad_request;
     for (const auto& s : seeds)
-        if (s.empty() || s.size() > k_max_address_bytes) return errc::bad_request;
-    // Nobody else has seen this view: it may be replaced, not merged. The record's
-    // version keeps growing so that the new payload wins everywhere.
-    std::string saved;
-    for (const auto& seed : seeds) saved += seed + "\n";
-    store::WriteBatch batch;
-    batch.put(k_seeds_key, saved);
-    if (store_.write(batch, true)) return errc::store_error;
+        if (s.empty() || s.size() > k_max_address_bytes || s.find('\n') != std::string::npos) return errc::bad_request;
+    // Nobody else has seen this view: it is replaced, not merged (nothing of it may
+    // reach the other cluster). The new view is saved before the seeds: a crash in
+    // between leaves an empty node alone again, never an old claim beside the seeds.
     MemberRecord self = view_.members.begin()->second;
     self.status = MemberStatus::joining;
     view_ = ClusterView::empty(config_.partition_count);
@@ -233,6 +231,12 @@ std::error_code Gossiper::join(Time now, std::vector<std::string> seeds) {
     refute_self();
     next_round_ = now;  // announce at once
     changed(now);
+    if (unsaved_) return errc::store_error;
+    std::string saved;
+    for (const auto& seed : config_.seeds) saved += seed + "\n";
+    store::WriteBatch batch;
+    batch.put(k_seeds_key, saved);
+    if (store_.write(batch, true)) return errc::store_error;
     return {};
 }
 

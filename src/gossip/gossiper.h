@@ -141,8 +141,13 @@ public:
     // The routing ring of current owners; nullptr until the cluster is founded.
     std::shared_ptr<const ring::Ring> ring();
     MemberStatus self_status() const { return status_of(view_, config_.id); }
-    // True once this node is exiting or removed: it sends nothing more.
+    // True once this node is exiting or removed: it takes no part in gossip any more
+    // (unless following, below).
     bool stopped() const { return self_status() >= MemberStatus::exiting; }
+    // A node that has left but still hands data over (hints for members that may
+    // themselves leave meanwhile) keeps pulling views: a digest to a member each
+    // round, merging what comes back. It answers no one and sends no heartbeats.
+    void set_following(bool following) { following_ = following; }
     bool is_claimant() const { return claimant(view_) == config_.id; }
     // Routing health of a peer (phi-accrual).
     bool believes_up(NodeId peer, Time now) const { return peer == config_.id || detector_.available(peer, now); }
@@ -181,6 +186,7 @@ private:
     std::uint32_t incarnation_ = 1;
     std::uint64_t epoch_ = 1;
     std::uint64_t heartbeat_seq_ = 0;
+    bool following_ = false;
     std::optional<Time> next_round_;
     std::optional<Time> next_heartbeat_;
     bool unsaved_ = false;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "gossip/claim.h"
+#include "net/address.h"
 #include "net/log.h"
 #include "net/metrics.h"
 #include "store/keys.h"
@@ -73,31 +74,39 @@ bool Membership::sync(Time now) {
 
 void Membership::tick(Time now) {
     gossiper_.tick(now);
-    if (!joined_) return;
+    // A node that has left gets no heartbeats any more: its detector would suspect
+    // everyone, and the hints it still hands over would never go out.
+    if (!joined_ || gossiper_.stopped()) return;
     for (const auto& [id, m] : gossiper_.view().members) {
         if (id == node_.config().id || !gossip::is_active(m.status)) continue;
         if (!gossiper_.believes_up(id, now) && node_.believes_up(id)) node_.suspect(now, id);
     }
 }
 
-bool Membership::holds_data() {
+bool holds_data(store::Store& store) {
     bool any = false;
     const std::string begin = store::data_range(PartitionId{0}).begin;
     const std::string end = store::data_range(PartitionId{ring::k_max_partitions}).begin;
-    (void)store_.scan(begin, end, [&](std::string_view, std::string_view) {
+    const auto ec = store.scan(begin, end, [&](std::string_view, std::string_view) {
         any = true;
         return false;
     });
-    return any;
+    return any || ec;  // unreadable: assume it does
 }
 
 http::Response Membership::command(Time now, const http::MembershipCall& call) {
     using Op = http::MembershipCall::Op;
     const NodeId self = gossiper_.config().id;
     if (call.op == Op::join) {
+        for (const auto& seed : call.seeds) {
+            std::string host;
+            std::uint16_t port = 0;
+            if (!parse_host_port(seed, host, port) || port == 0)
+                return answer(400, "seed " + seed + " is not HOST:PORT (a member's peer address)");
+        }
         if (gossiper_.view().members.size() != 1)
             return answer(409, "this node is already a member of a cluster with other members");
-        if (holds_data())
+        if (holds_data(store_))
             return answer(409, "this node holds data; only an empty node may join another cluster");
         if (auto ec = gossiper_.join(now, call.seeds)) {
             return ec == errc::store_error ? answer(500, "cannot save the seeds: store error")

@@ -42,7 +42,6 @@ public:
     gossip::Gossiper& gossiper() { return gossiper_; }
 
 private:
-    bool holds_data();
 
     gossip::Gossiper& gossiper_;
     replica::Node& node_;
@@ -51,6 +50,10 @@ private:
     std::string last_summary_;
     bool joined_ = false;
 };
+
+// True when the store holds any replica data (a node with data may not join another
+// cluster, nor start afresh when its saved view is unreadable).
+bool holds_data(store::Store& store);
 
 // A JSON string literal: quotes, backslashes and control characters escaped.
 std::string json_string(std::string_view s);

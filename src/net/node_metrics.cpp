@@ -28,6 +28,7 @@ void render_node_metrics(const replica::Node& node, std::string& out) {
     counter("shoal_handoff_bytes_sent_total", s.handoff_bytes_sent);
     counter("shoal_handoff_keys_received_total", s.handoff_keys_received);
     counter("shoal_handoff_retries_total", s.handoff_retries);
+    counter("shoal_handoff_refusals_total", s.handoff_refusals);
     counter("shoal_handoffs_completed_total", s.handoffs_completed);
     counter("shoal_writes_forwarded_total", s.writes_forwarded);
     gauge("shoal_hints_pending", s.hints_pending);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <vector>
 
+#include "net/address.h"
 #include "net/log.h"
 
 namespace shoal::net {
@@ -76,7 +77,7 @@ awaitable<void> PeerLink::run() {
     Duration backoff = Duration::millis(50);
     while (!stopped_) {
         boost::system::error_code ec;
-        tcp::endpoint ep(asio::ip::make_address(to_.host, ec), to_.port);
+        tcp::endpoint ep(parse_address(to_.host, ec), to_.port);
         if (!ec) co_await socket_.async_connect(ep, asio::redirect_error(use_awaitable, ec));
         if (!ec) ec = co_await pump();
         metrics_.peer_messages_dropped += queue_.empty() ? 0 : queued_;
@@ -85,6 +86,10 @@ awaitable<void> PeerLink::run() {
         socket_.close(ignored);
         if (stopped_) break;
         if (was_connected_) log::warn("peer link down", link_fields("error=" + log::quoted(ec.message())));
+        if (!was_connected_ && !to_.id.valid() && !seed_failure_logged_) {
+            seed_failure_logged_ = true;  // once: a joining node retries every round
+            log::warn("cannot reach seed", link_fields("error=" + log::quoted(ec.message())));
+        }
         was_connected_ = false;
         retry_.expires_after(std::chrono::microseconds(backoff.us));
         co_await retry_.async_wait(asio::redirect_error(use_awaitable, ec));

@@ -95,6 +95,7 @@ private:
     std::string queue_, writing_;
     std::size_t queued_ = 0;  // messages in queue_
     bool was_connected_ = false;
+    bool seed_failure_logged_ = false;
     bool stopped_ = false;
 };
 

@@ -116,7 +116,9 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
     void update_links() {
         std::map<std::uint32_t, std::shared_ptr<PeerLink>> next;
         for (const auto& [id, m] : membership_.gossiper().view().members) {
-            if (id == config_.id || !gossip::is_active(m.status) || m.peer_address.empty()) continue;
+            // Members that have left but may still hand data over keep their links too.
+            const bool reachable = gossip::is_active(m.status) || m.status == gossip::MemberStatus::exiting;
+            if (id == config_.id || !reachable || m.peer_address.empty()) continue;
             auto it = links_.find(id.value);
             PeerAddress want{id, {}, 0, {}};
             if (!parse_host_port(m.peer_address, want.host, want.port)) continue;
@@ -178,18 +180,21 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
         const Time now = wall_now();
         for (auto& reply : outbox_.replies) deliver(now, reply);
         if (membership_.exited() && !exit_reported_) {
-            // It owns nothing now. Hints it holds (writes for other primaries, copies of
-            // partitions it stopped serving) go out first, for at most a minute.
-            if (left_at_.us == 0) {
-                left_at_ = now;
-                log::info("this node has left the cluster; handing over its hints before exiting",
+            // It owns nothing now. What it still holds for others (hints, copies of
+            // partitions it stopped serving) goes out first: a node that leaves drops
+            // no data. Logged every 10 s while it waits.
+            if (left_at_.us == 0 || now - left_logged_ >= Duration::seconds(10)) {
+                if (left_at_.us == 0) left_at_ = now;
+                left_logged_ = now;
+                log::info("this node has left the cluster; handing over what it holds before exiting",
                           "hints=" + std::to_string(node_.hints_pending()));
             }
-            if (node_.hints_pending() == 0 || now - left_at_ >= Duration::seconds(60)) {
+            membership_.gossiper().set_following(!node_.handed_over());  // keep learning who is left
+            if (node_.handed_over()) {
                 exit_reported_ = true;
-                log::info("shutting down", "status=" +
-                                               std::string(gossip::status_name(membership_.gossiper().self_status())) +
-                                               " hints_left=" + std::to_string(node_.hints_pending()));
+                log::info("shutting down", "status=" + std::string(gossip::status_name(
+                                                           membership_.gossiper().self_status())) +
+                                               " waited_ms=" + std::to_string((now - left_at_).ms()));
                 if (config_.on_exit) asio::post(io_, config_.on_exit);
             }
         }
@@ -270,10 +275,17 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
             }
             const Time now = wall_now();
             ++metrics_.peer_messages_in;
-            membership_.gossiper().heard_from(now, from);
+            // Replica traffic and liveness only from members of the view (a joiner's
+            // first gossip comes before it is one: the gossiper validates that).
+            const bool member = gossip::find_member(membership_.gossiper().view(), from) != nullptr;
+            if (member) membership_.gossiper().heard_from(now, from);
             if (frame.kind == wire::Frame::Kind::gossip) {
                 membership_.gossiper().step(now, from, frame.gossip);
             } else if (frame.kind == wire::Frame::Kind::peer) {
+                if (!member) {
+                    ++metrics_.peer_messages_dropped;
+                    return {};
+                }
                 node_.step(now, from, std::move(frame.peer));
             } else {
                 return "unexpected frame kind on a peer connection";
@@ -407,7 +419,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
     std::map<std::string, std::shared_ptr<PeerLink>> seed_links_;  // seeds not yet known by id
     gossip::GossipOutbox gossip_out_;
     bool exit_reported_ = false;
-    Time left_at_;  // when this node found itself exiting (0: not yet)
+    Time left_at_;      // when this node found itself exiting (0: not yet)
+    Time left_logged_;
     std::unordered_map<replica::ClientToken, Pending> pending_;
     replica::ClientToken next_token_ = 1;
     replica::Outbox outbox_;

@@ -65,7 +65,10 @@ HandoffPlan plan_handoffs(const ring::Ring& current, const ring::Ring& target, s
             for (std::uint32_t k = 0; k < q; ++k) {
                 const std::uint32_t s = (p + k) % q;
                 if (target.owner(PartitionId{s}) != b) continue;
-                if (move_of[s] >= 0 && moves[static_cast<std::size_t>(move_of[s])].to == b) chosen = move_of[s];
+                const int m = move_of[s];
+                if (m >= 0 && moves[static_cast<std::size_t>(m)].to == b &&
+                    contains(cur, moves[static_cast<std::size_t>(m)].from))
+                    chosen = m;
                 break;
             }
             if (chosen < 0) {
@@ -107,6 +110,14 @@ void Node::set_handoffs(HandoffPlan plan) {
         }
         next.push_back(std::move(s));
     }
+    // A stream that left the plan forgets its position: a later move with the same
+    // slot and destination starts from the beginning.
+    store::WriteBatch forget;
+    for (const Stream& s : streams_) {
+        const bool kept = std::any_of(next.begin(), next.end(), [&](const Stream& n) { return n.move == s.move; });
+        if (!kept && !s.finished) forget.del(cursor_key(s.move));
+    }
+    if (!forget.empty() && store_.write(forget, false)) ++stats_.store_errors;
     streams_ = std::move(next);
     handoff_ = std::move(plan);
     plan_installed_ = true;
@@ -131,7 +142,8 @@ std::vector<HandoffProgress> Node::handoff_progress() const {
 void Node::stream_handoffs(Time now) {
     std::size_t active = 0;
     for (Stream& s : streams_) {
-        if (s.finished) continue;
+        // A destination believed down waits (and takes no slot from the others).
+        if (s.finished || (s.inflight == 0 && !believes_up(s.move.to))) continue;
         if (active++ >= config_.handoff.concurrency) break;
         if (s.inflight != 0 && now < s.deadline) continue;
         if (s.inflight != 0) ++stats_.handoff_retries;
@@ -157,18 +169,27 @@ void Node::send_handoff_batch(Time now, Stream& s) {
         bool full = false;
         SiblingSet state;
         auto ec = store_.scan(begin, range.end, [&](std::string_view stored, std::string_view value) {
-            if (batch.items.size() >= hc.batch_keys || (bytes >= hc.batch_bytes && !batch.items.empty())) {
+            if (batch.items.size() >= hc.batch_keys) {
+                full = true;
+                return false;
+            }
+            PartitionId part;
+            std::string_view key;
+            bool corrupt = false;
+            if (!store::parse_data_key(stored, part, key)) {
+                after.assign(stored);
+                return true;
+            }
+            (void)stored_entry(key, value, state, corrupt);
+            const std::size_t size = key.size() + state_bytes(state);
+            // Bounded before adding: a batch over batch_bytes holds one state alone.
+            if (!batch.items.empty() && bytes + size > hc.batch_bytes) {
                 full = true;
                 return false;
             }
             after.assign(stored);
-            PartitionId part;
-            std::string_view key;
-            if (!store::parse_data_key(stored, part, key)) return true;
-            bool corrupt = false;
-            (void)stored_entry(key, value, state, corrupt);
             if (corrupt) return true;  // a damaged copy is not handed on; anti-entropy repairs it
-            bytes += key.size() + state_bytes(state);
+            bytes += size;
             batch.items.push_back(KeyState{std::string(key), std::move(state)});
             state = SiblingSet{};
             return true;
@@ -203,7 +224,12 @@ void Node::on_handoff_batch(NodeId from, HandoffBatch& batch) {
         send(from, ack);
         return;
     }
-    ack.code = merge_items(batch.items, stats_.handoff_keys_received);
+    // Only a destination that knows of the move keeps what it is sent (one whose view
+    // lags would hand it straight back): the source retries until its view catches up.
+    const bool expected = std::any_of(handoff_.moves.begin(), handoff_.moves.end(), [&](const Move& m) {
+        return m.slot == batch.slot && m.from == from && m.to == config_.id;
+    });
+    ack.code = expected ? merge_items(batch.items, stats_.handoff_keys_received, false) : errc::unavailable;
     send(from, ack);
 }
 
@@ -215,8 +241,11 @@ void Node::on_handoff_ack(NodeId from, const HandoffAck& ack) {
     Stream& s = *it;
     s.inflight = 0;
     if (ack.code != errc::ok) {
+        // Refused (the destination's view lags, or its store failed): sent again after
+        // the timeout. A destination that keeps refusing shows in handoff_refusals.
         ++stats_.handoff_retries;
-        s.inflight = ack.seq;  // wait out the timeout before sending again
+        ++stats_.handoff_refusals;
+        s.inflight = ack.seq;
         return;
     }
     s.index = s.next_index;
@@ -288,23 +317,50 @@ void Node::hand_over(std::string_view key, std::size_t bytes) {
 }
 
 void Node::hand_over_unkept() {
-    for (std::uint32_t q = 0; q < ring_->partition_count(); ++q) {
+    // Bounded: so many keys per tick, and only while the hint store has room to spare
+    // for the writes fallbacks take (this pauses until deliveries drain it).
+    constexpr std::size_t k_keys_per_tick = 1024;
+    const std::uint64_t budget_hints = k_keys_per_tick * config_.n;
+    if (stats_.hints_pending + budget_hints > config_.repair.max_hints / 2) return;
+    std::size_t left = k_keys_per_tick;
+    while (handover_.partition < ring_->partition_count()) {
+        const std::uint32_t q = handover_.partition;
         const PartitionId p{q};
         // The tree says whether anything of p is here, without a scan.
-        if (keeps(p) || q >= trees_.size() || !trees_[q] || trees_[q]->entries() == 0) continue;
+        if (keeps(p) || q >= trees_.size() || !trees_[q] || trees_[q]->entries() == 0) {
+            ++handover_.partition;
+            handover_.after.clear();
+            continue;
+        }
         std::vector<std::pair<std::string, std::size_t>> keys;
         const auto range = store::data_range(p);
-        (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
+        const std::string begin = handover_.after.empty() ? range.begin : handover_.after + std::string(1, '\0');
+        bool more = false;
+        auto ec = store_.scan(begin, range.end, [&](std::string_view stored, std::string_view value) {
+            if (keys.size() >= left) {
+                more = true;
+                return false;
+            }
+            handover_.after.assign(stored);
             PartitionId part;
             std::string_view key;
             if (store::parse_data_key(stored, part, key)) keys.emplace_back(std::string(key), key.size() + value.size());
             return true;
         });
+        if (ec) {
+            ++stats_.store_errors;
+            return;  // again at the next tick
+        }
         for (const auto& [key, bytes] : keys) {
             // A key already hinted is on its way (every later write adds its own hint).
             if (!hinted_keys_.contains(key)) hand_over(key, bytes);
         }
+        left -= std::min(left, keys.size());
+        if (more) return;  // the rest of p at the next tick
+        ++handover_.partition;
+        handover_.after.clear();
     }
+    handover_.active = false;
 }
 
 void Node::forward_write(std::string_view key, const SiblingSet& state, const std::vector<Target>& targets) {

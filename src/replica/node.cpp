@@ -519,8 +519,9 @@ void Node::tick(Time now) {
     stream_handoffs(now);
     if (recheck_kept_ && plan_installed_ && ring_->members().size() > 1) {
         recheck_kept_ = false;
-        hand_over_unkept();
+        handover_ = HandOverScan{true, 0, {}};  // from the first partition again
     }
+    if (handover_.active) hand_over_unkept();
     drain_local(now);
 }
 

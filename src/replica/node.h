@@ -115,6 +115,7 @@ struct NodeStats {
     std::uint64_t handoff_bytes_sent = 0;
     std::uint64_t handoff_keys_received = 0;
     std::uint64_t handoff_retries = 0;    // batches sent again after a timeout or refusal
+    std::uint64_t handoff_refusals = 0;   // batches the destination refused
     std::uint64_t handoffs_completed = 0;  // streams finished
     std::uint64_t writes_forwarded = 0;    // writes also sent to an incoming primary
 };
@@ -158,6 +159,10 @@ public:
     // Moves whose stream this node finished since the last call: the shell reports
     // each to membership, which then switches the slot's owner.
     std::vector<Move> take_completed_handoffs();
+    // True when nothing this node holds is waiting to go elsewhere: the check for
+    // copies it no longer keeps has run on the current ring and plan, and every hint
+    // is delivered. A node that has left the cluster exits only then.
+    bool handed_over() const { return !recheck_kept_ && !handover_.active && stats_.hints_pending == 0; }
     std::vector<HandoffProgress> handoff_progress() const;
 
     // Routing health of a peer, as this node believes it.
@@ -268,7 +273,9 @@ private:
     std::error_code merge_in(std::string_view key, const SiblingSet& incoming, bool& changed);
     // Merges a batch of peer states (hints, handoff); counts the keys merged. Stops at
     // the first bad key or store error, which is the batch's answer.
-    errc merge_items(const std::vector<KeyState>& items, std::uint64_t& merged);
+    // `hand_over`: keys of partitions this node does not keep go on to their primaries
+    // (hint batches: yes; handoff batches, which only an incoming primary accepts: no).
+    errc merge_items(const std::vector<KeyState>& items, std::uint64_t& merged, bool hand_over_unkept = true);
     bool hint_room(std::size_t bytes) const;
     void store_hint(NodeId target, std::string_view key, std::size_t bytes);
 
@@ -286,9 +293,9 @@ private:
     void hand_over(std::string_view key, std::size_t bytes);
     // This node keeps its copies of partition p: a primary, or an incoming one.
     bool keeps(PartitionId p) const;
-    // Hands over every key this node holds in partitions it does not keep (a ring or
+    // Hands over the keys this node holds in partitions it does not keep (a ring or
     // plan change moved them away, a stale peer wrote them here, or it was down when
-    // they moved).
+    // they moved): a bounded step of the scan in handover_.
     void hand_over_unkept();
     void on_hint_batch(NodeId from, HintBatch& batch);
     void on_hint_ack(NodeId from, const HintAck& ack);
@@ -331,6 +338,13 @@ private:
     // membership has installed a plan, look for copies this node no longer keeps.
     bool recheck_kept_ = true;
     bool plan_installed_ = false;
+    // The scan that hands over what this node no longer keeps, resumed tick by tick.
+    struct HandOverScan {
+        bool active = false;
+        std::uint32_t partition = 0;
+        std::string after;  // last stored key looked at in that partition
+    };
+    HandOverScan handover_;
     NodeEvents* events_;
     ActorId actor_;
     RequestId next_req_ = 1;

@@ -133,7 +133,9 @@ void Node::deliver_hints(Time now) {
             missed(now, target);
             t.inflight = 0;
         }
-        if (t.inflight == 0 && t.pending != 0 && !in_ring(*ring_, target)) {
+        // (Not on a ring of this node alone, the placeholder before it joins: there
+        // would be no one to retarget to.)
+        if (t.inflight == 0 && t.pending != 0 && ring_->members().size() > 1 && !in_ring(*ring_, target)) {
             retarget_hints(target);
             continue;
         }
@@ -182,12 +184,12 @@ void Node::deliver_hints(Time now) {
     }
 }
 
-errc Node::merge_items(const std::vector<KeyState>& items, std::uint64_t& merged) {
+errc Node::merge_items(const std::vector<KeyState>& items, std::uint64_t& merged, bool hand_over_unkept) {
     for (const auto& item : items) {
         if (check_key(config_.limits, item.key)) return errc::bad_request;
         bool changed = false;
         if (auto ec = merge_in(item.key, item.state, changed)) return static_cast<errc>(ec.value());
-        hand_over(item.key, item.key.size() + state_bytes(item.state));
+        if (hand_over_unkept) hand_over(item.key, item.key.size() + state_bytes(item.state));
         ++merged;
     }
     return errc::ok;
@@ -237,6 +239,7 @@ void Node::on_hint_ack(NodeId from, const HintAck& ack) {
     t.inflight_hints.clear();
     t.inflight_bytes.clear();
     t.inflight_keys.clear();
+    if (t.pending != 0) next_hint_round_ = now_;  // more to send: the next batch at the next tick
 }
 
 bool Node::retire_actor() {

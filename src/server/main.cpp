@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -127,9 +128,19 @@ int main(int argc, char** argv) {
     gc.detector.acceptable_pause = gc.interval;
     Rng rng(static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
             (static_cast<std::uint64_t>(o.id) << 32) ^ static_cast<std::uint64_t>(::getpid()));
+    {
+        // An unreadable view is replaced by a fresh one, which is only safe on a node
+        // without data (with data it would found a cluster of its own).
+        std::optional<gossip::ClusterView> saved;
+        if (auto e = gossip::load_view(*db, saved)) {
+            if (net::holds_data(*db))
+                return fail("the saved cluster view is unreadable (" + e.message() +
+                            ") and this node holds data; restore the data dir, or start it empty");
+            log::warn("saved cluster view unreadable; this empty node starts afresh",
+                      "error=" + log::quoted(e.message()));
+        }
+    }
     gossip::Gossiper gossiper(gc, rng, *db);
-    if (auto e = gossiper.load_error())
-        log::warn("saved cluster view unreadable; starting afresh", "error=" + log::quoted(e.message()));
     auto ring = gossiper.ring();
     replica::Node node(nc, buffered, ring ? ring : placeholder_ring(o));
     net::Membership membership(gossiper, node, *db);

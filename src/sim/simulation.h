@@ -83,7 +83,6 @@ struct SimNode {
     std::vector<std::string> seeds;
     std::uint64_t view_epoch = 0;
     bool joined = false;   // holds a founded cluster's ring: serves clients
-    Time left_at{-1};      // when its gossiper first said stopped (it drains hints, then exits)
     bool started = true;   // false until its scripted start
     bool gone = false;     // exited, or died for good: never restarts
 };

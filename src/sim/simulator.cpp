@@ -326,11 +326,11 @@ void Simulation::after_node_turn(std::uint32_t i) {
         e.reply = std::make_unique<replica::ClientReply>(std::move(reply));
         schedule(now_ + link_delay(), std::move(e));
     }
+    // Like shoald: a node that has left first hands over what it holds (following the
+    // view meanwhile, in case its targets leave too), then exits.
     if (n.gossip && n.gossip->stopped()) {
-        // Like shoald: a node that has left first hands over the hints it holds (for a
-        // bounded time), then exits.
-        if (n.left_at.us < 0) n.left_at = now_;
-        if (n.core->hints_pending() == 0 || now_ - n.left_at >= Duration::seconds(30)) exit_node(i);
+        n.gossip->set_following(!n.core->handed_over());
+        if (n.core->handed_over()) exit_node(i);
     }
 }
 

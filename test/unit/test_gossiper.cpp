@@ -301,3 +301,26 @@ TEST_CASE("join: a node alone in its own cluster joins another; the seeds surviv
     CHECK(net.at(1).view().members.size() == 3);
     CHECK(ownership_counts(net.at(1).view())[NodeId{3}] >= k_q / 3);
 }
+
+TEST_CASE("a node that has left keeps learning the view only while it follows", "[gossip][gossiper]") {
+    Net net;
+    for (std::uint32_t id = 1; id <= 5; ++id) net.add(id, id == 1 ? std::vector<std::string>{} : std::vector{address(1)});
+    REQUIRE(net.settle());
+    REQUIRE_FALSE(net.at(2).leave(net.now));
+    REQUIRE(net.settle());
+    REQUIRE(net.at(2).stopped());
+    REQUIRE_FALSE(net.at(4).leave(net.now));
+    REQUIRE(net.settle());
+    REQUIRE(status_of(net.at(1).view(), NodeId{4}) == MemberStatus::exiting);
+    // Node 2 stopped before node 4 left: its view still says valid.
+    CHECK(status_of(net.at(2).view(), NodeId{4}) == MemberStatus::valid);
+    const std::uint64_t rounds = net.at(2).stats().rounds;
+    net.run(Duration::seconds(3));
+    CHECK(net.at(2).stats().rounds == rounds);  // quiet
+    CHECK(status_of(net.at(2).view(), NodeId{4}) == MemberStatus::valid);
+    net.at(2).set_following(true);
+    net.run(Duration::seconds(3));
+    CHECK(status_of(net.at(2).view(), NodeId{4}) == MemberStatus::exiting);
+    CHECK(net.at(2).stopped());
+    CHECK(net.at(2).self_status() == MemberStatus::exiting);
+}

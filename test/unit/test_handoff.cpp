@@ -191,6 +191,7 @@ TEST_CASE("handoff: a stream resumes after its source or its receiver crashes", 
     c.node(source).set_handoffs(plan_handoffs(*g.before, *g.after, pending, 3));
     c.advance(Duration::millis(10));
     c.restart(4);  // then the receiver, with batches in flight
+    c.node(4).set_handoffs(plan);  // its membership reinstalls the plan
     done = run_until_done(c, g.moves.size(), done);
     CHECK(done.size() == g.moves.size());
     // Resumed, not restarted: the source's new life sent only what was left (give or
@@ -216,7 +217,7 @@ TEST_CASE("handoff: a restarted stream whose partition list changed starts over,
     // An earlier plan did not have `first` in this move's list.
     HandoffPlan earlier = plan;
     earlier.streams[big].erase(earlier.streams[big].begin());
-    c.node(source).set_handoffs(earlier);
+    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(earlier);
     for (int i = 0; i < 300 && c.node(source).stats().handoff_keys_sent == 0; ++i) c.advance(Duration::millis(10));
     REQUIRE(c.node(source).stats().handoff_keys_sent > 0);
     c.restart(source);
