@@ -276,3 +276,44 @@ TEST_CASE("handoff: after the switch, former primaries hand their copies over an
         CHECK(values(r) == std::set<std::string>{"v" + std::to_string(i)});
     }
 }
+
+TEST_CASE("handoff: batches stay within their byte bound; a state over it travels alone", "[handoff]") {
+    const Growth g = grow_3_to_4();
+    NodeConfig base = handoff_config(256);
+    base.handoff.batch_bytes = 512 << 10;
+    Cluster c(4, base, g.before);
+    for (int i = 0; i < 40; ++i) {
+        const std::size_t size = i % 4 == 0 ? (700 << 10) : (200 << 10);  // some over the bound alone
+        REQUIRE(c.put(1 + i % 3, key_of(i), std::string(size, static_cast<char>('a' + i % 26))).code == errc::ok);
+    }
+    const HandoffPlan plan = plan_handoffs(*g.before, *g.after, g.moves, 3);
+    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(plan);
+    std::set<std::uint32_t> done;
+    int batches = 0, alone = 0;
+    for (int step = 0; step < 2000 && done.size() < g.moves.size(); ++step) {
+        c.now = c.now + Duration::millis(10);
+        for (std::uint32_t n = 1; n <= 4; ++n) {
+            c.node(n).tick(c.now);
+            c.collect(n);
+        }
+        for (const auto& [from, env] : c.wire) {
+            const auto* batch = std::get_if<HandoffBatch>(&env.msg);
+            if (batch == nullptr || batch->items.empty()) continue;
+            std::size_t bytes = 0;
+            for (const auto& item : batch->items) bytes += item.key.size() + state_bytes(item.state);
+            ++batches;
+            alone += batch->items.size() == 1 && bytes > base.handoff.batch_bytes ? 1 : 0;
+            CHECK((batch->items.size() == 1 || bytes <= base.handoff.batch_bytes));
+        }
+        c.pump();
+        for (std::uint32_t n = 1; n <= 4; ++n)
+            for (const Move& m : c.node(n).take_completed_handoffs()) done.insert(m.slot.value);
+    }
+    CHECK(done.size() == g.moves.size());
+    CHECK(batches > 5);
+    CHECK(alone > 0);
+    for (int i = 0; i < 40; ++i) {
+        const PartitionId p = g.after->partition_of(hash_key(key_of(i)));
+        if (first_n(*g.after, p, 3).count(NodeId{4})) CHECK(holds(c, 4, key_of(i)));
+    }
+}
