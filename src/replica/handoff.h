@@ -12,8 +12,10 @@
 //    That move's source streams p to B. Each (p, B) is streamed once.
 //
 // Anything the plan cannot attribute to a move (a primary that changes only because
-// of zone ordering, say) is refilled by anti-entropy once the ring switches, from the
-// primaries that stay.
+// of zone ordering, say) is refilled once the ring switches: every node hands the keys
+// of partitions it no longer keeps to their primaries (as hints, then drops its copy),
+// and anti-entropy runs between the primaries. A destination accepts a stream only
+// for a move in its own plan.
 #pragma once
 
 #include <cstdint>
@@ -61,7 +63,9 @@ struct HandoffProgress {
 // Tuning of the streams.
 struct HandoffConfig {
     std::size_t batch_keys = 256;
-    std::size_t batch_bytes = 512 << 10;  // frames stay under the wire bound
+    // Checked before each state is added; a single state over it goes alone (as in
+    // anti-entropy, a state larger than the peer frame bound cannot be sent).
+    std::size_t batch_bytes = 512 << 10;
     std::size_t concurrency = 2;          // streams this node sends at once
     Duration timeout = Duration::seconds(5);  // an unacknowledged batch is sent again
 };

@@ -11,16 +11,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "core/rng.h"
+#include "gossip/gossiper.h"
 #include "http/server.h"
 #include "net/log.h"
 #include "net/membership.h"
 #include "net/shell.h"
-#include "gossip/gossiper.h"
-#include "core/rng.h"
 #include "replica/node.h"
 #include "ring/ring.h"
 #include "server/config.h"
