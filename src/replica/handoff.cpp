@@ -242,10 +242,13 @@ void Node::on_handoff_ack(NodeId from, const HandoffAck& ack) {
     s.inflight = 0;
     if (ack.code != errc::ok) {
         // Refused (the destination's view lags, or its store failed): sent again after
-        // the timeout. A destination that keeps refusing shows in handoff_refusals.
+        // a short pause. A destination that keeps refusing shows in handoff_refusals.
         ++stats_.handoff_retries;
         ++stats_.handoff_refusals;
         s.inflight = ack.seq;
+        // Most often the destination's view has not caught up yet: soon, not after
+        // the full timeout.
+        s.deadline = std::min(s.deadline, now_ + config_.handoff.refusal_backoff);
         return;
     }
     s.index = s.next_index;

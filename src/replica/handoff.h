@@ -68,6 +68,7 @@ struct HandoffConfig {
     std::size_t batch_bytes = 512 << 10;
     std::size_t concurrency = 2;          // streams this node sends at once
     Duration timeout = Duration::seconds(5);  // an unacknowledged batch is sent again
+    Duration refusal_backoff = Duration::millis(200);  // a refused batch is sent again
 };
 
 }  // namespace shoal::replica
