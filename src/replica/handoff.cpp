@@ -91,15 +91,28 @@ void Node::set_handoffs(HandoffPlan plan) {
         const Move& m = plan.moves[i];
         if (m.from != config_.id || m.done || m.to == config_.id) continue;
         auto old = std::find_if(streams_.begin(), streams_.end(), [&](const Stream& s) {
-            return s.move.slot == m.slot && s.move.to == m.to && s.partitions == plan.streams[i];
+            return s.move.slot == m.slot && s.move.to == m.to && !s.finished;
         });
-        if (old != streams_.end()) {
+        if (old != streams_.end() && old->partitions == plan.streams[i]) {
             next.push_back(std::move(*old));
             continue;
         }
         Stream s;
         s.move = m;
         s.partitions = plan.streams[i];
+        if (old != streams_.end()) {
+            // The list changed (another slot switched owner): partitions already sent
+            // whole stay sent, since writes to them have been forwarded since.
+            for (std::size_t k = 0; k < old->index && k < old->partitions.size(); ++k) s.sent.insert(old->partitions[k]);
+            s.sent.insert(old->sent.begin(), old->sent.end());
+            // The partition it was in the middle of goes on from the acknowledged key.
+            if (old->index < old->partitions.size() && !old->after.empty())
+                s.resume = {old->partitions[old->index], old->after};
+            s.keys_sent = old->keys_sent;
+            s.bytes_sent = old->bytes_sent;
+            next.push_back(std::move(s));
+            continue;
+        }
         // Resume where an earlier life of this node stopped, if it streamed the same
         // partitions (a different list starts over: nothing may be skipped).
         std::optional<std::string> saved;
@@ -164,6 +177,11 @@ void Node::send_handoff_batch(Time now, Stream& s) {
     std::size_t bytes = 0;
     while (index < s.partitions.size()) {
         const PartitionId p = s.partitions[index];
+        if (s.sent.contains(p)) {
+            ++index;
+            continue;
+        }
+        if (after.empty() && s.resume && s.resume->first == p) after = s.resume->second;
         const auto range = store::data_range(p);
         const std::string begin = after.empty() ? range.begin : after + std::string(1, '\0');
         bool full = false;

@@ -14,7 +14,9 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <queue>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -433,6 +435,8 @@ private:
         std::size_t batch_keys = 0, batch_bytes = 0;
         std::uint64_t keys_sent = 0, bytes_sent = 0;
         bool finished = false;
+        std::set<PartitionId> sent;  // sent whole under an earlier list: skipped
+        std::optional<std::pair<PartitionId, std::string>> resume;  // and where one was left off
     };
     HandoffPlan handoff_;
     std::vector<Stream> streams_;
