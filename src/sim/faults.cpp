@@ -7,16 +7,6 @@
 
 namespace shoal::sim {
 
-namespace {
-Event fault_event(FaultAction action, std::uint32_t a = 0, std::uint32_t b = 0) {
-    Event e;
-    e.kind = EventKind::fault;
-    e.fault = action;
-    e.a = a;
-    e.b = b;
-    return e;
-}
-}  // namespace
 
 void Simulation::plan_faults() {
     const auto& f = config_.faults;

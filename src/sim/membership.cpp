@@ -39,14 +39,6 @@ std::uint32_t index_of(const std::string& address, std::size_t nodes) {
     return id >= 1 && id <= nodes ? id - 1 : static_cast<std::uint32_t>(nodes);
 }
 
-Event membership_event(FaultAction action, std::uint32_t a = 0, std::uint32_t b = 0) {
-    Event e;
-    e.kind = EventKind::fault;
-    e.fault = action;
-    e.a = a;
-    e.b = b;
-    return e;
-}
 
 gossip::ClusterView through_codec(const gossip::ClusterView& v) {
     std::string bytes;
@@ -85,11 +77,11 @@ void Simulation::plan_bootstrap() {
     start_node(0);
     expected_[0] = MemberStatus::valid;
     for (std::uint32_t i = 1; i < initial_nodes(config_.scenario); ++i) {
-        schedule(Time{rng_.between(50'000, 500'000)}, membership_event(FaultAction::member_join, i, 1));
+        schedule(Time{rng_.between(50'000, 500'000)}, fault_event(FaultAction::member_join, i, 1));
         expected_[i] = MemberStatus::valid;
     }
     stop_work_ = Time{INT64_MAX / 4};
-    schedule(Time{} + k_ready_poll * 2, membership_event(FaultAction::member_ready));
+    schedule(Time{} + k_ready_poll * 2, fault_event(FaultAction::member_ready));
 }
 
 void Simulation::member_ready() {
@@ -104,7 +96,7 @@ void Simulation::member_ready() {
         digest = d;
     }
     if (!ready && now_ < Time{} + k_ready_bound) {
-        schedule(now_ + k_ready_poll, membership_event(FaultAction::member_ready));
+        schedule(now_ + k_ready_poll, fault_event(FaultAction::member_ready));
         return;
     }
     if (!ready) {
@@ -134,7 +126,7 @@ void Simulation::plan_membership(Time t0) {
             Time t = t0;
             for (std::uint32_t i = 3; i < 6; ++i) {
                 t = after(t, 1500, 3500);
-                schedule(t, membership_event(FaultAction::member_join, i, 0));  // through any member
+                schedule(t, fault_event(FaultAction::member_join, i, 0));  // through any member
                 valid(i);
             }
             return;
@@ -146,7 +138,7 @@ void Simulation::plan_membership(Time t0) {
                 std::swap(ids[k], ids[k + rng_.below(ids.size() - k)]);
                 t = after(t, 1500, 3500);
                 const std::uint32_t through_other = rng_.chance(0.5) ? 1 : 0;
-                schedule(t, membership_event(FaultAction::member_leave, ids[k], through_other));
+                schedule(t, fault_event(FaultAction::member_leave, ids[k], through_other));
                 expected_[ids[k]] = MemberStatus::exiting;
             }
             return;
@@ -154,9 +146,9 @@ void Simulation::plan_membership(Time t0) {
         case Scenario::replace: {
             const auto victim = static_cast<std::uint32_t>(rng_.below(4));
             const Time died = after(t0, 500, 2000);
-            schedule(died, membership_event(FaultAction::member_kill, victim));
-            schedule(after(died, 2000, 5000), membership_event(FaultAction::member_remove, victim));
-            schedule(after(died, 0, 6000), membership_event(FaultAction::member_join, 4, 0));
+            schedule(died, fault_event(FaultAction::member_kill, victim));
+            schedule(after(died, 2000, 5000), fault_event(FaultAction::member_remove, victim));
+            schedule(after(died, 0, 6000), fault_event(FaultAction::member_join, 4, 0));
             expected_[victim] = MemberStatus::removed;
             valid(4);
             return;
@@ -164,10 +156,10 @@ void Simulation::plan_membership(Time t0) {
         case Scenario::crash_handoff: {
             const Time first = after(t0, 500, 2000);
             const Time second = after(first, 4000, 7000);
-            schedule(first, membership_event(FaultAction::member_join, 3, 0));
-            schedule(second, membership_event(FaultAction::member_join, 4, 0));
+            schedule(first, fault_event(FaultAction::member_join, 3, 0));
+            schedule(second, fault_event(FaultAction::member_join, 4, 0));
             schedule(after(rng_.chance(0.5) ? first : second, 300, 2500),
-                     membership_event(FaultAction::member_crash_mover));
+                     fault_event(FaultAction::member_crash_mover));
             valid(3);
             valid(4);
             return;
@@ -183,11 +175,11 @@ void Simulation::plan_membership(Time t0) {
             for (std::uint32_t i = 0; i < 4; ++i)
                 if (!split_side_[i]) out_side.push_back(i);
             split_side_[4] = true;
-            schedule(after(t0, 0, 300), membership_event(FaultAction::member_split));
-            schedule(after(t0, 500, 2500), membership_event(FaultAction::member_join, 4, in_side + 1));
+            schedule(after(t0, 0, 300), fault_event(FaultAction::member_split));
+            schedule(after(t0, 500, 2500), fault_event(FaultAction::member_join, 4, in_side + 1));
             const std::uint32_t seed = out_side[rng_.below(out_side.size())];
-            schedule(after(t0, 500, 2500), membership_event(FaultAction::member_join, 5, seed + 1));
-            schedule(after(t0, 6000, 11000), membership_event(FaultAction::heal));
+            schedule(after(t0, 500, 2500), fault_event(FaultAction::member_join, 5, seed + 1));
+            schedule(after(t0, 6000, 11000), fault_event(FaultAction::heal));
             valid(4);
             valid(5);
             return;
@@ -197,7 +189,7 @@ void Simulation::plan_membership(Time t0) {
             for (std::size_t k = 0; k < 2; ++k) std::swap(seeds[k], seeds[k + rng_.below(3 - k)]);
             const Time same = after(t0, 500, 2000);
             for (std::uint32_t k = 0; k < 3; ++k) {
-                schedule(same, membership_event(FaultAction::member_join, 3 + k, seeds[k] + 1));
+                schedule(same, fault_event(FaultAction::member_join, 3 + k, seeds[k] + 1));
                 valid(3 + k);
             }
             return;
@@ -307,7 +299,7 @@ void Simulation::crash_mover() {
     const std::uint32_t victim = movers[rng_.below(movers.size())];
     ++result_.faults.crashes;
     crash_node(victim);
-    schedule(now_ + Duration::millis(rng_.between(2000, 5000)), membership_event(FaultAction::restart, victim));
+    schedule(now_ + Duration::millis(rng_.between(2000, 5000)), fault_event(FaultAction::restart, victim));
 }
 
 // ---- the node's gossiper and its glue to the core -------------------------------------
@@ -371,12 +363,7 @@ void Simulation::send_gossip(std::uint32_t from, gossip::GossipEnvelope& envelop
                                  ? envelope.to.value - 1
                                  : index_of(envelope.address, nodes_.size());
     if (to >= nodes_.size() || blocked_[from][to]) return;
-    if (faults_on_ && rng_.chance(config_.faults.drop)) {
-        ++result_.faults.dropped;
-        return;
-    }
-    const int copies = faults_on_ && rng_.chance(config_.faults.duplicate) ? 2 : 1;
-    if (copies == 2) ++result_.faults.duplicated;
+    const int copies = link_copies();
     for (int k = 0; k < copies; ++k) {
         Event e;
         e.kind = EventKind::gossip_message;

@@ -68,6 +68,16 @@ struct Event {
     FaultAction fault = FaultAction::heal;
 };
 
+// A scheduled fault or membership action.
+inline Event fault_event(FaultAction action, std::uint32_t a = 0, std::uint32_t b = 0) {
+    Event e;
+    e.kind = EventKind::fault;
+    e.fault = action;
+    e.a = a;
+    e.b = b;
+    return e;
+}
+
 struct SimNode {
     NodeId id;
     store::MemStore disk;
@@ -124,6 +134,8 @@ private:
     void after_node_turn(std::uint32_t i);
     void send_peer(std::uint32_t from, replica::Envelope& envelope);
     Duration link_delay();
+    // How many copies of a message the link delivers: 0 (dropped), 1 or 2 (duplicated).
+    int link_copies();
     void trace(std::uint64_t v) { trace_ = hash_combine(trace_, v); }
     void finish_checks();
     // Reads every node's stored objects: per key, per node (nullptr: none). Values

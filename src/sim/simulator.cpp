@@ -276,15 +276,20 @@ Duration Simulation::link_delay() {
     return d;
 }
 
-void Simulation::send_peer(std::uint32_t from, replica::Envelope& envelope) {
-    const std::uint32_t to = envelope.to.value - 1;
-    SHOAL_ASSERT(to < nodes_.size());
+int Simulation::link_copies() {
     if (faults_on_ && rng_.chance(config_.faults.drop)) {
         ++result_.faults.dropped;
-        return;
+        return 0;
     }
     const int copies = faults_on_ && rng_.chance(config_.faults.duplicate) ? 2 : 1;
     if (copies == 2) ++result_.faults.duplicated;
+    return copies;
+}
+
+void Simulation::send_peer(std::uint32_t from, replica::Envelope& envelope) {
+    const std::uint32_t to = envelope.to.value - 1;
+    SHOAL_ASSERT(to < nodes_.size());
+    const int copies = link_copies();
     for (int k = 0; k < copies; ++k) {
         Event e;
         e.kind = EventKind::peer_message;

@@ -60,6 +60,19 @@ NodeConfig handoff_config(std::size_t batch_keys) {
 
 std::string key_of(int i) { return "cart/" + std::to_string(i); }
 
+// The move that streams the most partitions.
+std::size_t longest_stream(const HandoffPlan& plan) {
+    std::size_t big = 0;
+    for (std::size_t i = 0; i < plan.streams.size(); ++i)
+        if (plan.streams[i].size() > plan.streams[big].size()) big = i;
+    return big;
+}
+
+// Keys 0..count-1 with their values, written through nodes 1..3 in turn.
+void write_keys(Cluster& c, int count) {
+    for (int i = 0; i < count; ++i) REQUIRE(c.put(1 + i % 3, key_of(i), "v" + std::to_string(i)).code == errc::ok);
+}
+
 // Runs the cluster until every move has been reported complete (or a bound passes).
 std::set<std::uint32_t> run_until_done(Cluster& c, std::size_t moves, std::set<std::uint32_t> done = {}) {
     for (int i = 0; i < 3000 && done.size() < moves; ++i) {
@@ -160,7 +173,7 @@ TEST_CASE("handoff: the new owner gets every key in bounded batches, writes duri
 TEST_CASE("handoff: a stream resumes after its source or its receiver crashes", "[handoff]") {
     const Growth g = grow_3_to_4();
     Cluster c(4, handoff_config(8), g.before);
-    for (int i = 0; i < 600; ++i) REQUIRE(c.put(1 + i % 3, key_of(i), "v" + std::to_string(i)).code == errc::ok);
+    write_keys(c, 600);
     const HandoffPlan plan = plan_handoffs(*g.before, *g.after, g.moves, 3);
     // The source with the most to send.
     std::map<std::uint32_t, std::size_t> to_send;
@@ -206,11 +219,9 @@ TEST_CASE("handoff: a stream resumes after its source or its receiver crashes", 
 TEST_CASE("handoff: a restarted stream whose partition list changed starts over, skipping nothing", "[handoff]") {
     const Growth g = grow_3_to_4();
     Cluster c(4, handoff_config(8), g.before);
-    for (int i = 0; i < 600; ++i) REQUIRE(c.put(1 + i % 3, key_of(i), "v" + std::to_string(i)).code == errc::ok);
+    write_keys(c, 600);
     const HandoffPlan plan = plan_handoffs(*g.before, *g.after, g.moves, 3);
-    std::size_t big = 0;
-    for (std::size_t i = 0; i < plan.streams.size(); ++i)
-        if (plan.streams[i].size() > plan.streams[big].size()) big = i;
+    const std::size_t big = longest_stream(plan);
     REQUIRE(plan.streams[big].size() >= 2);
     const PartitionId first = plan.streams[big].front();
     const std::uint32_t source = g.moves[big].from.value;
@@ -321,11 +332,9 @@ TEST_CASE("handoff: batches stay within their byte bound; a state over it travel
 TEST_CASE("handoff: when a stream's partition list changes, partitions already sent are not sent again", "[handoff]") {
     const Growth g = grow_3_to_4();
     Cluster c(4, handoff_config(8), g.before);
-    for (int i = 0; i < 600; ++i) REQUIRE(c.put(1 + i % 3, key_of(i), "v" + std::to_string(i)).code == errc::ok);
+    write_keys(c, 600);
     const HandoffPlan plan = plan_handoffs(*g.before, *g.after, g.moves, 3);
-    std::size_t big = 0;
-    for (std::size_t i = 0; i < plan.streams.size(); ++i)
-        if (plan.streams[i].size() > plan.streams[big].size()) big = i;
+    const std::size_t big = longest_stream(plan);
     REQUIRE(plan.streams[big].size() >= 3);
     const std::uint32_t source = g.moves[big].from.value;
     // Only this one move, first without its last partition, then with it.
