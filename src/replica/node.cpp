@@ -288,6 +288,7 @@ void Node::on_get_resp(Time now, NodeId from, GetResp& resp) {
 
 void Node::reply_get(Time now, GetFsm& fsm) {
     fsm.replied = true;
+    ++replied_gets_;
     ClientReply reply;
     reply.token = fsm.token;
     reply.replies = fsm.replies;
@@ -314,6 +315,7 @@ void Node::finish_get(RequestId req, GetFsm& fsm) {
             send(t.node, ReplicateReq{0, fsm.key, fsm.merged, t.hint_for});
         }
     }
+    if (fsm.replied) --replied_gets_;
     gets_.erase(req);
 }
 

@@ -172,7 +172,9 @@ public:
     // Another detector (membership's phi-accrual, fed by heartbeats) suspects `peer`:
     // it is marked down for routing and probed; its next answer marks it up again.
     void suspect(Time now, NodeId peer) { missed(now, peer); }
-    std::size_t inflight() const { return puts_.size() + gets_.size(); }
+    // Client requests waiting for their reply. (A get that has answered stays a little
+    // longer for read repair; it does not count.)
+    std::size_t inflight() const { return puts_.size() + gets_.size() - replied_gets_; }
     const NodeStats& stats() const { return stats_; }
     const NodeConfig& config() const { return config_; }
     const std::shared_ptr<const ring::Ring>& ring() const { return ring_; }
@@ -355,6 +357,7 @@ private:
     std::uint64_t next_ping_ = 1;
     std::unordered_map<RequestId, PutFsm> puts_;
     std::unordered_map<RequestId, GetFsm> gets_;
+    std::size_t replied_gets_ = 0;  // gets_ entries whose client has its reply
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
     std::unordered_map<NodeId, PeerHealth> health_;
     std::deque<PeerMessage> local_;  // messages this node sent to itself

@@ -304,3 +304,16 @@ TEST_CASE("tombstone GC waits for a primary that missed the delete") {
     all.r = 3;
     CHECK(c.get(3, "gone", all).code == errc::not_found);  // node 3's old "v" is gone too
 }
+
+TEST_CASE("gets that have answered do not count against the in-flight limit while they wait for read repair") {
+    NodeConfig base;
+    base.limits.max_inflight_requests = 10;
+    Cluster c(3, base);
+    REQUIRE(c.put(1, "k", "v").code == errc::ok);
+    c.dead.insert(3);  // every get now waits for node 3 until its deadline, for read repair
+    for (int i = 0; i < 30; ++i) {
+        const auto r = c.get(1, "k");
+        REQUIRE(r.code == errc::ok);  // not overloaded
+    }
+    CHECK(c.node(1).inflight() == 0);
+}
