@@ -1,6 +1,8 @@
 // Little helpers for Shoal's compact binary encodings (stored versions, contexts,
 // the gossiped cluster view): LEB128 varints, zigzag signed varints, length-prefixed
-// strings, and a bounds-checked reader that never reads past its input.
+// strings, and a bounds-checked reader that never reads past its input; and
+// fixed-width big-endian integers (store keys and small records, where byte order
+// must equal numeric order).
 #pragma once
 
 #include <cstddef>
@@ -25,6 +27,18 @@ inline void put_signed(std::string& out, std::int64_t v) {
 inline void put_string(std::string& out, std::string_view s) {
     put_varint(out, s.size());
     out.append(s);
+}
+
+// Appends the low `bytes` bytes of v, most significant first.
+inline void put_be(std::string& out, std::uint64_t v, std::size_t bytes) {
+    for (std::size_t i = bytes; i-- > 0;) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+// The big-endian integer in the first `bytes` bytes of `in` (the caller checks the size).
+inline std::uint64_t get_be(std::string_view in, std::size_t bytes) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+    return v;
 }
 
 // Every read returns false (and the decode should fail) on truncated or

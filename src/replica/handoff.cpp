@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/assert.h"
+#include "core/byte_codec.h"
 #include "core/hash.h"
 #include "replica/node.h"
 #include "store/keys.h"
@@ -26,16 +27,6 @@ std::uint64_t list_hash(const std::vector<PartitionId>& partitions) {
     std::uint64_t h = partitions.size();
     for (PartitionId p : partitions) h = hash_combine(h, p.value);
     return h;
-}
-
-void append_be(std::string& out, std::uint64_t v, int bytes) {
-    for (int b = bytes - 1; b >= 0; --b) out.push_back(static_cast<char>(v >> (8 * b)));
-}
-
-std::uint64_t read_be(std::string_view in, std::size_t at, int bytes) {
-    std::uint64_t v = 0;
-    for (int b = 0; b < bytes; ++b) v = (v << 8) | static_cast<std::uint8_t>(in[at + static_cast<std::size_t>(b)]);
-    return v;
 }
 
 }  // namespace
@@ -117,8 +108,8 @@ void Node::set_handoffs(HandoffPlan plan) {
         // partitions (a different list starts over: nothing may be skipped).
         std::optional<std::string> saved;
         if (!store_.get(cursor_key(m), saved) && saved && saved->size() >= 12 &&
-            read_be(*saved, 0, 8) == list_hash(s.partitions)) {
-            s.index = std::min<std::size_t>(read_be(*saved, 8, 4), s.partitions.size());
+            get_be(*saved, 8) == list_hash(s.partitions)) {
+            s.index = std::min<std::size_t>(get_be(std::string_view(*saved).substr(8), 4), s.partitions.size());
             s.after = saved->substr(12);
         }
         next.push_back(std::move(s));
@@ -283,8 +274,8 @@ void Node::on_handoff_ack(NodeId from, const HandoffAck& ack) {
         cursor.del(cursor_key(s.move));
     } else {
         std::string value;
-        append_be(value, list_hash(s.partitions), 8);
-        append_be(value, s.index, 4);
+        put_be(value, list_hash(s.partitions), 8);
+        put_be(value, s.index, 4);
         cursor.put(cursor_key(s.move), value + s.after);
     }
     // Losing a cursor write only means sending some keys again.
@@ -295,30 +286,31 @@ void Node::on_handoff_ack(NodeId from, const HandoffAck& ack) {
 // ---- copies this node no longer serves ----------------------------------------------
 
 void Node::retarget_hints(NodeId gone) {
-    std::vector<std::pair<std::string, std::string>> hints;  // stored hint key, value
+    struct Hint {
+        std::string stored;
+        std::uint64_t bytes;
+        std::string key;
+    };
+    std::vector<Hint> hints;
     const auto range = store::hint_range(gone);
     (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
-        if (value.size() >= 8) hints.emplace_back(stored, value);
+        std::uint64_t bytes = 0;
+        std::string_view key;
+        if (store::parse_hint_value(value, bytes, key)) hints.push_back({std::string(stored), bytes, std::string(key)});
         return true;
     });
     store::WriteBatch drop;
-    for (const auto& [stored, value] : hints) drop.del(stored);
+    for (const auto& h : hints) drop.del(h.stored);
     if (store_.write(drop, false)) {
         ++stats_.store_errors;
         return;
     }
-    for (const auto& [stored, value] : hints) {
-        const std::uint64_t bytes = read_be(value, 0, 8);
-        const std::string key = value.substr(8);
-        HintTarget& t = hint_targets_[gone];
-        --t.pending;
-        --stats_.hints_pending;
-        stats_.hint_bytes_pending -= bytes;
-        auto h = hinted_keys_.find(key);
-        if (h != hinted_keys_.end() && --h->second == 0) hinted_keys_.erase(h);
-        const auto order = ring_->preference_order(ring_->partition_of(hash_key(key)));
+    HintTarget& t = hint_targets_[gone];
+    for (const auto& h : hints) {
+        (void)forget_hint(t, h.bytes, h.key);
+        const auto order = ring_->preference_order(ring_->partition_of(hash_key(h.key)));
         for (std::size_t i = 0; i < std::min<std::size_t>(config_.n, order.size()); ++i) {
-            if (order[i] != config_.id) store_hint(order[i], key, bytes);
+            if (order[i] != config_.id) store_hint(order[i], h.key, h.bytes);
         }
     }
 }

@@ -102,11 +102,8 @@ bool Node::hint_room(std::size_t bytes) const {
 }
 
 void Node::store_hint(NodeId target, std::string_view key, std::size_t bytes) {
-    std::string value(8, '\0');
-    for (int i = 0; i < 8; ++i) value[static_cast<std::size_t>(i)] = static_cast<char>(bytes >> (56 - 8 * i));
-    value.append(key);
     store::WriteBatch batch;
-    batch.put(store::hint_key(target, next_hint_++), value);
+    batch.put(store::hint_key(target, next_hint_++), store::hint_value(bytes, key));
     if (store_.write(batch, false)) {
         ++stats_.store_errors;
         return;

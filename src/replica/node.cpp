@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/assert.h"
+#include "core/byte_codec.h"
 #include "core/hash.h"
 #include "replica/codec.h"
 #include "store/keys.h"
@@ -534,11 +535,11 @@ std::error_code bump_incarnation(store::Store& store, std::uint32_t& incarnation
     std::uint32_t current = 0;
     if (bytes) {
         if (bytes->size() != 4) return errc::corrupt;
-        for (unsigned char c : *bytes) current = (current << 8) | c;
+        current = static_cast<std::uint32_t>(get_be(*bytes, 4));
     }
     incarnation = std::max(current + 1, floor);
-    std::string out(4, '\0');
-    for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>(incarnation >> (24 - 8 * i));
+    std::string out;
+    put_be(out, incarnation, 4);
     store::WriteBatch batch;
     batch.put(key, out);
     return store.write(batch, true);

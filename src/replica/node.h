@@ -281,6 +281,10 @@ private:
     // (hint batches: yes; handoff batches, which only an incoming primary accepts: no).
     errc merge_items(const std::vector<KeyState>& items, std::uint64_t& merged, bool hand_over_unkept = true);
     bool hint_room(std::size_t bytes) const;
+    struct HintTarget;
+    // Takes one hint (of `bytes`, naming `key`) off the counts; true when no other hint
+    // names the key any more.
+    bool forget_hint(HintTarget& t, std::uint64_t bytes, const std::string& key);
     void store_hint(NodeId target, std::string_view key, std::size_t bytes);
 
     // Repair (repair.cpp).

@@ -32,12 +32,6 @@ bool in_ring(const ring::Ring& ring, NodeId id) {
     return std::any_of(m.begin(), m.end(), [&](const ring::Member& x) { return x.id == id; });
 }
 
-std::uint64_t read_be64(std::string_view bytes) {
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(bytes[i]);
-    return v;
-}
-
 }  // namespace
 
 // ---- trees --------------------------------------------------------------------------
@@ -110,13 +104,13 @@ void Node::rebuild_from_store() {
     const std::string hint_begin(1, 'h'), hint_end(1, 'i');
     (void)store_.scan(hint_begin, hint_end, [&](std::string_view stored, std::string_view value) {
         NodeId target;
-        std::uint64_t seq = 0;
-        if (!store::parse_hint_key(stored, target, seq) || value.size() < 8) return true;
-        const std::uint64_t bytes = read_be64(value);
+        std::uint64_t seq = 0, bytes = 0;
+        std::string_view key;
+        if (!store::parse_hint_key(stored, target, seq) || !store::parse_hint_value(value, bytes, key)) return true;
         ++hint_targets_[target].pending;
         ++stats_.hints_pending;
         stats_.hint_bytes_pending += bytes;
-        ++hinted_keys_[std::string(value.substr(8))];
+        ++hinted_keys_[std::string(key)];
         next_hint_ = std::max(next_hint_, seq + 1);
         return true;
     });
@@ -146,10 +140,12 @@ void Node::deliver_hints(Time now) {
         std::size_t bytes = 0;
         const auto range = store::hint_range(target);
         (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
-            if (value.size() < 8) return true;
+            std::uint64_t hint_bytes = 0;
+            std::string_view key;
+            if (!store::parse_hint_value(value, hint_bytes, key)) return true;
             t.inflight_hints.emplace_back(stored);
-            t.inflight_bytes.push_back(read_be64(value));
-            t.inflight_keys.emplace_back(value.substr(8));
+            t.inflight_bytes.push_back(hint_bytes);
+            t.inflight_keys.emplace_back(key);
             bytes += t.inflight_bytes.back();
             return t.inflight_hints.size() < rc.hint_batch_keys && bytes < rc.hint_batch_bytes;
         });
@@ -200,6 +196,16 @@ void Node::on_hint_batch(NodeId from, HintBatch& batch) {
     send(from, HintAck{batch.seq, merge_items(batch.items, merged)});
 }
 
+bool Node::forget_hint(HintTarget& t, std::uint64_t bytes, const std::string& key) {
+    --t.pending;
+    --stats_.hints_pending;
+    stats_.hint_bytes_pending -= bytes;
+    auto h = hinted_keys_.find(key);
+    if (h == hinted_keys_.end() || --h->second > 0) return false;
+    hinted_keys_.erase(h);
+    return true;
+}
+
 void Node::on_hint_ack(NodeId from, const HintAck& ack) {
     auto it = hint_targets_.find(from);
     if (it == hint_targets_.end() || it->second.inflight != ack.seq || ack.seq == 0) return;
@@ -213,14 +219,9 @@ void Node::on_hint_ack(NodeId from, const HintAck& ack) {
         return;
     }
     for (std::size_t i = 0; i < t.inflight_hints.size(); ++i) {
-        --t.pending;
-        --stats_.hints_pending;
-        stats_.hint_bytes_pending -= t.inflight_bytes[i];
         ++stats_.hints_delivered;
         const std::string& key = t.inflight_keys[i];
-        auto h = hinted_keys_.find(key);
-        if (h == hinted_keys_.end() || --h->second > 0) continue;
-        hinted_keys_.erase(h);
+        if (!forget_hint(t, t.inflight_bytes[i], key)) continue;  // other hints still name it
         // The primary has it now. A fallback keeps no copy of a key it is not a
         // primary of: a stale copy could outlive the key's tombstone. If it issued
         // dots for the key, it first retires its actor: a leader without the history

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "core/byte_codec.h"
+
 namespace shoal::store {
 
 namespace {
@@ -11,21 +13,12 @@ constexpr char k_hint_tag = 'h';
 constexpr char k_meta_tag = 'm';
 constexpr std::size_t k_id_bytes = 4;
 constexpr std::size_t k_seq_bytes = 8;
-
-void append_be(std::string& out, std::uint64_t v, std::size_t bytes) {
-    for (std::size_t i = bytes; i-- > 0;) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-std::uint64_t read_be(std::string_view in, std::size_t bytes) {
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
-    return v;
-}
+constexpr std::size_t k_hint_bytes = 8;  // hint values: the byte count before the key
 
 std::string tagged_id(char tag, std::uint32_t id) {
     std::string out;
     out.push_back(tag);
-    append_be(out, id, k_id_bytes);
+    put_be(out, id, k_id_bytes);
     return out;
 }
 
@@ -50,7 +43,7 @@ KeyRange data_range(PartitionId p) {
 
 bool parse_data_key(std::string_view stored, PartitionId& p, std::string_view& user_key) {
     if (stored.size() < 1 + k_id_bytes || stored[0] != k_data_tag) return false;
-    p = PartitionId{static_cast<std::uint32_t>(read_be(stored.substr(1), k_id_bytes))};
+    p = PartitionId{static_cast<std::uint32_t>(get_be(stored.substr(1), k_id_bytes))};
     user_key = stored.substr(1 + k_id_bytes);
     return true;
 }
@@ -63,7 +56,7 @@ std::string meta_key(std::string_view name) {
 
 std::string hint_key(NodeId target, std::uint64_t seq) {
     std::string out = tagged_id(k_hint_tag, target.value);
-    append_be(out, seq, k_seq_bytes);
+    put_be(out, seq, k_seq_bytes);
     return out;
 }
 
@@ -73,8 +66,22 @@ KeyRange hint_range(NodeId target) {
 
 bool parse_hint_key(std::string_view stored, NodeId& target, std::uint64_t& seq) {
     if (stored.size() != 1 + k_id_bytes + k_seq_bytes || stored[0] != k_hint_tag) return false;
-    target = NodeId{static_cast<std::uint32_t>(read_be(stored.substr(1), k_id_bytes))};
-    seq = read_be(stored.substr(1 + k_id_bytes), k_seq_bytes);
+    target = NodeId{static_cast<std::uint32_t>(get_be(stored.substr(1), k_id_bytes))};
+    seq = get_be(stored.substr(1 + k_id_bytes), k_seq_bytes);
+    return true;
+}
+
+std::string hint_value(std::uint64_t bytes, std::string_view user_key) {
+    std::string out;
+    put_be(out, bytes, k_hint_bytes);
+    out.append(user_key);
+    return out;
+}
+
+bool parse_hint_value(std::string_view value, std::uint64_t& bytes, std::string_view& user_key) {
+    if (value.size() < k_hint_bytes) return false;
+    bytes = get_be(value, k_hint_bytes);
+    user_key = value.substr(k_hint_bytes);
     return true;
 }
 

@@ -42,4 +42,10 @@ KeyRange hint_range(NodeId target);
 // Inverse of hint_key. Returns false when `stored` is not a well-formed hint key.
 bool parse_hint_key(std::string_view stored, NodeId& target, std::uint64_t& seq);
 
+// A hint's stored value: the bytes it accounts for (8 bytes, big-endian) and the user
+// key it names.
+std::string hint_value(std::uint64_t bytes, std::string_view user_key);
+// Inverse of hint_value; false when `value` is too short. `user_key` points into it.
+bool parse_hint_value(std::string_view value, std::uint64_t& bytes, std::string_view& user_key);
+
 }  // namespace shoal::store
