@@ -73,18 +73,36 @@ void write_keys(Cluster& c, int count) {
     for (int i = 0; i < count; ++i) REQUIRE(c.put(1 + i % 3, key_of(i), "v" + std::to_string(i)).code == errc::ok);
 }
 
+// Every node gets the plan, as membership would install it.
+void install(Cluster& c, const HandoffPlan& plan) {
+    for (std::uint32_t n = 1; n <= c.members.size(); ++n) c.node(n).set_handoffs(plan);
+}
+
+// Adds the slots of the moves the nodes report finished (each by its source) to `done`.
+void collect_done(Cluster& c, std::set<std::uint32_t>& done) {
+    for (std::uint32_t n = 1; n <= c.members.size(); ++n) {
+        for (const Move& m : c.node(n).take_completed_handoffs()) {
+            CHECK(m.from == NodeId{n});
+            done.insert(m.slot.value);
+        }
+    }
+}
+
 // Runs the cluster until every move has been reported complete (or a bound passes).
 std::set<std::uint32_t> run_until_done(Cluster& c, std::size_t moves, std::set<std::uint32_t> done = {}) {
     for (int i = 0; i < 3000 && done.size() < moves; ++i) {
         c.advance(Duration::millis(10));
-        for (std::uint32_t n = 1; n <= c.members.size(); ++n) {
-            for (const Move& m : c.node(n).take_completed_handoffs()) {
-                CHECK(m.from == NodeId{n});
-                done.insert(m.slot.value);
-            }
-        }
+        collect_done(c, done);
     }
     return done;
+}
+
+// Node 4 holds each of keys 0..count-1 that it is a primary of in the target ring.
+void check_node4_holds_its_keys(Cluster& c, const Growth& g, int count) {
+    for (int i = 0; i < count; ++i) {
+        const PartitionId p = g.after->partition_of(hash_key(key_of(i)));
+        if (first_n(*g.after, p, 3).count(NodeId{4})) CHECK(holds(c, 4, key_of(i)));
+    }
 }
 
 }  // namespace
@@ -132,7 +150,7 @@ TEST_CASE("handoff: the new owner gets every key in bounded batches, writes duri
     Cluster c(4, handoff_config(16), g.before);
     for (int i = 0; i < 400; ++i) REQUIRE(c.put(1 + i % 3, key_of(i), "v" + std::to_string(i)).code == errc::ok);
     const HandoffPlan plan = plan_handoffs(*g.before, *g.after, g.moves, 3);
-    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(plan);
+    install(c, plan);
     // Written while the streams run: forwarded to node 4 where it is coming in.
     for (int i = 400; i < 500; ++i) REQUIRE(c.put(1 + i % 3, key_of(i), "v" + std::to_string(i)).code == errc::ok);
     const auto done = run_until_done(c, g.moves.size());
@@ -186,12 +204,11 @@ TEST_CASE("handoff: a stream resumes after its source or its receiver crashes", 
     const auto source = std::max_element(to_send.begin(), to_send.end(), [](const auto& a, const auto& b) {
                             return a.second < b.second;
                         })->first;
-    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(plan);
+    install(c, plan);
     std::set<std::uint32_t> done;
     for (int i = 0; i < 200 && c.node(source).stats().handoff_keys_sent < to_send[source] / 2; ++i) {
         c.advance(Duration::millis(10));
-        for (std::uint32_t n = 1; n <= 4; ++n)
-            for (const Move& m : c.node(n).take_completed_handoffs()) done.insert(m.slot.value);
+        collect_done(c, done);
     }
     const std::uint64_t before_crash = c.node(source).stats().handoff_keys_sent;
     REQUIRE(before_crash > 0);
@@ -210,10 +227,7 @@ TEST_CASE("handoff: a stream resumes after its source or its receiver crashes", 
     // Resumed, not restarted: the source's new life sent only what was left (give or
     // take the batch in flight at the crash).
     CHECK(c.node(source).stats().handoff_keys_sent + before_crash <= to_send[source] + 8);
-    for (int i = 0; i < 600; ++i) {
-        const PartitionId p = g.after->partition_of(hash_key(key_of(i)));
-        if (first_n(*g.after, p, 3).count(NodeId{4})) CHECK(holds(c, 4, key_of(i)));
-    }
+    check_node4_holds_its_keys(c, g, 600);
 }
 
 TEST_CASE("handoff: a restarted stream whose partition list changed starts over, skipping nothing", "[handoff]") {
@@ -228,11 +242,11 @@ TEST_CASE("handoff: a restarted stream whose partition list changed starts over,
     // An earlier plan did not have `first` in this move's list.
     HandoffPlan earlier = plan;
     earlier.streams[big].erase(earlier.streams[big].begin());
-    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(earlier);
+    install(c, earlier);
     for (int i = 0; i < 300 && c.node(source).stats().handoff_keys_sent == 0; ++i) c.advance(Duration::millis(10));
     REQUIRE(c.node(source).stats().handoff_keys_sent > 0);
     c.restart(source);
-    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(plan);
+    install(c, plan);
     const auto done = run_until_done(c, g.moves.size());
     CHECK(done.size() == g.moves.size());
     int in_first = 0;
@@ -251,7 +265,7 @@ TEST_CASE("handoff: after the switch, former primaries hand their copies over an
     Cluster c(4, base, g.before);
     for (int i = 0; i < 300; ++i) REQUIRE(c.put(1 + i % 3, key_of(i), "v" + std::to_string(i)).code == errc::ok);
     const HandoffPlan plan = plan_handoffs(*g.before, *g.after, g.moves, 3);
-    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(plan);
+    install(c, plan);
     REQUIRE(run_until_done(c, g.moves.size()).size() == g.moves.size());
     // The owners switch; a write that lands on a former primary through a coordinator
     // with the old ring is handed over too.
@@ -298,7 +312,7 @@ TEST_CASE("handoff: batches stay within their byte bound; a state over it travel
         REQUIRE(c.put(1 + i % 3, key_of(i), std::string(size, static_cast<char>('a' + i % 26))).code == errc::ok);
     }
     const HandoffPlan plan = plan_handoffs(*g.before, *g.after, g.moves, 3);
-    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(plan);
+    install(c, plan);
     std::set<std::uint32_t> done;
     int batches = 0, alone = 0;
     for (int step = 0; step < 2000 && done.size() < g.moves.size(); ++step) {
@@ -317,16 +331,12 @@ TEST_CASE("handoff: batches stay within their byte bound; a state over it travel
             CHECK((batch->items.size() == 1 || bytes <= base.handoff.batch_bytes));
         }
         c.pump();
-        for (std::uint32_t n = 1; n <= 4; ++n)
-            for (const Move& m : c.node(n).take_completed_handoffs()) done.insert(m.slot.value);
+        collect_done(c, done);
     }
     CHECK(done.size() == g.moves.size());
     CHECK(batches > 5);
     CHECK(alone > 0);
-    for (int i = 0; i < 40; ++i) {
-        const PartitionId p = g.after->partition_of(hash_key(key_of(i)));
-        if (first_n(*g.after, p, 3).count(NodeId{4})) CHECK(holds(c, 4, key_of(i)));
-    }
+    check_node4_holds_its_keys(c, g, 40);
 }
 
 TEST_CASE("handoff: when a stream's partition list changes, partitions already sent are not sent again", "[handoff]") {
@@ -349,7 +359,7 @@ TEST_CASE("handoff: when a stream's partition list changes, partitions already s
         const PartitionId p = g.before->partition_of(hash_key(key_of(k)));
         if (std::find(one.streams[0].begin(), one.streams[0].end(), p) != one.streams[0].end()) ++keys_in_list;
     }
-    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(shorter);
+    install(c, shorter);
     // One message at a time, until a partition has been sent whole (the stream not
     // yet finished).
     c.now = c.now + Duration::millis(10);
@@ -363,7 +373,7 @@ TEST_CASE("handoff: when a stream's partition list changes, partitions already s
     }
     REQUIRE(c.node(source).handoff_progress().at(0).partitions_done >= 1);
     REQUIRE_FALSE(c.node(source).handoff_progress().at(0).finished);
-    for (std::uint32_t n = 1; n <= 4; ++n) c.node(n).set_handoffs(one);
+    install(c, one);
     const auto done = run_until_done(c, 1);
     CHECK(done.size() == 1);
     // Each key once, give or take the batch in flight when the list changed.
