@@ -240,11 +240,11 @@ std::shared_ptr<const ring::Ring> ring_of(const ClusterView& view, bool target) 
 std::shared_ptr<const ring::Ring> make_ring(const ClusterView& view) { return ring_of(view, false); }
 std::shared_ptr<const ring::Ring> make_target_ring(const ClusterView& view) { return ring_of(view, true); }
 
-replica::HandoffPlan handoff_plan(const ClusterView& view, std::uint32_t n) {
+replica::HandoffPlan handoff_plan(const ClusterView& view, const ring::Ring& current, std::uint32_t n) {
     std::vector<replica::Move> moves;
     for (const Transfer& t : transfers(view)) moves.push_back({t.partition, t.from, t.to, t.done});
     if (moves.empty() || !founded(view)) return {};
-    return replica::plan_handoffs(*make_ring(view), *make_target_ring(view), moves, n);
+    return replica::plan_handoffs(current, *make_target_ring(view), moves, n);
 }
 
 std::vector<Transfer> transfers(const ClusterView& view) {

@@ -141,8 +141,10 @@ std::shared_ptr<const ring::Ring> make_ring(const ClusterView& view);
 std::shared_ptr<const ring::Ring> make_target_ring(const ClusterView& view);
 
 // The replica side's plan for the view's pending handoffs (replica/handoff.h), with
-// replication factor n. Empty when nothing moves or the view is not founded.
-replica::HandoffPlan handoff_plan(const ClusterView& view, std::uint32_t n);
+// replication factor n. `current` is the view's routing ring (make_ring(view), which
+// the caller already holds: Gossiper::ring()). Empty when nothing moves or the view is
+// not founded.
+replica::HandoffPlan handoff_plan(const ClusterView& view, const ring::Ring& current, std::uint32_t n);
 
 // A partition in handoff.
 struct Transfer {

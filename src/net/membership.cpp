@@ -68,7 +68,7 @@ bool Membership::sync(Time now) {
     if (!joined_) log::info("joined the cluster", "members=" + std::to_string(ring->members().size()));
     joined_ = true;
     node_.set_ring(ring);
-    node_.set_handoffs(gossip::handoff_plan(gossiper_.view(), node_.config().n));
+    node_.set_handoffs(gossip::handoff_plan(gossiper_.view(), *ring, node_.config().n));
     return true;
 }
 

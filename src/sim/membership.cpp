@@ -354,8 +354,8 @@ void Simulation::membership_sync(std::uint32_t i) {
     auto ring = g.ring();
     if (ring == nullptr) return;
     n.joined = true;
-    n.core->set_ring(std::move(ring));
-    if (config_.ownership_handoff) n.core->set_handoffs(gossip::handoff_plan(g.view(), config_.n));
+    n.core->set_ring(ring);
+    if (config_.ownership_handoff) n.core->set_handoffs(gossip::handoff_plan(g.view(), *ring, config_.n));
 }
 
 void Simulation::send_gossip(std::uint32_t from, gossip::GossipEnvelope& envelope) {
