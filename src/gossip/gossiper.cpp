@@ -19,19 +19,19 @@ Gossiper::Gossiper(GossipConfig config, Rng& rng, store::Store& store)
     start_view();
 }
 
-// Resume the saved view when it fits this node's config, else start fresh.
 namespace {
 // The seeds a `join` was given, saved so that a node restarted before it was admitted
 // keeps joining instead of founding a cluster of its own. Newline-separated.
 const std::string k_seeds_key = store::meta_key("gossip.seeds");
 }  // namespace
 
+// Resume the saved view when it fits this node's config, else start fresh.
 void Gossiper::start_view() {
     if (config_.seeds.empty()) {
         std::optional<std::string> saved;
         if (!store_.get(k_seeds_key, saved) && saved) {
             std::string_view rest = *saved;
-            while (!rest.empty() && config_.seeds.size() < 16) {
+            while (!rest.empty() && config_.seeds.size() < k_max_seeds) {
                 const std::size_t nl = rest.find('\n');
                 const std::string_view one = rest.substr(0, nl);
                 if (!one.empty() && one.size() <= k_max_address_bytes) config_.seeds.emplace_back(one);
@@ -171,8 +171,7 @@ void Gossiper::send_heartbeats(Time now) {
 }
 
 void Gossiper::step(Time now, NodeId from, const GossipMessage& message) {
-    // Only members feed the detector: its table stays bounded by the view.
-    if (from.valid() && from != config_.id && find_member(view_, from)) detector_.heartbeat(from, now);
+    heard_from(now, from);
     if (stopped() && !(following_ && !std::holds_alternative<GossipSyn>(message))) return;
     if (const auto* syn = std::get_if<GossipSyn>(&message)) return on_syn(now, from, *syn);
     if (const auto* ack = std::get_if<GossipAck>(&message)) return on_ack(now, from, *ack);
@@ -213,11 +212,12 @@ bool Gossiper::absorb(Time now, const ClusterView& other) {
 }
 
 void Gossiper::heard_from(Time now, NodeId peer) {
+    // Only members feed the detector: its table stays bounded by the view.
     if (peer.valid() && peer != config_.id && find_member(view_, peer)) detector_.heartbeat(peer, now);
 }
 
 std::error_code Gossiper::join(Time now, std::vector<std::string> seeds) {
-    if (seeds.empty() || view_.members.size() != 1 || stopped()) return errc::bad_request;
+    if (seeds.empty() || seeds.size() > k_max_seeds || view_.members.size() != 1 || stopped()) return errc::bad_request;
     for (const auto& s : seeds)
         if (s.empty() || s.size() > k_max_address_bytes || s.find('\n') != std::string::npos) return errc::bad_request;
     // Nobody else has seen this view: it is replaced, not merged (nothing of it may

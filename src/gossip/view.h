@@ -27,6 +27,7 @@ namespace shoal::gossip {
 inline constexpr std::size_t k_max_members = 1024;
 inline constexpr std::size_t k_max_address_bytes = 256;
 inline constexpr std::size_t k_max_zone_bytes = 64;
+inline constexpr std::size_t k_max_seeds = 16;  // seed addresses a node joins through
 
 // A member's status only ever moves forward in this order (the merge takes the
 // maximum), so a stale view can never undo a leave or a removal. A removed id can

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/limits.h"
+#include "gossip/view.h"
 #include "replica/messages.h"
 
 namespace shoal::http {
@@ -46,7 +47,7 @@ struct MembershipCall {
     std::vector<std::string> seeds;  // join: peer addresses, at most k_max_seeds
     std::uint32_t node = 0;          // leave/remove: the member (0: this node, leave only)
 };
-inline constexpr std::size_t k_max_seeds = 16;
+inline constexpr std::size_t k_max_seeds = gossip::k_max_seeds;
 
 using Routed = std::variant<KvCall, Admin, MembershipCall, Response>;
 

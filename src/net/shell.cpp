@@ -275,17 +275,17 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
             }
             const Time now = wall_now();
             ++metrics_.peer_messages_in;
-            // Replica traffic and liveness only from members of the view (a joiner's
-            // first gossip comes before it is one: the gossiper validates that).
-            const bool member = gossip::find_member(membership_.gossiper().view(), from) != nullptr;
-            if (member) membership_.gossiper().heard_from(now, from);
+            // Gossip from anyone (a joiner's first comes before it is a member: the
+            // gossiper validates it, and counts it as liveness only from members);
+            // replica traffic only from members of the view.
             if (frame.kind == wire::Frame::Kind::gossip) {
                 membership_.gossiper().step(now, from, frame.gossip);
             } else if (frame.kind == wire::Frame::Kind::peer) {
-                if (!member) {
+                if (!gossip::find_member(membership_.gossiper().view(), from)) {
                     ++metrics_.peer_messages_dropped;
                     return {};
                 }
+                membership_.gossiper().heard_from(now, from);
                 node_.step(now, from, std::move(frame.peer));
             } else {
                 return "unexpected frame kind on a peer connection";

@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "gossip/view.h"
 #include "ring/ring.h"
 
 namespace shoal::server {
@@ -39,7 +40,8 @@ std::string parse_seeds(std::string_view text, std::vector<std::string>& out) {
         std::uint16_t port = 0;
         if (!net::parse_host_port(item, host, port) || port == 0) return "seeds: '" + item + "' is not HOST:PORT";
         out.push_back(std::move(item));
-        if (out.size() > 16) return "seeds: more than 16 seeds";
+        if (out.size() > gossip::k_max_seeds)
+            return "seeds: more than " + std::to_string(gossip::k_max_seeds) + " seeds";
     }
     return {};
 }
