@@ -520,7 +520,7 @@ void Node::tick(Time now) {
     collect_gc(now);
     scrub(now);
     stream_handoffs(now);
-    if (recheck_kept_ && plan_installed_ && ring_->members().size() > 1) {
+    if (recheck_kept_ && plan_installed_ && !alone()) {
         recheck_kept_ = false;
         handover_ = HandOverScan{true, 0, {}};  // from the first partition again
     }

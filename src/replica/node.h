@@ -301,6 +301,9 @@ private:
     void hand_over(std::string_view key, std::size_t bytes);
     // This node keeps its copies of partition p: a primary, or an incoming one.
     bool keeps(PartitionId p) const;
+    // The ring holds this node alone (a placeholder before it joins a cluster): there
+    // is no one to hand anything to.
+    bool alone() const { return ring_->members().size() <= 1; }
     // Hands over the keys this node holds in partitions it does not keep (a ring or
     // plan change moved them away, a stale peer wrote them here, or it was down when
     // they moved): a bounded step of the scan in handover_.

@@ -127,9 +127,8 @@ void Node::deliver_hints(Time now) {
             missed(now, target);
             t.inflight = 0;
         }
-        // (Not on a ring of this node alone, the placeholder before it joins: there
-        // would be no one to retarget to.)
-        if (t.inflight == 0 && t.pending != 0 && ring_->members().size() > 1 && !in_ring(*ring_, target)) {
+        // Hints for a member that left the ring go to the key's primaries instead.
+        if (t.inflight == 0 && t.pending != 0 && !alone() && !in_ring(*ring_, target)) {
             retarget_hints(target);
             continue;
         }
