@@ -34,7 +34,8 @@ constexpr int k_max_keys_per_writer = 200'000;
 constexpr auto k_max_write_time = std::chrono::seconds(400);
 
 int membership_base_port() {
-    // Below the other integration tests' 20000.. range; a cluster here uses base+11..base+53.
+    // Below the other integration tests' 20000.. range and the kernel's ephemeral ports;
+    // the clusters here use base+11..base+103 (the removal case starts at base+60).
     return 10000 + static_cast<int>(::getpid() % 90) * 100;
 }
 
