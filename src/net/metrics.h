@@ -42,8 +42,6 @@ struct Metrics {
     std::uint64_t peer_messages_in = 0;
     std::uint64_t peer_messages_out = 0;
     std::uint64_t peer_messages_dropped = 0;
-    std::uint64_t commits = 0;
-    std::uint64_t commit_errors = 0;
     std::uint64_t client_connections = 0;
 };
 

@@ -38,17 +38,13 @@ awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::str
     co_return ec;
 }
 
-// Reads frames from `socket` and hands each to `on_frame` until the connection ends,
-// `stop` turns true, or a frame is malformed or refused. Returns why it refused ("" when
-// the connection simply ended). `on_frame` returns "" to accept a frame, else the reason.
-// (Callers pass named std::function objects: GCC 12 mishandles lambda temporaries
-// inside co_await expressions.)
 awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
-                                   const std::function<std::string(wire::Frame&)>& on_frame) {
+                                   const std::function<std::string(wire::Frame&)>& on_frame, ReadGate* gate) {
     wire::FrameReader reader(max_frame_bytes);
     std::vector<char> buf(64 * 1024);
     wire::Frame frame;
     while (!stop) {
+        while (gate != nullptr && gate->closed() && !stop) co_await gate->wait();
         boost::system::error_code ec;
         const std::size_t n =
             co_await socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));

@@ -27,13 +27,38 @@ using asio::ip::tcp;
 awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
                                                    asio::steady_timer& wake, const bool& stop);
 
+// Backpressure for readers: while closed, a reader given this gate waits before its
+// next read until open() is called.
+class ReadGate {
+public:
+    explicit ReadGate(asio::io_context& io) : timer_(io) { timer_.expires_at(asio::steady_timer::time_point::max()); }
+    bool closed() const { return closed_; }
+    void close() { closed_ = true; }
+    void open() {
+        if (!closed_) return;
+        closed_ = false;
+        timer_.expires_at(asio::steady_timer::time_point::max());  // wakes every waiter
+    }
+    awaitable<void> wait() {
+        boost::system::error_code ignored;
+        co_await timer_.async_wait(asio::redirect_error(use_awaitable, ignored));
+    }
+
+private:
+    asio::steady_timer timer_;
+    bool closed_ = false;
+};
+
 // Reads frames from `socket` and hands each to `on_frame` until the connection ends,
 // `stop` turns true, or a frame is malformed or refused. Returns why it refused ("" when
 // the connection simply ended). `on_frame` returns "" to accept a frame, else the reason.
-// (Callers pass named std::function objects: GCC 12 mishandles lambda temporaries
-// inside co_await expressions.)
+// (Asio tries a read before waiting for readability only until one comes back short:
+// after that it waits for the next readiness event, so reads seldom return EAGAIN.)
+// With a `gate`, it waits while the gate is closed. (Callers pass named std::function objects: GCC 12
+// mishandles lambda temporaries inside co_await expressions.)
 awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
-                                   const std::function<std::string(wire::Frame&)>& on_frame);
+                                   const std::function<std::string(wire::Frame&)>& on_frame,
+                                   ReadGate* gate = nullptr);
 
 // A peer's id in log fields.
 std::string fields_peer(NodeId id, std::string_view extra = {});

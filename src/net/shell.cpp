@@ -9,10 +9,12 @@
 #include <unordered_map>
 
 #include "core/assert.h"
+#include "net/commit_thread.h"
 #include "net/log.h"
 #include "net/metrics.h"
 #include "net/node_metrics.h"
 #include "net/peer_link.h"
+#include "turn/driver.h"
 #include "wire/wire.h"
 
 namespace shoal::net {
@@ -47,7 +49,7 @@ struct ClientConn : std::enable_shared_from_this<ClientConn> {
 
 // ---- the shell ------------------------------------------------------------------------
 
-struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
+struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     struct Pending {
         std::function<void(replica::ClientReply)> done;
         replica::ClientOp op;
@@ -63,7 +65,12 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
           config_(std::move(config)),
           peer_acceptor_(io),
           client_acceptor_(io),
-          tick_timer_(io) {
+          tick_timer_(io),
+          gate_(io),
+          committer_(io, store.inner(), [this](std::uint64_t seq, std::error_code ec) { committed(seq, ec); }),
+          driver_(node, &membership.gossiper(), store, committer_, *this,
+                  turn::DriverLimits{config_.max_staged_bytes, config_.max_inflight_per_connection *
+                                                                   config_.max_client_connections}) {
         if (config_.max_frame_bytes == 0) config_.max_frame_bytes = wire::k_default_max_frame_bytes;
     }
 
@@ -154,31 +161,15 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
         it->second->enqueue(env.message);
     }
 
-    // The end of a loop turn: membership changes reach the core, group commit, then send.
+    // The end of a loop turn: membership changes reach the core, then the driver
+    // persists the turn's writes and releases its output once they are durable.
     void flush() {
         flush_scheduled_ = false;
         const Time turn = wall_now();
         if (membership_.sync(turn)) update_links();
-        node_.take_output(outbox_);
-        membership_.gossiper().take_output(gossip_out_);
-        std::error_code ec = store_.commit(config_.sync);
-        ++metrics_.commits;
-        if (ec) {
-            // The turn's writes are gone: nothing may acknowledge them.
-            ++metrics_.commit_errors;
-            log::error("store commit failed; dropping this turn's acknowledgements",
-                       "error=" + log::quoted(ec.message()));
-            outbox_.messages.clear();
-            for (auto& r : outbox_.replies) r = replica::ClientReply{r.token, errc::store_error};
-            node_.reload_from_store();
-        }
-        for (auto& env : outbox_.messages) {
-            auto it = links_.find(env.to.value);
-            if (it != links_.end()) it->second->enqueue(env.msg);
-        }
-        for (auto& env : gossip_out_.messages) send_gossip(env);
+        driver_.end_turn();
+        if (driver_.saturated()) gate_.close();
         const Time now = wall_now();
-        for (auto& reply : outbox_.replies) deliver(now, reply);
         if (membership_.exited() && !exit_reported_) {
             // It owns nothing now. What it still holds for others (hints, copies of
             // partitions it stopped serving) goes out first: a node that leaves drops
@@ -199,6 +190,24 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
             }
         }
     }
+
+    // A batch reached the disk (or failed): the driver releases what waited for it.
+    void committed(std::uint64_t seq, std::error_code ec) {
+        if (ec) {
+            log::error("store commit failed; failing the requests that depended on it",
+                       "error=" + log::quoted(ec.message()));
+        }
+        driver_.committed(seq, ec);
+        if (!driver_.saturated()) gate_.open();
+    }
+
+    // turn::Sink: where a released turn goes.
+    void send(replica::Envelope& env) override {
+        auto it = links_.find(env.to.value);
+        if (it != links_.end()) it->second->enqueue(env.msg);
+    }
+    void send(gossip::GossipEnvelope& env) override { send_gossip(env); }
+    void reply(replica::ClientReply& reply) override { deliver(wall_now(), reply); }
 
     void deliver(Time now, replica::ClientReply& reply) {
         auto it = pending_.find(reply.token);
@@ -364,7 +373,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
             return {};
         };
         // A closed connection (its writer failed) also ends the read: its socket is closed.
-        const std::string why = co_await read_frames(c->socket, config_.max_frame_bytes, stopped_, on_frame);
+        const std::string why = co_await read_frames(c->socket, config_.max_frame_bytes, stopped_, on_frame, &gate_);
         if (!why.empty()) {
             ++metrics_.bad_frames;
             log::warn("closing client connection", "reason=" + log::quoted(why));
@@ -395,7 +404,13 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
             co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
         }
         flush();
-        if (auto ec = store_.sync()) log::error("final sync failed", "error=" + log::quoted(ec.message()));
+        while (!driver_.idle() && std::chrono::steady_clock::now() < deadline + std::chrono::seconds(5)) {
+            t.expires_after(std::chrono::milliseconds(1));
+            boost::system::error_code ec;
+            co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+        }
+        if (!driver_.idle()) log::error("the last batch did not reach the disk in time", "");
+        else if (auto ec = store_.sync()) log::error("final sync failed", "error=" + log::quoted(ec.message()));
         stopped_ = true;
         tick_timer_.cancel();
         for (auto& [id, link] : links_) link->stop();
@@ -415,6 +430,9 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
     tcp::acceptor peer_acceptor_;
     tcp::acceptor client_acceptor_;
     asio::steady_timer tick_timer_;
+    ReadGate gate_;  // closed while the driver is saturated: client reads wait
+    CommitThread committer_;
+    turn::Driver driver_;
     std::map<std::uint32_t, std::shared_ptr<PeerLink>> links_;
     std::map<std::string, std::shared_ptr<PeerLink>> seed_links_;  // seeds not yet known by id
     gossip::GossipOutbox gossip_out_;
@@ -423,7 +441,6 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl> {
     Time left_logged_;
     std::unordered_map<replica::ClientToken, Pending> pending_;
     replica::ClientToken next_token_ = 1;
-    replica::Outbox outbox_;
     Metrics metrics_;
     std::size_t client_conns_ = 0;
     bool flush_scheduled_ = false;
@@ -456,8 +473,13 @@ std::string Shell::Impl::metrics_text() {
     counter("shoal_peer_messages_in_total", metrics_.peer_messages_in);
     counter("shoal_peer_messages_out_total", metrics_.peer_messages_out);
     counter("shoal_peer_messages_dropped_total", metrics_.peer_messages_dropped);
-    counter("shoal_commits_total", metrics_.commits);
-    counter("shoal_commit_errors_total", metrics_.commit_errors);
+    const turn::DriverStats& ds = driver_.stats();
+    counter("shoal_commits_total", ds.commits);
+    counter("shoal_commit_errors_total", ds.commit_errors);
+    counter("shoal_commit_turns_total", ds.turns_persisted);
+    counter("shoal_commit_failed_replies_total", ds.replies_failed);
+    render_gauge(out, "shoal_commit_staged_bytes", driver_.staged_bytes());
+    render_gauge(out, "shoal_commit_waiting_turns", driver_.waiting_turns());
     counter("shoal_client_connections_total", metrics_.client_connections);
     render_gauge(out, "shoal_inflight_requests", node_.inflight());
     return out;

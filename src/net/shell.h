@@ -1,12 +1,15 @@
 // The node's shell: the Boost.Asio loop that feeds the pure replication core and
 // flushes what it wants sent. One thread runs everything: peer links, the native
 // client listener, the HTTP server (through the Backend interface), the tick timer,
-// and the core itself, so requests never hop threads.
+// and the core itself, so requests never hop threads. A second thread only writes
+// and fsyncs batches (CommitThread).
 //
-// Each loop turn ends with a flush: the store's pending writes are committed as one
-// batch (synced under sync=batch|always) BEFORE any acknowledgement of them is
-// written to a socket; frames for one peer are appended to one buffer and written
-// with one call. Asio is included only in shell.cpp.
+// Each loop turn ends with the turn driver (turn/driver.h): the turn's writes join
+// the next batch to persist, and its messages and replies are written to sockets only
+// once that batch is durable (synced under sync=batch|always). While a batch syncs the
+// loop goes on; past the driver's bounds it stops reading client requests until a
+// commit catches up. Frames for one peer are appended to one buffer and written with
+// one call. Asio is included only in the shell's .cpp files.
 #pragma once
 
 #include <cstddef>
@@ -48,6 +51,7 @@ struct ShellConfig {
     std::size_t peer_queue_bytes = 32 * 1024 * 1024;  // per peer; past it messages are dropped
     std::size_t max_client_connections = 1024;
     std::size_t max_inflight_per_connection = 4096;
+    std::size_t max_staged_bytes = 64u << 20;  // writes staged or syncing; past it, backpressure
     Duration tick = Duration::millis(10);
     // Called (on the loop thread) once this node has left the cluster: it owns
     // nothing any more and should shut down.

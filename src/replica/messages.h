@@ -174,6 +174,15 @@ struct Envelope {
     PeerMessage msg;
 };
 
+// True for a message that vouches for nothing in its sender's store: a request that
+// asks a peer to act (write, read, lead a put) or a liveness probe and its answer. It
+// may leave before the sender's staged writes are durable; every other message (a
+// reply or acknowledgement, repair traffic) waits for them.
+inline bool promises_nothing(const PeerMessage& m) {
+    return std::holds_alternative<PutLeaderReq>(m) || std::holds_alternative<ReplicateReq>(m) ||
+           std::holds_alternative<GetReq>(m) || std::holds_alternative<Ping>(m) || std::holds_alternative<Pong>(m);
+}
+
 // ---- client side -----------------------------------------------------------------
 
 // Identifies a client request to the shell that submitted it (a connection and a

@@ -14,7 +14,7 @@ namespace {
 constexpr std::uint32_t k_max_n = 16;
 }
 
-Node::Node(NodeConfig config, store::Store& store, std::shared_ptr<const ring::Ring> ring, NodeEvents* events)
+Node::Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const ring::Ring> ring, NodeEvents* events)
     : config_(std::move(config)),
       store_(store),
       ring_(std::move(ring)),
@@ -49,6 +49,8 @@ bool Node::believes_up(NodeId peer) const {
 void Node::take_output(Outbox& out) {
     out.clear();
     std::swap(out, out_);
+    out.needs = std::max(out.needs, store_.take_horizon());
+    store_.take_batch(out.writes);
 }
 
 // ---- client requests ---------------------------------------------------------------
@@ -228,6 +230,7 @@ void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
     leader.answered = true;
     ++fsm.acks;
     if (leader.primary) ++fsm.primary_acks;
+    note_local(from, fsm.needs);
     fsm.dot = resp.dot;
     fsm.state = std::move(resp.state);
     for (const auto& t : fsm.targets) {
@@ -251,6 +254,7 @@ void Node::on_replicate_resp(NodeId from, const ReplicateResp& resp) {
     t->answered = true;
     ++fsm.acks;
     if (t->primary) ++fsm.primary_acks;
+    note_local(from, fsm.needs);
     maybe_finish_put(resp.req, fsm);
 }
 
@@ -263,6 +267,7 @@ void Node::maybe_finish_put(RequestId req, PutFsm& fsm) {
     reply.required = fsm.w;
     reply.dot = fsm.dot;
     out_.replies.push_back(std::move(reply));
+    out_.needs = std::max(out_.needs, fsm.needs);
     puts_.erase(req);
 }
 
@@ -278,6 +283,7 @@ void Node::on_get_resp(Time now, NodeId from, GetResp& resp) {
         t->answered = true;
         ++fsm.replies;
         if (t->primary) ++fsm.primary_replies;
+        note_local(from, fsm.needs);
         fsm.digests[static_cast<std::size_t>(t - fsm.targets.data())] = digest(resp.state);
         fsm.merged = merge(fsm.merged, resp.state, config_.conflict);
     }
@@ -300,6 +306,29 @@ void Node::reply_get(Time now, GetFsm& fsm) {
     }
     reply.code = reply.siblings.empty() ? errc::not_found : errc::ok;
     out_.replies.push_back(std::move(reply));
+    out_.needs = std::max(out_.needs, fsm.needs);
+}
+
+void Node::writes_lost(std::uint64_t seq) {
+    for (auto it = puts_.begin(); it != puts_.end();) {
+        if (it->second.needs < seq) {
+            ++it;
+            continue;
+        }
+        fail(it->second.token, errc::store_error, 0, it->second.w);
+        it = puts_.erase(it);
+    }
+    for (auto it = gets_.begin(); it != gets_.end();) {
+        GetFsm& fsm = it->second;
+        if (fsm.needs < seq) {
+            ++it;
+            continue;
+        }
+        if (fsm.replied) --replied_gets_;  // its reply waited with the lost batch: failed there
+        else fail(fsm.token, errc::store_error, 0, fsm.r);
+        it = gets_.erase(it);
+    }
+    reload_from_store();
 }
 
 void Node::finish_get(RequestId req, GetFsm& fsm) {

@@ -5,8 +5,9 @@
 // reply-driven failure detector for routing.
 //
 // It never touches a socket, a clock, a thread or a random source. Its one
-// synchronous dependency is the Store; the shell must commit the store's pending
-// writes (BufferedStore::commit) before it sends what take_output() returns, so no
+// synchronous dependency is the store it stages writes in; what take_output() hands
+// out carries the turn's write batch beside its messages and replies, and the turn
+// driver (turn/driver.h) persists the one before it releases the others, so no
 // acknowledgement leaves the node before the write it acknowledges is durable.
 #pragma once
 
@@ -27,7 +28,7 @@
 #include "replica/messages.h"
 #include "replica/version.h"
 #include "ring/ring.h"
-#include "store/store.h"
+#include "store/buffered_store.h"
 
 namespace shoal::replica {
 
@@ -122,18 +123,31 @@ struct NodeStats {
     std::uint64_t writes_forwarded = 0;    // writes also sent to an incoming primary
 };
 
+// What one turn of the core hands out: its writes, to persist (synced when
+// `writes.sync`), and what it sends and answers. Replies and every message that
+// could vouch for this node's state (promises_nothing() false) rest on the store's
+// batches up to `needs`: they may leave only once those are durable. That covers the
+// turn's own writes, staged state it read, and, for a coordinator's reply, what its
+// own copy contributed in earlier turns.
 struct Outbox {
     std::vector<Envelope> messages;
     std::vector<ClientReply> replies;
+    store::StagedBatch writes;  // seq 0: the turn wrote nothing
+    std::uint64_t needs = 0;    // 0: rests on nothing unsynced
+    bool has_writes() const { return writes.seq != 0; }
     void clear() {
         messages.clear();
         replies.clear();
+        writes = store::StagedBatch{};
+        needs = 0;
     }
 };
 
 class Node {
 public:
-    Node(NodeConfig config, store::Store& store, std::shared_ptr<const ring::Ring> ring, NodeEvents* events = nullptr);
+    // `store` stages this node's writes; take_output() takes them out of it.
+    Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const ring::Ring> ring,
+         NodeEvents* events = nullptr);
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
 
@@ -147,7 +161,8 @@ public:
     // Time passed: expire deadlines, probe peers believed down.
     void tick(Time now);
 
-    // Moves everything to send into `out` (which is cleared first).
+    // Moves everything to send into `out` (which is cleared first), with the writes
+    // staged since the last call.
     void take_output(Outbox& out);
 
     // Installs a new ring (membership change). In-flight requests keep their targets.
@@ -184,6 +199,9 @@ public:
     // state kept in memory beside them (trees, hint counts, GC candidates) is read
     // again from the store.
     void reload_from_store();
+    // The turn driver calls this when batch `seq` was lost, and every batch after it:
+    // requests whose answer rests on them fail (store_error), then reload_from_store.
+    void writes_lost(std::uint64_t seq);
 
     // Reads this node's local state of a key (no quorum): for tools and checkers.
     std::error_code read_local(std::string_view key, SiblingSet& out);
@@ -222,6 +240,7 @@ private:
         std::uint32_t w = 0, pw = 0, acks = 0, primary_acks = 0;
         Dot dot;
         SiblingSet state;
+        std::uint64_t needs = 0;  // the store batch this node's own copy of the write is in
     };
     struct GetFsm {
         ClientToken token = 0;
@@ -232,6 +251,7 @@ private:
         std::uint32_t r = 0, pr = 0, replies = 0, primary_replies = 0;
         bool replied = false;
         SiblingSet merged;
+        std::uint64_t needs = 0;  // the store batch of staged state this node's own read saw
     };
     struct PeerHealth {
         bool down = false;
@@ -259,6 +279,11 @@ private:
     void reply_get(Time now, GetFsm& fsm);
     void expire(Time now, RequestId req);
     void fail(ClientToken token, errc code, std::uint32_t replies, std::uint32_t required);
+    // An answer from this node to itself may rest on staged writes: a request's reply
+    // then waits for them.
+    void note_local(NodeId from, std::uint64_t& needs) const {
+        if (from == config_.id) needs = std::max(needs, store_.horizon());
+    }
 
     // Replica side.
     void on_put_leader_req(NodeId from, PutLeaderReq& req);
@@ -343,7 +368,7 @@ private:
     void missed(Time now, NodeId peer);
 
     NodeConfig config_;
-    store::Store& store_;
+    store::BufferedStore& store_;
     std::shared_ptr<const ring::Ring> ring_;
     // The ring or the plan changed (or the node started): at the next tick, once
     // membership has installed a plan, look for copies this node no longer keeps.

@@ -388,8 +388,10 @@ void Simulation::exit_node(std::uint32_t i) {
     SimNode& n = *nodes_[i];
     collect_stats(n.core->stats());
     ++result_.exits;
+    settle_commits(i);  // a clean exit: what it wrote reaches its disk
     n.up = false;
     n.gone = true;
+    detach_driver(i);
     n.core.reset();
     n.buffered.reset();
     n.gossip.reset();

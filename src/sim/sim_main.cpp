@@ -169,10 +169,11 @@ SimConfig make_config(const Options& o, std::uint64_t seed) {
 }
 
 struct Totals {
-    std::uint64_t seeds = 0, ops = 0, acked = 0, failed = 0, siblings = 0, lost = 0, dominated = 0;
+    std::uint64_t seeds = 0, ops = 0, acked = 0, failed = 0, siblings = 0, lost = 0, acked_not_durable = 0, dominated = 0;
     std::uint64_t events = 0, violations = 0, availability_runs = 0, availability_violations = 0;
     std::uint64_t determinism_runs = 0, determinism_violations = 0;
     std::uint64_t divergent = 0, resurrected = 0, hints_left = 0, hints_delivered = 0, ae_exchanges = 0;
+    std::uint64_t commits = 0, commit_turns = 0, commits_lost = 0, commit_failed_replies = 0;
     std::uint64_t keys_repaired = 0, corrupt_repaired = 0, reaped = 0;
     std::vector<std::int64_t> converge_us;
     std::uint64_t refill_ae_bytes = 0, refill_data_bytes = 0, wipe_runs = 0, never_converged = 0;
@@ -192,6 +193,7 @@ void add(Totals& t, const RunResult& r) {
     t.failed += r.failed_requests;
     t.siblings += r.siblings_seen;
     t.lost += r.lost_acked;
+    t.acked_not_durable += r.acked_not_durable;
     t.dominated += r.dominated;
     t.events += r.events;
     t.violations += r.violations.size();
@@ -200,6 +202,10 @@ void add(Totals& t, const RunResult& r) {
     t.resurrected += r.resurrected;
     t.hints_left += r.hints_left;
     t.hints_delivered += r.hints_delivered;
+    t.commits += r.commits;
+    t.commit_turns += r.commit_turns;
+    t.commits_lost += r.commits_lost;
+    t.commit_failed_replies += r.commit_failed_replies;
     t.ae_exchanges += r.ae_exchanges;
     t.keys_repaired += r.ae_keys_repaired;
     t.corrupt_repaired += r.corrupt_repaired;
@@ -253,9 +259,9 @@ void print_totals(const Totals& t, double wall_s) {
         (unsigned long long)f.partitions, (unsigned long long)f.asymmetric_cuts, (unsigned long long)f.crashes,
         (unsigned long long)f.restarts, (unsigned long long)f.clock_jumps, (unsigned long long)f.disk_errors);
     std::printf(
-        "checkers     lost-ack=%llu dominated-siblings=%llu availability=%llu (of %llu minority runs, "
-        "%llu/%llu writes ok) determinism=%llu (of %llu re-runs)\n",
-        (unsigned long long)t.lost, (unsigned long long)t.dominated, (unsigned long long)t.availability_violations,
+        "checkers     lost-ack=%llu ack-before-durable=%llu dominated-siblings=%llu availability=%llu (of %llu "
+        "minority runs, %llu/%llu writes ok) determinism=%llu (of %llu re-runs)\n",
+        (unsigned long long)t.lost, (unsigned long long)t.acked_not_durable, (unsigned long long)t.dominated, (unsigned long long)t.availability_violations,
         (unsigned long long)t.availability_runs, (unsigned long long)t.avail_ok, (unsigned long long)t.avail_attempted,
         (unsigned long long)t.determinism_violations, (unsigned long long)t.determinism_runs);
     std::printf(
@@ -264,6 +270,10 @@ void print_totals(const Totals& t, double wall_s) {
         (unsigned long long)t.divergent, (unsigned long long)t.resurrected, (unsigned long long)t.hints_left,
         (unsigned long long)t.hints_delivered, (unsigned long long)t.ae_exchanges, (unsigned long long)t.keys_repaired,
         (unsigned long long)t.corrupt_repaired, (unsigned long long)t.reaped);
+    std::printf("commits      %llu batches carried %llu turns' writes (%.2f per batch); %llu lost, failing %llu replies\n",
+                (unsigned long long)t.commits, (unsigned long long)t.commit_turns,
+                t.commits ? static_cast<double>(t.commit_turns) / static_cast<double>(t.commits) : 0.0,
+                (unsigned long long)t.commits_lost, (unsigned long long)t.commit_failed_replies);
     if (t.wipe_runs > 0) {
         auto sorted = t.converge_us;
         std::sort(sorted.begin(), sorted.end());

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -19,6 +20,7 @@
 #include "sim/simulator.h"
 #include "store/buffered_store.h"
 #include "store/memory_store.h"
+#include "turn/driver.h"
 
 namespace shoal::sim {
 
@@ -32,6 +34,7 @@ enum class EventKind : std::uint8_t {
     disk_flush,
     probe,           // measures convergence after a wipe; touches nothing
     gossip_message,  // membership scenarios: a gossip message between two nodes
+    commit_done,     // a node's batch has reached its disk (token: the node's epoch)
 };
 
 enum class FaultAction : std::uint8_t {
@@ -78,11 +81,33 @@ inline Event fault_event(FaultAction action, std::uint32_t a = 0, std::uint32_t 
     return e;
 }
 
+class Simulation;
+
+// A node's turn plumbing: the Sink its released output goes to (the simulated network
+// and clients) and the Committer that writes its batches to the simulated disk,
+// taking simulated time for a synced one.
+class NodeIo final : public turn::Sink, public turn::Committer {
+public:
+    NodeIo(Simulation& sim, std::uint32_t index) : sim_(sim), index_(index) {}
+    void send(replica::Envelope& message) override;
+    void send(gossip::GossipEnvelope& message) override;
+    void reply(replica::ClientReply& reply) override;
+    void commit(store::StagedBatch batch) override;
+
+private:
+    Simulation& sim_;
+    std::uint32_t index_;
+};
+
 struct SimNode {
     NodeId id;
     store::MemStore disk;
     std::unique_ptr<store::BufferedStore> buffered;
     std::unique_ptr<replica::Node> core;
+    // The turn driver shoald runs, over core and buffered; the batch it has out.
+    std::unique_ptr<NodeIo> io;
+    std::unique_ptr<turn::Driver> driver;
+    std::optional<store::StagedBatch> committing;
     bool up = true;
     std::int64_t skew_us = 0;
     std::uint64_t epoch = 0;  // bumps on crash: stale ticks of an earlier life are ignored
@@ -117,6 +142,8 @@ struct SimClient {
 };
 
 class Simulation final : public replica::NodeEvents {
+    friend class NodeIo;
+
 public:
     explicit Simulation(const SimConfig& config);
     RunResult run();
@@ -132,6 +159,17 @@ private:
     void crash_node(std::uint32_t i);
     Time node_now(std::uint32_t i) const { return Time{now_.us + nodes_[i]->skew_us}; }
     void after_node_turn(std::uint32_t i);
+    // Builds node i's driver over its core (and gossiper), or drops it.
+    void attach_driver(std::uint32_t i);
+    void detach_driver(std::uint32_t i);
+    // Writes node i's batch out to its disk and tells the driver.
+    void complete_commit(std::uint32_t i);
+    // Completes node i's commits until nothing waits (a clean exit, the end checks).
+    void settle_commits(std::uint32_t i);
+    // The moment a write's acknowledgement leaves its coordinator, at least W disks
+    // must hold it (or a later state that covers it) durably: what a crash of every
+    // node right then would keep.
+    void check_durable_ack(const replica::ClientReply& reply);
     void send_peer(std::uint32_t from, replica::Envelope& envelope);
     Duration link_delay();
     // How many copies of a message the link delivers: 0 (dropped), 1 or 2 (duplicated).
@@ -205,11 +243,10 @@ private:
     bool workload_on_ = true;
     bool faults_on_ = true;
     Time stop_work_;  // the workload ends and everything heals
-    // Membership scenarios: the statuses expected at the end (by index), the planned
-    // split, and the gossip output of the node turn in progress.
+    // Membership scenarios: the statuses expected at the end (by index) and the
+    // planned split.
     std::map<std::uint32_t, gossip::MemberStatus> expected_;
     std::vector<bool> split_side_;
-    gossip::GossipOutbox gossip_out_;
     Time minority_from_{-1}, minority_to_{-1};
     Time wiped_at_{-1};
     Time one_key_at_{-1};
@@ -219,7 +256,6 @@ private:
     History history_;
     RunResult result_;
     std::uint64_t trace_ = 0;
-    replica::Outbox outbox_;
 };
 
 }  // namespace shoal::sim

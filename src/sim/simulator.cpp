@@ -220,6 +220,7 @@ void Simulation::start_node(std::uint32_t i) {
         if (ring == nullptr) ring = placeholder_ring(i);  // never serves clients
     }
     n.core = std::make_unique<replica::Node>(nc, *n.buffered, std::move(ring), this);
+    attach_driver(i);
     n.up = true;
     n.started = true;
     ++n.epoch;
@@ -256,6 +257,7 @@ void Simulation::crash_node(std::uint32_t i) {
     if (!n.up) return;
     collect_stats(n.core->stats());
     n.up = false;
+    detach_driver(i);
     n.core.reset();
     n.buffered.reset();
     n.gossip.reset();
@@ -300,43 +302,112 @@ void Simulation::send_peer(std::uint32_t from, replica::Envelope& envelope) {
     }
 }
 
-// After the core ran: commit its writes (the group commit), then release what it
-// wants to send. A failed commit loses the turn's writes, so its output is dropped
-// too: nothing may acknowledge a write the disk did not take. With a gossiper (the
+// After the core ran: the turn driver persists its writes and releases what it wants
+// to send once they are durable -- the same code shoald runs. With a gossiper (the
 // membership scenarios), membership changes reach the core first, as in shoald
-// (Membership::sync), and gossip goes out regardless: its saves are synced on their own.
+// (Membership::sync).
 void Simulation::after_node_turn(std::uint32_t i) {
     SimNode& n = *nodes_[i];
     if (n.gossip) membership_sync(i);
-    n.core->take_output(outbox_);
-    gossip_out_.clear();
-    if (n.gossip) n.gossip->take_output(gossip_out_);
-    if (auto ec = n.buffered->commit(config_.sync)) {
-        // BufferedStore dropped the turn's writes; drop what would acknowledge them,
-        // and let the core forget what it believed those writes did.
-        ++result_.faults.disk_errors;
-        n.core->reload_from_store();
-        for (auto& env : gossip_out_.messages) send_gossip(i, env);
-        return;
-    }
-    for (auto& env : outbox_.messages) {
-        if (blocked_[i][env.to.value - 1]) continue;  // a cut link: gone
-        send_peer(i, env);
-    }
-    for (auto& env : gossip_out_.messages) send_gossip(i, env);
-    for (auto& reply : outbox_.replies) {
-        Event e;
-        e.kind = EventKind::client_reply;
-        e.a = static_cast<std::uint32_t>(reply.token >> 32);
-        e.reply = std::make_unique<replica::ClientReply>(std::move(reply));
-        schedule(now_ + link_delay(), std::move(e));
-    }
+    n.driver->end_turn();
     // Like shoald: a node that has left first hands over what it holds (following the
     // view meanwhile, in case its targets leave too), then exits.
     if (n.gossip && n.gossip->stopped()) {
         n.gossip->set_following(!n.core->handed_over());
         if (n.core->handed_over()) exit_node(i);
     }
+}
+
+void Simulation::attach_driver(std::uint32_t i) {
+    SimNode& n = *nodes_[i];
+    n.io = std::make_unique<NodeIo>(*this, i);
+    n.driver = std::make_unique<turn::Driver>(*n.core, n.gossip.get(), *n.buffered, *n.io, *n.io);
+}
+
+void Simulation::detach_driver(std::uint32_t i) {
+    SimNode& n = *nodes_[i];
+    if (!n.driver) return;
+    const turn::DriverStats& s = n.driver->stats();
+    result_.commits += s.commits;
+    result_.commit_turns += s.turns_persisted;
+    result_.commits_lost += s.commit_errors;
+    result_.commit_failed_replies += s.replies_failed;
+    n.driver.reset();
+    n.io.reset();
+    n.committing.reset();  // a batch that had not reached the disk is lost with the node
+}
+
+void Simulation::complete_commit(std::uint32_t i) {
+    SimNode& n = *nodes_[i];
+    SHOAL_ASSERT(n.committing.has_value());
+    store::StagedBatch batch = std::move(*n.committing);
+    n.committing.reset();
+    const std::error_code ec = n.disk.write(batch.writes, batch.sync);
+    if (ec) ++result_.faults.disk_errors;
+    n.driver->committed(batch.seq, ec);
+}
+
+void Simulation::settle_commits(std::uint32_t i) {
+    SimNode& n = *nodes_[i];
+    if (!n.driver) return;
+    while (n.committing) complete_commit(i);
+    SHOAL_ASSERT(n.driver->idle());
+}
+
+void NodeIo::send(replica::Envelope& message) {
+    if (sim_.blocked_[index_][message.to.value - 1]) return;  // a cut link: gone
+    sim_.send_peer(index_, message);
+}
+
+void NodeIo::send(gossip::GossipEnvelope& message) {
+    sim_.send_gossip(index_, message);
+}
+
+void Simulation::check_durable_ack(const replica::ClientReply& reply) {
+    if (config_.sync == store::SyncMode::none || reply.code != errc::ok || reply.dot.counter == 0) return;
+    const SimClient& client = clients_[static_cast<std::uint32_t>(reply.token >> 32)];
+    if (!client.busy || client.token != reply.token || !client.writing) return;  // not a write's answer
+    const std::string stored = store::data_key(ring_->partition_of(hash_key(client.key)), client.key);
+    std::uint32_t holders = 0, damaged = 0;
+    for (const auto& n : nodes_) {
+        const auto bytes = n->disk.durable(stored);
+        SiblingSet state;
+        if (!bytes) continue;
+        if (replica::decode_stored(*bytes, state)) {
+            ++damaged;  // bit rot injected on purpose (the corruption scenario): cannot be told
+        } else if (state.context.covers(reply.dot)) {
+            ++holders;
+        }
+    }
+    if (holders + damaged >= config_.w) return;
+    ++result_.acked_not_durable;
+    result_.violations.push_back("ack-before-durable: key " + client.key + " acknowledged with " +
+                                 std::to_string(holders) + " durable copies, w=" + std::to_string(config_.w));
+}
+
+void NodeIo::reply(replica::ClientReply& reply) {
+    sim_.check_durable_ack(reply);
+    Event e;
+    e.kind = EventKind::client_reply;
+    e.a = static_cast<std::uint32_t>(reply.token >> 32);
+    e.reply = std::make_unique<replica::ClientReply>(std::move(reply));
+    sim_.schedule(sim_.now_ + sim_.link_delay(), std::move(e));
+}
+
+void NodeIo::commit(store::StagedBatch batch) {
+    SimNode& n = *sim_.nodes_[index_];
+    SHOAL_ASSERT(!n.committing.has_value());
+    n.committing = std::move(batch);
+    const SimConfig& c = sim_.config_;
+    if (!n.committing->sync || c.commit_delay_max.us == 0) {
+        sim_.complete_commit(index_);  // an unsynced write: at once, as in shoald
+        return;
+    }
+    Event e;
+    e.kind = EventKind::commit_done;
+    e.a = index_;
+    e.token = n.epoch;
+    sim_.schedule(sim_.now_ + Duration{sim_.rng_.between(c.commit_delay_min.us, c.commit_delay_max.us)}, std::move(e));
 }
 
 void Simulation::process(Event& e) {
@@ -377,6 +448,12 @@ void Simulation::process(Event& e) {
             after_node_turn(e.a);
             e.kind = EventKind::node_tick;
             schedule(now_ + Duration::millis(10), std::move(e));
+            return;
+        }
+        case EventKind::commit_done: {
+            SimNode& n = *nodes_[e.a];
+            if (!n.up || e.token != n.epoch || !n.committing) return;  // the node crashed meanwhile
+            complete_commit(e.a);
             return;
         }
         case EventKind::disk_flush: {
@@ -421,6 +498,9 @@ void Simulation::dot_issued(const std::string& key, const replica::Dot& dot, con
 }
 
 void Simulation::finish_checks() {
+    for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+        if (nodes_[i]->up) settle_commits(i);
+    }
     if (membership()) finish_membership_checks();  // also installs the final ring in ring_
     std::map<std::string, SiblingSet> merged;
     for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
@@ -457,6 +537,7 @@ void Simulation::finish_checks() {
         SimNode& n = *nodes_[i];
         if (!n.up) continue;  // exited or dead for good (membership scenarios)
         collect_stats(n.core->stats());
+        detach_driver(i);  // its counts; the run is over
         const std::uint64_t left = n.core->hints_pending();
         result_.hints_left += left;
         if (left != 0) {

@@ -71,6 +71,10 @@ struct SimConfig {
     std::uint32_t n = 3, r = 2, w = 2;
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
     store::SyncMode sync = store::SyncMode::batch;
+    // A synced batch takes between these to reach the disk (as an fsync does), while
+    // the node goes on; 0 max: at once.
+    Duration commit_delay_min = Duration::micros(100);
+    Duration commit_delay_max = Duration::micros(3000);
     FaultConfig faults;
     // Repair: on by default; turned off to show what the convergence checker catches.
     bool hinted_handoff = true;
@@ -110,6 +114,8 @@ struct RunResult {
     std::uint64_t failed_requests = 0;
     std::uint64_t siblings_seen = 0;  // reads that returned more than one sibling
     std::uint64_t lost_acked = 0;
+    // Writes acknowledged while fewer than W disks held them durably (sync != none).
+    std::uint64_t acked_not_durable = 0;
     std::uint64_t dominated = 0;
     std::uint64_t availability_attempted = 0;
     std::uint64_t availability_succeeded = 0;
@@ -121,6 +127,12 @@ struct RunResult {
     std::uint64_t resurrected = 0;
     std::uint64_t hints_left = 0;
     std::uint64_t hints_delivered = 0;
+    // The turn drivers: batches persisted, the turns they carried, batches lost and
+    // the replies those failed.
+    std::uint64_t commits = 0;
+    std::uint64_t commit_turns = 0;
+    std::uint64_t commits_lost = 0;
+    std::uint64_t commit_failed_replies = 0;
     std::uint64_t ae_exchanges = 0;
     std::uint64_t ae_keys_repaired = 0;
     std::uint64_t corrupt_repaired = 0;

@@ -1,88 +1,145 @@
 #include "store/buffered_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/assert.h"
 
 namespace shoal::store {
 
-BufferedStore::BufferedStore(Store& inner, SyncMode mode) : inner_(inner), mode_(mode) {}
+void StagedBatch::append(StagedBatch&& later) {
+    SHOAL_ASSERT(later.seq > seq);
+    seq = later.seq;
+    sync = sync || later.sync;
+    writes.append(std::move(later.writes));
+}
+
+BufferedStore::BufferedStore(Store& inner, SyncMode mode) : inner_(inner), mode_(mode) {
+    pending_.seq = next_seq_;
+}
 
 std::error_code BufferedStore::get(std::string_view key, std::optional<std::string>& out) {
     auto it = overlay_.find(key);
     if (it == overlay_.end()) return inner_.get(key, out);
-    out = it->second;
+    out = it->second.value;
+    horizon_ = std::max(horizon_, it->second.seq);
     return {};
 }
 
 void BufferedStore::stage(const WriteBatch& batch) {
+    if (!batch.empty()) horizon_ = std::max(horizon_, pending_.seq);
     for (const WriteBatch::Op& op : batch.ops()) {
+        Entry& e = overlay_[op.key];
+        e.seq = pending_.seq;
         if (op.is_delete) {
-            overlay_.insert_or_assign(op.key, std::nullopt);
-            pending_.del(op.key);
+            e.value.reset();
+            pending_.writes.del(op.key);
         } else {
-            overlay_.insert_or_assign(op.key, op.value);
-            pending_.put(op.key, op.value);
+            e.value = op.value;
+            pending_.writes.put(op.key, op.value);
         }
     }
-    SHOAL_ASSERT(overlay_.size() <= pending_ops());  // every overlay key has a pending op
 }
 
-std::error_code BufferedStore::write(const WriteBatch& batch, bool sync) {
-    stage(batch);
-    if (!sync && mode_ != SyncMode::always) return {};
-    std::error_code ec = commit(SyncMode::always);
-    // The failed batch held earlier writes of this turn too: the turn's own commit
-    // must fail as well, so that nothing acknowledges them.
-    if (ec) lost_ = ec;
-    return ec;
-}
-
-std::error_code BufferedStore::sync() {
-    if (!pending_.empty()) return commit(SyncMode::always);
-    if (auto lost = std::exchange(lost_, {})) return lost;
-    std::error_code ec = inner_.sync();
-    if (!ec) inner_unsynced_ = false;
-    return ec;
-}
-
-std::error_code BufferedStore::scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) {
-    if (std::error_code ec = flush()) return ec;
-    return inner_.scan(begin, end, visit);
-}
-
-std::error_code BufferedStore::commit(SyncMode mode) {
-    const bool sync = mode != SyncMode::none;
-    std::error_code lost = std::exchange(lost_, {});
-    if (pending_.empty()) {
-        if (lost) return lost;
-        if (!sync || !inner_unsynced_) return {};
-        std::error_code ec = inner_.sync();
-        if (!ec) inner_unsynced_ = false;
-        return ec;
+// One synced inner write of everything staged plus `batch`; nothing changes on failure.
+std::error_code BufferedStore::write_through(const WriteBatch& batch) {
+    WriteBatch all;
+    for (const WriteBatch::Op& op : pending_.writes.ops()) {
+        if (op.is_delete) all.del(op.key); else all.put(op.key, op.value);
     }
-    std::error_code ec = inner_.write(pending_, sync);
-    discard_pending();
-    if (ec) return ec;
-    inner_unsynced_ = !sync;
-    return lost;
-}
-
-std::error_code BufferedStore::flush() {
-    if (pending_.empty()) return {};
-    std::error_code ec = inner_.write(pending_, false);
-    discard_pending();
-    if (ec) {
-        lost_ = ec;
-        return ec;
+    for (const WriteBatch::Op& op : batch.ops()) {
+        if (op.is_delete) all.del(op.key); else all.put(op.key, op.value);
     }
-    inner_unsynced_ = true;
+    if (std::error_code ec = inner_.write(all, true)) return ec;
+    // The staged writes are in the inner store now: their batch number is used up and
+    // done, so that whatever rests on them is released as if it had been committed.
+    for (auto it = overlay_.begin(); it != overlay_.end();) {
+        it = it->second.seq == pending_.seq ? overlay_.erase(it) : std::next(it);
+    }
+    done_seq_ = pending_.seq;
+    pending_ = StagedBatch{};
+    pending_.seq = ++next_seq_;
+    SHOAL_ASSERT(done_seq_ == last_seq());
     return {};
 }
 
-void BufferedStore::discard_pending() {
-    pending_.clear();
-    overlay_.clear();
+std::error_code BufferedStore::write(const WriteBatch& batch, bool sync) {
+    const bool out = done_seq_ != last_seq();
+    if (mode_ == SyncMode::always || (sync && !out)) {
+        SHOAL_ASSERT(!out);  // always: nothing is ever staged, so no batch is out
+        return write_through(batch);
+    }
+    stage(batch);
+    pending_.sync = pending_.sync || sync;
+    return {};
+}
+
+std::error_code BufferedStore::sync() {
+    SHOAL_ASSERT(done_seq_ == last_seq());
+    if (pending_.writes.empty()) return inner_.sync();
+    return write_through(WriteBatch{});
+}
+
+std::error_code BufferedStore::scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) {
+    auto it = overlay_.lower_bound(begin);
+    const auto stop = end.empty() ? overlay_.end() : overlay_.lower_bound(end);
+    bool go = true;
+    // Visits overlay keys below `key` (all that remain when `key` is null).
+    auto overlay_until = [&](const std::string_view* key) {
+        for (; go && it != stop && (key == nullptr || it->first < *key); ++it) {
+            horizon_ = std::max(horizon_, it->second.seq);
+            if (it->second.value) go = visit(it->first, *it->second.value);
+        }
+    };
+    std::error_code ec = inner_.scan(begin, end, [&](std::string_view key, std::string_view value) {
+        overlay_until(&key);
+        if (!go) return false;
+        if (it != stop && it->first == key) {
+            const Entry& e = (it++)->second;  // the overlay's write supersedes the stored value
+            horizon_ = std::max(horizon_, e.seq);
+            if (e.value) go = visit(key, *e.value);
+            return go;
+        }
+        go = visit(key, value);
+        return go;
+    });
+    if (ec) return ec;
+    overlay_until(nullptr);
+    return {};
+}
+
+bool BufferedStore::take_batch(StagedBatch& out) {
+    if (pending_.writes.empty() && !pending_.sync) return false;
+    if (mode_ != SyncMode::none) pending_.sync = true;
+    out = std::move(pending_);
+    pending_ = StagedBatch{};
+    pending_.seq = ++next_seq_;
+    return true;
+}
+
+void BufferedStore::batch_done(std::uint64_t seq, std::error_code ec) {
+    SHOAL_ASSERT(seq > done_seq_ && seq <= last_seq());
+    if (ec) {
+        // Lost: and with it everything staged since, which may have read it.
+        overlay_.clear();
+        pending_.writes.clear();
+        pending_.sync = false;
+        done_seq_ = last_seq();
+        return;
+    }
+    done_seq_ = seq;
+    for (auto it = overlay_.begin(); it != overlay_.end();) {
+        it = it->second.seq <= seq ? overlay_.erase(it) : std::next(it);
+    }
+}
+
+std::error_code BufferedStore::commit_now() {
+    SHOAL_ASSERT(done_seq_ == last_seq());
+    StagedBatch batch;
+    if (!take_batch(batch)) return {};
+    std::error_code ec = inner_.write(batch.writes, batch.sync);
+    batch_done(batch.seq, ec);
+    return ec;
 }
 
 }  // namespace shoal::store

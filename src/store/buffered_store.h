@@ -1,60 +1,105 @@
-// BufferedStore: the group-commit layer over a node's Store. Unsynced writes collect
-// in memory (an overlay that reads see, plus one pending batch); commit() turns them
-// into ONE write to the inner store. The node shell calls commit() once per loop turn
-// before it sends that turn's acknowledgements. Single-threaded.
+// BufferedStore: the staging half of group commit, over a node's Store. The core's
+// writes collect in memory (an overlay that reads and scans see); take_batch() hands
+// out everything staged since the last take as ONE batch for the turn driver to
+// persist, and the overlay keeps serving those writes until batch_done() says the
+// inner store holds them. Writes go on being staged while a batch is out, so the loop
+// never waits for the disk. Single-threaded: every call comes from the node's loop;
+// only the batch itself travels to a commit thread, which writes the inner store.
 //
-// Failure: if an inner write fails, the writes it carried are dropped (reads then see
-// the inner store) and the error is returned -- by commit(), or, for a flush forced by
-// scan(), by scan() and again by the next commit(), so no ack goes out for them.
+// Failure: when a batch fails, its writes and every write staged after it (which may
+// have read them) are discarded; reads then see the inner store again.
+//
+// The horizon: every read or scan that returns a write not yet in the inner store,
+// and every write, raises the horizon to the number of the batch carrying it. What a
+// turn sends or answers may rest on everything up to its horizon, and on nothing
+// after: the driver releases it once done_seq() reaches it.
 #pragma once
 
 #include <cstddef>
-#include <functional>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "store/store.h"
 
 namespace shoal::store {
 
+// One batch of staged writes on its way to the inner store.
+struct StagedBatch {
+    std::uint64_t seq = 0;  // batches are numbered from 1 in take order
+    WriteBatch writes;
+    bool sync = false;      // write it synced (the mode asks, or a write was synced)
+
+    // Adds a later batch's writes after this one's: one inner write carries both.
+    void append(StagedBatch&& later);
+};
+
 class BufferedStore final : public Store {
 public:
-    // `inner` must outlive this. With SyncMode::always every write() commits synced at
-    // once; otherwise unsynced writes wait for commit().
+    // `inner` must outlive this. Its writes happen on whatever thread persists the
+    // batches; its reads and scans on the caller's.
     BufferedStore(Store& inner, SyncMode mode);
     BufferedStore(const BufferedStore&) = delete;
     BufferedStore& operator=(const BufferedStore&) = delete;
 
-    // Sees pending writes first, then the inner store.
+    // Sees staged and outstanding writes first, then the inner store.
     std::error_code get(std::string_view key, std::optional<std::string>& out) override;
-    // sync=false (and mode != always): buffered, never fails. sync=true or mode always:
-    // pending writes and this batch go to the inner store as one synced write.
+    // Stages the batch; never fails, except as follows. With SyncMode::always, or with
+    // sync=true while no batch is out, everything staged and this batch go to the inner
+    // store at once as one synced write (a failure leaves what was staged before
+    // staged, and drops this batch). With sync=true while a batch is out, the batch is
+    // staged and the next batch taken is synced: it is durable before anything the
+    // driver releases after it, which is what the core relies on.
     std::error_code write(const WriteBatch& batch, bool sync) override;
-    // Commits pending writes synced, or syncs the inner store when nothing is pending.
+    // Writes everything staged to the inner store, synced. No batch may be out.
     std::error_code sync() override;
-    // Flushes pending writes to the inner store (unsynced, one write) and scans it.
+    // The overlay merged with a scan of the inner store, in key order. A write made by
+    // the visitor during the scan may or may not be visited.
     std::error_code scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) override;
 
-    // Writes every pending op as one inner write, synced unless mode is none, and
-    // clears the overlay. Nothing pending: does nothing, except that a syncing mode
-    // syncs inner writes left unsynced by an earlier flush or commit(none).
-    std::error_code commit(SyncMode mode);
+    // The group commit, in two halves. take_batch moves every write staged since the
+    // last take into `out` (seq = last_seq() + 1) and returns false when there is
+    // none. batch_done reports batch `seq` written (`ec` empty) or lost.
+    bool take_batch(StagedBatch& out);
+    void batch_done(std::uint64_t seq, std::error_code ec);
+    // Takes the staged writes and writes them to the inner store here and now (synced
+    // as the mode says): for tests and for callers with no batch out.
+    std::error_code commit_now();
 
-    // Ops buffered since the last commit or flush.
-    std::size_t pending_ops() const { return pending_.ops().size(); }
+    SyncMode mode() const { return mode_; }
+    // The store batches go to (for the committer that writes them).
+    Store& inner() { return inner_; }
+    // Writes staged since the last take.
+    std::size_t pending_ops() const { return pending_.writes.ops().size(); }
+    std::size_t pending_bytes() const { return pending_.writes.size_bytes(); }
+    // Keys held in memory (staged or outstanding): what reads see before the inner store.
+    std::size_t overlay_keys() const { return overlay_.size(); }
+    // The seq of the last batch taken (0: none yet).
+    std::uint64_t last_seq() const { return next_seq_ - 1; }
+    // Every batch up to this one is in the inner store (or was lost and discarded).
+    std::uint64_t done_seq() const { return done_seq_; }
+    // The highest batch whose writes were read or written since take_horizon() was
+    // last called (0: only the inner store was seen), and its reset.
+    std::uint64_t horizon() const { return horizon_; }
+    std::uint64_t take_horizon() { return std::exchange(horizon_, 0); }
 
 private:
+    struct Entry {
+        std::optional<std::string> value;  // nullopt: deleted
+        std::uint64_t seq = 0;             // the batch that carries the latest write
+    };
     void stage(const WriteBatch& batch);
-    std::error_code flush();
-    void discard_pending();
+    std::error_code write_through(const WriteBatch& batch);
 
     Store& inner_;
     SyncMode mode_;
-    std::map<std::string, std::optional<std::string>, std::less<>> overlay_;  // nullopt: deleted
-    WriteBatch pending_;
-    bool inner_unsynced_ = false;  // the inner store holds writes of ours not yet synced
-    std::error_code lost_;         // a flush failed: writes were dropped since the last commit
+    std::map<std::string, Entry, std::less<>> overlay_;
+    StagedBatch pending_;  // seq: the number it will be taken with
+    std::uint64_t next_seq_ = 1;
+    std::uint64_t done_seq_ = 0;  // every batch up to this one reached the inner store
+    std::uint64_t horizon_ = 0;
 };
 
 }  // namespace shoal::store

@@ -15,6 +15,13 @@ std::error_code MemStore::get(std::string_view key, std::optional<std::string>& 
     return {};
 }
 
+std::optional<std::string> MemStore::durable(std::string_view key) const {
+    if (auto u = undo_.find(key); u != undo_.end()) return u->second;
+    auto it = data_.find(key);
+    if (it == data_.end()) return std::nullopt;
+    return it->second;
+}
+
 void MemStore::remember_prior(const std::string& key) {
     if (undo_.contains(key)) return;  // the first prior since the sync is the durable one
     auto it = data_.find(key);

@@ -25,6 +25,8 @@ public:
     // The visitor must not write to this store.
     std::error_code scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) override;
 
+    // What `key` would read after crash() now: its durable value.
+    std::optional<std::string> durable(std::string_view key) const;
     // Power loss: every write since the last sync is undone; synced puts and deletes
     // stay. Costs O(unsynced keys).
     void crash();

@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <utility>
+
 namespace shoal::store {
 
 std::optional<SyncMode> parse_sync_mode(std::string_view text) {
@@ -26,6 +28,17 @@ void WriteBatch::put(std::string_view key, std::string_view value) {
 void WriteBatch::del(std::string_view key) {
     ops_.push_back(Op{true, std::string(key), {}});
     size_bytes_ += key.size();
+}
+
+void WriteBatch::append(WriteBatch&& later) {
+    if (ops_.empty()) {
+        *this = std::move(later);
+    } else {
+        ops_.reserve(ops_.size() + later.ops_.size());
+        for (Op& op : later.ops_) ops_.push_back(std::move(op));
+        size_bytes_ += later.size_bytes_;
+    }
+    later.clear();
 }
 
 void WriteBatch::clear() {

@@ -37,6 +37,8 @@ public:
     void put(std::string_view key, std::string_view value);
     void del(std::string_view key);
     void clear();
+    // Moves `later`'s ops after this batch's (applied in that order), leaving it empty.
+    void append(WriteBatch&& later);
 
     const std::vector<Op>& ops() const { return ops_; }
     bool empty() const { return ops_.empty(); }

@@ -1,5 +1,6 @@
 // A hand-driven cluster of replica Nodes for unit tests: in-memory stores, one
-// message queue, links that can be cut. No simulator, no randomness.
+// message queue, links that can be cut. No simulator, no randomness. Each node's
+// turns go through the turn driver shoald runs, with a commit that finishes at once.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -12,17 +13,52 @@
 #include <vector>
 
 #include "replica/node.h"
+#include "store/buffered_store.h"
 #include "store/memory_store.h"
+#include "turn/driver.h"
 
 namespace shoal::test {
 
 using namespace shoal::replica;
 
 struct Cluster {
-    struct Member {
-        store::MemStore disk;
-        std::unique_ptr<Node> node;
+    struct Member;
+    // A member's released output goes on the cluster's wire and into its replies; its
+    // batches are written to its disk at once.
+    struct Io final : turn::Sink, turn::Committer {
+        Cluster* cluster = nullptr;
+        Member* member = nullptr;
+        void send(Envelope& e) override { cluster->wire.emplace_back(member->id, std::move(e)); }
+        void send(gossip::GossipEnvelope&) override {}
+        void reply(ClientReply& r) override { cluster->replies[r.token] = std::move(r); }
+        void commit(store::StagedBatch batch) override {
+            if (hold) {
+                held.push_back(std::move(batch));
+                return;
+            }
+            member->driver->committed(batch.seq, member->disk.write(batch.writes, batch.sync));
+        }
+        bool hold = false;                    // keep batches here until finish_commit
+        std::deque<store::StagedBatch> held;  // (the driver has at most one out)
     };
+    struct Member {
+        NodeId id;
+        store::MemStore disk;
+        std::unique_ptr<store::BufferedStore> buffered;
+        std::unique_ptr<Node> node;
+        Io io;
+        std::unique_ptr<turn::Driver> driver;
+    };
+    // (Re)builds a member's node on its disk, as a start does.
+    void boot(Member& m, const NodeConfig& c, std::shared_ptr<const ring::Ring> r) {
+        m.driver.reset();
+        m.node.reset();
+        m.buffered = std::make_unique<store::BufferedStore>(m.disk, store::SyncMode::batch);
+        m.node = std::make_unique<Node>(c, *m.buffered, std::move(r));
+        m.io.cluster = this;
+        m.io.member = &m;
+        m.driver = std::make_unique<turn::Driver>(*m.node, nullptr, *m.buffered, m.io, m.io);
+    }
     std::vector<std::unique_ptr<Member>> members;
     std::shared_ptr<const ring::Ring> ring;
     std::set<std::uint32_t> dead;  // node values that receive nothing and send nothing
@@ -39,7 +75,8 @@ struct Cluster {
             auto m = std::make_unique<Member>();
             NodeConfig c = base;
             c.id = NodeId{i};
-            m->node = std::make_unique<Node>(c, m->disk, ring);
+            m->id = c.id;
+            boot(*m, c, ring);
             members.push_back(std::move(m));
         }
     }
@@ -56,17 +93,21 @@ struct Cluster {
         std::uint32_t inc = 0;
         REQUIRE(!bump_incarnation(m.disk, inc));
         c.incarnation = inc;
-        auto r = m.node->ring();
-        m.node.reset();
-        m.node = std::make_unique<Node>(c, m.disk, r);
+        boot(m, c, m.node->ring());
     }
 
-    void collect(std::uint32_t id) {
-        Outbox out;
-        node(id).take_output(out);
-        for (auto& e : out.messages) wire.emplace_back(NodeId{id}, std::move(e));
-        for (auto& r : out.replies) replies[r.token] = std::move(r);
+    // Finishes the batch node `id` holds: written to its disk, or lost with `ec`.
+    void finish_commit(std::uint32_t id, std::error_code ec = {}) {
+        Member& m = *members[id - 1];
+        REQUIRE(m.io.held.size() == 1);
+        store::StagedBatch batch = std::move(m.io.held.front());
+        m.io.held.pop_front();
+        if (!ec) ec = m.disk.write(batch.writes, batch.sync);
+        m.driver->committed(batch.seq, ec);
     }
+
+    // The end of node `id`'s turn: its driver persists and releases the output.
+    void collect(std::uint32_t id) { members[id - 1]->driver->end_turn(); }
     void pump() {
         while (!wire.empty()) {
             auto [from, env] = std::move(wire.front());

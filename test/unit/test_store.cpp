@@ -350,7 +350,7 @@ TEST_CASE("BufferedStore reads see uncommitted writes the inner store lacks", "[
     CHECK(read(mem, "old") == "inner");
 }
 
-TEST_CASE("BufferedStore commit(batch) is one synced inner write", "[store][buffered]") {
+TEST_CASE("BufferedStore commit_now is one synced inner write", "[store][buffered]") {
     MemStore mem;
     CountingStore counting(mem);
     BufferedStore buf(counting, SyncMode::batch);
@@ -358,13 +358,14 @@ TEST_CASE("BufferedStore commit(batch) is one synced inner write", "[store][buff
     del(buf, "k0");
     CHECK(counting.writes == 0);
 
-    REQUIRE_FALSE(buf.commit(SyncMode::batch));
+    REQUIRE_FALSE(buf.commit_now());
     CHECK(counting.writes == 1);
     CHECK(counting.last_write_synced);
     CHECK(counting.last_write_ops == 6);
     CHECK(buf.pending_ops() == 0);
+    CHECK(buf.overlay_keys() == 0);
 
-    REQUIRE_FALSE(buf.commit(SyncMode::batch));  // nothing pending: nothing to do
+    REQUIRE_FALSE(buf.commit_now());  // nothing staged: nothing to do
     CHECK(counting.writes == 1);
     CHECK(counting.syncs == 0);
 
@@ -387,58 +388,98 @@ TEST_CASE("BufferedStore writes lost before commit never reached the inner store
     CHECK(scan_all(restarted, "", "") == Pairs{{"a", "durable"}});
 }
 
-TEST_CASE("BufferedStore commit(none) writes unsynced; a later batch commit syncs it", "[store][buffered]") {
+TEST_CASE("BufferedStore batches are numbered and carry the mode's sync flag", "[store][buffered]") {
     MemStore mem;
-    CountingStore counting(mem);
-    BufferedStore buf(counting, SyncMode::batch);
-    put(buf, "a", "1");
-    REQUIRE_FALSE(buf.commit(SyncMode::none));
-    CHECK(counting.writes == 1);
-    CHECK_FALSE(counting.last_write_synced);
-    CHECK(read(mem, "a") == "1");
-
-    REQUIRE_FALSE(buf.commit(SyncMode::batch));
-    CHECK(counting.writes == 1);
-    CHECK(counting.syncs == 1);
-    REQUIRE_FALSE(buf.commit(SyncMode::batch));
-    CHECK(counting.syncs == 1);
-    mem.crash();
-    CHECK(read(mem, "a") == "1");
-}
-
-TEST_CASE("BufferedStore scan flushes pending writes unsynced", "[store][buffered]") {
-    MemStore mem;
-    CountingStore counting(mem);
-    BufferedStore buf(counting, SyncMode::batch);
-    put(buf, "a", "1");
-    put(buf, "b", "2");
-    CHECK(scan_all(buf, "", "") == Pairs{{"a", "1"}, {"b", "2"}});
-    CHECK(buf.pending_ops() == 0);
-    CHECK(counting.writes == 1);
-    CHECK_FALSE(counting.last_write_synced);
-
-    SECTION("the next commit syncs them") {
-        REQUIRE_FALSE(buf.commit(SyncMode::batch));
-        CHECK(counting.syncs == 1);
-        mem.crash();
-        CHECK(mem.size() == 2);
+    StagedBatch b;
+    SECTION("batch mode: synced") {
+        BufferedStore buf(mem, SyncMode::batch);
+        CHECK_FALSE(buf.take_batch(b));  // nothing staged
+        put(buf, "a", "1");
+        REQUIRE(buf.take_batch(b));
+        CHECK(b.seq == 1);
+        CHECK(b.sync);
+        CHECK(b.writes.ops().size() == 1);
+        CHECK(buf.last_seq() == 1);
+        put(buf, "b", "2");
+        REQUIRE(buf.take_batch(b));
+        CHECK(b.seq == 2);
     }
-    SECTION("without a commit a crash loses them") {
-        mem.crash();
+    SECTION("none mode: unsynced, unless a write asked for sync while a batch was out") {
+        BufferedStore buf(mem, SyncMode::none);
+        put(buf, "a", "1");
+        REQUIRE(buf.take_batch(b));
+        CHECK_FALSE(b.sync);
+        put(buf, "b", "2", true);  // batch 1 is still out: staged, and the next batch syncs
         CHECK(mem.size() == 0);
+        StagedBatch next;
+        REQUIRE(buf.take_batch(next));
+        CHECK(next.sync);
+        CHECK(next.seq == 2);
     }
 }
 
-TEST_CASE("BufferedStore synced writes go through as one inner write", "[store][buffered]") {
+TEST_CASE("BufferedStore keeps an outstanding batch visible until it is done", "[store][buffered]") {
+    MemStore mem;
+    put(mem, "old", "inner", true);
+    BufferedStore buf(mem, SyncMode::batch);
+    put(buf, "a", "1");
+    put(buf, "k", "first");
+    StagedBatch first;
+    REQUIRE(buf.take_batch(first));
+    put(buf, "k", "second");  // staged while the first batch is out
+    del(buf, "old");
+    CHECK(read(buf, "a") == "1");
+    CHECK(read(buf, "k") == "second");
+    CHECK(read(buf, "old") == std::nullopt);
+
+    // The commit thread writes the first batch; only its keys leave the overlay.
+    REQUIRE_FALSE(mem.write(first.writes, first.sync));
+    buf.batch_done(first.seq, {});
+    CHECK(buf.overlay_keys() == 2);  // k (rewritten since) and old
+    CHECK(read(buf, "a") == "1");
+    CHECK(read(buf, "k") == "second");
+    CHECK(read(mem, "k") == "first");
+    CHECK(scan_all(buf, "", "") == Pairs{{"a", "1"}, {"k", "second"}});
+
+    StagedBatch second;
+    REQUIRE(buf.take_batch(second));
+    REQUIRE_FALSE(mem.write(second.writes, second.sync));
+    buf.batch_done(second.seq, {});
+    CHECK(buf.overlay_keys() == 0);
+    mem.crash();
+    CHECK(scan_all(mem, "", "") == Pairs{{"a", "1"}, {"k", "second"}});
+}
+
+TEST_CASE("BufferedStore scan merges staged writes with the inner store, writing nothing", "[store][buffered]") {
     MemStore mem;
     CountingStore counting(mem);
-    SECTION("write(sync=true) in batch mode carries the pending writes with it") {
+    for (const char* k : {"b", "d", "f"}) put(mem, k, std::string("inner-") + k, true);
+    BufferedStore buf(counting, SyncMode::batch);
+    put(buf, "a", "staged-a");
+    put(buf, "d", "staged-d");
+    del(buf, "f");
+    put(buf, "g", "staged-g");
+    CHECK(scan_all(buf, "", "") ==
+          Pairs{{"a", "staged-a"}, {"b", "inner-b"}, {"d", "staged-d"}, {"g", "staged-g"}});
+    CHECK(scan_all(buf, "b", "g") == Pairs{{"b", "inner-b"}, {"d", "staged-d"}});
+    CHECK(scan_all(buf, "c", "") == Pairs{{"d", "staged-d"}, {"g", "staged-g"}});
+    CHECK(scan_all(buf, "", "", 2) == Pairs{{"a", "staged-a"}, {"b", "inner-b"}});  // the visitor stops it
+    CHECK(counting.writes == 0);
+    CHECK(buf.pending_ops() == 4);
+}
+
+TEST_CASE("BufferedStore synced writes", "[store][buffered]") {
+    MemStore mem;
+    CountingStore counting(mem);
+    SECTION("write(sync=true) with no batch out carries the staged writes with it, at once") {
         BufferedStore buf(counting, SyncMode::batch);
         put(buf, "a", "1");
         put(buf, "b", "2", true);
         CHECK(counting.writes == 1);
         CHECK(counting.last_write_synced);
         CHECK(counting.last_write_ops == 2);
+        CHECK(buf.pending_ops() == 0);
+        CHECK(buf.overlay_keys() == 0);
     }
     SECTION("always mode commits every write synced at once") {
         BufferedStore buf(counting, SyncMode::always);
@@ -448,31 +489,44 @@ TEST_CASE("BufferedStore synced writes go through as one inner write", "[store][
         CHECK(counting.writes == 2);
         CHECK(counting.last_write_synced);
         CHECK(counting.last_write_ops == 1);
+        StagedBatch b;
+        CHECK_FALSE(buf.take_batch(b));
     }
     mem.crash();
     CHECK(scan_all(mem, "", "") == Pairs{{"a", "1"}, {"b", "2"}});
 }
 
-TEST_CASE("BufferedStore failed inner writes are reported and dropped", "[store][buffered]") {
+TEST_CASE("BufferedStore a failed synced write keeps what was staged before it", "[store][buffered]") {
+    MemStore mem;
+    BufferedStore buf(mem, SyncMode::batch);
+    put(buf, "a", "staged");
+    mem.fail_next_writes(1);
+    WriteBatch b;
+    b.put("b", "synced");
+    CHECK(buf.write(b, true) == errc::store_error);
+    CHECK(read(buf, "a") == "staged");
+    CHECK(read(buf, "b") == std::nullopt);
+    CHECK(buf.pending_ops() == 1);
+}
+
+TEST_CASE("BufferedStore a lost batch drops its writes and every write staged after it", "[store][buffered]") {
     MemStore mem;
     put(mem, "a", "durable", true);
     BufferedStore buf(mem, SyncMode::batch);
     put(buf, "a", "new");
-    mem.fail_next_writes(1);
-
-    SECTION("a failed commit") {
-        CHECK(buf.commit(SyncMode::batch) == errc::store_error);
-    }
-    SECTION("a failed flush for scan is reported by scan and by the next commit") {
-        auto ec = buf.scan("", "", [](std::string_view, std::string_view) { return true; });
-        CHECK(ec == errc::store_error);
-        CHECK(buf.commit(SyncMode::batch) == errc::store_error);
-    }
+    StagedBatch b;
+    REQUIRE(buf.take_batch(b));
+    put(buf, "c", "read-the-lost-state");
+    buf.batch_done(b.seq, make_error_code(errc::store_error));
     CHECK(buf.pending_ops() == 0);
+    CHECK(buf.overlay_keys() == 0);
     CHECK(read(buf, "a") == "durable");
-    REQUIRE_FALSE(buf.commit(SyncMode::batch));
+    CHECK(read(buf, "c") == std::nullopt);
+    StagedBatch none;
+    CHECK_FALSE(buf.take_batch(none));
+
     put(buf, "a", "retried");
-    REQUIRE_FALSE(buf.commit(SyncMode::batch));
+    REQUIRE_FALSE(buf.commit_now());
     mem.crash();
     CHECK(read(mem, "a") == "retried");
 }

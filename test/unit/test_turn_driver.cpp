@@ -1,0 +1,214 @@
+// The turn driver (turn/driver.h) with commits that the test holds and fails: nothing
+// a turn sends or answers leaves before the batch carrying its writes (and every
+// earlier batch) is durable; batches coalesce while one is out; a lost batch fails
+// exactly the turns that waited on it.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "node_harness.h"
+
+using namespace shoal;
+using namespace shoal::test;
+
+namespace {
+
+ClientRequest put_request(std::string key, std::string value) {
+    ClientRequest r;
+    r.op = ClientOp::put;
+    r.key = std::move(key);
+    r.value = std::move(value);
+    return r;
+}
+
+ClientRequest get_request(std::string key) {
+    ClientRequest r;
+    r.op = ClientOp::get;
+    r.key = std::move(key);
+    return r;
+}
+
+// Submits to node `via` and ends its turn; returns the token.
+ClientToken submit(Cluster& c, std::uint32_t via, ClientRequest request) {
+    static ClientToken next = 1'000'000;
+    const ClientToken token = next++;
+    c.node(via).submit(c.now, token, std::move(request));
+    c.collect(via);
+    return token;
+}
+
+std::size_t sent_by(const Cluster& c, std::uint32_t id) {
+    return static_cast<std::size_t>(std::count_if(c.wire.begin(), c.wire.end(),
+                                                  [&](const auto& m) { return m.first == NodeId{id}; }));
+}
+
+NodeConfig one_copy() {
+    NodeConfig base;
+    base.n = 1;
+    base.r = 1;
+    base.w = 1;
+    return base;
+}
+
+}  // namespace
+
+TEST_CASE("turn driver: a leader replicates at once but answers only once its own copy is durable", "[turn]") {
+    Cluster c(3);
+    c.members[0]->io.hold = true;
+    const ClientToken t = submit(c, 1, put_request("k", "v"));
+    // Node 1 coordinates and leads: it staged the key; its batch is out.
+    REQUIRE(c.members[0]->io.held.size() == 1);
+    // The replicate requests vouch for nothing: they leave at once, so the replicas'
+    // fsyncs run beside the leader's.
+    CHECK(sent_by(c, 1) == 2);
+    CHECK(c.members[0]->driver->stats().messages_early == 2);
+    c.pump();  // both replicas write, sync and acknowledge
+    // W=2 is met on paper, but one of the two copies is the leader's, not yet durable.
+    CHECK(c.replies.count(t) == 0);
+    CHECK(c.members[0]->driver->waiting_turns() >= 1);
+
+    c.finish_commit(1);
+    REQUIRE(c.replies.count(t) == 1);
+    CHECK(c.replies[t].code == errc::ok);
+    CHECK(c.members[0]->driver->idle());
+}
+
+TEST_CASE("turn driver: a lost leader batch fails the put even after the replicas acknowledged", "[turn]") {
+    Cluster c(3);
+    c.members[0]->io.hold = true;
+    const ClientToken t = submit(c, 1, put_request("k", "v"));
+    c.pump();
+    REQUIRE(c.replies.count(t) == 0);
+    c.finish_commit(1, make_error_code(errc::store_error));
+    REQUIRE(c.replies.count(t) == 1);
+    CHECK(c.replies[t].code == errc::store_error);
+    CHECK(c.members[0]->driver->idle());
+}
+
+TEST_CASE("turn driver: a replica's answer from staged state waits for that state", "[turn]") {
+    Cluster c(3);
+    c.members[1]->io.hold = true;  // node 2: a replica whose disk is slow
+    const ClientToken put = submit(c, 1, put_request("k", "v"));
+    c.pump();
+    // Nodes 1 and 3 made W=2; node 2's copy is staged and its acknowledgement held.
+    REQUIRE(c.replies.count(put) == 1);
+    CHECK(c.replies[put].code == errc::ok);
+    CHECK(sent_by(c, 2) == 0);
+
+    // A read of that key reaches node 2: its answer would show the staged copy.
+    c.node(2).step(c.now, NodeId{1}, GetReq{77, "k"});
+    c.collect(2);
+    CHECK(sent_by(c, 2) == 0);
+    c.finish_commit(2);
+    REQUIRE(sent_by(c, 2) == 2);  // the acknowledgement and the answer, now durable
+    bool answered = false;
+    for (const auto& [from, env] : c.wire) {
+        if (from != NodeId{2}) continue;
+        if (const auto* resp = std::get_if<GetResp>(&env.msg)) {
+            answered = resp->req == 77 && resp->state.siblings.size() == 1;
+        }
+    }
+    CHECK(answered);
+}
+
+TEST_CASE("turn driver: a read of staged state waits for the batch it read", "[turn]") {
+    Cluster c(1, one_copy());
+    c.members[0]->io.hold = true;
+    const ClientToken put = submit(c, 1, put_request("k", "staged"));
+    const ClientToken get = submit(c, 1, get_request("k"));
+    // The get wrote nothing, but it saw the put's staged write: it may not be
+    // answered before that write is durable.
+    CHECK(c.replies.empty());
+    CHECK(c.members[0]->driver->waiting_turns() == 2);
+
+    c.finish_commit(1);
+    REQUIRE(c.replies.count(put) == 1);
+    REQUIRE(c.replies.count(get) == 1);
+    CHECK(c.replies[put].code == errc::ok);
+    REQUIRE(c.replies[get].code == errc::ok);
+    CHECK(values(c.replies[get]) == std::set<std::string>{"staged"});
+}
+
+TEST_CASE("turn driver: turns coalesce into one batch while one is out, released in order", "[turn]") {
+    Cluster c(1, one_copy());
+    c.members[0]->io.hold = true;
+    const ClientToken first = submit(c, 1, put_request("a", "1"));
+    std::vector<ClientToken> later;
+    for (int i = 0; i < 3; ++i) later.push_back(submit(c, 1, put_request("k" + std::to_string(i), "v")));
+    REQUIRE(c.members[0]->io.held.size() == 1);  // one batch out at a time
+    CHECK(c.members[0]->driver->waiting_turns() == 4);
+
+    c.finish_commit(1);
+    CHECK(c.replies.count(first) == 1);
+    for (ClientToken t : later) CHECK(c.replies.count(t) == 0);
+    // The three turns staged meanwhile went out as one batch.
+    REQUIRE(c.members[0]->io.held.size() == 1);
+    CHECK(c.members[0]->io.held.front().writes.ops().size() >= 3);
+
+    c.finish_commit(1);
+    for (ClientToken t : later) {
+        REQUIRE(c.replies.count(t) == 1);
+        CHECK(c.replies[t].code == errc::ok);
+    }
+    CHECK(c.members[0]->driver->stats().commits == 2);
+    CHECK(c.members[0]->driver->stats().turns_persisted == 4);
+}
+
+TEST_CASE("turn driver: a lost batch fails the turns that waited on it and nothing else", "[turn]") {
+    Cluster c(1, one_copy());
+    REQUIRE(c.put(1, "durable", "ok").code == errc::ok);  // released before: untouched
+    c.members[0]->io.hold = true;
+    const ClientToken lost = submit(c, 1, put_request("lost", "x"));
+    const ClientToken after = submit(c, 1, put_request("after", "y"));  // staged behind it
+    const ClientToken reader = submit(c, 1, get_request("lost"));       // read the lost write
+
+    c.finish_commit(1, make_error_code(errc::store_error));
+    for (ClientToken t : {lost, after, reader}) {
+        REQUIRE(c.replies.count(t) == 1);
+        CHECK(c.replies[t].code == errc::store_error);
+    }
+    CHECK(c.members[0]->io.held.empty());  // what was staged behind it is gone too
+    CHECK(c.members[0]->driver->idle());
+    CHECK(c.members[0]->driver->stats().commit_errors == 1);
+    CHECK(c.members[0]->driver->stats().replies_failed == 3);
+
+    c.members[0]->io.hold = false;
+    CHECK(c.get(1, "lost").code == errc::not_found);
+    CHECK(c.get(1, "after").code == errc::not_found);
+    const ClientReply kept = c.get(1, "durable");
+    REQUIRE(kept.code == errc::ok);
+    CHECK(values(kept) == std::set<std::string>{"ok"});
+    REQUIRE(c.put(1, "lost", "again").code == errc::ok);  // the node serves on
+    CHECK(values(c.get(1, "lost")) == std::set<std::string>{"again"});
+}
+
+TEST_CASE("turn driver: saturated past its staged-bytes bound until a commit catches up", "[turn]") {
+    store::MemStore disk;
+    store::BufferedStore buffered(disk, store::SyncMode::batch);
+    NodeConfig config = one_copy();
+    config.id = NodeId{1};
+    Node node(config, buffered, Cluster::balanced(1));
+    struct Held final : turn::Sink, turn::Committer {
+        std::vector<store::StagedBatch> batches;
+        std::vector<ClientReply> replies;
+        void send(Envelope&) override {}
+        void send(gossip::GossipEnvelope&) override {}
+        void reply(ClientReply& r) override { replies.push_back(r); }
+        void commit(store::StagedBatch b) override { batches.push_back(std::move(b)); }
+    } io;
+    turn::Driver driver(node, nullptr, buffered, io, io, turn::DriverLimits{4096, 1000});
+    Time now{1'000'000};
+    ClientToken token = 1;
+    while (!driver.saturated()) {
+        REQUIRE(token < 100);
+        node.submit(now, token, put_request("k" + std::to_string(token), std::string(1000, 'x')));
+        ++token;
+        driver.end_turn();
+    }
+    CHECK(driver.staged_bytes() >= 4096);
+    CHECK(token > 4);  // a few 1 KB writes fill 4 KiB, not the first one
+    REQUIRE(io.batches.size() == 1);
+    REQUIRE_FALSE(disk.write(io.batches[0].writes, true));
+    driver.committed(io.batches[0].seq, {});
+    CHECK_FALSE(driver.saturated());  // the first batch's bytes are off the count
+}
