@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include <system_error>
 #include <thread>
 
+#include "core/types.h"
 #include "store/store.h"
 #include "turn/driver.h"
 
@@ -24,8 +26,9 @@ public:
     // `inner` is the store the batches go to; `done` runs on `io`'s loop with each
     // batch's seq and result. Both must outlive this, and this must outlive the
     // report of the last batch it was given (the driver is idle).
+    // `took` is the time from commit() to the end of the write (fsync included).
     CommitThread(boost::asio::io_context& io, store::Store& inner,
-                 std::function<void(std::uint64_t seq, std::error_code ec)> done);
+                 std::function<void(std::uint64_t seq, std::error_code ec, Duration took)> done);
     ~CommitThread() override;  // finishes the batch it holds, then joins
     CommitThread(const CommitThread&) = delete;
     CommitThread& operator=(const CommitThread&) = delete;
@@ -37,7 +40,8 @@ private:
 
     boost::asio::io_context& io_;
     store::Store& inner_;
-    std::function<void(std::uint64_t, std::error_code)> done_;
+    std::function<void(std::uint64_t, std::error_code, Duration)> done_;
+    std::chrono::steady_clock::time_point started_;  // guarded by mutex_
     std::mutex mutex_;
     std::condition_variable wake_;
     std::optional<store::StagedBatch> batch_;  // guarded by mutex_

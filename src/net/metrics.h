@@ -36,6 +36,7 @@ void render_gauge(std::string& out, std::string_view name, std::uint64_t value);
 
 struct Metrics {
     LatencyHistogram get_latency, put_latency, del_latency;
+    LatencyHistogram commit_latency;  // a batch, from the driver's hand-off to durable
     std::uint64_t requests_ok[3] = {};      // by ClientOp
     std::uint64_t requests_failed[3] = {};  // by ClientOp
     std::uint64_t bad_frames = 0;

@@ -67,7 +67,11 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
           client_acceptor_(io),
           tick_timer_(io),
           gate_(io),
-          committer_(io, store.inner(), [this](std::uint64_t seq, std::error_code ec) { committed(seq, ec); }),
+          committer_(io, store.inner(),
+                     [this](std::uint64_t seq, std::error_code ec, Duration took) {
+                         metrics_.commit_latency.record(took);
+                         committed(seq, ec);
+                     }),
           driver_(node, &membership.gossiper(), store, committer_, *this,
                   turn::DriverLimits{config_.max_staged_bytes, config_.max_inflight_per_connection *
                                                                    config_.max_client_connections}) {
@@ -466,6 +470,9 @@ std::string Shell::Impl::metrics_text() {
     metrics_.get_latency.render(out, "shoal_request_duration_seconds", "op=\"get\"");
     metrics_.put_latency.render(out, "shoal_request_duration_seconds", "op=\"put\"");
     metrics_.del_latency.render(out, "shoal_request_duration_seconds", "op=\"del\"");
+    out += "# TYPE shoal_commit_duration_seconds histogram\n";
+    metrics_.commit_latency.render(out, "shoal_commit_duration_seconds",
+                                   "sync=\"" + std::string(store::sync_mode_name(config_.sync)) + "\"");
     render_node_metrics(node_, out);
     membership_.render_metrics(out);
     auto counter = [&](const char* name, std::uint64_t v) { render_counter(out, name, v); };
@@ -480,6 +487,9 @@ std::string Shell::Impl::metrics_text() {
     counter("shoal_commit_failed_replies_total", ds.replies_failed);
     render_gauge(out, "shoal_commit_staged_bytes", driver_.staged_bytes());
     render_gauge(out, "shoal_commit_waiting_turns", driver_.waiting_turns());
+    counter("shoal_read_cache_hits_total", store_.cache_hits());
+    counter("shoal_read_cache_misses_total", store_.cache_misses());
+    render_gauge(out, "shoal_read_cache_keys", store_.cached_keys());
     counter("shoal_client_connections_total", metrics_.client_connections);
     render_gauge(out, "shoal_inflight_requests", node_.inflight());
     return out;

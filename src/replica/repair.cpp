@@ -535,7 +535,12 @@ void Node::scrub(Time now) {
         const std::uint64_t before = trees_[p]->root();
         rebuild_tree(PartitionId{p});
         ++stats_.scrubs;
-        if (trees_[p]->root() != before) ++stats_.scrub_mismatches;
+        if (trees_[p]->root() != before) {
+            // The disk changed under us (damage): what the read cache holds of it no
+            // longer tells what is stored, and repair must see the stored bytes.
+            ++stats_.scrub_mismatches;
+            store_.forget_cached();
+        }
         return;
     }
 }

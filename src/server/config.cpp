@@ -107,6 +107,8 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
         (key == "hinted_handoff" ? o.hinted_handoff : o.anti_entropy) = value == "on";
         return "";
     }
+    if (key == "read_cache_mb")
+        return to_number<std::size_t>(value, o.read_cache_mb, 0, 1 << 20) ? "" : bad("0..1048576");
     if (key == "hint_interval_ms")
         return to_number<std::int64_t>(value, o.hint_interval_ms, 10, 600000) ? "" : bad("10..600000");
     if (key == "max_hints") return to_number<std::uint64_t>(value, o.max_hints, 0, 100000000) ? "" : bad("0..100000000");
@@ -160,6 +162,7 @@ std::string usage() {
            "  --gossip-interval-ms T   between gossip rounds and heartbeats (default 1000)\n"
            "  --n N --r R --w W        replication defaults (3, 2, 2)\n"
            "  --sync MODE              none | batch (default) | always\n"
+           "  --read-cache-mb M        hot stored values kept in memory before LevelDB (default 32; 0: off)\n"
            "  --conflict MODE          dvv (default: siblings) | lww (last writer wins)\n"
            "  --max-key-bytes B        default 1024\n"
            "  --max-value-bytes B      default 1048576\n"

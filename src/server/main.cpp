@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
     if (auto e = replica::bump_incarnation(*db, incarnation, wall_s))
         return fail("cannot record the incarnation: " + e.message());
 
-    store::BufferedStore buffered(*db, o.sync);
+    store::BufferedStore buffered(*db, o.sync, o.read_cache_mb << 20);
     replica::NodeConfig nc;
     nc.id = NodeId{o.id};
     nc.incarnation = incarnation;

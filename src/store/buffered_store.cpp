@@ -14,20 +14,70 @@ void StagedBatch::append(StagedBatch&& later) {
     writes.append(std::move(later.writes));
 }
 
-BufferedStore::BufferedStore(Store& inner, SyncMode mode) : inner_(inner), mode_(mode) {
+BufferedStore::BufferedStore(Store& inner, SyncMode mode, std::size_t cache_bytes)
+    : inner_(inner), mode_(mode), cache_limit_(cache_bytes) {
     pending_.seq = next_seq_;
 }
 
 std::error_code BufferedStore::get(std::string_view key, std::optional<std::string>& out) {
-    auto it = overlay_.find(key);
-    if (it == overlay_.end()) return inner_.get(key, out);
-    out = it->second.value;
-    horizon_ = std::max(horizon_, it->second.seq);
+    if (auto it = overlay_.find(key); it != overlay_.end()) {
+        out = it->second.value;
+        horizon_ = std::max(horizon_, it->second.seq);
+        return {};
+    }
+    if (auto hit = cache_index_.find(key); hit != cache_index_.end()) {
+        ++cache_hits_;
+        cache_.splice(cache_.begin(), cache_, hit->second);
+        out = hit->second->second;
+        return {};
+    }
+    ++cache_misses_;
+    if (std::error_code ec = inner_.get(key, out)) return ec;
+    if (out) cache_put(key, *out);
     return {};
+}
+
+// ---- the read cache ----------------------------------------------------------------
+
+void BufferedStore::cache_put(std::string_view key, std::string_view value) {
+    const std::size_t size = key.size() + value.size();
+    cache_erase(key);
+    if (size > cache_limit_ / 8) return;  // one value may not sweep the cache
+    cache_.emplace_front(std::string(key), std::string(value));
+    cache_index_.emplace(cache_.front().first, cache_.begin());
+    cache_bytes_ += size;
+    while (cache_bytes_ > cache_limit_) {
+        auto& [k, v] = cache_.back();
+        cache_bytes_ -= k.size() + v.size();
+        cache_index_.erase(k);
+        cache_.pop_back();
+    }
+}
+
+void BufferedStore::cache_erase(std::string_view key) {
+    auto hit = cache_index_.find(key);
+    if (hit == cache_index_.end()) return;
+    auto entry = hit->second;
+    cache_bytes_ -= entry->first.size() + entry->second.size();
+    cache_index_.erase(hit);
+    cache_.erase(entry);
+}
+
+void BufferedStore::cache_apply(const WriteBatch& batch) {
+    for (const WriteBatch::Op& op : batch.ops()) {
+        if (op.is_delete) cache_erase(op.key); else cache_put(op.key, op.value);
+    }
+}
+
+void BufferedStore::forget_cached() {
+    cache_index_.clear();
+    cache_.clear();
+    cache_bytes_ = 0;
 }
 
 void BufferedStore::stage(const WriteBatch& batch) {
     if (!batch.empty()) horizon_ = std::max(horizon_, pending_.seq);
+    cache_apply(batch);
     for (const WriteBatch::Op& op : batch.ops()) {
         Entry& e = overlay_[op.key];
         e.seq = pending_.seq;
@@ -51,6 +101,7 @@ std::error_code BufferedStore::write_through(const WriteBatch& batch) {
         if (op.is_delete) all.del(op.key); else all.put(op.key, op.value);
     }
     if (std::error_code ec = inner_.write(all, true)) return ec;
+    cache_apply(batch);  // (the staged writes are in it already)
     // The staged writes are in the inner store now: their batch number is used up and
     // done, so that whatever rests on them is released as if it had been committed.
     for (auto it = overlay_.begin(); it != overlay_.end();) {
@@ -122,6 +173,7 @@ void BufferedStore::batch_done(std::uint64_t seq, std::error_code ec) {
     if (ec) {
         // Lost: and with it everything staged since, which may have read it.
         overlay_.clear();
+        forget_cached();
         pending_.writes.clear();
         pending_.sync = false;
         done_seq_ = last_seq();

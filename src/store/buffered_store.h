@@ -9,6 +9,12 @@
 // Failure: when a batch fails, its writes and every write staged after it (which may
 // have read them) are discarded; reads then see the inner store again.
 //
+// The read cache: a bounded LRU of values read from or written to the inner store, in
+// front of it, so hot keys cost a hash lookup instead of a tree search on disk. It is
+// exact by construction: every write passes through here and updates it, a lost batch
+// clears it, and forget_cached() drops it when the disk was changed behind our back
+// (damage found by a scrub).
+//
 // The horizon: every read or scan that returns a write not yet in the inner store,
 // and every write, raises the horizon to the number of the batch carrying it. What a
 // turn sends or answers may rest on everything up to its horizon, and on nothing
@@ -17,9 +23,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <list>
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "store/store.h"
@@ -40,7 +48,8 @@ class BufferedStore final : public Store {
 public:
     // `inner` must outlive this. Its writes happen on whatever thread persists the
     // batches; its reads and scans on the caller's.
-    BufferedStore(Store& inner, SyncMode mode);
+    BufferedStore(Store& inner, SyncMode mode, std::size_t cache_bytes = k_default_cache_bytes);
+    static constexpr std::size_t k_default_cache_bytes = 32u << 20;
     BufferedStore(const BufferedStore&) = delete;
     BufferedStore& operator=(const BufferedStore&) = delete;
 
@@ -68,6 +77,12 @@ public:
     // as the mode says): for tests and for callers with no batch out.
     std::error_code commit_now();
 
+    // Drops every cached value: reads go to the inner store again.
+    void forget_cached();
+    std::size_t cached_keys() const { return cache_index_.size(); }
+    std::uint64_t cache_hits() const { return cache_hits_; }
+    std::uint64_t cache_misses() const { return cache_misses_; }
+
     SyncMode mode() const { return mode_; }
     // The store batches go to (for the committer that writes them).
     Store& inner() { return inner_; }
@@ -92,6 +107,9 @@ private:
     };
     void stage(const WriteBatch& batch);
     std::error_code write_through(const WriteBatch& batch);
+    void cache_put(std::string_view key, std::string_view value);
+    void cache_erase(std::string_view key);
+    void cache_apply(const WriteBatch& batch);
 
     Store& inner_;
     SyncMode mode_;
@@ -100,6 +118,12 @@ private:
     std::uint64_t next_seq_ = 1;
     std::uint64_t done_seq_ = 0;  // every batch up to this one reached the inner store
     std::uint64_t horizon_ = 0;
+    // The read cache: most recently used first; the index's keys view the list's.
+    std::size_t cache_limit_;
+    std::size_t cache_bytes_ = 0;
+    std::list<std::pair<std::string, std::string>> cache_;
+    std::unordered_map<std::string_view, std::list<std::pair<std::string, std::string>>::iterator> cache_index_;
+    std::uint64_t cache_hits_ = 0, cache_misses_ = 0;
 };
 
 }  // namespace shoal::store

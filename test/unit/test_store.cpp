@@ -612,3 +612,55 @@ TEST_CASE("WriteBatch counts bytes and clears", "[store]") {
     CHECK(b.empty());
     CHECK(b.size_bytes() == 0);
 }
+
+// ---- BufferedStore read cache ----------------------------------------------------------
+
+TEST_CASE("BufferedStore read cache serves hot keys and stays exact through writes", "[store][buffered][cache]") {
+    MemStore mem;
+    put(mem, "a", "inner-a", true);
+    put(mem, "b", "inner-b", true);
+    BufferedStore buf(mem, SyncMode::batch, 1 << 20);
+    CHECK(read(buf, "a") == "inner-a");  // a miss fills the cache
+    CHECK(buf.cache_misses() == 1);
+    CHECK(read(buf, "a") == "inner-a");
+    CHECK(buf.cache_hits() == 1);
+
+    put(buf, "a", "new-a");
+    del(buf, "b");
+    REQUIRE_FALSE(buf.commit_now());
+    CHECK(buf.overlay_keys() == 0);
+    CHECK(read(buf, "a") == "new-a");  // the write updated the cache
+    CHECK(read(buf, "b") == std::nullopt);
+    CHECK(buf.cached_keys() == 1);
+
+    SECTION("a lost batch clears it") {
+        put(buf, "a", "lost");
+        StagedBatch b;
+        REQUIRE(buf.take_batch(b));
+        buf.batch_done(b.seq, make_error_code(errc::store_error));
+        CHECK(buf.cached_keys() == 0);
+        CHECK(read(buf, "a") == "new-a");
+    }
+    SECTION("forget_cached drops it, so a change behind its back shows") {
+        put(mem, "a", "changed-on-disk", true);
+        CHECK(read(buf, "a") == "new-a");  // the cache does not know
+        buf.forget_cached();
+        CHECK(read(buf, "a") == "changed-on-disk");
+    }
+}
+
+TEST_CASE("BufferedStore read cache stays within its bytes", "[store][buffered][cache]") {
+    MemStore mem;
+    BufferedStore buf(mem, SyncMode::batch, 1000);  // a value of over 125 bytes is never cached
+    for (int i = 0; i < 50; ++i) put(buf, "k" + std::to_string(i), std::string(100, 'v'));
+    CHECK(buf.cached_keys() <= 10);  // 1000 bytes / (2-3 + 100) per entry
+    CHECK(buf.cached_keys() >= 9);
+    put(buf, "big", std::string(200, 'v'));
+    REQUIRE_FALSE(buf.commit_now());
+    CHECK(read(buf, "big") == std::string(200, 'v'));
+    CHECK(read(buf, "big") == std::string(200, 'v'));
+    CHECK(buf.cache_hits() == 0);  // too large to cache: read from the store each time
+    BufferedStore off(mem, SyncMode::batch, 0);
+    CHECK(read(off, "k1") == std::string(100, 'v'));
+    CHECK(off.cached_keys() == 0);
+}
