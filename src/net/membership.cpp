@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/hash.h"
 #include "gossip/claim.h"
 #include "net/address.h"
 #include "net/log.h"
@@ -72,15 +73,20 @@ bool Membership::sync(Time now) {
     return true;
 }
 
-void Membership::tick(Time now) {
+std::vector<NodeId> Membership::tick(Time now) {
     gossiper_.tick(now);
+    std::vector<NodeId> suspected;
     // A node that has left gets no heartbeats any more: its detector would suspect
     // everyone, and the hints it still hands over would never go out.
-    if (!joined_ || gossiper_.stopped()) return;
+    if (!joined_ || gossiper_.stopped()) return suspected;
     for (const auto& [id, m] : gossiper_.view().members) {
         if (id == node_.config().id || !gossip::is_active(m.status)) continue;
-        if (!gossiper_.believes_up(id, now) && node_.believes_up(id)) node_.suspect(now, id);
+        if (!gossiper_.believes_up(id, now) && node_.believes_up(id)) {
+            node_.suspect(now, id);
+            suspected.push_back(id);
+        }
     }
+    return suspected;
 }
 
 bool holds_data(store::Store& store) {
@@ -150,10 +156,18 @@ std::string Membership::cluster_json(Time now, std::string_view sync_mode) {
         j += "{\"id\":" + id_text(id) + ",\"status\":" + json_string(gossip::status_name(m.status)) +
              ",\"zone\":" + json_string(m.zone) + ",\"peer\":" + json_string(m.peer_address) +
              ",\"client\":" + json_string(m.client_address) + ",\"http\":" + json_string(m.http_address) +
-             ",\"incarnation\":" + std::to_string(m.incarnation) + ",\"up\":" + (up ? "true" : "false") + "}";
+             ",\"incarnation\":" + std::to_string(m.incarnation) + ",\"up\":" + (up ? "true" : "false") +
+             ",\"routable\":" + (node_.believes_up(id) ? "true" : "false") + "}";
     }
     j += "],\"n\":" + std::to_string(cfg.n) + ",\"r\":" + std::to_string(cfg.r) + ",\"w\":" + std::to_string(cfg.w);
     j += ",\"sync\":" + json_string(sync_mode);
+    // One digest of every partition's anti-entropy root here: replicas that hold the
+    // same partitions agree exactly when their digests are equal.
+    std::uint64_t digest = 0;
+    for (std::uint32_t p = 0; p < node_.ring()->partition_count(); ++p) digest = hash_combine(digest, node_.merkle_root(PartitionId{p}));
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(digest));
+    j += ",\"data_digest\":\"" + std::string(hex) + "\"";
     j += ",\"transfers\":[";
     first = true;
     for (const gossip::Transfer& t : gossip::transfers(view)) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/types.h"
 #include "gossip/gossiper.h"
@@ -27,7 +28,8 @@ public:
     bool sync(Time now);
     // Time passed: the gossiper's round and heartbeats; peers its phi-accrual detector
     // suspects are marked down for routing in the Node (an answer marks them up).
-    void tick(Time now);
+    // Returns the peers newly suspected: the shell dials their links again.
+    std::vector<NodeId> tick(Time now);
     // True once this node belongs to a founded cluster (it has a ring to route by).
     bool joined() const { return joined_; }
     // The node is exiting or removed: it owns nothing and should shut down.

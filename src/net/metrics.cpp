@@ -46,4 +46,16 @@ void LatencyHistogram::render(std::string& out, std::string_view name, std::stri
     out += line;
 }
 
+const char* link_drop_name(LinkDrop why) {
+    switch (why) {
+        case LinkDrop::connect_failed: return "connect_failed";
+        case LinkDrop::connect_timeout: return "connect_timeout";
+        case LinkDrop::write_failed: return "write_failed";
+        case LinkDrop::stalled: return "stalled";
+        case LinkDrop::suspected: return "suspected";
+        case LinkDrop::count: break;
+    }
+    return "unknown";
+}
+
 }  // namespace shoal::net

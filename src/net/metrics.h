@@ -34,7 +34,12 @@ private:
 void render_counter(std::string& out, std::string_view name, std::uint64_t value);
 void render_gauge(std::string& out, std::string_view name, std::uint64_t value);
 
+// Why a peer link was closed and dialled again.
+enum class LinkDrop : std::uint8_t { connect_failed, connect_timeout, write_failed, stalled, suspected, count };
+const char* link_drop_name(LinkDrop why);
+
 struct Metrics {
+    std::uint64_t link_reconnects[static_cast<int>(LinkDrop::count)] = {};
     LatencyHistogram get_latency, put_latency, del_latency;
     LatencyHistogram commit_latency;  // a batch, from the driver's hand-off to durable
     std::uint64_t requests_ok[3] = {};      // by ClientOp

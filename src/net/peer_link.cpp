@@ -1,6 +1,12 @@
 #include "net/peer_link.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <chrono>
+#include <utility>
 #include <vector>
 
 #include "net/address.h"
@@ -21,7 +27,7 @@ std::string fields_peer(NodeId id, std::string_view extra) {
 // write per batch, so frames that piled up while a write was in flight go out
 // together. Returns when `stop` turns true or a write fails.
 awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
-                                                   asio::steady_timer& wake, const bool& stop) {
+                                                   asio::steady_timer& wake, const bool& stop, WriteProgress* progress) {
     boost::system::error_code ec;
     while (!stop) {
         if (pending.empty()) {
@@ -32,7 +38,12 @@ awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::str
         }
         writing.clear();
         std::swap(writing, pending);
+        if (progress) progress->busy_since = std::chrono::steady_clock::now();
         co_await asio::async_write(socket, asio::buffer(writing), asio::redirect_error(use_awaitable, ec));
+        if (progress) {
+            progress->busy_since = {};
+            if (!ec) progress->last_done = std::chrono::steady_clock::now();
+        }
         if (ec) break;
     }
     co_return ec;
@@ -68,25 +79,108 @@ std::string PeerLink::link_fields(std::string_view extra) const {
     return f;
 }
 
+void tune_peer_socket(tcp::socket& socket, const LinkTimeouts& t) {
+    const int fd = socket.native_handle();
+    const int on = 1;
+    const int idle_s = static_cast<int>(std::max<std::int64_t>(1, t.keepalive_idle.us / 1'000'000));
+    const int interval_s = static_cast<int>(std::max<std::int64_t>(1, t.keepalive_interval.us / 1'000'000));
+    const auto user_timeout_ms = static_cast<unsigned>(t.stall.ms());
+    // Best effort: a socket that refuses an option still works, with the kernel's bounds.
+    (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof interval_s);
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &t.keepalive_probes, sizeof t.keepalive_probes);
+    (void)::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
+}
+
+Duration PeerLink::since_progress() const {
+    const auto now = std::chrono::steady_clock::now();
+    if (connected_ && progress_.busy_since == std::chrono::steady_clock::time_point{}) return Duration{0};
+    const auto from = connected_ ? progress_.busy_since : progress_.last_done;
+    return Duration{std::chrono::duration_cast<std::chrono::microseconds>(now - from).count()};
+}
+
+void PeerLink::redial() {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_redial_ < std::chrono::microseconds(timeouts_.stall.us)) return;
+    last_redial_ = now;
+    drop(LinkDrop::suspected);
+}
+
+void PeerLink::drop(LinkDrop why) {
+    if (stopped_) return;
+    dropped_ = why;
+    halt_ = true;
+    if (why == LinkDrop::suspected) redial_now_ = true;
+    boost::system::error_code ignored;
+    socket_.close(ignored);  // ends a dial or a write in flight
+    wake_.cancel();
+    retry_.cancel();         // ends the wait before the next dial
+}
+
+awaitable<void> PeerLink::watch() {
+    auto self = shared_from_this();
+    using clock = std::chrono::steady_clock;
+    const auto over = [](clock::time_point since, clock::time_point now, Duration bound) {
+        return since != clock::time_point{} && now - since > std::chrono::microseconds(bound.us);
+    };
+    while (!stopped_) {
+        watchdog_.expires_after(std::chrono::milliseconds(250));
+        boost::system::error_code ec;
+        co_await watchdog_.async_wait(asio::redirect_error(use_awaitable, ec));
+        if (stopped_) break;
+        const auto now = clock::now();
+        if (over(dialling_since_, now, timeouts_.connect)) {
+            drop(LinkDrop::connect_timeout);
+        } else if (over(progress_.busy_since, now, timeouts_.stall)) {
+            log::warn("peer link stalled: a write made no progress; redialling",
+                      link_fields("bound_ms=" + std::to_string(timeouts_.stall.ms())));
+            drop(LinkDrop::stalled);
+        }
+    }
+}
+
 awaitable<void> PeerLink::run() {
     auto self = shared_from_this();
-    Duration backoff = Duration::millis(50);
+    asio::co_spawn(socket_.get_executor(), watch(), asio::detached);
+    const Duration first_backoff = Duration::millis(50);
+    Duration backoff = first_backoff;
     while (!stopped_) {
+        dropped_.reset();
+        halt_ = false;
         boost::system::error_code ec;
         tcp::endpoint ep(parse_address(to_.host, ec), to_.port);
+        dialling_since_ = std::chrono::steady_clock::now();
         if (!ec) co_await socket_.async_connect(ep, asio::redirect_error(use_awaitable, ec));
-        if (!ec) ec = co_await pump();
+        dialling_since_ = {};
+        LinkDrop why = LinkDrop::connect_failed;
+        if (!ec && !dropped_) {
+            connected_ = true;
+            progress_.last_done = std::chrono::steady_clock::now();
+            backoff = first_backoff;
+            tune_peer_socket(socket_, timeouts_);
+            ec = co_await pump();
+            why = LinkDrop::write_failed;
+        }
+        if (dropped_) why = *dropped_;
+        connected_ = false;
+        progress_.busy_since = {};
         metrics_.peer_messages_dropped += queue_.empty() ? 0 : queued_;
         queue_.clear();
         boost::system::error_code ignored;
         socket_.close(ignored);
         if (stopped_) break;
-        if (was_connected_) log::warn("peer link down", link_fields("error=" + log::quoted(ec.message())));
+        ++metrics_.link_reconnects[static_cast<int>(why)];
+        if (was_connected_) {
+            log::warn("peer link down", link_fields("reason=" + std::string(link_drop_name(why)) +
+                                                    " error=" + log::quoted(ec.message())));
+        }
         if (!was_connected_ && !to_.id.valid() && !seed_failure_logged_) {
             seed_failure_logged_ = true;  // once: a joining node retries every round
             log::warn("cannot reach seed", link_fields("error=" + log::quoted(ec.message())));
         }
         was_connected_ = false;
+        if (std::exchange(redial_now_, false)) continue;  // suspected: dial again at once
         retry_.expires_after(std::chrono::microseconds(backoff.us));
         co_await retry_.async_wait(asio::redirect_error(use_awaitable, ec));
         backoff = std::min(backoff * 2, Duration::millis(500));
@@ -98,11 +192,13 @@ awaitable<boost::system::error_code> PeerLink::pump() {
     socket_.set_option(tcp::no_delay(true), ec);
     std::string hello;
     wire::encode_hello(wire::Hello{wire::Hello::Role::peer, self_, 1}, hello);
+    progress_.busy_since = std::chrono::steady_clock::now();
     co_await asio::async_write(socket_, asio::buffer(hello), asio::redirect_error(use_awaitable, ec));
+    progress_.busy_since = {};
     if (ec) co_return ec;
     was_connected_ = true;
     log::info("peer link up", link_fields());
-    co_return co_await write_batches(socket_, queue_, writing_, wake_, stopped_);
+    co_return co_await write_batches(socket_, queue_, writing_, wake_, halt_, &progress_);
 }
 
 }  // namespace shoal::net

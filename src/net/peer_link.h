@@ -5,7 +5,9 @@
 
 #include <boost/asio.hpp>
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -23,9 +25,18 @@ using asio::ip::tcp;
 
 // Writes whatever gathers in `pending` (others append to it and cancel `wake`), one
 // write per batch, so frames that piled up while a write was in flight go out
-// together. Returns when `stop` turns true or a write fails.
+// together. Returns when `stop` turns true or a write fails. With `progress`, it
+// records when the write in flight started and when the last one finished.
+struct WriteProgress {
+    std::chrono::steady_clock::time_point busy_since;  // {}: no write in flight
+    std::chrono::steady_clock::time_point last_done;
+};
 awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
-                                                   asio::steady_timer& wake, const bool& stop);
+                                                   asio::steady_timer& wake, const bool& stop,
+                                                   WriteProgress* progress = nullptr);
+
+// Keepalive and TCP_USER_TIMEOUT (= the stall bound) on a peer socket, either end.
+void tune_peer_socket(tcp::socket& socket, const LinkTimeouts& t);
 
 // Backpressure for readers: while closed, a reader given this gate waits before its
 // next read until open() is called.
@@ -64,11 +75,22 @@ awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_by
 std::string fields_peer(NodeId id, std::string_view extra = {});
 
 // The outbound link to one peer: a bounded queue of encoded frames, written in
-// batches; reconnects with backoff while the link is down.
+// batches; reconnects with backoff while the link is down. A watchdog closes a link
+// whose dial or write makes no progress within its LinkTimeouts, and redial() drops
+// a link on request (its peer is suspected): either way it is dialled again at once.
 class PeerLink : public std::enable_shared_from_this<PeerLink> {
 public:
-    PeerLink(asio::io_context& io, NodeId self, PeerAddress to, std::size_t limit, Metrics& metrics)
-        : socket_(io), wake_(io), retry_(io), self_(self), to_(std::move(to)), limit_(limit), metrics_(metrics) {}
+    PeerLink(asio::io_context& io, NodeId self, PeerAddress to, std::size_t limit, Metrics& metrics,
+             LinkTimeouts timeouts = {})
+        : socket_(io),
+          wake_(io),
+          retry_(io),
+          watchdog_(io),
+          self_(self),
+          to_(std::move(to)),
+          limit_(limit),
+          metrics_(metrics),
+          timeouts_(timeouts) {}
 
     void enqueue(const replica::PeerMessage& message) {
         append([&](std::string& out) { wire::encode_peer(message, out); });
@@ -80,14 +102,23 @@ public:
 
     void stop() {
         stopped_ = true;
+        halt_ = true;
         boost::system::error_code ignored;
         socket_.close(ignored);
         wake_.cancel();
         retry_.cancel();
+        watchdog_.cancel();
     }
+    // Drops the connection (or a dial in progress, or the wait before the next) and
+    // dials again at once; at most once per stall bound, so a detector that keeps
+    // suspecting a peer while a fresh link proves itself does not keep cutting it.
+    void redial();
 
     // Connects (again and again, with backoff) and writes the queue until stop().
     awaitable<void> run();
+    // How long since the link last made progress: connected, or finished a write.
+    Duration since_progress() const;
+    bool connected() const { return connected_; }
 
 private:
     template <typename Encode>
@@ -107,16 +138,28 @@ private:
     }
 
     awaitable<boost::system::error_code> pump();
+    // Checks the dial and the write in flight against the timeouts, until stop().
+    awaitable<void> watch();
+    void drop(LinkDrop why);
     // Log fields naming the other end: its id, or the seed address it was dialled at.
     std::string link_fields(std::string_view extra = {}) const;
 
     tcp::socket socket_;
     asio::steady_timer wake_;
     asio::steady_timer retry_;
+    asio::steady_timer watchdog_;
     NodeId self_;
     PeerAddress to_;
     std::size_t limit_;
     Metrics& metrics_;
+    LinkTimeouts timeouts_;
+    std::chrono::steady_clock::time_point dialling_since_;  // {}: not dialling
+    WriteProgress progress_{{}, std::chrono::steady_clock::now()};  // last_done: also the last connect
+    std::optional<LinkDrop> dropped_;  // why the watchdog or redial() closed the socket
+    std::chrono::steady_clock::time_point last_redial_;
+    bool connected_ = false;
+    bool redial_now_ = false;
+    bool halt_ = false;  // the writer stops: stop(), or a drop of this connection
     std::string queue_, writing_;
     std::size_t queued_ = 0;  // messages in queue_
     bool was_connected_ = false;

@@ -117,7 +117,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     std::shared_ptr<PeerLink> make_link(NodeId id, std::string_view address) {
         PeerAddress to{id, {}, 0, {}};
         if (!parse_host_port(address, to.host, to.port)) return nullptr;
-        auto link = std::make_shared<PeerLink>(io_, config_.id, to, config_.peer_queue_bytes, metrics_);
+        auto link =
+            std::make_shared<PeerLink>(io_, config_.id, to, config_.peer_queue_bytes, metrics_, config_.link_timeouts);
         asio::co_spawn(io_, link->run(), asio::detached);
         return link;
     }
@@ -253,7 +254,11 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             co_await tick_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
             if (stopped_) break;
             const Time now = wall_now();
-            membership_.tick(now);
+            for (NodeId peer : membership_.tick(now)) {
+                // Suspected: whatever the link's socket believes, dial it again; the
+                // core probes the peer and marks it up when it answers.
+                if (auto it = links_.find(peer.value); it != links_.end()) it->second->redial();
+            }
             node_.tick(now);
             flush();
         }
@@ -274,6 +279,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
 
     awaitable<void> serve_peer(tcp::socket socket) {
         auto self = shared_from_this();
+        tune_peer_socket(socket, config_.link_timeouts);
         NodeId from;
         const std::function<std::string(wire::Frame&)> on_frame = [this, &from](wire::Frame& frame) -> std::string {
             if (!from.valid()) {
@@ -298,7 +304,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
                     ++metrics_.peer_messages_dropped;
                     return {};
                 }
-                membership_.gossiper().heard_from(now, from);
+                // Only an answer proves the peer hears us (see replica::is_answer).
+                if (replica::is_answer(frame.peer)) membership_.gossiper().heard_from(now, from);
                 node_.step(now, from, std::move(frame.peer));
             } else {
                 return "unexpected frame kind on a peer connection";
@@ -492,6 +499,18 @@ std::string Shell::Impl::metrics_text() {
     render_gauge(out, "shoal_read_cache_keys", store_.cached_keys());
     counter("shoal_client_connections_total", metrics_.client_connections);
     render_gauge(out, "shoal_inflight_requests", node_.inflight());
+    out += "# TYPE shoal_peer_link_reconnects_total counter\n";
+    for (int i = 0; i < static_cast<int>(LinkDrop::count); ++i) {
+        out += std::string("shoal_peer_link_reconnects_total{reason=\"") + link_drop_name(static_cast<LinkDrop>(i)) +
+               "\"} " + std::to_string(metrics_.link_reconnects[i]) + "\n";
+    }
+    out += "# TYPE shoal_peer_link_progress_age_seconds gauge\n";
+    for (const auto& [id, link] : links_) {
+        char line[128];
+        std::snprintf(line, sizeof line, "shoal_peer_link_progress_age_seconds{peer=\"%u\"} %.3f\n", id,
+                      static_cast<double>(link->since_progress().us) / 1e6);
+        out += line;
+    }
     return out;
 }
 

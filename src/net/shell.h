@@ -40,6 +40,17 @@ struct PeerAddress {
     std::string zone;
 };
 
+// How long a peer link may go without progress. The kernel's own retransmission
+// backoff reaches two minutes on a network that drops packets silently; these bound
+// it to seconds.
+struct LinkTimeouts {
+    Duration connect = Duration::seconds(2);  // a dial that has not connected by then fails
+    Duration stall = Duration::seconds(4);    // a write not done by then: the link is dead
+    Duration keepalive_idle = Duration::seconds(2);  // TCP keepalive on an idle link:
+    Duration keepalive_interval = Duration::seconds(1);  // probes every second,
+    int keepalive_probes = 3;                             // dead after three unanswered
+};
+
 struct ShellConfig {
     NodeId id;
     std::string peer_host = "127.0.0.1";
@@ -53,6 +64,7 @@ struct ShellConfig {
     std::size_t max_inflight_per_connection = 4096;
     std::size_t max_staged_bytes = 64u << 20;  // writes staged or syncing; past it, backpressure
     Duration tick = Duration::millis(10);
+    LinkTimeouts link_timeouts;  // peer links, both ends
     // Called (on the loop thread) once this node has left the cluster: it owns
     // nothing any more and should shut down.
     std::function<void()> on_exit;

@@ -174,6 +174,16 @@ struct Envelope {
     PeerMessage msg;
 };
 
+// True for an answer to something this node sent (a reply, an acknowledgement, a
+// probe's answer). Only answers show that a peer hears us: a peer that can send but
+// not receive still sends requests, so requests are no proof of a working link.
+inline bool is_answer(const PeerMessage& m) {
+    return std::holds_alternative<PutLeaderResp>(m) || std::holds_alternative<ReplicateResp>(m) ||
+           std::holds_alternative<GetResp>(m) || std::holds_alternative<Pong>(m) || std::holds_alternative<HintAck>(m) ||
+           std::holds_alternative<AeTreeResp>(m) || std::holds_alternative<AeKeysResp>(m) ||
+           std::holds_alternative<AeDone>(m) || std::holds_alternative<HandoffAck>(m);
+}
+
 // True for a message that vouches for nothing in its sender's store: a request that
 // asks a peer to act (write, read, lead a put) or a liveness probe and its answer. It
 // may leave before the sender's staged writes are durable; every other message (a

@@ -329,6 +329,11 @@ void Node::writes_lost(std::uint64_t seq) {
         it = gets_.erase(it);
     }
     reload_from_store();
+    // Dots this actor issued in the lost batches may live on elsewhere (a leader's
+    // replicate requests leave before its own batch is durable), while this node has
+    // lost them. Issuing further dots under the same actor would make its vectors claim
+    // them, and merges would drop those copies: take a new actor first.
+    must_retire_ = !retire_actor();
 }
 
 void Node::finish_get(RequestId req, GetFsm& fsm) {
@@ -402,6 +407,11 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
         send(from, std::move(resp));
         return;
     }
+    if (must_retire_ && !retire_actor()) {
+        resp.code = errc::store_error;  // no dot may be issued under the old actor
+        send(from, std::move(resp));
+        return;
+    }
     const std::size_t hint_bytes = req.key.size() + req.op.value.size();
     if (req.hint_for.valid() && !hint_room(hint_bytes)) {
         ++stats_.hints_dropped;
@@ -462,7 +472,7 @@ void Node::send(NodeId to, PeerMessage message) {
 
 void Node::step(Time now, NodeId from, PeerMessage message) {
     now_ = now;
-    heard_from(from);
+    if (is_answer(message)) heard_from(from);  // liveness for routing: answers only
     dispatch(now, from, message);
     drain_local(now);
 }

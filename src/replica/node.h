@@ -155,7 +155,7 @@ public:
     // (perhaps in this very call, for bad input) carrying `token`.
     void submit(Time now, ClientToken token, ClientRequest request);
 
-    // A peer message arrived.
+    // A peer message arrived. An answer (is_answer) marks `from` up for routing.
     void step(Time now, NodeId from, PeerMessage message);
 
     // Time passed: expire deadlines, probe peers believed down.
@@ -199,7 +199,7 @@ public:
     // state kept in memory beside them (trees, hint counts, GC candidates) is read
     // again from the store.
     void reload_from_store();
-    // The turn driver calls this when batch `seq` was lost, and every batch after it:
+    // The turn driver calls this when batches from `seq` on were lost:
     // requests whose answer rests on them fail (store_error), then reload_from_store.
     void writes_lost(std::uint64_t seq);
 
@@ -383,6 +383,7 @@ private:
     HandOverScan handover_;
     NodeEvents* events_;
     ActorId actor_;
+    bool must_retire_ = false;  // a lost batch may have carried this actor's dots: no more under it
     RequestId next_req_ = 1;
     std::uint64_t next_counter_ = 1;  // dots this actor issues only ever grow
     std::uint64_t next_hint_ = 1;

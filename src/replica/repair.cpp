@@ -251,6 +251,7 @@ bool Node::retire_actor() {
     config_.incarnation = incarnation;
     actor_ = make_actor(config_.id, incarnation);
     next_counter_ = 1;
+    must_retire_ = false;
     ++stats_.actors_retired;
     return true;
 }

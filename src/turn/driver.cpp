@@ -61,6 +61,8 @@ void Driver::start_commit() {
 void Driver::committed(std::uint64_t seq, std::error_code ec) {
     SHOAL_ASSERT_MSG(seq != 0 && seq == out_seq_, "a commit finished that the driver did not start");
     out_seq_ = 0;
+    // A coalesced batch carries every batch after the last one done, up to `seq`.
+    const std::uint64_t first = store_.done_seq() + 1;
     store_.batch_done(seq, ec);
     if (ec) {
         ++stats_.commit_errors;
@@ -68,7 +70,7 @@ void Driver::committed(std::uint64_t seq, std::error_code ec) {
         next_ = store::StagedBatch{};
         next_turns_ = 0;
         staged_bytes_ = 0;
-        node_.writes_lost(seq);
+        node_.writes_lost(first);
         std::deque<Turn> failed = std::move(waiting_);
         waiting_.clear();
         for (Turn& turn : failed) fail(turn);

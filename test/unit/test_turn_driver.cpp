@@ -212,3 +212,30 @@ TEST_CASE("turn driver: saturated past its staged-bytes bound until a commit cat
     driver.committed(io.batches[0].seq, {});
     CHECK_FALSE(driver.saturated());  // the first batch's bytes are off the count
 }
+
+TEST_CASE("turn driver: after a lost batch the leader takes a new actor, so its vectors never claim lost dots",
+          "[turn]") {
+    // Regression (found by the simulator's lost-ack checker): a leader's replicate
+    // requests leave before its own batch is durable. When that batch is lost, the
+    // replicas still hold the write under the leader's actor; a later write led under
+    // the same actor would carry a vector covering that dot without the sibling, and
+    // merges would drop the replicas' copies.
+    Cluster c(3);
+    c.members[0]->io.hold = true;
+    const ActorId before = c.node(1).actor();
+    const ClientToken first = submit(c, 1, put_request("k", "first"));
+    c.pump();  // the replicas store "first" under node 1's actor
+    c.finish_commit(1, make_error_code(errc::store_error));
+    REQUIRE(c.replies.count(first) == 1);
+    CHECK(c.replies[first].code == errc::store_error);
+    CHECK(c.node(1).actor() != before);
+
+    c.members[0]->io.hold = false;
+    REQUIRE(c.put(1, "k", "second").code == errc::ok);  // blind: a sibling of what is there
+    c.advance(Duration::millis(100));
+    RequestOptions all;
+    all.r = 3;
+    const ClientReply r = c.get(2, "k", all);
+    REQUIRE(r.code == errc::ok);
+    CHECK(values(r) == std::set<std::string>{"first", "second"});
+}
