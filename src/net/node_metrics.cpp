@@ -39,6 +39,11 @@ void render_node_metrics(const replica::Node& node, std::string& out) {
     out += x.active ? "{partition=\"" + std::to_string(x.partition.value) + "\",peer=\"" +
                           std::to_string(x.peer.value) + "\"} 1\n"
                     : " 0\n";
+    out += "# TYPE shoal_anti_entropy_aborted_by_peer_total counter\n";
+    for (const auto& [peer, n] : node.ae_aborted_by_peer()) {
+        out += "shoal_anti_entropy_aborted_by_peer_total{peer=\"" + std::to_string(peer.value) + "\"} " +
+               std::to_string(n) + "\n";
+    }
 }
 
 }  // namespace shoal::net

@@ -218,6 +218,8 @@ public:
         std::size_t leaves_left = 0;
     };
     ExchangeView exchange() const;
+    // Exchanges this node started that were aborted (timed out or refused), by peer.
+    const std::map<NodeId, std::uint64_t>& ae_aborted_by_peer() const { return ae_aborted_by_peer_; }
 
     // One replica a request was sent to.
     struct Target {
@@ -431,6 +433,7 @@ private:
         bool truncated = false;
     };
     Exchange ae_;
+    std::map<NodeId, std::uint64_t> ae_aborted_by_peer_;
     std::uint64_t next_xid_ = 1;
     std::uint64_t ae_cursor_ = 0;
     Time next_ae_;

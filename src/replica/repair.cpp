@@ -263,6 +263,7 @@ void Node::start_exchange(Time now) {
     if (ae_.active) {
         if (now < ae_.deadline) return;
         ++stats_.ae_aborted;
+        ++ae_aborted_by_peer_[ae_.peer];
         missed(now, ae_.peer);  // skipped by the next exchanges until it answers a ping
         ae_.active = false;
     }
@@ -298,6 +299,7 @@ void Node::finish_exchange(bool complete) {
         if (!ae_.truncated) synced_[{ae_.partition, ae_.peer}] = ae_.start_step;
     } else {
         ++stats_.ae_aborted;
+        ++ae_aborted_by_peer_[ae_.peer];
     }
     ae_.active = false;
 }
