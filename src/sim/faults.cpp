@@ -51,7 +51,8 @@ void Simulation::plan_faults() {
         default: break;
     }
     std::vector<FaultAction> kinds;
-    if (f.partitions) kinds.insert(kinds.end(), {FaultAction::partition, FaultAction::asymmetric_cut});
+    if (f.partitions)
+        kinds.insert(kinds.end(), {FaultAction::partition, FaultAction::asymmetric_cut, FaultAction::link_stall});
     if (f.crashes) kinds.push_back(FaultAction::crash);
     if (f.clock_skew) kinds.push_back(FaultAction::clock_jump);
     if (f.disk_errors) kinds.push_back(FaultAction::disk_error);
@@ -122,6 +123,13 @@ void Simulation::apply_fault(const Event& e) {
         case FaultAction::heal:
             for (auto& row : blocked_) std::fill(row.begin(), row.end(), false);
             return;
+        case FaultAction::link_stall: {
+            // Ends by itself, as shoald's link would end it (link_delivers).
+            const auto to = static_cast<std::uint32_t>((e.a + 1 + rng_.below(count - 1)) % count);
+            if (count < 2 || !stalls_.emplace(std::make_pair(e.a, to), Time{-1}).second) return;
+            ++result_.faults.link_stalls;
+            return;
+        }
         case FaultAction::clock_jump:
             ++result_.faults.clock_jumps;
             nodes_[e.a]->skew_us = rng_.between(-500'000, 500'000);
@@ -186,6 +194,7 @@ void Simulation::apply_fault(const Event& e) {
 void Simulation::heal_everything() {
     faults_on_ = false;
     for (auto& row : blocked_) std::fill(row.begin(), row.end(), false);
+    stalls_.clear();
     for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
         if (!nodes_[i]->up && nodes_[i]->started && !nodes_[i]->gone) {
             ++result_.faults.restarts;

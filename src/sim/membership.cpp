@@ -362,7 +362,7 @@ void Simulation::send_gossip(std::uint32_t from, gossip::GossipEnvelope& envelop
     const std::uint32_t to = envelope.to.valid() && envelope.to.value <= nodes_.size()
                                  ? envelope.to.value - 1
                                  : index_of(envelope.address, nodes_.size());
-    if (to >= nodes_.size() || blocked_[from][to]) return;
+    if (to >= nodes_.size() || blocked_[from][to] || !link_delivers(from, to)) return;
     const int copies = link_copies();
     for (int k = 0; k < copies; ++k) {
         Event e;

@@ -254,10 +254,13 @@ void print_totals(const Totals& t, double wall_s) {
     std::printf("siblings     %llu reads returned concurrent siblings\n", (unsigned long long)t.siblings);
     std::printf(
         "faults       dropped=%llu duplicated=%llu delayed=%llu partitions=%llu asymmetric_cuts=%llu "
-        "crashes=%llu restarts=%llu clock_jumps=%llu disk_errors=%llu\n",
+        "crashes=%llu restarts=%llu clock_jumps=%llu disk_errors=%llu link_stalls=%llu (reopened %llu on suspicion, "
+        "%llu by the watchdog)\n",
         (unsigned long long)f.dropped, (unsigned long long)f.duplicated, (unsigned long long)f.delayed,
         (unsigned long long)f.partitions, (unsigned long long)f.asymmetric_cuts, (unsigned long long)f.crashes,
-        (unsigned long long)f.restarts, (unsigned long long)f.clock_jumps, (unsigned long long)f.disk_errors);
+        (unsigned long long)f.restarts, (unsigned long long)f.clock_jumps, (unsigned long long)f.disk_errors,
+        (unsigned long long)f.link_stalls, (unsigned long long)f.stalls_reopened_on_suspicion,
+        (unsigned long long)f.stalls_reopened_by_watchdog);
     std::printf(
         "checkers     lost-ack=%llu ack-before-durable=%llu dominated-siblings=%llu availability=%llu (of %llu "
         "minority runs, %llu/%llu writes ok) determinism=%llu (of %llu re-runs)\n",

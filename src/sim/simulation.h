@@ -49,6 +49,7 @@ enum class FaultAction : std::uint8_t {
     minority_end,
     wipe,     // crash, lose the whole disk, restart empty
     corrupt,  // damage one stored value
+    link_stall,  // a's link to b silently stops delivering until a reopens it (stalled_link)
     // Membership scenarios (membership.cpp).
     member_ready,        // is the initial cluster settled? then the workload starts
     member_join,         // node a starts, empty, and joins (b: seed node + 1, 0 = any member)
@@ -159,6 +160,9 @@ private:
     void crash_node(std::uint32_t i);
     Time node_now(std::uint32_t i) const { return Time{now_.us + nodes_[i]->skew_us}; }
     void after_node_turn(std::uint32_t i);
+    // False when the link from -> to is stalled: the message vanishes. Reopens it first
+    // when the sender would (see stalls_).
+    bool link_delivers(std::uint32_t from, std::uint32_t to);
     // Builds node i's driver over its core (and gossiper), or drops it.
     void attach_driver(std::uint32_t i);
     void detach_driver(std::uint32_t i);
@@ -240,6 +244,12 @@ private:
     std::vector<std::unique_ptr<SimNode>> nodes_;
     std::vector<SimClient> clients_;
     std::vector<std::vector<bool>> blocked_;  // blocked_[from][to]
+    // Stalled links (from, to): what is sent on them vanishes until the sender reopens
+    // the link as shoald's does -- when its core stops believing the peer up (a
+    // redial on suspicion), or once a message has waited the stall bound (the link's
+    // watchdog). The value: when the first message vanished (-1: none yet).
+    std::map<std::pair<std::uint32_t, std::uint32_t>, Time> stalls_;
+    static constexpr Duration k_stall_bound = Duration::seconds(4);  // LinkTimeouts::stall
     bool workload_on_ = true;
     bool faults_on_ = true;
     Time stop_work_;  // the workload ends and everything heals

@@ -24,6 +24,9 @@ void FaultCounts::add(const FaultCounts& o) {
     disk_errors += o.disk_errors;
     wipes += o.wipes;
     corruptions += o.corruptions;
+    link_stalls += o.link_stalls;
+    stalls_reopened_on_suspicion += o.stalls_reopened_on_suspicion;
+    stalls_reopened_by_watchdog += o.stalls_reopened_by_watchdog;
 }
 
 const char* scenario_name(Scenario s) {
@@ -354,8 +357,27 @@ void Simulation::settle_commits(std::uint32_t i) {
     SHOAL_ASSERT(n.driver->idle());
 }
 
+bool Simulation::link_delivers(std::uint32_t from, std::uint32_t to) {
+    auto it = stalls_.find({from, to});
+    if (it == stalls_.end()) return true;
+    const SimNode& n = *nodes_[from];
+    if (n.core && !n.core->believes_up(NodeId{to + 1})) {
+        ++result_.faults.stalls_reopened_on_suspicion;
+        stalls_.erase(it);
+        return true;
+    }
+    if (it->second.us >= 0 && now_ - it->second >= k_stall_bound) {
+        ++result_.faults.stalls_reopened_by_watchdog;
+        stalls_.erase(it);
+        return true;
+    }
+    if (it->second.us < 0) it->second = now_;
+    return false;
+}
+
 void NodeIo::send(replica::Envelope& message) {
     if (sim_.blocked_[index_][message.to.value - 1]) return;  // a cut link: gone
+    if (!sim_.link_delivers(index_, message.to.value - 1)) return;
     sim_.send_peer(index_, message);
 }
 

@@ -102,6 +102,9 @@ struct FaultCounts {
     std::uint64_t disk_errors = 0;
     std::uint64_t wipes = 0;
     std::uint64_t corruptions = 0;
+    std::uint64_t link_stalls = 0;
+    std::uint64_t stalls_reopened_on_suspicion = 0;
+    std::uint64_t stalls_reopened_by_watchdog = 0;
     void add(const FaultCounts& o);
 };
 

@@ -95,6 +95,9 @@ public:
     std::uint64_t last_seq() const { return next_seq_ - 1; }
     // Every batch up to this one is in the inner store (or was lost and discarded).
     std::uint64_t done_seq() const { return done_seq_; }
+    // The batch holding the newest write staged so far (last_seq() when nothing is
+    // staged): what in-memory state kept beside the store (the Merkle trees) rests on.
+    std::uint64_t staged_seq() const { return pending_.writes.empty() ? last_seq() : pending_.seq; }
     // The highest batch whose writes were read or written since take_horizon() was
     // last called (0: only the inner store was seen), and its reset.
     std::uint64_t horizon() const { return horizon_; }
