@@ -35,10 +35,7 @@ void render_node_metrics(const replica::Node& node, std::string& out) {
     gauge("shoal_hint_bytes_pending", s.hint_bytes_pending);
     gauge("shoal_gc_candidates", s.gc_candidates);
     const auto x = node.exchange();
-    out += "# TYPE shoal_anti_entropy_active gauge\nshoal_anti_entropy_active";
-    out += x.active ? "{partition=\"" + std::to_string(x.partition.value) + "\",peer=\"" +
-                          std::to_string(x.peer.value) + "\"} 1\n"
-                    : " 0\n";
+    gauge("shoal_anti_entropy_exchanges_running", x.running);
     out += "# TYPE shoal_anti_entropy_aborted_by_peer_total counter\n";
     for (const auto& [peer, n] : node.ae_aborted_by_peer()) {
         out += "shoal_anti_entropy_aborted_by_peer_total{peer=\"" + std::to_string(peer.value) + "\"} " +

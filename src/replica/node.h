@@ -42,6 +42,7 @@ struct RepairConfig {
     std::uint64_t max_hints = 100'000;        // per node; over it a fallback refuses the write
     std::uint64_t max_hint_bytes = 256 << 20;  // per node
     Duration ae_interval = Duration::millis(250);  // between exchange starts
+    std::size_t ae_max_parallel = 4;               // exchanges in flight, one per peer
     std::uint32_t ae_max_leaves = 64;              // leaves per key-exchange step
     std::size_t ae_batch_keys = 1024;              // keys listed per step
     std::size_t ae_batch_bytes = 512 << 10;        // key or state bytes per message
@@ -210,12 +211,13 @@ public:
     std::uint64_t merkle_root(PartitionId p) const;
     // Hints waiting for delivery, all targets.
     std::uint64_t hints_pending() const { return stats_.hints_pending; }
-    // Partition whose exchange is in progress, or nullopt.
+    // One exchange in progress (the one with the lowest peer id), and how many run.
     struct ExchangeView {
         bool active = false;
         PartitionId partition;
         NodeId peer;
         std::size_t leaves_left = 0;
+        std::size_t running = 0;
     };
     ExchangeView exchange() const;
     // Exchanges this node started that were aborted (timed out or refused), by peer.
@@ -339,9 +341,14 @@ private:
     void on_hint_ack(NodeId from, const HintAck& ack);
     // Takes a new actor id (a new persisted incarnation) for the dots issued from now on.
     bool retire_actor();
+    struct Exchange;
     void start_exchange(Time now);
-    void send_leaf_step();
-    void finish_exchange(bool complete);
+    void begin_exchange(Time now, PartitionId p, NodeId peer);
+    // The exchange with `peer` whose id is `xid` (its deadline renewed: it answered).
+    Exchange* exchange_with(NodeId peer, std::uint64_t xid);
+    void send_leaf_step(Exchange& ex);
+    // Ends `ex` (removed: the reference dies).
+    void finish_exchange(Exchange& ex, bool complete);
     void on_ae_tree(NodeId from, const AeTree& m);
     void on_ae_tree_resp(NodeId from, const AeTreeResp& m);
     void on_ae_keys(NodeId from, const AeKeys& m);
@@ -418,9 +425,8 @@ private:
     std::uint64_t next_hint_batch_ = 1;
     Time next_hint_round_;
 
-    // The one exchange this node initiates at a time.
+    // The exchanges this node initiates: at most one per peer, ae_max_parallel in all.
     struct Exchange {
-        bool active = false;
         std::uint64_t xid = 0;
         PartitionId partition;
         NodeId peer;
@@ -432,7 +438,8 @@ private:
         std::vector<std::uint32_t> step;    // leaves of the step in flight
         bool truncated = false;
     };
-    Exchange ae_;
+    std::map<NodeId, Exchange> exchanges_;
+    std::map<NodeId, std::deque<PartitionId>> deferred_;  // pairs met while their peer was busy
     std::map<NodeId, std::uint64_t> ae_aborted_by_peer_;
     std::uint64_t next_xid_ = 1;
     std::uint64_t ae_cursor_ = 0;

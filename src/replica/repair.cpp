@@ -49,7 +49,9 @@ std::uint64_t Node::merkle_root(PartitionId p) const {
 }
 
 Node::ExchangeView Node::exchange() const {
-    return ExchangeView{ae_.active, ae_.partition, ae_.peer, ae_.leaves.size()};
+    if (exchanges_.empty()) return ExchangeView{};
+    const Exchange& ex = exchanges_.begin()->second;
+    return ExchangeView{true, ex.partition, ex.peer, ex.leaves.size(), exchanges_.size()};
 }
 
 std::uint64_t Node::stored_entry(std::string_view key, std::string_view bytes, SiblingSet& state,
@@ -80,7 +82,8 @@ void Node::reload_from_store() {
     gc_cursor_.clear();
     stats_.hints_pending = 0;
     stats_.hint_bytes_pending = 0;
-    ae_.active = false;  // its steps may have merged writes that are now lost
+    exchanges_.clear();  // their steps may have merged writes that are now lost
+    deferred_.clear();
     rebuild_from_store();
 }
 
@@ -260,17 +263,39 @@ bool Node::retire_actor() {
 
 void Node::start_exchange(Time now) {
     const auto& rc = config_.repair;
-    if (ae_.active) {
-        if (now < ae_.deadline) return;
+    // Each exchange has its own deadline: a peer that stopped answering costs only its
+    // own exchange a timeout, never the others'.
+    for (auto it = exchanges_.begin(); it != exchanges_.end();) {
+        if (now < it->second.deadline) {
+            ++it;
+            continue;
+        }
         ++stats_.ae_aborted;
-        ++ae_aborted_by_peer_[ae_.peer];
-        missed(now, ae_.peer);  // skipped by the next exchanges until it answers a ping
-        ae_.active = false;
+        ++ae_aborted_by_peer_[it->first];
+        missed(now, it->first);  // skipped by the next exchanges until it answers a ping
+        it = exchanges_.erase(it);
     }
-    if (!rc.anti_entropy || now < next_ae_) return;
+    if (!rc.anti_entropy || now < next_ae_ || exchanges_.size() >= rc.ae_max_parallel) return;
     next_ae_ = now + rc.ae_interval;
     const std::uint64_t n = config_.n;
     const std::uint64_t total = static_cast<std::uint64_t>(ring_->partition_count()) * n;
+    // A pair met while its peer was busy waits for that peer; a peer that stopped
+    // answering (and so is believed down) drops what waited for it: the cursor brings
+    // those pairs round again.
+    for (auto it = deferred_.begin(); it != deferred_.end();) {
+        if (!believes_up(it->first) || it->second.empty()) {
+            it = deferred_.erase(it);
+            continue;
+        }
+        if (exchanges_.count(it->first) == 0) {
+            const PartitionId p = it->second.front();
+            it->second.pop_front();
+            return begin_exchange(now, p, it->first);
+        }
+        ++it;
+    }
+    // The cursor walks (partition, replica) pairs; exchanges with different peers run
+    // side by side, one per peer, so a slow or silent peer holds up only its own.
     for (std::uint64_t tries = 0; tries < total; ++tries) {
         const std::uint64_t c = ae_cursor_++ % total;
         const PartitionId p{static_cast<std::uint32_t>(c / n)};
@@ -279,29 +304,43 @@ void Node::start_exchange(Time now) {
         if (slot >= order.size()) continue;
         const NodeId peer = order[slot];
         if (peer == config_.id || !believes_up(peer) || !ring_->is_primary(p, config_.id, config_.n)) continue;
-        ae_ = Exchange{};
-        ae_.active = true;
-        ae_.xid = next_xid_++;
-        ae_.partition = p;
-        ae_.peer = peer;
-        ae_.started = now;
-        ae_.start_step = ++step_;
-        ae_.deadline = now + rc.ae_timeout;
-        stats_.ae_bytes_sent += 12;
-        send(peer, AeTree{ae_.xid, p, 0, {0}, {merkle_root(p)}});
-        return;
+        if (exchanges_.count(peer) != 0) {
+            auto& waiting = deferred_[peer];
+            if (std::find(waiting.begin(), waiting.end(), p) == waiting.end()) waiting.push_back(p);
+            continue;
+        }
+        return begin_exchange(now, p, peer);
     }
 }
 
-void Node::finish_exchange(bool complete) {
+void Node::begin_exchange(Time now, PartitionId p, NodeId peer) {
+    Exchange& ex = exchanges_[peer];
+    ex.xid = next_xid_++;
+    ex.partition = p;
+    ex.peer = peer;
+    ex.started = now;
+    ex.start_step = ++step_;
+    ex.deadline = now + config_.repair.ae_timeout;
+    stats_.ae_bytes_sent += 12;
+    send(peer, AeTree{ex.xid, p, 0, {0}, {merkle_root(p)}});
+}
+
+Node::Exchange* Node::exchange_with(NodeId peer, std::uint64_t xid) {
+    auto it = exchanges_.find(peer);
+    if (it == exchanges_.end() || it->second.xid != xid) return nullptr;
+    it->second.deadline = now_ + config_.repair.ae_timeout;  // it answered: time again
+    return &it->second;
+}
+
+void Node::finish_exchange(Exchange& ex, bool complete) {
     if (complete) {
         ++stats_.ae_exchanges;
-        if (!ae_.truncated) synced_[{ae_.partition, ae_.peer}] = ae_.start_step;
+        if (!ex.truncated) synced_[{ex.partition, ex.peer}] = ex.start_step;
     } else {
         ++stats_.ae_aborted;
-        ++ae_aborted_by_peer_[ae_.peer];
+        ++ae_aborted_by_peer_[ex.peer];
     }
-    ae_.active = false;
+    exchanges_.erase(ex.peer);
 }
 
 void Node::on_ae_tree(NodeId from, const AeTree& m) {
@@ -332,32 +371,33 @@ void Node::on_ae_tree(NodeId from, const AeTree& m) {
 }
 
 void Node::on_ae_tree_resp(NodeId from, const AeTreeResp& m) {
-    if (!ae_.active || m.xid != ae_.xid || from != ae_.peer) return;
-    ae_.deadline = now_ + config_.repair.ae_timeout;
-    if (m.code != errc::ok) return finish_exchange(false);
-    if (m.differ.empty()) return finish_exchange(true);
-    const std::uint32_t width = MerkleTree::width(ae_.level);
+    Exchange* found = exchange_with(from, m.xid);
+    if (found == nullptr) return;
+    Exchange& ex = *found;
+    if (m.code != errc::ok) return finish_exchange(ex, false);
+    if (m.differ.empty()) return finish_exchange(ex, true);
+    const std::uint32_t width = MerkleTree::width(ex.level);
     for (auto i : m.differ) {
-        if (i >= width) return finish_exchange(false);
+        if (i >= width) return finish_exchange(ex, false);
     }
-    if (ae_.level == MerkleTree::k_depth) {
-        ae_.leaves = m.differ;
-        std::sort(ae_.leaves.begin(), ae_.leaves.end(), std::greater<>());  // taken from the back
-        send_leaf_step();
+    if (ex.level == MerkleTree::k_depth) {
+        ex.leaves = m.differ;
+        std::sort(ex.leaves.begin(), ex.leaves.end(), std::greater<>());  // taken from the back
+        send_leaf_step(ex);
         return;
     }
-    AeTree next{ae_.xid, ae_.partition, ae_.level + 1, {}, {}};
-    const MerkleTree& t = tree(ae_.partition);
+    AeTree next{ex.xid, ex.partition, ex.level + 1, {}, {}};
+    const MerkleTree& t = tree(ex.partition);
     for (auto parent : m.differ) {
         for (std::uint32_t c = 0; c < MerkleTree::k_fanout; ++c) {
             const std::uint32_t child = parent * MerkleTree::k_fanout + c;
             next.index.push_back(child);
-            next.hash.push_back(t.hash(ae_.level + 1, child));
+            next.hash.push_back(t.hash(ex.level + 1, child));
         }
     }
-    ++ae_.level;
+    ++ex.level;
     stats_.ae_bytes_sent += 12 * next.index.size() + 12;
-    send(ae_.peer, std::move(next));
+    send(ex.peer, std::move(next));
 }
 
 template <typename Visit>
@@ -375,41 +415,41 @@ std::error_code Node::scan_leaves(PartitionId p, const std::vector<std::uint32_t
     });
 }
 
-void Node::send_leaf_step() {
+void Node::send_leaf_step(Exchange& ex) {
     const auto& rc = config_.repair;
-    ae_.step.clear();
-    while (!ae_.leaves.empty() && ae_.step.size() < rc.ae_max_leaves) {
-        ae_.step.push_back(ae_.leaves.back());
-        ae_.leaves.pop_back();
+    ex.step.clear();
+    while (!ex.leaves.empty() && ex.step.size() < rc.ae_max_leaves) {
+        ex.step.push_back(ex.leaves.back());
+        ex.leaves.pop_back();
     }
     std::vector<std::pair<std::uint32_t, KeyDigest>> found;
     SiblingSet state;
-    (void)scan_leaves(ae_.partition, ae_.step, [&](std::uint32_t leaf, std::string_view key, std::string_view bytes) {
+    (void)scan_leaves(ex.partition, ex.step, [&](std::uint32_t leaf, std::string_view key, std::string_view bytes) {
         bool corrupt = false;
         found.push_back({leaf, KeyDigest{std::string(key), stored_entry(key, bytes, state, corrupt)}});
     });
     // Bound the key list: hand whole leaves back until it fits (one leaf always goes).
     std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::sort(ae_.step.begin(), ae_.step.end());
+    std::sort(ex.step.begin(), ex.step.end());
     std::size_t key_bytes = 0;
     for (const auto& f : found) key_bytes += f.second.key.size() + 8;
-    while ((found.size() > rc.ae_batch_keys || key_bytes > rc.ae_batch_bytes) && ae_.step.size() > 1) {
-        const std::uint32_t last = ae_.step.back();
-        ae_.step.pop_back();
-        ae_.leaves.push_back(last);
+    while ((found.size() > rc.ae_batch_keys || key_bytes > rc.ae_batch_bytes) && ex.step.size() > 1) {
+        const std::uint32_t last = ex.step.back();
+        ex.step.pop_back();
+        ex.leaves.push_back(last);
         while (!found.empty() && found.back().first == last) {
             key_bytes -= found.back().second.key.size() + 8;
             found.pop_back();
         }
     }
-    AeKeys msg{ae_.xid, ae_.partition, ae_.step, {}};
+    AeKeys msg{ex.xid, ex.partition, ex.step, {}};
     std::size_t bytes = 16 + 4 * msg.leaves.size();
     for (auto& [leaf, kd] : found) {
         bytes += kd.key.size() + 8;
         msg.keys.push_back(std::move(kd));
     }
     stats_.ae_bytes_sent += bytes;
-    send(ae_.peer, std::move(msg));
+    send(ex.peer, std::move(msg));
 }
 
 void Node::on_ae_keys(NodeId from, const AeKeys& m) {
@@ -459,15 +499,16 @@ void Node::on_ae_keys(NodeId from, const AeKeys& m) {
 }
 
 void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
-    if (!ae_.active || m.xid != ae_.xid || from != ae_.peer) return;
-    ae_.deadline = now_ + config_.repair.ae_timeout;
-    if (m.code != errc::ok) return finish_exchange(false);
-    if (m.truncated) ae_.truncated = true;
+    Exchange* found = exchange_with(from, m.xid);
+    if (found == nullptr) return;
+    Exchange& ex = *found;
+    if (m.code != errc::ok) return finish_exchange(ex, false);
+    if (m.truncated) ex.truncated = true;
     for (const auto& item : m.states) {
-        if (check_key(config_.limits, item.key)) return finish_exchange(false);
+        if (check_key(config_.limits, item.key)) return finish_exchange(ex, false);
         bool changed = false;
         if (merge_in(item.key, item.state, changed)) {
-            ae_.truncated = true;  // not everything merged: this exchange proves nothing
+            ex.truncated = true;  // not everything merged: this exchange proves nothing
             continue;
         }
         if (changed) {
@@ -475,10 +516,10 @@ void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
             hand_over(item.key, item.key.size() + state_bytes(item.state));  // if no longer ours
         }
     }
-    AeStates out{ae_.xid, ae_.partition, {}};
+    AeStates out{ex.xid, ex.partition, {}};
     std::size_t bytes = 16;
     for (auto& key : m.want) {
-        if (check_key(config_.limits, key)) return finish_exchange(false);
+        if (check_key(config_.limits, key)) return finish_exchange(ex, false);
         KeyState item;
         const std::error_code ec = load(key, item.state);
         if (ec == errc::corrupt) {
@@ -491,7 +532,7 @@ void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
         if (ec || (item.state.siblings.empty() && item.state.context.empty())) continue;
         const std::size_t size = key.size() + state_bytes(item.state);
         if (!out.states.empty() && bytes + size > config_.repair.ae_batch_bytes) {
-            ae_.truncated = true;
+            ex.truncated = true;
             break;
         }
         bytes += size;
@@ -499,7 +540,7 @@ void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
         out.states.push_back(std::move(item));
     }
     stats_.ae_bytes_sent += bytes;
-    send(ae_.peer, std::move(out));
+    send(ex.peer, std::move(out));
 }
 
 void Node::on_ae_states(NodeId from, AeStates& m) {
@@ -523,11 +564,12 @@ void Node::on_ae_states(NodeId from, AeStates& m) {
 }
 
 void Node::on_ae_done(NodeId from, const AeDone& m) {
-    if (!ae_.active || m.xid != ae_.xid || from != ae_.peer) return;
-    ae_.deadline = now_ + config_.repair.ae_timeout;
-    if (m.code != errc::ok) return finish_exchange(false);
-    if (!ae_.leaves.empty()) return send_leaf_step();
-    finish_exchange(true);
+    Exchange* found = exchange_with(from, m.xid);
+    if (found == nullptr) return;
+    Exchange& ex = *found;
+    if (m.code != errc::ok) return finish_exchange(ex, false);
+    if (!ex.leaves.empty()) return send_leaf_step(ex);
+    finish_exchange(ex, true);
 }
 
 // Rebuilds one partition's tree from the store each round: a value damaged on disk

@@ -387,6 +387,7 @@ void NodeIo::send(gossip::GossipEnvelope& message) {
 
 void Simulation::check_durable_ack(const replica::ClientReply& reply) {
     if (config_.sync == store::SyncMode::none || reply.code != errc::ok || reply.dot.counter == 0) return;
+    if (wiped_at_.us >= 0) return;  // a disk was destroyed on purpose: durable copies went with it
     const SimClient& client = clients_[static_cast<std::uint32_t>(reply.token >> 32)];
     if (!client.busy || client.token != reply.token || !client.writing) return;  // not a write's answer
     const std::string stored = store::data_key(ring_->partition_of(hash_key(client.key)), client.key);

@@ -317,3 +317,18 @@ TEST_CASE("gets that have answered do not count against the in-flight limit whil
     }
     CHECK(c.node(1).inflight() == 0);
 }
+
+TEST_CASE("anti-entropy: a silent peer costs only its own exchange, others go on meanwhile") {
+    // Regression: exchanges ran one at a time, so a peer that stopped answering held
+    // every other peer's repair for the whole ae_timeout.
+    NodeConfig base = fast_repair();
+    base.repair.ae_timeout = Duration::seconds(5);
+    Cluster c(3, base);
+    c.dead.insert(2);  // node 2 receives nothing from now on, and no node knows yet
+    for (int i = 0; i < 200; ++i) c.advance(Duration::millis(10));  // 2 s: well inside node 2's timeout
+    const auto running = c.node(1).exchange();
+    CHECK(running.running == 1);  // the one with node 2, waiting
+    CHECK(running.peer == NodeId{2});
+    CHECK(c.node(1).stats().ae_aborted == 0);
+    CHECK(c.node(1).stats().ae_exchanges >= 20);  // with node 3 meanwhile
+}
