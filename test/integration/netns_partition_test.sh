@@ -51,35 +51,41 @@ pids=("" "" "" "")
 writer_pids=()
 work=$(mktemp -d /tmp/shoal-netns-partition.XXXXXX)
 
-is_our_shoald() {  # pid still alive and still the shoald we started (not a reused pid)
+# A node is one of our own children (`ip netns exec` execs shoald in place): its pid
+# cannot be reused before we reap it, so "exists and is not a zombie" is exact.
+# (No check of the process name: a binary may be called shoald-old or anything else.)
+node_running() {
     local pid=$1
     [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "shoald" ] || return 1
     [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != "Z" ]
 }
 
 cleanup() {
     local rc=$?
-    trap - EXIT INT TERM
-    local p i
+    # A second signal (timeout(1) and ctest signal the whole process group) must not
+    # cut the clean-up short.
+    trap '' INT TERM
+    trap - EXIT
+    local p i n
     for p in "${writer_pids[@]}"; do kill "$p" 2>/dev/null; done
     for i in 1 2 3; do
-        is_our_shoald "${pids[$i]}" && kill -TERM "${pids[$i]}" 2>/dev/null
+        [ -n "${pids[$i]}" ] && kill -TERM "${pids[$i]}" 2>/dev/null
     done
-    # Up to 10 s for a clean exit, then SIGKILL.
+    # The namespaces go first: a namespace whose name is deleted lives on only until
+    # its last process exits. Deleting one removes its veth ends and iptables rules.
+    for n in "${created_ns[@]}"; do ip netns del "$n" 2>/dev/null || say "could not delete namespace $n"; done
+    # Up to 10 s for a clean exit, then SIGKILL; `wait` only reaps, never blocks long.
     local deadline=$((SECONDS + 10))
     for i in 1 2 3; do
-        while is_our_shoald "${pids[$i]}" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-        if is_our_shoald "${pids[$i]}"; then
+        [ -n "${pids[$i]}" ] || continue
+        while node_running "${pids[$i]}" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+        if node_running "${pids[$i]}"; then
             say "node $i (pid ${pids[$i]}) did not stop in time; SIGKILL"
             kill -KILL "${pids[$i]}" 2>/dev/null
         fi
-        [ -n "${pids[$i]}" ] && wait "${pids[$i]}" 2>/dev/null
+        wait "${pids[$i]}" 2>/dev/null
     done
-    for p in "${writer_pids[@]}"; do wait "$p" 2>/dev/null; done
-    # Deleting a namespace removes its veth ends and its iptables rules.
-    local n
-    for n in "${created_ns[@]}"; do ip netns del "$n" 2>/dev/null || say "could not delete namespace $n"; done
+    for p in "${writer_pids[@]}"; do wait "$p" 2>/dev/null; done  # curl --max-time 3 bounds these
     if { [ "$rc" -eq 0 ] || [ "$rc" -eq "$SKIP" ]; } && [ -z "${SHOAL_KEEP_LOGS:-}" ]; then
         rm -rf "$work"
     else
@@ -220,7 +226,7 @@ for i in 1 2 3; do
 done
 sleep 0.2
 for i in 1 2 3; do
-    is_our_shoald "${pids[$i]}" || fail "node $i (pid ${pids[$i]}) is not running"
+    node_running "${pids[$i]}" || fail "node $i (pid ${pids[$i]}) is not running"
 done
 say "shoald $SHOALD; nodes ${pids[1]} ${pids[2]} ${pids[3]} in ${ns[1]} ${ns[2]} ${ns[3]}"
 
