@@ -50,6 +50,15 @@ bool run_until(asio::io_context& io, std::chrono::milliseconds limit, Done done)
     return done();
 }
 
+// A link from node 1 to `peer` (as node 2), running on `io`.
+std::shared_ptr<PeerLink> start_link(asio::io_context& io, const DeafPeer& peer, Metrics& metrics,
+                                     std::size_t queue_bytes, const LinkTimeouts& timeouts) {
+    auto link = std::make_shared<PeerLink>(io, NodeId{1}, PeerAddress{NodeId{2}, "127.0.0.1", peer.port(), {}},
+                                           queue_bytes, metrics, timeouts);
+    asio::co_spawn(io, link->run(), asio::detached);
+    return link;
+}
+
 LinkTimeouts quick() {
     LinkTimeouts t;
     t.connect = Duration::millis(500);
@@ -63,9 +72,7 @@ TEST_CASE("peer link: a write that makes no progress is declared stalled and the
     asio::io_context io;
     DeafPeer peer(io);
     Metrics metrics;
-    auto link = std::make_shared<PeerLink>(io, NodeId{1}, PeerAddress{NodeId{2}, "127.0.0.1", peer.port(), {}},
-                                           std::size_t{256} << 20, metrics, quick());
-    asio::co_spawn(io, link->run(), asio::detached);
+    auto link = start_link(io, peer, metrics, std::size_t{256} << 20, quick());
     REQUIRE(run_until(io, std::chrono::seconds(2), [&] { return link->connected(); }));
     // Far more than loopback's socket buffers hold: the write cannot finish.
     const replica::PeerMessage m = big_message();
@@ -88,9 +95,7 @@ TEST_CASE("peer link: redial() on suspicion drops a working link and dials at on
     asio::io_context io;
     DeafPeer peer(io);
     Metrics metrics;
-    auto link = std::make_shared<PeerLink>(io, NodeId{1}, PeerAddress{NodeId{2}, "127.0.0.1", peer.port(), {}},
-                                           std::size_t{1} << 20, metrics, quick());
-    asio::co_spawn(io, link->run(), asio::detached);
+    auto link = start_link(io, peer, metrics, std::size_t{1} << 20, quick());
     REQUIRE(run_until(io, std::chrono::seconds(2), [&] { return peer.sockets.size() == 1 && link->connected(); }));
     link->redial();
     link->redial();  // within the bound: ignored
