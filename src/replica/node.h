@@ -196,12 +196,10 @@ public:
     const std::shared_ptr<const ring::Ring>& ring() const { return ring_; }
     ActorId actor() const { return actor_; }
 
-    // The shell calls this when a commit failed: the turn's writes are lost, so the
-    // state kept in memory beside them (trees, hint counts, GC candidates) is read
-    // again from the store.
-    void reload_from_store();
-    // The turn driver calls this when batches from `seq` on were lost:
-    // requests whose answer rests on them fail (store_error), then reload_from_store.
+    // The turn driver calls this when batches from `seq` on were lost: requests whose
+    // answer rests on them fail (store_error), the state kept in memory beside the
+    // store (trees, hint counts, GC candidates) is read again from it, and the node
+    // takes a new actor before it issues another dot.
     void writes_lost(std::uint64_t seq);
 
     // Reads this node's local state of a key (no quorum): for tools and checkers.
@@ -317,6 +315,8 @@ private:
     void store_hint(NodeId target, std::string_view key, std::size_t bytes);
 
     // Repair (repair.cpp).
+    // Rebuilds what is kept in memory beside the store, after writes were lost.
+    void reload_from_store();
     void rebuild_from_store();
     void rebuild_tree(PartitionId p);
     MerkleTree& tree(PartitionId p);

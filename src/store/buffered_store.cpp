@@ -93,10 +93,7 @@ void BufferedStore::stage(const WriteBatch& batch) {
 
 // One synced inner write of everything staged plus `batch`; nothing changes on failure.
 std::error_code BufferedStore::write_through(const WriteBatch& batch) {
-    WriteBatch all;
-    for (const WriteBatch::Op& op : pending_.writes.ops()) {
-        if (op.is_delete) all.del(op.key); else all.put(op.key, op.value);
-    }
+    WriteBatch all = pending_.writes;  // a copy: kept staged if the write fails
     for (const WriteBatch::Op& op : batch.ops()) {
         if (op.is_delete) all.del(op.key); else all.put(op.key, op.value);
     }
