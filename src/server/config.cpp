@@ -102,9 +102,10 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
         if (value == "debug" || value == "info" || value == "warn" || value == "error") return o.log_level = value, "";
         return bad("debug, info, warn or error");
     }
-    if (key == "hinted_handoff" || key == "anti_entropy") {
+    if (key == "hinted_handoff" || key == "anti_entropy" || key == "compression") {
         if (value != "on" && value != "off") return bad("on or off");
-        (key == "hinted_handoff" ? o.hinted_handoff : o.anti_entropy) = value == "on";
+        (key == "hinted_handoff" ? o.hinted_handoff : key == "anti_entropy" ? o.anti_entropy : o.compression) =
+            value == "on";
         return "";
     }
     if (key == "read_cache_mb")

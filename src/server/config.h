@@ -27,6 +27,7 @@ struct NodeOptions {
     std::uint32_t n = 3, r = 2, w = 2;
     store::SyncMode sync = store::SyncMode::batch;
     std::size_t read_cache_mb = 32;  // hot stored values kept in memory in front of LevelDB (0: none)
+    bool compression = false;        // LevelDB snappy block compression
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
     Limits limits;
     std::int64_t request_timeout_ms = 2000;

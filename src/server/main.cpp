@@ -84,7 +84,9 @@ int main(int argc, char** argv) {
     std::string err;
     if (!lock_data_dir(o.data_dir, err)) return fail(err);
     std::error_code ec;
-    auto db = store::LevelStore::open(o.data_dir + "/db", store::LevelOptions{}, ec);
+    store::LevelOptions db_options;
+    db_options.compress = o.compression;
+    auto db = store::LevelStore::open(o.data_dir + "/db", db_options, ec);
     if (!db) return fail("cannot open the store in '" + o.data_dir + "/db': " + ec.message());
     std::uint32_t incarnation = 0;
     // The wall clock floors it: a node whose disk was replaced still gets a new one.

@@ -51,6 +51,7 @@ std::unique_ptr<LevelStore> LevelStore::open(const std::string& dir, const Level
     options.write_buffer_size = opts.write_buffer_bytes;
     options.block_cache = impl->cache.get();
     options.filter_policy = impl->filter.get();
+    options.compression = opts.compress ? leveldb::kSnappyCompression : leveldb::kNoCompression;
     leveldb::DB* db = nullptr;
     ec = to_error(leveldb::DB::Open(options, dir, &db));
     if (ec) return nullptr;
