@@ -25,6 +25,7 @@ public:
             case errc::corrupt: return "stored data is corrupt";
             case errc::not_found: return "not found";
             case errc::shutting_down: return "node is shutting down";
+            case errc::state_too_large: return "the key's stored state would be too large";
         }
         return "unknown shoal error " + std::to_string(code);
     }
@@ -53,6 +54,7 @@ std::string_view errc_name(errc e) noexcept {
         case errc::corrupt: return "corrupt";
         case errc::not_found: return "not_found";
         case errc::shutting_down: return "shutting_down";
+        case errc::state_too_large: return "state_too_large";
     }
     return "unknown";
 }

@@ -22,7 +22,11 @@ enum class errc {
     corrupt,            // stored bytes fail to decode (HTTP 500)
     not_found,          // no such key (HTTP 404); a normal outcome of get
     shutting_down,      // the node is stopping (HTTP 503)
+    state_too_large,    // the key's stored state would pass limits.max_state_bytes (HTTP 413)
 };
+
+// The last code: a wire code past it is refused.
+inline constexpr errc k_last_errc = errc::state_too_large;
 
 const std::error_category& shoal_category() noexcept;
 

@@ -1,8 +1,24 @@
 #include "core/limits.h"
 
+#include <string>
+
 #include "core/errc.h"
 
 namespace shoal {
+
+std::string limits_problem(const Limits& l) {
+    // One sibling's encoding overhead, and the client's context (16 bytes an entry).
+    const std::size_t least = l.max_value_bytes + l.max_key_bytes + k_max_client_context_entries * 16 + 64;
+    if (l.max_state_bytes < least) {
+        return "max_state_bytes (" + std::to_string(l.max_state_bytes) + ") must hold one largest value with a full context: at least " +
+               std::to_string(least);
+    }
+    if (l.max_state_bytes > k_max_state_bytes_limit) {
+        return "max_state_bytes (" + std::to_string(l.max_state_bytes) + ") is over " +
+               std::to_string(k_max_state_bytes_limit);
+    }
+    return "";
+}
 
 std::error_code check_key(const Limits& limits, std::string_view key) {
     if (key.empty()) return errc::bad_request;

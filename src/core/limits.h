@@ -1,5 +1,19 @@
-// Bounds on everything a client can make the node hold. Exceeding one is a clear
-// error (errc::key_too_large, ...), never an allocation.
+// Bounds on everything a client can make the node hold, derived from each other in
+// this one place. Exceeding one is a clear error (errc::key_too_large, ...), never an
+// allocation, and never a frame too large to send.
+//
+// How they fit together:
+//   value     <= max_value_bytes                         (a write is refused past it)
+//   state     <= max_state_bytes                         (a write whose resulting state
+//                                                         would pass it is refused)
+//   carried   <= k_state_merge_factor * max_state_bytes  (concurrent writes admitted by
+//                                                         different leaders merge into
+//                                                         a larger state; replicas store
+//                                                         and carry up to this, and
+//                                                         refuse a merge beyond it)
+//   batch     <= k_batch_bytes, or one carried state     (hints, handoff, anti-entropy)
+//   frame     <= max_frame_bytes(limits)                 (one batch or one carried state,
+//                                                         its key and the encoding)
 #pragma once
 
 #include <cstddef>
@@ -10,11 +24,52 @@
 namespace shoal {
 
 struct Limits {
-    std::size_t max_key_bytes = 1024;           // 1 KiB
-    std::size_t max_value_bytes = 1024 * 1024;  // 1 MiB
-    std::size_t max_siblings = 64;              // per key, checked when a write is admitted
-    std::size_t max_inflight_requests = 10000;  // per coordinator node
+    std::size_t max_key_bytes = 1024;               // 1 KiB
+    std::size_t max_value_bytes = 1024 * 1024;      // 1 MiB
+    std::size_t max_siblings = 64;                  // per key, checked when a write is admitted
+    std::size_t max_state_bytes = 2 * 1024 * 1024;  // a key's stored state: siblings and context
+    std::size_t max_inflight_requests = 10000;      // per coordinator node
 };
+
+// How much larger than max_state_bytes a merged state may grow (two leaders, each
+// admitting a write onto the same state, concurrently).
+inline constexpr std::size_t k_state_merge_factor = 2;
+// What a batch of states (hints, handoff, anti-entropy keys) fills to; a batch always
+// carries at least one state, however large.
+inline constexpr std::size_t k_batch_bytes = 512 * 1024;
+// Room in a frame for everything but keys and states: the message's own fields, the
+// encoding's pointers and padding (counted per state by replica::state_bytes).
+inline constexpr std::size_t k_frame_overhead_bytes = 64 * 1024;
+// The most siblings a stored state holds (a merge could pass max_siblings; bytes bound
+// it long before this).
+inline constexpr std::size_t k_max_stored_siblings = 65536;
+// The most actors a stored context names (and the decode limit of every context).
+inline constexpr std::size_t k_max_context_entries = 4096;
+// A context a client sends may name at most this many: joined with a stored context it
+// must still fit k_max_context_entries.
+inline constexpr std::size_t k_max_client_context_entries = k_max_context_entries / 2;
+static_assert(k_max_client_context_entries * 2 <= k_max_context_entries);
+// No dot counter reaches this (2^62: a billion writes a second for 146 years); a
+// context naming one is refused, so counters never wrap.
+inline constexpr std::uint64_t k_max_counter = 1ULL << 62;
+
+// The largest state a node stores or carries.
+constexpr std::size_t max_carried_state_bytes(const Limits& l) {
+    return l.max_state_bytes * k_state_merge_factor;
+}
+// The largest frame a peer or client may send: a batch or one carried state with its key.
+constexpr std::size_t max_frame_bytes(const Limits& l) {
+    const std::size_t one = max_carried_state_bytes(l) + l.max_key_bytes;
+    return (one > k_batch_bytes ? one : k_batch_bytes) + l.max_key_bytes + k_frame_overhead_bytes;
+}
+static_assert(max_frame_bytes(Limits{}) > Limits{}.max_value_bytes * 4);
+
+// The largest max_state_bytes may be (config.cpp names it: 67108864); frames stay
+// under ~129 MiB.
+inline constexpr std::size_t k_max_state_bytes_limit = 64u << 20;
+// Why `l` does not hold together ("" when it does): a state must hold at least one
+// largest value with its key and a full client context.
+std::string limits_problem(const Limits& l);
 
 // Checks a client key and value against the limits; an empty key is bad_request.
 std::error_code check_key(const Limits& limits, std::string_view key);

@@ -365,6 +365,11 @@ Response render_error(const ClientReply& reply) {
         case errc::bad_context: return text(400, "invalid X-Shoal-Context");
         case errc::key_too_large: return text(413, "key too large");
         case errc::value_too_large: return text(413, "value too large");
+        case errc::state_too_large:
+            return text(413,
+                        "state too large: this write would make the key's stored state (its siblings and context) "
+                        "larger than max_state_bytes; resolve its siblings by writing with their context, or store "
+                        "less");
         case errc::too_many_siblings:
             return text(409, "too many siblings: read the key and write with its context to resolve them");
         case errc::quorum_not_met: return text(503, counted("quorum not met", reply));

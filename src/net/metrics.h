@@ -48,6 +48,7 @@ struct Metrics {
     std::uint64_t peer_messages_in = 0;
     std::uint64_t peer_messages_out = 0;
     std::uint64_t peer_messages_dropped = 0;
+    std::uint64_t peer_frames_oversized = 0;  // never sent: over the frame bound
     std::uint64_t client_connections = 0;
 };
 

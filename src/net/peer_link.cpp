@@ -26,6 +26,12 @@ std::string fields_peer(NodeId id, std::string_view extra) {
 // Writes whatever gathers in `pending` (others append to it and cancel `wake`), one
 // write per batch, so frames that piled up while a write was in flight go out
 // together. Returns when `stop` turns true or a write fails.
+void PeerLink::oversized(std::size_t bytes) {
+    ++metrics_.peer_frames_oversized;
+    log::warn("peer message over the frame bound not sent",
+              link_fields("bytes=" + std::to_string(bytes) + " max_frame_bytes=" + std::to_string(max_frame_)));
+}
+
 awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
                                                    asio::steady_timer& wake, const bool& stop, WriteProgress* progress) {
     boost::system::error_code ec;

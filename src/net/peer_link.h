@@ -80,8 +80,10 @@ std::string fields_peer(NodeId id, std::string_view extra = {});
 // a link on request (its peer is suspected): either way it is dialled again at once.
 class PeerLink : public std::enable_shared_from_this<PeerLink> {
 public:
+    // `limit`: bytes queued; `max_frame`: the largest frame the peer reads (a larger one
+    // is never queued: it would cost the link everything queued behind it).
     PeerLink(asio::io_context& io, NodeId self, PeerAddress to, std::size_t limit, Metrics& metrics,
-             LinkTimeouts timeouts = {})
+             LinkTimeouts timeouts = {}, std::size_t max_frame = wire::k_default_max_frame_bytes)
         : socket_(io),
           wake_(io),
           retry_(io),
@@ -89,6 +91,7 @@ public:
           self_(self),
           to_(std::move(to)),
           limit_(limit),
+          max_frame_(max_frame),
           metrics_(metrics),
           timeouts_(timeouts) {}
 
@@ -131,7 +134,14 @@ private:
             return;
         }
         if (queue_.empty()) queued_ = 0;  // the writer took the earlier ones
+        const std::size_t before = queue_.size();
         encode(queue_);
+        if (queue_.size() - before > max_frame_) {
+            // The core sizes what it sends to fit (core/limits.h); this is the last guard.
+            oversized(queue_.size() - before);
+            queue_.resize(before);
+            return;
+        }
         ++queued_;
         ++metrics_.peer_messages_out;
         wake_.cancel();
@@ -141,6 +151,7 @@ private:
     // Checks the dial and the write in flight against the timeouts, until stop().
     awaitable<void> watch();
     void drop(LinkDrop why);
+    void oversized(std::size_t bytes);
     // Log fields naming the other end: its id, or the seed address it was dialled at.
     std::string link_fields(std::string_view extra = {}) const;
 
@@ -151,6 +162,7 @@ private:
     NodeId self_;
     PeerAddress to_;
     std::size_t limit_;
+    std::size_t max_frame_;
     Metrics& metrics_;
     LinkTimeouts timeouts_;
     std::chrono::steady_clock::time_point dialling_since_;  // {}: not dialling

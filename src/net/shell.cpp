@@ -118,7 +118,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         PeerAddress to{id, {}, 0, {}};
         if (!parse_host_port(address, to.host, to.port)) return nullptr;
         auto link =
-            std::make_shared<PeerLink>(io_, config_.id, to, config_.peer_queue_bytes, metrics_, config_.link_timeouts);
+            std::make_shared<PeerLink>(io_, config_.id, to, config_.peer_queue_bytes, metrics_, config_.link_timeouts,
+                                       config_.max_frame_bytes);
         asio::co_spawn(io_, link->run(), asio::detached);
         return link;
     }
@@ -487,6 +488,7 @@ std::string Shell::Impl::metrics_text() {
     counter("shoal_peer_messages_in_total", metrics_.peer_messages_in);
     counter("shoal_peer_messages_out_total", metrics_.peer_messages_out);
     counter("shoal_peer_messages_dropped_total", metrics_.peer_messages_dropped);
+    counter("shoal_peer_frames_oversized_total", metrics_.peer_frames_oversized);
     const turn::DriverStats& ds = driver_.stats();
     counter("shoal_commits_total", ds.commits);
     counter("shoal_commit_errors_total", ds.commit_errors);

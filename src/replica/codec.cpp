@@ -11,7 +11,7 @@ namespace shoal::replica {
 namespace {
 
 constexpr std::uint8_t k_format_version = 1;
-constexpr std::size_t k_max_siblings_decoded = 65536;
+constexpr std::size_t k_max_siblings_decoded = k_max_stored_siblings;
 
 using Reader = ByteReader;
 
@@ -32,7 +32,7 @@ bool decode_vv_body(Reader& r, VersionVector& out) {
     for (std::uint64_t i = 0; i < n; ++i) {
         std::uint64_t actor = 0, counter = 0;
         if (!r.varint(actor) || !r.varint(counter)) return false;
-        if (counter == 0 || (i > 0 && actor <= last)) return false;  // canonical form only
+        if (counter == 0 || counter >= k_max_counter || (i > 0 && actor <= last)) return false;  // canonical form only
         out.raise(actor, counter);
         last = actor;
     }
@@ -43,7 +43,8 @@ bool decode_sibling(Reader& r, Sibling& s) {
     std::uint8_t flags = 0;
     if (!r.byte(flags) || flags > 1) return false;
     s.tombstone = flags == 1;
-    if (!r.varint(s.dot.actor) || !r.varint(s.dot.counter) || s.dot.counter == 0) return false;
+    if (!r.varint(s.dot.actor) || !r.varint(s.dot.counter) || s.dot.counter == 0 || s.dot.counter >= k_max_counter)
+        return false;
     if (!r.signed_varint(s.written.us) || !r.signed_varint(s.expires.us)) return false;
     return r.string(s.value);
 }
@@ -148,7 +149,8 @@ std::string context_to_token(const VersionVector& vv) {
 std::error_code context_from_token(std::string_view token, VersionVector& out) {
     out = VersionVector{};
     if (token.empty()) return {};
-    if (token.size() > k_max_context_entries * 40) return errc::bad_context;
+    // An entry is two varints of at most 10 bytes each, 4/3 longer in base64.
+    if (token.size() > k_max_client_context_entries * 28 + 8) return errc::bad_context;
     std::string raw;
     raw.reserve(token.size() * 3 / 4);
     std::uint32_t acc = 0;
@@ -163,7 +165,9 @@ std::error_code context_from_token(std::string_view token, VersionVector& out) {
             raw.push_back(static_cast<char>((acc >> bits) & 0xff));
         }
     }
-    return decode(raw, out);
+    if (auto ec = decode(raw, out)) return ec;
+    if (out.entries().size() > k_max_client_context_entries) return errc::bad_context;
+    return {};
 }
 
 std::uint64_t digest(const SiblingSet& set) {

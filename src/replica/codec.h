@@ -8,11 +8,13 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/limits.h"
 #include "replica/version.h"
 
 namespace shoal::replica {
 
-inline constexpr std::size_t k_max_context_entries = 4096;
+// Contexts decode up to k_max_context_entries (core/limits.h); counters stay below
+// k_max_counter.
 
 // Appends the encoding of a sibling set to out.
 void encode(const SiblingSet& set, std::string& out);
@@ -27,7 +29,8 @@ void encode(const VersionVector& vv, std::string& out);
 std::error_code decode(std::string_view bytes, VersionVector& out);
 
 // The causal context as clients carry it: URL- and header-safe base64 of the
-// encoded version vector ("" for an empty context).
+// encoded version vector ("" for an empty context). A client's context names at most
+// k_max_client_context_entries actors (else errc::bad_context).
 std::string context_to_token(const VersionVector& vv);
 std::error_code context_from_token(std::string_view token, VersionVector& out);
 

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "core/limits.h"
 #include "core/types.h"
 #include "ring/ring.h"
 
@@ -65,7 +66,7 @@ struct HandoffConfig {
     std::size_t batch_keys = 256;
     // Checked before each state is added; a single state over it goes alone (as in
     // anti-entropy, a state larger than the peer frame bound cannot be sent).
-    std::size_t batch_bytes = 512 << 10;
+    std::size_t batch_bytes = k_batch_bytes;
     std::size_t concurrency = 2;          // streams this node sends at once
     Duration timeout = Duration::seconds(5);  // an unacknowledged batch is sent again
     Duration refusal_backoff = Duration::millis(200);  // a refused batch is sent again

@@ -32,11 +32,18 @@ std::uint64_t Node::entry_of(std::string_view key, const SiblingSet& state) cons
     return MerkleTree::entry_hash(key, digest(state));
 }
 
-std::error_code Node::save(std::string_view key, const SiblingSet& state, std::uint64_t old_entry) {
+std::error_code Node::save(std::string_view key, const SiblingSet& state, std::uint64_t old_entry,
+                           std::size_t bound) {
     const std::uint64_t h = hash_key(key);
     const PartitionId p = ring_->partition_of(h);
     scratch_.clear();
     encode_stored(state, scratch_);
+    if (bound == 0) bound = max_carried_state_bytes(config_.limits);
+    if (scratch_.size() > bound || state.context.entries().size() > k_max_context_entries ||
+        state.siblings.size() > k_max_stored_siblings) {
+        ++stats_.states_refused;
+        return errc::state_too_large;
+    }
     store::WriteBatch batch;
     batch.put(store::data_key(p, key), scratch_);
     if (auto ec = store_.write(batch, false)) {

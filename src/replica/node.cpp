@@ -60,6 +60,9 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     if (request.op == ClientOp::put) {
         if (auto ec = check_value(config_.limits, request.value)) return ec;
     }
+    // However it arrived (HTTP token, native frame), a client's context is bounded so
+    // that joined with a stored one it still decodes.
+    if (request.context.entries().size() > k_max_client_context_entries) return errc::bad_context;
     o = request.options;
     if (o.n == 0) o.n = config_.n;
     if (o.r == 0) o.r = std::min(config_.r, o.n);
@@ -341,7 +344,9 @@ void Node::finish_get(RequestId req, GetFsm& fsm) {
         // Fewer than r good replies in time (or every target answered and too few were good).
         fail(fsm.token, errc::quorum_not_met, fsm.replies, fsm.r);
     }
-    if (config_.read_repair && fsm.replies > 0) {
+    // A merge of copies too large to store anywhere is not sent (replicas would refuse it).
+    if (config_.read_repair && fsm.replies > 0 &&
+        state_bytes(fsm.merged) <= max_carried_state_bytes(config_.limits)) {
         const std::uint64_t want = digest(fsm.merged);
         for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
             const Target& t = fsm.targets[i];
@@ -419,16 +424,25 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
         send(from, std::move(resp));
         return;
     }
+    // The context may name only dots that were issued: none of this actor's beyond
+    // what it has issued (a forged counter would make it issue, or wrap to, one it
+    // issued already), and few enough actors that the joined context still decodes.
+    if (req.op.context.get(actor_) >= next_counter_ ||
+        joined_size(local.context, req.op.context) > k_max_context_entries) {
+        resp.code = errc::bad_context;
+        send(from, std::move(resp));
+        return;
+    }
     const std::uint64_t old_entry = entry_of(req.key, local);
     resp.dot = apply_write(local, req.op, actor_, config_.conflict, next_counter_);
     next_counter_ = resp.dot.counter + 1;
-    if (events_) events_->dot_issued(req.key, resp.dot, req.op.context);
-    if (auto ec = save(req.key, local, old_entry)) {
+    if (auto ec = save(req.key, local, old_entry, config_.limits.max_state_bytes)) {
         resp.code = static_cast<errc>(ec.value());
         resp.dot = Dot{};
         send(from, std::move(resp));
         return;
     }
+    if (events_) events_->dot_issued(req.key, resp.dot, req.op.context);
     if (req.hint_for.valid()) store_hint(req.hint_for, req.key, hint_bytes);
     else hand_over(req.key, hint_bytes);
     resp.state = std::move(local);

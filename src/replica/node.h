@@ -38,14 +38,14 @@ struct RepairConfig {
     bool anti_entropy = true;    // compare and exchange with the other primaries
     Duration hint_interval = Duration::millis(200);
     std::size_t hint_batch_keys = 64;
-    std::size_t hint_batch_bytes = 512 << 10;  // frames stay under the wire bound
+    std::size_t hint_batch_bytes = k_batch_bytes;  // frames stay under max_frame_bytes (core/limits.h)
     std::uint64_t max_hints = 100'000;        // per node; over it a fallback refuses the write
     std::uint64_t max_hint_bytes = 256 << 20;  // per node
     Duration ae_interval = Duration::millis(250);  // between exchange starts
     std::size_t ae_max_parallel = 4;               // exchanges in flight, one per peer
     std::uint32_t ae_max_leaves = 64;              // leaves per key-exchange step
     std::size_t ae_batch_keys = 1024;              // keys listed per step
-    std::size_t ae_batch_bytes = 512 << 10;        // key or state bytes per message
+    std::size_t ae_batch_bytes = k_batch_bytes;    // key or state bytes per message
     Duration ae_timeout = Duration::seconds(5);
     Duration scrub_interval = Duration::seconds(10);  // one partition's tree rebuilt from disk
     Duration tombstone_grace = Duration::seconds(24 * 3600);
@@ -97,6 +97,7 @@ struct NodeStats {
     std::uint64_t leader_failovers = 0;
     std::uint64_t store_errors = 0;
     std::uint64_t corrupt_reads = 0;
+    std::uint64_t states_refused = 0;  // writes and merges that would have passed the state bound
     // Hinted handoff.
     std::uint64_t hints_pending = 0;  // gauge
     std::uint64_t hint_bytes_pending = 0;  // gauge
@@ -292,8 +293,12 @@ private:
     void on_replicate_req(NodeId from, ReplicateReq& req);
     void on_get_req(NodeId from, const GetReq& req);
     std::error_code load(std::string_view key, SiblingSet& out);
-    // Writes a key's new state; `old_entry` is its current tree entry (entry_of).
-    std::error_code save(std::string_view key, const SiblingSet& state, std::uint64_t old_entry);
+    // Writes a key's new state; `old_entry` is its current tree entry (entry_of). A
+    // state that would not decode again (too many actors or siblings) or whose stored
+    // form is over `bound` bytes (0: max_carried_state_bytes) is not written:
+    // errc::state_too_large.
+    std::error_code save(std::string_view key, const SiblingSet& state, std::uint64_t old_entry,
+                         std::size_t bound = 0);
     std::error_code remove(std::string_view key, std::uint64_t old_entry);
     std::uint64_t entry_of(std::string_view key, const SiblingSet& state) const;
     // Decodes a stored value into `state` and returns its tree entry; a value that

@@ -102,6 +102,20 @@ SiblingSet merge(const SiblingSet& a, const SiblingSet& b, ConflictMode mode) {
     return out;
 }
 
+std::size_t joined_size(const VersionVector& a, const VersionVector& b) {
+    // Both are sorted by actor: count the union.
+    std::size_t n = 0, i = 0, j = 0;
+    const auto& x = a.entries();
+    const auto& y = b.entries();
+    while (i < x.size() || j < y.size()) {
+        ++n;
+        if (j == y.size() || (i < x.size() && x[i].first < y[j].first)) ++i;
+        else if (i == x.size() || y[j].first < x[i].first) ++j;
+        else ++i, ++j;
+    }
+    return n;
+}
+
 Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode, std::uint64_t min_counter) {
     const Dot dot{actor, std::max({local.context.get(actor), op.context.get(actor), min_counter - (min_counter > 0)}) + 1};
     std::vector<Sibling> kept;

@@ -61,6 +61,9 @@ private:
     std::vector<Entry> entries_;
 };
 
+// How many actors a.join(b) would name, without building it.
+std::size_t joined_size(const VersionVector& a, const VersionVector& b);
+
 struct Sibling {
     Dot dot;
     bool tombstone = false;

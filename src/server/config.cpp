@@ -88,6 +88,12 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
     if (key == "max_value_bytes") {
         return to_number<std::size_t>(value, o.limits.max_value_bytes, 1, 16 * 1024 * 1024) ? "" : bad("1..16777216");
     }
+    if (key == "max_state_bytes") {
+        o.state_bytes_set = true;
+        return to_number<std::size_t>(value, o.limits.max_state_bytes, 1, k_max_state_bytes_limit)
+                   ? ""
+                   : bad("1..67108864");
+    }
     if (key == "max_siblings")
         return to_number<std::size_t>(value, o.limits.max_siblings, 1, 4096) ? "" : bad("1..4096");
     if (key == "request_timeout_ms")
@@ -222,6 +228,9 @@ std::string parse_options(int argc, char** argv, NodeOptions& out, bool& help) {
     if (out.id == 0) return "id: required";
     if (out.data_dir.empty()) return "data_dir: required";
     if (out.r > out.n || out.w > out.n) return "r and w must not exceed n";
+    // Unless given, a key's state may hold two of the largest values.
+    if (!out.state_bytes_set) out.limits.max_state_bytes = std::max(out.limits.max_state_bytes, 2 * out.limits.max_value_bytes);
+    if (auto problem = limits_problem(out.limits); !problem.empty()) return problem;
     return {};
 }
 

@@ -30,6 +30,7 @@ struct NodeOptions {
     bool compression = false;        // LevelDB snappy block compression
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
     Limits limits;
+    bool state_bytes_set = false;  // max_state_bytes was given (else derived from max_value_bytes)
     std::int64_t request_timeout_ms = 2000;
     std::size_t max_client_connections = 1024;
     std::size_t max_http_connections = 1024;

@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
     sc.id = nc.id;
     sc.sync = o.sync;
     sc.max_client_connections = o.max_client_connections;
-    sc.max_frame_bytes = o.limits.max_value_bytes + o.limits.max_key_bytes + 64 * 1024;
+    sc.max_frame_bytes = max_frame_bytes(o.limits);
     if (!net::parse_host_port(o.peer_listen, sc.peer_host, sc.peer_port) ||
         !net::parse_host_port(o.client_listen, sc.client_host, sc.client_port)) {
         return fail("bad listen address");

@@ -32,8 +32,8 @@ using replica::VersionVector;
 
 constexpr std::size_t k_word_bytes = sizeof(capnp::word);
 constexpr std::uint64_t k_max_segments = 64;
-constexpr std::size_t k_max_vv_entries = replica::k_max_context_entries;  // 4096
-constexpr std::size_t k_max_siblings = 65536;
+constexpr std::size_t k_max_vv_entries = k_max_context_entries;  // 4096
+constexpr std::size_t k_max_siblings = k_max_stored_siblings;
 constexpr int k_nesting_limit = 16;
 // Decoding reads each object once; the slack covers the root pointer and rounding.
 constexpr std::uint64_t k_traversal_factor = 2;
@@ -92,7 +92,8 @@ Dot get_dot(cs::Dot::Reader r) {
     return Dot{r.getActor(), r.getCounter()};
 }
 
-// Canonical form only: actors strictly increasing, counters > 0, bounded size.
+// Canonical form only: actors strictly increasing, counters in 1..k_max_counter-1,
+// bounded size. (Sibling dots are covered by their context, so they are bounded too.)
 bool get_vv(cs::VersionVector::Reader r, VersionVector& out) {
     out = VersionVector{};
     const auto entries = r.getEntries();
@@ -102,7 +103,7 @@ bool get_vv(cs::VersionVector::Reader r, VersionVector& out) {
     for (const auto e : entries) {
         const auto actor = e.getActor();
         const auto counter = e.getCounter();
-        if (counter == 0 || (!first && actor <= last)) return false;
+        if (counter == 0 || counter >= k_max_counter || (!first && actor <= last)) return false;
         out.raise(actor, counter);  // appends: actors arrive in order
         last = actor;
         first = false;

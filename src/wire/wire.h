@@ -15,13 +15,15 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/limits.h"
 #include "core/types.h"
 #include "gossip/gossiper.h"
 #include "replica/messages.h"
 
 namespace shoal::wire {
 
-inline constexpr std::size_t k_default_max_frame_bytes = 2 * 1024 * 1024 + 64 * 1024;  // a 1 MiB value, with room
+// What a node with the default limits reads and sends at most (core/limits.h).
+inline constexpr std::size_t k_default_max_frame_bytes = max_frame_bytes(Limits{});
 
 // The first frame on every connection says who is speaking.
 struct Hello {

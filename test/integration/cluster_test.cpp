@@ -241,6 +241,55 @@ TEST_CASE("repair: a node that was down catches up through hints and anti-entrop
     CHECK(found == static_cast<int>(mine.size()));
 }
 
+// A metric summed over every node (the lines that start with `prefix`).
+double metric_sum(const DevCluster& c, const std::string& prefix) {
+    double sum = 0;
+    for (const auto& n : c.nodes) {
+        const auto got = client::http_get(n.http, "/metrics");
+        REQUIRE(got.status == 200);
+        std::size_t at = 0;
+        while ((at = got.body.find("\n" + prefix, at)) != std::string::npos) {
+            const std::size_t space = got.body.find(' ', at + 1);
+            sum += std::stod(got.body.substr(space + 1, got.body.find('\n', space) - space - 1));
+            at = space;
+        }
+    }
+    return sum;
+}
+
+// The bounds issue, defect 1, where it was seen: two blind 600 KiB writes made a state
+// larger than a peer frame; every r=3 read then failed and closed links.
+TEST_CASE("regress: two blind 600 KiB writes of one key: r=3 reads succeed on every node, no frame refused") {
+    DevCluster c(3, base_port() + 50);
+    client::Client a(c.options({c.nodes[0].client})), b(c.options({c.nodes[1].client}));
+    const std::string va(600 * 1024, 'a'), vb(600 * 1024, 'b');
+    REQUIRE(a.put("big", va).code == errc::ok);
+    REQUIRE(b.put("big", vb).code == errc::ok);
+    const double bad_before = metric_sum(c, "shoal_bad_frames_total");
+    const double failed_before = metric_sum(c, "shoal_peer_link_reconnects_total{reason=\"write_failed\"}");
+    client::RequestOptions all;
+    all.r = 3;
+    std::string context;
+    for (const auto& n : c.nodes) {
+        client::Client x(c.options({n.client}));
+        for (int i = 0; i < 3; ++i) {
+            const auto got = x.get("big", all);
+            REQUIRE(got.code == errc::ok);
+            CHECK(got.values.size() == 2);
+            context = got.context;
+        }
+    }
+    // Small writes through the same links meanwhile: none is lost.
+    for (int i = 0; i < 300; ++i) REQUIRE(a.put("small/" + std::to_string(i), "v").code == errc::ok);
+    // A write that would take the state past max_state_bytes is refused with its own code.
+    const std::string vc(900 * 1024, 'c');
+    CHECK(a.put("big", vc).code == errc::state_too_large);
+    CHECK(a.put("big", vc, context).code == errc::ok);  // with the context it replaces both
+    CHECK(metric_sum(c, "shoal_bad_frames_total") == bad_before);
+    CHECK(metric_sum(c, "shoal_peer_link_reconnects_total{reason=\"write_failed\"}") == failed_before);
+    CHECK(metric_sum(c, "shoal_peer_frames_oversized_total") == 0);
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]).find("shoal") != std::string::npos && argv[1][0] == '/') {
         it::g_shoal = argv[1];

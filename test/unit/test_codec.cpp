@@ -27,7 +27,7 @@ using shoal::replica::decode;
 using shoal::replica::digest;
 using shoal::replica::Dot;
 using shoal::replica::encode;
-using shoal::replica::k_max_context_entries;
+using shoal::k_max_context_entries;
 using shoal::replica::make_actor;
 using shoal::replica::Sibling;
 using shoal::replica::SiblingSet;
@@ -57,12 +57,13 @@ std::int64_t random_time(Rng& rng) {
     }
 }
 
-std::uint64_t random_u64(Rng& rng) {
+// A legal counter: 1 .. k_max_counter - 1, with the extremes often.
+std::uint64_t random_counter(Rng& rng) {
     switch (rng.below(4)) {
         case 0: return 1 + rng.below(5);
-        case 1: return std::numeric_limits<std::uint64_t>::max();
+        case 1: return shoal::k_max_counter - 1;
         case 2: return 1 + rng.below(1u << 20);
-        default: return rng.next() | 1;  // never 0
+        default: return (rng.next() >> 2) | 1;  // never 0, below 2^62
     }
 }
 
@@ -73,7 +74,7 @@ VersionVector random_vv(Rng& rng, std::size_t max_entries = 5) {
         const ActorId actor = rng.chance(0.5) ? make_actor(NodeId{static_cast<std::uint32_t>(1 + rng.below(9))},
                                                            static_cast<std::uint32_t>(1 + rng.below(3)))
                                               : rng.next();
-        vv.raise(actor, random_u64(rng));
+        vv.raise(actor, random_counter(rng));
     }
     return vv;
 }
@@ -167,13 +168,21 @@ TEST_CASE("round trip of extreme values", "[codec]") {
     SiblingSet s;
     const ActorId big = std::numeric_limits<std::uint64_t>::max();
     s.context.raise(0, 1);  // actor 0 is a legal actor value for the codec
-    s.context.raise(big, std::numeric_limits<std::uint64_t>::max());
+    s.context.raise(big, shoal::k_max_counter - 1);
     s.siblings.push_back(Sibling{Dot{0, 1}, false, std::string(1, '\0'), Time{k_min64}, Time{k_max64}});
-    s.siblings.push_back(
-        Sibling{Dot{big, std::numeric_limits<std::uint64_t>::max()}, true, "", Time{k_max64}, Time{k_min64}});
+    s.siblings.push_back(Sibling{Dot{big, shoal::k_max_counter - 1}, true, "", Time{k_max64}, Time{k_min64}});
     SiblingSet out;
     REQUIRE_FALSE(decode(encoded(s), out));
     CHECK(out == s);
+    // One more and the counter is refused, in the context and in a dot: counters never
+    // come near wrapping.
+    SiblingSet over = s;
+    over.context.raise(big, shoal::k_max_counter);
+    CHECK(decode(encoded(over), out) == errc::corrupt);
+    SiblingSet over_dot;
+    over_dot.context.raise(7, 3);
+    over_dot.siblings.push_back(Sibling{Dot{7, shoal::k_max_counter}, false, "v", Time{1}, Time{0}});
+    CHECK(decode(encoded(over_dot), out) == errc::corrupt);
 
     SiblingSet empty;
     const std::string e = encoded(empty);
@@ -255,7 +264,7 @@ TEST_CASE("context tokens round trip and use URL-safe characters", "[codec]") {
 
     // Every alphabet character is reachable: characters 62 and 63 ('-', '_') appear.
     VersionVector all_ones;
-    all_ones.raise(std::numeric_limits<std::uint64_t>::max(), std::numeric_limits<std::uint64_t>::max());
+    all_ones.raise(std::numeric_limits<std::uint64_t>::max(), shoal::k_max_counter - 1);
     const std::string t = context_to_token(all_ones);
     CHECK(t.find('_') != std::string::npos);
     VersionVector back;

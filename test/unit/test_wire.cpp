@@ -38,7 +38,7 @@ TEST_CASE("wire: put leader request and response round trip", "[wire]") {
     m.key = binary({"a\0b", 3});
     m.op.value = binary({"\0\xff\0", 3});
     m.op.tombstone = true;
-    m.op.context = make_vv({{a1, 1}, {a2, 1u << 31}, {a3, k_u64_max}});
+    m.op.context = make_vv({{a1, 1}, {a2, 1u << 31}, {a3, shoal::k_max_counter - 1}});
     m.op.written = Time{-1};
     m.op.expires = Time{999};
     m.hint_for = NodeId{42};

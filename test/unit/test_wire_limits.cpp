@@ -31,15 +31,17 @@ TEST_CASE("wire: a frame claiming 4 GiB is refused from its first 8 bytes", "[wi
 
 TEST_CASE("wire: segment sizes summing past the limit are refused as they arrive", "[wire]") {
     std::string header(8, '\0');
-    put_u32(header, 0, 2);        // three segments
-    put_u32(header, 4, 200'000);  // 1.6 MB: under the default limit alone
+    // Each segment alone is 60% of the default limit; the two together pass it.
+    const auto words = static_cast<std::uint32_t>(shoal::wire::k_default_max_frame_bytes * 6 / 10 / 8);
+    put_u32(header, 0, 2);      // three segments
+    put_u32(header, 4, words);
     FrameReader reader;
     reader.feed(header);
     Frame f;
     std::error_code why;
     CHECK(reader.next(f, why) == FrameReader::Status::need_more);
     std::string second(4, '\0');
-    put_u32(second, 0, 200'000);  // 3.2 MB in all
+    put_u32(second, 0, words);
     reader.feed(second);
     CHECK(reader.next(f, why) == FrameReader::Status::error);
     CHECK(why == errc::value_too_large);
@@ -264,11 +266,11 @@ TEST_CASE("wire: unknown union members, enums and error codes are refused", "[wi
     SECTION("an unknown error code") {
         constexpr std::uint64_t k_req = 0x0fed'cba9'8765'4321;
         std::string bytes;
-        shoal::wire::encode_peer(PutLeaderResp{k_req, errc::shutting_down, Dot{a1, 1}, sample_state()}, bytes);
+        shoal::wire::encode_peer(PutLeaderResp{k_req, shoal::k_last_errc, Dot{a1, 1}, sample_state()}, bytes);
         decode_one(bytes);
         const std::size_t code_at = find_u64(bytes, k_req) + 8;  // code follows req
-        REQUIRE(static_cast<std::uint8_t>(bytes[code_at]) == static_cast<std::uint8_t>(errc::shutting_down));
-        bytes[code_at] = static_cast<char>(static_cast<int>(errc::shutting_down) + 1);
+        REQUIRE(static_cast<std::uint8_t>(bytes[code_at]) == static_cast<std::uint8_t>(shoal::k_last_errc));
+        bytes[code_at] = static_cast<char>(static_cast<int>(shoal::k_last_errc) + 1);
         require_error(bytes, errc::bad_request);
     }
     SECTION("a frame whose member is a null pointer") {

@@ -75,9 +75,9 @@ TEST_CASE("wire: handoff messages with invalid contents are refused", "[wire][ha
         // HandoffAck's first data word: slot (bits 0-31), then code (bits 32-47).
         constexpr std::uint32_t k_slot = 0x0a0b0c0d;
         std::string bytes;
-        shoal::wire::encode_peer(HandoffAck{PartitionId{k_slot}, 5, errc::shutting_down}, bytes);
+        shoal::wire::encode_peer(HandoffAck{PartitionId{k_slot}, 5, shoal::k_last_errc}, bytes);
         decode_one(bytes);
-        const std::uint64_t word = std::uint64_t{static_cast<std::uint16_t>(errc::shutting_down)} << 32 | k_slot;
+        const std::uint64_t word = std::uint64_t{static_cast<std::uint16_t>(shoal::k_last_errc)} << 32 | k_slot;
         const std::uint64_t unknown = word + (std::uint64_t{1} << 32);
         put_u64(bytes, find_u64(bytes, word), unknown);
         require_error(bytes, errc::bad_request);

@@ -93,11 +93,11 @@ inline VersionVector make_vv(std::initializer_list<std::pair<ActorId, std::uint6
 inline SiblingSet sample_state() {
     Rng rng(7);
     SiblingSet s;
-    s.context = make_vv({{a1, 5}, {a2, 2}, {a3, k_u64_max}});
+    s.context = make_vv({{a1, 5}, {a2, 2}, {a3, shoal::k_max_counter - 1}});
     s.siblings.push_back(Sibling{Dot{a1, 4}, false, binary({"v\0al\xff", 5}), Time{1'700'000'000'000'000}, Time{0}});
     s.siblings.push_back(Sibling{Dot{a1, 5}, true, "", Time{-42}, Time{0}});
     s.siblings.push_back(Sibling{Dot{a2, 2}, false, "", Time{5}, Time{1'700'000'000'000'999}});
-    s.siblings.push_back(Sibling{Dot{a3, k_u64_max}, false, random_bytes(rng, 10000),
+    s.siblings.push_back(Sibling{Dot{a3, shoal::k_max_counter - 1}, false, random_bytes(rng, 10000),
                                  Time{std::numeric_limits<std::int64_t>::max()},
                                  Time{std::numeric_limits<std::int64_t>::min()}});
     return s;
