@@ -287,6 +287,29 @@ void log_exception(std::string_view what, const std::exception_ptr& e) {
 
 }  // namespace
 
+namespace {
+
+// What a connection over the limit gets before it is closed: an answer it can act on.
+void refuse_busy(tcp::socket& socket) {
+    static const std::string k_answer = [] {
+        const std::string body = "too many connections: try again later\n";
+        return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n"
+               "Connection: close\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    // Best effort, without blocking the loop: a fresh socket's send buffer takes it. What
+    // the client already sent is read first, so that the close does not reset the answer.
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    char sink[4096];
+    (void)socket.read_some(asio::buffer(sink), ec);
+    (void)socket.write_some(asio::buffer(k_answer), ec);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    socket.close(ec);
+}
+
+}  // namespace
+
 struct HttpServer::Impl : ServerState {
     using ServerState::ServerState;
 };
@@ -312,7 +335,7 @@ awaitable<void> ServerState::accept_loop() {
                           "peer=" + endpoint_text(peer) + " max_connections=" +
                               std::to_string(options.max_connections) + " rejected_total=" + std::to_string(rejected));
             }
-            socket.close(ec);
+            refuse_busy(socket);
             continue;
         }
         socket.set_option(tcp::no_delay(true), ec);
@@ -345,10 +368,10 @@ HttpServer::HttpServer(asio::io_context& io, Backend& backend, ServerOptions opt
         return;
     }
     s.port = s.acceptor.local_endpoint(bec).port();
-    log::info("http listening", "address=" + s.options.address + " port=" + std::to_string(s.port));
+    log::info("http listening", "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
     if (!address.is_loopback()) {
         log::warn("the HTTP API is reachable beyond this machine (no authentication, no TLS)",
-                  "address=" + s.options.address + " port=" + std::to_string(s.port));
+                  "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
     }
     asio::co_spawn(io, s.accept_loop(),
                    [](const std::exception_ptr& e) { log_exception("http accept loop failed", e); });

@@ -50,6 +50,7 @@ struct Metrics {
     std::uint64_t peer_messages_dropped = 0;
     std::uint64_t peer_frames_oversized = 0;  // never sent: over the frame bound
     std::uint64_t client_connections = 0;
+    std::uint64_t accept_failures = 0;  // peer and client listeners (EMFILE, ...)
 };
 
 }  // namespace shoal::net

@@ -80,7 +80,7 @@ awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_by
 
 std::string PeerLink::link_fields(std::string_view extra) const {
     if (to_.id.valid()) return fields_peer(to_.id, extra);
-    std::string f = "seed=" + to_.host + ":" + std::to_string(to_.port);
+    std::string f = "seed=" + log::quoted(to_.host + ":" + std::to_string(to_.port));
     if (!extra.empty()) f += " " + std::string(extra);
     return f;
 }

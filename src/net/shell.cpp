@@ -88,13 +88,14 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         if (!ec) acceptor.bind(ep, ec);
         if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
         if (ec) {
-            log::error("cannot listen", std::string("listener=") + what + " address=" + host + ":" +
-                                            std::to_string(port) + " error=" + log::quoted(ec.message()));
+            log::error("cannot listen", std::string("listener=") + what + " address=" +
+                                            log::quoted(host + ":" + std::to_string(port)) +
+                                            " error=" + log::quoted(ec.message()));
             return std::make_error_code(static_cast<std::errc>(ec.value()));
         }
         if (!is_loopback_host(host)) {
             log::warn("listener bound beyond loopback: reachable from other machines",
-                      std::string("listener=") + what + " address=" + host);
+                      std::string("listener=") + what + " address=" + log::quoted(host));
         }
         return {};
     }
@@ -265,6 +266,20 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         }
     }
 
+    // After a failed accept (out of descriptors, most often): say so and wait, instead
+    // of retrying at once (which spins the loop and serves nothing).
+    awaitable<void> accept_backoff(const char* listener, const boost::system::error_code& why) {
+        ++metrics_.accept_failures;
+        log::warn("accept failed; pausing this listener",
+                  std::string("listener=") + listener + " error=" + log::quoted(why.message()) +
+                      " pause_ms=" + std::to_string(k_accept_backoff.count()));
+        asio::steady_timer t(io_);
+        t.expires_after(k_accept_backoff);
+        boost::system::error_code ignored;
+        co_await t.async_wait(asio::redirect_error(use_awaitable, ignored));
+    }
+    static constexpr std::chrono::milliseconds k_accept_backoff{100};
+
     awaitable<void> accept_peers() {
         auto self = shared_from_this();
         while (!stopped_) {
@@ -272,6 +287,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             tcp::socket s = co_await peer_acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
             if (ec) {
                 if (stopped_ || ec == asio::error::operation_aborted) break;
+                co_await accept_backoff("peer", ec);
                 continue;
             }
             asio::co_spawn(io_, serve_peer(std::move(s)), asio::detached);
@@ -330,6 +346,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             tcp::socket s = co_await client_acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
             if (ec) {
                 if (stopped_ || ec == asio::error::operation_aborted) break;
+                co_await accept_backoff("client", ec);
                 continue;
             }
             if (client_conns_ >= config_.max_client_connections) {
@@ -500,6 +517,8 @@ std::string Shell::Impl::metrics_text() {
     counter("shoal_read_cache_misses_total", store_.cache_misses());
     render_gauge(out, "shoal_read_cache_keys", store_.cached_keys());
     counter("shoal_client_connections_total", metrics_.client_connections);
+    counter("shoal_accept_failures_total", metrics_.accept_failures);
+    counter("shoal_log_lines_suppressed_total", log::suppressed_total());
     render_gauge(out, "shoal_inflight_requests", node_.inflight());
     out += "# TYPE shoal_peer_link_reconnects_total counter\n";
     for (int i = 0; i < static_cast<int>(LinkDrop::count); ++i) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -59,6 +60,37 @@ std::shared_ptr<const ring::Ring> placeholder_ring(const server::NodeOptions& o)
     return std::make_shared<const ring::Ring>(o.partitions, std::move(members), std::move(owners));
 }
 
+// Descriptors the node needs besides its connections: LevelDB's table cache (its
+// default max_open_files, 1000), its logs, the lock, the listeners and the peer links.
+constexpr std::uint64_t k_reserved_fds = 1000 + 100;
+
+// Raises the soft descriptor limit to the hard one, and lowers the client and HTTP
+// connection limits to what the descriptors left can hold; says what it chose.
+void size_connection_limits(server::NodeOptions& o) {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    const std::uint64_t fds = rl.rlim_cur;
+    const std::uint64_t room = fds > k_reserved_fds + 2 ? fds - k_reserved_fds : 2;
+    const std::uint64_t want = o.max_client_connections + o.max_http_connections;
+    if (want > room) {
+        o.max_client_connections = std::max<std::uint64_t>(1, o.max_client_connections * room / want);
+        o.max_http_connections = std::max<std::uint64_t>(1, o.max_http_connections * room / want);
+        log::warn("connection limits lowered to fit the descriptor limit",
+                  "descriptors=" + std::to_string(fds) + " max_client_connections=" +
+                      std::to_string(o.max_client_connections) +
+                      " max_http_connections=" + std::to_string(o.max_http_connections));
+    } else {
+        log::info("descriptor limit", "descriptors=" + std::to_string(fds) + " max_client_connections=" +
+                                          std::to_string(o.max_client_connections) +
+                                          " max_http_connections=" + std::to_string(o.max_http_connections));
+    }
+}
+
 int fail(const std::string& msg) {
     log::error("cannot start", "error=" + log::quoted(msg));
     std::fprintf(stderr, "shoald: %s\n", msg.c_str());
@@ -81,6 +113,7 @@ int main(int argc, char** argv) {
     log::Level level;
     if (log::parse_level(o.log_level, level)) log::set_level(level);
 
+    size_connection_limits(o);
     std::string err;
     if (!lock_data_dir(o.data_dir, err)) return fail(err);
     std::error_code ec;

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "client/dev_cluster.h"
 #include "client/http_get.h"
 #include "core/hash.h"
+#include "core/limits.h"
 #include "harness.h"
 #include "replica/codec.h"
 #include "ring/ring.h"
@@ -155,7 +157,7 @@ TEST_CASE("bad input on every listener: clear errors or a closed connection; not
     // Just over the value limit: the node answers value_too_large. Far over it: the
     // frame itself is refused and the connection closed, so the client gives up.
     CHECK(cl.put("big/value", std::string(1024 * 1024 + 10, 'v')).code == errc::value_too_large);
-    CHECK(cl.put("big/value", std::string(4 * 1024 * 1024, 'v')).code == errc::unavailable);
+    CHECK(cl.put("big/value", std::string(max_frame_bytes(Limits{}) + 1024, 'v')).code == errc::unavailable);
 
     // Every node still serves, and nothing written before is gone.
     for (const auto& n : c.nodes) CHECK(client::http_get(n.http, "/health").status == 200);
@@ -288,6 +290,60 @@ TEST_CASE("regress: two blind 600 KiB writes of one key: r=3 reads succeed on ev
     CHECK(metric_sum(c, "shoal_bad_frames_total") == bad_before);
     CHECK(metric_sum(c, "shoal_peer_link_reconnects_total{reason=\"write_failed\"}") == failed_before);
     CHECK(metric_sum(c, "shoal_peer_frames_oversized_total") == 0);
+}
+
+// Opens a TCP connection to host:port (-1 on failure); the caller closes it.
+int open_connection(const std::string& host_port) {
+    auto colon = host_port.rfind(':');
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(host_port.substr(colon + 1))));
+    ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &a.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// The bounds issue, defect 6: out of descriptors, the accept loops retried at once
+// (93% CPU, nothing served). Now each failed accept pauses its listener.
+TEST_CASE("regress: out of descriptors, a node's accept loop backs off and serves again after") {
+    DevCluster c(1, base_port() + 50);
+    client::Client cl(c.options());
+    REQUIRE(cl.put("k", "v").code == errc::ok);
+    std::ifstream pidfile(c.dir + "/n1.pid");
+    int pid = 0;
+    pidfile >> pid;
+    REQUIRE(pid > 0);
+    const auto fds_open = std::distance(std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"),
+                                        std::filesystem::directory_iterator{});
+    // The soft limit only (raising a hard one back may not be allowed here).
+    std::ifstream limits("/proc/" + std::to_string(pid) + "/limits");
+    std::string line, soft;
+    while (std::getline(limits, line)) {
+        if (line.rfind("Max open files", 0) == 0) std::istringstream(line.substr(14)) >> soft;
+    }
+    REQUIRE(!soft.empty());
+    const std::string prlimit = "prlimit --pid " + std::to_string(pid) + " --nofile=";
+    REQUIRE(std::system((prlimit + std::to_string(fds_open + 8) + ":").c_str()) == 0);
+    // 200 connections: the first few take the descriptors left, the rest wait in the
+    // backlog while every accept fails, for two seconds.
+    std::vector<int> held;
+    for (int i = 0; i < 200; ++i) {
+        const int fd = open_connection(c.nodes[0].client);
+        if (fd >= 0) held.push_back(fd);
+    }
+    ::sleep(2);
+    for (int fd : held) ::close(fd);
+    REQUIRE(std::system((prlimit + soft + ":").c_str()) == 0);
+    // It serves again, and it tried accepting only a few times a second meanwhile
+    // (a spinning loop fails hundreds of thousands of times in two seconds).
+    REQUIRE(cl.put("k2", "v").code == errc::ok);
+    const double failures = metric_sum(c, "shoal_accept_failures_total");
+    CHECK(failures > 0);
+    CHECK(failures < 100);
 }
 
 int main(int argc, char** argv) {

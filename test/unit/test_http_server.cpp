@@ -404,7 +404,7 @@ TEST_CASE("http server: Expect: 100-continue", "[http]") {
     CHECK(r.body == "abc");
 }
 
-TEST_CASE("http server: connections over max_connections are closed at once", "[http]") {
+TEST_CASE("http server: connections over max_connections get a 503 and are closed at once", "[http]") {
     ServerOptions options;
     options.max_connections = 2;
     Harness h(options);
@@ -415,6 +415,8 @@ TEST_CASE("http server: connections over max_connections are closed at once", "[
     REQUIRE(wait_connections(*h.server, 2));
 
     Client extra(h.server->port());
+    const HttpReply refused = extra.read_response();  // (regress: it was a bare close)
+    CHECK(refused.status == 503);
     CHECK(extra.closed_by_server());
     CHECK(b.request(get("/health")).status == 200);  // the others are unaffected
 
