@@ -33,7 +33,8 @@ void PeerLink::oversized(std::size_t bytes) {
 }
 
 awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
-                                                   asio::steady_timer& wake, const bool& stop, WriteProgress* progress) {
+                                                   asio::steady_timer& wake, const bool& stop, WriteProgress* progress,
+                                                   const std::function<void()>* after_write) {
     boost::system::error_code ec;
     while (!stop) {
         if (pending.empty()) {
@@ -51,17 +52,23 @@ awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::str
             if (!ec) progress->last_done = std::chrono::steady_clock::now();
         }
         if (ec) break;
+        if (after_write != nullptr) (*after_write)();
     }
     co_return ec;
 }
 
 awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
-                                   const std::function<std::string(wire::Frame&)>& on_frame, ReadGate* gate) {
+                                   const std::function<std::string(wire::Frame&)>& on_frame, ReadGate* gate,
+                                   ReadGate* own) {
     wire::FrameReader reader(max_frame_bytes);
     std::vector<char> buf(64 * 1024);
     wire::Frame frame;
     while (!stop) {
-        while (gate != nullptr && gate->closed() && !stop) co_await gate->wait();
+        for (;;) {
+            ReadGate* shut = gate != nullptr && gate->closed() ? gate : own != nullptr && own->closed() ? own : nullptr;
+            if (shut == nullptr || stop) break;
+            co_await shut->wait();
+        }
         boost::system::error_code ec;
         const std::size_t n =
             co_await socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
@@ -69,6 +76,8 @@ awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_by
         reader.feed({buf.data(), n});
         std::error_code bad;
         for (;;) {
+            // Between frames too: a connection's own gate stops it at once.
+            while (own != nullptr && own->closed() && !stop) co_await own->wait();
             const auto status = reader.next(frame, bad);
             if (status == wire::FrameReader::Status::need_more) break;
             if (status == wire::FrameReader::Status::error) co_return "bad frame: " + bad.message();

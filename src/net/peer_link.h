@@ -23,21 +23,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 using asio::ip::tcp;
 
-// Writes whatever gathers in `pending` (others append to it and cancel `wake`), one
-// write per batch, so frames that piled up while a write was in flight go out
-// together. Returns when `stop` turns true or a write fails. With `progress`, it
-// records when the write in flight started and when the last one finished.
-struct WriteProgress {
-    std::chrono::steady_clock::time_point busy_since;  // {}: no write in flight
-    std::chrono::steady_clock::time_point last_done;
-};
-awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
-                                                   asio::steady_timer& wake, const bool& stop,
-                                                   WriteProgress* progress = nullptr);
-
-// Keepalive and TCP_USER_TIMEOUT (= the stall bound) on a peer socket, either end.
-void tune_peer_socket(tcp::socket& socket, const LinkTimeouts& t);
-
 // Backpressure for readers: while closed, a reader given this gate waits before its
 // next read until open() is called.
 class ReadGate {
@@ -60,16 +45,35 @@ private:
     bool closed_ = false;
 };
 
+// Writes whatever gathers in `pending` (others append to it and cancel `wake`), one
+// write per batch, so frames that piled up while a write was in flight go out
+// together. Returns when `stop` turns true or a write fails. With `progress`, it
+// records when the write in flight started and when the last one finished. With
+// `after_write`, it calls that after each write that succeeded.
+struct WriteProgress {
+    std::chrono::steady_clock::time_point busy_since;  // {}: no write in flight
+    std::chrono::steady_clock::time_point last_done;
+};
+awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
+                                                   asio::steady_timer& wake, const bool& stop,
+                                                   WriteProgress* progress = nullptr,
+                                                   const std::function<void()>* after_write = nullptr);
+
+// Keepalive and TCP_USER_TIMEOUT (= the stall bound) on a peer socket, either end.
+void tune_peer_socket(tcp::socket& socket, const LinkTimeouts& t);
+
+
 // Reads frames from `socket` and hands each to `on_frame` until the connection ends,
 // `stop` turns true, or a frame is malformed or refused. Returns why it refused ("" when
 // the connection simply ended). `on_frame` returns "" to accept a frame, else the reason.
-// (Asio tries a read before waiting for readability only until one comes back short:
-// after that it waits for the next readiness event, so reads seldom return EAGAIN.)
-// With a `gate`, it waits while the gate is closed. (Callers pass named std::function objects: GCC 12
+// (Asio, as of Boost 1.81, tries a read before waiting for readability after every
+// read: when nothing is there yet that costs one recv returning EAGAIN.)
+// With a `gate` (shared backpressure) or an `own` gate (this connection's), it waits
+// while either is closed. (Callers pass named std::function objects: GCC 12
 // mishandles lambda temporaries inside co_await expressions.)
 awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
                                    const std::function<std::string(wire::Frame&)>& on_frame,
-                                   ReadGate* gate = nullptr);
+                                   ReadGate* gate = nullptr, ReadGate* own = nullptr);
 
 // A peer's id in log fields.
 std::string fields_peer(NodeId id, std::string_view extra = {});

@@ -30,9 +30,10 @@ Time wall_now() {
 
 // One native client connection: replies are appended to `out` and written in batches.
 struct ClientConn : std::enable_shared_from_this<ClientConn> {
-    ClientConn(tcp::socket s) : socket(std::move(s)), wake(socket.get_executor()) {}
+    ClientConn(tcp::socket s, asio::io_context& io) : socket(std::move(s)), wake(socket.get_executor()), backlog(io) {}
     tcp::socket socket;
     asio::steady_timer wake;
+    ReadGate backlog;  // closed while too much waits (see pace): no more requests are read
     std::string out, writing;
     std::size_t inflight = 0;
     bool closed = false;
@@ -42,6 +43,15 @@ struct ClientConn : std::enable_shared_from_this<ClientConn> {
         boost::system::error_code ignored;
         socket.close(ignored);
         wake.cancel();
+        backlog.open();
+    }
+    // A client that does not read its replies, or pipelines more requests than the
+    // bound, gets no more of its requests read until it catches up: what the node holds
+    // for one connection stays bounded (in-flight requests, and replies unwritten).
+    void pace(std::size_t max_out_bytes, std::size_t max_inflight) {
+        if (closed) return;
+        if (out.size() > max_out_bytes || inflight >= max_inflight) backlog.close();
+        else backlog.open();
     }
 };
 
@@ -357,7 +367,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             }
             s.set_option(tcp::no_delay(true), ec);
             ++metrics_.client_connections;
-            auto conn = std::make_shared<ClientConn>(std::move(s));
+            auto conn = std::make_shared<ClientConn>(std::move(s), io_);
             asio::co_spawn(io_, serve_client(conn), asio::detached);
             asio::co_spawn(io_, write_client(conn), asio::detached);
         }
@@ -365,23 +375,23 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
 
     awaitable<void> write_client(std::shared_ptr<ClientConn> c) {
         auto self = shared_from_this();
-        if (co_await write_batches(c->socket, c->out, c->writing, c->wake, c->closed)) c->close();
+        const std::function<void()> paced = [this, c] { pace(*c); };
+        if (co_await write_batches(c->socket, c->out, c->writing, c->wake, c->closed, nullptr, &paced)) c->close();
     }
 
+    void pace(ClientConn& c) { c.pace(config_.max_frame_bytes, config_.max_inflight_per_connection); }
+
     void on_client_frame(const std::shared_ptr<ClientConn>& c, wire::ClientFrame& f) {
-        if (c->inflight >= config_.max_inflight_per_connection) {
-            wire::encode_reply(f.request_id, replica::ClientReply{0, errc::overloaded}, c->out);
-            c->wake.cancel();
-            return;
-        }
         ++c->inflight;
+        pace(*c);
         std::weak_ptr<ClientConn> weak = c;
         const std::uint64_t id = f.request_id;
-        submit(std::move(f.request), [weak, id](replica::ClientReply reply) {
+        submit(std::move(f.request), [this, weak, id](replica::ClientReply reply) {
             auto conn = weak.lock();
             if (!conn || conn->closed) return;
             --conn->inflight;
             wire::encode_reply(id, reply, conn->out);
+            pace(*conn);
             conn->wake.cancel();
         });
     }
@@ -402,7 +412,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             return {};
         };
         // A closed connection (its writer failed) also ends the read: its socket is closed.
-        const std::string why = co_await read_frames(c->socket, config_.max_frame_bytes, stopped_, on_frame, &gate_);
+        const std::string why =
+            co_await read_frames(c->socket, config_.max_frame_bytes, stopped_, on_frame, &gate_, &c->backlog);
         if (!why.empty()) {
             ++metrics_.bad_frames;
             log::warn("closing client connection", "reason=" + log::quoted(why));

@@ -61,7 +61,7 @@ struct ShellConfig {
     std::size_t max_frame_bytes = 0;                  // 0: wire::k_default_max_frame_bytes
     std::size_t peer_queue_bytes = 32 * 1024 * 1024;  // per peer; past it messages are dropped
     std::size_t max_client_connections = 1024;
-    std::size_t max_inflight_per_connection = 4096;
+    std::size_t max_inflight_per_connection = 128;  // past it the connection is not read (pipelining depth)
     std::size_t max_staged_bytes = 64u << 20;  // writes staged or syncing; past it, backpressure
     Duration tick = Duration::millis(10);
     LinkTimeouts link_timeouts;  // peer links, both ends

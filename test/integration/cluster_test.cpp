@@ -29,6 +29,7 @@
 #include "ring/ring.h"
 #include "store/keys.h"
 #include "store/leveldb_store.h"
+#include "wire/wire.h"
 
 using namespace shoal;
 using it::DevCluster;
@@ -292,6 +293,23 @@ TEST_CASE("regress: two blind 600 KiB writes of one key: r=3 reads succeed on ev
     CHECK(metric_sum(c, "shoal_peer_frames_oversized_total") == 0);
 }
 
+// Resident memory of a process, in bytes (0 if unknown).
+std::size_t rss_bytes(int pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
+    }
+    return 0;
+}
+
+int dev_pid(const DevCluster& c, int id) {
+    std::ifstream pidfile(c.dir + "/n" + std::to_string(id) + ".pid");
+    int pid = 0;
+    pidfile >> pid;
+    return pid;
+}
+
 // Opens a TCP connection to host:port (-1 on failure); the caller closes it.
 int open_connection(const std::string& host_port) {
     auto colon = host_port.rfind(':');
@@ -313,9 +331,7 @@ TEST_CASE("regress: out of descriptors, a node's accept loop backs off and serve
     DevCluster c(1, base_port() + 50);
     client::Client cl(c.options());
     REQUIRE(cl.put("k", "v").code == errc::ok);
-    std::ifstream pidfile(c.dir + "/n1.pid");
-    int pid = 0;
-    pidfile >> pid;
+    const int pid = dev_pid(c, 1);
     REQUIRE(pid > 0);
     const auto fds_open = std::distance(std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"),
                                         std::filesystem::directory_iterator{});
@@ -344,6 +360,46 @@ TEST_CASE("regress: out of descriptors, a node's accept loop backs off and serve
     const double failures = metric_sum(c, "shoal_accept_failures_total");
     CHECK(failures > 0);
     CHECK(failures < 100);
+}
+
+// The bounds issue, defect 5: a native client that never read its replies made a node
+// hold 315 MB for 35 KB of requests. Now the connection is not read while its replies
+// wait unwritten past a bound, or too many of its requests are in flight.
+TEST_CASE("regress: a native client that never reads its replies costs the node bounded memory") {
+    DevCluster c(1, base_port() + 50);
+    client::Client cl(c.options());
+    REQUIRE(cl.put("fat", std::string(100 * 1024, 'f')).code == errc::ok);
+    const int pid = dev_pid(c, 1);
+    const std::size_t before = rss_bytes(pid);
+    REQUIRE(before > 0);
+    // 3,000 pipelined reads of the 100 KiB value (300 MB of replies), never read back.
+    std::string bytes;
+    wire::Hello hello;
+    hello.role = wire::Hello::Role::client;
+    wire::encode_hello(hello, bytes);
+    for (std::uint64_t i = 1; i <= 3000; ++i) {
+        replica::ClientRequest get;
+        get.op = replica::ClientOp::get;
+        get.key = "fat";
+        wire::encode_request(i, get, bytes);
+    }
+    const int fd = open_connection(c.nodes[0].client);
+    REQUIRE(fd >= 0);
+    timeval tv{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // the node stops reading: sends block
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+        const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += static_cast<std::size_t>(n);
+    }
+    ::sleep(2);
+    const std::size_t during = rss_bytes(pid);
+    // Others are still served meanwhile.
+    CHECK(cl.get("fat").code == errc::ok);
+    ::close(fd);
+    INFO("rss before " << before << " during " << during << "; request bytes sent " << sent);
+    CHECK(during < before + 64 * 1024 * 1024);
 }
 
 int main(int argc, char** argv) {
