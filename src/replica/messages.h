@@ -26,6 +26,11 @@ struct PutLeaderReq {
     WriteOp op;
     NodeId hint_for;  // set when the leader stands in for a down primary
     std::uint32_t max_siblings = 0;
+    // The leader applies the write only until this instant (the coordinator's wall
+    // clock; {0}: no bound). Some time after it the coordinator gives up on this
+    // leader and asks the next one: a late leader that applied too would mint a second
+    // dot for one client write, a duplicate sibling.
+    Time apply_by;
 };
 
 // Leader -> coordinator: the key's state after the write, to replicate.

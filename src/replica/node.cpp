@@ -167,10 +167,15 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
 
 void Node::send_to_leader(Time now, RequestId req, PutFsm& fsm) {
     const Target& leader = fsm.targets[static_cast<std::size_t>(fsm.leader)];
-    // Leave half of what remains for replication after the leader answers.
-    fsm.leader_deadline = now + (fsm.deadline - now) / 2;
+    // Leave half of what remains for replication after the leader answers. The leader
+    // must apply the write within the first three quarters of its time: the last
+    // quarter is the margin for its answer (and the clocks' skew) to arrive before the
+    // next leader is asked, so that two leaders never both apply one write.
+    const Duration leader_time = (fsm.deadline - now) / 2;
+    fsm.leader_deadline = now + leader_time;
     deadlines_.push({fsm.leader_deadline, req});
-    PutLeaderReq msg{req, fsm.key, fsm.op, leader.hint_for, static_cast<std::uint32_t>(config_.limits.max_siblings)};
+    PutLeaderReq msg{req, fsm.key, fsm.op, leader.hint_for, static_cast<std::uint32_t>(config_.limits.max_siblings),
+                     now + leader_time * 3 / 4};
     send(leader.node, std::move(msg));
 }
 
@@ -399,6 +404,13 @@ void Node::expire(Time now, RequestId req) {
 void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
     PutLeaderResp resp;
     resp.req = req.req;
+    if (req.apply_by.us != 0 && now_ > req.apply_by && from != config_.id) {
+        // Too late: the coordinator may have asked another leader by now.
+        ++stats_.late_leads_refused;
+        resp.code = errc::timeout;
+        send(from, std::move(resp));
+        return;
+    }
     SiblingSet local;
     if (auto ec = load(req.key, local)) {
         resp.code = static_cast<errc>(ec.value());

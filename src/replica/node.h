@@ -98,6 +98,7 @@ struct NodeStats {
     std::uint64_t store_errors = 0;
     std::uint64_t corrupt_reads = 0;
     std::uint64_t states_refused = 0;  // writes and merges that would have passed the state bound
+    std::uint64_t late_leads_refused = 0;  // puts that reached this leader after their apply_by
     // Hinted handoff.
     std::uint64_t hints_pending = 0;  // gauge
     std::uint64_t hint_bytes_pending = 0;  // gauge

@@ -141,15 +141,16 @@ void Node::deliver_hints(Time now) {
         t.inflight_keys.clear();
         std::size_t bytes = 0;
         const auto range = store::hint_range(target);
+        HintTarget& batch_of = t;  // (a lambda may not capture a structured binding before clang 16)
         (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
             std::uint64_t hint_bytes = 0;
             std::string_view key;
             if (!store::parse_hint_value(value, hint_bytes, key)) return true;
-            t.inflight_hints.emplace_back(stored);
-            t.inflight_bytes.push_back(hint_bytes);
-            t.inflight_keys.emplace_back(key);
-            bytes += t.inflight_bytes.back();
-            return t.inflight_hints.size() < rc.hint_batch_keys && bytes < rc.hint_batch_bytes;
+            batch_of.inflight_hints.emplace_back(stored);
+            batch_of.inflight_bytes.push_back(hint_bytes);
+            batch_of.inflight_keys.emplace_back(key);
+            bytes += batch_of.inflight_bytes.back();
+            return batch_of.inflight_hints.size() < rc.hint_batch_keys && bytes < rc.hint_batch_bytes;
         });
         if (t.inflight_hints.empty()) continue;
         // Each distinct key once, with its current state, until the batch is full;

@@ -72,6 +72,7 @@ struct PutLeaderReq {
   op @2 :WriteOp;
   hintFor @3 :UInt32;
   maxSiblings @4 :UInt32;
+  applyByUs @5 :Int64;  # 0: no bound (a node from before it)
 }
 
 struct PutLeaderResp {

@@ -191,6 +191,7 @@ void put(cs::Frame::Builder f, const replica::PutLeaderReq& m) {
     op.setExpiresUs(m.op.expires.us);
     b.setHintFor(m.hint_for.value);
     b.setMaxSiblings(m.max_siblings);
+    b.setApplyByUs(m.apply_by.us);
 }
 
 void put(cs::Frame::Builder f, const replica::PutLeaderResp& m) {
@@ -263,6 +264,7 @@ bool get_peer(cs::PutLeaderReq::Reader r, replica::PeerMessage& out) {
     m.op.expires = Time{op.getExpiresUs()};
     m.hint_for = NodeId{r.getHintFor()};
     m.max_siblings = r.getMaxSiblings();
+    m.apply_by = Time{r.getApplyByUs()};
     return get_vv(op.getContext(), m.op.context);
 }
 
