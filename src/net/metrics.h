@@ -51,6 +51,8 @@ struct Metrics {
     std::uint64_t peer_frames_oversized = 0;  // never sent: over the frame bound
     std::uint64_t client_connections = 0;
     std::uint64_t accept_failures = 0;  // peer and client listeners (EMFILE, ...)
+    std::uint64_t connections_refused = 0;    // over a connection limit (peer, client, unnamed)
+    std::uint64_t connections_timed_out = 0;  // closed past a ConnTimeouts bound
 };
 
 }  // namespace shoal::net

@@ -59,7 +59,7 @@ awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::str
 
 awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
                                    const std::function<std::string(wire::Frame&)>& on_frame, ReadGate* gate,
-                                   ReadGate* own) {
+                                   ReadGate* own, ReadProgress* progress) {
     wire::FrameReader reader(max_frame_bytes);
     std::vector<char> buf(64 * 1024);
     wire::Frame frame;
@@ -81,7 +81,16 @@ awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_by
             const auto status = reader.next(frame, bad);
             if (status == wire::FrameReader::Status::need_more) break;
             if (status == wire::FrameReader::Status::error) co_return "bad frame: " + bad.message();
+            if (progress != nullptr) {
+                progress->last_frame = std::chrono::steady_clock::now();
+                progress->greeted = true;
+            }
             if (std::string why = on_frame(frame); !why.empty()) co_return why;
+        }
+        if (progress != nullptr) {
+            if (reader.buffered() == 0) progress->partial_since = {};
+            else if (progress->partial_since == std::chrono::steady_clock::time_point{})
+                progress->partial_since = std::chrono::steady_clock::now();
         }
     }
     co_return std::string();

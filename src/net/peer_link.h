@@ -63,6 +63,14 @@ awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::str
 void tune_peer_socket(tcp::socket& socket, const LinkTimeouts& t);
 
 
+// What a reader's connection last did, for a sweep that closes connections that sit idle
+// or leave a frame unfinished (read_frames keeps it current).
+struct ReadProgress {
+    std::chrono::steady_clock::time_point last_frame = std::chrono::steady_clock::now();  // or the accept
+    std::chrono::steady_clock::time_point partial_since;  // {}: no frame begun
+    bool greeted = false;                                 // the first frame (a hello) came
+};
+
 // Reads frames from `socket` and hands each to `on_frame` until the connection ends,
 // `stop` turns true, or a frame is malformed or refused. Returns why it refused ("" when
 // the connection simply ended). `on_frame` returns "" to accept a frame, else the reason.
@@ -73,7 +81,8 @@ void tune_peer_socket(tcp::socket& socket, const LinkTimeouts& t);
 // mishandles lambda temporaries inside co_await expressions.)
 awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
                                    const std::function<std::string(wire::Frame&)>& on_frame,
-                                   ReadGate* gate = nullptr, ReadGate* own = nullptr);
+                                   ReadGate* gate = nullptr, ReadGate* own = nullptr,
+                                   ReadProgress* progress = nullptr);
 
 // A peer's id in log fields.
 std::string fields_peer(NodeId id, std::string_view extra = {});

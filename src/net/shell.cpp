@@ -10,6 +10,7 @@
 
 #include "core/assert.h"
 #include "net/commit_thread.h"
+#include "net/conn_watch.h"
 #include "net/log.h"
 #include "net/metrics.h"
 #include "net/node_metrics.h"
@@ -34,6 +35,8 @@ struct ClientConn : std::enable_shared_from_this<ClientConn> {
     tcp::socket socket;
     asio::steady_timer wake;
     ReadGate backlog;  // closed while too much waits (see pace): no more requests are read
+    ReadProgress reading;
+    WriteProgress writing_progress;
     std::string out, writing;
     std::size_t inflight = 0;
     bool closed = false;
@@ -258,8 +261,19 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         schedule_flush();
     }
 
+    // Closes inbound connections past their ConnTimeouts. Once a second, from the tick loop.
+    void sweep_connections() {
+        conns_.sweep(config_.conn_timeouts, std::chrono::steady_clock::now(), [this](bool peer, const char* why) {
+            ++metrics_.connections_timed_out;
+            log::warn("closing connection",
+                      std::string("port=") + (peer ? "peer" : "client") + " reason=" + log::quoted(why));
+        });
+    }
+
     awaitable<void> tick_loop() {
         auto self = shared_from_this();
+        int ticks = 0;
+        const int sweep_every = static_cast<int>(std::max<std::int64_t>(1, Duration::seconds(1).us / config_.tick.us));
         while (!stopped_) {
             tick_timer_.expires_after(std::chrono::microseconds(config_.tick.us));
             boost::system::error_code ec;
@@ -273,6 +287,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             }
             node_.tick(now);
             flush();
+            if (++ticks % sweep_every == 0) sweep_connections();
         }
     }
 
@@ -300,12 +315,29 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
                 co_await accept_backoff("peer", ec);
                 continue;
             }
-            asio::co_spawn(io_, serve_peer(std::move(s)), asio::detached);
+            if (peer_conns_ >= config_.max_peer_connections || conns_.unnamed() >= config_.max_unnamed_connections) {
+                ++metrics_.connections_refused;
+                log::warn("peer connection refused: limit reached",
+                          "peers=" + std::to_string(peer_conns_) + " unnamed=" + std::to_string(conns_.unnamed()));
+                s.close(ec);
+                continue;
+            }
+            // Watched from here on: the limits above count it before its reader starts.
+            auto socket = std::make_shared<tcp::socket>(std::move(s));
+            auto progress = std::make_shared<ReadProgress>();
+            const auto watched = conns_.add({progress.get(), nullptr, true, [socket] {
+                                                 boost::system::error_code ignored;
+                                                 socket->close(ignored);
+                                             }});
+            ++peer_conns_;
+            asio::co_spawn(io_, serve_peer(socket, progress, watched), asio::detached);
         }
     }
 
-    awaitable<void> serve_peer(tcp::socket socket) {
+    awaitable<void> serve_peer(std::shared_ptr<tcp::socket> held, std::shared_ptr<ReadProgress> progress,
+                               ConnWatch::Handle watched) {
         auto self = shared_from_this();
+        tcp::socket& socket = *held;
         tune_peer_socket(socket, config_.link_timeouts);
         NodeId from;
         const std::function<std::string(wire::Frame&)> on_frame = [this, &from](wire::Frame& frame) -> std::string {
@@ -340,7 +372,10 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             schedule_flush();
             return {};
         };
-        const std::string why = co_await read_frames(socket, config_.max_frame_bytes, stopped_, on_frame);
+        const std::string why =
+            co_await read_frames(socket, config_.max_frame_bytes, stopped_, on_frame, nullptr, nullptr, progress.get());
+        conns_.remove(watched);
+        --peer_conns_;
         if (!why.empty()) {
             ++metrics_.bad_frames;
             log::warn("closing peer connection", fields_peer(from, "reason=" + log::quoted(why)));
@@ -359,16 +394,20 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
                 co_await accept_backoff("client", ec);
                 continue;
             }
-            if (client_conns_ >= config_.max_client_connections) {
+            if (client_conns_ >= config_.max_client_connections ||
+                conns_.unnamed() >= config_.max_unnamed_connections) {
+                ++metrics_.connections_refused;
                 log::warn("client connection refused: limit reached",
-                          "limit=" + std::to_string(config_.max_client_connections));
+                          "limit=" + std::to_string(config_.max_client_connections) +
+                              " unnamed=" + std::to_string(conns_.unnamed()));
                 s.close(ec);
                 continue;
             }
             s.set_option(tcp::no_delay(true), ec);
             ++metrics_.client_connections;
             auto conn = std::make_shared<ClientConn>(std::move(s), io_);
-            asio::co_spawn(io_, serve_client(conn), asio::detached);
+            const auto watched = conns_.add({&conn->reading, &conn->writing_progress, false, [conn] { conn->close(); }});
+            asio::co_spawn(io_, serve_client(conn, watched), asio::detached);
             asio::co_spawn(io_, write_client(conn), asio::detached);
         }
     }
@@ -376,7 +415,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     awaitable<void> write_client(std::shared_ptr<ClientConn> c) {
         auto self = shared_from_this();
         const std::function<void()> paced = [this, c] { pace(*c); };
-        if (co_await write_batches(c->socket, c->out, c->writing, c->wake, c->closed, nullptr, &paced)) c->close();
+        if (co_await write_batches(c->socket, c->out, c->writing, c->wake, c->closed, &c->writing_progress, &paced))
+            c->close();
     }
 
     void pace(ClientConn& c) { c.pace(config_.max_frame_bytes, config_.max_inflight_per_connection); }
@@ -396,7 +436,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         });
     }
 
-    awaitable<void> serve_client(std::shared_ptr<ClientConn> c) {
+    awaitable<void> serve_client(std::shared_ptr<ClientConn> c, ConnWatch::Handle watched) {
         auto self = shared_from_this();
         ++client_conns_;
         bool greeted = false;
@@ -412,8 +452,9 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             return {};
         };
         // A closed connection (its writer failed) also ends the read: its socket is closed.
-        const std::string why =
-            co_await read_frames(c->socket, config_.max_frame_bytes, stopped_, on_frame, &gate_, &c->backlog);
+        const std::string why = co_await read_frames(c->socket, config_.max_frame_bytes, stopped_, on_frame, &gate_,
+                                                     &c->backlog, &c->reading);
+        conns_.remove(watched);
         if (!why.empty()) {
             ++metrics_.bad_frames;
             log::warn("closing client connection", "reason=" + log::quoted(why));
@@ -483,6 +524,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     replica::ClientToken next_token_ = 1;
     Metrics metrics_;
     std::size_t client_conns_ = 0;
+    std::size_t peer_conns_ = 0;     // inbound
+    ConnWatch conns_;                // inbound connections whose readers run
     bool flush_scheduled_ = false;
     bool stopping_ = false;
     bool stopped_ = false;
@@ -529,6 +572,8 @@ std::string Shell::Impl::metrics_text() {
     render_gauge(out, "shoal_read_cache_keys", store_.cached_keys());
     counter("shoal_client_connections_total", metrics_.client_connections);
     counter("shoal_accept_failures_total", metrics_.accept_failures);
+    counter("shoal_connections_refused_total", metrics_.connections_refused);
+    counter("shoal_connections_timed_out_total", metrics_.connections_timed_out);
     counter("shoal_log_lines_suppressed_total", log::suppressed_total());
     render_gauge(out, "shoal_inflight_requests", node_.inflight());
     out += "# TYPE shoal_peer_link_reconnects_total counter\n";

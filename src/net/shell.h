@@ -51,6 +51,17 @@ struct LinkTimeouts {
     int keepalive_probes = 3;                             // dead after three unanswered
 };
 
+// How long a connection to the peer or client port may sit without finishing what it
+// started; past a bound it is closed (a client or peer that is gone, or one holding
+// the node's memory on purpose).
+struct ConnTimeouts {
+    Duration hello = Duration::seconds(5);          // connected, no hello yet
+    Duration frame = Duration::seconds(10);         // a frame begun and not finished
+    Duration client_idle = Duration::seconds(300);  // a native client that sends nothing
+    Duration peer_idle = Duration::seconds(60);     // a peer sends gossip every round
+    Duration write = Duration::seconds(30);         // replies to a client not taken by it
+};
+
 struct ShellConfig {
     NodeId id;
     std::string peer_host = "127.0.0.1";
@@ -61,6 +72,9 @@ struct ShellConfig {
     std::size_t max_frame_bytes = 0;                  // 0: wire::k_default_max_frame_bytes
     std::size_t peer_queue_bytes = 32 * 1024 * 1024;  // per peer; past it messages are dropped
     std::size_t max_client_connections = 1024;
+    std::size_t max_peer_connections = 256;  // inbound; a cluster has far fewer members
+    std::size_t max_unnamed_connections = 32;  // inbound on either port, before their hello
+    ConnTimeouts conn_timeouts;
     std::size_t max_inflight_per_connection = 128;  // past it the connection is not read (pipelining depth)
     std::size_t max_staged_bytes = 64u << 20;  // writes staged or syncing; past it, backpressure
     Duration tick = Duration::millis(10);

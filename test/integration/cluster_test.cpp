@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -400,6 +401,58 @@ TEST_CASE("regress: a native client that never reads its replies costs the node 
     ::close(fd);
     INFO("rss before " << before << " during " << during << "; request bytes sent " << sent);
     CHECK(during < before + 64 * 1024 * 1024);
+}
+
+// True when the node closes `fd` within `seconds` (it reads nothing from it).
+bool closed_by_node(int fd, int seconds) {
+    timeval tv{seconds, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+// The bounds issue, defect 5: connections held a node's memory without end (3,000 idle
+// peer connections: 94 MB; 300 half-sent 1 MB frames: 338 MB). Now a connection must
+// say hello within 5 s and finish a frame within 10 s of its first byte, and at most 32
+// connections may be waiting for their hello at once.
+TEST_CASE("regress: connections that never say hello or never finish a frame are closed; unnamed ones are capped") {
+    DevCluster c(1, base_port() + 50);
+    client::Client cl(c.options());
+    REQUIRE(cl.put("k", "v").code == errc::ok);
+    // Half a frame after a proper hello, on each port.
+    std::string hello;
+    wire::Hello h;
+    h.role = wire::Hello::Role::client;
+    wire::encode_hello(h, hello);
+    std::string frame;
+    replica::ClientRequest put;
+    put.op = replica::ClientOp::put;
+    put.key = "half";
+    put.value = std::string(100000, 'h');
+    wire::encode_request(1, put, frame);
+    const int half = open_connection(c.nodes[0].client);
+    REQUIRE(half >= 0);
+    const std::string sent = hello + frame.substr(0, frame.size() / 2);
+    REQUIRE(::send(half, sent.data(), sent.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(sent.size()));
+    ::usleep(300 * 1000);  // its hello is read: it no longer counts as unnamed
+    // Silent connections, more than may wait for a hello: the extra ones are refused at once.
+    std::vector<int> silent;
+    for (int i = 0; i < 40; ++i) silent.push_back(open_connection(c.nodes[0].peer));
+    int refused_at_once = 0;
+    for (int i = 32; i < 40; ++i) refused_at_once += closed_by_node(silent[i], 1) ? 1 : 0;
+    CHECK(refused_at_once == 8);
+    // The rest are closed once the hello bound passes (5 s), the half frame once the
+    // frame bound does (10 s); the node serves meanwhile and after.
+    int closed_silent = 0;
+    for (int i = 0; i < 32; ++i) closed_silent += closed_by_node(silent[i], 8) ? 1 : 0;
+    CHECK(closed_silent == 32);
+    CHECK(closed_by_node(half, 12));
+    for (int fd : silent) ::close(fd);
+    ::close(half);
+    CHECK(cl.put("k2", "v").code == errc::ok);
+    CHECK(metric_sum(c, "shoal_connections_timed_out_total") >= 33);
+    CHECK(metric_sum(c, "shoal_connections_refused_total") >= 8);
 }
 
 int main(int argc, char** argv) {
