@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "client/http_get.h"
+#include "gossip/view.h"
 
 namespace shoal::client {
 
@@ -260,7 +261,7 @@ int dev_add(const std::string& dir, const std::vector<DevNode>& nodes, bool stan
     const DevNode added = node_at(id, base_port);
     std::vector<std::string> seeds;
     for (const auto& n : nodes) {
-        if (!standalone && seeds.size() < 16) seeds.push_back(n.peer);  // shoald takes at most 16
+        if (!standalone && seeds.size() < gossip::k_max_seeds) seeds.push_back(n.peer);  // what shoald takes
     }
     write_conf(dir, added, seeds, replication_lines(dir, first->id), "add");
     std::ofstream(dir + "/nodes", std::ios::app)

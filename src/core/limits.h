@@ -53,6 +53,11 @@ static_assert(k_max_client_context_entries * 2 <= k_max_context_entries);
 // context naming one is refused, so counters never wrap.
 inline constexpr std::uint64_t k_max_counter = 1ULL << 62;
 
+// The most replicas a key may have (n, and so r, w, pr, pw, dw).
+inline constexpr std::uint32_t k_max_replicas = 16;
+// The longest time-to-live a write may ask for: ten years.
+inline constexpr std::int64_t k_max_ttl_s = 10LL * 365 * 24 * 3600;
+
 // The largest state a node stores or carries.
 constexpr std::size_t max_carried_state_bytes(const Limits& l) {
     return l.max_state_bytes * k_state_merge_factor;

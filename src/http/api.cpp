@@ -28,9 +28,9 @@ using replica::ClientRequest;
 
 // Bounds on query parameters. The core checks the values against its configuration
 // (r <= n, timeout_ms <= the node's maximum, ...); these only keep nonsense out.
-constexpr std::uint64_t k_max_replica_param = 16;               // n, r, w, pr, pw, dw
+constexpr std::uint64_t k_max_replica_param = k_max_replicas;  // n, r, w, pr, pw, dw
 constexpr std::uint64_t k_max_timeout_ms = 60ULL * 60 * 1000;   // one hour
-constexpr std::uint64_t k_max_ttl_s = 10ULL * 365 * 24 * 3600;  // ten years
+constexpr auto k_max_ttl_param = static_cast<std::uint64_t>(k_max_ttl_s);
 constexpr std::size_t k_max_echo_bytes = 64;                    // of client input in messages
 
 constexpr std::string_view k_kv_prefix = "/kv/";
@@ -95,7 +95,7 @@ struct Param {
 constexpr Param k_params[] = {
     {"n", k_max_replica_param},       {"r", k_max_replica_param},  {"w", k_max_replica_param},
     {"pr", k_max_replica_param},      {"pw", k_max_replica_param}, {"dw", k_max_replica_param},
-    {"timeout_ms", k_max_timeout_ms}, {"ttl_s", k_max_ttl_s},
+    {"timeout_ms", k_max_timeout_ms}, {"ttl_s", k_max_ttl_param},
 };
 
 void set_option(replica::RequestOptions& o, std::string_view name, std::uint64_t v) {
@@ -203,7 +203,9 @@ Routed route_membership(const Request& request, std::string_view path, std::stri
     std::string_view name, value;
     while (next_param(query, name, value)) {
         if (name == "seed" && call.op == MembershipCall::Op::join) {
-            if (value.empty() || value.size() > 256) return text(400, "parameter seed must be HOST:PORT");
+            if (value.empty() || value.size() > gossip::k_max_address_bytes) {
+                return text(400, "parameter seed must be HOST:PORT");
+            }
             if (call.seeds.size() >= k_max_seeds)
                 return text(400, "too many seeds (at most " + std::to_string(k_max_seeds) + ")");
             call.seeds.emplace_back(value);

@@ -11,7 +11,7 @@
 namespace shoal::replica {
 
 namespace {
-constexpr std::uint32_t k_max_n = 16;
+constexpr std::uint32_t k_max_n = k_max_replicas;
 }
 
 Node::Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const ring::Ring> ring, NodeEvents* events)
@@ -70,7 +70,7 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     if (o.timeout_ms == 0) o.timeout_ms = config_.request_timeout.ms();
     const bool sane = o.n <= k_max_n && o.r <= o.n && o.w <= o.n && o.pr <= o.r && o.pw <= o.w && o.dw <= o.w &&
                       o.timeout_ms > 0 && o.timeout_ms <= config_.max_request_timeout.ms() && o.ttl_s >= 0 &&
-                      o.ttl_s <= 10LL * 365 * 24 * 3600;
+                      o.ttl_s <= k_max_ttl_s;
     if (!sane) return errc::bad_request;
     return {};
 }

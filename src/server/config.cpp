@@ -71,9 +71,9 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
         }
         return o.partitions = q, "";
     }
-    if (key == "n") return to_number<std::uint32_t>(value, o.n, 1, 16) ? "" : bad("1..16");
-    if (key == "r") return to_number<std::uint32_t>(value, o.r, 1, 16) ? "" : bad("1..16");
-    if (key == "w") return to_number<std::uint32_t>(value, o.w, 1, 16) ? "" : bad("1..16");
+    if (key == "n") return to_number<std::uint32_t>(value, o.n, 1, k_max_replicas) ? "" : bad("1..16");
+    if (key == "r") return to_number<std::uint32_t>(value, o.r, 1, k_max_replicas) ? "" : bad("1..16");
+    if (key == "w") return to_number<std::uint32_t>(value, o.w, 1, k_max_replicas) ? "" : bad("1..16");
     if (key == "sync") {
         auto m = store::parse_sync_mode(value);
         return m ? (o.sync = *m, "") : bad("none, batch or always");
@@ -93,6 +93,7 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
         return to_number<std::size_t>(value, o.limits.max_state_bytes, 1, k_max_state_bytes_limit)
                    ? ""
                    : bad("1..67108864");
+    static_assert(k_max_state_bytes_limit == 67108864 && k_max_replicas == 16, "the messages above name them");
     }
     if (key == "max_siblings")
         return to_number<std::size_t>(value, o.limits.max_siblings, 1, 4096) ? "" : bad("1..4096");
