@@ -2,8 +2,9 @@
 // core's replies into responses (render). No sockets, no Beast, no clock.
 //
 // JSON (the 300 body) is written by hand here rather than with Boost.JSON: the only
-// document is {"siblings":[{"value":"<base64>","value_utf8":<string|null>},...]}, whose
-// strings are either base64 (no escaping needed) or checked UTF-8 escaped below. Keeping
+// document is {"siblings":[{"value":"<base64>"},...]}. One encoding, base64, whatever the
+// bytes: the body is 4/3 of the values and a few bytes a sibling, so its size follows
+// from the state bound (an escaped copy beside it grew a value up to 7x). Keeping
 // Boost.JSON out keeps this file light to compile and the library free of a link-time
 // dependency; the tests parse the output with Boost.JSON to check it.
 #include "http/api.h"
@@ -287,56 +288,6 @@ void append_base64(std::string_view in, std::string& out) {
     out.push_back('=');
 }
 
-// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t len = 0;
-        std::uint32_t cp = 0;
-        if (c < 0x80)
-            len = 1, cp = c;
-        else if ((c & 0xe0) == 0xc0)
-            len = 2, cp = c & 0x1f;
-        else if ((c & 0xf0) == 0xe0)
-            len = 3, cp = c & 0x0f;
-        else if ((c & 0xf8) == 0xf0)
-            len = 4, cp = c & 0x07;
-        else
-            return false;
-        if (i + len > s.size()) return false;
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + k]);
-            if ((cc & 0xc0) != 0x80) return false;
-            cp = (cp << 6) | (cc & 0x3f);
-        }
-        constexpr std::uint32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < k_min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-        i += len;
-    }
-    return true;
-}
-
-// A JSON string literal of valid UTF-8: quotes, backslashes and control characters escaped.
-void append_json_string(std::string_view s, std::string& out) {
-    out.push_back('"');
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(c);
-        } else if (u < 0x20) {
-            constexpr char k_hex[] = "0123456789abcdef";
-            out += "\\u00";
-            out.push_back(k_hex[u >> 4]);
-            out.push_back(k_hex[u & 15]);
-        } else {
-            out.push_back(c);
-        }
-    }
-    out.push_back('"');
-}
-
 std::string siblings_json(const std::vector<replica::Sibling>& siblings) {
     std::string out = "{\"siblings\":[";
     for (std::size_t i = 0; i < siblings.size(); ++i) {
@@ -344,12 +295,7 @@ std::string siblings_json(const std::vector<replica::Sibling>& siblings) {
         if (i > 0) out.push_back(',');
         out += "{\"value\":\"";
         append_base64(v, out);
-        out += "\",\"value_utf8\":";
-        if (valid_utf8(v))
-            append_json_string(v, out);
-        else
-            out += "null";
-        out.push_back('}');
+        out += "\"}";
     }
     out += "]}";
     return out;
