@@ -26,6 +26,7 @@ public:
             case errc::not_found: return "not found";
             case errc::shutting_down: return "node is shutting down";
             case errc::state_too_large: return "the key's stored state would be too large";
+            case errc::store_full: return "the local store's disk is full";
         }
         return "unknown shoal error " + std::to_string(code);
     }
@@ -55,6 +56,7 @@ std::string_view errc_name(errc e) noexcept {
         case errc::not_found: return "not_found";
         case errc::shutting_down: return "shutting_down";
         case errc::state_too_large: return "state_too_large";
+        case errc::store_full: return "store_full";
     }
     return "unknown";
 }

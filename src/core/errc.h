@@ -23,10 +23,11 @@ enum class errc {
     not_found,          // no such key (HTTP 404); a normal outcome of get
     shutting_down,      // the node is stopping (HTTP 503)
     state_too_large,    // the key's stored state would pass limits.max_state_bytes (HTTP 413)
+    store_full,         // the local store's disk is full (HTTP 507)
 };
 
 // The last code: a wire code past it is refused.
-inline constexpr errc k_last_errc = errc::state_too_large;
+inline constexpr errc k_last_errc = errc::store_full;
 
 const std::error_category& shoal_category() noexcept;
 

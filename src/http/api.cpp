@@ -326,6 +326,7 @@ Response render_error(const ClientReply& reply) {
         case errc::overloaded: return text(503, "overloaded: try again later");
         case errc::shutting_down: return text(503, "shutting down");
         case errc::store_error: return text(500, "store error");
+        case errc::store_full: return text(507, "store full: the disk of every replica that could take the write is full");
         case errc::corrupt: return text(500, "corrupt stored data");
         case errc::ok: break;
     }

@@ -167,7 +167,13 @@ awaitable<Response> respond(Conn& conn, const Request& request) {
                 r.content_type = "text/plain; version=0.0.4";
                 r.body = server.backend.metrics_text();
                 break;
-            case Admin::health: r = server.backend.healthy() ? plain(200, "ok") : plain(503, "unhealthy"); break;
+            case Admin::health: {
+                Backend::Health h = server.backend.health();
+                r.status = h.serving ? 200 : 503;
+                r.content_type = "application/json";
+                r.body = std::move(h.json);
+                break;
+            }
         }
         co_return r;
     }

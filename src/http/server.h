@@ -29,7 +29,13 @@ public:
     virtual void submit(replica::ClientRequest request, std::function<void(replica::ClientReply)> done) = 0;
     virtual std::string cluster_json() = 0;
     virtual std::string metrics_text() = 0;
-    virtual bool healthy() = 0;
+    // What /health answers: 200 while the node serves (read_only included), else 503;
+    // `json` is the body.
+    struct Health {
+        bool serving = true;
+        std::string json;
+    };
+    virtual Health health() = 0;
     // A membership command (api.h); the answer is the response to send.
     virtual Response membership(const MembershipCall& call) = 0;
 };

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/errc.h"
+
 namespace shoal::net {
 
 namespace {
@@ -44,6 +46,22 @@ void LatencyHistogram::render(std::string& out, std::string_view name, std::stri
                   static_cast<int>(labels.size()), labels.data(), sum_s_, static_cast<int>(name.size()), name.data(),
                   static_cast<int>(labels.size()), labels.data(), static_cast<unsigned long long>(count_));
     out += line;
+}
+
+StoreErrorKind store_error_kind(std::error_code ec) {
+    if (ec == errc::store_full) return StoreErrorKind::full;
+    if (ec == errc::corrupt) return StoreErrorKind::corrupt;
+    return StoreErrorKind::io;
+}
+
+const char* store_error_name(StoreErrorKind kind) {
+    switch (kind) {
+        case StoreErrorKind::full: return "full";
+        case StoreErrorKind::corrupt: return "corrupt";
+        case StoreErrorKind::io: return "io";
+        case StoreErrorKind::count: break;
+    }
+    return "unknown";
 }
 
 const char* link_drop_name(LinkDrop why) {

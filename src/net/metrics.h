@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "core/types.h"
 
@@ -38,6 +39,11 @@ void render_gauge(std::string& out, std::string_view name, std::uint64_t value);
 enum class LinkDrop : std::uint8_t { connect_failed, connect_timeout, write_failed, stalled, suspected, count };
 const char* link_drop_name(LinkDrop why);
 
+// What a failed commit says about the store.
+enum class StoreErrorKind : std::uint8_t { full, corrupt, io, count };
+StoreErrorKind store_error_kind(std::error_code ec);
+const char* store_error_name(StoreErrorKind kind);
+
 struct Metrics {
     std::uint64_t link_reconnects[static_cast<int>(LinkDrop::count)] = {};
     LatencyHistogram get_latency, put_latency, del_latency;
@@ -53,6 +59,8 @@ struct Metrics {
     std::uint64_t accept_failures = 0;  // peer and client listeners (EMFILE, ...)
     std::uint64_t connections_refused = 0;    // over a connection limit (peer, client, unnamed)
     std::uint64_t connections_timed_out = 0;  // closed past a ConnTimeouts bound
+    std::uint64_t store_commit_errors[static_cast<int>(StoreErrorKind::count)] = {};
+    std::uint64_t store_reopens = 0;
 };
 
 }  // namespace shoal::net

@@ -4,6 +4,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <chrono>
+#include <sys/statvfs.h>
+
 #include <cstdio>
 #include <map>
 #include <unordered_map>
@@ -216,6 +218,10 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         if (ec) {
             log::error("store commit failed; failing the requests that depended on it",
                        "error=" + log::quoted(ec.message()));
+            ++metrics_.store_commit_errors[static_cast<int>(store_error_kind(ec))];
+            if (!store_failure_) next_recovery_ = std::chrono::steady_clock::now() + k_recovery_interval;
+            store_failure_ = ec.category() == shoal_category() ? ec : std::error_code(errc::store_error);
+            node_.set_store_failing(store_failure_);
         }
         driver_.committed(seq, ec);
         if (!driver_.saturated()) gate_.open();
@@ -261,6 +267,42 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         schedule_flush();
     }
 
+    // After a failed commit the store refuses every write until it is opened again (and
+    // the disk has room): try that every few seconds, with no batch out.
+    void recover_store() {
+        if (!store_failure_ || !config_.reopen_store || !driver_.idle()) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (now < next_recovery_) return;
+        next_recovery_ = now + k_recovery_interval;
+        std::error_code ec = config_.reopen_store();
+        if (!ec) ec = store_.inner().sync();  // a synced write: is there room again?
+        if (ec) {
+            log::warn("store still failing; writes through other replicas go on",
+                      "error=" + log::quoted(ec.message()) + " free_bytes=" + std::to_string(free_bytes()));
+            return;
+        }
+        ++metrics_.store_reopens;
+        log::info("store reopened; this node takes writes again", "was=" + log::quoted(store_failure_.message()));
+        store_failure_ = {};
+        node_.set_store_failing({});
+    }
+    static constexpr std::chrono::seconds k_recovery_interval{5};
+
+    std::uint64_t free_bytes() const {
+        struct statvfs fs {};
+        if (config_.data_dir.empty() || ::statvfs(config_.data_dir.c_str(), &fs) != 0) return 0;
+        return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+    }
+
+    Health health() const {
+        const char* status = stopping_ ? "not_serving" : store_failure_ ? "read_only" : "serving";
+        const char* store = !store_failure_ ? "ok" : store_error_name(store_error_kind(store_failure_));
+        std::string json = std::string("{\"status\":\"") + status + "\",\"store\":\"" + store +
+                           "\",\"free_bytes\":" + std::to_string(free_bytes()) +
+                           ",\"joined\":" + (membership_.joined() ? "true" : "false") + "}";
+        return Health{!stopping_, std::move(json)};
+    }
+
     // Closes inbound connections past their ConnTimeouts. Once a second, from the tick loop.
     void sweep_connections() {
         conns_.sweep(config_.conn_timeouts, std::chrono::steady_clock::now(), [this](bool peer, const char* why) {
@@ -287,7 +329,10 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             }
             node_.tick(now);
             flush();
-            if (++ticks % sweep_every == 0) sweep_connections();
+            if (++ticks % sweep_every == 0) {
+                sweep_connections();
+                recover_store();
+            }
         }
     }
 
@@ -526,6 +571,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     std::size_t client_conns_ = 0;
     std::size_t peer_conns_ = 0;     // inbound
     ConnWatch conns_;                // inbound connections whose readers run
+    std::error_code store_failure_;  // the last commit failed with this (empty: the store is fine)
+    std::chrono::steady_clock::time_point next_recovery_;
     bool flush_scheduled_ = false;
     bool stopping_ = false;
     bool stopped_ = false;
@@ -573,6 +620,14 @@ std::string Shell::Impl::metrics_text() {
     counter("shoal_client_connections_total", metrics_.client_connections);
     counter("shoal_accept_failures_total", metrics_.accept_failures);
     counter("shoal_connections_refused_total", metrics_.connections_refused);
+    counter("shoal_store_reopens_total", metrics_.store_reopens);
+    render_gauge(out, "shoal_store_free_bytes", free_bytes());
+    render_gauge(out, "shoal_store_failing", store_failure_ ? 1 : 0);
+    out += "# TYPE shoal_store_commit_errors_total counter\n";
+    for (int i = 0; i < static_cast<int>(StoreErrorKind::count); ++i) {
+        out += std::string("shoal_store_commit_errors_total{kind=\"") + store_error_name(static_cast<StoreErrorKind>(i)) +
+               "\"} " + std::to_string(metrics_.store_commit_errors[i]) + "\n";
+    }
     counter("shoal_connections_timed_out_total", metrics_.connections_timed_out);
     counter("shoal_log_lines_suppressed_total", log::suppressed_total());
     render_gauge(out, "shoal_inflight_requests", node_.inflight());
@@ -630,8 +685,8 @@ http::Response Shell::membership(const http::MembershipCall& call) {
     impl_->schedule_flush();
     return r;
 }
-bool Shell::healthy() {
-    return !impl_->stopping_;
+http::Backend::Health Shell::health() {
+    return impl_->health();
 }
 
 }  // namespace shoal::net

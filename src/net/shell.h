@@ -75,6 +75,10 @@ struct ShellConfig {
     std::size_t max_peer_connections = 256;  // inbound; a cluster has far fewer members
     std::size_t max_unnamed_connections = 32;  // inbound on either port, before their hello
     ConnTimeouts conn_timeouts;
+    // Reopens the inner store after it failed a commit (LevelDB's errors are sticky);
+    // called on the loop with no batch out. Empty: no recovery.
+    std::function<std::error_code()> reopen_store;
+    std::string data_dir;  // for the free space /health and /metrics report
     std::size_t max_inflight_per_connection = 128;  // past it the connection is not read (pipelining depth)
     std::size_t max_staged_bytes = 64u << 20;  // writes staged or syncing; past it, backpressure
     Duration tick = Duration::millis(10);
@@ -106,7 +110,7 @@ public:
     void submit(replica::ClientRequest request, std::function<void(replica::ClientReply)> done) override;
     std::string cluster_json() override;
     std::string metrics_text() override;
-    bool healthy() override;
+    Health health() override;
     http::Response membership(const http::MembershipCall& call) override;
 
     struct Impl;

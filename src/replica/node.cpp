@@ -215,8 +215,9 @@ void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
     PutFsm& fsm = it->second;
     Target& leader = fsm.targets[static_cast<std::size_t>(fsm.leader)];
     if (leader.node != from || leader.answered || leader.failed) return;
-    if (resp.code == errc::overloaded) {
-        // A fallback whose hint store is full: the next target leads instead.
+    if (resp.code == errc::overloaded || resp.code == errc::store_full || resp.code == errc::store_error) {
+        // A fallback whose hint store is full, or a leader whose disk fails: the next
+        // target leads instead (the write needs W copies, not this one).
         leader.failed = true;
         for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
             if (!fsm.targets[i].failed && !fsm.targets[i].answered) {
@@ -225,7 +226,7 @@ void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
                 return;
             }
         }
-        fail(fsm.token, errc::unavailable, 0, fsm.w);
+        fail(fsm.token, resp.code == errc::overloaded ? errc::unavailable : resp.code, 0, fsm.w);
         puts_.erase(it);
         return;
     }
@@ -404,6 +405,11 @@ void Node::expire(Time now, RequestId req) {
 void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
     PutLeaderResp resp;
     resp.req = req.req;
+    if (store_failing_) {
+        resp.code = static_cast<errc>(store_failing_.value());  // the next target leads
+        send(from, std::move(resp));
+        return;
+    }
     if (req.apply_by.us != 0 && now_ > req.apply_by && from != config_.id) {
         // Too late: the coordinator may have asked another leader by now.
         ++stats_.late_leads_refused;
@@ -463,6 +469,11 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
 
 void Node::on_replicate_req(NodeId from, ReplicateReq& req) {
     ReplicateResp resp{req.req, errc::ok};
+    if (store_failing_) {
+        resp.code = static_cast<errc>(store_failing_.value());
+        if (req.req != 0) send(from, resp);
+        return;
+    }
     std::size_t hint_bytes = req.key.size();
     for (const auto& s : req.state.siblings) hint_bytes += s.value.size();
     std::error_code ec;

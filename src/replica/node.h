@@ -203,6 +203,10 @@ public:
     // store (trees, hint counts, GC candidates) is read again from it, and the node
     // takes a new actor before it issues another dot.
     void writes_lost(std::uint64_t seq);
+    // The shell's word that the store refuses writes (a full disk; empty: fine again).
+    // Meanwhile this node leads no put and takes no replica write (each is answered with
+    // the error at once, so coordinators go to the other replicas); it still serves reads.
+    void set_store_failing(std::error_code ec) { store_failing_ = ec; }
 
     // Reads this node's local state of a key (no quorum): for tools and checkers.
     std::error_code read_local(std::string_view key, SiblingSet& out);
@@ -398,6 +402,7 @@ private:
     HandOverScan handover_;
     NodeEvents* events_;
     ActorId actor_;
+    std::error_code store_failing_;  // set_store_failing
     bool must_retire_ = false;  // a lost batch may have carried this actor's dots: no more under it
     RequestId next_req_ = 1;
     std::uint64_t next_counter_ = 1;  // dots this actor issues only ever grow

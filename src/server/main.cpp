@@ -186,6 +186,8 @@ int main(int argc, char** argv) {
     sc.sync = o.sync;
     sc.max_client_connections = o.max_client_connections;
     sc.max_frame_bytes = max_frame_bytes(o.limits);
+    sc.data_dir = o.data_dir;
+    sc.reopen_store = [&db] { return db->reopen(); };
     if (!net::parse_host_port(o.peer_listen, sc.peer_host, sc.peer_port) ||
         !net::parse_host_port(o.client_listen, sc.client_host, sc.client_port)) {
         return fail("bad listen address");

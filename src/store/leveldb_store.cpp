@@ -18,6 +18,10 @@ constexpr int k_bloom_bits_per_key = 10;
 
 std::error_code to_error(const leveldb::Status& status) {
     if (status.ok()) return {};
+    if (status.IsCorruption()) return errc::corrupt;
+    // LevelDB keeps errno only in the message (PosixError: strerror).
+    if (status.IsIOError() && status.ToString().find("No space left on device") != std::string::npos)
+        return errc::store_full;
     return errc::store_error;
 }
 
@@ -36,6 +40,8 @@ struct LevelStore::Impl {
     std::unique_ptr<leveldb::Cache> cache;
     std::unique_ptr<const leveldb::FilterPolicy> filter;
     std::unique_ptr<leveldb::DB> db;
+    std::string dir;
+    leveldb::Options options;
 };
 
 LevelStore::LevelStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -57,11 +63,22 @@ std::unique_ptr<LevelStore> LevelStore::open(const std::string& dir, const Level
     if (ec) return nullptr;
     SHOAL_ASSERT(db != nullptr);
     impl->db.reset(db);
+    impl->dir = dir;
+    impl->options = options;
     return std::unique_ptr<LevelStore>(new LevelStore(std::move(impl)));
+}
+
+std::error_code LevelStore::reopen() {
+    impl_->db.reset();  // releases the lock and the files; what was written stays on disk
+    leveldb::DB* db = nullptr;
+    if (std::error_code ec = to_error(leveldb::DB::Open(impl_->options, impl_->dir, &db))) return ec;
+    impl_->db.reset(db);
+    return {};
 }
 
 std::error_code LevelStore::get(std::string_view key, std::optional<std::string>& out) {
     std::string value;
+    if (!impl_->db) return errc::store_error;  // closed by a failed reopen
     leveldb::Status status = impl_->db->Get(leveldb::ReadOptions(), to_slice(key), &value);
     if (status.IsNotFound()) {
         out.reset();
@@ -83,6 +100,7 @@ std::error_code LevelStore::write(const WriteBatch& batch, bool sync) {
     }
     leveldb::WriteOptions options;
     options.sync = sync;
+    if (!impl_->db) return errc::store_error;
     return to_error(impl_->db->Write(options, &level_batch));
 }
 
@@ -90,12 +108,14 @@ std::error_code LevelStore::sync() {
     leveldb::WriteBatch empty;
     leveldb::WriteOptions options;
     options.sync = true;
+    if (!impl_->db) return errc::store_error;
     return to_error(impl_->db->Write(options, &empty));
 }
 
 std::error_code LevelStore::scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) {
     leveldb::ReadOptions options;
     options.fill_cache = false;  // partition scans (handoff, rebuild) would evict hot blocks
+    if (!impl_->db) return errc::store_error;
     std::unique_ptr<leveldb::Iterator> it(impl_->db->NewIterator(options));
     for (it->Seek(to_slice(begin)); it->Valid(); it->Next()) {
         std::string_view key = to_view(it->key());

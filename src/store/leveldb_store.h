@@ -31,7 +31,9 @@ public:
     LevelStore(const LevelStore&) = delete;
     LevelStore& operator=(const LevelStore&) = delete;
 
-    // A point read: memtable, then block cache or disk. Errors: errc::store_error.
+    // Errors: errc::store_full (no space left), errc::corrupt (LevelDB found corruption),
+    // else errc::store_error.
+    // A point read: memtable, then block cache or disk.
     std::error_code get(std::string_view key, std::optional<std::string>& out) override;
     // One atomic LevelDB write; with sync, fsyncs the log before returning.
     std::error_code write(const WriteBatch& batch, bool sync) override;
@@ -39,6 +41,11 @@ public:
     std::error_code sync() override;
     // Iterates a snapshot taken at the call; bulk scans do not fill the block cache.
     std::error_code scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) override;
+
+    // Closes and opens the database again: a write error (a full disk) is sticky in
+    // LevelDB until then. No other call may run meanwhile (no batch out). On failure the
+    // store is closed and every call fails until a reopen succeeds.
+    std::error_code reopen();
 
 private:
     struct Impl;

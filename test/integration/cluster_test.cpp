@@ -455,6 +455,59 @@ TEST_CASE("regress: connections that never say hello or never finish a frame are
     CHECK(metric_sum(c, "shoal_connections_refused_total") >= 8);
 }
 
+// The bounds issue, defect 3: with one node's disk full, every write it coordinated
+// failed as a misleading 503, /health said 200 "ok", and only a restart recovered it.
+// Root only (it mounts a small tmpfs for node 3's data); elsewhere it says so and passes.
+TEST_CASE("regress: a node whose disk fills up: writes through it succeed on the others, /health says read_only, "
+          "it recovers without a restart") {
+    if (::geteuid() != 0) {
+        WARN("not root: the disk-full test needs to mount a tmpfs; skipped");
+        return;
+    }
+    DevCluster c(3, base_port() + 50);
+    client::Client via3(c.options({c.nodes[2].client}));
+    REQUIRE(via3.put("before", "v").code == errc::ok);
+    // Node 3's data onto a 32 MiB tmpfs, then the tmpfs filled to the last byte.
+    const std::string dir = c.dir + "/n3", saved = c.dir + "/n3.saved";
+    REQUIRE(c.run("dev kill 3") == 0);
+    std::filesystem::rename(dir, saved);
+    std::filesystem::create_directories(dir);
+    REQUIRE(std::system(("mount -t tmpfs -o size=32m shoal-it-full " + dir).c_str()) == 0);
+    struct Unmount {
+        std::string dir;
+        ~Unmount() { (void)std::system(("umount -l " + dir + " 2>/dev/null").c_str()); }
+    } unmount{dir};
+    std::filesystem::copy(saved, dir, std::filesystem::copy_options::recursive);
+    REQUIRE(c.run("dev restart 3") == 0);
+    REQUIRE(via3.put("restarted", "v").code == errc::ok);
+    (void)std::system(("dd if=/dev/zero of=" + dir + "/filler bs=1M >/dev/null 2>&1").c_str());
+
+    // Writes through node 3: the first may fail (its turn met the full disk), then
+    // node 3 leads none and takes none, and the other two take every one.
+    int ok = 0;
+    for (int i = 0; i < 100; ++i) ok += via3.put("full/" + std::to_string(i), std::string(2000, 'x')).code == errc::ok;
+    CHECK(ok >= 98);
+    const auto health = client::http_get(c.nodes[2].http, "/health");
+    CHECK(health.status == 200);
+    CHECK(health.body.find("\"status\":\"read_only\"") != std::string::npos);
+    CHECK(health.body.find("\"store\":\"full\"") != std::string::npos);
+    CHECK(metric_sum(c, "shoal_store_commit_errors_total{kind=\"full\"}") >= 1);
+    CHECK(via3.get("full/7").code == errc::ok);
+
+    // Room again: within a few seconds it reopens its store and serves writes itself.
+    std::filesystem::remove(dir + "/filler");
+    bool serving = false;
+    for (int i = 0; i < 30 && !serving; ++i) {
+        ::sleep(1);
+        serving = client::http_get(c.nodes[2].http, "/health").body.find("\"status\":\"serving\"") !=
+                  std::string::npos;
+    }
+    CHECK(serving);
+    CHECK(metric_sum(c, "shoal_store_reopens_total") >= 1);
+    CHECK(via3.put("after", "v").code == errc::ok);
+    REQUIRE(c.run("dev down") == 0);  // before the tmpfs goes
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]).find("shoal") != std::string::npos && argv[1][0] == '/') {
         it::g_shoal = argv[1];

@@ -73,7 +73,7 @@ public:
     }
     std::string cluster_json() override { return "{\"members\":[]}"; }
     std::string metrics_text() override { return "shoal_requests_total 1\n"; }
-    bool healthy() override { return is_healthy; }
+    Health health() override { return Health{is_healthy, is_healthy ? "{\"status\":\"serving\"}" : "{}"}; }
     shoal::http::Response membership(const shoal::http::MembershipCall& call) override {
         last_membership = call;
         return shoal::http::Response{202, "text/plain; charset=utf-8", {}, "accepted"};
@@ -250,7 +250,7 @@ void check_health(std::uint16_t port) {
     Client c(port);
     const HttpReply r = c.request(get("/health"));
     CHECK(r.status == 200);
-    CHECK(r.body == "ok\n");
+    CHECK(r.body == "{\"status\":\"serving\"}");
 }
 
 }  // namespace
