@@ -59,8 +59,10 @@ struct Metrics {
     std::uint64_t accept_failures = 0;  // peer and client listeners (EMFILE, ...)
     std::uint64_t connections_refused = 0;    // over a connection limit (peer, client, unnamed)
     std::uint64_t connections_timed_out = 0;  // closed past a ConnTimeouts bound
-    std::uint64_t store_commit_errors[static_cast<int>(StoreErrorKind::count)] = {};
-    std::uint64_t store_reopens = 0;
 };
+
+// The shell's own counters and histograms (requests by op and result, latencies, commit
+// latency under `sync_mode`, frames, peer traffic, connections, link reconnects).
+void render_shell_metrics(const Metrics& m, std::string_view sync_mode, std::string& out);
 
 }  // namespace shoal::net

@@ -26,6 +26,40 @@ std::string fields_peer(NodeId id, std::string_view extra) {
 // Writes whatever gathers in `pending` (others append to it and cancel `wake`), one
 // write per batch, so frames that piled up while a write was in flight go out
 // together. Returns when `stop` turns true or a write fails.
+std::error_code listen_on(tcp::acceptor& acceptor, const std::string& host, std::uint16_t port, const char* what) {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(host, ec);
+    if (ec) return std::make_error_code(std::errc::invalid_argument);
+    tcp::endpoint ep(addr, port);
+    acceptor.open(ep.protocol(), ec);
+    if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor.bind(ep, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        log::error("cannot listen", std::string("listener=") + what + " address=" +
+                                        log::quoted(host + ":" + std::to_string(port)) +
+                                        " error=" + log::quoted(ec.message()));
+        return std::make_error_code(static_cast<std::errc>(ec.value()));
+    }
+    if (!is_loopback_host(host)) {
+        log::warn("listener bound beyond loopback: reachable from other machines",
+                  std::string("listener=") + what + " address=" + log::quoted(host));
+    }
+    return {};
+}
+
+awaitable<void> pause_after_failed_accept(asio::io_context& io, const char* listener,
+                                          boost::system::error_code why) {
+    constexpr std::chrono::milliseconds k_pause{100};
+    log::warn("accept failed; pausing this listener", std::string("listener=") + listener + " error=" +
+                                                          log::quoted(why.message()) +
+                                                          " pause_ms=" + std::to_string(k_pause.count()));
+    asio::steady_timer t(io);
+    t.expires_after(k_pause);
+    boost::system::error_code ignored;
+    co_await t.async_wait(asio::redirect_error(use_awaitable, ignored));
+}
+
 void PeerLink::oversized(std::size_t bytes) {
     ++metrics_.peer_frames_oversized;
     log::warn("peer message over the frame bound not sent",

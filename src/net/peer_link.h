@@ -59,6 +59,15 @@ awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::str
                                                    WriteProgress* progress = nullptr,
                                                    const std::function<void()>* after_write = nullptr);
 
+// Opens, binds and listens; says so in the log when it fails, and when the address is
+// beyond loopback. `what` names the listener ("peer", "client").
+std::error_code listen_on(tcp::acceptor& acceptor, const std::string& host, std::uint16_t port, const char* what);
+
+// After a failed accept (out of descriptors, most often): says so and waits 100 ms,
+// instead of retrying at once (which spins the loop and serves nothing).
+awaitable<void> pause_after_failed_accept(asio::io_context& io, const char* listener,
+                                          boost::system::error_code why);
+
 // Keepalive and TCP_USER_TIMEOUT (= the stall bound) on a peer socket, either end.
 void tune_peer_socket(tcp::socket& socket, const LinkTimeouts& t);
 

@@ -4,8 +4,6 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <chrono>
-#include <sys/statvfs.h>
-
 #include <cstdio>
 #include <map>
 #include <unordered_map>
@@ -17,6 +15,7 @@
 #include "net/metrics.h"
 #include "net/node_metrics.h"
 #include "net/peer_link.h"
+#include "net/store_health.h"
 #include "turn/driver.h"
 #include "wire/wire.h"
 
@@ -89,30 +88,9 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
                      }),
           driver_(node, &membership.gossiper(), store, committer_, *this,
                   turn::DriverLimits{config_.max_staged_bytes, config_.max_inflight_per_connection *
-                                                                   config_.max_client_connections}) {
+                                                                   config_.max_client_connections}),
+          store_health_(config_.reopen_store, [&store] { return store.inner().sync(); }, config_.data_dir) {
         if (config_.max_frame_bytes == 0) config_.max_frame_bytes = wire::k_default_max_frame_bytes;
-    }
-
-    std::error_code bind(tcp::acceptor& acceptor, const std::string& host, std::uint16_t port, const char* what) {
-        boost::system::error_code ec;
-        auto addr = asio::ip::make_address(host, ec);
-        if (ec) return std::make_error_code(std::errc::invalid_argument);
-        tcp::endpoint ep(addr, port);
-        acceptor.open(ep.protocol(), ec);
-        if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-        if (!ec) acceptor.bind(ep, ec);
-        if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-        if (ec) {
-            log::error("cannot listen", std::string("listener=") + what + " address=" +
-                                            log::quoted(host + ":" + std::to_string(port)) +
-                                            " error=" + log::quoted(ec.message()));
-            return std::make_error_code(static_cast<std::errc>(ec.value()));
-        }
-        if (!is_loopback_host(host)) {
-            log::warn("listener bound beyond loopback: reachable from other machines",
-                      std::string("listener=") + what + " address=" + log::quoted(host));
-        }
-        return {};
     }
 
     void start() {
@@ -218,10 +196,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         if (ec) {
             log::error("store commit failed; failing the requests that depended on it",
                        "error=" + log::quoted(ec.message()));
-            ++metrics_.store_commit_errors[static_cast<int>(store_error_kind(ec))];
-            if (!store_failure_) next_recovery_ = std::chrono::steady_clock::now() + k_recovery_interval;
-            store_failure_ = ec.category() == shoal_category() ? ec : std::error_code(errc::store_error);
-            node_.set_store_failing(store_failure_);
+            store_health_.commit_failed(ec, std::chrono::steady_clock::now());
+            node_.set_store_failing(store_health_.failure());
         }
         driver_.committed(seq, ec);
         if (!driver_.saturated()) gate_.open();
@@ -267,38 +243,11 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         schedule_flush();
     }
 
-    // After a failed commit the store refuses every write until it is opened again (and
-    // the disk has room): try that every few seconds, with no batch out.
-    void recover_store() {
-        if (!store_failure_ || !config_.reopen_store || !driver_.idle()) return;
-        const auto now = std::chrono::steady_clock::now();
-        if (now < next_recovery_) return;
-        next_recovery_ = now + k_recovery_interval;
-        std::error_code ec = config_.reopen_store();
-        if (!ec) ec = store_.inner().sync();  // a synced write: is there room again?
-        if (ec) {
-            log::warn("store still failing; writes through other replicas go on",
-                      "error=" + log::quoted(ec.message()) + " free_bytes=" + std::to_string(free_bytes()));
-            return;
-        }
-        ++metrics_.store_reopens;
-        log::info("store reopened; this node takes writes again", "was=" + log::quoted(store_failure_.message()));
-        store_failure_ = {};
-        node_.set_store_failing({});
-    }
-    static constexpr std::chrono::seconds k_recovery_interval{5};
-
-    std::uint64_t free_bytes() const {
-        struct statvfs fs {};
-        if (config_.data_dir.empty() || ::statvfs(config_.data_dir.c_str(), &fs) != 0) return 0;
-        return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
-    }
-
     Health health() const {
-        const char* status = stopping_ ? "not_serving" : store_failure_ ? "read_only" : "serving";
-        const char* store = !store_failure_ ? "ok" : store_error_name(store_error_kind(store_failure_));
+        const char* status = stopping_ ? "not_serving" : store_health_.failure() ? "read_only" : "serving";
+        const char* store = store_health_.state();
         std::string json = std::string("{\"status\":\"") + status + "\",\"store\":\"" + store +
-                           "\",\"free_bytes\":" + std::to_string(free_bytes()) +
+                           "\",\"free_bytes\":" + std::to_string(store_health_.free_bytes()) +
                            ",\"joined\":" + (membership_.joined() ? "true" : "false") + "}";
         return Health{!stopping_, std::move(json)};
     }
@@ -331,24 +280,11 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             flush();
             if (++ticks % sweep_every == 0) {
                 sweep_connections();
-                recover_store();
+                if (driver_.idle() && store_health_.try_recover(std::chrono::steady_clock::now()))
+                    node_.set_store_failing({});
             }
         }
     }
-
-    // After a failed accept (out of descriptors, most often): say so and wait, instead
-    // of retrying at once (which spins the loop and serves nothing).
-    awaitable<void> accept_backoff(const char* listener, const boost::system::error_code& why) {
-        ++metrics_.accept_failures;
-        log::warn("accept failed; pausing this listener",
-                  std::string("listener=") + listener + " error=" + log::quoted(why.message()) +
-                      " pause_ms=" + std::to_string(k_accept_backoff.count()));
-        asio::steady_timer t(io_);
-        t.expires_after(k_accept_backoff);
-        boost::system::error_code ignored;
-        co_await t.async_wait(asio::redirect_error(use_awaitable, ignored));
-    }
-    static constexpr std::chrono::milliseconds k_accept_backoff{100};
 
     awaitable<void> accept_peers() {
         auto self = shared_from_this();
@@ -357,7 +293,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             tcp::socket s = co_await peer_acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
             if (ec) {
                 if (stopped_ || ec == asio::error::operation_aborted) break;
-                co_await accept_backoff("peer", ec);
+                ++metrics_.accept_failures;
+                co_await pause_after_failed_accept(io_, "peer", ec);
                 continue;
             }
             if (peer_conns_ >= config_.max_peer_connections || conns_.unnamed() >= config_.max_unnamed_connections) {
@@ -436,7 +373,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             tcp::socket s = co_await client_acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
             if (ec) {
                 if (stopped_ || ec == asio::error::operation_aborted) break;
-                co_await accept_backoff("client", ec);
+                ++metrics_.accept_failures;
+                co_await pause_after_failed_accept(io_, "client", ec);
                 continue;
             }
             if (client_conns_ >= config_.max_client_connections ||
@@ -571,8 +509,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     std::size_t client_conns_ = 0;
     std::size_t peer_conns_ = 0;     // inbound
     ConnWatch conns_;                // inbound connections whose readers run
-    std::error_code store_failure_;  // the last commit failed with this (empty: the store is fine)
-    std::chrono::steady_clock::time_point next_recovery_;
+    StoreHealth store_health_;
     bool flush_scheduled_ = false;
     bool stopping_ = false;
     bool stopped_ = false;
@@ -584,29 +521,10 @@ std::string Shell::Impl::cluster_json() {
 
 std::string Shell::Impl::metrics_text() {
     std::string out;
-    static const char* ops[3] = {"get", "put", "del"};
-    out += "# TYPE shoal_requests_total counter\n";
-    for (int i = 0; i < 3; ++i) {
-        out += std::string("shoal_requests_total{op=\"") + ops[i] + "\",result=\"ok\"} " +
-               std::to_string(metrics_.requests_ok[i]) + "\n";
-        out += std::string("shoal_requests_total{op=\"") + ops[i] + "\",result=\"error\"} " +
-               std::to_string(metrics_.requests_failed[i]) + "\n";
-    }
-    out += "# TYPE shoal_request_duration_seconds histogram\n";
-    metrics_.get_latency.render(out, "shoal_request_duration_seconds", "op=\"get\"");
-    metrics_.put_latency.render(out, "shoal_request_duration_seconds", "op=\"put\"");
-    metrics_.del_latency.render(out, "shoal_request_duration_seconds", "op=\"del\"");
-    out += "# TYPE shoal_commit_duration_seconds histogram\n";
-    metrics_.commit_latency.render(out, "shoal_commit_duration_seconds",
-                                   "sync=\"" + std::string(store::sync_mode_name(config_.sync)) + "\"");
+    render_shell_metrics(metrics_, store::sync_mode_name(config_.sync), out);
     render_node_metrics(node_, out);
     membership_.render_metrics(out);
     auto counter = [&](const char* name, std::uint64_t v) { render_counter(out, name, v); };
-    counter("shoal_bad_frames_total", metrics_.bad_frames);
-    counter("shoal_peer_messages_in_total", metrics_.peer_messages_in);
-    counter("shoal_peer_messages_out_total", metrics_.peer_messages_out);
-    counter("shoal_peer_messages_dropped_total", metrics_.peer_messages_dropped);
-    counter("shoal_peer_frames_oversized_total", metrics_.peer_frames_oversized);
     const turn::DriverStats& ds = driver_.stats();
     counter("shoal_commits_total", ds.commits);
     counter("shoal_commit_errors_total", ds.commit_errors);
@@ -617,25 +535,9 @@ std::string Shell::Impl::metrics_text() {
     counter("shoal_read_cache_hits_total", store_.cache_hits());
     counter("shoal_read_cache_misses_total", store_.cache_misses());
     render_gauge(out, "shoal_read_cache_keys", store_.cached_keys());
-    counter("shoal_client_connections_total", metrics_.client_connections);
-    counter("shoal_accept_failures_total", metrics_.accept_failures);
-    counter("shoal_connections_refused_total", metrics_.connections_refused);
-    counter("shoal_store_reopens_total", metrics_.store_reopens);
-    render_gauge(out, "shoal_store_free_bytes", free_bytes());
-    render_gauge(out, "shoal_store_failing", store_failure_ ? 1 : 0);
-    out += "# TYPE shoal_store_commit_errors_total counter\n";
-    for (int i = 0; i < static_cast<int>(StoreErrorKind::count); ++i) {
-        out += std::string("shoal_store_commit_errors_total{kind=\"") + store_error_name(static_cast<StoreErrorKind>(i)) +
-               "\"} " + std::to_string(metrics_.store_commit_errors[i]) + "\n";
-    }
-    counter("shoal_connections_timed_out_total", metrics_.connections_timed_out);
+    store_health_.render_metrics(out);
     counter("shoal_log_lines_suppressed_total", log::suppressed_total());
     render_gauge(out, "shoal_inflight_requests", node_.inflight());
-    out += "# TYPE shoal_peer_link_reconnects_total counter\n";
-    for (int i = 0; i < static_cast<int>(LinkDrop::count); ++i) {
-        out += std::string("shoal_peer_link_reconnects_total{reason=\"") + link_drop_name(static_cast<LinkDrop>(i)) +
-               "\"} " + std::to_string(metrics_.link_reconnects[i]) + "\n";
-    }
     out += "# TYPE shoal_peer_link_progress_age_seconds gauge\n";
     for (const auto& [id, link] : links_) {
         char line[128];
@@ -649,9 +551,9 @@ std::string Shell::Impl::metrics_text() {
 Shell::Shell(asio::io_context& io, replica::Node& node, store::BufferedStore& store, Membership& membership,
              ShellConfig config, std::error_code& ec)
     : impl_(std::make_shared<Impl>(io, node, store, membership, std::move(config))) {
-    ec = impl_->bind(impl_->peer_acceptor_, impl_->config_.peer_host, impl_->config_.peer_port, "peer");
+    ec = listen_on(impl_->peer_acceptor_, impl_->config_.peer_host, impl_->config_.peer_port, "peer");
     if (!ec)
-        ec = impl_->bind(impl_->client_acceptor_, impl_->config_.client_host, impl_->config_.client_port, "client");
+        ec = listen_on(impl_->client_acceptor_, impl_->config_.client_host, impl_->config_.client_port, "client");
 }
 
 Shell::~Shell() = default;
