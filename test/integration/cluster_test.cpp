@@ -45,23 +45,32 @@ int base_port() {
     return 20000 + static_cast<int>(::getpid() % 70) * 100;
 }
 
-// Sends raw bytes to host:port and returns what came back before close (bounded).
-std::string raw_exchange(const std::string& host_port, const std::string& bytes) {
+// Opens a TCP connection to host:port (-1 on failure); the caller closes it.
+int open_connection(const std::string& host_port) {
     auto colon = host_port.rfind(':');
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(host_port.substr(colon + 1))));
     ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &a.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Sends raw bytes to host:port and returns what came back before close (bounded).
+std::string raw_exchange(const std::string& host_port, const std::string& bytes) {
+    std::string out;
+    const int fd = open_connection(host_port);
+    if (fd < 0) return out;
     timeval tv{2, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string out;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-        [[maybe_unused]] auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        char buf[4096];
-        for (ssize_t r; (r = ::recv(fd, buf, sizeof buf, 0)) > 0 && out.size() < 65536;)
-            out.append(buf, static_cast<std::size_t>(r));
-    }
+    [[maybe_unused]] auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    char buf[4096];
+    for (ssize_t r; (r = ::recv(fd, buf, sizeof buf, 0)) > 0 && out.size() < 65536;)
+        out.append(buf, static_cast<std::size_t>(r));
     ::close(fd);
     return out;
 }
@@ -311,20 +320,6 @@ int dev_pid(const DevCluster& c, int id) {
     return pid;
 }
 
-// Opens a TCP connection to host:port (-1 on failure); the caller closes it.
-int open_connection(const std::string& host_port) {
-    auto colon = host_port.rfind(':');
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(host_port.substr(colon + 1))));
-    ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &a.sin_addr);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 // The bounds issue, defect 6: out of descriptors, the accept loops retried at once
 // (93% CPU, nothing served). Now each failed accept pauses its listener.
