@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -187,6 +188,8 @@ int main(int argc, char** argv) {
     sc.max_client_connections = o.max_client_connections;
     sc.max_frame_bytes = max_frame_bytes(o.limits);
     sc.data_dir = o.data_dir;
+    // A peer's links carry gossip every round: silent for several rounds, it is gone.
+    sc.conn_timeouts.peer_idle = std::max(sc.conn_timeouts.peer_idle, Duration::millis(o.gossip_interval_ms) * 5);
     sc.reopen_store = [&db] { return db->reopen(); };
     if (!net::parse_host_port(o.peer_listen, sc.peer_host, sc.peer_port) ||
         !net::parse_host_port(o.client_listen, sc.client_host, sc.client_port)) {
