@@ -13,7 +13,14 @@ std::error_code Node::load(std::string_view key, SiblingSet& out) {
     std::optional<std::string> bytes;
     const PartitionId p = ring_->partition_of(hash_key(key));
     if (auto ec = store_.get(store::data_key(p, key), bytes)) {
-        ++stats_.store_errors;
+        if (ec != errc::corrupt) {
+            ++stats_.store_errors;
+            return ec;
+        }
+        // The store itself found the damage (a bad block): as for a bad checksum below,
+        // rebuild the tree, and let a merge (read repair, anti-entropy) replace the key.
+        ++stats_.corrupt_reads;
+        rebuild_tree(p);
         return ec;
     }
     if (!bytes) return {};

@@ -288,6 +288,7 @@ void Node::on_get_resp(Time now, NodeId from, GetResp& resp) {
     if (t == nullptr) return;
     if (resp.code != errc::ok) {
         t->failed = true;
+        t->corrupt = resp.code == errc::corrupt;
     } else {
         t->answered = true;
         ++fsm.replies;
@@ -356,7 +357,8 @@ void Node::finish_get(RequestId req, GetFsm& fsm) {
         const std::uint64_t want = digest(fsm.merged);
         for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
             const Target& t = fsm.targets[i];
-            if (!t.answered || fsm.digests[i] == want) continue;
+            // A damaged copy counts for nothing in the answer, but gets the merge.
+            if (!t.corrupt && (!t.answered || fsm.digests[i] == want)) continue;
             ++stats_.read_repairs_sent;
             send(t.node, ReplicateReq{0, fsm.key, fsm.merged, t.hint_for});
         }

@@ -234,6 +234,7 @@ public:
         bool primary = false;
         bool answered = false;
         bool failed = false;
+        bool corrupt = false;  // answered that its copy is damaged: read repair rewrites it
     };
 
 private:

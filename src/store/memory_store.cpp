@@ -6,6 +6,7 @@
 namespace shoal::store {
 
 std::error_code MemStore::get(std::string_view key, std::optional<std::string>& out) {
+    if (unreadable_.count(key)) return errc::corrupt;
     auto it = data_.find(key);
     if (it == data_.end()) {
         out.reset();
@@ -38,6 +39,7 @@ std::error_code MemStore::write(const WriteBatch& batch, bool sync) {
         return errc::store_error;
     }
     for (const WriteBatch::Op& op : batch.ops()) {
+        if (auto bad = unreadable_.find(op.key); bad != unreadable_.end()) unreadable_.erase(bad);
         remember_prior(op.key);
         if (op.is_delete) {
             data_.erase(op.key);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,9 @@ public:
     // Bit rot: flips one byte in the middle of the stored value of `key`, durably
     // (no undo). Returns false when the key is absent or its value empty.
     bool corrupt(std::string_view key);
+    // A damaged block under `key`, as LevelDB reports one: reads of it fail with
+    // errc::corrupt until the key is written again.
+    void corrupt_reads_of(std::string_view key) { unreadable_.emplace(key); }
     // Number of keys currently held (synced or not).
     std::size_t size() const { return data_.size(); }
 
@@ -49,6 +53,7 @@ private:
     // absent). Undoing these restores the durable state.
     std::map<std::string, std::optional<std::string>, std::less<>> undo_;
     int failing_writes_ = 0;
+    std::set<std::string, std::less<>> unreadable_;  // corrupt_reads_of
 };
 
 }  // namespace shoal::store
