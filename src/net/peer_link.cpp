@@ -230,8 +230,9 @@ awaitable<void> PeerLink::run() {
         if (stopped_) break;
         ++metrics_.link_reconnects[static_cast<int>(why)];
         if (was_connected_) {
-            log::warn("peer link down", link_fields("reason=" + std::string(link_drop_name(why)) +
-                                                    " error=" + log::quoted(ec.message())));
+            // A link this node dropped itself (stalled, suspected) has no socket error to say.
+            const std::string error = ec ? " error=" + log::quoted(ec.message()) : "";
+            log::warn("peer link down", link_fields("reason=" + std::string(link_drop_name(why)) + error));
         }
         if (!was_connected_ && !to_.id.valid() && !seed_failure_logged_) {
             seed_failure_logged_ = true;  // once: a joining node retries every round
