@@ -17,7 +17,7 @@ namespace shoal::net {
 class ConnWatch {
 public:
     struct Entry {
-        const ReadProgress* reading;
+        ReadProgress reading;          // the connection's reader keeps it current
         const WriteProgress* writing;  // client connections: their replies (else null)
         bool peer;
         std::function<void()> close;   // closes the connection: its reader then ends
@@ -25,8 +25,10 @@ public:
     using Handle = std::list<Entry>::iterator;
 
     // From accept to the end of the connection's reader: the limits count it at once.
-    Handle add(Entry entry) { return entries_.insert(entries_.end(), std::move(entry)); }
-    void remove(Handle h) { entries_.erase(h); }
+    Handle add(bool peer, const WriteProgress* writing, std::function<void()> close);
+    void remove(Handle h);
+    // Connections on the peer port, or on the client port.
+    std::size_t count(bool peer) const { return peer ? peers_ : clients_; }
     // Connections whose first frame (their hello) has not come yet.
     std::size_t unnamed() const;
     // Closes every connection past a bound at `now` and says why through `closed`
@@ -36,6 +38,7 @@ public:
 
 private:
     std::list<Entry> entries_;
+    std::size_t peers_ = 0, clients_ = 0;
 };
 
 }  // namespace shoal::net

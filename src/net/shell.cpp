@@ -36,7 +36,6 @@ struct ClientConn : std::enable_shared_from_this<ClientConn> {
     tcp::socket socket;
     asio::steady_timer wake;
     ReadGate backlog;  // closed while too much waits (see pace): no more requests are read
-    ReadProgress reading;
     WriteProgress writing_progress;
     std::string out, writing;
     std::size_t inflight = 0;
@@ -286,6 +285,19 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         }
     }
 
+    // Closes a just-accepted connection when its port holds `limit` already, or too many
+    // connections are still without their hello; says so. True when it closed it.
+    bool refuse_over_limit(tcp::socket& s, bool peer, std::size_t limit) {
+        if (conns_.count(peer) < limit && conns_.unnamed() < config_.max_unnamed_connections) return false;
+        ++metrics_.connections_refused;
+        log::warn(peer ? "peer connection refused: limit reached" : "client connection refused: limit reached",
+                  "connections=" + std::to_string(conns_.count(peer)) + " limit=" + std::to_string(limit) +
+                      " unnamed=" + std::to_string(conns_.unnamed()));
+        boost::system::error_code ignored;
+        s.close(ignored);
+        return true;
+    }
+
     awaitable<void> accept_peers() {
         auto self = shared_from_this();
         while (!stopped_) {
@@ -297,27 +309,18 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
                 co_await pause_after_failed_accept(io_, "peer", ec);
                 continue;
             }
-            if (peer_conns_ >= config_.max_peer_connections || conns_.unnamed() >= config_.max_unnamed_connections) {
-                ++metrics_.connections_refused;
-                log::warn("peer connection refused: limit reached",
-                          "peers=" + std::to_string(peer_conns_) + " unnamed=" + std::to_string(conns_.unnamed()));
-                s.close(ec);
-                continue;
-            }
+            if (refuse_over_limit(s, true, config_.max_peer_connections)) continue;
             // Watched from here on: the limits above count it before its reader starts.
             auto socket = std::make_shared<tcp::socket>(std::move(s));
-            auto progress = std::make_shared<ReadProgress>();
-            const auto watched = conns_.add({progress.get(), nullptr, true, [socket] {
-                                                 boost::system::error_code ignored;
-                                                 socket->close(ignored);
-                                             }});
-            ++peer_conns_;
-            asio::co_spawn(io_, serve_peer(socket, progress, watched), asio::detached);
+            const auto watched = conns_.add(true, nullptr, [socket] {
+                boost::system::error_code ignored;
+                socket->close(ignored);
+            });
+            asio::co_spawn(io_, serve_peer(socket, watched), asio::detached);
         }
     }
 
-    awaitable<void> serve_peer(std::shared_ptr<tcp::socket> held, std::shared_ptr<ReadProgress> progress,
-                               ConnWatch::Handle watched) {
+    awaitable<void> serve_peer(std::shared_ptr<tcp::socket> held, ConnWatch::Handle watched) {
         auto self = shared_from_this();
         tcp::socket& socket = *held;
         tune_peer_socket(socket, config_.link_timeouts);
@@ -355,9 +358,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             return {};
         };
         const std::string why =
-            co_await read_frames(socket, config_.max_frame_bytes, stopped_, on_frame, nullptr, nullptr, progress.get());
+            co_await read_frames(socket, config_.max_frame_bytes, stopped_, on_frame, nullptr, nullptr, &watched->reading);
         conns_.remove(watched);
-        --peer_conns_;
         if (!why.empty()) {
             ++metrics_.bad_frames;
             log::warn("closing peer connection", fields_peer(from, "reason=" + log::quoted(why)));
@@ -377,19 +379,11 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
                 co_await pause_after_failed_accept(io_, "client", ec);
                 continue;
             }
-            if (client_conns_ >= config_.max_client_connections ||
-                conns_.unnamed() >= config_.max_unnamed_connections) {
-                ++metrics_.connections_refused;
-                log::warn("client connection refused: limit reached",
-                          "limit=" + std::to_string(config_.max_client_connections) +
-                              " unnamed=" + std::to_string(conns_.unnamed()));
-                s.close(ec);
-                continue;
-            }
+            if (refuse_over_limit(s, false, config_.max_client_connections)) continue;
             s.set_option(tcp::no_delay(true), ec);
             ++metrics_.client_connections;
             auto conn = std::make_shared<ClientConn>(std::move(s), io_);
-            const auto watched = conns_.add({&conn->reading, &conn->writing_progress, false, [conn] { conn->close(); }});
+            const auto watched = conns_.add(false, &conn->writing_progress, [conn] { conn->close(); });
             asio::co_spawn(io_, serve_client(conn, watched), asio::detached);
             asio::co_spawn(io_, write_client(conn), asio::detached);
         }
@@ -421,7 +415,6 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
 
     awaitable<void> serve_client(std::shared_ptr<ClientConn> c, ConnWatch::Handle watched) {
         auto self = shared_from_this();
-        ++client_conns_;
         bool greeted = false;
         const std::function<std::string(wire::Frame&)> on_frame = [this, &c,
                                                                    &greeted](wire::Frame& frame) -> std::string {
@@ -436,13 +429,12 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         };
         // A closed connection (its writer failed) also ends the read: its socket is closed.
         const std::string why = co_await read_frames(c->socket, config_.max_frame_bytes, stopped_, on_frame, &gate_,
-                                                     &c->backlog, &c->reading);
+                                                     &c->backlog, &watched->reading);
         conns_.remove(watched);
         if (!why.empty()) {
             ++metrics_.bad_frames;
             log::warn("closing client connection", "reason=" + log::quoted(why));
         }
-        --client_conns_;
         // Let queued replies go out before closing, unless the peer is gone.
         if (why.empty())
             c->close();
@@ -506,9 +498,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     std::unordered_map<replica::ClientToken, Pending> pending_;
     replica::ClientToken next_token_ = 1;
     Metrics metrics_;
-    std::size_t client_conns_ = 0;
-    std::size_t peer_conns_ = 0;     // inbound
-    ConnWatch conns_;                // inbound connections whose readers run
+    ConnWatch conns_;  // inbound connections, from accept to the end of their readers
     StoreHealth store_health_;
     bool flush_scheduled_ = false;
     bool stopping_ = false;

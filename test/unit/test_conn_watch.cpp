@@ -22,15 +22,17 @@ TEST_CASE("conn watch: silent, unfinished, idle and unread connections are close
     WriteProgress stuck{t0 + std::chrono::seconds(2), t0};
     ReadProgress healthy{t0, {}, true};
     WriteProgress flowing{{}, t0};
-    auto add = [&](const char* name, const ReadProgress* r, const WriteProgress* wr, bool peer) {
-        w.add({r, wr, peer, [&closes, name] { ++closes[name]; }});
+    auto add = [&](const char* name, const ReadProgress& r, const WriteProgress* wr, bool peer) {
+        w.add(peer, wr, [&closes, name] { ++closes[name]; })->reading = r;  // as its reader would
     };
-    add("silent", &silent, nullptr, true);
-    add("half", &half, nullptr, false);
-    add("idle_peer", &idle_peer, nullptr, true);
-    add("busy_client", &busy_client, &stuck, false);
-    add("healthy", &healthy, &flowing, false);
+    add("silent", silent, nullptr, true);
+    add("half", half, nullptr, false);
+    add("idle_peer", idle_peer, nullptr, true);
+    add("busy_client", busy_client, &stuck, false);
+    add("healthy", healthy, &flowing, false);
     CHECK(w.unnamed() == 1);
+    CHECK(w.count(true) == 2);
+    CHECK(w.count(false) == 3);
 
     std::map<std::string, std::string> why;
     auto sweep_at = [&](int seconds) {
@@ -57,12 +59,13 @@ TEST_CASE("conn watch: silent, unfinished, idle and unread connections are close
 
 TEST_CASE("conn watch: a connection leaves the watch when its reader ends", "[net]") {
     ConnWatch w;
-    ReadProgress r{clock_type::now(), {}, false};
     int closed = 0;
-    const auto h = w.add({&r, nullptr, false, [&] { ++closed; }});
+    const auto h = w.add(false, nullptr, [&] { ++closed; });  // no frame yet: unnamed
     CHECK(w.unnamed() == 1);
+    CHECK(w.count(false) == 1);
     w.remove(h);
     CHECK(w.unnamed() == 0);
+    CHECK(w.count(false) == 0);
     CHECK(w.sweep(ConnTimeouts{}, clock_type::now() + std::chrono::hours(1), [](bool, const char*) {}) == 0);
     CHECK(closed == 0);
 }
