@@ -291,10 +291,6 @@ void log_exception(std::string_view what, const std::exception_ptr& e) {
     }
 }
 
-}  // namespace
-
-namespace {
-
 // What a connection over the limit gets before it is closed: an answer it can act on.
 void refuse_busy(tcp::socket& socket) {
     static const std::string k_answer = [] {

@@ -23,9 +23,6 @@ std::string fields_peer(NodeId id, std::string_view extra) {
     return f;
 }
 
-// Writes whatever gathers in `pending` (others append to it and cancel `wake`), one
-// write per batch, so frames that piled up while a write was in flight go out
-// together. Returns when `stop` turns true or a write fails.
 std::error_code listen_on(tcp::acceptor& acceptor, const std::string& host, std::uint16_t port, const char* what) {
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(host, ec);
@@ -66,6 +63,9 @@ void PeerLink::oversized(std::size_t bytes) {
               link_fields("bytes=" + std::to_string(bytes) + " max_frame_bytes=" + std::to_string(max_frame_)));
 }
 
+// Writes whatever gathers in `pending` (others append to it and cancel `wake`), one
+// write per batch, so frames that piled up while a write was in flight go out
+// together. Returns when `stop` turns true or a write fails.
 awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
                                                    asio::steady_timer& wake, const bool& stop, WriteProgress* progress,
                                                    const std::function<void()>* after_write) {

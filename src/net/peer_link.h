@@ -71,7 +71,6 @@ awaitable<void> pause_after_failed_accept(asio::io_context& io, const char* list
 // Keepalive and TCP_USER_TIMEOUT (= the stall bound) on a peer socket, either end.
 void tune_peer_socket(tcp::socket& socket, const LinkTimeouts& t);
 
-
 // What a reader's connection last did, for a sweep that closes connections that sit idle
 // or leave a frame unfinished (read_frames keeps it current).
 struct ReadProgress {

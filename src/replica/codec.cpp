@@ -11,7 +11,6 @@ namespace shoal::replica {
 namespace {
 
 constexpr std::uint8_t k_format_version = 1;
-constexpr std::size_t k_max_siblings_decoded = k_max_stored_siblings;
 
 using Reader = ByteReader;
 
@@ -73,7 +72,7 @@ std::error_code decode(std::string_view bytes, SiblingSet& out) {
     out = SiblingSet{};
     if (!decode_vv_body(r, out.context)) return errc::corrupt;
     std::uint64_t n = 0;
-    if (!r.varint(n) || n > k_max_siblings_decoded || n * 6 > r.left()) return errc::corrupt;
+    if (!r.varint(n) || n > k_max_stored_siblings || n * 6 > r.left()) return errc::corrupt;
     out.siblings.resize(n);
     for (std::uint64_t i = 0; i < n; ++i) {
         if (!decode_sibling(r, out.siblings[i])) return errc::corrupt;

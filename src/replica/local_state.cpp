@@ -12,26 +12,21 @@ std::error_code Node::load(std::string_view key, SiblingSet& out) {
     out = SiblingSet{};
     std::optional<std::string> bytes;
     const PartitionId p = ring_->partition_of(hash_key(key));
-    if (auto ec = store_.get(store::data_key(p, key), bytes)) {
-        if (ec != errc::corrupt) {
-            ++stats_.store_errors;
-            return ec;
-        }
-        // The store itself found the damage (a bad block): as for a bad checksum below,
-        // rebuild the tree, and let a merge (read repair, anti-entropy) replace the key.
-        ++stats_.corrupt_reads;
-        rebuild_tree(p);
+    std::error_code ec = store_.get(store::data_key(p, key), bytes);
+    if (ec && ec != errc::corrupt) {
+        ++stats_.store_errors;
         return ec;
     }
-    if (!bytes) return {};
-    if (auto ec = decode_stored(*bytes, out)) {
+    if (!ec && !bytes) return {};
+    // Damage the store found (a bad block) or the checksum shows: the tree still holds
+    // the entry of the good value, so rebuild the partition's tree to show it, and a
+    // merge (read repair, anti-entropy) replaces the key.
+    if (!ec) ec = decode_stored(*bytes, out);
+    if (ec) {
         ++stats_.corrupt_reads;
-        // The tree still holds the entry of the good value: rebuild the partition's
-        // tree so that it shows the damage and anti-entropy repairs the key.
         rebuild_tree(p);
-        return ec;
     }
-    return {};
+    return ec;
 }
 
 std::uint64_t Node::entry_of(std::string_view key, const SiblingSet& state) const {

@@ -10,10 +10,6 @@
 
 namespace shoal::replica {
 
-namespace {
-constexpr std::uint32_t k_max_n = k_max_replicas;
-}
-
 Node::Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const ring::Ring> ring, NodeEvents* events)
     : config_(std::move(config)),
       store_(store),
@@ -68,7 +64,7 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     if (o.r == 0) o.r = std::min(config_.r, o.n);
     if (o.w == 0) o.w = std::min(config_.w, o.n);
     if (o.timeout_ms == 0) o.timeout_ms = config_.request_timeout.ms();
-    const bool sane = o.n <= k_max_n && o.r <= o.n && o.w <= o.n && o.pr <= o.r && o.pw <= o.w && o.dw <= o.w &&
+    const bool sane = o.n <= k_max_replicas && o.r <= o.n && o.w <= o.n && o.pr <= o.r && o.pw <= o.w && o.dw <= o.w &&
                       o.timeout_ms > 0 && o.timeout_ms <= config_.max_request_timeout.ms() && o.ttl_s >= 0 &&
                       o.ttl_s <= k_max_ttl_s;
     if (!sane) return errc::bad_request;
@@ -115,7 +111,7 @@ void Node::pick_targets(std::string_view key, std::uint32_t n, std::vector<Targe
     out.clear();
     const auto order = ring_->preference_order(ring_->partition_of(hash_key(key)));
     const std::size_t primaries = std::min<std::size_t>(n, order.size());
-    NodeId skipped[k_max_n];
+    NodeId skipped[k_max_replicas];
     std::size_t skipped_count = 0;
     for (std::size_t i = 0; i < primaries; ++i) {
         if (believes_up(order[i])) {

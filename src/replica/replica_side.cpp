@@ -5,84 +5,61 @@
 
 namespace shoal::replica {
 
-// ---- replica side --------------------------------------------------------------------
-
 void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
     PutLeaderResp resp;
     resp.req = req.req;
-    if (store_failing_) {
-        resp.code = static_cast<errc>(store_failing_.value());  // the next target leads
+    const auto refuse = [&](errc code) {
+        resp.code = code;
         send(from, std::move(resp));
-        return;
-    }
+    };
+    // A store that refuses writes: the coordinator's next target leads.
+    if (store_failing_) return refuse(static_cast<errc>(store_failing_.value()));
     if (req.apply_by.us != 0 && now_ > req.apply_by && from != config_.id) {
         // Too late: the coordinator may have asked another leader by now.
         ++stats_.late_leads_refused;
-        resp.code = errc::timeout;
-        send(from, std::move(resp));
-        return;
+        return refuse(errc::timeout);
     }
     SiblingSet local;
-    if (auto ec = load(req.key, local)) {
-        resp.code = static_cast<errc>(ec.value());
-        send(from, std::move(resp));
-        return;
-    }
+    if (auto ec = load(req.key, local)) return refuse(static_cast<errc>(ec.value()));
     std::size_t kept = 0;
     for (const auto& s : local.siblings) kept += req.op.context.covers(s.dot) ? 0 : 1;
-    if (req.max_siblings != 0 && kept + 1 > req.max_siblings) {
-        resp.code = errc::too_many_siblings;
-        send(from, std::move(resp));
-        return;
-    }
-    if (must_retire_ && !retire_actor()) {
-        resp.code = errc::store_error;  // no dot may be issued under the old actor
-        send(from, std::move(resp));
-        return;
-    }
+    if (req.max_siblings != 0 && kept + 1 > req.max_siblings) return refuse(errc::too_many_siblings);
+    // No dot may be issued under the old actor.
+    if (must_retire_ && !retire_actor()) return refuse(errc::store_error);
     const std::size_t hint_bytes = req.key.size() + req.op.value.size();
     if (req.hint_for.valid() && !hint_room(hint_bytes)) {
         ++stats_.hints_dropped;
-        resp.code = errc::overloaded;
-        send(from, std::move(resp));
-        return;
+        return refuse(errc::overloaded);
     }
     // The context may name only dots that were issued: none of this actor's beyond
     // what it has issued (a forged counter would make it issue, or wrap to, one it
     // issued already), and few enough actors that the joined context still decodes.
     if (req.op.context.get(actor_) >= next_counter_ ||
         joined_size(local.context, req.op.context) > k_max_context_entries) {
-        resp.code = errc::bad_context;
-        send(from, std::move(resp));
-        return;
+        return refuse(errc::bad_context);
     }
     const std::uint64_t old_entry = entry_of(req.key, local);
-    resp.dot = apply_write(local, req.op, actor_, config_.conflict, next_counter_);
-    next_counter_ = resp.dot.counter + 1;
+    const Dot dot = apply_write(local, req.op, actor_, config_.conflict, next_counter_);
+    next_counter_ = dot.counter + 1;
     if (auto ec = save(req.key, local, old_entry, config_.limits.max_state_bytes)) {
-        resp.code = static_cast<errc>(ec.value());
-        resp.dot = Dot{};
-        send(from, std::move(resp));
-        return;
+        return refuse(static_cast<errc>(ec.value()));
     }
-    if (events_) events_->dot_issued(req.key, resp.dot, req.op.context);
+    if (events_) events_->dot_issued(req.key, dot, req.op.context);
     if (req.hint_for.valid()) store_hint(req.hint_for, req.key, hint_bytes);
     else hand_over(req.key, hint_bytes);
+    resp.dot = dot;
     resp.state = std::move(local);
     send(from, std::move(resp));
 }
 
 void Node::on_replicate_req(NodeId from, ReplicateReq& req) {
     ReplicateResp resp{req.req, errc::ok};
-    if (store_failing_) {
-        resp.code = static_cast<errc>(store_failing_.value());
-        if (req.req != 0) send(from, resp);
-        return;
-    }
     std::size_t hint_bytes = req.key.size();
     for (const auto& s : req.state.siblings) hint_bytes += s.value.size();
     std::error_code ec;
-    if (req.hint_for.valid() && !hint_room(hint_bytes)) {
+    if (store_failing_) {
+        ec = store_failing_;  // it takes none: the coordinator counts on the others
+    } else if (req.hint_for.valid() && !hint_room(hint_bytes)) {
         ++stats_.hints_dropped;
         ec = errc::overloaded;
     } else {

@@ -52,6 +52,8 @@ bool valid_listen(const std::string& text) {
     return net::parse_host_port(text, host, port);
 }
 
+static_assert(k_max_state_bytes_limit == 67108864 && k_max_replicas == 16, "the messages below name them");
+
 // Applies one key. Returns "" or an error naming the key.
 std::string apply(NodeOptions& o, const std::string& key, const std::string& value) {
     auto bad = [&](const char* what) { return key + ": " + what + " (got '" + value + "')"; };
@@ -93,7 +95,6 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
         return to_number<std::size_t>(value, o.limits.max_state_bytes, 1, k_max_state_bytes_limit)
                    ? ""
                    : bad("1..67108864");
-    static_assert(k_max_state_bytes_limit == 67108864 && k_max_replicas == 16, "the messages above name them");
     }
     if (key == "max_siblings")
         return to_number<std::size_t>(value, o.limits.max_siblings, 1, 4096) ? "" : bad("1..4096");

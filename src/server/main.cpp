@@ -78,18 +78,16 @@ void size_connection_limits(server::NodeOptions& o) {
     const std::uint64_t fds = rl.rlim_cur;
     const std::uint64_t room = fds > k_reserved_fds + 2 ? fds - k_reserved_fds : 2;
     const std::uint64_t want = o.max_client_connections + o.max_http_connections;
-    if (want > room) {
+    const bool lowered = want > room;
+    if (lowered) {
         o.max_client_connections = std::max<std::uint64_t>(1, o.max_client_connections * room / want);
         o.max_http_connections = std::max<std::uint64_t>(1, o.max_http_connections * room / want);
-        log::warn("connection limits lowered to fit the descriptor limit",
-                  "descriptors=" + std::to_string(fds) + " max_client_connections=" +
-                      std::to_string(o.max_client_connections) +
-                      " max_http_connections=" + std::to_string(o.max_http_connections));
-    } else {
-        log::info("descriptor limit", "descriptors=" + std::to_string(fds) + " max_client_connections=" +
-                                          std::to_string(o.max_client_connections) +
-                                          " max_http_connections=" + std::to_string(o.max_http_connections));
     }
+    log::write(lowered ? log::Level::warn : log::Level::info,
+               lowered ? "connection limits lowered to fit the descriptor limit" : "descriptor limit",
+               "descriptors=" + std::to_string(fds) + " max_client_connections=" +
+                   std::to_string(o.max_client_connections) +
+                   " max_http_connections=" + std::to_string(o.max_http_connections));
 }
 
 int fail(const std::string& msg) {

@@ -39,7 +39,7 @@ std::error_code MemStore::write(const WriteBatch& batch, bool sync) {
         return errc::store_error;
     }
     for (const WriteBatch::Op& op : batch.ops()) {
-        if (auto bad = unreadable_.find(op.key); bad != unreadable_.end()) unreadable_.erase(bad);
+        unreadable_.erase(op.key);
         remember_prior(op.key);
         if (op.is_delete) {
             data_.erase(op.key);

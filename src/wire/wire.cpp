@@ -32,8 +32,6 @@ using replica::VersionVector;
 
 constexpr std::size_t k_word_bytes = sizeof(capnp::word);
 constexpr std::uint64_t k_max_segments = 64;
-constexpr std::size_t k_max_vv_entries = k_max_context_entries;  // 4096
-constexpr std::size_t k_max_siblings = k_max_stored_siblings;
 constexpr int k_nesting_limit = 16;
 // Decoding reads each object once; the slack covers the root pointer and rounding.
 constexpr std::uint64_t k_traversal_factor = 2;
@@ -97,7 +95,7 @@ Dot get_dot(cs::Dot::Reader r) {
 bool get_vv(cs::VersionVector::Reader r, VersionVector& out) {
     out = VersionVector{};
     const auto entries = r.getEntries();
-    if (entries.size() > k_max_vv_entries) return false;
+    if (entries.size() > k_max_context_entries) return false;
     replica::ActorId last = 0;
     bool first = true;
     for (const auto e : entries) {
@@ -114,7 +112,7 @@ bool get_vv(cs::VersionVector::Reader r, VersionVector& out) {
 // Siblings sorted by dot, distinct, each covered by the context.
 bool get_siblings(capnp::List<cs::Sibling>::Reader list, const VersionVector& context, std::vector<Sibling>& out) {
     out.clear();
-    if (list.size() > k_max_siblings) return false;
+    if (list.size() > k_max_stored_siblings) return false;
     out.resize(list.size());
     for (unsigned i = 0; i < list.size(); ++i) {
         const auto r = list[i];
