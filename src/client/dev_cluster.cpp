@@ -58,7 +58,15 @@ bool alive(int pid) {
     std::string line;
     std::getline(stat, line);
     const auto paren = line.rfind(')');
-    return paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'Z';
+    if (paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] != 'Z') return true;
+    // A zombie leader may still have threads exiting, and they hold its files (the
+    // store's lock among them): dead only when no other thread is left.
+    std::error_code ec;
+    int threads = 0;
+    for (auto it = fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec);
+         !ec && it != fs::directory_iterator(); it.increment(ec))
+        ++threads;
+    return threads > 1;
 }
 
 std::string shoald_path(const std::string& self_exe) {

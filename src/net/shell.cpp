@@ -88,7 +88,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
           driver_(node, &membership.gossiper(), store, committer_, *this,
                   turn::DriverLimits{config_.max_staged_bytes, config_.max_inflight_per_connection *
                                                                    config_.max_client_connections}),
-          store_health_(config_.reopen_store, [&store] { return store.inner().sync(); }, config_.data_dir) {
+          store_health_(config_.reopen_store, [&store] { return store.inner().sync(); }, config_.rebuild_store,
+                        config_.data_dir, config_.store_rebuilt) {
         if (config_.max_frame_bytes == 0) config_.max_frame_bytes = wire::k_default_max_frame_bytes;
     }
 
@@ -244,9 +245,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
 
     Health health() const {
         const char* status = stopping_ ? "not_serving" : store_health_.failure() ? "read_only" : "serving";
-        const char* store = store_health_.state();
-        std::string json = std::string("{\"status\":\"") + status + "\",\"store\":\"" + store +
-                           "\",\"free_bytes\":" + std::to_string(store_health_.free_bytes()) +
+        std::string json = std::string("{\"status\":\"") + status + "\"," + store_health_.health_json() +
                            ",\"joined\":" + (membership_.joined() ? "true" : "false") + "}";
         return Health{!stopping_, std::move(json)};
     }

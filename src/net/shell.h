@@ -24,6 +24,7 @@
 #include "http/server.h"
 #include "net/address.h"
 #include "net/membership.h"
+#include "net/store_health.h"
 #include "replica/node.h"
 #include "store/buffered_store.h"
 
@@ -78,6 +79,10 @@ struct ShellConfig {
     // Reopens the inner store after it failed a commit (LevelDB's errors are sticky);
     // called on the loop with no batch out. Empty: no recovery.
     std::function<std::error_code()> reopen_store;
+    // Moves a store that cannot go on aside and starts the node again on a fresh one
+    // (see StoreHealth); returns only when that failed. Empty: it stays failing.
+    std::function<void(std::error_code)> rebuild_store;
+    StoreRebuilt store_rebuilt;  // from the store's metadata, for /health
     std::string data_dir;  // for the free space /health and /metrics report
     std::size_t max_inflight_per_connection = 128;  // past it the connection is not read (pipelining depth)
     std::size_t max_staged_bytes = 64u << 20;  // writes staged or syncing; past it, backpressure

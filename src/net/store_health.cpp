@@ -9,9 +9,26 @@
 
 namespace shoal::net {
 
+namespace {
+
+// The reason is this node's own words, read back from its store: anything that would
+// need escaping in JSON is replaced rather than trusted.
+std::string json_safe(std::string_view s) {
+    std::string out(s.substr(0, 200));
+    for (char& c : out)
+        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '?';
+    return out;
+}
+
+}  // namespace
+
 StoreHealth::StoreHealth(std::function<std::error_code()> reopen, std::function<std::error_code()> probe,
-                         std::string data_dir)
-    : reopen_(std::move(reopen)), probe_(std::move(probe)), data_dir_(std::move(data_dir)) {}
+                         std::function<void(std::error_code)> rebuild, std::string data_dir, StoreRebuilt rebuilt)
+    : reopen_(std::move(reopen)),
+      probe_(std::move(probe)),
+      rebuild_(std::move(rebuild)),
+      data_dir_(std::move(data_dir)),
+      rebuilt_(std::move(rebuilt)) {}
 
 void StoreHealth::commit_failed(std::error_code ec, clock::time_point now) {
     if (!ec) return;
@@ -19,13 +36,32 @@ void StoreHealth::commit_failed(std::error_code ec, clock::time_point now) {
     ++errors_[static_cast<int>(store_error_kind(as_shoal))];
     if (!failure_) next_try_ = now + k_recovery_interval;
     failure_ = as_shoal;
+    if (as_shoal == errc::corrupt && recovered_from_corrupt_ && now - *recovered_from_corrupt_ < k_corrupt_window)
+        judge_unusable("corrupt again after a reopen");
+}
+
+void StoreHealth::judge_unusable(const char* why) {
+    if (!unusable_)
+        log::error("store cannot go on", "reason=" + log::quoted(why) + " error=" + log::quoted(failure_.message()));
+    unusable_ = true;
+    next_try_ = {};  // the next try_recover (with no batch out) rebuilds at once
 }
 
 bool StoreHealth::try_recover(clock::time_point now) {
-    if (!failure_ || !reopen_ || now < next_try_) return false;
+    if (!failure_ || now < next_try_) return false;
     next_try_ = now + k_recovery_interval;
+    if (unusable_) {
+        if (rebuild_) rebuild_(failure_);  // returns only when the rebuild failed
+        return false;
+    }
+    if (!reopen_) return false;
     std::error_code ec = reopen_();
     if (!ec && probe_) ec = probe_();
+    if (ec == errc::corrupt) {
+        failure_ = ec;
+        judge_unusable("corrupt after a reopen");
+        return false;
+    }
     if (ec) {
         log::warn("store still failing; writes through other replicas go on",
                   "error=" + log::quoted(ec.message()) + " free_bytes=" + std::to_string(free_bytes()));
@@ -33,6 +69,7 @@ bool StoreHealth::try_recover(clock::time_point now) {
     }
     ++reopens_;
     log::info("store reopened; this node takes writes again", "was=" + log::quoted(failure_.message()));
+    if (failure_ == errc::corrupt) recovered_from_corrupt_ = now;
     failure_ = {};
     return true;
 }
@@ -43,10 +80,23 @@ std::uint64_t StoreHealth::free_bytes() const {
     return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
 }
 
+std::string StoreHealth::health_json() const {
+    std::string out = std::string("\"store\":\"") + (unusable_ ? "unusable" : state()) +
+                      "\",\"free_bytes\":" + std::to_string(free_bytes());
+    if (rebuilt_.count > 0) {
+        out += ",\"store_rebuilt\":{\"count\":" + std::to_string(rebuilt_.count) +
+               ",\"at_unix_s\":" + std::to_string(rebuilt_.at_unix_s) + ",\"reason\":\"" +
+               json_safe(rebuilt_.reason) + "\"}";
+    }
+    return out;
+}
+
 void StoreHealth::render_metrics(std::string& out) const {
     render_counter(out, "shoal_store_reopens_total", reopens_);
+    render_counter(out, "shoal_store_rebuilds_total", rebuilt_.count);
     render_gauge(out, "shoal_store_free_bytes", free_bytes());
     render_gauge(out, "shoal_store_failing", failure_ ? 1 : 0);
+    render_gauge(out, "shoal_store_unusable", unusable_ ? 1 : 0);
     out += "# TYPE shoal_store_commit_errors_total counter\n";
     for (int i = 0; i < static_cast<int>(StoreErrorKind::count); ++i) {
         out += std::string("shoal_store_commit_errors_total{kind=\"") + store_error_name(static_cast<StoreErrorKind>(i)) +

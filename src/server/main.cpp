@@ -26,6 +26,7 @@
 #include "replica/node.h"
 #include "ring/ring.h"
 #include "server/config.h"
+#include "server/store_rebuild.h"
 #include "store/buffered_store.h"
 #include "store/leveldb_store.h"
 
@@ -90,6 +91,9 @@ void size_connection_limits(server::NodeOptions& o) {
                    " max_http_connections=" + std::to_string(o.max_http_connections));
 }
 
+// The least time between two rebuilds of a node's store (see store_rebuild.h).
+constexpr std::uint64_t k_rebuild_spacing_s = 3600;
+
 int fail(const std::string& msg) {
     log::error("cannot start", "error=" + log::quoted(msg));
     std::fprintf(stderr, "shoald: %s\n", msg.c_str());
@@ -118,8 +122,10 @@ int main(int argc, char** argv) {
     std::error_code ec;
     store::LevelOptions db_options;
     db_options.compress = o.compression;
-    auto db = store::LevelStore::open(o.data_dir + "/db", db_options, ec);
-    if (!db) return fail("cannot open the store in '" + o.data_dir + "/db': " + ec.message());
+    const std::string db_dir = o.data_dir + "/db";
+    auto db = server::open_or_rebuild(db_dir, db_options, ec, err);
+    if (!db) return fail(err);
+    const net::StoreRebuilt rebuilt = server::read_rebuilt(*db);
     std::uint32_t incarnation = 0;
     // The wall clock floors it: a node whose disk was replaced still gets a new one.
     const auto wall_s = static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -189,6 +195,21 @@ int main(int argc, char** argv) {
     // A peer's links carry gossip every round: silent for several rounds, it is gone.
     sc.conn_timeouts.peer_idle = std::max(sc.conn_timeouts.peer_idle, Duration::millis(o.gossip_interval_ms) * 5);
     sc.reopen_store = [&db] { return db->reopen(); };
+    sc.store_rebuilt = rebuilt;
+    sc.rebuild_store = [&, argv](std::error_code why) {
+        // A disk that damages every store it is given would have the node rebuild over
+        // and over: after one rebuild within the hour it stays failing instead.
+        const auto now_s = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                          std::chrono::system_clock::now().time_since_epoch())
+                                                          .count());
+        if (rebuilt.count > 0 && now_s < rebuilt.at_unix_s + k_rebuild_spacing_s) {
+            log::error("store unusable again within an hour of its rebuild; left failing for the operator",
+                       "rebuilt_at_unix_s=" + std::to_string(rebuilt.at_unix_s));
+            return;
+        }
+        server::rebuild_and_restart(*db, db_dir, db_options, gossiper.view(), node.config().incarnation, why,
+                                     argv);
+    };
     if (!net::parse_host_port(o.peer_listen, sc.peer_host, sc.peer_port) ||
         !net::parse_host_port(o.client_listen, sc.client_host, sc.client_port)) {
         return fail("bad listen address");

@@ -76,10 +76,22 @@ std::error_code LevelStore::reopen() {
     return {};
 }
 
+void LevelStore::close() {
+    impl_->db.reset();
+}
+
+std::error_code LevelStore::repair(const std::string& dir, const LevelOptions& opts) {
+    leveldb::Options options;
+    options.compression = opts.compress ? leveldb::kSnappyCompression : leveldb::kNoCompression;
+    return to_error(leveldb::RepairDB(dir, options));
+}
+
 std::error_code LevelStore::get(std::string_view key, std::optional<std::string>& out) {
     std::string value;
     if (!impl_->db) return errc::store_error;  // closed by a failed reopen
-    leveldb::Status status = impl_->db->Get(leveldb::ReadOptions(), to_slice(key), &value);
+    leveldb::ReadOptions options;
+    options.verify_checksums = true;  // a damaged block is a corrupt read, never garbage
+    leveldb::Status status = impl_->db->Get(options, to_slice(key), &value);
     if (status.IsNotFound()) {
         out.reset();
         return {};
@@ -115,6 +127,7 @@ std::error_code LevelStore::sync() {
 std::error_code LevelStore::scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) {
     leveldb::ReadOptions options;
     options.fill_cache = false;  // partition scans (handoff, rebuild) would evict hot blocks
+    options.verify_checksums = true;
     if (!impl_->db) return errc::store_error;
     std::unique_ptr<leveldb::Iterator> it(impl_->db->NewIterator(options));
     for (it->Seek(to_slice(begin)); it->Valid(); it->Next()) {

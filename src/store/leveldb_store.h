@@ -46,6 +46,14 @@ public:
     // LevelDB until then. No other call may run meanwhile (no batch out). On failure the
     // store is closed and every call fails until a reopen succeeds.
     std::error_code reopen();
+    // Closes the database (releasing its lock and files); every call fails until a
+    // reopen. For moving a store that cannot go on out of the way.
+    void close();
+
+    // LevelDB's repair of the database in `dir` (not open): keeps every record it can
+    // still read, drops damaged blocks. Used only on a copy moved aside, to salvage its
+    // metadata: a repaired store may hold older versions of keys again.
+    static std::error_code repair(const std::string& dir, const LevelOptions& opts);
 
 private:
     struct Impl;

@@ -196,6 +196,7 @@ TEST_CASE("sync=batch: after kill -9 or SIGTERM and a restart, the node has ever
 int count_stored(const std::string& db_dir, const ring::Ring& ring, const std::vector<std::string>& keys) {
     std::error_code ec;
     auto db = store::LevelStore::open(db_dir, store::LevelOptions{}, ec);
+    INFO("open " << db_dir << ": " << ec.message());
     REQUIRE(db);
     int found = 0;
     for (const auto& key : keys) {
@@ -501,6 +502,62 @@ TEST_CASE("regress: a node whose disk fills up: writes through it succeed on the
     CHECK(metric_sum(c, "shoal_store_reopens_total") >= 1);
     CHECK(via3.put("after", "v").code == errc::ok);
     REQUIRE(c.run("dev down") == 0);  // before the tmpfs goes
+}
+
+// The bounds issue, defect 4: a store LevelDB could no longer use kept the node down
+// (or failing every write) for good. Here node 3's descriptor is destroyed while it is
+// stopped: before, it could not start again ("store ... corrupt"); now it moves the
+// store aside, starts on a fresh one with its identity, and is refilled by its replicas.
+TEST_CASE("regress: a node whose store no longer opens starts on a fresh one and is refilled by its replicas") {
+    DevCluster c(3, base_port() + 50);
+    std::vector<ring::Member> members{{NodeId{1}, "z1"}, {NodeId{2}, "z2"}, {NodeId{3}, "z3"}};
+    const ring::Ring ring(64, members, ring::compute_claim(64, members, {}));
+    client::Client cl(c.options());
+    std::vector<std::string> keys;
+    for (int i = 0; i < 300; ++i) {
+        keys.push_back("rebuild/" + std::to_string(i));
+        REQUIRE(cl.put(keys.back(), "value-" + std::to_string(i)).code == errc::ok);
+    }
+    REQUIRE(c.run("dev kill 3") == 0);
+    const std::string db_dir = c.dir + "/n3/db";
+    REQUIRE(count_stored(db_dir, ring, keys) > 0);
+    int damaged = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(db_dir)) {
+        if (entry.path().filename().string().rfind("MANIFEST-", 0) != 0) continue;
+        std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << std::string(512, '\xab');
+        ++damaged;
+    }
+    REQUIRE(damaged > 0);
+    REQUIRE(c.run("dev restart 3") == 0);
+
+    const auto health = client::http_get(c.nodes[2].http, "/health");
+    CHECK(health.status == 200);
+    CHECK(health.body.find("\"store_rebuilt\":{\"count\":1") != std::string::npos);
+    CHECK(metric_sum(c, "shoal_store_rebuilds_total") == 1);
+    CHECK(std::filesystem::exists(db_dir + ".damaged"));
+    // Every key reads at r=3 through the rebuilt node (read repair refills what it asks),
+    // once it has heard from its peers since the start.
+    client::Client via3(c.options({c.nodes[2].client}));
+    client::RequestOptions all;
+    all.r = 3;
+    for (int i = 0; i < 50 && via3.get("rebuild/probe", all).code != errc::not_found; ++i) ::usleep(100 * 1000);
+    int read_ok = 0;
+    for (int i = 0; i < 50; ++i) {
+        const auto got = via3.get(keys[static_cast<std::size_t>(i)], all);
+        INFO(keys[static_cast<std::size_t>(i)] << ": " << std::error_code(got.code).message());
+        CHECK(got.code == errc::ok);
+        read_ok += got.code == errc::ok;
+    }
+    CHECK(read_ok == 50);
+    // With no more reads, anti-entropy brings back the rest.
+    int found = 0;
+    for (int round = 0; round < 12 && found < static_cast<int>(keys.size()); ++round) {
+        ::sleep(round == 0 ? 15 : 10);
+        REQUIRE(c.run("dev kill 3") == 0);
+        found = count_stored(db_dir, ring, keys);
+        REQUIRE(c.run("dev restart 3") == 0);
+    }
+    CHECK(found == static_cast<int>(keys.size()));
 }
 
 int main(int argc, char** argv) {

@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +18,26 @@
 namespace shoal::test {
 
 using namespace shoal::store;
+
+// A fresh directory under /tmp, removed with everything in it when destroyed.
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = "/tmp/shoal-store-test-XXXXXX";
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string path() const { return path_.string(); }
+
+private:
+    std::filesystem::path path_;
+};
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 

@@ -25,26 +25,6 @@ using namespace shoal::test;
 
 namespace {
 
-// A fresh directory under /tmp, removed with everything in it when destroyed.
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = "/tmp/shoal-store-test-XXXXXX";
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string path() const { return path_.string(); }
-
-private:
-    std::filesystem::path path_;
-};
-
 std::unique_ptr<LevelStore> open_level(const std::string& dir, LevelOptions opts = {}) {
     opts.block_cache_bytes = 1024 * 1024;
     opts.write_buffer_bytes = 1024 * 1024;
