@@ -211,10 +211,13 @@ void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
     PutFsm& fsm = it->second;
     Target& leader = fsm.targets[static_cast<std::size_t>(fsm.leader)];
     if (leader.node != from || leader.answered || leader.failed) return;
-    if (resp.code == errc::overloaded || resp.code == errc::store_full || resp.code == errc::store_error) {
-        // A fallback whose hint store is full, or a leader whose disk fails: the next
-        // target leads instead (the write needs W copies, not this one).
+    if (resp.code == errc::overloaded || resp.code == errc::store_full || resp.code == errc::store_error ||
+        resp.code == errc::corrupt) {
+        // A fallback whose hint store is full, a leader whose disk fails or whose copy
+        // of the key is damaged: the next target leads instead (the write needs W
+        // copies, not this one; the new leader's replicate overwrites the damaged copy).
         leader.failed = true;
+        leader.corrupt = resp.code == errc::corrupt;
         for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
             if (!fsm.targets[i].failed && !fsm.targets[i].answered) {
                 fsm.leader = static_cast<int>(i);
@@ -239,7 +242,7 @@ void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
     fsm.dot = resp.dot;
     fsm.state = std::move(resp.state);
     for (const auto& t : fsm.targets) {
-        if (&t == &leader || t.failed) continue;
+        if (&t == &leader || (t.failed && !t.corrupt)) continue;  // a damaged copy is overwritten
         send(t.node, ReplicateReq{resp.req, fsm.key, fsm.state, t.hint_for});
     }
     forward_write(fsm.key, fsm.state, fsm.targets);
@@ -256,6 +259,7 @@ void Node::on_replicate_resp(NodeId from, const ReplicateResp& resp) {
         t->failed = true;
         return;
     }
+    if (t->answered) return;
     t->answered = true;
     ++fsm.acks;
     if (t->primary) ++fsm.primary_acks;

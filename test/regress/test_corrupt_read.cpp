@@ -38,3 +38,33 @@ TEST_CASE("regress: a key whose block the store reports damaged is rewritten fro
 }
 
 }  // namespace shoal::test
+
+namespace shoal::test {
+
+// Seen on real processes once reads verify LevelDB's block checksums: a leader whose
+// copy of the key is damaged refused the put as `corrupt`, and the client got that
+// error although two good replicas could take the write.
+TEST_CASE("regress: a put whose leader's copy is damaged is led by the next replica and repairs the copy",
+          "[regress][corrupt]") {
+    Cluster c(3);
+    REQUIRE(c.put(2, "cart/bob", "apple").code == errc::ok);
+    Cluster::Member& damaged = *c.members[1];
+    const PartitionId p = c.ring->partition_of(hash_key("cart/bob"));
+    damaged.disk.corrupt_reads_of(store::data_key(p, "cart/bob"));
+    damaged.buffered->forget_cached();
+    const ClientReply put = c.put(2, "cart/bob", "pear");  // node 2 coordinates and would lead
+    REQUIRE(put.code == errc::ok);
+    c.advance(Duration::millis(100));
+    SiblingSet local;
+    REQUIRE_FALSE(c.node(2).read_local("cart/bob", local));  // overwritten by the new leader's state
+    bool has_pear = false;
+    for (const auto& s : local.siblings) has_pear |= s.value == "pear";
+    CHECK(has_pear);
+    RequestOptions three;
+    three.r = 3;
+    const ClientReply got = c.get(1, "cart/bob", three);
+    REQUIRE(got.code == errc::ok);
+    CHECK(values(got).count("pear") == 1);
+}
+
+}  // namespace shoal::test
