@@ -54,6 +54,12 @@ static_assert(k_max_client_context_entries * 2 <= k_max_context_entries);
 // context naming one is refused, so counters never wrap.
 inline constexpr std::uint64_t k_max_counter = 1ULL << 62;
 
+// The largest first frame a connection may send: its hello (a role, a node id and a
+// protocol version: a few dozen bytes encoded). Until it has said hello a connection
+// holds no more than this and one read buffer, so the unnamed connections a port
+// admits cost little (the wire tests check that a hello fits).
+inline constexpr std::size_t k_max_hello_frame_bytes = 256;
+
 // The most replicas a key may have (n, and so r, w, pr, pw, dw).
 inline constexpr std::uint32_t k_max_replicas = 16;
 // The longest time-to-live a write may ask for: ten years.

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/limits.h"
 #include "net/address.h"
 #include "net/log.h"
 
@@ -94,7 +95,9 @@ awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::str
 awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
                                    const std::function<std::string(wire::Frame&)>& on_frame, ReadGate* gate,
                                    ReadGate* own, ReadProgress* progress) {
-    wire::FrameReader reader(max_frame_bytes);
+    // Until its hello, a connection is a stranger: its first frame is small or refused.
+    wire::FrameReader reader(std::min(max_frame_bytes, k_max_hello_frame_bytes));
+    bool first = true;
     std::vector<char> buf(64 * 1024);
     wire::Frame frame;
     while (!stop) {
@@ -120,6 +123,8 @@ awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_by
                 progress->greeted = true;
             }
             if (std::string why = on_frame(frame); !why.empty()) co_return why;
+            if (first) reader.set_max_frame_bytes(max_frame_bytes);
+            first = false;
         }
         if (progress != nullptr) {
             if (reader.buffered() == 0) progress->partial_since = {};

@@ -82,6 +82,7 @@ struct ReadProgress {
 // Reads frames from `socket` and hands each to `on_frame` until the connection ends,
 // `stop` turns true, or a frame is malformed or refused. Returns why it refused ("" when
 // the connection simply ended). `on_frame` returns "" to accept a frame, else the reason.
+// The first frame (the hello) may be at most k_max_hello_frame_bytes.
 // (Asio, as of Boost 1.81, tries a read before waiting for readability after every
 // read: when nothing is there yet that costs one recv returning EAGAIN.)
 // With a `gate` (shared backpressure) or an `own` gate (this connection's), it waits

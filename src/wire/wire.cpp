@@ -485,6 +485,11 @@ void encode_reply(std::uint64_t request_id, const replica::ClientReply& reply, s
     });
 }
 
+void FrameReader::set_max_frame_bytes(std::size_t max_frame_bytes) {
+    SHOAL_ASSERT(max_frame_bytes >= k_word_bytes);
+    max_frame_bytes_ = max_frame_bytes;
+}
+
 FrameReader::FrameReader(std::size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {
     SHOAL_ASSERT(max_frame_bytes_ >= k_word_bytes);
 }

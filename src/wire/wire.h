@@ -78,6 +78,9 @@ public:
 
     // Bytes buffered and not yet decoded.
     std::size_t buffered() const { return buffer_.size() - consumed_; }
+    // Changes the limit for the frames not yet decoded (a connection's first frame, its
+    // hello, has a limit of its own).
+    void set_max_frame_bytes(std::size_t max_frame_bytes);
 
 private:
     std::string buffer_;

@@ -444,6 +444,14 @@ TEST_CASE("regress: connections that never say hello or never finish a frame are
     for (int i = 0; i < 32; ++i) closed_silent += closed_by_node(silent[i], 8) ? 1 : 0;
     CHECK(closed_silent == 32);
     CHECK(closed_by_node(half, 12));
+    // A stranger's first frame larger than a hello is refused from its header: it may
+    // not make the node buffer a peer frame's worth before saying who it is.
+    const int stranger = open_connection(c.nodes[0].peer);
+    REQUIRE(stranger >= 0);
+    const std::string big_first = frame.substr(0, 4096);
+    REQUIRE(::send(stranger, big_first.data(), big_first.size(), MSG_NOSIGNAL) > 0);
+    CHECK(closed_by_node(stranger, 2));
+    ::close(stranger);
     for (int fd : silent) ::close(fd);
     ::close(half);
     CHECK(cl.put("k2", "v").code == errc::ok);

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/limits.h"
 #include "wire_test_util.h"
 
 using namespace wire_test;
@@ -60,6 +61,36 @@ TEST_CASE("wire: a frame over a configured limit is refused before its body", "[
     std::error_code why;
     CHECK(reader.next(f, why) == FrameReader::Status::error);
     CHECK(why == errc::value_too_large);
+}
+
+TEST_CASE("wire: the largest hello fits the first-frame limit; a reader raised after it takes larger frames",
+          "[wire][limits]") {
+    shoal::wire::Hello hello;
+    hello.role = shoal::wire::Hello::Role::peer;
+    hello.node = shoal::NodeId{0xffffffffu};
+    hello.protocol = 0xffffffffu;
+    std::string bytes;
+    shoal::wire::encode_hello(hello, bytes);
+    CHECK(bytes.size() <= shoal::k_max_hello_frame_bytes);
+
+    // What a stranger's connection is held to: a hello, then the port's own limit.
+    std::string big;
+    shoal::wire::encode_peer(GetResp{1, errc::ok, sample_state()}, big);
+    REQUIRE(big.size() > shoal::k_max_hello_frame_bytes);
+    FrameReader strict(shoal::k_max_hello_frame_bytes);
+    strict.feed(big);
+    Frame f;
+    std::error_code why;
+    CHECK(strict.next(f, why) == FrameReader::Status::error);
+    CHECK(why == errc::value_too_large);
+
+    FrameReader reader(shoal::k_max_hello_frame_bytes);
+    reader.feed(bytes);
+    REQUIRE(reader.next(f, why) == FrameReader::Status::frame);
+    CHECK(f.kind == Frame::Kind::hello);
+    reader.set_max_frame_bytes(shoal::wire::k_default_max_frame_bytes);
+    reader.feed(big);
+    CHECK(reader.next(f, why) == FrameReader::Status::frame);
 }
 
 TEST_CASE("wire: more than 64 segments are refused", "[wire]") {
