@@ -295,6 +295,14 @@ TEST_CASE("regress: two blind 600 KiB writes of one key: r=3 reads succeed on ev
     }
     // Small writes through the same links meanwhile: none is lost.
     for (int i = 0; i < 300; ++i) REQUIRE(a.put("small/" + std::to_string(i), "v").code == errc::ok);
+    // A fourth node joins: the 1.2 MB state is handed off with the rest and the cluster
+    // settles (before, `dev add` never settled: no batch could carry that key).
+    REQUIRE(c.run("dev add") == 0);
+    c.reload();
+    client::Client d(c.options({c.node(4).client}));
+    const auto at4 = d.get("big", all);
+    REQUIRE(at4.code == errc::ok);
+    CHECK(at4.values.size() == 2);
     // A write that would take the state past max_state_bytes is refused with its own code.
     const std::string vc(900 * 1024, 'c');
     CHECK(a.put("big", vc).code == errc::state_too_large);
