@@ -187,6 +187,10 @@ int cmd_del(client::Client& c, const Args& a, const client::RequestOptions& o) {
     if (a.positional.size() != 2) return std::fputs("usage: shoal del KEY\n", stderr), k_usage;
     auto ctx = a.opts.count("context") ? a.opts.at("context") : std::string();
     auto r = c.del(a.positional[1], ctx, o);
+    if (r.code == errc::not_found) {
+        std::fprintf(stderr, "not found (nothing live to delete)\n");
+        return k_not_found;
+    }
     if (r.code != errc::ok) return exit_for(r, "del");
     std::printf("deleted (%u of %u required replicas acknowledged)\n", r.replies, r.required);
     return k_ok;

@@ -154,21 +154,40 @@ std::optional<Response> parse_query(std::string_view query, ClientOp op, replica
         for (std::size_t i = 0; i < std::size(k_params); ++i) {
             if (k_params[i].name == name) index = i;
         }
+        if (name == "returnbody") {
+            if (op != ClientOp::put) return text(400, "parameter returnbody applies to PUT only");
+            if (value != "true" && value != "false") return text(400, "parameter returnbody must be true or false");
+            o.return_body = value == "true";
+            continue;
+        }
         if (index == std::size(k_params)) return text(400, "unknown parameter: " + echo(name));
         if (!param_applies(op, name)) {
             return text(400, "parameter " + std::string(name) + " does not apply to " + method_name(op));
         }
         if (seen & (1u << index)) return text(400, "duplicate parameter: " + std::string(name));
         seen |= 1u << index;
+        const bool quorum = name == "r" || name == "w" || name == "pr" || name == "pw" || name == "dw";
+        if (quorum && (value == "one" || value == "quorum" || value == "all")) {
+            const std::uint64_t named = value == "one"      ? replica::k_quorum_one
+                                        : value == "quorum" ? replica::k_quorum_majority
+                                                            : replica::k_quorum_all;
+            set_option(o, name, named);
+            continue;
+        }
         std::uint64_t v = 0;
         const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
         const bool digits = !value.empty() && value.front() >= '0' && value.front() <= '9';
         if (!digits || ec == std::errc::invalid_argument || end != value.data() + value.size()) {
-            return text(400, "parameter " + std::string(name) + " must be a non-negative integer");
+            return text(400, "parameter " + std::string(name) +
+                                 (quorum ? " must be a non-negative integer, one, quorum or all"
+                                         : " must be a non-negative integer"));
         }
         if (ec == std::errc::result_out_of_range || v > k_params[index].max) {
             return text(400, "parameter " + std::string(name) + " out of range (at most " +
                                  std::to_string(k_params[index].max) + ")");
+        }
+        if (v == 0 && (name == "n" || name == "r" || name == "w")) {
+            return text(400, "parameter " + std::string(name) + " must be at least 1 (leave it out for the default)");
         }
         set_option(o, name, v);
     }
@@ -309,7 +328,10 @@ std::string counted(std::string_view what, const ClientReply& reply) {
 Response render_error(const ClientReply& reply) {
     switch (reply.code) {
         case errc::not_found: return text(404, "not found");
-        case errc::bad_request: return text(400, "bad request: invalid key or options");
+        case errc::bad_request:
+            return text(400,
+                        "bad request: options out of range (n at most the node's n; r, w at most n; pr at most r; "
+                        "pw, dw at most w; timeout_ms at most the node's limit), or an empty key");
         case errc::bad_context: return text(400, "invalid X-Shoal-Context");
         case errc::key_too_large: return text(413, "key too large");
         case errc::value_too_large: return text(413, "value too large");
@@ -352,7 +374,8 @@ Routed route(const Request& request, const Limits& limits) {
 
 Response render(ClientOp op, const ClientReply& reply) {
     Response r;
-    const bool get_ok = op == ClientOp::get && reply.code == errc::ok && !reply.siblings.empty();
+    // A GET's value, or a PUT's stored siblings when it asked for them (returnbody).
+    const bool get_ok = op != ClientOp::del && reply.code == errc::ok && !reply.siblings.empty();
     if (get_ok && reply.siblings.size() == 1) {
         r.status = 200;
         r.content_type = "application/octet-stream";

@@ -207,6 +207,12 @@ using ClientToken = std::uint64_t;
 enum class ClientOp : std::uint8_t { get, put, del };
 
 // Per-request options; 0 means "the node's default".
+// Quorums a request may name instead of a number (r, w, pr, pw, dw); the core
+// resolves them against the request's n: one, a majority (n/2 + 1), or all n.
+inline constexpr std::uint32_t k_quorum_one = 0xfffffffd;
+inline constexpr std::uint32_t k_quorum_majority = 0xfffffffe;
+inline constexpr std::uint32_t k_quorum_all = 0xffffffff;
+
 struct RequestOptions {
     std::uint32_t n = 0;
     std::uint32_t r = 0;
@@ -216,6 +222,7 @@ struct RequestOptions {
     std::uint32_t dw = 0;  // durable acks required (every ack is durable under sync=batch|always)
     std::int64_t timeout_ms = 0;
     std::int64_t ttl_s = 0;  // puts: the value expires after this many seconds
+    bool return_body = false;  // puts: the reply carries the stored siblings and their context
 };
 
 struct ClientRequest {

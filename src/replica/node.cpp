@@ -61,6 +61,12 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     if (request.context.entries().size() > k_max_client_context_entries) return errc::bad_context;
     o = request.options;
     if (o.n == 0) o.n = config_.n;
+    if (o.n > config_.n) return errc::bad_request;  // more replicas than the cluster keeps
+    for (std::uint32_t* q : {&o.r, &o.w, &o.pr, &o.pw, &o.dw}) {
+        if (*q == k_quorum_one) *q = 1;
+        else if (*q == k_quorum_majority) *q = o.n / 2 + 1;
+        else if (*q == k_quorum_all) *q = o.n;
+    }
     if (o.r == 0) o.r = std::min(config_.r, o.n);
     if (o.w == 0) o.w = std::min(config_.w, o.n);
     if (o.timeout_ms == 0) o.timeout_ms = config_.request_timeout.ms();
@@ -90,6 +96,12 @@ void Node::submit(Time now, ClientToken token, ClientRequest request) {
         case ClientOp::put:
         case ClientOp::del:
             ++(request.op == ClientOp::put ? stats_.client_puts : stats_.client_dels);
+            if (request.op == ClientOp::del && request.context.empty()) {
+                // A delete that names nothing deletes what a read at R finds (Riak's
+                // way): the read's context, as if the client had read first.
+                start_get(now, token, request, opts, /*then_delete=*/true);
+                break;
+            }
             start_put(now, token, request, opts);
             break;
     }
@@ -140,6 +152,7 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
     if (opts.ttl_s > 0) fsm.op.expires = now + Duration::seconds(opts.ttl_s);
     fsm.w = opts.w;
     fsm.pw = opts.pw;
+    fsm.return_body = opts.return_body;
     fsm.deadline = now + Duration::millis(opts.timeout_ms);
     pick_targets(fsm.key, opts.n, fsm.targets);
     if (fsm.targets.size() < fsm.w) {
@@ -175,10 +188,12 @@ void Node::send_to_leader(Time now, RequestId req, PutFsm& fsm) {
     send(leader.node, std::move(msg));
 }
 
-void Node::start_get(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts) {
+void Node::start_get(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts,
+                     bool then_delete) {
     const RequestId req = next_req_++;
     GetFsm fsm;
     fsm.token = token;
+    if (then_delete) fsm.then_delete = opts;
     fsm.key = std::move(request.key);
     fsm.r = opts.r;
     fsm.pr = opts.pr;
@@ -275,6 +290,17 @@ void Node::maybe_finish_put(RequestId req, PutFsm& fsm) {
     reply.replies = fsm.acks;
     reply.required = fsm.w;
     reply.dot = fsm.dot;
+    // The context to write with next. Given only when the write left one live value
+    // (or the siblings go back with it): a context is a version vector, and one that
+    // covers this write's dot could cover a concurrent sibling of the same leader the
+    // writer never saw -- writing with it would drop that sibling.
+    const bool body = fsm.return_body;
+    if (body || live_count(fsm.state, now_) == 1) reply.context = fsm.state.context;
+    if (body) {
+        for (const auto& s : fsm.state.siblings) {
+            if (!s.tombstone && !s.expired(now_)) reply.siblings.push_back(s);
+        }
+    }
     out_.replies.push_back(std::move(reply));
     out_.needs = std::max(out_.needs, fsm.needs);
     puts_.erase(req);
@@ -306,6 +332,7 @@ void Node::on_get_resp(Time now, NodeId from, GetResp& resp) {
 void Node::reply_get(Time now, GetFsm& fsm) {
     fsm.replied = true;
     ++replied_gets_;
+    if (fsm.then_delete) return delete_what_was_read(now, fsm);
     ClientReply reply;
     reply.token = fsm.token;
     reply.replies = fsm.replies;
@@ -317,6 +344,26 @@ void Node::reply_get(Time now, GetFsm& fsm) {
     reply.code = reply.siblings.empty() ? errc::not_found : errc::ok;
     out_.replies.push_back(std::move(reply));
     out_.needs = std::max(out_.needs, fsm.needs);
+}
+
+void Node::delete_what_was_read(Time now, GetFsm& fsm) {
+    if (live_count(fsm.merged, now) == 0) {
+        ClientReply reply;
+        reply.token = fsm.token;
+        reply.code = errc::not_found;
+        reply.replies = fsm.replies;
+        reply.required = fsm.r;
+        out_.replies.push_back(std::move(reply));
+        out_.needs = std::max(out_.needs, fsm.needs);
+        return;
+    }
+    ClientRequest del;
+    del.op = ClientOp::del;
+    del.key = fsm.key;
+    del.context = fsm.merged.context;
+    RequestOptions opts = *fsm.then_delete;
+    opts.timeout_ms = std::max<std::int64_t>(1, (fsm.deadline - now).ms());  // what the read left
+    start_put(now, fsm.token, del, opts);
 }
 
 void Node::writes_lost(std::uint64_t seq) {

@@ -250,6 +250,7 @@ private:
         Dot dot;
         SiblingSet state;
         std::uint64_t needs = 0;  // the store batch this node's own copy of the write is in
+        bool return_body = false;
     };
     struct GetFsm {
         ClientToken token = 0;
@@ -261,6 +262,8 @@ private:
         bool replied = false;
         SiblingSet merged;
         std::uint64_t needs = 0;  // the store batch of staged state this node's own read saw
+        // A delete without a context: once R have answered, it deletes what they hold.
+        std::optional<RequestOptions> then_delete;
     };
     struct PeerHealth {
         bool down = false;
@@ -277,7 +280,10 @@ private:
     // Client side.
     std::error_code validate(const ClientRequest& request, RequestOptions& resolved) const;
     void start_put(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts);
-    void start_get(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts);
+    void start_get(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts,
+                   bool then_delete = false);
+    // The second half of a delete without a context: deletes what the read found.
+    void delete_what_was_read(Time now, GetFsm& fsm);
     void pick_targets(std::string_view key, std::uint32_t n, std::vector<Target>& out) const;
     void send_to_leader(Time now, RequestId req, PutFsm& fsm);
     void on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp);

@@ -140,6 +140,57 @@ TEST_CASE("concurrent writers make siblings over HTTP; a write with the context 
     CHECK(after.body == "apple,pear");
 }
 
+// One HTTP/1.1 request on its own connection; the whole response (headers and body).
+std::string http_call(const std::string& host_port, const std::string& method, const std::string& target,
+                      const std::string& body = {}, const std::string& headers = {}) {
+    return raw_exchange(host_port, method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                                       headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                                       body);
+}
+
+std::string status_of(const std::string& response) {
+    return response.size() >= 12 ? response.substr(9, 3) : std::string();
+}
+
+// The value of response header `name` ("" when absent).
+std::string header_of(const std::string& response, const std::string& name) {
+    const auto at = response.find("\r\n" + name + ": ");
+    if (at == std::string::npos || at > response.find("\r\n\r\n")) return {};
+    const auto from = at + 4 + name.size();
+    return response.substr(from, response.find("\r\n", from) - from);
+}
+
+TEST_CASE("HTTP as a cart service expects it: a write returns its context, a delete without one deletes") {
+    DevCluster c(3, base_port() + 50);
+    const std::string& h1 = c.nodes[0].http;
+    const std::string& h2 = c.nodes[1].http;
+    // The first add answers with the context to write with next: one round trip per add.
+    const std::string first = http_call(h1, "PUT", "/kv/cart/alice", "apple");
+    REQUIRE(status_of(first) == "204");
+    const std::string ctx = header_of(first, "X-Shoal-Context");
+    REQUIRE_FALSE(ctx.empty());
+    REQUIRE(status_of(http_call(h2, "PUT", "/kv/cart/alice", "apple,pear", "X-Shoal-Context: " + ctx + "\r\n")) ==
+            "204");
+    const std::string read = http_call(h1, "GET", "/kv/cart/alice?r=all");
+    CHECK(status_of(read) == "200");
+    CHECK(read.substr(read.find("\r\n\r\n") + 4) == "apple,pear");
+    // A blind write beside it: siblings, so no context comes back -- unless they do.
+    const std::string blind = http_call(h2, "PUT", "/kv/cart/alice", "kiwi");
+    REQUIRE(status_of(blind) == "204");
+    CHECK(header_of(blind, "X-Shoal-Context").empty());
+    const std::string body = http_call(h1, "PUT", "/kv/cart/alice?returnbody=true", "plum");
+    CHECK(status_of(body) == "300");
+    CHECK_FALSE(header_of(body, "X-Shoal-Context").empty());
+    // DELETE without a context removes every sibling (before: 204 and nothing deleted).
+    REQUIRE(status_of(http_call(h2, "DELETE", "/kv/cart/alice")) == "204");
+    CHECK(status_of(http_call(h1, "GET", "/kv/cart/alice?r=all")) == "404");
+    CHECK(status_of(http_call(h1, "DELETE", "/kv/cart/alice")) == "404");
+    // Quorums by name; 0 is not a silent default; n beyond the cluster's is refused.
+    CHECK(status_of(http_call(h1, "PUT", "/kv/s?w=all&pw=quorum", "v")) == "204");
+    CHECK(status_of(http_call(h1, "GET", "/kv/s?r=0")) == "400");
+    CHECK(status_of(http_call(h1, "GET", "/kv/s?n=4")) == "400");
+}
+
 TEST_CASE("bad input on every listener: clear errors or a closed connection; nothing lost") {
     DevCluster c(3, base_port() + 25);
     client::Client cl(c.options());

@@ -202,9 +202,11 @@ TEST_CASE("route: unknown, misplaced and duplicate parameters are 400 naming the
 TEST_CASE("route: parameter values are strict non-negative integers within bounds", "[http]") {
     for (const char* value : {"", "-1", "+1", "1x", "0x1", " 1", "1.0", "1e3", "%31"}) {
         INFO("r=" << value);
-        check_bad(req("GET", std::string("/kv/k?r=") + value), 400, "parameter r must be a non-negative integer\n");
+        check_bad(req("GET", std::string("/kv/k?r=") + value), 400,
+                  "parameter r must be a non-negative integer, one, quorum or all\n");
     }
-    check_bad(req("GET", "/kv/k?r"), 400, "parameter r must be a non-negative integer\n");
+    check_bad(req("GET", "/kv/k?r"), 400, "parameter r must be a non-negative integer, one, quorum or all\n");
+    check_bad(req("GET", "/kv/k?timeout_ms=x"), 400, "parameter timeout_ms must be a non-negative integer\n");
     check_bad(req("GET", "/kv/k?r=17"), 400, "parameter r out of range (at most 16)\n");
     check_bad(req("GET", "/kv/k?n=99999999999999999999999"), 400, "parameter n out of range (at most 16)\n");
     check_bad(req("GET", "/kv/k?timeout_ms=3600001"), 400, "parameter timeout_ms out of range (at most 3600000)\n");
@@ -212,7 +214,24 @@ TEST_CASE("route: parameter values are strict non-negative integers within bound
     CHECK(call_of(req("GET", "/kv/k?r=16&n=016")).options.n == 16);
     CHECK(call_of(req("GET", "/kv/k?timeout_ms=3600000")).options.timeout_ms == 3600000);
     CHECK(call_of(req("PUT", "/kv/k?ttl_s=315360000", "v")).options.ttl_s == 315360000);
-    CHECK(call_of(req("GET", "/kv/k?r=0")).options.r == 0);
+    // 0 would silently mean "the default": refused where it is not a real count.
+    check_bad(req("GET", "/kv/k?r=0"), 400, "parameter r must be at least 1 (leave it out for the default)\n");
+    check_bad(req("PUT", "/kv/k?w=0", "v"), 400, "parameter w must be at least 1 (leave it out for the default)\n");
+    check_bad(req("GET", "/kv/k?n=0"), 400, "parameter n must be at least 1 (leave it out for the default)\n");
+    CHECK(call_of(req("GET", "/kv/k?pr=0")).options.pr == 0);  // none required: a real value
+}
+
+TEST_CASE("route: quorums by name and returnbody", "[http]") {
+    CHECK(call_of(req("GET", "/kv/k?r=one")).options.r == shoal::replica::k_quorum_one);
+    CHECK(call_of(req("GET", "/kv/k?r=quorum&pr=all")).options.pr == shoal::replica::k_quorum_all);
+    CHECK(call_of(req("PUT", "/kv/k?w=all&pw=quorum", "v")).options.w == shoal::replica::k_quorum_all);
+    CHECK(call_of(req("PUT", "/kv/k?w=all&pw=quorum", "v")).options.pw == shoal::replica::k_quorum_majority);
+    check_bad(req("GET", "/kv/k?n=all"), 400, "parameter n must be a non-negative integer\n");
+    check_bad(req("GET", "/kv/k?r=most"), 400, "parameter r must be a non-negative integer, one, quorum or all\n");
+    CHECK(call_of(req("PUT", "/kv/k?returnbody=true", "v")).options.return_body);
+    CHECK_FALSE(call_of(req("PUT", "/kv/k?returnbody=false", "v")).options.return_body);
+    check_bad(req("PUT", "/kv/k?returnbody=1", "v"), 400, "parameter returnbody must be true or false\n");
+    check_bad(req("GET", "/kv/k?returnbody=true"), 400, "parameter returnbody applies to PUT only\n");
 }
 
 // ---- route: limits and context ------------------------------------------------------------
@@ -392,7 +411,9 @@ TEST_CASE("render: client errors and store errors", "[http]") {
         {errc::too_many_siblings, 409, "too many siblings: read the key and write with its context to resolve them\n"},
         {errc::key_too_large, 413, "key too large\n"},
         {errc::value_too_large, 413, "value too large\n"},
-        {errc::bad_request, 400, "bad request: invalid key or options\n"},
+        {errc::bad_request, 400,
+         "bad request: options out of range (n at most the node's n; r, w at most n; pr at most r; pw, dw at most "
+         "w; timeout_ms at most the node's limit), or an empty key\n"},
         {errc::bad_context, 400, "invalid X-Shoal-Context\n"},
         {errc::store_error, 500, "store error\n"},
         {errc::corrupt, 500, "corrupt stored data\n"},

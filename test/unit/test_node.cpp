@@ -332,3 +332,70 @@ TEST_CASE("anti-entropy: a silent peer costs only its own exchange, others go on
     CHECK(c.node(1).stats().ae_aborted == 0);
     CHECK(c.node(1).stats().ae_exchanges >= 20);  // with node 3 meanwhile
 }
+
+TEST_CASE("a delete without a context deletes what a read finds, siblings included; nothing there is not_found",
+          "[node][api]") {
+    Cluster c(3);
+    REQUIRE(c.put(1, "cart/alice", "a").code == errc::ok);
+    REQUIRE(c.put(2, "cart/alice", "b").code == errc::ok);  // blind: two siblings
+    REQUIRE(values(c.get(3, "cart/alice")).size() == 2);
+    ClientRequest del;
+    del.op = ClientOp::del;
+    del.key = "cart/alice";
+    REQUIRE(c.call(3, del).code == errc::ok);
+    c.advance(Duration::millis(100));
+    RequestOptions all;
+    all.r = 3;
+    CHECK(c.get(1, "cart/alice", all).code == errc::not_found);
+    CHECK(c.call(2, del).code == errc::not_found);  // nothing live left to delete
+    // A writer that never read is still concurrent with the delete: its value lives.
+    REQUIRE(c.put(3, "cart/alice", "late").code == errc::ok);
+    CHECK(values(c.get(1, "cart/alice")) == std::set<std::string>{"late"});
+}
+
+TEST_CASE("a put returns the context to write with next, or none when siblings remain", "[node][api]") {
+    Cluster c(3);
+    const ClientReply first = c.put(1, "cart/bob", "apple");
+    REQUIRE(first.code == errc::ok);
+    REQUIRE_FALSE(first.context.empty());
+    // One round trip per add: the returned context supersedes the value just written.
+    REQUIRE(c.put(1, "cart/bob", "apple,pear", first.context).code == errc::ok);
+    CHECK(values(c.get(2, "cart/bob")) == std::set<std::string>{"apple,pear"});
+
+    // A blind write beside it leaves two siblings: no context (it could cover the
+    // other writer's value), unless the siblings come back with it.
+    const ClientReply blind = c.put(1, "cart/bob", "kiwi");
+    REQUIRE(blind.code == errc::ok);
+    CHECK(blind.context.empty());
+    ClientRequest put;
+    put.op = ClientOp::put;
+    put.key = "cart/bob";
+    put.value = "plum";
+    put.options.return_body = true;
+    const ClientReply body = c.call(1, put);
+    REQUIRE(body.code == errc::ok);
+    CHECK(values(body) == std::set<std::string>{"apple,pear", "kiwi", "plum"});
+    CHECK_FALSE(body.context.empty());
+    REQUIRE(c.put(1, "cart/bob", "all", body.context).code == errc::ok);
+    CHECK(values(c.get(3, "cart/bob")) == std::set<std::string>{"all"});
+}
+
+TEST_CASE("quorums by name resolve against n; n above the node's n is refused", "[node][api]") {
+    Cluster c(3);
+    REQUIRE(c.put(1, "k", "v").code == errc::ok);
+    ClientRequest get;
+    get.op = ClientOp::get;
+    get.key = "k";
+    get.options.r = k_quorum_all;
+    const ClientReply all = c.call(2, get);
+    REQUIRE(all.code == errc::ok);
+    CHECK(all.required == 3);
+    get.options.r = k_quorum_one;
+    CHECK(c.call(2, get).required == 1);
+    get.options.r = k_quorum_majority;
+    get.options.n = 2;
+    CHECK(c.call(2, get).required == 2);
+    get.options.n = 4;  // the node keeps 3 copies
+    get.options.r = 0;
+    CHECK(c.call(2, get).code == errc::bad_request);
+}
