@@ -136,6 +136,12 @@ void Simulation::read_done(SimClient& client, const replica::ClientReply& reply)
         return;
     }
     client.context = reply.context;
+    if (client.kind == OpKind::remove && client.context.empty()) {
+        // Nothing seen, nothing to remove (a delete without a context would remove
+        // whatever the node reads by then: writes this client never observed).
+        op_done(client, true);
+        return;
+    }
     if (client.kind == OpKind::remove) {
         history_.deletes.push_back({client.key, client.context});
     } else {
