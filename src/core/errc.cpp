@@ -27,6 +27,7 @@ public:
             case errc::shutting_down: return "node is shutting down";
             case errc::state_too_large: return "the key's stored state would be too large";
             case errc::store_full: return "the local store's disk is full";
+            case errc::precondition_failed: return "the write's condition does not hold";
         }
         return "unknown shoal error " + std::to_string(code);
     }
@@ -57,6 +58,7 @@ std::string_view errc_name(errc e) noexcept {
         case errc::shutting_down: return "shutting_down";
         case errc::state_too_large: return "state_too_large";
         case errc::store_full: return "store_full";
+        case errc::precondition_failed: return "precondition_failed";
     }
     return "unknown";
 }

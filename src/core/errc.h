@@ -24,10 +24,11 @@ enum class errc {
     shutting_down,      // the node is stopping (HTTP 503)
     state_too_large,    // the key's stored state would pass limits.max_state_bytes (HTTP 413)
     store_full,         // the local store's disk is full (HTTP 507)
+    precondition_failed,  // a conditional write's condition does not hold (HTTP 412)
 };
 
 // The last code: a wire code past it is refused.
-inline constexpr errc k_last_errc = errc::store_full;
+inline constexpr errc k_last_errc = errc::precondition_failed;
 
 const std::error_category& shoal_category() noexcept;
 

@@ -280,6 +280,26 @@ Routed route_kv(const Request& request, std::string_view path, std::string_view 
     replica::VersionVector context;
     if (replica::context_from_token(request.context, context)) return text(400, "invalid X-Shoal-Context");
     if (call.op != ClientOp::get) call.context = std::move(context);
+
+    // Conditional writes (a GET ignores them: there are no entity tags to match).
+    if (call.op != ClientOp::get && !request.if_none_match.empty()) {
+        if (request.if_none_match != "*") return text(400, "If-None-Match takes only *: create if nothing is stored");
+        if (call.op != ClientOp::put) return text(400, "If-None-Match: * applies to PUT only");
+        call.options.condition = replica::WriteCondition::if_none_match;
+    }
+    if (call.op != ClientOp::get && !request.if_match.empty()) {
+        if (call.options.condition != replica::WriteCondition::none)
+            return text(400, "If-Match and If-None-Match exclude each other");
+        std::string_view token = request.if_match;
+        if (token.size() >= 2 && token.front() == '"' && token.back() == '"') token = token.substr(1, token.size() - 2);
+        replica::VersionVector expected;
+        if (replica::context_from_token(token, expected) || expected.empty())
+            return text(400, "If-Match takes the X-Shoal-Context of a read");
+        if (!request.context.empty() && !(expected == call.context))
+            return text(400, "If-Match and X-Shoal-Context name different contexts");
+        call.context = std::move(expected);
+        call.options.condition = replica::WriteCondition::if_match;
+    }
     return KvCall{std::move(call)};
 }
 
@@ -349,6 +369,9 @@ Response render_error(const ClientReply& reply) {
         case errc::shutting_down: return text(503, "shutting down");
         case errc::store_error: return text(500, "store error");
         case errc::store_full: return text(507, "store full: the disk of every replica that could take the write is full");
+        case errc::precondition_failed:
+            return text(412, "precondition failed: the key holds a value (If-None-Match: *) or was written since the "
+                             "read whose context you sent (If-Match)");
         case errc::corrupt: return text(500, "corrupt stored data");
         case errc::ok: break;
     }

@@ -21,6 +21,8 @@ struct Request {
     std::string target;   // "/kv/cart%2Falice?r=2", as received
     std::string context;  // the X-Shoal-Context header, if any
     std::string body;
+    std::string if_none_match;  // the If-None-Match header ("*": create only)
+    std::string if_match;       // the If-Match header: a context token (write only if nothing unseen is stored)
 };
 
 struct Response {

@@ -31,6 +31,7 @@ struct PutLeaderReq {
     // leader and asks the next one: a late leader that applied too would mint a second
     // dot for one client write, a duplicate sibling.
     Time apply_by;
+    WriteCondition condition = WriteCondition::none;
 };
 
 // Leader -> coordinator: the key's state after the write, to replicate.
@@ -223,6 +224,7 @@ struct RequestOptions {
     std::int64_t timeout_ms = 0;
     std::int64_t ttl_s = 0;  // puts: the value expires after this many seconds
     bool return_body = false;  // puts: the reply carries the stored siblings and their context
+    WriteCondition condition = WriteCondition::none;  // puts and deletes
 };
 
 struct ClientRequest {

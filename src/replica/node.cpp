@@ -70,6 +70,11 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     if (o.r == 0) o.r = std::min(config_.r, o.n);
     if (o.w == 0) o.w = std::min(config_.w, o.n);
     if (o.timeout_ms == 0) o.timeout_ms = config_.request_timeout.ms();
+    // A delete names what it deletes: "create only" makes no sense, nor does a
+    // delete conditional on an empty context.
+    if (request.op == ClientOp::del && o.condition != WriteCondition::none &&
+        (o.condition == WriteCondition::if_none_match || request.context.empty()))
+        return errc::bad_request;
     const bool sane = o.n <= k_max_replicas && o.r <= o.n && o.w <= o.n && o.pr <= o.r && o.pw <= o.w && o.dw <= o.w &&
                       o.timeout_ms > 0 && o.timeout_ms <= config_.max_request_timeout.ms() && o.ttl_s >= 0 &&
                       o.ttl_s <= k_max_ttl_s;
@@ -96,7 +101,8 @@ void Node::submit(Time now, ClientToken token, ClientRequest request) {
         case ClientOp::put:
         case ClientOp::del:
             ++(request.op == ClientOp::put ? stats_.client_puts : stats_.client_dels);
-            if (request.op == ClientOp::del && request.context.empty()) {
+            if (request.op == ClientOp::del && request.context.empty() &&
+                opts.condition == WriteCondition::none) {
                 // A delete that names nothing deletes what a read at R finds (Riak's
                 // way): the read's context, as if the client had read first.
                 start_get(now, token, request, opts, /*then_delete=*/true);
@@ -153,6 +159,7 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
     fsm.w = opts.w;
     fsm.pw = opts.pw;
     fsm.return_body = opts.return_body;
+    fsm.condition = opts.condition;
     fsm.deadline = now + Duration::millis(opts.timeout_ms);
     pick_targets(fsm.key, opts.n, fsm.targets);
     if (fsm.targets.size() < fsm.w) {
@@ -168,6 +175,9 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
         const Target& t = fsm.targets[i];
         if (t.node == config_.id && (t.primary || !fsm.targets[0].primary)) fsm.leader = static_cast<int>(i);
     }
+    // Conditional writes meet at one leader, the first primary, which checks them in
+    // turn: of two concurrent creates one wins.
+    if (fsm.condition != WriteCondition::none) fsm.leader = 0;
     auto [it, inserted] = puts_.emplace(req, std::move(fsm));
     SHOAL_ASSERT(inserted);
     deadlines_.push({it->second.deadline, req});
@@ -183,8 +193,13 @@ void Node::send_to_leader(Time now, RequestId req, PutFsm& fsm) {
     const Duration leader_time = (fsm.deadline - now) / 2;
     fsm.leader_deadline = now + leader_time;
     deadlines_.push({fsm.leader_deadline, req});
-    PutLeaderReq msg{req, fsm.key, fsm.op, leader.hint_for, static_cast<std::uint32_t>(config_.limits.max_siblings),
-                     now + leader_time * 3 / 4};
+    PutLeaderReq msg{req,
+                     fsm.key,
+                     fsm.op,
+                     leader.hint_for,
+                     static_cast<std::uint32_t>(config_.limits.max_siblings),
+                     now + leader_time * 3 / 4,
+                     fsm.condition};
     send(leader.node, std::move(msg));
 }
 

@@ -251,6 +251,7 @@ private:
         SiblingSet state;
         std::uint64_t needs = 0;  // the store batch this node's own copy of the write is in
         bool return_body = false;
+        WriteCondition condition = WriteCondition::none;
     };
     struct GetFsm {
         ClientToken token = 0;

@@ -21,6 +21,7 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
     }
     SiblingSet local;
     if (auto ec = load(req.key, local)) return refuse(static_cast<errc>(ec.value()));
+    if (!condition_holds(req.condition, local, req.op.context, now_)) return refuse(errc::precondition_failed);
     std::size_t kept = 0;
     for (const auto& s : local.siblings) kept += req.op.context.covers(s.dot) ? 0 : 1;
     if (req.max_siblings != 0 && kept + 1 > req.max_siblings) return refuse(errc::too_many_siblings);

@@ -143,6 +143,17 @@ std::size_t live_count(const SiblingSet& set, Time now) {
                                                   [&](const Sibling& s) { return !s.tombstone && !s.expired(now); }));
 }
 
+bool condition_holds(WriteCondition condition, const SiblingSet& stored, const VersionVector& context, Time now) {
+    switch (condition) {
+        case WriteCondition::none: return true;
+        case WriteCondition::if_none_match: return live_count(stored, now) == 0;
+        case WriteCondition::if_match:
+            return std::all_of(stored.siblings.begin(), stored.siblings.end(),
+                               [&](const Sibling& s) { return context.covers(s.dot); });
+    }
+    return false;
+}
+
 bool reads_as_absent(const SiblingSet& set, Time now) {
     return live_count(set, now) == 0;
 }

@@ -117,6 +117,19 @@ Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMod
 // Number of siblings that are live values (not tombstones, not expired).
 std::size_t live_count(const SiblingSet& set, Time now);
 
+// A conditional write, checked by the key's leader against its copy. Conditional
+// writes are led by the first primary, so concurrent ones meet in one place.
+enum class WriteCondition : std::uint8_t {
+    none,
+    if_none_match,  // only if nothing live is stored (create)
+    if_match,       // only if the stored state holds nothing the write's context has not seen
+};
+
+// Whether a conditional write may apply to `stored`: if_none_match when nothing live
+// is stored; if_match when the writer's `context` covers every stored sibling (nothing
+// was written that the writer did not see).
+bool condition_holds(WriteCondition condition, const SiblingSet& stored, const VersionVector& context, Time now);
+
 // True when a reader at `now` sees nothing: no sibling, or only tombstones and
 // expired values.
 bool reads_as_absent(const SiblingSet& set, Time now);

@@ -73,6 +73,7 @@ struct PutLeaderReq {
   hintFor @3 :UInt32;
   maxSiblings @4 :UInt32;
   applyByUs @5 :Int64;  # 0: no bound (a node from before it)
+  condition @6 :UInt8;  # 0 none, 1 if-none-match, 2 if-match
 }
 
 struct PutLeaderResp {
@@ -125,6 +126,8 @@ struct RequestOptions {
   dw @5 :UInt32;
   timeoutMs @6 :Int64;
   ttlS @7 :Int64;
+  returnBody @8 :Bool;
+  condition @9 :UInt8;     # 0 none, 1 if-none-match, 2 if-match
 }
 
 struct ClientRequest {

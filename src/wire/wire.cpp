@@ -142,6 +142,12 @@ void get_string(capnp::Data::Reader d, std::string& out) {
     out.assign(reinterpret_cast<const char*>(d.begin()), d.size());
 }
 
+bool get_condition(std::uint8_t raw, replica::WriteCondition& out) {
+    if (raw > static_cast<std::uint8_t>(replica::WriteCondition::if_match)) return false;
+    out = static_cast<replica::WriteCondition>(raw);
+    return true;
+}
+
 bool get_code(std::uint16_t raw, errc& out) {
     out = static_cast<errc>(raw);
     return errc_name(out) != "unknown";  // tracks new enumerators on its own
@@ -190,6 +196,7 @@ void put(cs::Frame::Builder f, const replica::PutLeaderReq& m) {
     b.setHintFor(m.hint_for.value);
     b.setMaxSiblings(m.max_siblings);
     b.setApplyByUs(m.apply_by.us);
+    b.setCondition(static_cast<std::uint8_t>(m.condition));
 }
 
 void put(cs::Frame::Builder f, const replica::PutLeaderResp& m) {
@@ -263,6 +270,7 @@ bool get_peer(cs::PutLeaderReq::Reader r, replica::PeerMessage& out) {
     m.hint_for = NodeId{r.getHintFor()};
     m.max_siblings = r.getMaxSiblings();
     m.apply_by = Time{r.getApplyByUs()};
+    if (!get_condition(r.getCondition(), m.condition)) return false;
     return get_vv(op.getContext(), m.op.context);
 }
 
@@ -330,6 +338,8 @@ bool get_request(cs::ClientRequest::Reader r, ClientFrame& out) {
     q.options.dw = o.getDw();
     q.options.timeout_ms = o.getTimeoutMs();
     q.options.ttl_s = o.getTtlS();
+    q.options.return_body = o.getReturnBody();
+    if (!get_condition(o.getCondition(), q.options.condition)) return false;
     return get_vv(r.getContext(), q.context);
 }
 
@@ -467,6 +477,8 @@ void encode_request(std::uint64_t request_id, const replica::ClientRequest& requ
         o.setDw(opt.dw);
         o.setTimeoutMs(opt.timeout_ms);
         o.setTtlS(opt.ttl_s);
+        o.setReturnBody(opt.return_body);
+        o.setCondition(static_cast<std::uint8_t>(opt.condition));
     });
 }
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -185,6 +187,29 @@ TEST_CASE("HTTP as a cart service expects it: a write returns its context, a del
     REQUIRE(status_of(http_call(h2, "DELETE", "/kv/cart/alice")) == "204");
     CHECK(status_of(http_call(h1, "GET", "/kv/cart/alice?r=all")) == "404");
     CHECK(status_of(http_call(h1, "DELETE", "/kv/cart/alice")) == "404");
+    // Conditional writes: of 8 concurrent creates through all three nodes exactly one
+    // wins; an If-Match with a context that is no longer current is refused.
+    std::vector<std::string> statuses(8);
+    {
+        std::vector<std::thread> writers;
+        for (int i = 0; i < 8; ++i) {
+            writers.emplace_back([&, i] {
+                statuses[static_cast<std::size_t>(i)] =
+                    status_of(http_call(c.nodes[static_cast<std::size_t>(i % 3)].http, "PUT", "/kv/session/9f2c",
+                                        "owner-" + std::to_string(i), "If-None-Match: *\r\n"));
+            });
+        }
+        for (auto& t : writers) t.join();
+    }
+    CHECK(std::count(statuses.begin(), statuses.end(), "204") == 1);
+    CHECK(std::count(statuses.begin(), statuses.end(), "412") == 7);
+    const std::string session = http_call(h2, "GET", "/kv/session/9f2c?r=all");
+    REQUIRE(status_of(session) == "200");
+    const std::string session_ctx = header_of(session, "X-Shoal-Context");
+    CHECK(status_of(http_call(h1, "PUT", "/kv/session/9f2c", "renewed", "If-Match: " + session_ctx + "\r\n")) ==
+          "204");
+    CHECK(status_of(http_call(h2, "PUT", "/kv/session/9f2c", "stale", "If-Match: " + session_ctx + "\r\n")) ==
+          "412");
     // Quorums by name; 0 is not a silent default; n beyond the cluster's is refused.
     CHECK(status_of(http_call(h1, "PUT", "/kv/s?w=all&pw=quorum", "v")) == "204");
     CHECK(status_of(http_call(h1, "GET", "/kv/s?r=0")) == "400");

@@ -463,3 +463,38 @@ TEST_CASE("route: membership commands are POSTs with validated parameters", "[ht
     CHECK(response_of(req("POST", many)).status == 400);
     CHECK(response_of(req("POST", "/cluster/join?seed=" + std::string(300, 'h') + ":1")).status == 400);
 }
+
+TEST_CASE("route: conditional writes from If-None-Match and If-Match", "[http]") {
+    using shoal::replica::WriteCondition;
+    Request create = req("PUT", "/kv/k", "v");
+    create.if_none_match = "*";
+    CHECK(call_of(create).options.condition == WriteCondition::if_none_match);
+    create.if_none_match = "\"abc\"";
+    check_bad(create, 400, "If-None-Match takes only *: create if nothing is stored\n");
+
+    shoal::replica::VersionVector vv;
+    vv.raise(shoal::replica::ActorId{7}, 3);
+    const std::string token = shoal::replica::context_to_token(vv);
+    Request match = req("PUT", "/kv/k", "v");
+    match.if_match = "\"" + token + "\"";
+    const auto call = call_of(match);
+    CHECK(call.options.condition == WriteCondition::if_match);
+    CHECK(call.context == vv);
+    match.if_match = "junk";
+    check_bad(match, 400, "If-Match takes the X-Shoal-Context of a read\n");
+    match.if_match = token;
+    match.if_none_match = "*";
+    check_bad(match, 400, "If-Match and If-None-Match exclude each other\n");
+
+    Request del = req("DELETE", "/kv/k");
+    del.if_none_match = "*";
+    check_bad(del, 400, "If-None-Match: * applies to PUT only\n");
+    Request get = req("GET", "/kv/k");
+    get.if_none_match = "*";  // no entity tags on reads: ignored
+    CHECK(call_of(get).options.condition == WriteCondition::none);
+}
+
+TEST_CASE("render: a failed condition is 412", "[http]") {
+    const Response r = render(ClientOp::put, reply_with(errc::precondition_failed));
+    CHECK(r.status == 412);
+}

@@ -399,3 +399,58 @@ TEST_CASE("quorums by name resolve against n; n above the node's n is refused", 
     get.options.r = 0;
     CHECK(c.call(2, get).code == errc::bad_request);
 }
+
+namespace {
+ClientRequest conditional_put(std::string key, std::string value, WriteCondition condition, VersionVector ctx = {}) {
+    ClientRequest put;
+    put.op = ClientOp::put;
+    put.key = std::move(key);
+    put.value = std::move(value);
+    put.context = std::move(ctx);
+    put.options.condition = condition;
+    return put;
+}
+}  // namespace
+
+TEST_CASE("If-None-Match creates only when nothing is there; of concurrent creates exactly one wins", "[node][api]") {
+    Cluster c(3);
+    CHECK(c.call(2, conditional_put("session/1", "a", WriteCondition::if_none_match)).code == errc::ok);
+    CHECK(c.call(3, conditional_put("session/1", "b", WriteCondition::if_none_match)).code ==
+          errc::precondition_failed);
+    CHECK(values(c.get(1, "session/1")) == std::set<std::string>{"a"});
+
+    // Three creates submitted through three coordinators before any message moves.
+    for (std::uint32_t via = 1; via <= 3; ++via) {
+        c.node(via).submit(c.now, 910000 + via, conditional_put("session/2", "v" + std::to_string(via),
+                                                                   WriteCondition::if_none_match));
+        c.collect(via);
+    }
+    c.pump();
+    c.advance(Duration::millis(100));
+    int won = 0, refused = 0;
+    for (std::uint32_t via = 1; via <= 3; ++via) {
+        REQUIRE(c.replies.count(910000 + via) == 1);
+        won += c.replies[910000 + via].code == errc::ok;
+        refused += c.replies[910000 + via].code == errc::precondition_failed;
+    }
+    CHECK(won == 1);
+    CHECK(refused == 2);
+    CHECK(values(c.get(1, "session/2")).size() == 1);
+}
+
+TEST_CASE("If-Match writes only when nothing was written since the read", "[node][api]") {
+    Cluster c(3);
+    REQUIRE(c.put(1, "cart/carol", "apple").code == errc::ok);
+    const ClientReply read = c.get(2, "cart/carol");
+    CHECK(c.call(3, conditional_put("cart/carol", "apple,pear", WriteCondition::if_match, read.context)).code ==
+          errc::ok);
+    // The same stale context again: a write came in between.
+    CHECK(c.call(1, conditional_put("cart/carol", "apple,fig", WriteCondition::if_match, read.context)).code ==
+          errc::precondition_failed);
+    CHECK(values(c.get(1, "cart/carol")) == std::set<std::string>{"apple,pear"});
+    ClientRequest del;
+    del.op = ClientOp::del;
+    del.key = "cart/carol";
+    del.options.condition = WriteCondition::if_none_match;
+    CHECK(c.call(1, del).code == errc::bad_request);
+}
