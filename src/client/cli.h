@@ -13,7 +13,8 @@
 namespace shoal::cli {
 
 // Exit codes.
-inline constexpr int k_ok = 0, k_not_found = 1, k_usage = 2, k_siblings = 3, k_unavailable = 4, k_error = 5;
+inline constexpr int k_ok = 0, k_not_found = 1, k_usage = 2, k_siblings = 3, k_unavailable = 4, k_error = 5,
+                     k_condition_failed = 6;
 
 struct Args {
     std::vector<std::string> positional;

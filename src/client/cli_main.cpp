@@ -33,8 +33,12 @@ const char* k_usage_text =
     "\n"
     "Data:\n"
     "  get KEY [--raw | --context-only]    print the value (or every sibling) and its context\n"
-    "  put KEY [VALUE] [--context C]       write VALUE (or standard input)\n"
-    "  del KEY [--context C]               delete (a tombstone that supersedes what C saw)\n"
+    "  put KEY [VALUE] [--context C]       write VALUE (or standard input); prints the context to\n"
+    "                                      write with next when the write left one value\n"
+    "      [--if-none-match]               only if nothing is stored (exit 6 otherwise)\n"
+    "      [--if-match C]                  only if nothing was written since the read that gave C\n"
+    "  del KEY [--context C]               delete what C saw; without C, every sibling a read finds\n"
+    "      [--if-match C]                  only if nothing was written since the read that gave C\n"
     "    per request: --r N --w N --pr N --pw N --dw N --n N --timeout-ms T --ttl-s S\n"
     "Cluster:\n"
     "  cluster status                      members, zones, status, who is up, partitions owned,\n"
@@ -60,11 +64,12 @@ const char* k_usage_text =
     "  --help\n"
     "\n"
     "Exit status: 0 ok, 1 not found, 2 usage, 3 siblings (with --raw), 4 quorum not met or\n"
-    "unavailable (cluster wait: not settled in time), 5 other errors.\n";
+    "unavailable (cluster wait: not settled in time), 5 other errors, 6 a write's condition\n"
+    "did not hold.\n";
 
 
 bool parse(int argc, char** argv, Args& a) {
-    static const char* k_flags[] = {"raw", "context-only", "help"};
+    static const char* k_flags[] = {"raw", "context-only", "if-none-match", "help"};
     for (int i = 1; i < argc; ++i) {
         std::string s = argv[i];
         if (s.rfind("--", 0) != 0 || s == "--") {
@@ -129,10 +134,12 @@ int exit_for(const client::Result& r, const char* what) {
     if (r.code == errc::ok) return k_ok;
     if (r.code == errc::not_found) return k_not_found;
     std::fprintf(stderr, "shoal %s: %s", what, make_error_code(r.code).message().c_str());
-    if (r.required) std::fprintf(stderr, " (%u of %u replicas answered)", r.replies, r.required);
+    if (r.required && r.code != errc::precondition_failed)
+        std::fprintf(stderr, " (%u of %u replicas answered)", r.replies, r.required);
     std::fprintf(stderr, "\n");
     const bool unavailable = r.code == errc::quorum_not_met || r.code == errc::unavailable || r.code == errc::timeout ||
                              r.code == errc::overloaded || r.code == errc::shutting_down;
+    if (r.code == errc::precondition_failed) return k_condition_failed;
     return unavailable ? k_unavailable : k_error;
 }
 
@@ -167,6 +174,20 @@ int cmd_get(client::Client& c, const Args& a, const client::RequestOptions& o) {
     return k_ok;
 }
 
+// --if-none-match / --if-match C: the write's condition (If-Match's C is its context).
+bool conditional(const Args& a, client::RequestOptions& o, std::string& ctx) {
+    const bool none = a.flags.count("if-none-match") > 0, match = a.opts.count("if-match") > 0;
+    if (none && match) return std::fputs("shoal: --if-none-match and --if-match exclude each other\n", stderr), false;
+    if (none) o.condition = replica::WriteCondition::if_none_match;
+    if (match) {
+        if (!ctx.empty() && ctx != a.opts.at("if-match"))
+            return std::fputs("shoal: --if-match and --context name different contexts\n", stderr), false;
+        ctx = a.opts.at("if-match");
+        o.condition = replica::WriteCondition::if_match;
+    }
+    return true;
+}
+
 int cmd_put(client::Client& c, const Args& a, const client::RequestOptions& o) {
     if (a.positional.size() < 2 || a.positional.size() > 3)
         return std::fputs("usage: shoal put KEY [VALUE]\n", stderr), k_usage;
@@ -177,16 +198,22 @@ int cmd_put(client::Client& c, const Args& a, const client::RequestOptions& o) {
         value.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     }
     auto ctx = a.opts.count("context") ? a.opts.at("context") : std::string();
-    auto r = c.put(a.positional[1], value, ctx, o);
+    client::RequestOptions po = o;
+    if (!conditional(a, po, ctx)) return k_usage;
+    auto r = c.put(a.positional[1], value, ctx, po);
     if (r.code != errc::ok) return exit_for(r, "put");
     std::printf("ok (%u of %u required replicas acknowledged)\n", r.replies, r.required);
+    if (!r.context.empty()) std::printf("context: %s\n", r.context.c_str());
     return k_ok;
 }
 
 int cmd_del(client::Client& c, const Args& a, const client::RequestOptions& o) {
     if (a.positional.size() != 2) return std::fputs("usage: shoal del KEY\n", stderr), k_usage;
     auto ctx = a.opts.count("context") ? a.opts.at("context") : std::string();
-    auto r = c.del(a.positional[1], ctx, o);
+    client::RequestOptions dopts = o;
+    if (a.flags.count("if-none-match")) return std::fputs("shoal del: --if-none-match applies to put\n", stderr), k_usage;
+    if (!conditional(a, dopts, ctx)) return k_usage;
+    auto r = c.del(a.positional[1], ctx, dopts);
     if (r.code == errc::not_found) {
         std::fprintf(stderr, "not found (nothing live to delete)\n");
         return k_not_found;
