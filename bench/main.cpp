@@ -5,9 +5,11 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "client/dev_cluster.h"
+#include "core/build_info.h"
 #include "fault.h"
 #include "report.h"
 #include "runner.h"
@@ -340,6 +342,10 @@ void run_sweep(Engine& engine, const Settings& s, RunReport& report) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 2 && std::string_view(argv[1]) == "--version") {
+        std::puts(shoal::version_line("shoal-bench").c_str());
+        return 0;
+    }
     Args a;
     std::string error;
     if (!parse_args(argc, argv, a, error)) usage_error(error);

@@ -13,12 +13,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "client/client.h"
 #include "client/dev_cluster.h"
 #include "client/cli.h"
+#include "core/build_info.h"
 #include "client/http_get.h"
 
 using namespace shoal;
@@ -61,7 +63,7 @@ const char* k_usage_text =
     "  --nodes H:P,...    client addresses (default: the dev cluster's, else 127.0.0.1:7102)\n"
     "  --http H:P,...     HTTP addresses for cluster commands (default: the dev cluster's)\n"
     "  --dir DIR          the dev cluster folder\n"
-    "  --help\n"
+    "  --help, --version\n"
     "\n"
     "Exit status: 0 ok, 1 not found, 2 usage, 3 siblings (with --raw), 4 quorum not met or\n"
     "unavailable (cluster wait: not settled in time), 5 other errors, 6 a write's condition\n"
@@ -232,6 +234,10 @@ std::string self_exe(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 2 && std::string_view(argv[1]) == "--version") {
+        std::puts(shoal::version_line("shoal").c_str());
+        return 0;
+    }
     Args a;
     if (!parse(argc, argv, a)) return k_usage;
     if (a.flags.count("help") || a.positional.empty()) {

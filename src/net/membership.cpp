@@ -217,7 +217,7 @@ void Membership::render_metrics(std::string& out) const {
     render_counter(out, "shoal_gossip_store_errors_total", s.store_errors);
     std::uint64_t counts[gossip::k_max_status + 1] = {};
     for (const auto& [id, m] : gossiper_.view().members) counts[static_cast<std::size_t>(m.status)] += 1;
-    out += "# TYPE shoal_members gauge\n";
+    render_family(out, "shoal_members", "gauge");
     for (std::uint8_t st = 0; st <= gossip::k_max_status; ++st) {
         out += "shoal_members{status=\"" + std::string(gossip::status_name(static_cast<gossip::MemberStatus>(st))) +
                "\"} " + std::to_string(counts[st]) + "\n";

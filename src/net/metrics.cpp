@@ -8,7 +8,7 @@ namespace shoal::net {
 
 namespace {
 void render_sample(std::string& out, std::string_view kind, std::string_view name, std::uint64_t value) {
-    out.append("# TYPE ").append(name).append(" ").append(kind).append("\n");
+    render_family(out, name, kind);
     out.append(name).append(" ").append(std::to_string(value)).append("\n");
 }
 }  // namespace
@@ -66,18 +66,18 @@ const char* store_error_name(StoreErrorKind kind) {
 
 void render_shell_metrics(const Metrics& m, std::string_view sync_mode, std::string& out) {
     static const char* ops[3] = {"get", "put", "del"};
-    out += "# TYPE shoal_requests_total counter\n";
+    render_family(out, "shoal_requests_total", "counter");
     for (int i = 0; i < 3; ++i) {
         out += std::string("shoal_requests_total{op=\"") + ops[i] + "\",result=\"ok\"} " +
                std::to_string(m.requests_ok[i]) + "\n";
         out += std::string("shoal_requests_total{op=\"") + ops[i] + "\",result=\"error\"} " +
                std::to_string(m.requests_failed[i]) + "\n";
     }
-    out += "# TYPE shoal_request_duration_seconds histogram\n";
+    render_family(out, "shoal_request_duration_seconds", "histogram");
     m.get_latency.render(out, "shoal_request_duration_seconds", "op=\"get\"");
     m.put_latency.render(out, "shoal_request_duration_seconds", "op=\"put\"");
     m.del_latency.render(out, "shoal_request_duration_seconds", "op=\"del\"");
-    out += "# TYPE shoal_commit_duration_seconds histogram\n";
+    render_family(out, "shoal_commit_duration_seconds", "histogram");
     m.commit_latency.render(out, "shoal_commit_duration_seconds", "sync=\"" + std::string(sync_mode) + "\"");
     render_counter(out, "shoal_bad_frames_total", m.bad_frames);
     render_counter(out, "shoal_peer_messages_in_total", m.peer_messages_in);
@@ -88,7 +88,7 @@ void render_shell_metrics(const Metrics& m, std::string_view sync_mode, std::str
     render_counter(out, "shoal_accept_failures_total", m.accept_failures);
     render_counter(out, "shoal_connections_refused_total", m.connections_refused);
     render_counter(out, "shoal_connections_timed_out_total", m.connections_timed_out);
-    out += "# TYPE shoal_peer_link_reconnects_total counter\n";
+    render_family(out, "shoal_peer_link_reconnects_total", "counter");
     for (int i = 0; i < static_cast<int>(LinkDrop::count); ++i) {
         out += std::string("shoal_peer_link_reconnects_total{reason=\"") + link_drop_name(static_cast<LinkDrop>(i)) +
                "\"} " + std::to_string(m.link_reconnects[i]) + "\n";

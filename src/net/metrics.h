@@ -31,7 +31,15 @@ private:
     double sum_s_ = 0;
 };
 
-// One Prometheus sample with its TYPE line: "# TYPE name kind\nname value\n".
+// process_* (CPU, resident memory, descriptors, start time) and shoal_build_info.
+void render_process_metrics(std::string& out);
+
+// The HELP text of a metric family ("" when it has none: net/metric_help.cpp).
+std::string_view metric_help(std::string_view family);
+// A family's "# HELP" and "# TYPE" lines.
+void render_family(std::string& out, std::string_view name, std::string_view type);
+
+// One Prometheus sample with its HELP and TYPE lines.
 void render_counter(std::string& out, std::string_view name, std::uint64_t value);
 void render_gauge(std::string& out, std::string_view name, std::uint64_t value);
 

@@ -38,7 +38,7 @@ void render_node_metrics(const replica::Node& node, std::string& out) {
     gauge("shoal_gc_candidates", s.gc_candidates);
     const auto x = node.exchange();
     gauge("shoal_anti_entropy_exchanges_running", x.running);
-    out += "# TYPE shoal_anti_entropy_aborted_by_peer_total counter\n";
+    render_family(out, "shoal_anti_entropy_aborted_by_peer_total", "counter");
     for (const auto& [peer, n] : node.ae_aborted_by_peer()) {
         out += "shoal_anti_entropy_aborted_by_peer_total{peer=\"" + std::to_string(peer.value) + "\"} " +
                std::to_string(n) + "\n";

@@ -530,7 +530,8 @@ std::string Shell::Impl::metrics_text() {
     store_health_.render_metrics(out);
     counter("shoal_log_lines_suppressed_total", log::suppressed_total());
     render_gauge(out, "shoal_inflight_requests", node_.inflight());
-    out += "# TYPE shoal_peer_link_progress_age_seconds gauge\n";
+    render_process_metrics(out);
+    render_family(out, "shoal_peer_link_progress_age_seconds", "gauge");
     for (const auto& [id, link] : links_) {
         char line[128];
         std::snprintf(line, sizeof line, "shoal_peer_link_progress_age_seconds{peer=\"%u\"} %.3f\n", id,

@@ -97,7 +97,7 @@ void StoreHealth::render_metrics(std::string& out) const {
     render_gauge(out, "shoal_store_free_bytes", free_bytes());
     render_gauge(out, "shoal_store_failing", failure_ ? 1 : 0);
     render_gauge(out, "shoal_store_unusable", unusable_ ? 1 : 0);
-    out += "# TYPE shoal_store_commit_errors_total counter\n";
+    render_family(out, "shoal_store_commit_errors_total", "counter");
     for (int i = 0; i < static_cast<int>(StoreErrorKind::count); ++i) {
         out += std::string("shoal_store_commit_errors_total{kind=\"") + store_error_name(static_cast<StoreErrorKind>(i)) +
                "\"} " + std::to_string(errors_[i]) + "\n";

@@ -191,6 +191,7 @@ std::string usage() {
            "  --scrub-interval-ms T    one partition's tree re-read from disk per T (default 10000)\n"
            "  --tombstone-grace-s S    tombstones kept at least this long (default 86400)\n"
            "  --help                   this text\n"
+           "  --version                the version and source revision\n"
            "\n"
            "Limits, and what a client gets past them (all derived in src/core/limits.h):\n"
            "  key > max-key-bytes, value > max-value-bytes   413 key/value too large\n"

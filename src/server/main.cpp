@@ -16,7 +16,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "core/build_info.h"
 #include "core/rng.h"
 #include "gossip/gossiper.h"
 #include "http/server.h"
@@ -103,6 +105,10 @@ int fail(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 2 && std::string_view(argv[1]) == "--version") {
+        std::puts(shoal::version_line("shoald").c_str());
+        return 0;
+    }
     server::NodeOptions o;
     bool help = false;
     if (auto err = server::parse_options(argc - 1, argv + 1, o, help); !err.empty()) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/build_info.h"
 #include "sim/gossip_sim.h"
 #include "sim/args.h"
 #include "sim/simulator.h"
@@ -325,6 +326,10 @@ void print_totals(const Totals& t, double wall_s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 2 && std::string_view(argv[1]) == "--version") {
+        std::puts(shoal::version_line("shoal-sim").c_str());
+        return 0;
+    }
     if (argc > 1 && std::string_view(argv[1]) == "gossip") return shoal::sim::gossip_main(argc - 1, argv + 1);
     Options o;
     if (!parse_args(argc, argv, o)) {
