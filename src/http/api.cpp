@@ -244,7 +244,40 @@ Routed route_membership(const Request& request, std::string_view path, std::stri
     return call;
 }
 
-Routed route_kv(const Request& request, std::string_view path, std::string_view query, const Limits& limits) {
+// The quorum a parameter names, resolved as the core will (0: the default `fallback`).
+std::uint32_t effective(std::uint32_t given, std::uint32_t n, std::uint32_t fallback) {
+    if (given == replica::k_quorum_one) return 1;
+    if (given == replica::k_quorum_majority) return n / 2 + 1;
+    if (given == replica::k_quorum_all) return n;
+    return given == 0 ? fallback : given;
+}
+
+// Each bound a request's options break, named with the values that broke it.
+std::optional<Response> check_bounds(ClientOp op, const replica::RequestOptions& o, const RequestDefaults& d) {
+    const auto say = [](std::string_view a, std::uint64_t av, std::string_view b, std::uint64_t bv) {
+        return text(400, std::string(a) + "=" + std::to_string(av) + " exceeds " + std::string(b) + "=" +
+                             std::to_string(bv));
+    };
+    if (o.n > d.n) return say("n", o.n, "the node's n", d.n);
+    const std::uint32_t n = o.n ? o.n : d.n;
+    if (op == ClientOp::get) {
+        const std::uint32_t r = effective(o.r, n, std::min(d.r, n));
+        if (r > n) return say("r", r, "n", n);
+        if (const std::uint32_t pr = effective(o.pr, n, 0); pr > r) return say("pr", pr, "r", r);
+    } else {
+        const std::uint32_t w = effective(o.w, n, std::min(d.w, n));
+        if (w > n) return say("w", w, "n", n);
+        if (const std::uint32_t pw = effective(o.pw, n, 0); pw > w) return say("pw", pw, "w", w);
+        if (const std::uint32_t dw = effective(o.dw, n, 0); dw > w) return say("dw", dw, "w", w);
+    }
+    if (o.timeout_ms > d.max_timeout_ms)
+        return text(400, "timeout_ms=" + std::to_string(o.timeout_ms) + " exceeds the node's limit of " +
+                             std::to_string(d.max_timeout_ms));
+    return std::nullopt;
+}
+
+Routed route_kv(const Request& request, std::string_view path, std::string_view query, const Limits& limits,
+                const RequestDefaults& defaults) {
     ClientRequest call;
     if (request.method == "GET")
         call.op = ClientOp::get;
@@ -258,6 +291,7 @@ Routed route_kv(const Request& request, std::string_view path, std::string_view 
         return r;
     }
     if (auto bad = parse_query(query, call.op, call.options)) return std::move(*bad);
+    if (auto bad = check_bounds(call.op, call.options, defaults)) return std::move(*bad);
 
     const std::string_view raw_key = path.size() > k_kv_prefix.size() ? path.substr(k_kv_prefix.size()) : "";
     if (!percent_decode(raw_key, call.key)) return text(400, "invalid percent-encoding in key");
@@ -327,14 +361,23 @@ void append_base64(std::string_view in, std::string& out) {
     out.push_back('=');
 }
 
-std::string siblings_json(const std::vector<replica::Sibling>& siblings) {
+// Whole seconds until an expiring sibling reads as absent, rounded up (at least 0).
+std::int64_t seconds_left(const replica::Sibling& s, Time now) {
+    const std::int64_t us = s.expires.us - now.us;
+    return us <= 0 ? 0 : (us + 999'999) / 1'000'000;
+}
+
+// {"siblings":[{"value":"<base64>","last_modified_ms":N[,"expires_in_s":S]},...]}
+std::string siblings_json(const std::vector<replica::Sibling>& siblings, Time now) {
     std::string out = "{\"siblings\":[";
     for (std::size_t i = 0; i < siblings.size(); ++i) {
-        const std::string& v = siblings[i].value;
+        const replica::Sibling& s = siblings[i];
         if (i > 0) out.push_back(',');
         out += "{\"value\":\"";
-        append_base64(v, out);
-        out += "\"}";
+        append_base64(s.value, out);
+        out += "\",\"last_modified_ms\":" + std::to_string(s.written.us / 1000);
+        if (s.expires.us != 0 && now.us != 0) out += ",\"expires_in_s\":" + std::to_string(seconds_left(s, now));
+        out += "}";
     }
     out += "]}";
     return out;
@@ -380,7 +423,7 @@ Response render_error(const ClientReply& reply) {
 
 }  // namespace
 
-Routed route(const Request& request, const Limits& limits) {
+Routed route(const Request& request, const Limits& limits, const RequestDefaults& defaults) {
     const std::size_t q = request.target.find('?');
     const std::string_view target = request.target;
     const std::string_view path = target.substr(0, q);
@@ -391,11 +434,11 @@ Routed route(const Request& request, const Limits& limits) {
         return route_membership(request, path, query);
     if (path == "/metrics") return route_admin(request, path, query, Admin::metrics);
     if (path == "/health") return route_admin(request, path, query, Admin::health);
-    if (path == "/kv" || path.starts_with(k_kv_prefix)) return route_kv(request, path, query, limits);
+    if (path == "/kv" || path.starts_with(k_kv_prefix)) return route_kv(request, path, query, limits, defaults);
     return text(404, "no such path: " + echo(path));
 }
 
-Response render(ClientOp op, const ClientReply& reply) {
+Response render(ClientOp op, const ClientReply& reply, Time now) {
     Response r;
     // A GET's value, or a PUT's stored siblings when it asked for them (returnbody).
     const bool get_ok = op != ClientOp::del && reply.code == errc::ok && !reply.siblings.empty();
@@ -403,10 +446,14 @@ Response render(ClientOp op, const ClientReply& reply) {
         r.status = 200;
         r.content_type = "application/octet-stream";
         r.body = reply.siblings.front().value;
+        const replica::Sibling& s = reply.siblings.front();
+        r.headers.emplace_back("X-Shoal-Last-Modified-Ms", std::to_string(s.written.us / 1000));
+        if (s.expires.us != 0 && now.us != 0)
+            r.headers.emplace_back("X-Shoal-Expires-In-S", std::to_string(seconds_left(s, now)));
     } else if (get_ok) {
         r.status = 300;
         r.content_type = "application/json";
-        r.body = siblings_json(reply.siblings);
+        r.body = siblings_json(reply.siblings, now);
     } else if (reply.code == errc::ok && op != ClientOp::get) {
         r.status = 204;
         r.content_type.clear();

@@ -56,11 +56,18 @@ using Routed = std::variant<KvCall, Admin, MembershipCall, Response>;
 // Parses and validates a request. Bad input comes back as a finished Response
 // (400 with a message, 404 for an unknown path, 405 for a wrong method, 413 for
 // an over-limit key or value).
-Routed route(const Request& request, const Limits& limits);
+// The node's request defaults, so that a 400 can name the bound a request broke
+// ("r=4 exceeds n=3") instead of a generic refusal (the core checks them again).
+struct RequestDefaults {
+    std::uint32_t n = 3, r = 2, w = 2;
+    std::int64_t max_timeout_ms = 60000;
+};
+Routed route(const Request& request, const Limits& limits, const RequestDefaults& defaults = {});
 
 // Renders the core's reply to a key-value call: 200 (one sibling: its bytes), 300
 // (several: a JSON list), 204 (put/delete done), 404, 409, 503 with the replies
 // counted, and so on. The causal context goes in X-Shoal-Context.
-Response render(replica::ClientOp op, const replica::ClientReply& reply);
+// `now` (wall time) gives the seconds left of an expiring value; {0}: not shown.
+Response render(replica::ClientOp op, const replica::ClientReply& reply, Time now = {});
 
 }  // namespace shoal::http

@@ -150,11 +150,14 @@ awaitable<replica::ClientReply> call_backend(Backend& backend, replica::ClientRe
 
 awaitable<Response> respond(Conn& conn, const Request& request) {
     ServerState& server = *conn.server;
-    Routed routed = route(request, server.limits);
+    Routed routed = route(request, server.limits, server.options.defaults);
     if (auto* call = std::get_if<KvCall>(&routed)) {
         const replica::ClientOp op = call->request.op;
         const replica::ClientReply reply = co_await call_backend(server.backend, std::move(call->request));
-        co_return render(op, reply);
+        const auto wall_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+        co_return render(op, reply, Time{wall_us});
     }
     if (auto* admin = std::get_if<Admin>(&routed)) {
         Response r;

@@ -48,6 +48,7 @@ struct ServerOptions {
     std::size_t max_connections = 1024;
     Duration idle_timeout = Duration::seconds(60);
     Duration read_timeout = Duration::seconds(30);
+    RequestDefaults defaults;  // the node's n, r, w: for 400s that name the bound broken
 };
 
 class HttpServer {

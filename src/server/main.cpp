@@ -229,6 +229,7 @@ int main(int argc, char** argv) {
     if (!net::parse_host_port(o.http_listen, ho.address, ho.port)) return fail("bad http_listen");
     ho.max_body_bytes = o.limits.max_value_bytes;
     ho.max_connections = o.max_http_connections;
+    ho.defaults = http::RequestDefaults{o.n, std::min(o.r, o.n), std::min(o.w, o.n), nc.max_request_timeout.ms()};
     http::HttpServer http_server(io, shell, ho, ec);
     if (ec) return fail("cannot listen for HTTP on " + o.http_listen + ": " + ec.message());
 

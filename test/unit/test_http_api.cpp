@@ -20,6 +20,7 @@ using shoal::Limits;
 using shoal::http::Admin;
 using shoal::http::KvCall;
 using shoal::http::render;
+using shoal::http::RequestDefaults;
 using shoal::http::Request;
 using shoal::http::Response;
 using shoal::http::route;
@@ -36,8 +37,9 @@ Request req(std::string method, std::string target, std::string body = {}, std::
 }
 
 // The KvCall a request routes to; fails the test if it routes elsewhere.
-shoal::replica::ClientRequest call_of(const Request& request, const Limits& limits = {}) {
-    Routed routed = route(request, limits);
+shoal::replica::ClientRequest call_of(const Request& request, const Limits& limits = {},
+                                      const RequestDefaults& defaults = {}) {
+    Routed routed = route(request, limits, defaults);
     if (auto* r = std::get_if<Response>(&routed)) {
         INFO(request.method << " " << request.target << " -> " << r->status << " " << r->body);
         FAIL("expected a KvCall");
@@ -211,8 +213,9 @@ TEST_CASE("route: parameter values are strict non-negative integers within bound
     check_bad(req("GET", "/kv/k?n=99999999999999999999999"), 400, "parameter n out of range (at most 16)\n");
     check_bad(req("GET", "/kv/k?timeout_ms=3600001"), 400, "parameter timeout_ms out of range (at most 3600000)\n");
     check_bad(req("PUT", "/kv/k?ttl_s=315360001", "v"), 400, "parameter ttl_s out of range (at most 315360000)\n");
-    CHECK(call_of(req("GET", "/kv/k?r=16&n=016")).options.n == 16);
-    CHECK(call_of(req("GET", "/kv/k?timeout_ms=3600000")).options.timeout_ms == 3600000);
+    const RequestDefaults wide{16, 2, 2, 3600000};
+    CHECK(call_of(req("GET", "/kv/k?r=16&n=016"), {}, wide).options.n == 16);
+    CHECK(call_of(req("GET", "/kv/k?timeout_ms=3600000"), {}, wide).options.timeout_ms == 3600000);
     CHECK(call_of(req("PUT", "/kv/k?ttl_s=315360000", "v")).options.ttl_s == 315360000);
     // 0 would silently mean "the default": refused where it is not a real count.
     check_bad(req("GET", "/kv/k?r=0"), 400, "parameter r must be at least 1 (leave it out for the default)\n");
@@ -223,7 +226,7 @@ TEST_CASE("route: parameter values are strict non-negative integers within bound
 
 TEST_CASE("route: quorums by name and returnbody", "[http]") {
     CHECK(call_of(req("GET", "/kv/k?r=one")).options.r == shoal::replica::k_quorum_one);
-    CHECK(call_of(req("GET", "/kv/k?r=quorum&pr=all")).options.pr == shoal::replica::k_quorum_all);
+    CHECK(call_of(req("GET", "/kv/k?r=all&pr=quorum")).options.pr == shoal::replica::k_quorum_majority);
     CHECK(call_of(req("PUT", "/kv/k?w=all&pw=quorum", "v")).options.w == shoal::replica::k_quorum_all);
     CHECK(call_of(req("PUT", "/kv/k?w=all&pw=quorum", "v")).options.pw == shoal::replica::k_quorum_majority);
     check_bad(req("GET", "/kv/k?n=all"), 400, "parameter n must be a non-negative integer\n");
@@ -323,9 +326,27 @@ TEST_CASE("render: several siblings are 300 with a JSON list", "[http]") {
         INFO(i);
         const boost::json::object& s = list[i].as_object();
         CHECK(s.at("value").as_string() == base64[i]);
-        CHECK(s.size() == 1);  // one encoding only
+        CHECK(s.size() == 2);  // one encoding of the value, and its time
+        CHECK(s.contains("last_modified_ms"));
     }
-    CHECK(r.body.starts_with("{\"siblings\":[{\"value\":\"Zg==\"},"));
+    CHECK(r.body.starts_with("{\"siblings\":[{\"value\":\"Zg==\","));
+}
+
+TEST_CASE("render: each sibling says when it was written and, expiring, the seconds it has left", "[http]") {
+    ClientReply reply = reply_with(errc::ok, 2, 2);
+    reply.siblings.push_back(shoal::replica::Sibling{shoal::replica::Dot{1, 1}, false, "a", shoal::Time{5'000'000},
+                                                     shoal::Time{0}});
+    reply.siblings.push_back(shoal::replica::Sibling{shoal::replica::Dot{1, 2}, false, "b", shoal::Time{6'000'000},
+                                                     shoal::Time{100'500'000}});
+    const Response r = render(ClientOp::get, reply, shoal::Time{10'000'000});
+    REQUIRE(r.status == 300);
+    CHECK(r.body == "{\"siblings\":[{\"value\":\"YQ==\",\"last_modified_ms\":5000},"
+                    "{\"value\":\"Yg==\",\"last_modified_ms\":6000,\"expires_in_s\":91}]}");
+    reply.siblings.erase(reply.siblings.begin());
+    const Response one = render(ClientOp::get, reply, shoal::Time{10'000'000});
+    REQUIRE(one.status == 200);
+    CHECK(header(one, "X-Shoal-Last-Modified-Ms") == "6000");
+    CHECK(header(one, "X-Shoal-Expires-In-S") == "91");
 }
 
 TEST_CASE("render: the siblings JSON is 4/3 of the values and a few bytes a sibling, whatever the bytes",
@@ -342,7 +363,9 @@ TEST_CASE("render: the siblings JSON is 4/3 of the values and a few bytes a sibl
     }
     const Response r = render(ClientOp::get, reply);
     REQUIRE(r.status == 300);
-    CHECK(r.body.size() <= (values + 2) * 4 / 3 + 64 * (3 + 14) + 16);
+    // Per sibling: the base64 padding, {"value":"", and ,"last_modified_ms": with up to
+    // 20 digits and }: 3 + 11 + 40.
+    CHECK(r.body.size() <= (values + 2) * 4 / 3 + 64 * (3 + 11 + 40) + 16);
 }
 
 TEST_CASE("render: not found is 404, with the context so a writer can supersede a tombstone", "[http]") {
@@ -462,6 +485,26 @@ TEST_CASE("route: membership commands are POSTs with validated parameters", "[ht
     for (std::size_t i = 0; i < shoal::http::k_max_seeds; ++i) many += "&seed=b:" + std::to_string(i + 2);
     CHECK(response_of(req("POST", many)).status == 400);
     CHECK(response_of(req("POST", "/cluster/join?seed=" + std::string(300, 'h') + ":1")).status == 400);
+}
+
+TEST_CASE("route: a 400 names the bound a request breaks, with the node's defaults", "[http]") {
+    const RequestDefaults d{3, 2, 2, 60000};
+    const auto bad = [&](const Request& r, const std::string& body) {
+        const Routed routed = route(r, {}, d);
+        REQUIRE(std::holds_alternative<Response>(routed));
+        CHECK(std::get<Response>(routed).status == 400);
+        CHECK(std::get<Response>(routed).body == body + "\n");
+    };
+    bad(req("GET", "/kv/k?r=4"), "r=4 exceeds n=3");
+    bad(req("GET", "/kv/k?n=2&r=3"), "r=3 exceeds n=2");
+    bad(req("GET", "/kv/k?n=5"), "n=5 exceeds the node's n=3");
+    bad(req("GET", "/kv/k?pr=3"), "pr=3 exceeds r=2");  // r is the node's default
+    bad(req("GET", "/kv/k?r=quorum&pr=all"), "pr=3 exceeds r=2");
+    bad(req("PUT", "/kv/k?pw=3", "v"), "pw=3 exceeds w=2");
+    bad(req("PUT", "/kv/k?w=1&dw=2", "v"), "dw=2 exceeds w=1");
+    bad(req("GET", "/kv/k?timeout_ms=60001"), "timeout_ms=60001 exceeds the node's limit of 60000");
+    CHECK(call_of(req("GET", "/kv/k?n=2&r=all&pr=2"), {}, d).options.n == 2);
+    CHECK(call_of(req("PUT", "/kv/k?w=all&pw=all", "v"), {}, d).options.pw == shoal::replica::k_quorum_all);
 }
 
 TEST_CASE("route: conditional writes from If-None-Match and If-Match", "[http]") {
