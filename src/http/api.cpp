@@ -200,9 +200,9 @@ Response too_large(std::string_view what, std::size_t size, std::size_t limit) {
 }
 
 Routed route_admin(const Request& request, std::string_view path, std::string_view query, Admin admin) {
-    if (request.method != "GET") {
+    if (request.method != "GET" && request.method != "HEAD") {
         Response r = text(405, "method " + echo(request.method) + " not allowed on " + std::string(path));
-        r.headers.emplace_back("Allow", "GET");
+        r.headers.emplace_back("Allow", "GET, HEAD");
         return r;
     }
     if (!query.empty()) return text(400, std::string(path) + " takes no parameters");
@@ -279,7 +279,7 @@ std::optional<Response> check_bounds(ClientOp op, const replica::RequestOptions&
 Routed route_kv(const Request& request, std::string_view path, std::string_view query, const Limits& limits,
                 const RequestDefaults& defaults) {
     ClientRequest call;
-    if (request.method == "GET")
+    if (request.method == "GET" || request.method == "HEAD")  // HEAD: the server drops the body
         call.op = ClientOp::get;
     else if (request.method == "PUT")
         call.op = ClientOp::put;
@@ -287,7 +287,7 @@ Routed route_kv(const Request& request, std::string_view path, std::string_view 
         call.op = ClientOp::del;
     else {
         Response r = text(405, "method " + echo(request.method) + " not allowed on /kv/{key}");
-        r.headers.emplace_back("Allow", "GET, PUT, DELETE");
+        r.headers.emplace_back("Allow", "GET, HEAD, PUT, DELETE");
         return r;
     }
     if (auto bad = parse_query(query, call.op, call.options)) return std::move(*bad);

@@ -102,7 +102,8 @@ struct Conn {
 
 using BeastResponse = bhttp::response<bhttp::string_body>;
 
-BeastResponse to_beast(Response r, unsigned version, bool keep_alive) {
+// `head`: the answer to a HEAD request: the headers a GET would get, no body.
+BeastResponse to_beast(Response r, unsigned version, bool keep_alive, bool head = false) {
     BeastResponse res;
     res.version(version);
     res.result(r.status);
@@ -110,6 +111,10 @@ BeastResponse to_beast(Response r, unsigned version, bool keep_alive) {
     res.keep_alive(keep_alive);
     if (r.status == 204 || r.status == 304) return res;  // no body, no Content-Length
     res.set(bhttp::field::content_type, r.content_type);
+    if (head) {
+        res.content_length(r.body.size());
+        return res;
+    }
     res.body() = std::move(r.body);
     res.prepare_payload();
     return res;
@@ -274,7 +279,7 @@ awaitable<void> session(std::shared_ptr<Conn> conn) {
         Response response = co_await respond(*conn, request);
         if (conn->server->stopped) break;
 
-        BeastResponse res = to_beast(std::move(response), version, keep_alive);
+        BeastResponse res = to_beast(std::move(response), version, keep_alive, request.method == "HEAD");
         conn->stream.expires_after(to_chrono(options.read_timeout));
         co_await bhttp::async_write(conn->stream, res, asio::redirect_error(use_awaitable, ec));
         if (ec || !keep_alive) break;
