@@ -28,6 +28,7 @@
 #include "core/hash.h"
 #include "core/limits.h"
 #include "harness.h"
+#include "helpers.h"
 #include "replica/codec.h"
 #include "ring/ring.h"
 #include "store/keys.h"
@@ -35,49 +36,7 @@
 #include "wire/wire.h"
 
 using namespace shoal;
-using it::DevCluster;
-
-namespace {
-
-int base_port() {
-    // Spread concurrent runs apart; dev up refuses ports in use. Every cluster here
-    // stays within base..base+143, so 20000..27043: below the bench smoke test's 27100
-    // and below the kernel's ephemeral range (32768..), where outgoing connections and
-    // their TIME_WAIT sockets would otherwise hold a port a node must listen on.
-    return 20000 + static_cast<int>(::getpid() % 70) * 100;
-}
-
-// Opens a TCP connection to host:port (-1 on failure); the caller closes it.
-int open_connection(const std::string& host_port) {
-    auto colon = host_port.rfind(':');
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(host_port.substr(colon + 1))));
-    ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &a.sin_addr);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-// Sends raw bytes to host:port and returns what came back before close (bounded).
-std::string raw_exchange(const std::string& host_port, const std::string& bytes) {
-    std::string out;
-    const int fd = open_connection(host_port);
-    if (fd < 0) return out;
-    timeval tv{2, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    [[maybe_unused]] auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    char buf[4096];
-    for (ssize_t r; (r = ::recv(fd, buf, sizeof buf, 0)) > 0 && out.size() < 65536;)
-        out.append(buf, static_cast<std::size_t>(r));
-    ::close(fd);
-    return out;
-}
-
-}  // namespace
+using namespace shoal::it;
 
 TEST_CASE("3 nodes: 10,000 keys written and read back; kill -9 one node; writes go on; it rejoins") {
     DevCluster c(3, base_port());
@@ -140,26 +99,6 @@ TEST_CASE("concurrent writers make siblings over HTTP; a write with the context 
     auto after = client::http_get(c.nodes[1].http, "/kv/cart/x");
     CHECK(after.status == 200);
     CHECK(after.body == "apple,pear");
-}
-
-// One HTTP/1.1 request on its own connection; the whole response (headers and body).
-std::string http_call(const std::string& host_port, const std::string& method, const std::string& target,
-                      const std::string& body = {}, const std::string& headers = {}) {
-    return raw_exchange(host_port, method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
-                                       headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-                                       body);
-}
-
-std::string status_of(const std::string& response) {
-    return response.size() >= 12 ? response.substr(9, 3) : std::string();
-}
-
-// The value of response header `name` ("" when absent).
-std::string header_of(const std::string& response, const std::string& name) {
-    const auto at = response.find("\r\n" + name + ": ");
-    if (at == std::string::npos || at > response.find("\r\n\r\n")) return {};
-    const auto from = at + 4 + name.size();
-    return response.substr(from, response.find("\r\n", from) - from);
 }
 
 TEST_CASE("HTTP as a cart service expects it: a write returns its context, a delete without one deletes") {
@@ -269,37 +208,6 @@ TEST_CASE("sync=batch: after kill -9 or SIGTERM and a restart, the node has ever
 }
 
 // Opens a stopped node's LevelDB store and counts which of `keys` it holds live.
-int count_stored(const std::string& db_dir, const ring::Ring& ring, const std::vector<std::string>& keys) {
-    std::error_code ec;
-    auto db = store::LevelStore::open(db_dir, store::LevelOptions{}, ec);
-    INFO("open " << db_dir << ": " << ec.message());
-    REQUIRE(db);
-    int found = 0;
-    for (const auto& key : keys) {
-        std::optional<std::string> bytes;
-        REQUIRE(!db->get(store::data_key(ring.partition_of(hash_key(key)), key), bytes));
-        replica::SiblingSet state;
-        if (bytes && !replica::decode_stored(*bytes, state) && !state.siblings.empty()) ++found;
-    }
-    return found;
-}
-
-// The partitions `node` is a replica of, as the node at `http` reports them.
-std::set<std::uint32_t> replicated_by(const std::string& http, std::int64_t node) {
-    const auto res = client::http_get(http, "/cluster", 3000);
-    REQUIRE(res.status == 200);
-    boost::system::error_code ec;
-    const auto doc = boost::json::parse(res.body, ec);
-    REQUIRE(!ec);
-    std::set<std::uint32_t> out;
-    for (const auto& p : doc.at("partitions").as_array()) {
-        for (const auto& r : p.at("replicas").as_array()) {
-            if (r.as_int64() == node) out.insert(static_cast<std::uint32_t>(p.at("id").as_int64()));
-        }
-    }
-    return out;
-}
-
 TEST_CASE("repair: a node that was down catches up through hints and anti-entropy, with no reads") {
     DevCluster c(4, base_port() + 90);
     // Keys map to partitions by hash alone (64 of them); who replicates which
@@ -329,22 +237,6 @@ TEST_CASE("repair: a node that was down catches up through hints and anti-entrop
         REQUIRE(c.run("dev restart 4") == 0);
     }
     CHECK(found == static_cast<int>(mine.size()));
-}
-
-// A metric summed over every node (the lines that start with `prefix`).
-double metric_sum(const DevCluster& c, const std::string& prefix) {
-    double sum = 0;
-    for (const auto& n : c.nodes) {
-        const auto got = client::http_get(n.http, "/metrics");
-        REQUIRE(got.status == 200);
-        std::size_t at = 0;
-        while ((at = got.body.find("\n" + prefix, at)) != std::string::npos) {
-            const std::size_t space = got.body.find(' ', at + 1);
-            sum += std::stod(got.body.substr(space + 1, got.body.find('\n', space) - space - 1));
-            at = space;
-        }
-    }
-    return sum;
 }
 
 // The bounds issue, defect 1, where it was seen: two blind 600 KiB writes made a state
@@ -387,24 +279,6 @@ TEST_CASE("regress: two blind 600 KiB writes of one key: r=3 reads succeed on ev
     CHECK(metric_sum(c, "shoal_peer_link_reconnects_total{reason=\"write_failed\"}") == failed_before);
     CHECK(metric_sum(c, "shoal_peer_frames_oversized_total") == 0);
 }
-
-// Resident memory of a process, in bytes (0 if unknown).
-std::size_t rss_bytes(int pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
-    }
-    return 0;
-}
-
-int dev_pid(const DevCluster& c, int id) {
-    std::ifstream pidfile(c.dir + "/n" + std::to_string(id) + ".pid");
-    int pid = 0;
-    pidfile >> pid;
-    return pid;
-}
-
 
 // The bounds issue, defect 6: out of descriptors, the accept loops retried at once
 // (93% CPU, nothing served). Now each failed accept pauses its listener.
@@ -483,15 +357,6 @@ TEST_CASE("regress: a native client that never reads its replies costs the node 
     CHECK(during < before + 64 * 1024 * 1024);
 }
 
-// True when the node closes `fd` within `seconds` (it reads nothing from it).
-bool closed_by_node(int fd, int seconds) {
-    timeval tv{seconds, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char buf[256];
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-}
-
 // The bounds issue, defect 5: connections held a node's memory without end (3,000 idle
 // peer connections: 94 MB; 300 half-sent 1 MB frames: 338 MB). Now a connection must
 // say hello within 5 s and finish a frame within 10 s of its first byte, and at most 32
@@ -541,169 +406,6 @@ TEST_CASE("regress: connections that never say hello or never finish a frame are
     CHECK(cl.put("k2", "v").code == errc::ok);
     CHECK(metric_sum(c, "shoal_connections_timed_out_total") >= 33);
     CHECK(metric_sum(c, "shoal_connections_refused_total") >= 8);
-}
-
-// The bounds issue, defect 3: with one node's disk full, every write it coordinated
-// failed as a misleading 503, /health said 200 "ok", and only a restart recovered it.
-// Root only (it mounts a small tmpfs for node 3's data); elsewhere it says so and passes.
-TEST_CASE("regress: a node whose disk fills up: writes through it succeed on the others, /health says read_only, "
-          "it recovers without a restart") {
-    if (::geteuid() != 0) {
-        WARN("not root: the disk-full test needs to mount a tmpfs; skipped");
-        return;
-    }
-    DevCluster c(3, base_port() + 50);
-    client::Client via3(c.options({c.nodes[2].client}));
-    REQUIRE(via3.put("before", "v").code == errc::ok);
-    // Node 3's data onto a 32 MiB tmpfs, then the tmpfs filled to the last byte.
-    const std::string dir = c.dir + "/n3", saved = c.dir + "/n3.saved";
-    REQUIRE(c.run("dev kill 3") == 0);
-    std::filesystem::rename(dir, saved);
-    std::filesystem::create_directories(dir);
-    REQUIRE(std::system(("mount -t tmpfs -o size=32m shoal-it-full " + dir).c_str()) == 0);
-    struct Unmount {
-        std::string dir;
-        ~Unmount() { (void)std::system(("umount -l " + dir + " 2>/dev/null").c_str()); }
-    } unmount{dir};
-    std::filesystem::copy(saved, dir, std::filesystem::copy_options::recursive);
-    REQUIRE(c.run("dev restart 3") == 0);
-    REQUIRE(via3.put("restarted", "v").code == errc::ok);
-    (void)std::system(("dd if=/dev/zero of=" + dir + "/filler bs=1M >/dev/null 2>&1").c_str());
-
-    // Writes through node 3: the first may fail (its turn met the full disk), then
-    // node 3 leads none and takes none, and the other two take every one.
-    int ok = 0;
-    for (int i = 0; i < 100; ++i) ok += via3.put("full/" + std::to_string(i), std::string(2000, 'x')).code == errc::ok;
-    CHECK(ok >= 98);
-    const auto health = client::http_get(c.nodes[2].http, "/health");
-    CHECK(health.status == 200);
-    CHECK(health.body.find("\"status\":\"read_only\"") != std::string::npos);
-    CHECK(health.body.find("\"store\":\"full\"") != std::string::npos);
-    CHECK(metric_sum(c, "shoal_store_commit_errors_total{kind=\"full\"}") >= 1);
-    CHECK(via3.get("full/7").code == errc::ok);
-
-    // Room again: within a few seconds it reopens its store and serves writes itself.
-    std::filesystem::remove(dir + "/filler");
-    bool serving = false;
-    for (int i = 0; i < 30 && !serving; ++i) {
-        ::sleep(1);
-        serving = client::http_get(c.nodes[2].http, "/health").body.find("\"status\":\"serving\"") !=
-                  std::string::npos;
-    }
-    CHECK(serving);
-    CHECK(metric_sum(c, "shoal_store_reopens_total") >= 1);
-    CHECK(via3.put("after", "v").code == errc::ok);
-    REQUIRE(c.run("dev down") == 0);  // before the tmpfs goes
-}
-
-// The bounds issue, defect 4: a store LevelDB could no longer use kept the node down
-// (or failing every write) for good. Here node 3's descriptor is destroyed while it is
-// stopped: before, it could not start again ("store ... corrupt"); now it moves the
-// store aside, starts on a fresh one with its identity, and is refilled by its replicas.
-TEST_CASE("regress: a node whose store no longer opens starts on a fresh one and is refilled by its replicas") {
-    DevCluster c(3, base_port() + 50);
-    std::vector<ring::Member> members{{NodeId{1}, "z1"}, {NodeId{2}, "z2"}, {NodeId{3}, "z3"}};
-    const ring::Ring ring(64, members, ring::compute_claim(64, members, {}));
-    client::Client cl(c.options());
-    std::vector<std::string> keys;
-    for (int i = 0; i < 300; ++i) {
-        keys.push_back("rebuild/" + std::to_string(i));
-        REQUIRE(cl.put(keys.back(), "value-" + std::to_string(i)).code == errc::ok);
-    }
-    REQUIRE(c.run("dev kill 3") == 0);
-    const std::string db_dir = c.dir + "/n3/db";
-    REQUIRE(count_stored(db_dir, ring, keys) > 0);
-    int damaged = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(db_dir)) {
-        if (entry.path().filename().string().rfind("MANIFEST-", 0) != 0) continue;
-        std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << std::string(512, '\xab');
-        ++damaged;
-    }
-    REQUIRE(damaged > 0);
-    REQUIRE(c.run("dev restart 3") == 0);
-
-    const auto health = client::http_get(c.nodes[2].http, "/health");
-    CHECK(health.status == 200);
-    CHECK(health.body.find("\"store_rebuilt\":{\"count\":1") != std::string::npos);
-    CHECK(metric_sum(c, "shoal_store_rebuilds_total") == 1);
-    CHECK(std::filesystem::exists(db_dir + ".damaged"));
-    // Every key reads at r=3 through the rebuilt node (read repair refills what it asks),
-    // once it has heard from its peers since the start.
-    client::Client via3(c.options({c.nodes[2].client}));
-    client::RequestOptions all;
-    all.r = 3;
-    for (int i = 0; i < 50 && via3.get("rebuild/probe", all).code != errc::not_found; ++i) ::usleep(100 * 1000);
-    int read_ok = 0;
-    for (int i = 0; i < 50; ++i) {
-        const auto got = via3.get(keys[static_cast<std::size_t>(i)], all);
-        INFO(keys[static_cast<std::size_t>(i)] << ": " << std::error_code(got.code).message());
-        CHECK(got.code == errc::ok);
-        read_ok += got.code == errc::ok;
-    }
-    CHECK(read_ok == 50);
-    // With no more reads, anti-entropy brings back the rest.
-    int found = 0;
-    for (int round = 0; round < 12 && found < static_cast<int>(keys.size()); ++round) {
-        ::sleep(round == 0 ? 15 : 10);
-        REQUIRE(c.run("dev kill 3") == 0);
-        found = count_stored(db_dir, ring, keys);
-        REQUIRE(c.run("dev restart 3") == 0);
-    }
-    CHECK(found == static_cast<int>(keys.size()));
-}
-
-// The same defect at run time: after a compaction met a damaged block, LevelDB failed
-// every write as corrupt, a reopen did not help and a restart met it again. Node 3's
-// tables are damaged under write load (512-byte bursts, as seen); the node must judge
-// its store unusable, move it aside, start again on a fresh one and keep serving.
-TEST_CASE("regress: a store whose compactions meet damaged blocks is moved aside at run time; writes go on") {
-    DevCluster c(3, base_port() + 50);
-    const std::string bench = (std::filesystem::path(it::g_shoal).parent_path() / "shoal-bench").string();
-    const std::string load = bench + " --dev " + c.dir +
-                             " --mix update=1 --dist uniform --value-size 1000 --keys 30000 --clients 20 --warmup 0s";
-    // 30 MB per node: enough for LevelDB to flush tables (its memtable is 16 MB).
-    REQUIRE(std::system((load + " --duration 1s >>" + c.dir + "/bench.log 2>&1").c_str()) == 0);
-    const std::string db_dir = c.dir + "/n3/db";
-    int tables = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(db_dir)) {
-        if (entry.path().extension() != ".ldb") continue;
-        std::fstream f(entry.path(), std::ios::binary | std::ios::in | std::ios::out);
-        const auto size = static_cast<std::streamoff>(std::filesystem::file_size(entry.path()));
-        for (std::streamoff at = 4096; at + 512 < size; at += 64 * 1024) {
-            f.seekp(at);
-            f << std::string(512, '\xff');
-        }
-        ++tables;
-    }
-    REQUIRE(tables > 0);
-    bool rebuilt = false;
-    int rounds = 0;
-    std::int64_t ok = 0, errors = 0;
-    for (; rounds < 8 && !rebuilt; ++rounds) {
-        const std::string json = c.dir + "/round.json";
-        (void)std::system((load + " --no-load --duration 4s --json " + json + " >>" + c.dir + "/bench.log 2>&1").c_str());
-        std::ifstream in(json);
-        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        const auto all = boost::json::parse(text).at("result").at("total").at("all").as_object();
-        ok += all.at("ok").as_int64();
-        errors += all.at("errors").as_int64();
-        const auto health = client::http_get(c.nodes[2].http, "/health");
-        rebuilt = health.body.find("\"store_rebuilt\":{\"count\":1") != std::string::npos;
-    }
-    // Only the turns that first met the damage fail (their batch is lost as a whole);
-    // the writes around them go to the good replicas.
-    INFO("writes ok " << ok << ", failed " << errors);
-    CHECK(errors * 100 <= ok);
-    INFO("load rounds of 4 s until the rebuild: " << rounds);
-    REQUIRE(rebuilt);
-    CHECK(std::filesystem::exists(db_dir + ".damaged"));
-    CHECK(metric_sum(c, "shoal_store_rebuilds_total") == 1);
-    client::Client via3(c.options({c.nodes[2].client}));
-    CHECK(via3.put("after-rebuild", "v").code == errc::ok);
-    client::RequestOptions all;
-    all.r = 3;
-    CHECK(via3.get("after-rebuild", all).code == errc::ok);
-    WARN("load rounds of 4 s until the rebuild: " << rounds);
 }
 
 int main(int argc, char** argv) {

@@ -11,14 +11,23 @@
 
 namespace shoal::test {
 
+namespace {
+
+// Node `id`'s store reports the block holding `key` damaged (as LevelDB does for a bad
+// block), and its read cache forgets the key (the cache would hide the damage).
+void damage_copy(Cluster& c, std::uint32_t id, const std::string& key) {
+    Cluster::Member& damaged = *c.members[id - 1];
+    damaged.disk.corrupt_reads_of(store::data_key(c.ring->partition_of(hash_key(key)), key));
+    damaged.buffered->forget_cached();
+}
+
+}  // namespace
+
 TEST_CASE("regress: a key whose block the store reports damaged is rewritten from the replicas by a read",
           "[regress][corrupt]") {
     Cluster c(3);
     REQUIRE(c.put(1, "cart/alice", "apple").code == errc::ok);
-    Cluster::Member& damaged = *c.members[1];
-    const PartitionId p = c.ring->partition_of(hash_key("cart/alice"));
-    damaged.disk.corrupt_reads_of(store::data_key(p, "cart/alice"));
-    damaged.buffered->forget_cached();  // (the cache would hide the damage)
+    damage_copy(c, 2, "cart/alice");
     SiblingSet local;
     REQUIRE(c.node(2).read_local("cart/alice", local) == errc::corrupt);
 
@@ -37,10 +46,6 @@ TEST_CASE("regress: a key whose block the store reports damaged is rewritten fro
     CHECK(c.node(2).stats().corrupt_repaired >= 1);
 }
 
-}  // namespace shoal::test
-
-namespace shoal::test {
-
 // Seen on real processes once reads verify LevelDB's block checksums: a leader whose
 // copy of the key is damaged refused the put as `corrupt`, and the client got that
 // error although two good replicas could take the write.
@@ -48,10 +53,7 @@ TEST_CASE("regress: a put whose leader's copy is damaged is led by the next repl
           "[regress][corrupt]") {
     Cluster c(3);
     REQUIRE(c.put(2, "cart/bob", "apple").code == errc::ok);
-    Cluster::Member& damaged = *c.members[1];
-    const PartitionId p = c.ring->partition_of(hash_key("cart/bob"));
-    damaged.disk.corrupt_reads_of(store::data_key(p, "cart/bob"));
-    damaged.buffered->forget_cached();
+    damage_copy(c, 2, "cart/bob");
     const ClientReply put = c.put(2, "cart/bob", "pear");  // node 2 coordinates and would lead
     REQUIRE(put.code == errc::ok);
     c.advance(Duration::millis(100));

@@ -1,0 +1,168 @@
+// Helpers the integration tests share: ports, raw connections and HTTP exchanges,
+// metrics summed over a dev cluster, what a stopped node's store holds.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "client/http_get.h"
+#include "core/hash.h"
+#include "harness.h"
+#include "replica/codec.h"
+#include "ring/ring.h"
+#include "store/keys.h"
+#include "store/leveldb_store.h"
+
+namespace shoal::it {
+
+inline int base_port() {
+    // Spread concurrent runs apart; dev up refuses ports in use. Every cluster here
+    // stays within base..base+143, so 20000..27043: below the bench smoke test's 27100
+    // and below the kernel's ephemeral range (32768..), where outgoing connections and
+    // their TIME_WAIT sockets would otherwise hold a port a node must listen on.
+    return 20000 + static_cast<int>(::getpid() % 70) * 100;
+}
+
+// Opens a TCP connection to host:port (-1 on failure); the caller closes it.
+inline int open_connection(const std::string& host_port) {
+    auto colon = host_port.rfind(':');
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(std::stoi(host_port.substr(colon + 1))));
+    ::inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &a.sin_addr);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Sends raw bytes to host:port and returns what came back before close (bounded).
+inline std::string raw_exchange(const std::string& host_port, const std::string& bytes) {
+    std::string out;
+    const int fd = open_connection(host_port);
+    if (fd < 0) return out;
+    timeval tv{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    [[maybe_unused]] auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    char buf[4096];
+    for (ssize_t r; (r = ::recv(fd, buf, sizeof buf, 0)) > 0 && out.size() < 65536;)
+        out.append(buf, static_cast<std::size_t>(r));
+    ::close(fd);
+    return out;
+}
+
+
+// One HTTP/1.1 request on its own connection; the whole response (headers and body).
+inline std::string http_call(const std::string& host_port, const std::string& method, const std::string& target,
+                      const std::string& body = {}, const std::string& headers = {}) {
+    return raw_exchange(host_port, method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                                       headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                                       body);
+}
+
+inline std::string status_of(const std::string& response) {
+    return response.size() >= 12 ? response.substr(9, 3) : std::string();
+}
+
+// The value of response header `name` ("" when absent).
+inline std::string header_of(const std::string& response, const std::string& name) {
+    const auto at = response.find("\r\n" + name + ": ");
+    if (at == std::string::npos || at > response.find("\r\n\r\n")) return {};
+    const auto from = at + 4 + name.size();
+    return response.substr(from, response.find("\r\n", from) - from);
+}
+
+
+inline int count_stored(const std::string& db_dir, const ring::Ring& ring, const std::vector<std::string>& keys) {
+    std::error_code ec;
+    auto db = store::LevelStore::open(db_dir, store::LevelOptions{}, ec);
+    INFO("open " << db_dir << ": " << ec.message());
+    REQUIRE(db);
+    int found = 0;
+    for (const auto& key : keys) {
+        std::optional<std::string> bytes;
+        REQUIRE(!db->get(store::data_key(ring.partition_of(hash_key(key)), key), bytes));
+        replica::SiblingSet state;
+        if (bytes && !replica::decode_stored(*bytes, state) && !state.siblings.empty()) ++found;
+    }
+    return found;
+}
+
+// The partitions `node` is a replica of, as the node at `http` reports them.
+inline std::set<std::uint32_t> replicated_by(const std::string& http, std::int64_t node) {
+    const auto res = client::http_get(http, "/cluster", 3000);
+    REQUIRE(res.status == 200);
+    boost::system::error_code ec;
+    const auto doc = boost::json::parse(res.body, ec);
+    REQUIRE(!ec);
+    std::set<std::uint32_t> out;
+    for (const auto& p : doc.at("partitions").as_array()) {
+        for (const auto& r : p.at("replicas").as_array()) {
+            if (r.as_int64() == node) out.insert(static_cast<std::uint32_t>(p.at("id").as_int64()));
+        }
+    }
+    return out;
+}
+
+
+// A metric summed over every node (the lines that start with `prefix`).
+inline double metric_sum(const DevCluster& c, const std::string& prefix) {
+    double sum = 0;
+    for (const auto& n : c.nodes) {
+        const auto got = client::http_get(n.http, "/metrics");
+        REQUIRE(got.status == 200);
+        std::size_t at = 0;
+        while ((at = got.body.find("\n" + prefix, at)) != std::string::npos) {
+            const std::size_t space = got.body.find(' ', at + 1);
+            sum += std::stod(got.body.substr(space + 1, got.body.find('\n', space) - space - 1));
+            at = space;
+        }
+    }
+    return sum;
+}
+
+
+// Resident memory of a process, in bytes (0 if unknown).
+inline std::size_t rss_bytes(int pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
+    }
+    return 0;
+}
+
+inline int dev_pid(const DevCluster& c, int id) {
+    std::ifstream pidfile(c.dir + "/n" + std::to_string(id) + ".pid");
+    int pid = 0;
+    pidfile >> pid;
+    return pid;
+}
+
+
+
+// True when the node closes `fd` within `seconds` (it reads nothing from it).
+inline bool closed_by_node(int fd, int seconds) {
+    timeval tv{seconds, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+}  // namespace shoal::it
