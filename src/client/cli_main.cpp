@@ -213,7 +213,8 @@ int cmd_del(client::Client& c, const Args& a, const client::RequestOptions& o) {
     if (a.positional.size() != 2) return std::fputs("usage: shoal del KEY\n", stderr), k_usage;
     auto ctx = a.opts.count("context") ? a.opts.at("context") : std::string();
     client::RequestOptions dopts = o;
-    if (a.flags.count("if-none-match")) return std::fputs("shoal del: --if-none-match applies to put\n", stderr), k_usage;
+    if (a.flags.count("if-none-match"))
+        return std::fputs("shoal del: --if-none-match applies to put\n", stderr), k_usage;
     if (!conditional(a, dopts, ctx)) return k_usage;
     auto r = c.del(a.positional[1], ctx, dopts);
     if (r.code == errc::not_found) {

@@ -202,7 +202,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         driver_.committed(seq, ec);
         // An unusable store is rebuilt as soon as no batch is out (under load the
         // once-a-second check could wait long for that).
-        if (store_health_.unusable() && driver_.idle()) (void)store_health_.try_recover(std::chrono::steady_clock::now());
+        if (store_health_.unusable() && driver_.idle())
+            (void)store_health_.try_recover(std::chrono::steady_clock::now());
         if (!driver_.saturated()) gate_.open();
     }
 

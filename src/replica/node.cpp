@@ -289,7 +289,6 @@ void Node::on_replicate_resp(NodeId from, const ReplicateResp& resp) {
         t->failed = true;
         return;
     }
-    if (t->answered) return;
     t->answered = true;
     ++fsm.acks;
     if (t->primary) ++fsm.primary_acks;

@@ -53,10 +53,9 @@ std::error_code move_aside(const std::string& dir, std::string& aside) {
 
 // Opens a fresh store in `dir` and writes the carried metadata, `view` (when given), an
 // incarnation above `incarnation` and the rebuild record, synced.
-std::unique_ptr<store::LevelStore> seed_fresh(const std::string& dir, const store::LevelOptions& opts,
-                                              const Meta& meta, const gossip::ClusterView* view,
-                                              std::uint32_t incarnation, std::string_view reason,
-                                              std::error_code& ec) {
+std::unique_ptr<store::LevelStore> seed_fresh(const std::string& dir, const store::LevelOptions& opts, const Meta& meta,
+                                              const gossip::ClusterView* view, std::uint32_t incarnation,
+                                              std::string_view reason, std::error_code& ec) {
     auto fresh = store::LevelStore::open(dir, opts, ec);
     if (!fresh) return nullptr;
     net::StoreRebuilt rebuilt;
@@ -66,8 +65,7 @@ std::unique_ptr<store::LevelStore> seed_fresh(const std::string& dir, const stor
     rebuilt = read_rebuilt(*fresh);
     ++rebuilt.count;
     rebuilt.at_unix_s = static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count());
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     rebuilt.reason = std::string(reason);
     store::WriteBatch record;
     record.put(store::meta_key(k_rebuilt_record), encode_rebuilt(rebuilt));
@@ -140,16 +138,17 @@ std::unique_ptr<store::LevelStore> open_or_rebuild(const std::string& dir, const
 }
 
 void rebuild_and_restart(store::LevelStore& db, const std::string& dir, const store::LevelOptions& opts,
-                         const gossip::ClusterView& view, std::uint32_t incarnation, std::error_code why,
-                         char** argv) {
+                         const gossip::ClusterView& view, std::uint32_t incarnation, std::error_code why, char** argv) {
     Meta meta;
     if (auto ec = read_meta(db, meta))
-        log::warn("store metadata only partly readable; the view in memory is kept", "error=" + log::quoted(ec.message()));
+        log::warn("store metadata only partly readable; the view in memory is kept",
+                  "error=" + log::quoted(ec.message()));
     db.close();
     std::string aside;
     std::error_code ec = move_aside(dir, aside);
     if (ec) {
-        log::error("cannot move the unusable store aside", "dir=" + log::quoted(dir) + " error=" + log::quoted(ec.message()));
+        log::error("cannot move the unusable store aside",
+                   "dir=" + log::quoted(dir) + " error=" + log::quoted(ec.message()));
         return;
     }
     auto fresh = seed_fresh(dir, opts, meta, &view, incarnation, "corrupt: " + why.message(), ec);

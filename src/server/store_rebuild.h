@@ -39,7 +39,6 @@ net::StoreRebuilt read_rebuilt(store::Store& store);
 // `view` and an incarnation above `incarnation`, and executes this program again with
 // `argv`. Returns only on failure (logged), with `db` closed.
 void rebuild_and_restart(store::LevelStore& db, const std::string& dir, const store::LevelOptions& opts,
-                         const gossip::ClusterView& view, std::uint32_t incarnation, std::error_code why,
-                         char** argv);
+                         const gossip::ClusterView& view, std::uint32_t incarnation, std::error_code why, char** argv);
 
 }  // namespace shoal::server

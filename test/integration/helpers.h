@@ -66,13 +66,11 @@ inline std::string raw_exchange(const std::string& host_port, const std::string&
     return out;
 }
 
-
 // One HTTP/1.1 request on its own connection; the whole response (headers and body).
 inline std::string http_call(const std::string& host_port, const std::string& method, const std::string& target,
-                      const std::string& body = {}, const std::string& headers = {}) {
-    return raw_exchange(host_port, method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
-                                       headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-                                       body);
+                             const std::string& body = {}, const std::string& headers = {}) {
+    return raw_exchange(host_port, method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + headers +
+                                       "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 inline std::string status_of(const std::string& response) {
@@ -86,7 +84,6 @@ inline std::string header_of(const std::string& response, const std::string& nam
     const auto from = at + 4 + name.size();
     return response.substr(from, response.find("\r\n", from) - from);
 }
-
 
 inline int count_stored(const std::string& db_dir, const ring::Ring& ring, const std::vector<std::string>& keys) {
     std::error_code ec;
@@ -119,7 +116,6 @@ inline std::set<std::uint32_t> replicated_by(const std::string& http, std::int64
     return out;
 }
 
-
 // A metric summed over every node (the lines that start with `prefix`).
 inline double metric_sum(const DevCluster& c, const std::string& prefix) {
     double sum = 0;
@@ -135,7 +131,6 @@ inline double metric_sum(const DevCluster& c, const std::string& prefix) {
     }
     return sum;
 }
-
 
 // Resident memory of a process, in bytes (0 if unknown).
 inline std::size_t rss_bytes(int pid) {
@@ -153,8 +148,6 @@ inline int dev_pid(const DevCluster& c, int id) {
     pidfile >> pid;
     return pid;
 }
-
-
 
 // True when the node closes `fd` within `seconds` (it reads nothing from it).
 inline bool closed_by_node(int fd, int seconds) {

@@ -22,8 +22,9 @@ using namespace shoal::it;
 // The bounds issue, defect 3: with one node's disk full, every write it coordinated
 // failed as a misleading 503, /health said 200 "ok", and only a restart recovered it.
 // Root only (it mounts a small tmpfs for node 3's data); elsewhere it says so and passes.
-TEST_CASE("regress: a node whose disk fills up: writes through it succeed on the others, /health says read_only, "
-          "it recovers without a restart") {
+TEST_CASE(
+    "regress: a node whose disk fills up: writes through it succeed on the others, /health says read_only, "
+    "it recovers without a restart") {
     if (::geteuid() != 0) {
         WARN("not root: the disk-full test needs to mount a tmpfs; skipped");
         return;
@@ -63,8 +64,7 @@ TEST_CASE("regress: a node whose disk fills up: writes through it succeed on the
     bool serving = false;
     for (int i = 0; i < 30 && !serving; ++i) {
         ::sleep(1);
-        serving = client::http_get(c.nodes[2].http, "/health").body.find("\"status\":\"serving\"") !=
-                  std::string::npos;
+        serving = client::http_get(c.nodes[2].http, "/health").body.find("\"status\":\"serving\"") != std::string::npos;
     }
     CHECK(serving);
     CHECK(metric_sum(c, "shoal_store_reopens_total") >= 1);
@@ -157,7 +157,8 @@ TEST_CASE("regress: a store whose compactions meet damaged blocks is moved aside
     std::int64_t ok = 0, errors = 0;
     for (; rounds < 8 && !rebuilt; ++rounds) {
         const std::string json = c.dir + "/round.json";
-        (void)std::system((load + " --no-load --duration 4s --json " + json + " >>" + c.dir + "/bench.log 2>&1").c_str());
+        (void)std::system(
+            (load + " --no-load --duration 4s --json " + json + " >>" + c.dir + "/bench.log 2>&1").c_str());
         std::ifstream in(json);
         const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         const auto all = boost::json::parse(text).at("result").at("total").at("all").as_object();

@@ -146,8 +146,7 @@ TEST_CASE("regress: a store that no longer opens is moved aside and rebuilt with
     CHECK(rebuilt.reason == "corrupt at start");
 }
 
-TEST_CASE("a corrupt store without a cluster view is put back and the start fails with a reason",
-          "[store][corrupt]") {
+TEST_CASE("a corrupt store without a cluster view is put back and the start fails with a reason", "[store][corrupt]") {
     TempDir dir;
     const std::string db_dir = dir.path() + "/db";
     {
