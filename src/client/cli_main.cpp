@@ -21,6 +21,7 @@
 #include "client/dev_cluster.h"
 #include "client/cli.h"
 #include "core/build_info.h"
+#include "core/limits.h"
 #include "client/http_get.h"
 
 using namespace shoal;
@@ -65,16 +66,27 @@ const char* k_usage_text =
     "  --dir DIR          the dev cluster folder\n"
     "  --help, --version\n"
     "\n"
+    "Options are strict: an unknown one, or a value out of range, is a usage error; `--`\n"
+    "ends the options (a key may then start with --).\n"
     "Exit status: 0 ok, 1 not found, 2 usage, 3 siblings (with --raw), 4 quorum not met or\n"
     "unavailable (cluster wait: not settled in time), 5 other errors, 6 a write's condition\n"
     "did not hold.\n";
 
 
+// Options are strict: an unknown one is a usage error (exit 2) naming it, and `--`
+// ends them (what follows is positional, e.g. a key that starts with "--").
 bool parse(int argc, char** argv, Args& a) {
     static const char* k_flags[] = {"raw", "context-only", "if-none-match", "help"};
+    static const char* k_valued[] = {"nodes", "http",      "dir",   "context", "if-match", "r",  "w",
+                                     "n",     "pr",        "pw",    "dw",      "timeout-ms", "ttl-s", "timeout-s"};
+    bool options_done = false;
     for (int i = 1; i < argc; ++i) {
         std::string s = argv[i];
-        if (s.rfind("--", 0) != 0 || s == "--") {
+        if (!options_done && s == "--") {
+            options_done = true;
+            continue;
+        }
+        if (options_done || s.rfind("--", 0) != 0) {
             a.positional.push_back(s);
             continue;
         }
@@ -88,6 +100,12 @@ bool parse(int argc, char** argv, Args& a) {
         if (a.positional.size() >= 2 && a.positional[0] == "dev") {  // dev options pass through
             a.positional.push_back(s);
             continue;
+        }
+        bool known = false;
+        for (const char* v : k_valued) known = known || name == v;
+        if (!known) {
+            std::fprintf(stderr, "shoal: unknown option --%s (see shoal --help)\n", name.c_str());
+            return false;
         }
         if (i + 1 >= argc) {
             std::fprintf(stderr, "shoal: --%s needs a value\n", name.c_str());
@@ -111,22 +129,32 @@ std::vector<std::string> split(const std::string& s) {
 }
 
 
+// Request options, in the bounds the node accepts (out of range: a usage error).
 bool request_options(const Args& a, client::RequestOptions& o) {
-    std::map<std::string, std::uint32_t*> u = {{"r", &o.r},   {"w", &o.w},   {"n", &o.n},
-                                               {"pr", &o.pr}, {"pw", &o.pw}, {"dw", &o.dw}};
-    for (auto& [name, ptr] : u) {
-        if (auto it = a.opts.find(name); it != a.opts.end() && !to_u32(it->second, *ptr)) {
-            std::fprintf(stderr, "shoal: --%s must be a small non-negative integer\n", name.c_str());
+    struct Quorum {
+        const char* name;
+        std::uint32_t* field;
+        std::uint32_t least;  // n, r, w: 0 would silently mean the default
+    };
+    const Quorum quorums[] = {{"n", &o.n, 1},   {"r", &o.r, 1},   {"w", &o.w, 1},
+                              {"pr", &o.pr, 0}, {"pw", &o.pw, 0}, {"dw", &o.dw, 0}};
+    for (const Quorum& q : quorums) {
+        auto it = a.opts.find(q.name);
+        if (it == a.opts.end()) continue;
+        if (!to_u32(it->second, *q.field, k_max_replicas) || *q.field < q.least) {
+            std::fprintf(stderr, "shoal: --%s must be %u..%u\n", q.name, q.least, k_max_replicas);
             return false;
         }
     }
     std::uint32_t v = 0;
     if (auto it = a.opts.find("timeout-ms"); it != a.opts.end()) {
-        if (!to_u32(it->second, v)) return std::fprintf(stderr, "shoal: bad --timeout-ms\n"), false;
+        if (!to_u32(it->second, v, 3600000) || v == 0)
+            return std::fprintf(stderr, "shoal: --timeout-ms must be 1..3600000\n"), false;
         o.timeout_ms = v;
     }
     if (auto it = a.opts.find("ttl-s"); it != a.opts.end()) {
-        if (!to_u32(it->second, v)) return std::fprintf(stderr, "shoal: bad --ttl-s\n"), false;
+        if (!to_u32(it->second, v, static_cast<std::uint32_t>(k_max_ttl_s)))
+            return std::fprintf(stderr, "shoal: --ttl-s must be 0..%lld\n", static_cast<long long>(k_max_ttl_s)), false;
         o.ttl_s = v;
     }
     return true;

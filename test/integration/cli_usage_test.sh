@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The shoal CLI's usage errors: unknown options, out-of-range values and missing
+# arguments exit 2 with a message naming the problem, before any node is asked;
+# `--` ends the options. Usage: cli_usage_test.sh SHOAL_CLI
+set -u
+shoal="$1"
+dir="$(mktemp -d /tmp/shoal-cli-XXXXXX)"  # an empty dev folder: no node to reach
+trap 'rm -rf "$dir"' EXIT
+failed=0
+expect() {  # expect CODE PATTERN ARGS...: exit code and a line of stderr
+  local code="$1" pattern="$2"; shift 2
+  local err rc
+  err=$("$shoal" --dir "$dir" --nodes 127.0.0.1:1 "$@" 2>&1 >/dev/null); rc=$?
+  if [ "$rc" -ne "$code" ] || ! grep -qF -e "$pattern" <<<"$err"; then
+    echo "FAIL: shoal $* -> exit $rc (want $code), stderr: $err"; failed=1
+  else
+    echo "ok: shoal $* -> $code ($(head -1 <<<"$err"))"
+  fi
+}
+expect 2 "unknown option --bogus" get k --bogus x
+expect 2 "unknown option --rr" get k --rr 2
+expect 2 "--r must be 1..16" get k --r 99
+expect 2 "--r must be 1..16" get k --r 0
+expect 2 "--pw must be 0..16" put k v --pw 17
+expect 2 "--timeout-ms must be" get k --timeout-ms 0
+expect 2 "--ttl-s must be" put k v --ttl-s 999999999999
+expect 2 "usage: shoal get KEY" get
+expect 2 "--if-none-match and --if-match exclude each other" put k v --if-none-match --if-match x
+expect 2 "needs a value" get k --r
+# `--` ends the options: "--k" is the key, so the request is tried (and finds no node).
+expect 4 "shoal get" get -- --k
+"$shoal" --version | grep -q "^shoal [0-9]" || { echo "FAIL: --version"; failed=1; }
+exit $failed
