@@ -153,6 +153,13 @@ awaitable<replica::ClientReply> call_backend(Backend& backend, replica::ClientRe
     co_return reply;
 }
 
+// A request's path as logged: a key-value path names its route, not its key.
+std::string logged_path(std::string_view target) {
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (path.starts_with("/kv/")) return "/kv/{key}";
+    return std::string(path.substr(0, 64));
+}
+
 awaitable<Response> respond(Conn& conn, const Request& request) {
     ServerState& server = *conn.server;
     Routed routed = route(request, server.limits, server.options.defaults);
@@ -188,9 +195,11 @@ awaitable<Response> respond(Conn& conn, const Request& request) {
     if (auto* call = std::get_if<MembershipCall>(&routed)) co_return server.backend.membership(*call);
     Response r = std::get<Response>(std::move(routed));
     if (r.status >= 400 && r.status < 500) {
-        log::warn("http bad request", "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(r.status) +
+        // A client's mistake, not the node's: info, and without the key (keys are the
+        // client's data: a session id, a user's cart).
+        log::info("http bad request", "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(r.status) +
                                           " method=" + log::quoted(request.method) +
-                                          " target=" + log::quoted(request.target) +
+                                          " path=" + log::quoted(logged_path(request.target)) +
                                           " reason=" + log::quoted(r.body.substr(0, r.body.find('\n'))));
     }
     co_return r;

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <string>
@@ -153,6 +154,13 @@ TEST_CASE("HTTP as a cart service expects it: a write returns its context, a del
     CHECK(status_of(http_call(h1, "PUT", "/kv/s?w=all&pw=quorum", "v")) == "204");
     CHECK(status_of(http_call(h1, "GET", "/kv/s?r=0")) == "400");
     CHECK(status_of(http_call(h1, "GET", "/kv/s?n=4")) == "400");
+    // A client's 4xx is logged at info, naming the route but not the key (client data).
+    CHECK(status_of(http_call(h1, "GET", "/kv/session-3f9a2c?bogus=1")) == "400");
+    std::ifstream log(c.dir + "/n1.log");
+    const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    CHECK(text.find("level=info msg=\"http bad request\"") != std::string::npos);
+    CHECK(text.find("path=\"/kv/{key}\"") != std::string::npos);
+    CHECK(text.find("session-3f9a2c") == std::string::npos);
 }
 
 TEST_CASE("bad input on every listener: clear errors or a closed connection; nothing lost") {
