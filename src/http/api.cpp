@@ -246,10 +246,8 @@ Routed route_membership(const Request& request, std::string_view path, std::stri
 
 // The quorum a parameter names, resolved as the core will (0: the default `fallback`).
 std::uint32_t effective(std::uint32_t given, std::uint32_t n, std::uint32_t fallback) {
-    if (given == replica::k_quorum_one) return 1;
-    if (given == replica::k_quorum_majority) return n / 2 + 1;
-    if (given == replica::k_quorum_all) return n;
-    return given == 0 ? fallback : given;
+    const std::uint32_t q = replica::resolve_quorum(given, n);
+    return q == 0 ? fallback : q;
 }
 
 // Each bound a request's options break, named with the values that broke it.

@@ -214,6 +214,12 @@ inline constexpr std::uint32_t k_quorum_one = 0xfffffffd;
 inline constexpr std::uint32_t k_quorum_majority = 0xfffffffe;
 inline constexpr std::uint32_t k_quorum_all = 0xffffffff;
 
+// The count a quorum parameter names for `n` replicas: a named one resolved, a number
+// (0 included: "the default") as given.
+constexpr std::uint32_t resolve_quorum(std::uint32_t given, std::uint32_t n) {
+    return given == k_quorum_one ? 1 : given == k_quorum_majority ? n / 2 + 1 : given == k_quorum_all ? n : given;
+}
+
 struct RequestOptions {
     std::uint32_t n = 0;
     std::uint32_t r = 0;

@@ -62,11 +62,7 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     o = request.options;
     if (o.n == 0) o.n = config_.n;
     if (o.n > config_.n) return errc::bad_request;  // more replicas than the cluster keeps
-    for (std::uint32_t* q : {&o.r, &o.w, &o.pr, &o.pw, &o.dw}) {
-        if (*q == k_quorum_one) *q = 1;
-        else if (*q == k_quorum_majority) *q = o.n / 2 + 1;
-        else if (*q == k_quorum_all) *q = o.n;
-    }
+    for (std::uint32_t* q : {&o.r, &o.w, &o.pr, &o.pw, &o.dw}) *q = resolve_quorum(*q, o.n);
     if (o.r == 0) o.r = std::min(config_.r, o.n);
     if (o.w == 0) o.w = std::min(config_.w, o.n);
     if (o.timeout_ms == 0) o.timeout_ms = config_.request_timeout.ms();
