@@ -34,6 +34,9 @@ inline bool to_u32(const std::string& s, std::uint32_t& out, std::uint32_t max =
 // `shoal cluster status|ring|wait|join|leave|remove`.
 int cmd_cluster(const Args& a, const std::vector<std::string>& http_nodes, const std::vector<client::DevNode>& dev);
 
+// `shoal ns list|show|create|set` (cli_ns.cpp).
+int cmd_ns(const Args& a, const std::vector<std::string>& http_nodes);
+
 // Polls the nodes' /cluster until they report the same settled view (every node must
 // answer when `require_all`). False on timeout.
 bool wait_settled(const std::vector<std::string>& http, bool require_all, int timeout_s);

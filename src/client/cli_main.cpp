@@ -22,6 +22,7 @@
 #include "client/cli.h"
 #include "core/build_info.h"
 #include "core/limits.h"
+#include "replica/namespaces.h"
 #include "client/http_get.h"
 
 using namespace shoal;
@@ -42,7 +43,13 @@ const char* k_usage_text =
     "      [--if-match C]                  only if nothing was written since the read that gave C\n"
     "  del KEY [--context C]               delete what C saw; without C, every sibling a read finds\n"
     "      [--if-match C]                  only if nothing was written since the read that gave C\n"
-    "    per request: --r N --w N --pr N --pw N --dw N --n N --timeout-ms T --ttl-s S\n"
+    "    per request: --ns NAME (default: default) --r Q --w Q --pr Q --pw Q --dw Q (Q: a number,\n"
+    "                 one, quorum or all) --n N --timeout-ms T --ttl-s S\n"
+    "Namespaces (their own n, r, w, pr, pw, conflict mode, max siblings and TTL):\n"
+    "  ns list | ns show NAME\n"
+    "  ns create NAME [PROPS]              e.g. ns create sessions --conflict lww --ttl-s 1800\n"
+    "  ns set NAME PROPS                   change the properties given (PROPS: --n --r --w --pr --pw\n"
+    "                                      --conflict dvv|lww --max-siblings N --ttl-s S)\n"
     "Cluster:\n"
     "  cluster status                      members, zones, status, who is up, partitions owned,\n"
     "                                      partitions moving and handoff progress\n"
@@ -77,8 +84,9 @@ const char* k_usage_text =
 // ends them (what follows is positional, e.g. a key that starts with "--").
 bool parse(int argc, char** argv, Args& a) {
     static const char* k_flags[] = {"raw", "context-only", "if-none-match", "help"};
-    static const char* k_valued[] = {"nodes", "http",      "dir",   "context", "if-match", "r",  "w",
-                                     "n",     "pr",        "pw",    "dw",      "timeout-ms", "ttl-s", "timeout-s"};
+    static const char* k_valued[] = {"nodes", "http",     "dir",        "context", "if-match",     "r",
+                                     "w",     "n",        "pr",         "pw",      "dw",           "timeout-ms",
+                                     "ttl-s", "timeout-s", "ns",        "conflict", "max-siblings", "datatype"};
     bool options_done = false;
     for (int i = 1; i < argc; ++i) {
         std::string s = argv[i];
@@ -141,10 +149,24 @@ bool request_options(const Args& a, client::RequestOptions& o) {
     for (const Quorum& q : quorums) {
         auto it = a.opts.find(q.name);
         if (it == a.opts.end()) continue;
-        if (!to_u32(it->second, *q.field, k_max_replicas) || *q.field < q.least) {
-            std::fprintf(stderr, "shoal: --%s must be %u..%u\n", q.name, q.least, k_max_replicas);
+        const std::string& v = it->second;
+        if (q.field != &o.n && (v == "one" || v == "quorum" || v == "all")) {
+            *q.field = v == "one" ? replica::k_quorum_one : v == "quorum" ? replica::k_quorum_majority : replica::k_quorum_all;
+            continue;
+        }
+        if (!to_u32(v, *q.field, k_max_replicas) || *q.field < q.least) {
+            std::fprintf(stderr, "shoal: --%s must be %u..%u%s\n", q.name, q.least, k_max_replicas,
+                         q.field != &o.n ? ", one, quorum or all" : "");
             return false;
         }
+    }
+    for (const char* ns_only : {"conflict", "max-siblings", "datatype"}) {
+        if (a.opts.count(ns_only)) return std::fprintf(stderr, "shoal: --%s applies to `shoal ns`\n", ns_only), false;
+    }
+    if (auto it = a.opts.find("ns"); it != a.opts.end()) {
+        if (!replica::valid_namespace_name(it->second))
+            return std::fprintf(stderr, "shoal: --ns takes 1 to %zu of a-z, 0-9, _ and -\n", k_max_namespace_bytes), false;
+        o.ns = it->second;
     }
     std::uint32_t v = 0;
     if (auto it = a.opts.find("timeout-ms"); it != a.opts.end()) {
@@ -292,6 +314,7 @@ int main(int argc, char** argv) {
     if (nodes.empty()) nodes.push_back("127.0.0.1:7102");
     if (http_nodes.empty()) http_nodes.push_back("127.0.0.1:7103");
     if (cmd == "cluster") return cmd_cluster(a, http_nodes, dev);
+    if (cmd == "ns") return cmd_ns(a, http_nodes);
     client::RequestOptions ro;
     if (!request_options(a, ro)) return k_usage;
     // Spread CLI calls over the nodes: start from a node chosen by the process id.

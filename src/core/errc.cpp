@@ -28,6 +28,7 @@ public:
             case errc::state_too_large: return "the key's stored state would be too large";
             case errc::store_full: return "the local store's disk is full";
             case errc::precondition_failed: return "the write's condition does not hold";
+            case errc::no_namespace: return "no such namespace";
         }
         return "unknown shoal error " + std::to_string(code);
     }
@@ -59,6 +60,7 @@ std::string_view errc_name(errc e) noexcept {
         case errc::state_too_large: return "state_too_large";
         case errc::store_full: return "store_full";
         case errc::precondition_failed: return "precondition_failed";
+        case errc::no_namespace: return "no_namespace";
     }
     return "unknown";
 }

@@ -25,10 +25,11 @@ enum class errc {
     state_too_large,    // the key's stored state would pass limits.max_state_bytes (HTTP 413)
     store_full,         // the local store's disk is full (HTTP 507)
     precondition_failed,  // a conditional write's condition does not hold (HTTP 412)
+    no_namespace,       // the request names a namespace the cluster does not have (HTTP 404)
 };
 
 // The last code: a wire code past it is refused.
-inline constexpr errc k_last_errc = errc::precondition_failed;
+inline constexpr errc k_last_errc = errc::no_namespace;
 
 const std::error_category& shoal_category() noexcept;
 

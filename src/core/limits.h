@@ -60,10 +60,21 @@ inline constexpr std::uint64_t k_max_counter = 1ULL << 62;
 // admits cost little (the wire tests check that a hello fits).
 inline constexpr std::size_t k_max_hello_frame_bytes = 256;
 
+// A namespace's name: 1 to this many of [a-z0-9_-] (replica/namespaces.h). A key in
+// any namespace but `default` is stored and carried with its namespace in front
+// (NUL, name, NUL), so stored keys are longer than client keys by at most this.
+inline constexpr std::size_t k_max_namespace_bytes = 32;
+inline constexpr std::size_t k_namespace_key_overhead = k_max_namespace_bytes + 2;
+// The most namespaces a cluster holds (they travel in every gossiped view).
+inline constexpr std::size_t k_max_namespaces = 256;
+
 // The most replicas a key may have (n, and so r, w, pr, pw, dw).
 inline constexpr std::uint32_t k_max_replicas = 16;
 // The longest time-to-live a write may ask for: ten years.
 inline constexpr std::int64_t k_max_ttl_s = 10LL * 365 * 24 * 3600;
+
+// The longest key a node stores or carries: a client key in its namespace.
+constexpr std::size_t max_stored_key_bytes(const Limits& l) { return l.max_key_bytes + k_namespace_key_overhead; }
 
 // The largest state a node stores or carries.
 constexpr std::size_t max_carried_state_bytes(const Limits& l) {
@@ -71,8 +82,8 @@ constexpr std::size_t max_carried_state_bytes(const Limits& l) {
 }
 // The largest frame a peer or client may send: a batch or one carried state with its key.
 constexpr std::size_t max_frame_bytes(const Limits& l) {
-    const std::size_t one = max_carried_state_bytes(l) + l.max_key_bytes;
-    return (one > k_batch_bytes ? one : k_batch_bytes) + l.max_key_bytes + k_frame_overhead_bytes;
+    const std::size_t one = max_carried_state_bytes(l) + max_stored_key_bytes(l);
+    return (one > k_batch_bytes ? one : k_batch_bytes) + max_stored_key_bytes(l) + k_frame_overhead_bytes;
 }
 static_assert(max_frame_bytes(Limits{}) > Limits{}.max_value_bytes * 4);
 
@@ -83,8 +94,12 @@ inline constexpr std::size_t k_max_state_bytes_limit = 64u << 20;
 // largest value with its key and a full client context.
 std::string limits_problem(const Limits& l);
 
-// Checks a client key and value against the limits; an empty key is bad_request.
+// Checks a client key and value against the limits; an empty key, or one that begins
+// with a NUL byte (the mark of a namespaced stored key), is bad_request.
 std::error_code check_key(const Limits& limits, std::string_view key);
+// Checks a key as stored and carried between nodes: a client key, or a client key
+// behind its namespace (NUL, a valid name, NUL).
+std::error_code check_stored_key(const Limits& limits, std::string_view key);
 std::error_code check_value(const Limits& limits, std::string_view value);
 
 }  // namespace shoal

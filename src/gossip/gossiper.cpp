@@ -262,6 +262,26 @@ std::error_code Gossiper::remove(Time now, NodeId member) {
     return {};
 }
 
+std::error_code Gossiper::put_namespace(Time now, std::string_view name, const replica::NamespaceProps& props,
+                                        bool create) {
+    if (!replica::valid_namespace_name(name) || !replica::props_problem(props).empty()) return errc::bad_request;
+    auto it = view_.namespaces.find(name);
+    const bool exists = it != view_.namespaces.end() || name == replica::k_default_namespace;
+    if (create && exists) return errc::precondition_failed;
+    if (!create && !exists) return errc::no_namespace;
+    if (it == view_.namespaces.end()) {
+        if (view_.namespaces.size() >= k_max_namespaces) return errc::overloaded;
+        it = view_.namespaces.emplace(std::string(name), NamespaceRecord{}).first;
+    }
+    NamespaceRecord& record = it->second;
+    if (record.version == UINT64_MAX) return errc::overloaded;  // versions saturate, never wrap
+    record.version += 1;
+    record.set_by = config_.id;
+    record.props = props;
+    changed(now);
+    return {};
+}
+
 bool Gossiper::complete_handoff(Time now, PartitionId p, NodeId from, NodeId to) {
     if (!mark_handoff_done(view_, p, from, to)) return false;
     changed(now);

@@ -130,6 +130,12 @@ public:
     // handoff; surviving replicas refill the new owners. errc::not_found for an unknown
     // member, errc::bad_request for this node itself or one already exiting/removed.
     std::error_code remove(Time now, NodeId member);
+    // Creates a namespace (errc::precondition_failed when it exists; `default` always
+    // does) or changes one (errc::no_namespace when it does not exist; `default` may be
+    // set, which overrides the node's own defaults on every node). The record gets the
+    // next version and this node's id. errc::bad_request for a bad name or
+    // properties, errc::overloaded past k_max_namespaces.
+    std::error_code put_namespace(Time now, std::string_view name, const replica::NamespaceProps& props, bool create);
     // The transfer of `p` from `from` to `to` finished (called by the node that ran it).
     // False when the view no longer has that move pending (stale: nothing to do).
     bool complete_handoff(Time now, PartitionId p, NodeId from, NodeId to);

@@ -14,7 +14,9 @@ namespace shoal::gossip {
 
 namespace {
 
-constexpr std::uint8_t k_format_version = 1;
+// Format 1 had no namespaces; it still decodes (a view saved by an older node).
+constexpr std::uint8_t k_format_version = 2;
+constexpr std::uint8_t k_format_without_namespaces = 1;
 constexpr std::uint64_t k_digest_seed = 0x6f7373697067ull;  // "gossip"
 constexpr std::string_view k_view_name = "gossip.view";
 
@@ -26,6 +28,33 @@ auto payload_key(const MemberRecord& m) {
 
 auto claim_key(const PartitionClaim& c) {
     return std::make_tuple(c.version, c.owner.value, c.next.value, c.handoff_done);
+}
+
+void encode_props(const replica::NamespaceProps& p, std::string& out) {
+    for (std::uint32_t v : {p.n, p.r, p.w, p.pr, p.pw, p.max_siblings}) put_varint(out, v);
+    out.push_back(static_cast<char>(p.conflict));
+    put_varint(out, static_cast<std::uint64_t>(p.ttl_s));
+    put_string(out, p.datatype);
+}
+
+bool decode_props(ByteReader& r, replica::NamespaceProps& p) {
+    std::uint8_t conflict = 0;
+    std::uint64_t ttl = 0;
+    for (std::uint32_t* v : {&p.n, &p.r, &p.w, &p.pr, &p.pw, &p.max_siblings})
+        if (!r.u32(*v)) return false;
+    if (!r.byte(conflict) || conflict > static_cast<std::uint8_t>(replica::ConflictMode::lww)) return false;
+    p.conflict = static_cast<replica::ConflictMode>(conflict);
+    if (!r.varint(ttl) || ttl > static_cast<std::uint64_t>(k_max_ttl_s)) return false;
+    p.ttl_s = static_cast<std::int64_t>(ttl);
+    return r.string(p.datatype, k_max_namespace_bytes) && replica::props_problem(p).empty();
+}
+
+// The merge order of a namespace record: version, writer, then its properties'
+// encoding, so equal versions from two writers still have one winner.
+auto namespace_key(const NamespaceRecord& n) {
+    std::string props;
+    encode_props(n.props, props);
+    return std::make_tuple(n.version, n.set_by.value, std::move(props));
 }
 
 bool merge_member(MemberRecord& into, const MemberRecord& from) {
@@ -120,6 +149,14 @@ bool merge_into(ClusterView& into, const ClusterView& from) {
             changed = true;
         }
     }
+    for (const auto& [name, record] : from.namespaces) {
+        auto [it, inserted] = into.namespaces.try_emplace(name, record);
+        if (!inserted && namespace_key(it->second) < namespace_key(record)) {
+            it->second = record;
+            inserted = true;
+        }
+        changed |= inserted;
+    }
     return changed;
 }
 
@@ -141,6 +178,13 @@ void encode(const ClusterView& view, std::string& out) {
         put_varint(out, c.version);
         out.push_back(c.handoff_done ? 1 : 0);
     }
+    put_varint(out, view.namespaces.size());
+    for (const auto& [name, n] : view.namespaces) {
+        put_string(out, name);
+        put_varint(out, n.version);
+        put_varint(out, n.set_by.value);
+        encode_props(n.props, out);
+    }
 }
 
 // Cost: O(bytes + M log M + Q log M). Allocation is bounded by the input size.
@@ -149,7 +193,7 @@ std::error_code decode(std::string_view bytes, ClusterView& out) {
     std::uint8_t format = 0;
     std::uint32_t q = 0;
     std::uint64_t count = 0;
-    if (!r.byte(format) || format != k_format_version) return errc::corrupt;
+    if (!r.byte(format) || (format != k_format_version && format != k_format_without_namespaces)) return errc::corrupt;
     if (!r.u32(q) || !ring::valid_partition_count(q)) return errc::corrupt;
     // A member takes at least 8 bytes, a partition at least 4.
     if (!r.varint(count) || count > k_max_members || count * 8 > r.left()) return errc::corrupt;
@@ -165,6 +209,18 @@ std::error_code decode(std::string_view bytes, ClusterView& out) {
     if (static_cast<std::uint64_t>(q) * 4 > r.left()) return errc::corrupt;
     for (PartitionClaim& c : view.claim) {
         if (!decode_claim(r, view, c)) return errc::corrupt;
+    }
+    if (format == k_format_version) {
+        // A namespace takes at least 12 bytes.
+        if (!r.varint(count) || count > k_max_namespaces || count * 12 > r.left()) return errc::corrupt;
+        for (std::uint64_t i = 0; i < count; ++i) {
+            std::string name;
+            NamespaceRecord n;
+            if (!r.string(name, k_max_namespace_bytes) || !replica::valid_namespace_name(name)) return errc::corrupt;
+            if (!view.namespaces.empty() && !(view.namespaces.rbegin()->first < name)) return errc::corrupt;
+            if (!r.varint(n.version) || !r.u32(n.set_by.value) || !decode_props(r, n.props)) return errc::corrupt;
+            view.namespaces.emplace_hint(view.namespaces.end(), std::move(name), std::move(n));
+        }
     }
     if (!r.done()) return errc::corrupt;
     out = std::move(view);
@@ -194,6 +250,12 @@ std::error_code load_view(store::Store& store, std::optional<ClusterView>& out) 
     if (auto ec = decode(*bytes, view)) return ec;
     out = std::move(view);
     return {};
+}
+
+replica::Namespaces namespaces_of(const ClusterView& view) {
+    replica::Namespaces out;
+    for (const auto& [name, n] : view.namespaces) out.emplace_hint(out.end(), name, n.props);
+    return out;
 }
 
 const MemberRecord* find_member(const ClusterView& view, NodeId id) {

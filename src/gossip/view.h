@@ -18,6 +18,7 @@
 
 #include "core/types.h"
 #include "replica/handoff.h"
+#include "replica/namespaces.h"
 #include "ring/ring.h"
 #include "store/store.h"
 
@@ -76,10 +77,21 @@ struct PartitionClaim {
     friend bool operator==(const PartitionClaim&, const PartitionClaim&) = default;
 };
 
+// A namespace's properties as gossiped. Any node may write them (an operator's
+// command), with version + 1 and its own id; the merge takes the greatest
+// (version, set_by, properties), so concurrent changes on two nodes settle on one.
+struct NamespaceRecord {
+    replica::NamespaceProps props;
+    std::uint64_t version = 0;
+    NodeId set_by;
+    friend bool operator==(const NamespaceRecord&, const NamespaceRecord&) = default;
+};
+
 struct ClusterView {
     std::uint32_t partition_count = ring::k_default_partitions;
     std::map<NodeId, MemberRecord> members;  // every id ever seen, removed ones included
     std::vector<PartitionClaim> claim;       // partition_count entries
+    std::map<std::string, NamespaceRecord, std::less<>> namespaces;  // at most k_max_namespaces
 
     // An empty view: no members, no owners.
     static ClusterView empty(std::uint32_t partition_count);
@@ -87,6 +99,7 @@ struct ClusterView {
         std::swap(partition_count, other.partition_count);
         members.swap(other.members);
         claim.swap(other.claim);
+        namespaces.swap(other.namespaces);
     }
     friend bool operator==(const ClusterView&, const ClusterView&) = default;
 };
@@ -119,6 +132,9 @@ std::error_code save_view(store::Store& store, const ClusterView& view, bool syn
 std::error_code load_view(store::Store& store, std::optional<ClusterView>& out);
 
 // ---- queries -----------------------------------------------------------------------
+
+// The namespaces' properties, as the replica Node takes them.
+replica::Namespaces namespaces_of(const ClusterView& view);
 
 const MemberRecord* find_member(const ClusterView& view, NodeId id);
 MemberStatus status_of(const ClusterView& view, NodeId id);  // joining when unknown

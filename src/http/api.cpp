@@ -17,12 +17,17 @@
 #include <system_error>
 
 #include "core/errc.h"
+#include "http/internal.h"
 #include "replica/codec.h"
 
 namespace shoal::http {
 
 namespace {
 
+using internal::echo;
+using internal::next_param;
+using internal::route_namespace;
+using internal::text;
 using replica::ClientOp;
 using replica::ClientReply;
 using replica::ClientRequest;
@@ -32,28 +37,9 @@ using replica::ClientRequest;
 constexpr std::uint64_t k_max_replica_param = k_max_replicas;  // n, r, w, pr, pw, dw
 constexpr std::uint64_t k_max_timeout_ms = 60ULL * 60 * 1000;   // one hour
 constexpr auto k_max_ttl_param = static_cast<std::uint64_t>(k_max_ttl_s);
-constexpr std::size_t k_max_echo_bytes = 64;                    // of client input in messages
 
 constexpr std::string_view k_kv_prefix = "/kv/";
-
-// Client input quoted in an error message: bounded, printable ASCII only.
-std::string echo(std::string_view text) {
-    std::string out;
-    for (char c : text.substr(0, k_max_echo_bytes)) {
-        const auto u = static_cast<unsigned char>(c);
-        out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
-    }
-    if (text.size() > k_max_echo_bytes) out += "...";
-    return out;
-}
-
-Response text(unsigned status, std::string body) {
-    Response r;
-    r.status = status;
-    r.body = std::move(body);
-    r.body.push_back('\n');
-    return r;
-}
+constexpr std::string_view k_ns_prefix = "/ns/";
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -127,22 +113,6 @@ const char* method_name(ClientOp op) {
     return "?";
 }
 
-// Takes the next "name=value" item off `query` ("a=1&b=2"), skipping empty ones.
-// False when none is left.
-bool next_param(std::string_view& query, std::string_view& name, std::string_view& value) {
-    while (!query.empty()) {
-        const std::size_t amp = query.find('&');
-        const std::string_view item = query.substr(0, amp);
-        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-        if (item.empty()) continue;
-        const std::size_t eq = item.find('=');
-        name = item.substr(0, eq);
-        value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
-        return true;
-    }
-    return false;
-}
-
 // Parses "a=1&b=2" into options. Empty segments ("a=1&") are skipped; anything else
 // that is not a known, applicable, unrepeated name with a decimal value in bounds is
 // a 400 naming the parameter.
@@ -167,10 +137,7 @@ std::optional<Response> parse_query(std::string_view query, ClientOp op, replica
         if (seen & (1u << index)) return text(400, "duplicate parameter: " + std::string(name));
         seen |= 1u << index;
         const bool quorum = name == "r" || name == "w" || name == "pr" || name == "pw" || name == "dw";
-        if (quorum && (value == "one" || value == "quorum" || value == "all")) {
-            const std::uint64_t named = value == "one"      ? replica::k_quorum_one
-                                        : value == "quorum" ? replica::k_quorum_majority
-                                                            : replica::k_quorum_all;
+        if (std::uint32_t named = 0; quorum && internal::quorum_by_name(value, named)) {
             set_option(o, name, named);
             continue;
         }
@@ -251,21 +218,27 @@ std::uint32_t effective(std::uint32_t given, std::uint32_t n, std::uint32_t fall
 }
 
 // Each bound a request's options break, named with the values that broke it.
-std::optional<Response> check_bounds(ClientOp op, const replica::RequestOptions& o, const RequestDefaults& d) {
+// A namespace's properties (`ns`, when it has any) stand before the node's defaults,
+// as in the core's Node::validate.
+std::optional<Response> check_bounds(ClientOp op, const replica::RequestOptions& o, const RequestDefaults& d,
+                                     const replica::NamespaceProps* ns) {
     const auto say = [](std::string_view a, std::uint64_t av, std::string_view b, std::uint64_t bv) {
         return text(400, std::string(a) + "=" + std::to_string(av) + " exceeds " + std::string(b) + "=" +
                              std::to_string(bv));
     };
+    const replica::NamespaceProps none;
+    const replica::NamespaceProps& p = ns ? *ns : none;
+    const auto or_ns = [](std::uint32_t given, std::uint32_t from_ns) { return given ? given : from_ns; };
     if (o.n > d.n) return say("n", o.n, "the node's n", d.n);
-    const std::uint32_t n = o.n ? o.n : d.n;
+    const std::uint32_t n = o.n ? o.n : p.n ? std::min(p.n, d.n) : d.n;
     if (op == ClientOp::get) {
-        const std::uint32_t r = effective(o.r, n, std::min(d.r, n));
+        const std::uint32_t r = effective(or_ns(o.r, p.r), n, std::min(d.r, n));
         if (r > n) return say("r", r, "n", n);
-        if (const std::uint32_t pr = effective(o.pr, n, 0); pr > r) return say("pr", pr, "r", r);
+        if (const std::uint32_t pr = effective(or_ns(o.pr, p.pr), n, 0); pr > r) return say("pr", pr, "r", r);
     } else {
-        const std::uint32_t w = effective(o.w, n, std::min(d.w, n));
+        const std::uint32_t w = effective(or_ns(o.w, p.w), n, std::min(d.w, n));
         if (w > n) return say("w", w, "n", n);
-        if (const std::uint32_t pw = effective(o.pw, n, 0); pw > w) return say("pw", pw, "w", w);
+        if (const std::uint32_t pw = effective(or_ns(o.pw, p.pw), n, 0); pw > w) return say("pw", pw, "w", w);
         if (const std::uint32_t dw = effective(o.dw, n, 0); dw > w) return say("dw", dw, "w", w);
     }
     if (o.timeout_ms > d.max_timeout_ms)
@@ -275,7 +248,7 @@ std::optional<Response> check_bounds(ClientOp op, const replica::RequestOptions&
 }
 
 Routed route_kv(const Request& request, std::string_view path, std::string_view query, const Limits& limits,
-                const RequestDefaults& defaults) {
+                const RequestDefaults& defaults, std::string_view ns, const replica::NamespaceProps* props) {
     ClientRequest call;
     if (request.method == "GET" || request.method == "HEAD")  // HEAD: the server drops the body
         call.op = ClientOp::get;
@@ -289,13 +262,14 @@ Routed route_kv(const Request& request, std::string_view path, std::string_view 
         return r;
     }
     if (auto bad = parse_query(query, call.op, call.options)) return std::move(*bad);
-    if (auto bad = check_bounds(call.op, call.options, defaults)) return std::move(*bad);
+    if (auto bad = check_bounds(call.op, call.options, defaults, props)) return std::move(*bad);
+    call.options.ns = ns;
 
     const std::string_view raw_key = path.size() > k_kv_prefix.size() ? path.substr(k_kv_prefix.size()) : "";
     if (!percent_decode(raw_key, call.key)) return text(400, "invalid percent-encoding in key");
     if (const auto ec = check_key(limits, call.key)) {
         if (ec == errc::key_too_large) return too_large("key", call.key.size(), limits.max_key_bytes);
-        return text(400, "empty key");
+        return text(400, call.key.empty() ? "empty key" : "a key may not begin with a NUL byte (%00)");
     }
 
     if (call.op == ClientOp::put) {
@@ -414,6 +388,7 @@ Response render_error(const ClientReply& reply) {
             return text(412, "precondition failed: the key holds a value (If-None-Match: *) or was written since the "
                              "read whose context you sent (If-Match)");
         case errc::corrupt: return text(500, "corrupt stored data");
+        case errc::no_namespace: return text(404, "no such namespace (create it: shoal ns create NAME)");
         case errc::ok: break;
     }
     return text(500, "internal error: unexpected reply code " + std::string(errc_name(reply.code)));
@@ -421,7 +396,32 @@ Response render_error(const ClientReply& reply) {
 
 }  // namespace
 
-Routed route(const Request& request, const Limits& limits, const RequestDefaults& defaults) {
+// /ns, /ns/{name} and /ns/{name}/kv/{key}.
+Routed route_ns(const Request& request, std::string_view path, std::string_view query, const Limits& limits,
+                const RequestDefaults& defaults, const replica::Namespaces* namespaces) {
+    if (path == "/ns" || path == "/ns/") return route_namespace(request, "", query);
+    const std::string_view rest = path.substr(k_ns_prefix.size());
+    const std::size_t slash = rest.find('/');
+    const std::string_view name = rest.substr(0, slash);
+    if (!replica::valid_namespace_name(name))
+        return text(400, "bad namespace name '" + echo(name) + "': 1 to " + std::to_string(k_max_namespace_bytes) +
+                             " of a-z, 0-9, _ and -");
+    if (slash == std::string_view::npos) return route_namespace(request, name, query);
+    const std::string_view sub = rest.substr(slash);
+    if (sub != "/kv" && !sub.starts_with(k_kv_prefix)) return text(404, "no such path: " + echo(path));
+    const replica::NamespaceProps* props = nullptr;
+    if (namespaces != nullptr) {
+        auto it = namespaces->find(name);
+        if (it == namespaces->end() && name != replica::k_default_namespace)
+            return text(404, "no such namespace: " + std::string(name) + " (create it: shoal ns create " +
+                                 std::string(name) + ")");
+        if (it != namespaces->end()) props = &it->second;
+    }
+    return route_kv(request, sub, query, limits, defaults, name, props);
+}
+
+Routed route(const Request& request, const Limits& limits, const RequestDefaults& defaults,
+             const replica::Namespaces* namespaces) {
     const std::size_t q = request.target.find('?');
     const std::string_view target = request.target;
     const std::string_view path = target.substr(0, q);
@@ -432,7 +432,14 @@ Routed route(const Request& request, const Limits& limits, const RequestDefaults
         return route_membership(request, path, query);
     if (path == "/metrics") return route_admin(request, path, query, Admin::metrics);
     if (path == "/health") return route_admin(request, path, query, Admin::health);
-    if (path == "/kv" || path.starts_with(k_kv_prefix)) return route_kv(request, path, query, limits, defaults);
+    if (path == "/kv" || path.starts_with(k_kv_prefix)) {
+        const replica::NamespaceProps* props = nullptr;
+        if (namespaces != nullptr) {
+            if (auto it = namespaces->find(replica::k_default_namespace); it != namespaces->end()) props = &it->second;
+        }
+        return route_kv(request, path, query, limits, defaults, "", props);
+    }
+    if (path == "/ns" || path.starts_with(k_ns_prefix)) return route_ns(request, path, query, limits, defaults, namespaces);
     return text(404, "no such path: " + echo(path));
 }
 

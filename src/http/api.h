@@ -51,7 +51,31 @@ struct MembershipCall {
 };
 inline constexpr std::size_t k_max_seeds = gossip::k_max_seeds;
 
-using Routed = std::variant<KvCall, Admin, MembershipCall, Response>;
+// A namespace command, answered by the node's membership layer (the namespaces live
+// in the gossiped view):
+//   GET  /ns                     every namespace and its properties (JSON)
+//   GET  /ns/{name}              one
+//   POST /ns/{name}?prop=value   creates it (409 when it exists)
+//   PUT  /ns/{name}?prop=value   changes the properties given, keeps the others (404
+//                                when it does not exist)
+// Properties: n, r, w, pr, pw (a number, or one|quorum|all), conflict (dvv|lww),
+// max_siblings, ttl_s, datatype.
+struct NamespaceCall {
+    enum class Op { list, show, create, set };
+    Op op = Op::list;
+    std::string name;
+    replica::NamespaceProps props;  // the properties given; the others as a new namespace has them
+    unsigned given = 0;             // bit i: property k_namespace_props[i] given
+};
+inline constexpr const char* k_namespace_props[] = {"n",  "r", "w", "pr", "pw", "conflict", "max_siblings",
+                                                    "ttl_s", "datatype"};
+// The properties `call` gives, over `base` (a namespace's current ones, or a new one's).
+replica::NamespaceProps apply_props(const NamespaceCall& call, replica::NamespaceProps base);
+// A namespace as JSON: {"name":..., "n":..., "r":"quorum", "conflict":"lww", ...}
+// (0: the node's default), with its version and the node that last set it.
+std::string namespace_json(std::string_view name, const gossip::NamespaceRecord& record);
+
+using Routed = std::variant<KvCall, Admin, MembershipCall, NamespaceCall, Response>;
 
 // Parses and validates a request. Bad input comes back as a finished Response
 // (400 with a message, 404 for an unknown path, 405 for a wrong method, 413 for
@@ -62,7 +86,10 @@ struct RequestDefaults {
     std::uint32_t n = 3, r = 2, w = 2;
     std::int64_t max_timeout_ms = 60000;
 };
-Routed route(const Request& request, const Limits& limits, const RequestDefaults& defaults = {});
+// A key-value call under /ns/{name}/kv/ takes that namespace's defaults from
+// `namespaces` (a name not there is a 404; nullptr: not checked here, the core does).
+Routed route(const Request& request, const Limits& limits, const RequestDefaults& defaults = {},
+             const replica::Namespaces* namespaces = nullptr);
 
 // Renders the core's reply to a key-value call: 200 (one sibling: its bytes), 300
 // (several: a JSON list), 204 (put/delete done), 404, 409, 503 with the replies

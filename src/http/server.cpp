@@ -162,7 +162,7 @@ std::string logged_path(std::string_view target) {
 
 awaitable<Response> respond(Conn& conn, const Request& request) {
     ServerState& server = *conn.server;
-    Routed routed = route(request, server.limits, server.options.defaults);
+    Routed routed = route(request, server.limits, server.options.defaults, &server.backend.namespaces());
     if (auto* call = std::get_if<KvCall>(&routed)) {
         const replica::ClientOp op = call->request.op;
         const replica::ClientReply reply = co_await call_backend(server.backend, std::move(call->request));
@@ -193,6 +193,7 @@ awaitable<Response> respond(Conn& conn, const Request& request) {
         co_return r;
     }
     if (auto* call = std::get_if<MembershipCall>(&routed)) co_return server.backend.membership(*call);
+    if (auto* call = std::get_if<NamespaceCall>(&routed)) co_return server.backend.namespaces(*call);
     Response r = std::get<Response>(std::move(routed));
     if (r.status >= 400 && r.status < 500) {
         // A client's mistake, not the node's: info, and without the key (keys are the

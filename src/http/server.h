@@ -38,6 +38,9 @@ public:
     virtual Health health() = 0;
     // A membership command (api.h); the answer is the response to send.
     virtual Response membership(const MembershipCall& call) = 0;
+    // A namespace command (api.h), and the namespaces requests are checked against.
+    virtual Response namespaces(const NamespaceCall& call) = 0;
+    virtual const replica::Namespaces& namespaces() const = 0;
 };
 
 struct ServerOptions {

@@ -1,6 +1,7 @@
 #include "net/membership.h"
 
 #include <cstdio>
+#include <optional>
 
 #include "core/hash.h"
 #include "gossip/claim.h"
@@ -64,6 +65,7 @@ bool Membership::sync(Time now) {
         log::info("cluster view", summary + " moving=" + std::to_string(moving));
         last_summary_ = std::move(summary);
     }
+    node_.set_namespaces(gossip::namespaces_of(gossiper_.view()));
     auto ring = gossiper_.ring();
     if (ring == nullptr) return true;
     if (!joined_) log::info("joined the cluster", "members=" + std::to_string(ring->members().size()));
@@ -137,6 +139,55 @@ http::Response Membership::command(Time now, const http::MembershipCall& call) {
                                (target == self ? ", and a node cannot remove itself: use leave" : "") + ")");
     log::warn("member removed", "member=" + id_text(target));
     return answer(202, "node " + id_text(target) + " removed: its partitions were reassigned");
+}
+
+http::Response Membership::namespaces(Time now, const http::NamespaceCall& call) {
+    using Op = http::NamespaceCall::Op;
+    const auto& all = gossiper_.view().namespaces;
+    const auto json = [](std::string body) {
+        http::Response r;
+        r.content_type = "application/json";
+        r.body = std::move(body) + "\n";
+        return r;
+    };
+    // `default` always exists: with the node's own defaults until it is set.
+    const auto record_of = [&](std::string_view name) -> std::optional<gossip::NamespaceRecord> {
+        if (auto it = all.find(name); it != all.end()) return it->second;
+        if (name != replica::k_default_namespace) return std::nullopt;
+        gossip::NamespaceRecord d;
+        d.props.conflict = node_.config().conflict;
+        return d;
+    };
+    if (call.op == Op::list) {
+        std::string j = "{\"namespaces\":[" + http::namespace_json(replica::k_default_namespace,
+                                                                    *record_of(replica::k_default_namespace));
+        for (const auto& [name, record] : all)
+            if (name != replica::k_default_namespace) j += "," + http::namespace_json(name, record);
+        return json(j + "]}");
+    }
+    const std::optional<gossip::NamespaceRecord> current = record_of(call.name);
+    if (call.op == Op::show) {
+        if (!current) return answer(404, "no such namespace: " + call.name);
+        return json(http::namespace_json(call.name, *current));
+    }
+    if (!joined_) return answer(503, "this node has not joined a cluster yet");
+    const replica::NamespaceProps props = http::apply_props(call, current ? current->props : replica::NamespaceProps{});
+    if (auto problem = replica::props_problem(props); !problem.empty()) return answer(400, problem);
+    if (props.n > node_.config().n)
+        return answer(400, "n=" + std::to_string(props.n) + " exceeds the node's n=" + std::to_string(node_.config().n));
+    const bool create = call.op == Op::create;
+    if (auto ec = gossiper_.put_namespace(now, call.name, props, create)) {
+        if (ec == errc::precondition_failed) return answer(409, "namespace " + call.name + " exists: change it with PUT");
+        if (ec == errc::no_namespace) return answer(404, "no such namespace: " + call.name + " (create it with POST)");
+        if (ec == errc::overloaded)
+            return answer(409, "no room: a cluster holds at most " + std::to_string(k_max_namespaces) + " namespaces");
+        return answer(400, "bad namespace");
+    }
+    node_.set_namespaces(gossip::namespaces_of(gossiper_.view()));
+    log::info(create ? "namespace created" : "namespace changed", "namespace=" + call.name);
+    http::Response r = json(http::namespace_json(call.name, gossiper_.view().namespaces.at(call.name)));
+    r.status = create ? 201 : 200;
+    return r;
 }
 
 std::string Membership::cluster_json(Time now, std::string_view sync_mode) {

@@ -36,6 +36,8 @@ public:
     bool exited() const { return gossiper_.stopped(); }
 
     http::Response command(Time now, const http::MembershipCall& call);
+    // GET /ns, /ns/{name}; POST and PUT /ns/{name}: namespaces live in the view.
+    http::Response namespaces(Time now, const http::NamespaceCall& call);
     // GET /cluster: members with status and health, the claim with moving partitions,
     // and this node's outgoing handoff streams with their progress.
     std::string cluster_json(Time now, std::string_view sync_mode);

@@ -581,6 +581,14 @@ http::Response Shell::membership(const http::MembershipCall& call) {
     impl_->schedule_flush();
     return r;
 }
+http::Response Shell::namespaces(const http::NamespaceCall& call) {
+    http::Response r = impl_->membership_.namespaces(wall_now(), call);
+    impl_->schedule_flush();
+    return r;
+}
+const replica::Namespaces& Shell::namespaces() const {
+    return impl_->node_.namespaces();
+}
 http::Backend::Health Shell::health() {
     return impl_->health();
 }

@@ -117,6 +117,8 @@ public:
     std::string metrics_text() override;
     Health health() override;
     http::Response membership(const http::MembershipCall& call) override;
+    http::Response namespaces(const http::NamespaceCall& call) override;
+    const replica::Namespaces& namespaces() const override;
 
     struct Impl;
 

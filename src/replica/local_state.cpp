@@ -97,7 +97,7 @@ std::error_code Node::merge_in(std::string_view key, const SiblingSet& incoming,
         fresh.context.join(*reaped);
         merged = std::move(fresh);
     } else {
-        merged = merge(local, incoming, config_.conflict);
+        merged = merge(local, incoming, mode_of(key));
     }
     if (!corrupt && merged == local) return {};
     if (auto e = save(key, merged, old_entry)) return e;

@@ -221,6 +221,7 @@ constexpr std::uint32_t resolve_quorum(std::uint32_t given, std::uint32_t n) {
 }
 
 struct RequestOptions {
+    std::string ns;  // the namespace (replica/namespaces.h); empty: "default"
     std::uint32_t n = 0;
     std::uint32_t r = 0;
     std::uint32_t w = 0;

@@ -30,6 +30,12 @@ Node::Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const
     rebuild_from_store();
 }
 
+std::uint32_t Node::max_siblings_of(std::string_view key) const {
+    if (auto it = namespaces_.find(namespace_of(key)); it != namespaces_.end() && it->second.max_siblings != 0)
+        return it->second.max_siblings;
+    return static_cast<std::uint32_t>(config_.limits.max_siblings);
+}
+
 void Node::set_ring(std::shared_ptr<const ring::Ring> ring) {
     SHOAL_ASSERT(ring != nullptr);
     ring_ = std::move(ring);
@@ -60,6 +66,18 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     // that joined with a stored one it still decodes.
     if (request.context.entries().size() > k_max_client_context_entries) return errc::bad_context;
     o = request.options;
+    // The namespace's properties are the request's defaults.
+    const std::string_view ns = o.ns.empty() ? k_default_namespace : std::string_view(o.ns);
+    if (!valid_namespace_name(ns)) return errc::bad_request;
+    const auto props_it = namespaces_.find(ns);
+    if (props_it == namespaces_.end() && ns != k_default_namespace) return errc::no_namespace;
+    if (props_it != namespaces_.end()) {
+        const NamespaceProps& p = props_it->second;
+        if (o.n == 0) o.n = std::min(p.n, config_.n);
+        for (auto [q, d] : {std::pair{&o.r, p.r}, {&o.w, p.w}, {&o.pr, p.pr}, {&o.pw, p.pw}})
+            if (*q == 0) *q = d;
+        if (o.ttl_s == 0) o.ttl_s = p.ttl_s;
+    }
     if (o.n == 0) o.n = config_.n;
     if (o.n > config_.n) return errc::bad_request;  // more replicas than the cluster keeps
     for (std::uint32_t* q : {&o.r, &o.w, &o.pr, &o.pw, &o.dw}) *q = resolve_quorum(*q, o.n);
@@ -89,6 +107,8 @@ void Node::submit(Time now, ClientToken token, ClientRequest request) {
         fail(token, errc::overloaded, 0, 0);
         return;
     }
+    // From here on the key is the stored key: its namespace is part of it.
+    if (!opts.ns.empty() && opts.ns != k_default_namespace) request.key = scoped_key(opts.ns, request.key);
     switch (request.op) {
         case ClientOp::get:
             ++stats_.client_gets;
@@ -193,7 +213,7 @@ void Node::send_to_leader(Time now, RequestId req, PutFsm& fsm) {
                      fsm.key,
                      fsm.op,
                      leader.hint_for,
-                     static_cast<std::uint32_t>(config_.limits.max_siblings),
+                     max_siblings_of(fsm.key),
                      now + leader_time * 3 / 4,
                      fsm.condition};
     send(leader.node, std::move(msg));
@@ -331,7 +351,7 @@ void Node::on_get_resp(Time now, NodeId from, GetResp& resp) {
         if (t->primary) ++fsm.primary_replies;
         note_local(from, fsm.needs);
         fsm.digests[static_cast<std::size_t>(t - fsm.targets.data())] = digest(resp.state);
-        fsm.merged = merge(fsm.merged, resp.state, config_.conflict);
+        fsm.merged = merge(fsm.merged, resp.state, mode_of(fsm.key));
     }
     if (!fsm.replied && fsm.replies >= fsm.r && fsm.primary_replies >= fsm.pr) reply_get(now, fsm);
     const bool all_in =

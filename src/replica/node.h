@@ -26,6 +26,7 @@
 #include "replica/handoff.h"
 #include "replica/merkle.h"
 #include "replica/messages.h"
+#include "replica/namespaces.h"
 #include "replica/version.h"
 #include "ring/ring.h"
 #include "store/buffered_store.h"
@@ -170,6 +171,12 @@ public:
 
     // Installs a new ring (membership change). In-flight requests keep their targets.
     void set_ring(std::shared_ptr<const ring::Ring> ring);
+
+    // Installs the cluster's namespaces (membership's view). A request naming another
+    // is refused (errc::no_namespace); a replica applies the conflict mode of the
+    // namespaces it knows (conflict_of).
+    void set_namespaces(Namespaces namespaces) { namespaces_ = std::move(namespaces); }
+    const Namespaces& namespaces() const { return namespaces_; }
 
     // Installs the moves in progress (membership's view) with what each carries and
     // where writes are forwarded (plan_handoffs). This node's outgoing streams run in
@@ -394,9 +401,15 @@ private:
     void heard_from(NodeId peer);
     void missed(Time now, NodeId peer);
 
+    // The conflict mode a stored key's replicas keep (its namespace's).
+    ConflictMode mode_of(std::string_view key) const { return conflict_of(namespaces_, key, config_.conflict); }
+    // The sibling bound its leader checks: its namespace's, else the node's.
+    std::uint32_t max_siblings_of(std::string_view key) const;
+
     NodeConfig config_;
     store::BufferedStore& store_;
     std::shared_ptr<const ring::Ring> ring_;
+    Namespaces namespaces_;
     // The ring or the plan changed (or the node started): at the next tick, once
     // membership has installed a plan, look for copies this node no longer keeps.
     bool recheck_kept_ = true;

@@ -185,7 +185,7 @@ void Node::deliver_hints(Time now) {
 
 errc Node::merge_items(const std::vector<KeyState>& items, std::uint64_t& merged, bool hand_over_unkept) {
     for (const auto& item : items) {
-        if (check_key(config_.limits, item.key)) return errc::bad_request;
+        if (check_stored_key(config_.limits, item.key)) return errc::bad_request;
         bool changed = false;
         if (auto ec = merge_in(item.key, item.state, changed)) return static_cast<errc>(ec.value());
         if (hand_over_unkept) hand_over(item.key, item.key.size() + state_bytes(item.state));
@@ -506,7 +506,7 @@ void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
     if (m.code != errc::ok) return finish_exchange(ex, false);
     if (m.truncated) ex.truncated = true;
     for (const auto& item : m.states) {
-        if (check_key(config_.limits, item.key)) return finish_exchange(ex, false);
+        if (check_stored_key(config_.limits, item.key)) return finish_exchange(ex, false);
         bool changed = false;
         if (merge_in(item.key, item.state, changed)) {
             ex.truncated = true;  // not everything merged: this exchange proves nothing
@@ -520,7 +520,7 @@ void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
     AeStates out{ex.xid, ex.partition, {}};
     std::size_t bytes = 16;
     for (auto& key : m.want) {
-        if (check_key(config_.limits, key)) return finish_exchange(ex, false);
+        if (check_stored_key(config_.limits, key)) return finish_exchange(ex, false);
         KeyState item;
         const std::error_code ec = load(key, item.state);
         if (ec == errc::corrupt) {
@@ -547,7 +547,7 @@ void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
 void Node::on_ae_states(NodeId from, AeStates& m) {
     AeDone done{m.xid, errc::ok};
     for (const auto& item : m.states) {
-        if (check_key(config_.limits, item.key)) {
+        if (check_stored_key(config_.limits, item.key)) {
             done.code = errc::bad_request;
             break;
         }

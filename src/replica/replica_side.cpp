@@ -40,7 +40,7 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
         return refuse(errc::bad_context);
     }
     const std::uint64_t old_entry = entry_of(req.key, local);
-    const Dot dot = apply_write(local, req.op, actor_, config_.conflict, next_counter_);
+    const Dot dot = apply_write(local, req.op, actor_, mode_of(req.key), next_counter_);
     next_counter_ = dot.counter + 1;
     if (auto ec = save(req.key, local, old_entry, config_.limits.max_state_bytes)) {
         return refuse(static_cast<errc>(ec.value()));

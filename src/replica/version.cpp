@@ -118,12 +118,23 @@ std::size_t joined_size(const VersionVector& a, const VersionVector& b) {
 
 Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode, std::uint64_t min_counter) {
     const Dot dot{actor, std::max({local.context.get(actor), op.context.get(actor), min_counter - (min_counter > 0)}) + 1};
+    // Under lww a write is stamped after everything its leader holds for the key (a
+    // hybrid of the coordinator's clock and the key's last stamp), so a leader never
+    // lets an older stamp from a clock that runs ahead beat a write it applies later.
+    Time written = op.written;
+    if (mode == ConflictMode::lww) {
+        for (const auto& s : local.siblings) written = std::max(written, s.written + Duration::micros(1));
+    }
     std::vector<Sibling> kept;
     kept.reserve(local.siblings.size() + 1);
+    // A sibling the writer had not seen survives beside the new one, unless it holds
+    // the very same value: then the new write stands for both (its dot stays in the
+    // context), so repeated blind writes of one value make one sibling.
     for (auto& s : local.siblings) {
-        if (!op.context.covers(s.dot)) kept.push_back(std::move(s));
+        const bool same = s.tombstone == op.tombstone && (op.tombstone || s.value == op.value);
+        if (!op.context.covers(s.dot) && !same) kept.push_back(std::move(s));
     }
-    Sibling fresh{dot, op.tombstone, op.tombstone ? std::string{} : op.value, op.written, op.expires};
+    Sibling fresh{dot, op.tombstone, op.tombstone ? std::string{} : op.value, written, op.expires};
     auto pos =
         std::lower_bound(kept.begin(), kept.end(), dot, [](const Sibling& s, const Dot& d) { return s.dot < d; });
     SHOAL_ASSERT(pos == kept.end() || pos->dot != dot);

@@ -77,7 +77,8 @@ struct Sibling {
 
 enum class ConflictMode {
     dvv,  // default: concurrent writes become siblings
-    lww,  // last writer wins by (written, dot): concurrent writes are lost
+    lww,  // last writer wins by (written, dot): concurrent writes are lost. A leader
+          // stamps a write after every stamp it holds for the key (apply_write).
 };
 
 // The state of one key on one replica.
@@ -106,7 +107,9 @@ SiblingSet merge(const SiblingSet& a, const SiblingSet& b, ConflictMode mode);
 
 // Applies a new write at the leader replica, which issues its dot: (actor, next
 // counter). Local siblings the writer had seen are superseded; the others stay as
-// siblings of the new one. Returns the dot issued.
+// siblings of the new one, except those holding the same value (or, for a delete,
+// tombstones), which the new write stands for: their dots stay in the context.
+// Returns the dot issued.
 //
 // `min_counter` is the least counter the dot may get. A leader passes one more than
 // the last counter it issued for any key: its own copy of a key may be gone (a

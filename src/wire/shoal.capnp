@@ -128,6 +128,7 @@ struct RequestOptions {
   ttlS @7 :Int64;
   returnBody @8 :Bool;
   condition @9 :UInt8;     # 0 none, 1 if-none-match, 2 if-match
+  namespace @10 :Text;     # empty: "default"; at most 32 of [a-z0-9_-]
 }
 
 struct ClientRequest {

@@ -340,6 +340,12 @@ bool get_request(cs::ClientRequest::Reader r, ClientFrame& out) {
     q.options.ttl_s = o.getTtlS();
     q.options.return_body = o.getReturnBody();
     if (!get_condition(o.getCondition(), q.options.condition)) return false;
+    // Bounded here; the core checks the name.
+    if (o.hasNamespace()) {
+        const auto ns = o.getNamespace();
+        if (ns.size() > k_max_namespace_bytes) return false;
+        q.options.ns.assign(ns.cStr(), ns.size());
+    }
     return get_vv(r.getContext(), q.context);
 }
 
@@ -479,6 +485,7 @@ void encode_request(std::uint64_t request_id, const replica::ClientRequest& requ
         o.setTtlS(opt.ttl_s);
         o.setReturnBody(opt.return_body);
         o.setCondition(static_cast<std::uint8_t>(opt.condition));
+        if (!opt.ns.empty()) o.setNamespace(opt.ns);
     });
 }
 

@@ -9,6 +9,7 @@
 #include "core/errc.h"
 #include "core/rng.h"
 #include "gossip/view.h"
+#include "replica/messages.h"
 #include "store/memory_store.h"
 
 using namespace shoal;
@@ -36,6 +37,17 @@ ClusterView random_view(Rng& rng) {
         m.status = static_cast<MemberStatus>(rng.below(k_max_status + 1));
         v.members.emplace(m.id, m);
         ids.push_back(m.id);
+    }
+    // Namespaces, with equal versions from different writers now and then.
+    for (const char* name : {"carts", "sessions", "x"}) {
+        if (!rng.chance(0.5)) continue;
+        NamespaceRecord n;
+        n.version = rng.below(3);
+        n.set_by = NodeId{static_cast<std::uint32_t>(1 + rng.below(2))};
+        n.props.conflict = rng.chance(0.5) ? replica::ConflictMode::lww : replica::ConflictMode::dvv;
+        n.props.ttl_s = static_cast<std::int64_t>(rng.below(2) * 1800);
+        n.props.r = rng.chance(0.3) ? replica::k_quorum_majority : static_cast<std::uint32_t>(rng.below(3));
+        v.namespaces.emplace(name, n);
     }
     if (ids.empty()) return v;
     for (PartitionClaim& c : v.claim) {

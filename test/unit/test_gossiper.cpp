@@ -324,3 +324,42 @@ TEST_CASE("a node that has left keeps learning the view only while it follows", 
     CHECK(net.at(2).stopped());
     CHECK(net.at(2).self_status() == MemberStatus::exiting);
 }
+
+TEST_CASE("namespaces: created on one node, changed on another, every node agrees", "[gossip][gossiper][namespace]") {
+    Net net;
+    net.add(1, {});
+    net.run(Duration::seconds(1));
+    net.add(2, {address(1)});
+    net.add(3, {address(1)});
+    REQUIRE(net.settle());
+    replica::NamespaceProps lww;
+    lww.conflict = replica::ConflictMode::lww;
+    lww.ttl_s = 1800;
+    REQUIRE_FALSE(net.at(2).put_namespace(net.now, "sessions", lww, /*create=*/true));
+    CHECK(net.at(1).put_namespace(net.now, "default", lww, true) == errc::precondition_failed);
+    CHECK(net.at(1).put_namespace(net.now, "nope", lww, false) == errc::no_namespace);
+    CHECK(net.at(1).put_namespace(net.now, "Bad Name", lww, true) == errc::bad_request);
+    net.run(Duration::seconds(3));
+    REQUIRE(net.agreed());
+    CHECK(net.at(3).put_namespace(net.now, "sessions", lww, true) == errc::precondition_failed);
+    for (std::uint32_t id = 1; id <= 3; ++id) {
+        const auto& all = net.at(id).view().namespaces;
+        REQUIRE(all.count("sessions") == 1);
+        CHECK(all.at("sessions").props == lww);
+    }
+    // Two nodes change it at once: both writes carry version 2; one settles everywhere.
+    replica::NamespaceProps a = lww, b = lww;
+    a.ttl_s = 60;
+    b.ttl_s = 120;
+    REQUIRE_FALSE(net.at(1).put_namespace(net.now, "sessions", a, false));
+    REQUIRE_FALSE(net.at(3).put_namespace(net.now, "sessions", b, false));
+    net.run(Duration::seconds(3));
+    REQUIRE(net.agreed());
+    const NamespaceRecord& settled = net.at(2).view().namespaces.at("sessions");
+    CHECK(settled.version == 2);
+    CHECK(settled.set_by == NodeId{3});  // the higher writer id wins a tie
+    CHECK(settled.props.ttl_s == 120);
+    // A restart resumes the saved view with its namespaces.
+    net.add(2, {address(1)});
+    CHECK(net.at(2).view().namespaces.at("sessions") == settled);
+}

@@ -78,7 +78,12 @@ public:
         last_membership = call;
         return shoal::http::Response{202, "text/plain; charset=utf-8", {}, "accepted"};
     }
+    shoal::http::Response namespaces(const shoal::http::NamespaceCall&) override {
+        return shoal::http::Response{200, "application/json", {}, "{}"};
+    }
+    const shoal::replica::Namespaces& namespaces() const override { return known_namespaces; }
     std::optional<shoal::http::MembershipCall> last_membership;
+    shoal::replica::Namespaces known_namespaces;
 
     bool defer = false;
     bool is_healthy = true;

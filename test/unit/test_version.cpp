@@ -203,6 +203,29 @@ TEST_CASE("apply_write: blind writes keep concurrency, context supersedes", "[ve
     CHECK(reads_as_absent(s, Time{0}));
 }
 
+TEST_CASE("apply_write: blind writes of the same value make one sibling", "[version]") {
+    SiblingSet s;
+    for (int i = 0; i < 5; ++i) apply_write(s, put("same"), k_a1, ConflictMode::dvv);
+    REQUIRE(s.siblings.size() == 1);
+    CHECK(s.siblings[0].dot == Dot{k_a1, 5});
+    CHECK(s.context.get(k_a1) == 5);  // every dot stays seen
+    // A different value beside it is a sibling; repeating either keeps two.
+    apply_write(s, put("other"), k_a2, ConflictMode::dvv);
+    apply_write(s, put("same"), k_a2, ConflictMode::dvv);
+    CHECK(s.siblings.size() == 2);
+    CHECK(live_count(s, Time{0}) == 2);
+    // A replica that still holds an early copy drops it on merge: the context covers it.
+    SiblingSet early;
+    apply_write(early, put("same"), k_a1, ConflictMode::dvv);
+    const SiblingSet merged = merge(early, s, ConflictMode::dvv);
+    CHECK(merged.siblings.size() == 2);
+    // Tombstones repeat as one tombstone too.
+    SiblingSet t;
+    apply_write(t, del({}), k_a1, ConflictMode::dvv);
+    apply_write(t, del({}), k_a1, ConflictMode::dvv);
+    CHECK(t.siblings.size() == 1);
+}
+
 TEST_CASE("apply_write: partial context supersedes only what was seen", "[version]") {
     SiblingSet s;
     apply_write(s, put("a"), k_a1, ConflictMode::dvv);  // (a1,1)
@@ -306,14 +329,23 @@ TEST_CASE("lww: later written wins, ties broken by dot", "[version]") {
             CHECK(m.siblings[0].value == "two");
         }
     }
-    SECTION("apply_write keeps the greatest even when it is not the new write") {
+    SECTION("apply_write stamps the new write after what its leader holds, so it wins there") {
         SiblingSet s;
         apply_write(s, put("first", {}, Time{300}), k_a1, ConflictMode::lww);
         const Dot d = apply_write(s, put("skewed", {}, Time{100}), k_a1, ConflictMode::lww);
         CHECK(d == Dot{k_a1, 2});
         REQUIRE(s.siblings.size() == 1);
-        CHECK(s.siblings[0].value == "first");
+        CHECK(s.siblings[0].value == "skewed");
+        CHECK(s.siblings[0].written == Time{301});
         CHECK(s.context.get(k_a1) == 2);
+    }
+    SECTION("a merge still orders writes of two leaders by their stamps") {
+        SiblingSet a, b;
+        apply_write(a, put("first", {}, Time{300}), k_a1, ConflictMode::lww);
+        apply_write(b, put("behind", {}, Time{100}), k_a2, ConflictMode::lww);  // never saw "first"
+        const SiblingSet m = merge(a, b, ConflictMode::lww);
+        REQUIRE(m.siblings.size() == 1);
+        CHECK(m.siblings[0].value == "first");
     }
 }
 
@@ -456,6 +488,7 @@ TEST_CASE("merge properties over random histories", "[version][property]") {
 }
 
 TEST_CASE("apply_write invariants over random histories", "[version][property]") {
+    int repeats = 0;
     for (std::uint64_t seed = 1000; seed < 1500; ++seed) {
         Rng rng(seed);
         auto pool = random_history(seed);
@@ -463,17 +496,27 @@ TEST_CASE("apply_write invariants over random histories", "[version][property]")
         const VersionVector ctx = pool[rng.below(pool.size())].context;
         const SiblingSet before = s;
         const ActorId actor = make_actor(NodeId{static_cast<std::uint32_t>(1 + rng.below(3))}, 1);
-        const Dot d = apply_write(s, put("w", ctx), actor, ConflictMode::dvv);
+        // Now and then the write repeats a value already stored.
+        const std::string value =
+            !before.siblings.empty() && rng.below(4) == 0 ? before.siblings[rng.below(before.siblings.size())].value : "w";
+        const auto survives = [&](const Sibling& x) {
+            return !ctx.covers(x.dot) && (x.tombstone || x.value != value);
+        };
+        const Dot d = apply_write(s, put(value, ctx), actor, ConflictMode::dvv);
         INFO("seed " << seed);
         REQUIRE(d.actor == actor);
         REQUIRE(d.counter == std::max(before.context.get(actor), ctx.get(actor)) + 1);
         REQUIRE(well_formed(s));
         REQUIRE(holds(s, d));
-        for (const auto& old : before.siblings) REQUIRE(holds(s, old.dot) == !ctx.covers(old.dot));
+        for (const auto& old : before.siblings) {
+            REQUIRE(holds(s, old.dot) == survives(old));
+            REQUIRE(s.context.covers(old.dot));
+        }
         REQUIRE(s.siblings.size() ==
-                1 + static_cast<std::size_t>(std::count_if(before.siblings.begin(), before.siblings.end(),
-                                                           [&](const Sibling& x) { return !ctx.covers(x.dot); })));
+                1 + static_cast<std::size_t>(std::count_if(before.siblings.begin(), before.siblings.end(), survives)));
+        if (value != "w") ++repeats;
         REQUIRE(s.context.descends(before.context));
         REQUIRE(s.context.descends(ctx));
     }
+    CHECK(repeats > 50);  // the repeated-value case is exercised
 }

@@ -109,7 +109,7 @@ inline ClientRequest sample_request(ClientOp op) {
     q.key = binary({"\0key\0", 5});
     q.value = op == ClientOp::put ? binary({"\xff\0\x01value", 8}) : "";
     q.context = make_vv({{a1, 9}, {a3, 1}});
-    q.options = {1, 2, 3, 4, 5, 6, 7'000, 86'400};
+    q.options = {"carts", 1, 2, 3, 4, 5, 6, 7'000, 86'400};
     return q;
 }
 

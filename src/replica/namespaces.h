@@ -1,0 +1,63 @@
+// Namespaces: named groups of keys with their own semantics (Riak's bucket types).
+//
+// A namespace's properties are the defaults its requests take (n, r, w, pr, pw, ttl_s)
+// and the rules its replicas keep (conflict mode, max_siblings). They live in the
+// gossiped cluster view (gossip/view.h), so every node applies the same ones.
+//
+// The namespace is part of the key everywhere below the client: a key of namespace
+// `carts` is hashed, stored, repaired and handed off as "\0carts\0" + key. Keys of the
+// `default` namespace keep their bytes, which is why no client key may begin with NUL
+// (core/limits.h: check_key). Pure.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "core/limits.h"
+#include "replica/version.h"
+
+namespace shoal::replica {
+
+inline constexpr std::string_view k_default_namespace = "default";
+
+struct NamespaceProps {
+    // Request defaults; 0: the node's (n at most the node's n; quorums may be the
+    // named k_quorum_* values of messages.h).
+    std::uint32_t n = 0;
+    std::uint32_t r = 0;
+    std::uint32_t w = 0;
+    std::uint32_t pr = 0;
+    std::uint32_t pw = 0;
+    ConflictMode conflict = ConflictMode::dvv;
+    std::uint32_t max_siblings = 0;  // 0: the node's limit
+    std::int64_t ttl_s = 0;          // writes expire after this unless they say; 0: never
+    std::string datatype;            // reserved for data types; empty: plain values
+    friend bool operator==(const NamespaceProps&, const NamespaceProps&) = default;
+};
+
+using Namespaces = std::map<std::string, NamespaceProps, std::less<>>;
+
+// 1 to k_max_namespace_bytes characters of [a-z0-9_-].
+bool valid_namespace_name(std::string_view name);
+
+// Why `p` cannot be a namespace's properties ("" when it can): quorums above n,
+// pr above r, a ttl past k_max_ttl_s, an unknown datatype.
+std::string props_problem(const NamespaceProps& p);
+
+// The key as stored: `key` itself in the default namespace (ns empty or "default"),
+// else NUL, ns, NUL, key. Precondition: valid name, checked key.
+std::string scoped_key(std::string_view ns, std::string_view key);
+// The namespace of a stored key ("default" for a plain one; empty for a malformed
+// one, which check_stored_key refuses) and its client key.
+std::string_view namespace_of(std::string_view stored_key);
+std::string_view client_key_of(std::string_view stored_key);
+
+// The conflict mode a stored key's replicas keep: its namespace's; the node's own
+// (`fallback`) for the default namespace unless the view sets it; dvv for a namespace
+// this node has not heard of yet (siblings lose nothing; a later merge under the
+// namespace's lww keeps the winner).
+ConflictMode conflict_of(const Namespaces& namespaces, std::string_view stored_key, ConflictMode fallback);
+
+}  // namespace shoal::replica

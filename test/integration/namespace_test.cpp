@@ -1,0 +1,112 @@
+// Namespaces on real processes: an lww namespace and a dvv one in one cluster, made
+// with the CLI, written through every node at once over HTTP and the native client.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "helpers.h"
+
+using namespace shoal;
+using namespace shoal::it;
+
+namespace {
+
+// Until every node knows `ns` (gossip spreads a change in about a second).
+bool known_everywhere(const DevCluster& c, const std::string& ns) {
+    for (int i = 0; i < 100; ++i) {
+        bool all = true;
+        for (const auto& n : c.nodes) all = all && client::http_get(n.http, "/ns/" + ns).status == 200;
+        if (all) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+}
+
+std::string body_of(const std::string& response) {
+    const auto at = response.find("\r\n\r\n");
+    return at == std::string::npos ? std::string() : response.substr(at + 4);
+}
+
+}  // namespace
+
+TEST_CASE("namespaces: blind writes to an lww namespace never make siblings; a dvv one keeps them") {
+    DevCluster c(3, base_port() + 75);
+    REQUIRE(c.run("ns create sessions --conflict lww --ttl-s 1800") == 0);
+    REQUIRE(c.run("ns create carts") == 0);
+    CHECK(c.run("ns create carts") == 6);           // exists
+    CHECK(c.run("ns set nowhere --ttl-s 5") == 1);  // no such namespace
+    CHECK(c.run("ns create bad --n 9") == 2);       // n above the node's
+    REQUIRE(known_everywhere(c, "sessions"));
+    REQUIRE(known_everywhere(c, "carts"));
+
+    // Three writers per namespace, one per node, 40 blind writes each, to one key.
+    std::atomic<int> session_ok{0}, cart_ok{0}, cart_409{0};
+    {
+        std::vector<std::thread> writers;
+        for (int w = 0; w < 6; ++w) {
+            writers.emplace_back([&, w] {
+                const bool lww = w % 2 == 0;
+                const std::string& http = c.nodes[static_cast<std::size_t>(w / 2)].http;
+                for (int i = 0; i < 40; ++i) {
+                    const std::string value = "w" + std::to_string(w) + "-" + std::to_string(i);
+                    const std::string target = lww ? "/ns/sessions/kv/s1" : "/ns/carts/kv/c1?w=all";
+                    const std::string status = status_of(http_call(http, "PUT", target, value));
+                    if (status == "204") ++(lww ? session_ok : cart_ok);
+                    if (!lww && status == "409") ++cart_409;  // too many siblings: the dvv namespace's bound
+                }
+            });
+        }
+        for (auto& t : writers) t.join();
+    }
+    CHECK(session_ok == 120);  // lww: never "409 too many siblings", never an error
+    CHECK(cart_ok + cart_409 == 120);
+    CHECK(cart_ok >= 64);  // dvv: each kept as a sibling until the key holds max_siblings
+    // The lww key holds one value on every node; the sessions namespace's ttl applies.
+    for (const auto& n : c.nodes) {
+        const std::string read = http_call(n.http, "GET", "/ns/sessions/kv/s1?r=all");
+        CHECK(status_of(read) == "200");
+        const std::string ttl = header_of(read, "X-Shoal-Expires-In-S");
+        REQUIRE_FALSE(ttl.empty());
+        CHECK(std::stoi(ttl) > 1700);
+    }
+    // The dvv key kept concurrent writes as siblings.
+    const std::string carts = http_call(c.nodes[0].http, "GET", "/ns/carts/kv/c1?r=all");
+    CHECK(status_of(carts) == "300");
+    // Same client key, other namespaces: separate keys.
+    CHECK(status_of(http_call(c.nodes[1].http, "GET", "/kv/s1")) == "404");
+    CHECK(status_of(http_call(c.nodes[1].http, "GET", "/ns/carts/kv/s1")) == "404");
+    CHECK(status_of(http_call(c.nodes[1].http, "GET", "/ns/nowhere/kv/s1")) == "404");
+
+    // The native client names the namespace too.
+    client::Client cl(c.options());
+    client::RequestOptions o;
+    o.ns = "carts";
+    REQUIRE(cl.put("c2", "apple", "", o).code == errc::ok);
+    auto got = cl.get("c2", o);
+    REQUIRE(got.code == errc::ok);
+    CHECK(got.values == std::vector<std::string>{"apple"});
+    CHECK(cl.get("c2").code == errc::not_found);
+    o.ns = "nowhere";
+    CHECK(cl.get("c2", o).code == errc::no_namespace);
+
+    // Identical values are one sibling: five blind PUTs of the same bytes.
+    for (int i = 0; i < 5; ++i)
+        REQUIRE(status_of(http_call(c.nodes[0].http, "PUT", "/ns/carts/kv/same", "x")) == "204");
+    const std::string same = http_call(c.nodes[0].http, "GET", "/ns/carts/kv/same?r=all");
+    CHECK(status_of(same) == "200");
+    CHECK(body_of(same) == "x");
+
+    // Changed on one node, seen on every node; a restart keeps it.
+    REQUIRE(c.run("ns set sessions --ttl-s 60") == 0);
+    for (int i = 0; i < 100; ++i) {
+        if (body_of(http_call(c.nodes[2].http, "GET", "/ns/sessions")).find("\"ttl_s\":60") != std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(body_of(http_call(c.nodes[2].http, "GET", "/ns/sessions")).find("\"ttl_s\":60") != std::string::npos);
+    REQUIRE(c.run("dev restart 3") == 0);
+    CHECK(body_of(http_call(c.nodes[2].http, "GET", "/ns/sessions")).find("\"ttl_s\":60") != std::string::npos);
+    CHECK(body_of(http_call(c.nodes[2].http, "GET", "/ns")).find("\"name\":\"carts\"") != std::string::npos);
+}
