@@ -185,10 +185,15 @@ bool request_options(const Args& a, client::RequestOptions& o) {
 int exit_for(const client::Result& r, const char* what) {
     if (r.code == errc::ok) return k_ok;
     if (r.code == errc::not_found) return k_not_found;
-    std::fprintf(stderr, "shoal %s: %s", what, make_error_code(r.code).message().c_str());
-    if (r.required && r.code != errc::precondition_failed)
-        std::fprintf(stderr, " (%u of %u replicas answered)", r.replies, r.required);
-    std::fprintf(stderr, "\n");
+    if (r.code == errc::unavailable && r.required) {
+        std::fprintf(stderr, "shoal %s: %s\n", what,
+                     replica::unavailable_text(r.replies, r.required, r.primaries, r.primaries_down).c_str());
+    } else {
+        std::fprintf(stderr, "shoal %s: %s", what, make_error_code(r.code).message().c_str());
+        if (r.required && r.code != errc::precondition_failed)
+            std::fprintf(stderr, " (%u of %u replicas answered)", r.replies, r.required);
+        std::fprintf(stderr, "\n");
+    }
     const bool unavailable = r.code == errc::quorum_not_met || r.code == errc::unavailable || r.code == errc::timeout ||
                              r.code == errc::overloaded || r.code == errc::shutting_down;
     if (r.code == errc::precondition_failed) return k_condition_failed;

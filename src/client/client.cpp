@@ -172,6 +172,8 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
         r.code = f.reply.code;
         r.replies = f.reply.replies;
         r.required = f.reply.required;
+        r.primaries = f.reply.primaries;
+        r.primaries_down = f.reply.primaries_down;
         r.node = options_.nodes[node_index_ % options_.nodes.size()];
         for (auto& s : f.reply.siblings) r.values.push_back(std::move(s.value));
         r.context = replica::context_to_token(f.reply.context);

@@ -46,6 +46,9 @@ struct Result {
     std::vector<std::string> values;  // get: one per live sibling
     std::string context;              // get: pass to the next put/del of this key
     std::string node;                 // the node that answered
+    // unavailable: the key's primaries and how many the node believed down.
+    std::uint32_t primaries = 0;
+    std::uint32_t primaries_down = 0;
     bool ok() const { return code == errc::ok; }
 };
 

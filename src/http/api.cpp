@@ -361,6 +361,7 @@ std::string counted(std::string_view what, const ClientReply& reply) {
 }
 
 Response render_error(const ClientReply& reply) {
+    using replica::unavailable_text;
     switch (reply.code) {
         case errc::not_found: return text(404, "not found");
         case errc::bad_request:
@@ -379,7 +380,8 @@ Response render_error(const ClientReply& reply) {
             return text(409, "too many siblings: read the key and write with its context to resolve them");
         case errc::quorum_not_met: return text(503, counted("quorum not met", reply));
         case errc::timeout: return text(503, counted("timeout", reply));
-        case errc::unavailable: return text(503, counted("unavailable: not enough nodes", reply));
+        case errc::unavailable: return text(503, unavailable_text(reply.replies, reply.required, reply.primaries,
+                                                                 reply.primaries_down));
         case errc::overloaded: return text(503, "overloaded: try again later");
         case errc::shutting_down: return text(503, "shutting down");
         case errc::store_error: return text(500, "store error");

@@ -250,6 +250,15 @@ struct ClientReply {
     std::vector<Sibling> siblings;  // get: live siblings (no tombstones, none expired)
     VersionVector context;          // get: pass back on the next write
     Dot dot;                        // put/del: the dot the write was given (counter 0 if none)
+    // unavailable (refused before any replica was asked): of the key's `primaries`,
+    // how many this node believes down; `replies` is then the targets it could reach.
+    std::uint32_t primaries = 0;
+    std::uint32_t primaries_down = 0;
 };
+
+// Why a request was refused as unavailable, for people: "unavailable: 2 of 3 primaries
+// known down, 1 node to ask where 2 are needed (no replica was asked)".
+std::string unavailable_text(std::uint32_t reachable, std::uint32_t needed, std::uint32_t primaries,
+                             std::uint32_t primaries_down);
 
 }  // namespace shoal::replica

@@ -141,6 +141,17 @@ void Node::fail(ClientToken token, errc code, std::uint32_t replies, std::uint32
     out_.replies.push_back(std::move(reply));
 }
 
+void Node::fail_unavailable(ClientToken token, const std::vector<Target>& targets, std::uint32_t n,
+                            std::uint32_t needed) {
+    const auto up = static_cast<std::uint32_t>(
+        std::count_if(targets.begin(), targets.end(), [](const Target& t) { return t.primary; }));
+    const auto primaries = static_cast<std::uint32_t>(std::min<std::size_t>(n, ring_->members().size()));
+    fail(token, errc::unavailable, static_cast<std::uint32_t>(targets.size()), needed);
+    ClientReply& reply = out_.replies.back();
+    reply.primaries = primaries;
+    reply.primaries_down = primaries - std::min(up, primaries);
+}
+
 void Node::pick_targets(std::string_view key, std::uint32_t n, std::vector<Target>& out) const {
     out.clear();
     const auto order = ring_->preference_order(ring_->partition_of(hash_key(key)));
@@ -179,7 +190,7 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
     fsm.deadline = now + Duration::millis(opts.timeout_ms);
     pick_targets(fsm.key, opts.n, fsm.targets);
     if (fsm.targets.size() < fsm.w) {
-        fail(token, errc::unavailable, 0, fsm.w);
+        fail_unavailable(token, fsm.targets, opts.n, fsm.w);
         return;
     }
     // The leader issues the dot: this node when it is a primary target, else the
@@ -231,7 +242,7 @@ void Node::start_get(Time now, ClientToken token, ClientRequest& request, const 
     fsm.deadline = now + Duration::millis(opts.timeout_ms);
     pick_targets(fsm.key, opts.n, fsm.targets);
     if (fsm.targets.size() < fsm.r) {
-        fail(token, errc::unavailable, 0, fsm.r);
+        fail_unavailable(token, fsm.targets, opts.n, fsm.r);
         return;
     }
     fsm.digests.assign(fsm.targets.size(), 0);

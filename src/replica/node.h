@@ -292,6 +292,10 @@ private:
                    bool then_delete = false);
     // The second half of a delete without a context: deletes what the read found.
     void delete_what_was_read(Time now, GetFsm& fsm);
+    // Refuses a request whose targets are fewer than `needed`, saying why: how many of
+    // the key's primaries are believed down and how many targets were left.
+    void fail_unavailable(ClientToken token, const std::vector<Target>& targets, std::uint32_t n,
+                          std::uint32_t needed);
     void pick_targets(std::string_view key, std::uint32_t n, std::vector<Target>& out) const;
     void send_to_leader(Time now, RequestId req, PutFsm& fsm);
     void on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp);

@@ -153,6 +153,8 @@ struct ClientReply {
   siblings @4 :List(Sibling);   # sorted by dot, covered by the context
   context @5 :VersionVector;
   dot @6 :Dot;                  # put/del: counter 0 if none
+  primaries @7 :UInt32;         # unavailable: the key's primaries,
+  primariesDown @8 :UInt32;     # and how many the node believed down
 }
 
 # ---- repair: hinted handoff and anti-entropy ------------------------------------------

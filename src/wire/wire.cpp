@@ -356,6 +356,9 @@ bool get_reply(cs::ClientReply::Reader r, ReplyFrame& out) {
     p.replies = r.getReplies();
     p.required = r.getRequired();
     p.dot = get_dot(r.getDot());
+    p.primaries = r.getPrimaries();
+    p.primaries_down = r.getPrimariesDown();
+    if (p.primaries > k_max_replicas || p.primaries_down > p.primaries) return false;
     return get_code(r.getCode(), p.code) && get_vv(r.getContext(), p.context) &&
            get_siblings(r.getSiblings(), p.context, p.siblings);
 }
@@ -501,6 +504,8 @@ void encode_reply(std::uint64_t request_id, const replica::ClientReply& reply, s
         }
         put_vv(b.initContext(), reply.context);
         put_dot(b.initDot(), reply.dot);
+        b.setPrimaries(reply.primaries);
+        b.setPrimariesDown(reply.primaries_down);
     });
 }
 

@@ -411,9 +411,12 @@ TEST_CASE("render: unavailable outcomes are 503 with the replies counted", "[htt
     CHECK(r.status == 503);
     CHECK(r.body == "timeout: 1 of 2 replicas replied\n");
 
-    r = render(ClientOp::get, reply_with(errc::unavailable, 0, 2));
+    ClientReply down = reply_with(errc::unavailable, 1, 2);
+    down.primaries = 3;
+    down.primaries_down = 2;
+    r = render(ClientOp::get, down);
     CHECK(r.status == 503);
-    CHECK(r.body == "unavailable: not enough nodes: 0 of 2 replicas replied\n");
+    CHECK(r.body == "unavailable: 2 of 3 primaries known down, 1 node to ask where 2 are needed (no replica was asked)\n");
 
     r = render(ClientOp::put, reply_with(errc::overloaded));
     CHECK(r.status == 503);

@@ -100,6 +100,15 @@ TEST_CASE("a quorum that cannot be met fails with the count of replies") {
     RequestOptions one;
     one.r = 1;
     CHECK(c.get(1, "k", one).code == errc::ok);  // r=1 is met by the coordinator itself
+    // Once node 1 believes both down, it refuses before asking anyone, and says why.
+    c.node(1).suspect(c.now, NodeId{2});
+    c.node(1).suspect(c.now, NodeId{3});
+    const ClientReply refused = c.put(1, "k", "v2");
+    CHECK(refused.code == errc::unavailable);
+    CHECK(refused.primaries == 3);
+    CHECK(refused.primaries_down == 2);
+    CHECK(refused.replies == 1);  // the targets it could ask: itself
+    CHECK(refused.required == 2);
 }
 
 TEST_CASE("read repair brings a stale replica up to date") {
