@@ -68,6 +68,9 @@ inline constexpr std::size_t k_namespace_key_overhead = k_max_namespace_bytes + 
 // The most namespaces a cluster holds (they travel in every gossiped view).
 inline constexpr std::size_t k_max_namespaces = 256;
 
+// The longest media type a value may carry (a PUT's Content-Type, stored with it).
+inline constexpr std::size_t k_max_content_type_bytes = 128;
+
 // The most replicas a key may have (n, and so r, w, pr, pw, dw).
 inline constexpr std::uint32_t k_max_replicas = 16;
 // The longest time-to-live a write may ask for: ten years.

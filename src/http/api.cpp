@@ -277,6 +277,15 @@ Routed route_kv(const Request& request, std::string_view path, std::string_view 
             return too_large("value", request.body.size(), limits.max_value_bytes);
         }
         call.value = request.body;
+        // Stored with the value and given back on reads: printable ASCII, no quotes or
+        // backslashes (so the sibling JSON needs no escaping), bounded.
+        if (request.content_type.size() > k_max_content_type_bytes)
+            return text(400, "Content-Type is longer than " + std::to_string(k_max_content_type_bytes) + " bytes");
+        for (char c : request.content_type) {
+            if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+                return text(400, "Content-Type may hold printable ASCII only, without quotes or backslashes");
+        }
+        call.content_type = request.content_type;
     } else if (!request.body.empty()) {
         return text(400, std::string(method_name(call.op)) + " takes no body");
     }
@@ -339,7 +348,7 @@ std::int64_t seconds_left(const replica::Sibling& s, Time now) {
     return us <= 0 ? 0 : (us + 999'999) / 1'000'000;
 }
 
-// {"siblings":[{"value":"<base64>","last_modified_ms":N[,"expires_in_s":S]},...]}
+// {"siblings":[{"value":"<base64>","last_modified_ms":N[,"content_type":T][,"expires_in_s":S]},...]}
 std::string siblings_json(const std::vector<replica::Sibling>& siblings, Time now) {
     std::string out = "{\"siblings\":[";
     for (std::size_t i = 0; i < siblings.size(); ++i) {
@@ -348,6 +357,7 @@ std::string siblings_json(const std::vector<replica::Sibling>& siblings, Time no
         out += "{\"value\":\"";
         append_base64(s.value, out);
         out += "\",\"last_modified_ms\":" + std::to_string(s.written.us / 1000);
+        if (!s.content_type.empty()) out += ",\"content_type\":\"" + s.content_type + "\"";  // checked on the PUT
         if (s.expires.us != 0 && now.us != 0) out += ",\"expires_in_s\":" + std::to_string(seconds_left(s, now));
         out += "}";
     }
@@ -451,7 +461,8 @@ Response render(ClientOp op, const ClientReply& reply, Time now) {
     const bool get_ok = op != ClientOp::del && reply.code == errc::ok && !reply.siblings.empty();
     if (get_ok && reply.siblings.size() == 1) {
         r.status = 200;
-        r.content_type = "application/octet-stream";
+        r.content_type = reply.siblings.front().content_type.empty() ? std::string("application/octet-stream")
+                                                                     : reply.siblings.front().content_type;
         r.body = reply.siblings.front().value;
         const replica::Sibling& s = reply.siblings.front();
         r.headers.emplace_back("X-Shoal-Last-Modified-Ms", std::to_string(s.written.us / 1000));

@@ -23,6 +23,7 @@ struct Request {
     std::string body;
     std::string if_none_match;  // the If-None-Match header ("*": create only)
     std::string if_match;       // the If-Match header: a context token (write only if nothing unseen is stored)
+    std::string content_type;   // the Content-Type header: a PUT stores it with the value
 };
 
 struct Response {

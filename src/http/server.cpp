@@ -283,7 +283,8 @@ awaitable<void> session(std::shared_ptr<Conn> conn) {
         auto& req = parser.get();
         Request request{std::string(req.method_string()), std::string(req.target()), std::string(req[k_context_header]),
                         std::move(req.body()), std::string(req[boost::beast::http::field::if_none_match]),
-                        std::string(req[boost::beast::http::field::if_match])};
+                        std::string(req[boost::beast::http::field::if_match]),
+                        std::string(req[boost::beast::http::field::content_type])};
         const bool keep_alive = req.keep_alive();
         const unsigned version = req.version();
         Response response = co_await respond(*conn, request);

@@ -38,14 +38,21 @@ bool decode_vv_body(Reader& r, VersionVector& out) {
     return true;
 }
 
+// A sibling's flags: bit 0 a tombstone, bit 1 a content type follows its value (a
+// value written before content types were kept has neither, and decodes as before).
+constexpr std::uint8_t k_tombstone_flag = 1, k_content_type_flag = 2;
+
 bool decode_sibling(Reader& r, Sibling& s) {
     std::uint8_t flags = 0;
-    if (!r.byte(flags) || flags > 1) return false;
-    s.tombstone = flags == 1;
+    if (!r.byte(flags) || flags > (k_tombstone_flag | k_content_type_flag)) return false;
+    s.tombstone = (flags & k_tombstone_flag) != 0;
     if (!r.varint(s.dot.actor) || !r.varint(s.dot.counter) || s.dot.counter == 0 || s.dot.counter >= k_max_counter)
         return false;
     if (!r.signed_varint(s.written.us) || !r.signed_varint(s.expires.us)) return false;
-    return r.string(s.value);
+    if (!r.string(s.value)) return false;
+    if ((flags & k_content_type_flag) == 0) return true;
+    // Canonical: present only when non-empty, never on a tombstone.
+    return !s.tombstone && r.string(s.content_type, k_max_content_type_bytes) && !s.content_type.empty();
 }
 
 }  // namespace
@@ -55,13 +62,15 @@ void encode(const SiblingSet& set, std::string& out) {
     encode_vv_body(set.context, out);
     put_varint(out, set.siblings.size());
     for (const auto& s : set.siblings) {
-        out.push_back(s.tombstone ? 1 : 0);
+        const bool typed = !s.tombstone && !s.content_type.empty();
+        out.push_back(static_cast<char>((s.tombstone ? k_tombstone_flag : 0) | (typed ? k_content_type_flag : 0)));
         put_varint(out, s.dot.actor);
         put_varint(out, s.dot.counter);
         put_signed(out, s.written.us);
         put_signed(out, s.expires.us);
         put_varint(out, s.value.size());
         out.append(s.value);
+        if (typed) put_string(out, s.content_type);
     }
 }
 

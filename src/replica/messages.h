@@ -85,7 +85,7 @@ struct KeyState {
 // About how many bytes a state takes in a message: what batch bounds count.
 inline std::size_t state_bytes(const SiblingSet& s) {
     std::size_t n = 16 * s.context.entries().size();
-    for (const auto& sib : s.siblings) n += 40 + sib.value.size();
+    for (const auto& sib : s.siblings) n += 40 + sib.value.size() + sib.content_type.size();
     return n;
 }
 
@@ -240,6 +240,7 @@ struct ClientRequest {
     std::string value;      // put only
     VersionVector context;  // put/del: what the writer read
     RequestOptions options;
+    std::string content_type;  // put only: stored with the value (at most k_max_content_type_bytes)
 };
 
 struct ClientReply {

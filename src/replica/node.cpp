@@ -62,6 +62,7 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     if (request.op == ClientOp::put) {
         if (auto ec = check_value(config_.limits, request.value)) return ec;
     }
+    if (request.content_type.size() > k_max_content_type_bytes) return errc::bad_request;
     // However it arrived (HTTP token, native frame), a client's context is bounded so
     // that joined with a stored one it still decodes.
     if (request.context.entries().size() > k_max_client_context_entries) return errc::bad_context;
@@ -180,6 +181,7 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
     fsm.key = std::move(request.key);
     fsm.op.tombstone = request.op == ClientOp::del;
     fsm.op.value = std::move(request.value);
+    if (!fsm.op.tombstone) fsm.op.content_type = std::move(request.content_type);
     fsm.op.context = std::move(request.context);
     fsm.op.written = now;
     if (opts.ttl_s > 0) fsm.op.expires = now + Duration::seconds(opts.ttl_s);

@@ -131,10 +131,12 @@ Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMod
     // the very same value: then the new write stands for both (its dot stays in the
     // context), so repeated blind writes of one value make one sibling.
     for (auto& s : local.siblings) {
-        const bool same = s.tombstone == op.tombstone && (op.tombstone || s.value == op.value);
+        const bool same = s.tombstone == op.tombstone &&
+                          (op.tombstone || (s.value == op.value && s.content_type == op.content_type));
         if (!op.context.covers(s.dot) && !same) kept.push_back(std::move(s));
     }
-    Sibling fresh{dot, op.tombstone, op.tombstone ? std::string{} : op.value, written, op.expires};
+    Sibling fresh{dot, op.tombstone, op.tombstone ? std::string{} : op.value, written, op.expires,
+                  op.tombstone ? std::string{} : op.content_type};
     auto pos =
         std::lower_bound(kept.begin(), kept.end(), dot, [](const Sibling& s, const Dot& d) { return s.dot < d; });
     SHOAL_ASSERT(pos == kept.end() || pos->dot != dot);

@@ -70,6 +70,7 @@ struct Sibling {
     std::string value;  // empty for tombstones
     Time written;       // the coordinator's clock at the write: last-writer-wins order
     Time expires;       // {0} = never; at or after this time the sibling reads as absent
+    std::string content_type;  // the writer's media type; empty: none given
 
     bool expired(Time now) const { return expires.us != 0 && now >= expires; }
     friend bool operator==(const Sibling&, const Sibling&) = default;
@@ -97,6 +98,7 @@ struct WriteOp {
     VersionVector context;  // what the writer had read; empty = a blind write
     Time written;
     Time expires;  // {0} = never
+    std::string content_type;  // at most k_max_content_type_bytes; empty for deletes
 };
 
 // Merges two replicas' states of the same key. Commutative, associative and

@@ -36,6 +36,7 @@ struct Sibling {
   value @2 :Data;
   writtenUs @3 :Int64;
   expiresUs @4 :Int64;     # 0 = never
+  contentType @5 :Text;    # empty: none given; at most 128 bytes
 }
 
 # Siblings sorted by dot, distinct, each covered by the context.
@@ -50,6 +51,7 @@ struct WriteOp {
   context @2 :VersionVector;
   writtenUs @3 :Int64;
   expiresUs @4 :Int64;     # 0 = never
+  contentType @5 :Text;
 }
 
 # ---- connection setup -------------------------------------------------------------
@@ -143,6 +145,7 @@ struct ClientRequest {
   value @3 :Data;          # put only
   context @4 :VersionVector;
   options @5 :RequestOptions;
+  contentType @6 :Text;    # put only: stored with the value
 }
 
 struct ClientReply {

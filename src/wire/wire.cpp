@@ -83,7 +83,17 @@ void put_siblings(capnp::List<cs::Sibling>::Builder list, const std::vector<Sibl
         if (!s.value.empty()) b.setValue(as_data(s.value));
         b.setWrittenUs(s.written.us);
         b.setExpiresUs(s.expires.us);
+        if (!s.content_type.empty()) b.setContentType(s.content_type);
     }
+}
+
+// A content type as sent: bounded, and absent on a tombstone.
+bool get_content_type(bool has, capnp::Text::Reader text, bool tombstone, std::string& out) {
+    out.clear();
+    if (!has) return true;
+    if (text.size() > k_max_content_type_bytes || tombstone) return false;
+    out.assign(text.cStr(), text.size());
+    return true;
 }
 
 Dot get_dot(cs::Dot::Reader r) {
@@ -122,6 +132,7 @@ bool get_siblings(capnp::List<cs::Sibling>::Reader list, const VersionVector& co
         get_string(r.getValue(), s.value);
         s.written = Time{r.getWrittenUs()};
         s.expires = Time{r.getExpiresUs()};
+        if (!get_content_type(r.hasContentType(), r.getContentType(), s.tombstone, s.content_type)) return false;
         if (!context.covers(s.dot)) return false;
         if (i > 0 && !(out[i - 1].dot < s.dot)) return false;
     }
@@ -193,6 +204,7 @@ void put(cs::Frame::Builder f, const replica::PutLeaderReq& m) {
     put_vv(op.initContext(), m.op.context);
     op.setWrittenUs(m.op.written.us);
     op.setExpiresUs(m.op.expires.us);
+    if (!m.op.content_type.empty()) op.setContentType(m.op.content_type);
     b.setHintFor(m.hint_for.value);
     b.setMaxSiblings(m.max_siblings);
     b.setApplyByUs(m.apply_by.us);
@@ -267,6 +279,7 @@ bool get_peer(cs::PutLeaderReq::Reader r, replica::PeerMessage& out) {
     m.op.tombstone = op.getTombstone();
     m.op.written = Time{op.getWrittenUs()};
     m.op.expires = Time{op.getExpiresUs()};
+    if (!get_content_type(op.hasContentType(), op.getContentType(), m.op.tombstone, m.op.content_type)) return false;
     m.hint_for = NodeId{r.getHintFor()};
     m.max_siblings = r.getMaxSiblings();
     m.apply_by = Time{r.getApplyByUs()};
@@ -346,6 +359,7 @@ bool get_request(cs::ClientRequest::Reader r, ClientFrame& out) {
         if (ns.size() > k_max_namespace_bytes) return false;
         q.options.ns.assign(ns.cStr(), ns.size());
     }
+    if (!get_content_type(r.hasContentType(), r.getContentType(), false, q.content_type)) return false;
     return get_vv(r.getContext(), q.context);
 }
 
@@ -489,6 +503,7 @@ void encode_request(std::uint64_t request_id, const replica::ClientRequest& requ
         o.setReturnBody(opt.return_body);
         o.setCondition(static_cast<std::uint8_t>(opt.condition));
         if (!opt.ns.empty()) o.setNamespace(opt.ns);
+        if (!request.content_type.empty()) b.setContentType(request.content_type);
     });
 }
 

@@ -105,6 +105,7 @@ SiblingSet random_set(Rng& rng) {
         s.dot = d;
         s.tombstone = rng.chance(0.25);
         if (!s.tombstone) s.value = random_bytes(rng, rng.chance(0.1) ? 3000 : 40);
+        if (!s.tombstone && rng.chance(0.3)) s.content_type = rng.chance(0.5) ? "text/plain" : "application/json";
         s.written = Time{random_time(rng)};
         s.expires = rng.chance(0.5) ? Time{0} : Time{random_time(rng)};
         set.siblings.push_back(std::move(s));
@@ -333,6 +334,40 @@ TEST_CASE("every truncation of a valid encoding fails", "[codec]") {
         SiblingSet out;
         CHECK(decode(std::string_view(sample).substr(0, len), out) == errc::corrupt);
     }
+}
+
+TEST_CASE("content types: kept with a value, canonical, and states written before them still decode", "[codec]") {
+    SiblingSet s;
+    s.context.raise(7, 2);
+    s.siblings.push_back(Sibling{Dot{7, 1}, false, "v", Time{1}, Time{0}, "text/plain"});
+    s.siblings.push_back(Sibling{Dot{7, 2}, false, "w", Time{2}, Time{0}, ""});
+    const std::string bytes = encoded(s);
+    SiblingSet back;
+    REQUIRE_FALSE(decode(bytes, back));
+    CHECK(back == s);
+    // The same state without content types is the old encoding, byte for byte: the
+    // flags byte is 0 or 1 and nothing follows the value.
+    SiblingSet plain = s;
+    plain.siblings[0].content_type.clear();
+    const std::string old = encoded(plain);
+    CHECK(old.size() + 1 + std::string("text/plain").size() == bytes.size());
+    REQUIRE_FALSE(decode(old, back));
+    CHECK(back == plain);
+    // Non-canonical or over-long: refused.
+    SiblingSet t;
+    t.context.raise(7, 1);
+    t.siblings.push_back(Sibling{Dot{7, 1}, true, "", Time{1}, Time{0}, ""});
+    std::string typed_tombstone = encoded(t);
+    const std::size_t flags_at = typed_tombstone.size() - 1 - 1 - 1 - 1 - 1 - 1;  // flags, actor, counter, 2 times, len
+    REQUIRE(typed_tombstone[flags_at] == 1);
+    typed_tombstone[flags_at] = 3;
+    typed_tombstone += std::string("\x01x", 2);
+    CHECK(decode(typed_tombstone, back) == errc::corrupt);
+    SiblingSet long_type = s;
+    long_type.siblings[0].content_type = std::string(shoal::k_max_content_type_bytes + 1, 't');
+    CHECK(decode(encoded(long_type), back) == errc::corrupt);
+    long_type.siblings[0].content_type = std::string(shoal::k_max_content_type_bytes, 't');
+    CHECK_FALSE(decode(encoded(long_type), back));
 }
 
 TEST_CASE("malformed encodings are rejected", "[codec]") {

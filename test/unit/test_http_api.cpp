@@ -545,3 +545,30 @@ TEST_CASE("render: a failed condition is 412", "[http]") {
     const Response r = render(ClientOp::put, reply_with(errc::precondition_failed));
     CHECK(r.status == 412);
 }
+
+TEST_CASE("route and render: a PUT's Content-Type is stored and given back", "[http]") {
+    Request put = req("PUT", "/kv/doc", "{}");
+    put.content_type = "application/json; charset=utf-8";
+    CHECK(call_of(put).content_type == "application/json; charset=utf-8");
+    put.content_type = std::string(shoal::k_max_content_type_bytes, 't');
+    CHECK(call_of(put).content_type.size() == shoal::k_max_content_type_bytes);
+    for (std::string bad : {std::string(shoal::k_max_content_type_bytes + 1, 't'), std::string("text/\"x\""),
+                            std::string("a\\b"), std::string("t\x01")}) {
+        put.content_type = bad;
+        const Routed r = route(put, Limits{});
+        REQUIRE(std::holds_alternative<Response>(r));
+        CHECK(std::get<Response>(r).status == 400);
+    }
+    ClientReply one;
+    one.siblings.push_back(Sibling{{1, 1}, false, "{}", shoal::Time{5000}, shoal::Time{0}, "application/json"});
+    CHECK(render(ClientOp::get, one).content_type == "application/json");
+    one.siblings[0].content_type.clear();
+    CHECK(render(ClientOp::get, one).content_type == "application/octet-stream");
+    one.siblings.push_back(Sibling{{1, 2}, false, "x", shoal::Time{6000}, shoal::Time{0}, "text/plain"});
+    const Response several = render(ClientOp::get, one);
+    REQUIRE(several.status == 300);
+    const auto doc = boost::json::parse(several.body);
+    const auto& list = doc.at("siblings").as_array();
+    CHECK_FALSE(list[0].as_object().contains("content_type"));
+    CHECK(list[1].at("content_type").as_string() == "text/plain");
+}

@@ -112,6 +112,8 @@ TEST_CASE("wire: client request round trip, every op and option", "[wire]") {
         CHECK(d.options.dw == 6);
         CHECK(d.options.timeout_ms == 7'000);
         CHECK(d.options.ttl_s == 86'400);
+        CHECK(d.options.ns == "carts");
+        CHECK(d.content_type == q.content_type);
     }
 }
 

@@ -94,7 +94,8 @@ inline SiblingSet sample_state() {
     Rng rng(7);
     SiblingSet s;
     s.context = make_vv({{a1, 5}, {a2, 2}, {a3, shoal::k_max_counter - 1}});
-    s.siblings.push_back(Sibling{Dot{a1, 4}, false, binary({"v\0al\xff", 5}), Time{1'700'000'000'000'000}, Time{0}});
+    s.siblings.push_back(Sibling{Dot{a1, 4}, false, binary({"v\0al\xff", 5}), Time{1'700'000'000'000'000}, Time{0},
+                                 "application/json; charset=utf-8"});
     s.siblings.push_back(Sibling{Dot{a1, 5}, true, "", Time{-42}, Time{0}});
     s.siblings.push_back(Sibling{Dot{a2, 2}, false, "", Time{5}, Time{1'700'000'000'000'999}});
     s.siblings.push_back(Sibling{Dot{a3, shoal::k_max_counter - 1}, false, random_bytes(rng, 10000),
@@ -108,6 +109,7 @@ inline ClientRequest sample_request(ClientOp op) {
     q.op = op;
     q.key = binary({"\0key\0", 5});
     q.value = op == ClientOp::put ? binary({"\xff\0\x01value", 8}) : "";
+    if (op == ClientOp::put) q.content_type = "text/plain";
     q.context = make_vv({{a1, 9}, {a3, 1}});
     q.options = {"carts", 1, 2, 3, 4, 5, 6, 7'000, 86'400};
     return q;
