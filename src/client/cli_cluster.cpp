@@ -306,21 +306,50 @@ void print_streams(const ClusterView& seen) {
     }
 }
 
+// A member's keys and disk bytes, from its own /health ("-" when it does not answer).
+std::pair<std::string, std::string> stored_at(const json::object& member) {
+    const std::string http = str_of(member, "http");
+    if (http.empty() || departed(str_of(member, "status"))) return {"-", "-"};
+    const auto res = client::http_get(http, "/health", 800);
+    boost::system::error_code ec;
+    const auto doc = json::parse(res.body, ec);
+    if (res.status == 0 || ec || !doc.is_object()) return {"-", "-"};
+    const auto& h = doc.as_object();
+    const double kib = static_cast<double>(int_of(h, "disk_bytes")) / 1024.0;
+    char disk[32];
+    if (kib < 1024) std::snprintf(disk, sizeof disk, "%.0f KiB", kib);
+    else std::snprintf(disk, sizeof disk, "%.1f MiB", kib / 1024.0);
+    return {std::to_string(int_of(h, "keys")), disk};
+}
+
 void print_status(const ClusterView& v) {
     const auto& o = v.doc;
-    std::map<std::int64_t, int> owned;
-    for (const auto* p : objects_of(o, "partitions")) ++owned[int_of(*p, "owner")];
+    std::map<std::int64_t, int> owned, held;
+    for (const auto* p : objects_of(o, "partitions")) {
+        ++owned[int_of(*p, "owner")];
+        for (const auto& r : array_of(*p, "replicas"))
+            if (r.is_int64()) ++held[r.as_int64()];
+    }
     std::printf("as seen by node %lld (%s, %s); n=%lld r=%lld w=%lld sync=%s\n",
                 static_cast<long long>(int_of(o, "node")), v.from.c_str(), str_of(o, "status").c_str(),
                 static_cast<long long>(int_of(o, "n")), static_cast<long long>(int_of(o, "r")),
                 static_cast<long long>(int_of(o, "w")), str_of(o, "sync").c_str());
-    std::printf("%-6s %-8s %-22s %-8s %-6s %s\n", "NODE", "ZONE", "PEER", "STATUS", "UP", "PARTITIONS");
+    // OWNED: partitions it is the first primary of; REPLICAS: partitions it keeps a copy
+    // of (any of the n primaries); KEYS and DISK: what its store holds now.
+    std::printf("%-6s %-8s %-22s %-8s %-4s %-6s %-9s %-10s %s\n", "NODE", "ZONE", "PEER", "STATUS", "UP", "OWNED",
+                "REPLICAS", "KEYS", "DISK");
+    int valid = 0;
     for (const auto* m : objects_of(o, "members")) {
         const auto id = int_of(*m, "id");
-        std::printf("%-6lld %-8s %-22s %-8s %-6s %d\n", static_cast<long long>(id), str_of(*m, "zone").c_str(),
-                    str_of(*m, "peer").c_str(), str_of(*m, "status").c_str(), bool_of(*m, "up") ? "yes" : "no",
-                    owned[id]);
+        valid += str_of(*m, "status") == "valid";
+        const auto [keys, disk] = stored_at(*m);
+        std::printf("%-6lld %-8s %-22s %-8s %-4s %-6d %-9d %-10s %s\n", static_cast<long long>(id),
+                    str_of(*m, "zone").c_str(), str_of(*m, "peer").c_str(), str_of(*m, "status").c_str(),
+                    bool_of(*m, "up") ? "yes" : "no", owned[id], held[id], keys.c_str(), disk.c_str());
     }
+    if (valid < int_of(o, "n"))
+        std::printf("warning: %d valid member%s but n=%lld: every key has only %d cop%s until more nodes join\n", valid,
+                    valid == 1 ? "" : "s", static_cast<long long>(int_of(o, "n")), valid, valid == 1 ? "y" : "ies");
     std::printf("settled: %s, claimant %lld\n", view_settled(o) ? "yes" : "no",
                 static_cast<long long>(int_of(o, "claimant")));
     const auto transfers = objects_of(o, "transfers");

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -30,6 +31,7 @@
 #include "core/errc.h"
 #include "http/api.h"
 #include "net/log.h"
+#include "net/metrics.h"
 
 namespace shoal::http {
 
@@ -75,6 +77,16 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     std::atomic<std::size_t> active{0};
     std::uint64_t rejected = 0;  // connections closed for being over max_connections
     std::unordered_set<Conn*> conns;
+    std::map<unsigned, std::uint64_t> responses;  // by status; the statuses this file sends (a few dozen)
+
+    // shoal_http_* for /metrics, after the backend's.
+    void render_metrics(std::string& out) const {
+        net::render_family(out, "shoal_http_responses_total", "counter");
+        for (const auto& [status, count] : responses)
+            out += "shoal_http_responses_total{status=\"" + std::to_string(status) + "\"} " + std::to_string(count) + "\n";
+        net::render_gauge(out, "shoal_http_connections_open", active.load());
+        net::render_counter(out, "shoal_http_connections_refused_total", rejected);
+    }
 
     awaitable<void> accept_loop();
 };
@@ -181,6 +193,7 @@ awaitable<Response> respond(Conn& conn, const Request& request) {
             case Admin::metrics:
                 r.content_type = "text/plain; version=0.0.4";
                 r.body = server.backend.metrics_text();
+                server.render_metrics(r.body);
                 break;
             case Admin::health: {
                 Backend::Health h = server.backend.health();
@@ -212,6 +225,7 @@ awaitable<Response> respond(Conn& conn, const Request& request) {
 awaitable<void> fail_and_close(Conn& conn, unsigned status, std::string message) {
     log::warn("http bad request", "peer=" + endpoint_text(conn.peer) + " status=" + std::to_string(status) +
                                       " reason=" + log::quoted(message));
+    ++conn.server->responses[status];
     BeastResponse res = to_beast(plain(status, std::move(message)), 11, false);
     beast::error_code ec;
     conn.stream.expires_after(to_chrono(conn.server->options.read_timeout));
@@ -289,6 +303,7 @@ awaitable<void> session(std::shared_ptr<Conn> conn) {
         const unsigned version = req.version();
         Response response = co_await respond(*conn, request);
         if (conn->server->stopped) break;
+        ++conn->server->responses[response.status];
 
         BeastResponse res = to_beast(std::move(response), version, keep_alive, request.method == "HEAD");
         conn->stream.expires_after(to_chrono(options.read_timeout));

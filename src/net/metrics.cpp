@@ -48,6 +48,26 @@ void LatencyHistogram::render(std::string& out, std::string_view name, std::stri
     out += line;
 }
 
+void CountHistogram::record(std::uint64_t n) {
+    std::size_t i = 0;
+    while (i < k_bounds.size() && n > k_bounds[i]) ++i;
+    ++buckets_[i];
+    ++count_;
+    sum_ += n;
+}
+
+void CountHistogram::render(std::string& out, std::string_view name) const {
+    const std::string base(name);
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < k_bounds.size(); ++i) {
+        cumulative += buckets_[i];
+        out += base + "_bucket{le=\"" + std::to_string(k_bounds[i]) + "\"} " + std::to_string(cumulative) + "\n";
+    }
+    cumulative += buckets_.back();
+    out += base + "_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+    out += base + "_sum " + std::to_string(sum_) + "\n" + base + "_count " + std::to_string(count_) + "\n";
+}
+
 StoreErrorKind store_error_kind(std::error_code ec) {
     if (ec == errc::store_full) return StoreErrorKind::full;
     if (ec == errc::corrupt) return StoreErrorKind::corrupt;
@@ -73,6 +93,17 @@ void render_shell_metrics(const Metrics& m, std::string_view sync_mode, std::str
         out += std::string("shoal_requests_total{op=\"") + ops[i] + "\",result=\"error\"} " +
                std::to_string(m.requests_failed[i]) + "\n";
     }
+    render_family(out, "shoal_request_errors_total", "counter");
+    for (int code = 1; code <= static_cast<int>(k_last_errc); ++code) {
+        if (static_cast<errc>(code) == errc::not_found) continue;  // a normal outcome of a get
+        out += std::string("shoal_request_errors_total{code=\"") + std::string(errc_name(static_cast<errc>(code))) +
+               "\"} " + std::to_string(m.errors_by_code[code]) + "\n";
+    }
+    render_family(out, "shoal_read_siblings", "histogram");
+    m.read_siblings.render(out, "shoal_read_siblings");
+    render_family(out, "shoal_connections_open", "gauge");
+    out += "shoal_connections_open{kind=\"client\"} " + std::to_string(m.open_client_connections) + "\n";
+    out += "shoal_connections_open{kind=\"peer\"} " + std::to_string(m.open_peer_connections) + "\n";
     render_family(out, "shoal_request_duration_seconds", "histogram");
     m.get_latency.render(out, "shoal_request_duration_seconds", "op=\"get\"");
     m.put_latency.render(out, "shoal_request_duration_seconds", "op=\"put\"");

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/errc.h"
 #include "core/types.h"
 
 namespace shoal::net {
@@ -29,6 +30,20 @@ private:
     std::array<std::uint64_t, k_bounds_us.size() + 1> buckets_{};
     std::uint64_t count_ = 0;
     double sum_s_ = 0;
+};
+
+// Counts (siblings per read): buckets 1, 2, 3, 4, 8, 16, 32, 64 and more.
+class CountHistogram {
+public:
+    static constexpr std::array<std::uint64_t, 8> k_bounds = {1, 2, 3, 4, 8, 16, 32, 64};
+    void record(std::uint64_t n);
+    void render(std::string& out, std::string_view name) const;
+    std::uint64_t count() const { return count_; }
+
+private:
+    std::array<std::uint64_t, k_bounds.size() + 1> buckets_{};
+    std::uint64_t count_ = 0;
+    std::uint64_t sum_ = 0;
 };
 
 // process_* (CPU, resident memory, descriptors, start time) and shoal_build_info.
@@ -58,6 +73,10 @@ struct Metrics {
     LatencyHistogram commit_latency;  // a batch, from the driver's hand-off to durable
     std::uint64_t requests_ok[3] = {};      // by ClientOp
     std::uint64_t requests_failed[3] = {};  // by ClientOp
+    std::uint64_t errors_by_code[static_cast<int>(k_last_errc) + 1] = {};  // failed requests by errc
+    CountHistogram read_siblings;  // live siblings a successful get returned
+    std::size_t open_client_connections = 0;  // gauges, set before rendering
+    std::size_t open_peer_connections = 0;
     std::uint64_t bad_frames = 0;
     std::uint64_t peer_messages_in = 0;
     std::uint64_t peer_messages_out = 0;

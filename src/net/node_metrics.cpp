@@ -34,6 +34,7 @@ void render_node_metrics(const replica::Node& node, std::string& out) {
     counter("shoal_handoffs_completed_total", s.handoffs_completed);
     counter("shoal_writes_forwarded_total", s.writes_forwarded);
     gauge("shoal_hints_pending", s.hints_pending);
+    gauge("shoal_keys_stored", s.keys_stored);
     gauge("shoal_hint_bytes_pending", s.hint_bytes_pending);
     gauge("shoal_gc_candidates", s.gc_candidates);
     const auto x = node.exchange();

@@ -223,6 +223,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         const int op = static_cast<int>(p.op);
         const bool ok = reply.code == errc::ok || reply.code == errc::not_found;
         ++(ok ? metrics_.requests_ok[op] : metrics_.requests_failed[op]);
+        if (!ok) ++metrics_.errors_by_code[static_cast<int>(reply.code)];
+        if (p.op == replica::ClientOp::get && reply.code == errc::ok) metrics_.read_siblings.record(reply.siblings.size());
         LatencyHistogram& h = p.op == replica::ClientOp::get   ? metrics_.get_latency
                               : p.op == replica::ClientOp::put ? metrics_.put_latency
                                                                : metrics_.del_latency;
@@ -250,6 +252,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     Health health() const {
         const char* status = stopping_ ? "not_serving" : store_health_.failure() ? "read_only" : "serving";
         std::string json = std::string("{\"status\":\"") + status + "\"," + store_health_.health_json() +
+                           ",\"keys\":" + std::to_string(node_.stats().keys_stored) +
                            ",\"joined\":" + (membership_.joined() ? "true" : "false") + "}";
         return Health{!stopping_, std::move(json)};
     }
@@ -514,6 +517,8 @@ std::string Shell::Impl::cluster_json() {
 
 std::string Shell::Impl::metrics_text() {
     std::string out;
+    metrics_.open_client_connections = conns_.count(false);
+    metrics_.open_peer_connections = conns_.count(true);
     render_shell_metrics(metrics_, store::sync_mode_name(config_.sync), out);
     render_node_metrics(node_, out);
     membership_.render_metrics(out);

@@ -2,6 +2,8 @@
 
 #include <sys/statvfs.h>
 
+#include <filesystem>
+
 #include <utility>
 
 #include "core/errc.h"
@@ -80,9 +82,25 @@ std::uint64_t StoreHealth::free_bytes() const {
     return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
 }
 
+std::uint64_t StoreHealth::disk_bytes() const {
+    std::error_code ec;
+    std::uint64_t total = 0;
+    if (data_dir_.empty()) return 0;
+    // The store (db/, and db.damaged/ after a rebuild) and the lock: two levels at most.
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(data_dir_, ec)) {
+        std::error_code size_ec;
+        if (entry.is_regular_file(size_ec)) {
+            const auto size = entry.file_size(size_ec);
+            if (!size_ec) total += size;
+        }
+    }
+    return total;
+}
+
 std::string StoreHealth::health_json() const {
     std::string out = std::string("\"store\":\"") + (unusable_ ? "unusable" : state()) +
-                      "\",\"free_bytes\":" + std::to_string(free_bytes());
+                      "\",\"free_bytes\":" + std::to_string(free_bytes()) +
+                      ",\"disk_bytes\":" + std::to_string(disk_bytes());
     if (rebuilt_.count > 0) {
         out += ",\"store_rebuilt\":{\"count\":" + std::to_string(rebuilt_.count) +
                ",\"at_unix_s\":" + std::to_string(rebuilt_.at_unix_s) + ",\"reason\":\"" +
@@ -95,6 +113,7 @@ void StoreHealth::render_metrics(std::string& out) const {
     render_counter(out, "shoal_store_reopens_total", reopens_);
     render_counter(out, "shoal_store_rebuilds_total", rebuilt_.count);
     render_gauge(out, "shoal_store_free_bytes", free_bytes());
+    render_gauge(out, "shoal_store_disk_bytes", disk_bytes());
     render_gauge(out, "shoal_store_failing", failure_ ? 1 : 0);
     render_gauge(out, "shoal_store_unusable", unusable_ ? 1 : 0);
     render_family(out, "shoal_store_commit_errors_total", "counter");

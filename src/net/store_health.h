@@ -57,6 +57,8 @@ public:
     const char* state() const { return failure_ ? store_error_name(store_error_kind(failure_)) : "ok"; }
     // Bytes free for the data directory (0 when unknown).
     std::uint64_t free_bytes() const;
+    // Bytes the data directory's files take (LevelDB tables and logs, hints, metadata).
+    std::uint64_t disk_bytes() const;
     // The /health fields after "store": the state, free bytes and any rebuild (JSON).
     std::string health_json() const;
     void render_metrics(std::string& out) const;

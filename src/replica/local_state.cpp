@@ -52,7 +52,9 @@ std::error_code Node::save(std::string_view key, const SiblingSet& state, std::u
         ++stats_.store_errors;
         return ec;
     }
-    tree(p).update(h, old_entry, entry_of(key, state));
+    const std::uint64_t new_entry = entry_of(key, state);
+    tree(p).update(h, old_entry, new_entry);
+    stats_.keys_stored += (old_entry == 0 && new_entry != 0) - (old_entry != 0 && new_entry == 0);
     note_state(key, p, state);
     return {};
 }
@@ -67,6 +69,7 @@ std::error_code Node::remove(std::string_view key, std::uint64_t old_entry) {
         return ec;
     }
     tree(p).update(h, old_entry, 0);
+    stats_.keys_stored -= old_entry != 0;
     note_state(key, p, SiblingSet{});
     return {};
 }

@@ -88,6 +88,7 @@ public:
 };
 
 struct NodeStats {
+    std::uint64_t keys_stored = 0;  // gauge: keys with a state on this node's disk
     std::uint64_t client_gets = 0;
     std::uint64_t client_puts = 0;
     std::uint64_t client_dels = 0;

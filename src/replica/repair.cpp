@@ -94,12 +94,15 @@ void Node::rebuild_from_store() {
     // before any exchange of this life starts).
     const std::string data_begin(1, 'd'), data_end(1, 'e');
     SiblingSet state;
+    stats_.keys_stored = 0;
     (void)store_.scan(data_begin, data_end, [&](std::string_view stored, std::string_view bytes) {
         PartitionId p;
         std::string_view key;
         if (!store::parse_data_key(stored, p, key) || p.value >= ring_->partition_count()) return true;
         bool corrupt = false;
-        tree(p).update(hash_key(key), 0, stored_entry(key, bytes, state, corrupt));
+        const std::uint64_t entry = stored_entry(key, bytes, state, corrupt);
+        tree(p).update(hash_key(key), 0, entry);
+        stats_.keys_stored += entry != 0;
         if (!corrupt) note_state(key, p, state);
         return true;
     });

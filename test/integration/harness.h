@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -47,6 +48,16 @@ struct DevCluster {
         const std::string cmd = g_shoal + " --dir " + dir + " " + args + " >>" + dir + "/cli.log 2>&1";
         const int status = std::system(cmd.c_str());
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    // Runs `shoal --dir DIR ARGS` and returns what it printed on standard output.
+    std::string output(const std::string& args) const {
+        std::string out;
+        FILE* p = ::popen((g_shoal + " --dir " + dir + " " + args + " 2>>" + dir + "/cli.log").c_str(), "r");
+        if (p == nullptr) return out;
+        char buf[4096];
+        for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+        ::pclose(p);
+        return out;
     }
     // Re-reads DIR/nodes (after `dev add`).
     void reload() { nodes = client::dev_nodes(dir); }

@@ -110,3 +110,40 @@ TEST_CASE("namespaces: blind writes to an lww namespace never make siblings; a d
     CHECK(body_of(http_call(c.nodes[2].http, "GET", "/ns/sessions")).find("\"ttl_s\":60") != std::string::npos);
     CHECK(body_of(http_call(c.nodes[2].http, "GET", "/ns")).find("\"name\":\"carts\"") != std::string::npos);
 }
+
+TEST_CASE("cluster status shows keys, disk and replicas per node, and warns when members are fewer than n") {
+    DevCluster c(3, base_port() + 75);
+    client::Client cl(c.options());
+    for (int i = 0; i < 60; ++i) REQUIRE(cl.put("k" + std::to_string(i), "v").code == errc::ok);
+    // n=3 on 3 nodes: every node keeps a copy of every key and of all 64 partitions.
+    std::string status;
+    for (int i = 0; i < 50; ++i) {  // the last replica's copy may land a moment after the ack
+        status = c.output("cluster status");
+        if (status.find(" 60 ") != std::string::npos && status.find(" 59 ") == std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    INFO(status);
+    CHECK(status.find("REPLICAS  KEYS") != std::string::npos);
+    for (int id = 1; id <= 3; ++id) {
+        const auto row = status.find("\n" + std::to_string(id) + " ");
+        REQUIRE(row != std::string::npos);
+        const std::string line = status.substr(row + 1, status.find('\n', row + 1) - row - 1);
+        CHECK(line.find(" 64 ") != std::string::npos);  // replicas held: every partition
+        CHECK(line.find(" 60 ") != std::string::npos);  // keys
+        CHECK(line.find("KiB") != std::string::npos);
+    }
+    CHECK(status.find("warning") == std::string::npos);
+    // The metrics name what a load test wants: siblings per read, errors by code, HTTP
+    // responses by status, connections open.
+    REQUIRE(cl.get("k1").code == errc::ok);
+    const auto metrics = client::http_get(c.nodes[0].http, "/metrics");
+    for (const char* family : {"shoal_read_siblings_bucket", "shoal_request_errors_total{code=\"quorum_not_met\"}",
+                               "shoal_http_responses_total{status=\"200\"}", "shoal_connections_open{kind=\"peer\"}",
+                               "shoal_keys_stored", "shoal_store_disk_bytes"})
+        CHECK(metrics.body.find(family) != std::string::npos);
+    // One member gone for good: two valid members, n=3.
+    REQUIRE(c.run("dev kill 3") == 0);
+    REQUIRE(c.run("cluster remove 3") == 0);
+    status = c.output("cluster status");
+    CHECK(status.find("warning: 2 valid members but n=3") != std::string::npos);
+}

@@ -50,3 +50,28 @@ TEST_CASE("metrics: a family missing from the table is rendered as undocumented"
 }
 
 }  // namespace shoal::test
+
+namespace shoal::test {
+
+TEST_CASE("metrics: siblings per read, errors by code and open connections are rendered", "[metrics]") {
+    net::Metrics m;
+    for (std::uint64_t n : {1, 1, 2, 5, 100}) m.read_siblings.record(n);
+    m.errors_by_code[static_cast<int>(errc::quorum_not_met)] = 3;
+    m.open_client_connections = 7;
+    std::string out;
+    net::render_shell_metrics(m, "batch", out);
+    CHECK(out.find("shoal_read_siblings_bucket{le=\"1\"} 2\n") != std::string::npos);
+    CHECK(out.find("shoal_read_siblings_bucket{le=\"2\"} 3\n") != std::string::npos);
+    CHECK(out.find("shoal_read_siblings_bucket{le=\"8\"} 4\n") != std::string::npos);
+    CHECK(out.find("shoal_read_siblings_bucket{le=\"64\"} 4\n") != std::string::npos);
+    CHECK(out.find("shoal_read_siblings_bucket{le=\"+Inf\"} 5\n") != std::string::npos);
+    CHECK(out.find("shoal_read_siblings_sum 109\n") != std::string::npos);
+    CHECK(out.find("shoal_read_siblings_count 5\n") != std::string::npos);
+    CHECK(out.find("shoal_request_errors_total{code=\"quorum_not_met\"} 3\n") != std::string::npos);
+    CHECK(out.find("shoal_request_errors_total{code=\"no_namespace\"} 0\n") != std::string::npos);
+    CHECK(out.find("code=\"not_found\"") == std::string::npos);  // a normal outcome, not an error
+    CHECK(out.find("shoal_connections_open{kind=\"client\"} 7\n") != std::string::npos);
+    check_families(out);
+}
+
+}  // namespace shoal::test
