@@ -34,6 +34,9 @@ inline bool to_u32(const std::string& s, std::uint32_t& out, std::uint32_t max =
 // `shoal cluster status|ring|wait|join|leave|remove`.
 int cmd_cluster(const Args& a, const std::vector<std::string>& http_nodes, const std::vector<client::DevNode>& dev);
 
+// `shoal COMMAND --help` (cli_help.cpp): prints the command's help; false for an unknown one.
+bool print_command_help(const std::vector<std::string>& positional);
+
 // `shoal ns list|show|create|set` (cli_ns.cpp).
 int cmd_ns(const Args& a, const std::vector<std::string>& http_nodes);
 

@@ -71,7 +71,7 @@ const char* k_usage_text =
     "  --nodes H:P,...    client addresses (default: the dev cluster's, else 127.0.0.1:7102)\n"
     "  --http H:P,...     HTTP addresses for cluster commands (default: the dev cluster's)\n"
     "  --dir DIR          the dev cluster folder\n"
-    "  --help, --version\n"
+    "  --help, --version  (shoal COMMAND --help: that command, with an example)\n"
     "\n"
     "Options are strict: an unknown one, or a value out of range, is a usage error; `--`\n"
     "ends the options (a key may then start with --).\n"
@@ -296,6 +296,7 @@ int main(int argc, char** argv) {
     }
     Args a;
     if (!parse(argc, argv, a)) return k_usage;
+    if (a.flags.count("help") && print_command_help(a.positional)) return k_ok;
     if (a.flags.count("help") || a.positional.empty()) {
         std::fputs(k_usage_text, a.positional.empty() && !a.flags.count("help") ? stderr : stdout);
         return a.flags.count("help") ? k_ok : k_usage;

@@ -19,7 +19,7 @@ expect() {  # expect CODE PATTERN ARGS...: exit code and a line of stderr
 }
 expect 2 "unknown option --bogus" get k --bogus x
 expect 2 "unknown option --rr" get k --rr 2
-expect 2 "--r must be 1..16" get k --r 99
+expect 2 "--r must be 1..16, one, quorum or all" get k --r 99
 expect 2 "--r must be 1..16" get k --r 0
 expect 2 "--pw must be 0..16" put k v --pw 17
 expect 2 "--timeout-ms must be" get k --timeout-ms 0
@@ -29,5 +29,17 @@ expect 2 "--if-none-match and --if-match exclude each other" put k v --if-none-m
 expect 2 "needs a value" get k --r
 # `--` ends the options: "--k" is the key, so the request is tried (and finds no node).
 expect 4 "shoal get" get -- --k
+expect 2 "--ns takes 1 to 32" get k --ns Bad
+expect 2 "--conflict applies to \`shoal ns\`" put k v --conflict lww
+expect 2 "usage: shoal ns list" ns
 "$shoal" --version | grep -q "^shoal [0-9]" || { echo "FAIL: --version"; failed=1; }
+# Each command's --help: its usage and an example, exit 0.
+for cmd in get put del ns cluster dev; do
+  out=$("$shoal" "$cmd" --help); rc=$?
+  if [ "$rc" -ne 0 ] || ! grep -q "^usage: shoal $cmd" <<<"$out" || ! grep -q "^example" <<<"$out"; then
+    echo "FAIL: shoal $cmd --help -> exit $rc: $out"; failed=1
+  else
+    echo "ok: shoal $cmd --help"
+  fi
+done
 exit $failed
