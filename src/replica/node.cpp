@@ -142,6 +142,16 @@ void Node::fail(ClientToken token, errc code, std::uint32_t replies, std::uint32
     out_.replies.push_back(std::move(reply));
 }
 
+void Node::note_routed(std::string_view key, ClientOp op, const std::vector<Target>& targets, NodeId leader) {
+    std::vector<NodeId> nodes;
+    std::size_t fallbacks = 0;
+    for (const Target& t : targets) {
+        nodes.push_back(t.node);
+        fallbacks += t.primary ? 0 : 1;
+    }
+    events_->routed(key, op, nodes, fallbacks, leader);
+}
+
 void Node::fail_unavailable(ClientToken token, const std::vector<Target>& targets, std::uint32_t n,
                             std::uint32_t needed) {
     const auto up = static_cast<std::uint32_t>(
@@ -207,6 +217,7 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
     // Conditional writes meet at one leader, the first primary, which checks them in
     // turn: of two concurrent creates one wins.
     if (fsm.condition != WriteCondition::none) fsm.leader = 0;
+    if (events_) note_routed(fsm.key, request.op, fsm.targets, fsm.targets[static_cast<std::size_t>(fsm.leader)].node);
     auto [it, inserted] = puts_.emplace(req, std::move(fsm));
     SHOAL_ASSERT(inserted);
     deadlines_.push({it->second.deadline, req});
@@ -247,6 +258,7 @@ void Node::start_get(Time now, ClientToken token, ClientRequest& request, const 
         fail_unavailable(token, fsm.targets, opts.n, fsm.r);
         return;
     }
+    if (events_) note_routed(fsm.key, request.op, fsm.targets, NodeId{});
     fsm.digests.assign(fsm.targets.size(), 0);
     auto [it, inserted] = gets_.emplace(req, std::move(fsm));
     SHOAL_ASSERT(inserted);
@@ -450,6 +462,7 @@ void Node::finish_get(RequestId req, GetFsm& fsm) {
             // A damaged copy counts for nothing in the answer, but gets the merge.
             if (!t.corrupt && (!t.answered || fsm.digests[i] == want)) continue;
             ++stats_.read_repairs_sent;
+            if (events_) events_->read_repair(fsm.key, t.node);
             send(t.node, ReplicateReq{0, fsm.key, fsm.merged, t.hint_for});
         }
     }
@@ -477,6 +490,7 @@ void Node::expire(Time now, RequestId req) {
             for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
                 if (!fsm.targets[i].failed && !fsm.targets[i].answered) {
                     fsm.leader = static_cast<int>(i);
+                    if (events_) events_->leader_failover(fsm.key, leader.node, fsm.targets[i].node);
                     send_to_leader(now, req, fsm);
                     return;
                 }

@@ -18,6 +18,7 @@
 #include <optional>
 #include <queue>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -85,6 +86,22 @@ public:
     virtual void dot_issued(const std::string& key, const Dot& dot, const VersionVector& writer_context) {
         (void)key, (void)dot, (void)writer_context;
     }
+    // Decisions an operator may want to follow (shoald logs them at debug):
+    // a client request went to `targets` (primaries first; `fallbacks` of them stand in
+    // for primaries believed down), led by `leader` (writes; invalid for reads).
+    virtual void routed(std::string_view key, ClientOp op, const std::vector<NodeId>& targets, std::size_t fallbacks,
+                        NodeId leader) {
+        (void)key, (void)op, (void)targets, (void)fallbacks, (void)leader;
+    }
+    // A write's leader stayed silent; `to` leads it now.
+    virtual void leader_failover(std::string_view key, NodeId from, NodeId to) { (void)key, (void)from, (void)to; }
+    // A read found `to`'s copy stale or damaged and sent it the merged state.
+    virtual void read_repair(std::string_view key, NodeId to) { (void)key, (void)to; }
+    // An anti-entropy exchange with `peer` over `p` ended (complete: the trees agreed
+    // or every differing key was exchanged; else aborted or timed out).
+    virtual void exchange_finished(NodeId peer, PartitionId p, bool complete) { (void)peer, (void)p, (void)complete; }
+    // `count` hinted writes reached their primary `target`.
+    virtual void hints_delivered(NodeId target, std::size_t count) { (void)target, (void)count; }
 };
 
 struct NodeStats {
@@ -295,6 +312,8 @@ private:
     void delete_what_was_read(Time now, GetFsm& fsm);
     // Refuses a request whose targets are fewer than `needed`, saying why: how many of
     // the key's primaries are believed down and how many targets were left.
+    // Tells events_ (set) where a request went.
+    void note_routed(std::string_view key, ClientOp op, const std::vector<Target>& targets, NodeId leader);
     void fail_unavailable(ClientToken token, const std::vector<Target>& targets, std::uint32_t n,
                           std::uint32_t needed);
     void pick_targets(std::string_view key, std::uint32_t n, std::vector<Target>& out) const;

@@ -224,6 +224,7 @@ void Node::on_hint_ack(NodeId from, const HintAck& ack) {
         ++stats_.store_errors;
         return;
     }
+    if (events_) events_->hints_delivered(from, t.inflight_hints.size());
     for (std::size_t i = 0; i < t.inflight_hints.size(); ++i) {
         ++stats_.hints_delivered;
         const std::string& key = t.inflight_keys[i];
@@ -337,6 +338,7 @@ Node::Exchange* Node::exchange_with(NodeId peer, std::uint64_t xid) {
 }
 
 void Node::finish_exchange(Exchange& ex, bool complete) {
+    if (events_) events_->exchange_finished(ex.peer, ex.partition, complete);
     if (complete) {
         ++stats_.ae_exchanges;
         if (!ex.truncated) synced_[{ex.partition, ex.peer}] = ex.start_step;

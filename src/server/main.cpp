@@ -23,6 +23,7 @@
 #include "gossip/gossiper.h"
 #include "http/server.h"
 #include "net/log.h"
+#include "net/debug_events.h"
 #include "net/membership.h"
 #include "net/shell.h"
 #include "replica/node.h"
@@ -188,7 +189,10 @@ int main(int argc, char** argv) {
     }
     gossip::Gossiper gossiper(gc, rng, *db);
     auto ring = gossiper.ring();
-    replica::Node node(nc, buffered, ring ? ring : placeholder_ring(o));
+    // At log_level = debug the core's routing and repair decisions are logged.
+    net::DebugEvents debug_events;
+    replica::Node node(nc, buffered, ring ? ring : placeholder_ring(o),
+                       log::enabled(log::Level::debug) ? &debug_events : nullptr);
     net::Membership membership(gossiper, node, *db);
 
     boost::asio::io_context io(1);

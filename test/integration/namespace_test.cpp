@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -141,6 +143,22 @@ TEST_CASE("cluster status shows keys, disk and replicas per node, and warns when
                                "shoal_http_responses_total{status=\"200\"}", "shoal_connections_open{kind=\"peer\"}",
                                "shoal_keys_stored", "shoal_store_disk_bytes"})
         CHECK(metrics.body.find(family) != std::string::npos);
+    // log_level = debug shows where requests went, naming keys by hash only.
+    {
+        std::ofstream conf(c.dir + "/n1.conf", std::ios::app);
+        conf << "log_level = debug\n";
+    }
+    REQUIRE(c.run("dev restart 1") == 0);
+    client::Client via1(c.options({c.nodes[0].client}));
+    // (Five: lines of one kind come in bursts of 20, then one a second.)
+    for (int i = 0; i < 5; ++i) REQUIRE(via1.put("secret-key-" + std::to_string(i), "v").code == errc::ok);
+    REQUIRE(via1.get("secret-key-1").code == errc::ok);
+    std::ifstream log(c.dir + "/n1.log");
+    const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    CHECK(text.find("level=debug msg=\"request routed\" op=put ns=default key_hash=") != std::string::npos);
+    CHECK(text.find("level=debug msg=\"request routed\" op=get") != std::string::npos);
+    CHECK(text.find(" leader=") != std::string::npos);
+    CHECK(text.find("secret-key-") == std::string::npos);
     // One member gone for good: two valid members, n=3.
     REQUIRE(c.run("dev kill 3") == 0);
     REQUIRE(c.run("cluster remove 3") == 0);
