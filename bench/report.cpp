@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <filesystem>
@@ -70,6 +71,12 @@ void row(std::FILE* out, const std::string& name, const OpStats& s, double elaps
         for (const auto& [k, v] : s.error_kinds) kinds += " " + k + "=" + std::to_string(v);
         std::fprintf(out, "%-10s   errors:%s\n", "", kinds.c_str());
     }
+    if (s.reads_seen > 0 && s.max_siblings > 1) {
+        std::fprintf(out, "%-10s   siblings per read: mean %.2f, max %llu, %.1f%% of reads saw more than one\n", "",
+                     static_cast<double>(s.siblings_seen) / static_cast<double>(s.reads_seen),
+                     (unsigned long long)s.max_siblings,
+                     100.0 * static_cast<double>(s.reads_with_siblings) / static_cast<double>(s.reads_seen));
+    }
 }
 
 void header(std::FILE* out, const char* first) {
@@ -77,14 +84,6 @@ void header(std::FILE* out, const char* first) {
                  "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms");
 }
 
-double phase_seconds(const StepResult& r, FaultPhase p) {
-    double sum = 0, prev = 0;
-    for (const auto& row : r.series) {
-        if (row.phase == p) sum += row.t_s - prev;
-        prev = row.t_s;
-    }
-    return sum;
-}
 
 json::object op_json(const OpStats& s, double elapsed_s) {
     const auto& h = s.latency_ns;
@@ -95,6 +94,13 @@ json::object op_json(const OpStats& s, double elapsed_s) {
                         {"not_found", s.not_found},
                         {"errors", s.errors},
                         {"error_kinds", errors},
+                        {"siblings_per_read",
+                         json::object{{"reads", s.reads_seen},
+                                      {"mean", s.reads_seen ? static_cast<double>(s.siblings_seen) /
+                                                                  static_cast<double>(s.reads_seen)
+                                                            : 0.0},
+                                      {"max", s.max_siblings},
+                                      {"reads_with_siblings", s.reads_with_siblings}}},
                         {"ops_per_s", elapsed_s > 0 ? static_cast<double>(s.ok) / elapsed_s : 0.0},
                         {"mean_ms", h.mean() / 1e6},
                         {"p50_ms", ms(h.percentile(0.5))},
@@ -163,6 +169,27 @@ std::string git_revision() {
     if (rev.empty()) return "unknown";
     if (!run_capture("git -C '" + dir + "' status --porcelain --untracked-files=no 2>/dev/null").empty()) rev += "-dirty";
     return rev;
+}
+
+double phase_seconds(const StepResult& r, FaultPhase p) {
+    std::size_t last_disrupt = 0, last_restore = 0;
+    for (std::size_t i = 0; i < r.faults.size(); ++i)
+        (fault_disrupts(r.faults[i].event.action) ? last_disrupt : last_restore) = i + 1;
+    double during_from = r.elapsed_s, after_from = r.elapsed_s;
+    for (const FaultRecord& f : r.faults) {
+        if (fault_disrupts(f.event.action)) {
+            during_from = std::min(during_from, f.issued_s);
+            break;
+        }
+    }
+    if (last_disrupt > 0 && last_restore > last_disrupt) after_from = std::min(r.elapsed_s, r.faults[last_restore - 1].done_s);
+    during_from = std::min(during_from, r.elapsed_s);
+    switch (p) {
+        case FaultPhase::before: return during_from;
+        case FaultPhase::during: return std::max(0.0, after_from - during_from);
+        case FaultPhase::after: return std::max(0.0, r.elapsed_s - after_from);
+    }
+    return 0;
 }
 
 void print_table(std::FILE* out, const StepResult& r) {
@@ -323,8 +350,13 @@ bool write_plot(const std::string& png, const std::string& csv, const StepResult
                << "set label '" << fault_action_name(f.event.action) << " n" << f.event.node << "' at " << f.issued_s
                << ", graph 0.95 offset 0.5,0 tc rgb 'red'\n";
         }
+        // Errors get their own (right) axis: a few hundred a second would vanish beside
+        // tens of thousands of good ops on one scale.
         gp << "set ylabel 'ops/s'\nset yrange [0:*]\n"
-           << "plot '" << csv << "' using 1:2 with lines lw 2 title 'ok ops/s', '' using 1:3 with lines lw 1 title 'errors/s'\n"
+           << "set y2label 'errors/s' tc rgb 'red'\nset y2range [0:*]\nset y2tics tc rgb 'red'\nset ytics nomirror\n"
+           << "plot '" << csv << "' using 1:2 axes x1y1 with lines lw 2 title 'ok ops/s', "
+           << "'' using 1:3 axes x1y2 with lines lw 1 lc rgb 'red' title 'errors/s (right axis)'\n"
+           << "unset y2label\nunset y2tics\nset ytics mirror\n"
            << "set ylabel 'latency (ms)'\nset logscale y\nset yrange [*:*]\n"
            << "plot '" << csv << "' using 1:($4>0?$4:1/0) with lines title 'p50', '' using 1:($5>0?$5:1/0) with lines title 'p99', "
            << "'' using 1:($6>0?$6:1/0) with lines title 'p99.9', '' using 1:($7>0?$7:1/0) with lines dt 3 title 'max'\n"

@@ -27,6 +27,12 @@ struct RunReport {
     double sweep_best_rate = 0;
 };
 
+// How long each fault phase lasted, from the fault records' times (as the engine moves
+// the phase): before until the first disruptive action was issued; during until the
+// last restoring action after the last disruptive one completed (else to the end);
+// after, the rest. Without disruptive actions everything is `before`.
+double phase_seconds(const StepResult& r, FaultPhase p);
+
 void print_table(std::FILE* out, const StepResult& r);
 void print_sweep(std::FILE* out, const RunReport& r);
 // Time series, one row per second: t_s,ops_per_s,errors_per_s,p50_ms,p99_ms,p999_ms,max_ms,phase,server_cpu_pct.

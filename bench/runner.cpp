@@ -26,11 +26,19 @@
 #include "core/assert.h"
 #include "core/rng.h"
 #include "cpu_cost.h"
+#include "fault_runner.h"
 
 namespace shoal::bench {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
+
+void OpStats::note_siblings(std::uint64_t n) {
+    ++reads_seen;
+    siblings_seen += n;
+    reads_with_siblings += n > 1;
+    max_siblings = std::max(max_siblings, n);
+}
 
 void OpStats::merge(const OpStats& o) {
     latency_ns.merge(o.latency_ns);
@@ -38,6 +46,10 @@ void OpStats::merge(const OpStats& o) {
     not_found += o.not_found;
     errors += o.errors;
     for (const auto& [k, v] : o.error_kinds) error_kinds[k] += v;
+    reads_seen += o.reads_seen;
+    siblings_seen += o.siblings_seen;
+    reads_with_siblings += o.reads_with_siblings;
+    max_siblings = std::max(max_siblings, o.max_siblings);
 }
 
 void PhaseStats::merge(const PhaseStats& o) {
@@ -72,11 +84,6 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
 
-std::string self_exe() {
-    char buf[4096];
-    const auto n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("shoal-bench");
-}
 
 }  // namespace
 
@@ -142,6 +149,7 @@ struct Worker {
         int phase;
         bool closed;
         std::uint64_t key;
+        std::uint64_t siblings = 0;  // what the op's read saw (0: it read nothing)
     };
 
     std::string_view value() {
@@ -247,8 +255,9 @@ struct Worker {
                 return;
             case OpKind::rmw:
             case OpKind::cart:
-                conn.get(e.key(op.key), [this, op](Reply r) {
+                conn.get(e.key(op.key), [this, op](Reply r) mutable {
                     if (!r.ok) return complete(op, r);
+                    op.siblings = r.values.size();
                     const std::string v =
                         op.kind == OpKind::cart ? cart_with_item(r.values) : std::string(value());
                     conns[op.conn]->put(e.key(op.key), v, r.context, e.s.workload.ttl_s,
@@ -302,6 +311,8 @@ struct Worker {
         if (r.ok) {
             ++st.ok;
             if (op.kind == OpKind::read && !r.found) ++st.not_found;
+            if (op.kind == OpKind::read && r.found) st.note_siblings(r.values.size());
+            if (op.siblings > 0) st.note_siblings(op.siblings);
             st.latency_ns.record(latency);
         } else {
             ++st.errors;
@@ -477,86 +488,6 @@ void Engine::warmup(double seconds, double rate) {
     e.drive(Impl::Mode::run, rate, seconds, "warm-up", nullptr, Clock::now());
 }
 
-namespace {
-
-// Runs `shoal --dir DIR dev ACTION N` (the CLI beside this executable) in a child that
-// closes every inherited descriptor first: a node restarted by it must not inherit our
-// sockets or a lock file descriptor (e.g. from `flock LOCK shoal-bench`), which it
-// would otherwise hold for its whole life. Returns the exit code (127: no CLI).
-int run_dev_action(const std::string& dir, std::string_view action, int node) {
-    const std::string shoal = (std::filesystem::path(self_exe()).parent_path() / "shoal").string();
-    const std::string act(action), id = std::to_string(node);
-    const pid_t pid = ::fork();
-    if (pid < 0) return 127;
-    if (pid == 0) {
-        ::close_range(3, ~0U, 0);
-        ::execl(shoal.c_str(), "shoal", "--dir", dir.c_str(), "dev", act.c_str(), id.c_str(), static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-// Runs a fault schedule on its own thread against a `shoal dev` folder and moves the
-// engine's fault phase: `during` from the first disruptive action, `after` once the
-// last restoring action (after the last disruptive one) has completed.
-class FaultRunner {
-public:
-    FaultRunner(std::vector<FaultEvent> events, std::string dir, std::atomic<int>& phase, Clock::time_point t0)
-        : events_(std::move(events)), dir_(std::move(dir)), phase_(phase), t0_(t0) {
-        if (!events_.empty()) thread_ = std::thread([this] { run(); });
-    }
-    ~FaultRunner() { stop(); }
-
-    void stop() {
-        {
-            std::lock_guard lock(mu_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
-    std::vector<FaultRecord> records() {
-        std::lock_guard lock(mu_);
-        return records_;
-    }
-
-private:
-    void run() {
-        std::size_t last_disrupt = 0, last_restore = 0;
-        for (std::size_t i = 0; i < events_.size(); ++i) (fault_disrupts(events_[i].action) ? last_disrupt : last_restore) = i + 1;
-        for (std::size_t i = 0; i < events_.size(); ++i) {
-            const auto& ev = events_[i];
-            {
-                std::unique_lock lock(mu_);
-                if (cv_.wait_until(lock, t0_ + std::chrono::milliseconds(ev.at_ms), [this] { return stop_; })) return;
-            }
-            FaultRecord rec{ev, seconds_between(t0_, Clock::now()), 0, 0};
-            if (fault_disrupts(ev.action) && phase_.load() == 0) phase_ = static_cast<int>(FaultPhase::during);
-            std::printf("[%6.1fs] fault: %s n%d\n", rec.issued_s, std::string(fault_action_name(ev.action)).c_str(), ev.node);
-            std::fflush(stdout);
-            rec.exit_code = run_dev_action(dir_, fault_action_name(ev.action), ev.node);
-            rec.done_s = seconds_between(t0_, Clock::now());
-            if (i + 1 == last_restore && last_restore > last_disrupt) phase_ = static_cast<int>(FaultPhase::after);
-            std::lock_guard lock(mu_);
-            records_.push_back(rec);
-        }
-    }
-
-    std::vector<FaultEvent> events_;
-    std::string dir_;
-    std::atomic<int>& phase_;
-    Clock::time_point t0_;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool stop_ = false;
-    std::vector<FaultRecord> records_;
-    std::thread thread_;
-};
-
-}  // namespace
 
 StepResult Engine::measure(double rate, double duration_s, std::uint64_t max_ops, const std::vector<FaultEvent>& faults) {
     auto& e = *impl_;

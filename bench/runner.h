@@ -48,6 +48,9 @@ struct OpStats {
     Histogram latency_ns;  // successful operations only
     std::uint64_t ok = 0, not_found = 0, errors = 0;
     std::map<std::string, std::uint64_t> error_kinds;
+    // Siblings each successful read saw (reads, and the read of a cart or rmw update).
+    std::uint64_t reads_seen = 0, siblings_seen = 0, reads_with_siblings = 0, max_siblings = 0;
+    void note_siblings(std::uint64_t n);
     void merge(const OpStats& o);
 };
 

@@ -3,6 +3,7 @@
 
 #include "driver.h"
 #include "fault.h"
+#include "report.h"
 
 using namespace shoal::bench;
 
@@ -45,4 +46,22 @@ TEST_CASE("bench fault: durations") {
 TEST_CASE("bench http driver: keys are percent-encoded except unreserved characters and '/'") {
     CHECK(url_encode_key("cart/alice") == "cart/alice");
     CHECK(url_encode_key("a b?c") == "a%20b%3Fc");
+}
+
+TEST_CASE("bench fault: phase durations come from the fault events' times") {
+    StepResult r;
+    r.elapsed_s = 10;
+    CHECK(phase_seconds(r, FaultPhase::before) == 10);  // no faults: all before
+    CHECK(phase_seconds(r, FaultPhase::during) == 0);
+    // kill at 2.0 s; restart issued at 5.0 s, serving again at 5.5 s.
+    FaultRecord kill{FaultEvent{2000, FaultAction::kill, 2}, 2.0, 2.01, 0};
+    FaultRecord restart{FaultEvent{5000, FaultAction::restart, 2}, 5.0, 5.5, 0};
+    r.faults = {kill, restart};
+    CHECK(phase_seconds(r, FaultPhase::before) == Approx(2.0));
+    CHECK(phase_seconds(r, FaultPhase::during) == Approx(3.5));
+    CHECK(phase_seconds(r, FaultPhase::after) == Approx(4.5));
+    // No restore after the last disruption: during runs to the end.
+    r.faults = {kill};
+    CHECK(phase_seconds(r, FaultPhase::during) == Approx(8.0));
+    CHECK(phase_seconds(r, FaultPhase::after) == 0);
 }
