@@ -230,6 +230,7 @@ std::optional<Response> check_bounds(ClientOp op, const replica::RequestOptions&
     const replica::NamespaceProps& p = ns ? *ns : none;
     const auto or_ns = [](std::uint32_t given, std::uint32_t from_ns) { return given ? given : from_ns; };
     if (o.n > d.n) return say("n", o.n, "the node's n", d.n);
+    if (p.n != 0 && o.n > p.n) return say("n", o.n, "the namespace's n", p.n);
     const std::uint32_t n = o.n ? o.n : p.n ? std::min(p.n, d.n) : d.n;
     if (op == ClientOp::get) {
         const std::uint32_t r = effective(or_ns(o.r, p.r), n, std::min(d.r, n));

@@ -74,6 +74,7 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     if (props_it == namespaces_.end() && ns != k_default_namespace) return errc::no_namespace;
     if (props_it != namespaces_.end()) {
         const NamespaceProps& p = props_it->second;
+        if (p.n != 0 && o.n > p.n) return errc::bad_request;  // more replicas than the namespace keeps
         if (o.n == 0) o.n = std::min(p.n, config_.n);
         for (auto [q, d] : {std::pair{&o.r, p.r}, {&o.w, p.w}, {&o.pr, p.pr}, {&o.pw, p.pw}})
             if (*q == 0) *q = d;

@@ -148,6 +148,16 @@ TEST_CASE("namespaces: their properties are the requests' defaults", "[namespace
     REQUIRE(put_in(c, 1, "strict", "s", "1", forever).code == errc::ok);
     REQUIRE(put_in(c, 1, "strict", "s", "2", forever).code == errc::ok);
     CHECK(put_in(c, 1, "strict", "s", "3", forever).code == errc::too_many_siblings);
+    // n above the namespace's n is refused by the core too.
+    NamespaceProps two;
+    two.n = 2;
+    install(c, {{"two", two}});
+    RequestOptions three;
+    three.n = 3;
+    CHECK(put_in(c, 1, "two", "k", "v", three).code == errc::bad_request);
+    const ClientReply ok = put_in(c, 1, "two", "k", "v");
+    REQUIRE(ok.code == errc::ok);
+    CHECK(ok.required == 2);  // w defaults to the node's 2, within n=2
 }
 
 TEST_CASE("lww: a leader stamps a write after the stamps it holds, whatever the clocks say", "[namespace][version]") {
@@ -243,6 +253,9 @@ TEST_CASE("http: /ns/{ns}/kv/{key} names the namespace, with its defaults checke
     const http::Routed over = route_of("GET", "/ns/small/kv/k?r=3", &all);
     REQUIRE(status_of(over) == 400);
     CHECK(std::get<http::Response>(over).body == "r=3 exceeds n=2\n");
+    const http::Routed wide = route_of("GET", "/ns/small/kv/k?n=3", &all);
+    REQUIRE(status_of(wide) == 400);
+    CHECK(std::get<http::Response>(wide).body == "n=3 exceeds the namespace's n=2\n");
     CHECK(status_of(route_of("GET", "/ns/missing/kv/k", &all)) == 404);
     CHECK(status_of(route_of("GET", "/ns/default/kv/k", &all)) == 0);  // default always exists
     CHECK(status_of(route_of("GET", "/kv/%00k", &all)) == 400);        // a key may not begin with NUL
