@@ -246,8 +246,11 @@ int cmd_leave_remove(const Args& a, const std::vector<std::string>& http_nodes) 
         std::fprintf(stderr, "usage: shoal cluster %s ID\n", op.c_str());
         return k_usage;
     }
+    const bool force = a.flags.count("force") > 0;
+    if (force && op != "remove") return std::fputs("shoal cluster leave: --force applies to remove\n", stderr), k_usage;
     for (const auto& h : http_nodes) {
-        const auto res = client::http_request("POST", h, "/cluster/" + op + "?node=" + std::to_string(value));
+        const auto res = client::http_request(
+            "POST", h, "/cluster/" + op + "?node=" + std::to_string(value) + (force ? "&force=true" : ""));
         if (res.status == 0) {
             std::fprintf(stderr, "%s: no answer (%s); trying the next node\n", h.c_str(), res.error.c_str());
             continue;

@@ -54,7 +54,8 @@ constexpr CommandHelp k_help[] = {
      "  wait     until every node agrees on a settled view (exit 4 on timeout)\n"
      "  join     an empty NODE (HTTP address or dev id) joins SEED's cluster\n"
      "  leave    member ID hands off its partitions, then exits\n"
-     "  remove   forget a dead member; the survivors refill its partitions\n"
+     "  remove   forget a dead member; the survivors refill its partitions (a member that still\n"
+     "           looks up is refused unless --force)\n"
      "example:\n"
      "  shoal dev add --standalone && shoal cluster join 4 1 && shoal cluster wait\n"},
     {"dev",

@@ -57,7 +57,8 @@ const char* k_usage_text =
     "  cluster join NODE SEED...           NODE (HTTP address or dev id) joins the cluster of SEED\n"
     "                                      (a member's peer address or dev id); NODE must be empty\n"
     "  cluster leave ID                    member ID hands off its partitions, then exits\n"
-    "  cluster remove ID                   forget a dead member ID; its partitions are reassigned\n"
+    "  cluster remove ID [--force]         forget a dead member ID; its partitions are reassigned (one\n"
+    "                                      that still looks up only with --force)\n"
     "  cluster wait [--timeout-s S]        until the cluster has settled (default 120 s)\n"
     "Local cluster (under --dir, default ./.shoal-dev or $SHOAL_DEV_DIR):\n"
     "  dev up N [--base-port P]            start N shoald processes (ports P+10i+1..3, default P=7100);\n"
@@ -83,7 +84,7 @@ const char* k_usage_text =
 // Options are strict: an unknown one is a usage error (exit 2) naming it, and `--`
 // ends them (what follows is positional, e.g. a key that starts with "--").
 bool parse(int argc, char** argv, Args& a) {
-    static const char* k_flags[] = {"raw", "context-only", "if-none-match", "help"};
+    static const char* k_flags[] = {"raw", "context-only", "if-none-match", "help", "force"};
     static const char* k_valued[] = {"nodes", "http",     "dir",        "context", "if-match",     "r",
                                      "w",     "n",        "pr",         "pw",      "dw",           "timeout-ms",
                                      "ttl-s", "timeout-s", "ns",        "conflict", "max-siblings", "datatype"};

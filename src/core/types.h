@@ -45,6 +45,13 @@ struct Time {
     friend constexpr Duration operator-(Time a, Time b) { return {a.us - b.us}; }
 };
 
+// One more than v, or v itself at the type's maximum: versions saturate instead of
+// wrapping to 0 (which would make the newest record look like the oldest).
+template <class T>
+constexpr T saturating_next(T v) {
+    return v == static_cast<T>(~T{0}) ? v : static_cast<T>(v + 1);
+}
+
 }  // namespace shoal
 
 template <>

@@ -17,7 +17,7 @@ bool can_serve(const ClusterView& view, NodeId id) {
 void write_claim(PartitionClaim& c, NodeId owner, NodeId next) {
     c.owner = owner;
     c.next = next;
-    c.version += 1;
+    c.version = saturating_next(c.version);
     c.handoff_done = false;
 }
 

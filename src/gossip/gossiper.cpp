@@ -71,8 +71,8 @@ bool Gossiper::refute_self() {
                       m.client_address == config_.client_address && m.http_address == config_.http_address &&
                       m.zone == config_.zone;
     if (same && m.version > 0) return false;
-    if (m.incarnation >= incarnation_ && !same) incarnation_ = m.incarnation + 1;
-    m.version += 1;
+    if (m.incarnation >= incarnation_ && !same) incarnation_ = saturating_next(m.incarnation);
+    m.version = saturating_next(m.version);
     m.incarnation = incarnation_;
     m.peer_address = config_.peer_address;
     m.client_address = config_.client_address;
@@ -87,6 +87,12 @@ bool Gossiper::maintain() {
     bool any = refute_self();
     const bool founder = config_.seeds.empty() && !founded(view_) && !claimant(view_).valid();
     if (founder) any |= raise_status(view_, config_.id, MemberStatus::valid);
+    // The founder draws the cluster's id (so does the claimant of a cluster founded
+    // before ids existed). Never 0: 0 means "not known yet".
+    if (view_.cluster_id == 0 && (founder || (founded(view_) && is_claimant()))) {
+        view_.cluster_id = rng_.next() | 1;
+        any = true;
+    }
     if (is_claimant() && reconcile(view_).changed()) {
         stats_.reconciles += 1;
         any = true;
@@ -200,7 +206,8 @@ void Gossiper::on_ack(Time now, NodeId from, const GossipAck& ack) {
 }
 
 bool Gossiper::absorb(Time now, const ClusterView& other) {
-    if (other.partition_count != view_.partition_count || other.claim.size() != view_.claim.size()) {
+    const bool other_cluster = other.cluster_id != 0 && view_.cluster_id != 0 && other.cluster_id != view_.cluster_id;
+    if (other_cluster || other.partition_count != view_.partition_count || other.claim.size() != view_.claim.size()) {
         stats_.rejected += 1;
         return false;
     }
@@ -274,8 +281,7 @@ std::error_code Gossiper::put_namespace(Time now, std::string_view name, const r
         it = view_.namespaces.emplace(std::string(name), NamespaceRecord{}).first;
     }
     NamespaceRecord& record = it->second;
-    if (record.version == UINT64_MAX) return errc::overloaded;  // versions saturate, never wrap
-    record.version += 1;
+    record.version = saturating_next(record.version);
     record.set_by = config_.id;
     record.props = props;
     changed(now);

@@ -90,7 +90,7 @@ struct GossipStats {
     std::uint64_t seed_contacts = 0;
     std::uint64_t full_views_sent = 0;
     std::uint64_t views_merged = 0;  // merges that changed this node's view
-    std::uint64_t rejected = 0;      // views from a cluster with another partition count
+    std::uint64_t rejected = 0;      // views of another cluster (its id or partition count differs)
     std::uint64_t reconciles = 0;    // claimant reconciles that changed the claim
     std::uint64_t store_errors = 0;
 };

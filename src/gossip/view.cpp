@@ -14,8 +14,10 @@ namespace shoal::gossip {
 
 namespace {
 
-// Format 1 had no namespaces; it still decodes (a view saved by an older node).
-constexpr std::uint8_t k_format_version = 2;
+// Format 1 had no namespaces, format 2 no cluster id; both still decode (a view saved
+// by an older node).
+constexpr std::uint8_t k_format_version = 3;
+constexpr std::uint8_t k_format_without_cluster_id = 2;
 constexpr std::uint8_t k_format_without_namespaces = 1;
 constexpr std::uint64_t k_digest_seed = 0x6f7373697067ull;  // "gossip"
 constexpr std::string_view k_view_name = "gossip.view";
@@ -135,6 +137,10 @@ bool merge_into(ClusterView& into, const ClusterView& from) {
     SHOAL_ASSERT(into.partition_count == from.partition_count);
     SHOAL_ASSERT(into.claim.size() == from.claim.size());
     bool changed = false;
+    if (into.cluster_id < from.cluster_id) {  // an unset id (0) takes the other; set ones are equal
+        into.cluster_id = from.cluster_id;
+        changed = true;
+    }
     for (const auto& [id, record] : from.members) {
         auto [it, inserted] = into.members.try_emplace(id, record);
         if (inserted) {
@@ -169,6 +175,7 @@ ClusterView merged(const ClusterView& a, const ClusterView& b) {
 void encode(const ClusterView& view, std::string& out) {
     SHOAL_ASSERT(view.claim.size() == view.partition_count);
     out.push_back(static_cast<char>(k_format_version));
+    put_varint(out, view.cluster_id);
     put_varint(out, view.partition_count);
     put_varint(out, view.members.size());
     for (const auto& [id, m] : view.members) encode_member(m, out);
@@ -193,11 +200,14 @@ std::error_code decode(std::string_view bytes, ClusterView& out) {
     std::uint8_t format = 0;
     std::uint32_t q = 0;
     std::uint64_t count = 0;
-    if (!r.byte(format) || (format != k_format_version && format != k_format_without_namespaces)) return errc::corrupt;
+    if (!r.byte(format) || format < k_format_without_namespaces || format > k_format_version) return errc::corrupt;
+    std::uint64_t cluster_id = 0;
+    if (format >= k_format_version && !r.varint(cluster_id)) return errc::corrupt;
     if (!r.u32(q) || !ring::valid_partition_count(q)) return errc::corrupt;
     // A member takes at least 8 bytes, a partition at least 4.
     if (!r.varint(count) || count > k_max_members || count * 8 > r.left()) return errc::corrupt;
     ClusterView view = ClusterView::empty(q);
+    view.cluster_id = cluster_id;
     NodeId last;
     for (std::uint64_t i = 0; i < count; ++i) {
         MemberRecord m;
@@ -210,7 +220,7 @@ std::error_code decode(std::string_view bytes, ClusterView& out) {
     for (PartitionClaim& c : view.claim) {
         if (!decode_claim(r, view, c)) return errc::corrupt;
     }
-    if (format == k_format_version) {
+    if (format >= k_format_without_cluster_id) {
         // A namespace takes at least 12 bytes.
         if (!r.varint(count) || count > k_max_namespaces || count * 12 > r.left()) return errc::corrupt;
         for (std::uint64_t i = 0; i < count; ++i) {

@@ -88,6 +88,9 @@ struct NamespaceRecord {
 };
 
 struct ClusterView {
+    // Drawn by the founder; 0 until a joining node has heard from its cluster. Views of
+    // two clusters never merge (Gossiper refuses them), and a data directory records it.
+    std::uint64_t cluster_id = 0;
     std::uint32_t partition_count = ring::k_default_partitions;
     std::map<NodeId, MemberRecord> members;  // every id ever seen, removed ones included
     std::vector<PartitionClaim> claim;       // partition_count entries
@@ -96,6 +99,7 @@ struct ClusterView {
     // An empty view: no members, no owners.
     static ClusterView empty(std::uint32_t partition_count);
     void swap_with(ClusterView& other) noexcept {
+        std::swap(cluster_id, other.cluster_id);
         std::swap(partition_count, other.partition_count);
         members.swap(other.members);
         claim.swap(other.claim);
@@ -107,8 +111,8 @@ struct ClusterView {
 // ---- merge -------------------------------------------------------------------------
 
 // Folds `from` into `into` (the semilattice join). Returns true when `into` changed.
-// Precondition: equal partition counts (the caller checks; views of clusters with a
-// different Q never merge).
+// Precondition: equal partition counts and, when both are set, equal cluster ids (the
+// caller checks: views of different clusters never merge); an unset id takes the other.
 bool merge_into(ClusterView& into, const ClusterView& from);
 ClusterView merged(const ClusterView& a, const ClusterView& b);
 

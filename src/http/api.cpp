@@ -201,6 +201,9 @@ Routed route_membership(const Request& request, std::string_view path, std::stri
             if (value.empty() || ec != std::errc{} || end != value.data() + value.size() || call.node == 0)
                 return text(400, "parameter node must be a node id (1..4294967295)");
             node_given = true;
+        } else if (name == "force" && call.op == MembershipCall::Op::remove && !call.force) {
+            if (value != "true") return text(400, "parameter force takes only true");
+            call.force = true;
         } else {
             return text(400, "unknown or repeated parameter for " + std::string(path) + ": " + echo(name));
         }

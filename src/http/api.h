@@ -43,12 +43,14 @@ enum class Admin { cluster, metrics, health };
 // A membership command, answered by the node's membership layer:
 //   POST /cluster/join?seed=HOST:PORT[&seed=...]   this (empty, alone) node joins a cluster
 //   POST /cluster/leave[?node=ID]                  this node (or ID) hands off and exits
-//   POST /cluster/remove?node=ID                   forced removal of a dead member
+//   POST /cluster/remove?node=ID[&force=true]      forced removal of a dead member (one
+//                                                  believed up only with force=true)
 struct MembershipCall {
     enum class Op { join, leave, remove };
     Op op = Op::join;
     std::vector<std::string> seeds;  // join: peer addresses, at most k_max_seeds
     std::uint32_t node = 0;          // leave/remove: the member (0: this node, leave only)
+    bool force = false;              // remove: even a member the failure detector believes up
 };
 inline constexpr std::size_t k_max_seeds = gossip::k_max_seeds;
 

@@ -133,6 +133,11 @@ http::Response Membership::command(Time now, const http::MembershipCall& call) {
         log::info("leave requested", "member=" + id_text(target));
         return answer(202, "node " + id_text(target) + " is leaving: it hands off its partitions, then exits");
     }
+    if (call.op == Op::remove && !call.force && target != self && gossiper_.believes_up(target, now))
+        return answer(409, "node " + id_text(target) +
+                               " is up as far as this node can tell: removing it drops its partitions without a "
+                               "handoff. Use leave to move its data off, stop it first, or force it (force=true, "
+                               "shoal cluster remove --force)");
     if (gossiper_.remove(now, target))
         return answer(409, "node " + id_text(target) + " cannot be removed (it is " +
                                std::string(gossip::status_name(m->status)) +

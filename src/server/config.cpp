@@ -137,6 +137,7 @@ std::string load_file(const std::string& path, std::map<std::string, std::string
     if (!in) return "config: cannot read '" + path + "'";
     std::string line;
     int lineno = 0;
+    std::map<std::string, int> first_line;  // a key given twice is an error naming both lines
     while (std::getline(in, line)) {
         ++lineno;
         if (lineno > 10000) return "config: more than 10000 lines";
@@ -145,7 +146,11 @@ std::string load_file(const std::string& path, std::map<std::string, std::string
         if (t.empty()) continue;
         auto eq = t.find('=');
         if (eq == std::string::npos) return "config: line " + std::to_string(lineno) + ": expected key = value";
-        kv[trim(std::string_view(t).substr(0, eq))] = trim(std::string_view(t).substr(eq + 1));
+        std::string key = trim(std::string_view(t).substr(0, eq));
+        if (auto [it, fresh] = first_line.emplace(key, lineno); !fresh)
+            return "config: line " + std::to_string(lineno) + ": '" + key + "' is given twice (first on line " +
+                   std::to_string(it->second) + ")";
+        kv[std::move(key)] = trim(std::string_view(t).substr(eq + 1));
     }
     return {};
 }

@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
     const std::string db_dir = o.data_dir + "/db";
     auto db = server::open_or_rebuild(db_dir, db_options, ec, err);
     if (!db) return fail(err);
+    if (auto why = server::claim_node_id(*db, o.id); !why.empty()) return fail(why);
     const net::StoreRebuilt rebuilt = server::read_rebuilt(*db);
     std::uint32_t incarnation = 0;
     // The wall clock floors it: a node whose disk was replaced still gets a new one.

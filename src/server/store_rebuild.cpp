@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <filesystem>
 #include <utility>
 #include <vector>
@@ -77,6 +78,21 @@ std::unique_ptr<store::LevelStore> seed_fresh(const std::string& dir, const stor
 }
 
 }  // namespace
+
+std::string claim_node_id(store::Store& store, std::uint32_t id) {
+    const std::string key = store::meta_key("node.id");
+    std::optional<std::string> saved;
+    if (auto ec = store.get(key, saved)) return "cannot read the data dir's node id: " + ec.message();
+    const std::string mine = std::to_string(id);
+    if (saved && *saved != mine)
+        return "this data dir belongs to node " + *saved + ", not node " + mine + ": start it with --id " + *saved +
+               ", or give node " + mine + " a data dir of its own";
+    if (saved) return "";
+    store::WriteBatch batch;
+    batch.put(key, mine);
+    if (auto ec = store.write(batch, true)) return "cannot record the data dir's node id: " + ec.message();
+    return "";
+}
 
 net::StoreRebuilt read_rebuilt(store::Store& s) {
     net::StoreRebuilt r;

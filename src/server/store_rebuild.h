@@ -35,6 +35,11 @@ std::unique_ptr<store::LevelStore> open_or_rebuild(const std::string& dir, const
 // The rebuild record in `store` (count 0 when it was never rebuilt).
 net::StoreRebuilt read_rebuilt(store::Store& store);
 
+// A data directory belongs to the node id it was first started with (recorded then,
+// synced; a rebuild carries it over with the other metadata). "" when `id` may use the
+// store; else why not ("this data dir belongs to node 2").
+std::string claim_node_id(store::Store& store, std::uint32_t id);
+
 // The run-time path: closes `db`, moves it aside, seeds a fresh store with its metadata,
 // `view` and an incarnation above `incarnation`, and executes this program again with
 // `argv`. Returns only on failure (logged), with `db` closed.

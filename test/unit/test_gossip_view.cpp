@@ -23,6 +23,7 @@ constexpr std::uint32_t k_q = 16;
 // different contents (the tie-break cases) are common.
 ClusterView random_view(Rng& rng) {
     ClusterView v = ClusterView::empty(k_q);
+    v.cluster_id = rng.chance(0.5) ? 0 : 77;  // unset, or the one cluster's id
     std::vector<NodeId> ids;
     for (std::uint32_t id = 1; id <= 6; ++id) {
         if (!rng.chance(0.7)) continue;

@@ -363,3 +363,26 @@ TEST_CASE("namespaces: created on one node, changed on another, every node agree
     net.add(2, {address(1)});
     CHECK(net.at(2).view().namespaces.at("sessions") == settled);
 }
+
+TEST_CASE("views of two clusters never merge: each has the id its founder drew", "[gossip][gossiper]") {
+    Net net;
+    net.add(1, {});
+    net.add(2, {});  // a second founder: a cluster of its own
+    net.run(Duration::seconds(1));
+    const std::uint64_t one = net.at(1).view().cluster_id, two = net.at(2).view().cluster_id;
+    REQUIRE(one != 0);
+    REQUIRE(two != 0);
+    REQUIRE(one != two);
+    // Node 2 hears node 1's whole view (a misconfigured seed): refused, nothing changes.
+    const ClusterView before = net.at(2).view();
+    net.at(2).step(net.now, NodeId{1}, GossipSyn{address(1), digest(net.at(1).view()), net.at(1).view()});
+    CHECK(net.at(2).view() == before);
+    CHECK(net.at(2).stats().rejected == 1);
+    // A node that joins takes its cluster's id; a restart keeps it.
+    net.down.insert(NodeId{2});  // (settle() wants every live node in one cluster)
+    net.add(3, {address(1)});
+    REQUIRE(net.settle());
+    CHECK(net.at(3).view().cluster_id == one);
+    net.add(3, {address(1)});
+    CHECK(net.at(3).view().cluster_id == one);
+}

@@ -329,7 +329,11 @@ TEST_CASE("http server: admin endpoints", "[http]") {
     r = c.request(get("/metrics"));
     CHECK(r.status == 200);
     CHECK(r.headers["content-type"] == "text/plain; version=0.0.4");
-    CHECK(r.body == "shoal_requests_total 1\n");
+    // The backend's families, then the server's own: responses by status (the two
+    // /cluster answered before it), connections open.
+    CHECK(r.body.rfind("shoal_requests_total 1\n", 0) == 0);
+    CHECK(r.body.find("shoal_http_responses_total{status=\"200\"} 1\n") != std::string::npos);
+    CHECK(r.body.find("shoal_http_connections_open 1\n") != std::string::npos);
     r = c.request(get("/health"));
     CHECK(r.status == 200);
     asio::post(h.io, [&] { h.backend.is_healthy = false; });

@@ -1,0 +1,54 @@
+// shoald's configuration: a config file's keys, refused when given twice.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "server/config.h"
+#include "server/store_rebuild.h"
+#include "store/memory_store.h"
+
+using namespace shoal;
+
+namespace {
+
+std::string parse_file(const std::string& text, server::NodeOptions& o) {
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("shoal-config-test-" + std::to_string(::getpid()))).string();
+    {
+        std::ofstream f(path);
+        f << text;
+    }
+    std::vector<std::string> args{"--config", path};  // what follows the program name
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    bool help = false;
+    const std::string err = server::parse_options(static_cast<int>(argv.size()), argv.data(), o, help);
+    std::filesystem::remove(path);
+    return err;
+}
+
+}  // namespace
+
+TEST_CASE("config: a file's keys are read; a key given twice names both lines", "[config]") {
+    server::NodeOptions o;
+    REQUIRE(parse_file("id = 4\ndata_dir = /tmp/x\n# a comment\nn = 3\n", o) == "");
+    CHECK(o.id == 4);
+    CHECK(o.data_dir == "/tmp/x");
+    server::NodeOptions twice;
+    CHECK(parse_file("id = 4\ndata_dir = /tmp/x\n\nid = 5\n", twice) ==
+          "config: line 4: 'id' is given twice (first on line 1)");
+}
+
+TEST_CASE("data dir: it belongs to the node id it was first started with", "[config][store]") {
+    store::MemStore db;
+    CHECK(server::claim_node_id(db, 2).empty());  // first start: recorded
+    CHECK(server::claim_node_id(db, 2).empty());  // the same node again
+    const std::string why = server::claim_node_id(db, 3);
+    CHECK(why.find("belongs to node 2, not node 3") != std::string::npos);
+}
