@@ -141,7 +141,7 @@ DevNode node_at(int id, int base_port) {
 }
 
 bool ports_free(const char* what, int id, int base_port) {
-    for (int k = 1; k <= 3; ++k) {
+    for (int k = 1; k <= 4; ++k) {
         const int port = base_port + 10 * id + k;
         if (!port_free(port)) {
             std::fprintf(stderr, "shoal dev %s: port %d is in use; pick another --base-port\n", what, port);
@@ -159,15 +159,15 @@ void write_conf(const std::string& dir, const DevNode& n, const std::vector<std:
     std::ofstream conf(node_file(dir, n.id, ".conf"));
     conf << "# written by shoal dev " << writer << "\n"
          << "id = " << n.id << "\npeer_listen = " << n.peer << "\nclient_listen = " << n.client
-         << "\nhttp_listen = " << n.http << "\ndata_dir = " << fs::absolute(dir).string() << "/n" << n.id
+         << "\nhttp_listen = " << n.http << "\nresp_listen = " << resp_address(n) << "\ndata_dir = " << fs::absolute(dir).string() << "/n" << n.id
          << "\nzone = " << zone_of(n.id) << "\ngossip_interval_ms = 200\n";
     if (!seed_list.empty()) conf << "seeds = " << seed_list << "\n";
     conf << nrw;
 }
 
 void print_node(const std::string& dir, const DevNode& n) {
-    std::printf("node %d  pid %d  client %s  http %s  peer %s\n", n.id, read_pid(dir, n.id), n.client.c_str(),
-                n.http.c_str(), n.peer.c_str());
+    std::printf("node %d  pid %d  client %s  http %s  redis %s  peer %s\n", n.id, read_pid(dir, n.id), n.client.c_str(),
+                n.http.c_str(), resp_address(n).c_str(), n.peer.c_str());
 }
 
 bool check_shoald(const char* what, const std::string& shoald) {
@@ -298,6 +298,11 @@ int dev_add(const std::string& dir, const std::vector<DevNode>& nodes, bool stan
 }
 
 }  // namespace
+
+std::string resp_address(const DevNode& n) {
+    const auto colon = n.http.rfind(':');
+    return n.http.substr(0, colon + 1) + std::to_string(std::atoi(n.http.c_str() + colon + 1) + 1);
+}
 
 std::vector<DevNode> dev_nodes(const std::string& dir) {
     std::vector<DevNode> out;

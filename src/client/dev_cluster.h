@@ -18,6 +18,9 @@ struct DevNode {
     std::string peer, client, http;
 };
 
+// A dev node's Redis-protocol address: the port after its HTTP port.
+std::string resp_address(const DevNode& n);
+
 // Reads DIR/nodes; empty when there is no cluster there.
 std::vector<DevNode> dev_nodes(const std::string& dir);
 

@@ -230,6 +230,9 @@ struct RequestOptions {
     std::uint32_t dw = 0;  // durable acks required (every ack is durable under sync=batch|always)
     std::int64_t timeout_ms = 0;
     std::int64_t ttl_s = 0;  // puts: the value expires after this many seconds
+    // Puts from callers inside the node (the Redis front end): the value expires at this
+    // wall time, exactly ({0}: ttl_s decides). Not carried by the native protocol.
+    Time expires_at;
     bool return_body = false;  // puts: the reply carries the stored siblings and their context
     WriteCondition condition = WriteCondition::none;  // puts and deletes
 };

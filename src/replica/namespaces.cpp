@@ -59,7 +59,11 @@ std::string_view client_key_of(std::string_view stored_key) {
 }
 
 ConflictMode conflict_of(const Namespaces& namespaces, std::string_view stored_key, ConflictMode fallback) {
-    const std::string_view ns = namespace_of(stored_key);
+    return namespace_conflict(namespaces, namespace_of(stored_key), fallback);
+}
+
+ConflictMode namespace_conflict(const Namespaces& namespaces, std::string_view ns, ConflictMode fallback) {
+    if (ns.empty()) ns = k_default_namespace;
     if (auto it = namespaces.find(ns); it != namespaces.end()) return it->second.conflict;
     return ns == k_default_namespace ? fallback : ConflictMode::dvv;
 }

@@ -59,5 +59,7 @@ std::string_view client_key_of(std::string_view stored_key);
 // this node has not heard of yet (siblings lose nothing; a later merge under the
 // namespace's lww keeps the winner).
 ConflictMode conflict_of(const Namespaces& namespaces, std::string_view stored_key, ConflictMode fallback);
+// The same for a namespace by name ("" or "default": the default namespace).
+ConflictMode namespace_conflict(const Namespaces& namespaces, std::string_view ns, ConflictMode fallback);
 
 }  // namespace shoal::replica

@@ -196,6 +196,7 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
     fsm.op.context = std::move(request.context);
     fsm.op.written = now;
     if (opts.ttl_s > 0) fsm.op.expires = now + Duration::seconds(opts.ttl_s);
+    if (opts.expires_at.us != 0) fsm.op.expires = opts.expires_at;
     fsm.w = opts.w;
     fsm.pw = opts.pw;
     fsm.return_body = opts.return_body;

@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -62,6 +63,20 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
     if (key == "peer_listen") return valid_listen(value) ? (o.peer_listen = value, "") : bad("HOST:PORT");
     if (key == "client_listen") return valid_listen(value) ? (o.client_listen = value, "") : bad("HOST:PORT");
     if (key == "http_listen") return valid_listen(value) ? (o.http_listen = value, "") : bad("HOST:PORT");
+    if (key == "resp_listen")
+        return value == "off" || valid_listen(value) ? (o.resp_listen = value, "") : bad("HOST:PORT or off");
+    if (key == "resp_databases") {
+        std::vector<std::string> names;
+        std::size_t start = 0;
+        while (start <= value.size()) {
+            const std::size_t comma = std::min(value.find(',', start), value.size());
+            names.push_back(value.substr(start, comma - start));
+            if (!replica::valid_namespace_name(names.back())) return bad("namespace names (a-z 0-9 _ -), comma-separated");
+            if (names.size() > 16) return bad("at most 16 databases");
+            start = comma + 1;
+        }
+        return o.resp_databases = std::move(names), "";
+    }
     if (key == "data_dir") return value.empty() ? bad("a directory") : (o.data_dir = value, "");
     if (key == "seeds") return parse_seeds(value, o.seeds);
     if (key == "gossip_interval_ms")
@@ -105,6 +120,9 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
     }
     if (key == "max_http_connections") {
         return to_number<std::size_t>(value, o.max_http_connections, 1, 100000) ? "" : bad("1..100000");
+    }
+    if (key == "max_resp_connections") {
+        return to_number<std::size_t>(value, o.max_resp_connections, 1, 100000) ? "" : bad("1..100000");
     }
     if (key == "log_level") {
         if (value == "debug" || value == "info" || value == "warn" || value == "error") return o.log_level = value, "";
@@ -172,6 +190,8 @@ std::string usage() {
            "  --peer-listen HOST:PORT    peer protocol      (default 127.0.0.1:7101)\n"
            "  --client-listen HOST:PORT  native clients     (default 127.0.0.1:7102)\n"
            "  --http-listen HOST:PORT    HTTP API           (default 127.0.0.1:7103)\n"
+           "  --resp-listen HOST:PORT    Redis protocol     (default 127.0.0.1:7104; off: none)\n"
+           "  --resp-databases NS,...    Redis database i serves namespace i (default: default)\n"
            "  --partitions Q           partitions, a power of two, fixed per cluster (default 64)\n"
            "  --gossip-interval-ms T   between gossip rounds and heartbeats (default 1000)\n"
            "  --n N --r R --w W        replication defaults (3, 2, 2)\n"
@@ -184,7 +204,8 @@ std::string usage() {
            "  --max-state-bytes B      a key's whole stored state (default: 2 x max-value-bytes, at least 2 MiB)\n"
            "  --compression on|off     LevelDB's snappy block compression (default off)\n"
            "  --request-timeout-ms T   default 2000\n"
-           "  --max-client-connections N, --max-http-connections N   default 1024 each\n"
+           "  --max-client-connections N, --max-http-connections N, --max-resp-connections N\n"
+           "                             default 1024 each\n"
            "  --log-level L            debug | info (default) | warn | error\n"
            "repair:\n"
            "  --hinted-handoff on|off  deliver hints held for down primaries (default on)\n"

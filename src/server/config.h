@@ -20,6 +20,8 @@ struct NodeOptions {
     std::string peer_listen = "127.0.0.1:7101";  // peer_listen
     std::string client_listen = "127.0.0.1:7102";
     std::string http_listen = "127.0.0.1:7103";
+    std::string resp_listen = "127.0.0.1:7104";  // the Redis-protocol listener; "off": none
+    std::vector<std::string> resp_databases{"default"};  // Redis database i -> namespace
     std::string data_dir;                   // data_dir: required
     std::vector<std::string> seeds;         // seeds: HOST:PORT,... (peer addresses)
     std::int64_t gossip_interval_ms = 1000;
@@ -34,6 +36,7 @@ struct NodeOptions {
     std::int64_t request_timeout_ms = 2000;
     std::size_t max_client_connections = 1024;
     std::size_t max_http_connections = 1024;
+    std::size_t max_resp_connections = 1024;
     std::string log_level = "info";
     // Repair.
     bool hinted_handoff = true;         // hinted_handoff = on | off

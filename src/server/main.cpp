@@ -26,6 +26,7 @@
 #include "net/debug_events.h"
 #include "net/membership.h"
 #include "net/shell.h"
+#include "resp/server.h"
 #include "replica/node.h"
 #include "ring/ring.h"
 #include "server/config.h"
@@ -238,6 +239,36 @@ int main(int argc, char** argv) {
     http::HttpServer http_server(io, shell, ho, ec);
     if (ec) return fail("cannot listen for HTTP on " + o.http_listen + ": " + ec.message());
 
+    // The Redis-protocol front end: its commands go to the core as the HTTP API's do.
+    struct RespCore final : resp::Core {
+        net::Shell& shell;
+        replica::Node& node;
+        RespCore(net::Shell& s, replica::Node& n) : shell(s), node(n) {}
+        void call(replica::ClientRequest q, std::function<void(replica::ClientReply)> done) override {
+            shell.submit(std::move(q), std::move(done));
+        }
+        Time now() override {
+            return Time{std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count()};
+        }
+        bool last_writer_wins(const std::string& ns) override {
+            return replica::namespace_conflict(node.namespaces(), ns, node.config().conflict) ==
+                   replica::ConflictMode::lww;
+        }
+    } resp_core(shell, node);
+    std::unique_ptr<resp::RespServer> resp_server;
+    if (o.resp_listen != "off") {
+        resp::ServerOptions ro;
+        if (!net::parse_host_port(o.resp_listen, ro.address, ro.port)) return fail("bad resp_listen");
+        ro.max_connections = o.max_resp_connections;
+        ro.limits.max_bulk_bytes = o.limits.max_value_bytes;
+        ro.session.databases = o.resp_databases;
+        ro.session.max_value_bytes = o.limits.max_value_bytes;
+        resp_server = std::make_unique<resp::RespServer>(io, resp_core, ro, ec);
+        if (ec) return fail("cannot listen for the Redis protocol on " + o.resp_listen + ": " + ec.message());
+    }
+
     shell.start();
     log::info("started", "node=" + std::to_string(o.id) + " incarnation=" + std::to_string(incarnation) +
                              " peer=" + o.peer_listen + " client=" + o.client_listen + " http=" + o.http_listen +
@@ -249,6 +280,7 @@ int main(int argc, char** argv) {
     shutdown = [&] {
         if (stopping) return;
         stopping = true;
+        if (resp_server) resp_server->stop();
         shell.stop(Duration::seconds(5), [&] {
             http_server.stop();
             io.stop();

@@ -213,6 +213,7 @@ for i in 1 2 3; do
         echo "peer_listen = ${addr[$i]}:7101"
         echo "client_listen = ${addr[$i]}:7102"
         echo "http_listen = ${addr[$i]}:7103"
+        echo "resp_listen = ${addr[$i]}:7104"
         [ "$i" -ne 1 ] && echo "seeds = ${addr[1]}:7101"
         echo "gossip_interval_ms = 200"
         echo "n = 3"

@@ -1,0 +1,41 @@
+// The Redis protocol (RESP2, and RESP3 after HELLO 3) as bytes: reading a client's
+// commands and writing replies. Pure: no sockets. https://redis.io/docs/reference/protocol-spec/
+//
+// A command is an array of bulk strings ("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n") or an inline
+// line of words ("GET k\r\n", what telnet sends). Everything is bounded: arguments per
+// command, bytes per argument, bytes of an inline line; past a bound the parser says
+// why and the connection is closed (the stream can no longer be trusted).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace shoal::resp {
+
+struct ParseLimits {
+    std::size_t max_args = 1024;           // MSET k1 v1 ... : 512 pairs
+    std::size_t max_bulk_bytes = 1 << 20;  // one argument (a value): the node's max_value_bytes
+    std::size_t max_inline_bytes = 64 * 1024;
+};
+
+enum class Parsed { incomplete, command, bad };
+
+// Parses the command at the front of `in`. `command`: `args` holds it (the name first)
+// and `consumed` its bytes; `incomplete`: more bytes are needed; `bad`: `error` says
+// why. An empty inline line parses as a command with no arguments (callers skip it).
+Parsed parse_command(std::string_view in, const ParseLimits& limits, std::vector<std::string>& args,
+                     std::size_t& consumed, std::string& error);
+
+// Reply encoders; `resp3` picks the RESP3 forms where they differ (null, maps).
+void put_simple(std::string& out, std::string_view text);   // +OK
+void put_error(std::string& out, std::string_view text);    // -ERR ... (the text names its kind)
+void put_integer(std::string& out, std::int64_t v);         // :42
+void put_bulk(std::string& out, std::string_view bytes);    // $3\r\nabc
+void put_null(std::string& out, bool resp3);                // $-1 or _
+void put_array(std::string& out, std::size_t n);            // *n; the n items follow
+void put_map(std::string& out, std::size_t n, bool resp3);  // %n (RESP3) or *2n
+
+}  // namespace shoal::resp

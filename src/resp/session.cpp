@@ -1,0 +1,113 @@
+// The connection commands and the dispatch; the string commands are in strings.cpp.
+#include "resp/session.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "resp/protocol.h"
+#include "resp/session_internal.h"
+
+namespace shoal::resp {
+
+namespace {
+
+std::string upper(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return s;
+}
+
+}  // namespace
+
+Session::Session(Core& core, SessionConfig config) : state_(std::make_shared<State>(core, std::move(config))) {}
+Session::~Session() = default;
+
+bool Session::resp3() const {
+    return state_->resp3;
+}
+const std::string& Session::ns() const {
+    return state_->config.databases[state_->db];
+}
+
+void Session::run(std::vector<std::string> args, std::function<void(std::string, bool)> done) {
+    State& s = *state_;
+    std::string out;
+    if (args.empty()) return done(out, false);
+    const std::string name = upper(args[0]);
+    if (const Command* c = find_string_command(name)) {
+        if (!arity_ok(*c, args.size())) {
+            put_error(out, "ERR wrong number of arguments for '" + lower(name) + "' command");
+            return done(out, false);
+        }
+        return c->run(state_, std::move(args),
+                      [done = std::move(done)](std::string reply) { done(std::move(reply), false); });
+    }
+    if (name == "PING") {
+        if (args.size() > 2)
+            put_error(out, "ERR wrong number of arguments for 'ping' command");
+        else if (args.size() == 2)
+            put_bulk(out, args[1]);
+        else
+            put_simple(out, "PONG");
+    } else if (name == "ECHO" && args.size() == 2) {
+        put_bulk(out, args[1]);
+    } else if (name == "QUIT") {
+        put_simple(out, "OK");
+        return done(out, true);
+    } else if (name == "SELECT" && args.size() == 2) {
+        std::int64_t db = -1;
+        if (!to_int64(args[1], db) || db < 0 || static_cast<std::uint64_t>(db) >= s.config.databases.size())
+            put_error(out, "ERR DB index is out of range (this node serves " +
+                               std::to_string(s.config.databases.size()) + ": resp_databases)");
+        else {
+            s.db = static_cast<std::size_t>(db);
+            put_simple(out, "OK");
+        }
+    } else if (name == "HELLO") {
+        hello(s, args, out);
+    } else if (name == "COMMAND") {
+        put_array(out, 0);  // no command table: clients fall back to their own
+    } else if (name == "CLIENT") {
+        const std::string sub = args.size() > 1 ? upper(args[1]) : "";
+        if (sub == "GETNAME")
+            put_null(out, s.resp3);
+        else if (sub == "ID")
+            put_integer(out, 1);
+        else
+            put_simple(out, "OK");  // SETNAME, SETINFO, ...: accepted, not kept
+    } else if (name == "INFO") {
+        put_bulk(out, "# Server\r\nredis_version:7.0.0\r\nshoal_namespace:" + ns() + "\r\n");
+    } else {
+        put_error(out,
+                  "ERR unknown command '" + lower(args[0]).substr(0, 64) + "' (this node speaks the string commands)");
+    }
+    done(out, false);
+}
+
+void hello(State& s, const std::vector<std::string>& args, std::string& out) {
+    bool resp3 = s.resp3;
+    if (args.size() >= 2) {
+        std::int64_t v = 0;
+        if (!to_int64(args[1], v) || (v != 2 && v != 3)) {
+            put_error(out, "NOPROTO unsupported protocol version");
+            return;
+        }
+        resp3 = v == 3;
+    }
+    // AUTH and SETNAME are accepted and ignored: this listener has no users yet.
+    s.resp3 = resp3;
+    put_map(out, 6, resp3);
+    put_bulk(out, "server");
+    put_bulk(out, "shoal");
+    put_bulk(out, "version");
+    put_bulk(out, "7.0.0");
+    put_bulk(out, "proto");
+    put_integer(out, resp3 ? 3 : 2);
+    put_bulk(out, "id");
+    put_integer(out, 1);
+    put_bulk(out, "mode");
+    put_bulk(out, "standalone");
+    put_bulk(out, "role");
+    put_bulk(out, "master");
+}
+
+}  // namespace shoal::resp

@@ -1,0 +1,64 @@
+// One Redis-protocol connection's commands, run against the core through `Core`: the
+// strings a session store or a cache uses (GET, SET with EX/PX/NX/XX/KEEPTTL/GET,
+// SETEX, GETEX, GETDEL, DEL, EXISTS, EXPIRE, TTL, MGET, MSET, APPEND, INCR, ...), the
+// connection commands (PING, ECHO, HELLO 2|3, SELECT, QUIT, CLIENT, COMMAND, INFO).
+// Pure: no sockets; tested against a cluster of replica Nodes (test/unit/test_resp.cpp).
+//
+// Each Redis database is a Shoal namespace (SessionConfig::databases). On an `lww`
+// namespace a SET is one blind write (the last writer's value stays). On a `dvv`
+// namespace every write reads first and writes conditionally on what it read
+// (If-Match; If-None-Match when nothing was there), trying again when another write
+// came between, so SETs replace values instead of making siblings; a key that holds
+// siblings anyway (HTTP writers) reads as an error naming them. Read-modify-write
+// commands (APPEND, INCR, SET XX/GET/KEEPTTL, EXPIRE, ...) work that way in every
+// namespace: they never lose a concurrent update.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/types.h"
+#include "replica/messages.h"
+
+namespace shoal::resp {
+
+// What a session needs from the node: the core's requests, and the wall clock (TTLs).
+class Core {
+public:
+    virtual ~Core() = default;
+    virtual void call(replica::ClientRequest request, std::function<void(replica::ClientReply)> done) = 0;
+    virtual Time now() = 0;
+    // Whether namespace `ns` keeps the last writer's value (conflict = lww).
+    virtual bool last_writer_wins(const std::string& ns) = 0;
+};
+
+struct SessionConfig {
+    std::vector<std::string> databases{"default"};  // database i -> namespace
+    std::size_t max_value_bytes = 1 << 20;
+};
+
+class Session {
+public:
+    Session(Core& core, SessionConfig config);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // Runs one command (args[0] is its name). `done` is called once with the encoded
+    // reply; `close` is set after QUIT. Commands of one session run one at a time: the
+    // caller waits for `done` before the next.
+    void run(std::vector<std::string> args, std::function<void(std::string reply, bool close)> done);
+
+    bool resp3() const;
+    const std::string& ns() const;
+
+    struct State;
+
+private:
+    std::shared_ptr<State> state_;
+};
+
+}  // namespace shoal::resp

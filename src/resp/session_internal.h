@@ -1,0 +1,71 @@
+// What session.cpp and strings.cpp share: a session's state, the command table's
+// shape, and reading and writing a key through the core. Not part of the API.
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/errc.h"
+#include "replica/messages.h"
+#include "resp/session.h"
+
+namespace shoal::resp {
+
+struct Session::State {
+    State(Core& c, SessionConfig cfg) : core(c), config(std::move(cfg)) {}
+    Core& core;
+    SessionConfig config;
+    std::size_t db = 0;
+    bool resp3 = false;
+    const std::string& ns() const { return config.databases[db]; }
+};
+using State = Session::State;
+using StatePtr = std::shared_ptr<State>;
+using Reply = std::function<void(std::string)>;
+
+struct Command {
+    const char* name;
+    int arity;  // > 0: exactly this many words (the name included); < 0: at least -arity
+    void (*run)(StatePtr s, std::vector<std::string> args, Reply done);
+};
+inline bool arity_ok(const Command& c, std::size_t n) {
+    return c.arity > 0 ? n == static_cast<std::size_t>(c.arity) : n >= static_cast<std::size_t>(-c.arity);
+}
+const Command* find_string_command(const std::string& upper_name);  // strings.cpp
+
+void hello(State& s, const std::vector<std::string>& args, std::string& out);
+
+inline bool to_int64(std::string_view text, std::int64_t& out) {
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return !text.empty() && ec == std::errc{} && end == text.data() + text.size();
+}
+
+inline std::string lower(std::string s) {
+    for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return s;
+}
+
+// A key as one read found it.
+struct Read {
+    errc code = errc::ok;        // ok (found or not), or why the read failed
+    replica::ClientReply reply;  // for the error's counts
+    bool found = false;
+    std::size_t siblings = 0;
+    std::string value;
+    replica::VersionVector context;
+    Time expires;  // {0}: none
+};
+
+// What a read-modify-write command writes next.
+struct Write {
+    bool del = false;
+    std::string value;
+    Time expires_at;  // {0}: no expiry of its own
+};
+
+}  // namespace shoal::resp

@@ -1,0 +1,168 @@
+// The Redis front end's pure half: the protocol parser at its bounds, and the string
+// commands run against a cluster of replica Nodes.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "node_harness.h"
+#include "replica/namespaces.h"
+#include "resp/protocol.h"
+#include "resp/session.h"
+
+using namespace shoal;
+using namespace shoal::resp;
+
+TEST_CASE("resp: commands parse from arrays of bulk strings and inline lines, within bounds", "[resp]") {
+    ParseLimits limits;
+    limits.max_args = 3;
+    limits.max_bulk_bytes = 5;
+    limits.max_inline_bytes = 16;
+    std::vector<std::string> args;
+    std::size_t used = 0;
+    std::string err;
+    using namespace std::string_literals;
+    const std::string set = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nv\0\r\nx\r\n"s;  // a NUL and a CRLF inside
+    REQUIRE(parse_command(set, limits, args, used, err) == Parsed::command);
+    CHECK(used == set.size());
+    CHECK(args == std::vector<std::string>{"SET", "k", std::string("v\0\r\nx", 5)});
+    // Every proper prefix is incomplete, not an error.
+    for (std::size_t n = 0; n < set.size(); ++n) {
+        INFO(n);
+        CHECK(parse_command(set.substr(0, n), limits, args, used, err) == Parsed::incomplete);
+    }
+    // Pipelined: the first command only.
+    REQUIRE(parse_command(set + "*1\r\n$4\r\nPING\r\n", limits, args, used, err) == Parsed::command);
+    CHECK(used == set.size());
+    REQUIRE(parse_command("GET  key\r\nPING\r\n", limits, args, used, err) == Parsed::command);
+    CHECK(args == std::vector<std::string>{"GET", "key"});
+    CHECK(used == 10);
+    // Bounds, at the edge and past it.
+    CHECK(parse_command("*4\r\n", limits, args, used, err) == Parsed::bad);
+    CHECK(err == "too many arguments");
+    CHECK(parse_command("*1\r\n$6\r\n", limits, args, used, err) == Parsed::bad);
+    CHECK(parse_command("*1\r\n$5\r\nabcde\r\n", limits, args, used, err) == Parsed::command);
+    CHECK(parse_command(std::string(17, 'a'), limits, args, used, err) == Parsed::bad);
+    CHECK(parse_command("*1\r\n$-1\r\n", limits, args, used, err) == Parsed::bad);
+    CHECK(parse_command("*1\r\n:1\r\n", limits, args, used, err) == Parsed::bad);
+    CHECK(parse_command("*1\r\n$1\r\nab\r\n", limits, args, used, err) == Parsed::bad);  // no CRLF after the bytes
+    CHECK(parse_command("*x\r\n", limits, args, used, err) == Parsed::bad);
+}
+
+namespace {
+
+// A session's core: a harness cluster, coordinated by node 1.
+struct HarnessCore final : Core {
+    test::Cluster& c;
+    explicit HarnessCore(test::Cluster& cluster) : c(cluster) {}
+    void call(replica::ClientRequest q, std::function<void(replica::ClientReply)> done) override {
+        done(c.call(1, std::move(q)));
+    }
+    Time now() override { return c.now; }
+    bool last_writer_wins(const std::string& ns) override {
+        return replica::namespace_conflict(c.node(1).namespaces(), ns, replica::ConflictMode::dvv) ==
+               replica::ConflictMode::lww;
+    }
+};
+
+std::string run(Session& s, std::vector<std::string> args) {
+    std::string out;
+    bool called = false;
+    s.run(std::move(args), [&](std::string reply, bool) {
+        out = std::move(reply);
+        called = true;
+    });
+    REQUIRE(called);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("resp: string commands on a dvv namespace replace values instead of making siblings", "[resp]") {
+    test::Cluster c(3);
+    HarnessCore core(c);
+    Session s(core, SessionConfig{});
+    CHECK(run(s, {"PING"}) == "+PONG\r\n");
+    CHECK(run(s, {"GET", "k"}) == "$-1\r\n");
+    CHECK(run(s, {"SET", "k", "one"}) == "+OK\r\n");
+    CHECK(run(s, {"set", "k", "two"}) == "+OK\r\n");
+    CHECK(run(s, {"GET", "k"}) == "$3\r\ntwo\r\n");  // one value, not two siblings
+    CHECK(run(s, {"SET", "k", "x", "NX"}) == "$-1\r\n");
+    CHECK(run(s, {"SET", "k", "three", "XX", "GET"}) == "$3\r\ntwo\r\n");
+    CHECK(run(s, {"SET", "n", "x", "XX"}) == "$-1\r\n");
+    CHECK(run(s, {"SETNX", "k", "x"}) == ":0\r\n");
+    CHECK(run(s, {"APPEND", "k", "!"}) == ":6\r\n");
+    CHECK(run(s, {"STRLEN", "k"}) == ":6\r\n");
+    CHECK(run(s, {"INCR", "c"}) == ":1\r\n");
+    CHECK(run(s, {"INCRBY", "c", "41"}) == ":42\r\n");
+    CHECK(run(s, {"DECRBY", "c", "2"}) == ":40\r\n");
+    CHECK(run(s, {"INCR", "k"}) == "-ERR value is not an integer or out of range\r\n");
+    CHECK(run(s, {"SET", "big", "9223372036854775807"}) == "+OK\r\n");
+    CHECK(run(s, {"INCR", "big"}) == "-ERR increment or decrement would overflow\r\n");
+    CHECK(run(s, {"MSET", "a", "1", "b", "2"}) == "+OK\r\n");
+    CHECK(run(s, {"MGET", "a", "nope", "b"}) == "*3\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n");
+    CHECK(run(s, {"EXISTS", "a", "b", "nope"}) == ":2\r\n");
+    CHECK(run(s, {"DEL", "a", "nope"}) == ":1\r\n");
+    CHECK(run(s, {"GETDEL", "b"}) == "$1\r\n2\r\n");
+    CHECK(run(s, {"GET", "b"}) == "$-1\r\n");
+    CHECK(run(s, {"TYPE", "k"}) == "+string\r\n");
+    CHECK(run(s, {"TYPE", "b"}) == "+none\r\n");
+    // Errors a client can act on.
+    CHECK(run(s, {"GET"}) == "-ERR wrong number of arguments for 'get' command\r\n");
+    CHECK(run(s, {"SET", "k", "v", "EX", "0"}) == "-ERR invalid expire time in 'set' command\r\n");
+    CHECK(run(s, {"SET", "k", "v", "NX", "XX"}) == "-ERR syntax error\r\n");
+    CHECK(run(s, {"SELECT", "1"}).rfind("-ERR DB index is out of range", 0) == 0);
+    CHECK(run(s, {"FLUSHALL"}).rfind("-ERR unknown command 'flushall'", 0) == 0);
+}
+
+TEST_CASE("resp: expiry in seconds and milliseconds, kept by KEEPTTL and read-modify-writes", "[resp]") {
+    test::Cluster c(3);
+    HarnessCore core(c);
+    Session s(core, SessionConfig{});
+    CHECK(run(s, {"SET", "s", "v", "EX", "100"}) == "+OK\r\n");
+    CHECK(run(s, {"TTL", "s"}) == ":100\r\n");
+    CHECK(run(s, {"PTTL", "s"}) == ":100000\r\n");
+    CHECK(run(s, {"APPEND", "s", "w"}) == ":2\r\n");  // keeps the expiry
+    CHECK(run(s, {"TTL", "s"}) == ":100\r\n");
+    CHECK(run(s, {"SET", "s", "x", "KEEPTTL"}) == "+OK\r\n");
+    CHECK(run(s, {"TTL", "s"}) == ":100\r\n");
+    CHECK(run(s, {"PERSIST", "s"}) == ":1\r\n");
+    CHECK(run(s, {"TTL", "s"}) == ":-1\r\n");
+    CHECK(run(s, {"TTL", "nope"}) == ":-2\r\n");
+    CHECK(run(s, {"PSETEX", "p", "1500", "v"}) == "+OK\r\n");
+    CHECK(run(s, {"PTTL", "p"}) == ":1500\r\n");
+    CHECK(run(s, {"EXPIRE", "s", "2"}) == ":1\r\n");
+    CHECK(run(s, {"EXPIRE", "nope", "2"}) == ":0\r\n");
+    c.advance(Duration::millis(2100));
+    CHECK(run(s, {"GET", "s"}) == "$-1\r\n");
+    CHECK(run(s, {"GET", "p"}) == "$-1\r\n");
+    CHECK(run(s, {"SET", "d", "v"}) == "+OK\r\n");
+    CHECK(run(s, {"EXPIRE", "d", "-1"}) == ":1\r\n");  // a time in the past deletes
+    CHECK(run(s, {"EXISTS", "d"}) == ":0\r\n");
+    CHECK(run(s, {"SETEX", "e", "10", "v"}) == "+OK\r\n");
+    CHECK(run(s, {"GETEX", "e", "PERSIST"}) == "$1\r\nv\r\n");
+    CHECK(run(s, {"TTL", "e"}) == ":-1\r\n");
+}
+
+TEST_CASE("resp: databases are namespaces; HELLO 3 switches to RESP3", "[resp]") {
+    test::Cluster c(3);
+    replica::NamespaceProps lww;
+    lww.conflict = replica::ConflictMode::lww;
+    for (std::uint32_t i = 1; i <= 3; ++i) c.node(i).set_namespaces({{"sessions", lww}});
+    HarnessCore core(c);
+    SessionConfig config;
+    config.databases = {"default", "sessions"};
+    Session s(core, config);
+    CHECK(run(s, {"SET", "k", "in default"}) == "+OK\r\n");
+    CHECK(run(s, {"SELECT", "1"}) == "+OK\r\n");
+    CHECK(s.ns() == "sessions");
+    CHECK(run(s, {"GET", "k"}) == "$-1\r\n");
+    CHECK(run(s, {"SET", "k", "session"}) == "+OK\r\n");
+    CHECK(run(s, {"GET", "k"}) == "$7\r\nsession\r\n");
+    CHECK(run(s, {"HELLO", "4"}).rfind("-NOPROTO", 0) == 0);
+    const std::string hello = run(s, {"HELLO", "3"});
+    CHECK(hello.rfind("%6\r\n", 0) == 0);
+    CHECK(s.resp3());
+    CHECK(run(s, {"GET", "nope"}) == "_\r\n");
+    CHECK(run(s, {"QUIT"}) == "+OK\r\n");
+}
