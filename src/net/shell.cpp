@@ -29,7 +29,6 @@ Time wall_now() {
             .count()};
 }
 
-
 // One native client connection: replies are appended to `out` and written in batches.
 struct ClientConn : std::enable_shared_from_this<ClientConn> {
     ClientConn(tcp::socket s, asio::io_context& io) : socket(std::move(s)), wake(socket.get_executor()), backlog(io) {}
@@ -53,8 +52,10 @@ struct ClientConn : std::enable_shared_from_this<ClientConn> {
     // for one connection stays bounded (in-flight requests, and replies unwritten).
     void pace(std::size_t max_out_bytes, std::size_t max_inflight) {
         if (closed) return;
-        if (out.size() > max_out_bytes || inflight >= max_inflight) backlog.close();
-        else backlog.open();
+        if (out.size() > max_out_bytes || inflight >= max_inflight)
+            backlog.close();
+        else
+            backlog.open();
     }
 };
 
@@ -86,10 +87,11 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
                          committed(seq, ec);
                      }),
           driver_(node, &membership.gossiper(), store, committer_, *this,
-                  turn::DriverLimits{config_.max_staged_bytes, config_.max_inflight_per_connection *
-                                                                   config_.max_client_connections}),
-          store_health_(config_.reopen_store, [&store] { return store.inner().sync(); }, config_.rebuild_store,
-                        config_.data_dir, config_.store_rebuilt) {
+                  turn::DriverLimits{config_.max_staged_bytes,
+                                     config_.max_inflight_per_connection * config_.max_client_connections}),
+          store_health_(
+              config_.reopen_store, [&store] { return store.inner().sync(); }, config_.rebuild_store, config_.data_dir,
+              config_.store_rebuilt) {
         if (config_.max_frame_bytes == 0) config_.max_frame_bytes = wire::k_default_max_frame_bytes;
     }
 
@@ -111,9 +113,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     std::shared_ptr<PeerLink> make_link(NodeId id, std::string_view address) {
         PeerAddress to{id, {}, 0, {}};
         if (!parse_host_port(address, to.host, to.port)) return nullptr;
-        auto link =
-            std::make_shared<PeerLink>(io_, config_.id, to, config_.peer_queue_bytes, metrics_, config_.link_timeouts,
-                                       config_.max_frame_bytes);
+        auto link = std::make_shared<PeerLink>(io_, config_.id, to, config_.peer_queue_bytes, metrics_,
+                                               config_.link_timeouts, config_.max_frame_bytes);
         asio::co_spawn(io_, link->run(), asio::detached);
         return link;
     }
@@ -183,9 +184,9 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             membership_.gossiper().set_following(!node_.handed_over());  // keep learning who is left
             if (node_.handed_over()) {
                 exit_reported_ = true;
-                log::info("shutting down", "status=" + std::string(gossip::status_name(
-                                                           membership_.gossiper().self_status())) +
-                                               " waited_ms=" + std::to_string((now - left_at_).ms()));
+                log::info("shutting down",
+                          "status=" + std::string(gossip::status_name(membership_.gossiper().self_status())) +
+                              " waited_ms=" + std::to_string((now - left_at_).ms()));
                 if (config_.on_exit) asio::post(io_, config_.on_exit);
             }
         }
@@ -224,7 +225,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         const bool ok = reply.code == errc::ok || reply.code == errc::not_found;
         ++(ok ? metrics_.requests_ok[op] : metrics_.requests_failed[op]);
         if (!ok) ++metrics_.errors_by_code[static_cast<int>(reply.code)];
-        if (p.op == replica::ClientOp::get && reply.code == errc::ok) metrics_.read_siblings.record(reply.siblings.size());
+        if (p.op == replica::ClientOp::get && reply.code == errc::ok)
+            metrics_.read_siblings.record(reply.siblings.size());
         LatencyHistogram& h = p.op == replica::ClientOp::get   ? metrics_.get_latency
                               : p.op == replica::ClientOp::put ? metrics_.put_latency
                                                                : metrics_.del_latency;
@@ -363,8 +365,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             schedule_flush();
             return {};
         };
-        const std::string why =
-            co_await read_frames(socket, config_.max_frame_bytes, stopped_, on_frame, nullptr, nullptr, &watched->reading);
+        const std::string why = co_await read_frames(socket, config_.max_frame_bytes, stopped_, on_frame, nullptr,
+                                                     nullptr, &watched->reading);
         conns_.remove(watched);
         if (!why.empty()) {
             ++metrics_.bad_frames;
@@ -471,8 +473,10 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             boost::system::error_code ec;
             co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
         }
-        if (!driver_.idle()) log::error("the last batch did not reach the disk in time", "");
-        else if (auto ec = store_.sync()) log::error("final sync failed", "error=" + log::quoted(ec.message()));
+        if (!driver_.idle())
+            log::error("the last batch did not reach the disk in time", "");
+        else if (auto ec = store_.sync())
+            log::error("final sync failed", "error=" + log::quoted(ec.message()));
         stopped_ = true;
         tick_timer_.cancel();
         for (auto& [id, link] : links_) link->stop();
@@ -499,7 +503,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     std::map<std::string, std::shared_ptr<PeerLink>> seed_links_;  // seeds not yet known by id
     gossip::GossipOutbox gossip_out_;
     bool exit_reported_ = false;
-    Time left_at_;      // when this node found itself exiting (0: not yet)
+    Time left_at_;  // when this node found itself exiting (0: not yet)
     Time left_logged_;
     std::unordered_map<replica::ClientToken, Pending> pending_;
     replica::ClientToken next_token_ = 1;
@@ -551,8 +555,7 @@ Shell::Shell(asio::io_context& io, replica::Node& node, store::BufferedStore& st
              ShellConfig config, std::error_code& ec)
     : impl_(std::make_shared<Impl>(io, node, store, membership, std::move(config))) {
     ec = listen_on(impl_->peer_acceptor_, impl_->config_.peer_host, impl_->config_.peer_port, "peer");
-    if (!ec)
-        ec = listen_on(impl_->client_acceptor_, impl_->config_.client_host, impl_->config_.client_port, "client");
+    if (!ec) ec = listen_on(impl_->client_acceptor_, impl_->config_.client_host, impl_->config_.client_port, "client");
 }
 
 Shell::~Shell() = default;
@@ -570,16 +573,22 @@ std::uint16_t Shell::client_port() const {
     return impl_->client_acceptor_.local_endpoint().port();
 }
 
+// The Backend's calls (http/server.h) go to the loop's state; commands that change
+// the view get their gossip out at once.
 void Shell::submit(replica::ClientRequest request, std::function<void(replica::ClientReply)> done) {
     impl_->submit(std::move(request), std::move(done));
 }
-
 std::string Shell::cluster_json() {
     return impl_->cluster_json();
 }
-
 std::string Shell::metrics_text() {
     return impl_->metrics_text();
+}
+http::Backend::Health Shell::health() {
+    return impl_->health();
+}
+const replica::Namespaces& Shell::namespaces() const {
+    return impl_->node_.namespaces();
 }
 http::Response Shell::membership(const http::MembershipCall& call) {
     http::Response r = impl_->membership_.command(wall_now(), call);
@@ -590,12 +599,6 @@ http::Response Shell::namespaces(const http::NamespaceCall& call) {
     http::Response r = impl_->membership_.namespaces(wall_now(), call);
     impl_->schedule_flush();
     return r;
-}
-const replica::Namespaces& Shell::namespaces() const {
-    return impl_->node_.namespaces();
-}
-http::Backend::Health Shell::health() {
-    return impl_->health();
 }
 
 }  // namespace shoal::net

@@ -1,6 +1,9 @@
 // A node's own copy of its keys: reading and writing states in the Store (with
 // the checksummed stored form), keeping the anti-entropy trees and GC candidates in
-// step with every write, merging peers' states in, and recording hints.
+// step with every write, merging peers' states in, and recording hints; and, at a
+// start or after lost writes, reading all of that back from the store.
+#include <algorithm>
+
 #include "core/hash.h"
 #include "replica/codec.h"
 #include "replica/node.h"
@@ -34,8 +37,7 @@ std::uint64_t Node::entry_of(std::string_view key, const SiblingSet& state) cons
     return MerkleTree::entry_hash(key, digest(state));
 }
 
-std::error_code Node::save(std::string_view key, const SiblingSet& state, std::uint64_t old_entry,
-                           std::size_t bound) {
+std::error_code Node::save(std::string_view key, const SiblingSet& state, std::uint64_t old_entry, std::size_t bound) {
     const std::uint64_t h = hash_key(key);
     const PartitionId p = ring_->partition_of(h);
     scratch_.clear();
@@ -129,6 +131,75 @@ void Node::store_hint(NodeId target, std::string_view key, std::size_t bytes) {
 
 std::error_code Node::read_local(std::string_view key, SiblingSet& out) {
     return load(key, out);
+}
+
+// ---- reading it all back ----------------------------------------------------------
+
+std::uint64_t Node::stored_entry(std::string_view key, std::string_view bytes, SiblingSet& state, bool& corrupt) const {
+    corrupt = static_cast<bool>(decode_stored(bytes, state));
+    return corrupt ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, state);
+}
+
+void Node::rebuild_tree(PartitionId p) {
+    MerkleTree& t = tree(p);
+    t.clear();
+    const auto range = store::data_range(p);
+    SiblingSet state;
+    (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view bytes) {
+        PartitionId part;
+        std::string_view key;
+        if (!store::parse_data_key(stored, part, key)) return true;
+        bool corrupt = false;
+        t.update(hash_key(key), 0, stored_entry(key, bytes, state, corrupt));
+        return true;
+    });
+}
+
+void Node::reload_from_store() {
+    hint_targets_.clear();
+    hinted_keys_.clear();
+    gc_.clear();
+    gc_cursor_.clear();
+    stats_.hints_pending = 0;
+    stats_.hint_bytes_pending = 0;
+    exchanges_.clear();  // their steps may have merged writes that are now lost
+    deferred_.clear();
+    rebuild_from_store();
+}
+
+void Node::rebuild_from_store() {
+    trees_.clear();
+    trees_.resize(ring_->partition_count());
+    // Data: the trees, and the GC candidates (each stable from the step it is noted,
+    // before any exchange of this life starts).
+    const std::string data_begin(1, 'd'), data_end(1, 'e');
+    SiblingSet state;
+    stats_.keys_stored = 0;
+    (void)store_.scan(data_begin, data_end, [&](std::string_view stored, std::string_view bytes) {
+        PartitionId p;
+        std::string_view key;
+        if (!store::parse_data_key(stored, p, key) || p.value >= ring_->partition_count()) return true;
+        bool corrupt = false;
+        const std::uint64_t entry = stored_entry(key, bytes, state, corrupt);
+        tree(p).update(hash_key(key), 0, entry);
+        stats_.keys_stored += entry != 0;
+        if (!corrupt) note_state(key, p, state);
+        return true;
+    });
+    // Hints: what waits for each target, and which keys they name.
+    const std::string hint_begin(1, 'h'), hint_end(1, 'i');
+    (void)store_.scan(hint_begin, hint_end, [&](std::string_view stored, std::string_view value) {
+        NodeId target;
+        std::uint64_t seq = 0, bytes = 0;
+        std::string_view key;
+        if (!store::parse_hint_key(stored, target, seq) || !store::parse_hint_value(value, bytes, key)) return true;
+        ++hint_targets_[target].pending;
+        ++stats_.hints_pending;
+        stats_.hint_bytes_pending += bytes;
+        ++hinted_keys_[std::string(key)];
+        next_hint_ = std::max(next_hint_, seq + 1);
+        return true;
+    });
 }
 
 }  // namespace shoal::replica
