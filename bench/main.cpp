@@ -84,6 +84,17 @@ Faults (need --dev)
                               first kill/stop), during (until the last restart/cont has
                               completed), after.
 
+Checking (cart adds; with --preset cart or a --mix with cart)
+  --check                     every cart add gets an item of its own (none dropped) and each
+                              acknowledged add is recorded. After the run (and the faults'
+                              restores), every cart written is read through every node with
+                              r=all until the nodes agree (or --check-timeout passes, default
+                              60s): prints acknowledged adds lost, carts whose nodes disagree,
+                              stale reads (a connection's read that missed an add it had seen
+                              acknowledged) and siblings per cart. Exit status 3 on any lost
+                              add or disagreement.
+  --check-timeout D           how long to wait for the nodes to agree
+
 Output
   a live line each second; a final table per operation (count, ok, errors by kind, ops/s,
   p50/p90/p99/p99.9/max from log-linear histograms, relative error <= 0.8%); CPU cost of the
@@ -108,7 +119,7 @@ struct Args {
 };
 
 bool parse_args(int argc, char** argv, Args& a, std::string& error) {
-    static const char* k_flags[] = {"help", "no-load", "load-only", "no-context-cache", "quiet"};
+    static const char* k_flags[] = {"help", "no-load", "load-only", "no-context-cache", "quiet", "check"};
     for (int i = 1; i < argc; ++i) {
         std::string s = argv[i];
         if (s.rfind("--", 0) != 0) {
@@ -157,6 +168,7 @@ struct Settings {
     double sweep_bound_ms = 0, sweep_start = 2000;
     int sweep_steps = 10;
     bool load_only = false;
+    double check_timeout_s = 60;
     std::string csv, json, plot, title;
 };
 
@@ -266,6 +278,7 @@ Settings settings_from(const Args& a) {
     r.load = !a.flags.count("no-load");
     r.seed = static_cast<std::uint64_t>(number(a, "seed", 1, 0, 1e18));
     r.live = !a.flags.count("quiet");
+    r.check = a.flags.count("check") > 0;
     if (a.opts.count("fault")) {
         std::string all;
         for (const auto& f : a.opts.at("fault")) all += f + ";";
@@ -282,6 +295,10 @@ Settings settings_from(const Args& a) {
     s.sweep_start = number(a, "sweep-start", 2000, 1, 1e8);
     s.sweep_steps = static_cast<int>(number(a, "sweep-steps", 10, 1, 50));
     s.load_only = a.flags.count("load-only") > 0;
+    s.check_timeout_s = seconds_opt(a, "check-timeout", 60);
+    if (r.check && r.workload.mix.weight[static_cast<std::size_t>(OpKind::cart)] <= 0)
+        usage_error("--check verifies cart adds: use --preset cart, or a --mix with cart");
+    if (r.check && r.driver != DriverKind::native) usage_error("--check reads back through the native protocol: use --driver native");
     s.csv = opt(a, "csv");
     s.json = opt(a, "json");
     s.plot = opt(a, "plot");
@@ -404,6 +421,11 @@ int main(int argc, char** argv) {
     if (all.ok + all.errors == 0) {
         std::fprintf(stderr, "shoal-bench: no operation completed\n");
         return 1;
+    }
+    if (CartCheck* check = engine.check()) {
+        const CheckReport c = check->verify(s.run.nodes, s.check_timeout_s);
+        print_check(c);
+        if (!c.passed()) return 3;
     }
     return 0;
 }

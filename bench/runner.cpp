@@ -94,6 +94,7 @@ struct Engine::Impl {
     ~Impl();
 
     RunSettings s;
+    std::unique_ptr<CartCheck> checker;  // --check; outlives the workers that feed it
     OpChooser chooser;
     KeyChooser keys;
     std::string value_pool;
@@ -124,6 +125,9 @@ struct Worker {
     ~Worker();
 
     Engine::Impl& e;
+    std::size_t index;             // this worker's
+    std::vector<std::size_t> ids;  // each connection's client number, across workers
+    std::uint64_t next_item = 0;   // --check: this worker's cart items are unique
     asio::io_context io{1};
     asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
     std::vector<std::unique_ptr<Connection>> conns;
@@ -258,10 +262,16 @@ struct Worker {
                 conn.get(e.key(op.key), [this, op](Reply r) mutable {
                     if (!r.ok) return complete(op, r);
                     op.siblings = r.values.size();
+                    const bool checked = op.kind == OpKind::cart && e.checker;
+                    if (checked) e.checker->read(ids[op.conn], e.key(op.key), r.values);
+                    std::string item;
                     const std::string v =
-                        op.kind == OpKind::cart ? cart_with_item(r.values) : std::string(value());
+                        op.kind == OpKind::cart ? cart_with_item(r.values, item) : std::string(value());
                     conns[op.conn]->put(e.key(op.key), v, r.context, e.s.workload.ttl_s,
-                                        [this, op](Reply w) { complete(op, w); });
+                                        [this, op, checked, item = std::move(item)](Reply w) {
+                                            if (checked && w.ok) e.checker->acked(ids[op.conn], e.key(op.key), item);
+                                            complete(op, w);
+                                        });
                 });
                 return;
             case OpKind::count_: break;
@@ -269,8 +279,9 @@ struct Worker {
         SHOAL_UNREACHABLE("bad OpKind");
     }
 
-    // The union of the siblings' items plus one new item, oldest items dropped to fit.
-    std::string cart_with_item(const std::vector<std::string>& siblings) {
+    // The union of the siblings' items plus one new item (`item`), oldest items dropped
+    // to fit -- except under --check, where items are unique and none is dropped.
+    std::string cart_with_item(const std::vector<std::string>& siblings, std::string& item) {
         std::set<std::string> seen;
         std::vector<std::string> items;
         for (const auto& v : siblings) {
@@ -283,11 +294,14 @@ struct Worker {
                 pos = comma + 1;
             }
         }
-        items.push_back("item" + std::to_string(rng.below(1000000)));
+        item = e.checker ? "w" + std::to_string(index) + "i" + std::to_string(++next_item)
+                         : "item" + std::to_string(rng.below(1000000));
+        items.push_back(item);
         std::size_t size = 0;
         for (const auto& i : items) size += i.size() + 1;
         std::size_t first = 0;
-        while (size > e.s.workload.value_max_bytes && first + 1 < items.size()) size -= items[first++].size() + 1;
+        while (!e.checker && size > e.s.workload.value_max_bytes && first + 1 < items.size())
+            size -= items[first++].size() + 1;
         std::string out;
         for (std::size_t i = first; i < items.size(); ++i) (out += items[i]) += ',';
         return out;
@@ -332,7 +346,7 @@ struct Worker {
 };
 
 Worker::Worker(Engine::Impl& engine, std::size_t index, std::vector<std::size_t> clients)
-    : e(engine), rng(engine.s.seed * 1000003 + index) {
+    : e(engine), index(index), ids(clients), rng(engine.s.seed * 1000003 + index) {
     const auto& nodes = e.s.nodes;
     for (std::size_t c : clients) {
         ConnectionOptions o;
@@ -459,7 +473,11 @@ std::vector<SeriesRow> Engine::Impl::drive(Mode mode, double rate, double second
     return series;
 }
 
-Engine::Engine(RunSettings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {}
+Engine::Engine(RunSettings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {
+    if (impl_->s.check) impl_->checker = std::make_unique<CartCheck>();
+}
+
+CartCheck* Engine::check() { return impl_->checker.get(); }
 Engine::~Engine() = default;
 
 LoadResult Engine::load() {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "driver.h"
+#include "check.h"
 #include "fault.h"
 #include "histogram.h"
 #include "workload.h"
@@ -42,6 +43,7 @@ struct RunSettings {
     std::string dev_dir;         // a `shoal dev` cluster: faults act on it, its shoald pids are costed
     std::vector<int> cost_pids;  // further server pids to cost (redis-server)
     bool live = true;            // print a line each second
+    bool check = false;          // record cart adds for CartCheck (check.h): unique items, none dropped
 };
 
 struct OpStats {
@@ -113,6 +115,8 @@ public:
     LoadResult load();
     void warmup(double seconds, double rate);
     StepResult measure(double rate, double duration_s, std::uint64_t max_ops, const std::vector<FaultEvent>& faults);
+    // What --check recorded (nullptr without it).
+    CartCheck* check();
 
     struct Impl;
 

@@ -1,8 +1,11 @@
 // Unit tests for shoal-bench's fault-schedule parsing.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "driver.h"
 #include "fault.h"
+#include "check.h"
 #include "report.h"
 
 using namespace shoal::bench;
@@ -64,4 +67,19 @@ TEST_CASE("bench fault: phase durations come from the fault events' times") {
     r.faults = {kill};
     CHECK(phase_seconds(r, FaultPhase::during) == Approx(8.0));
     CHECK(phase_seconds(r, FaultPhase::after) == 0);
+}
+
+TEST_CASE("bench check: a connection's read that misses an add it saw acknowledged is stale") {
+    CHECK(cart_items({"a,b,", "b,c"}) == std::set<std::string>{"a", "b", "c"});
+    CartCheck check;
+    check.acked(1, "cart/1", "x");
+    check.read(1, "cart/1", {"x,y"});  // sees it
+    check.read(2, "cart/1", {"y"});    // another connection: not its own add
+    check.read(1, "cart/1", {"y"});    // misses its own acknowledged add: stale
+    check.read(1, "cart/2", {""});     // nothing acknowledged there
+    const CheckReport r = check.verify({}, 0);  // no nodes: counts only
+    CHECK(r.reads == 4);
+    CHECK(r.stale_reads == 1);
+    CHECK(r.acked_adds == 1);
+    CHECK(r.lost_adds == 1);  // no node returned it
 }

@@ -1,0 +1,130 @@
+#include "check.h"
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "client/client.h"
+
+namespace shoal::bench {
+
+std::set<std::string> cart_items(const std::vector<std::string>& sibling_values) {
+    std::set<std::string> out;
+    for (const auto& v : sibling_values) {
+        std::size_t pos = 0;
+        while (pos < v.size()) {
+            std::size_t comma = v.find(',', pos);
+            if (comma == std::string::npos) comma = v.size();
+            if (comma > pos) out.insert(v.substr(pos, comma - pos));
+            pos = comma + 1;
+        }
+    }
+    return out;
+}
+
+void CartCheck::acked(std::uint64_t conn, const std::string& key, const std::string& item) {
+    std::lock_guard lock(mu_);
+    acked_[key].insert(item);
+    seen_[{conn, key}].insert(item);
+}
+
+void CartCheck::read(std::uint64_t conn, const std::string& key, const std::vector<std::string>& sibling_values) {
+    const std::set<std::string> items = cart_items(sibling_values);
+    std::lock_guard lock(mu_);
+    ++reads_;
+    auto it = seen_.find({conn, key});
+    if (it == seen_.end()) return;
+    for (const auto& item : it->second) {
+        if (!items.contains(item)) {
+            ++stale_;
+            return;
+        }
+    }
+}
+
+CheckReport CartCheck::verify(const std::vector<std::string>& nodes, double timeout_s) {
+    CheckReport r;
+    std::map<std::string, std::set<std::string>> acked;
+    {
+        std::lock_guard lock(mu_);
+        acked = acked_;
+        r.reads = reads_;
+        r.stale_reads = stale_;
+    }
+    r.carts = acked.size();
+    for (const auto& [key, items] : acked) r.acked_adds += items.size();
+    std::vector<std::unique_ptr<client::Client>> clients;
+    for (const auto& n : nodes) {
+        client::Options o;
+        o.nodes = {n};
+        o.request_timeout = Duration::seconds(5);
+        o.max_attempts = 1;  // this node's answer, not another's
+        clients.push_back(std::make_unique<client::Client>(o));
+    }
+    client::RequestOptions all;
+    all.r = replica::k_quorum_all;
+    const auto start = std::chrono::steady_clock::now();
+    std::map<std::string, std::set<std::string>> found;  // key -> items some node returned
+    std::set<std::string> pending;
+    for (const auto& [key, items] : acked) pending.insert(key);
+    for (int round = 1;; ++round) {
+        std::set<std::string> still;
+        for (const auto& key : pending) {
+            std::set<std::string> first;
+            bool agree = true;
+            for (std::size_t i = 0; i < clients.size(); ++i) {
+                const client::Result got = clients[i]->get(key, all);
+                const bool ok = got.code == errc::ok || got.code == errc::not_found;
+                const std::set<std::string> items = ok ? cart_items(got.values) : std::set<std::string>{};
+                found[key].insert(items.begin(), items.end());
+                if (i == 0) {
+                    first = items;
+                    r.siblings[got.values.size()] += round == 1 ? 1 : 0;
+                    r.max_siblings = std::max<std::uint64_t>(r.max_siblings, got.values.size());
+                }
+                agree = agree && ok && items == first;
+            }
+            if (!agree) still.insert(key);
+        }
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::printf("check: round %d, %zu of %zu carts read through %zu nodes; %zu disagree (%.1f s)\n", round,
+                    pending.size(), acked.size(), clients.size(), still.size(), elapsed);
+        std::fflush(stdout);
+        pending = std::move(still);
+        if (pending.empty()) {
+            r.converged = true;
+            r.converge_s = elapsed;
+            break;
+        }
+        if (elapsed >= timeout_s) break;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    r.disagreeing = pending.size();
+    for (const auto& [key, items] : acked) {
+        for (const auto& item : items) {
+            if (found[key].contains(item)) continue;
+            ++r.lost_adds;
+            if (r.lost_examples.size() < 5) r.lost_examples.push_back(key + ": " + item);
+        }
+    }
+    return r;
+}
+
+void print_check(const CheckReport& r) {
+    std::printf("\ncheck: %llu acknowledged cart adds over %llu carts; lost %llu\n", (unsigned long long)r.acked_adds,
+                (unsigned long long)r.carts, (unsigned long long)r.lost_adds);
+    for (const auto& e : r.lost_examples) std::printf("  lost: %s\n", e.c_str());
+    if (r.converged)
+        std::printf("check: every node returned the same items for every cart, %.1f s after the run\n", r.converge_s);
+    else
+        std::printf("check: %llu carts still differ between nodes\n", (unsigned long long)r.disagreeing);
+    std::printf("check: stale reads (a connection's read missed an add it had seen acknowledged): %llu of %llu\n",
+                (unsigned long long)r.stale_reads, (unsigned long long)r.reads);
+    std::string dist;
+    for (const auto& [n, carts] : r.siblings) dist += " " + std::to_string(n) + ":" + std::to_string(carts);
+    std::printf("check: siblings per cart after the run (siblings:carts):%s; max %llu\n", dist.c_str(),
+                (unsigned long long)r.max_siblings);
+    std::printf("check: %s\n", r.passed() ? "passed" : "FAILED");
+}
+
+}  // namespace shoal::bench
