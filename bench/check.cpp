@@ -65,7 +65,7 @@ CheckReport CartCheck::verify(const std::vector<std::string>& nodes, double time
     all.r = replica::k_quorum_all;
     const auto start = std::chrono::steady_clock::now();
     std::map<std::string, std::set<std::string>> found;  // key -> items some node returned
-    std::set<std::string> pending;
+    std::set<std::string> pending, counted;  // counted: carts whose siblings are in r.siblings
     for (const auto& [key, items] : acked) pending.insert(key);
     for (int round = 1;; ++round) {
         std::set<std::string> still;
@@ -79,8 +79,10 @@ CheckReport CartCheck::verify(const std::vector<std::string>& nodes, double time
                 found[key].insert(items.begin(), items.end());
                 if (i == 0) {
                     first = items;
-                    r.siblings[got.values.size()] += round == 1 ? 1 : 0;
-                    r.max_siblings = std::max<std::uint64_t>(r.max_siblings, got.values.size());
+                    if (ok && counted.insert(key).second) {  // the first answer through node 1
+                        r.siblings[got.values.size()] += 1;
+                        r.max_siblings = std::max<std::uint64_t>(r.max_siblings, got.values.size());
+                    }
                 }
                 agree = agree && ok && items == first;
             }

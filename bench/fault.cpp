@@ -15,6 +15,10 @@ std::string_view fault_action_name(FaultAction a) {
         case FaultAction::stop: return "stop";
         case FaultAction::cont: return "cont";
         case FaultAction::restart: return "restart";
+        case FaultAction::partition: return "partition";
+        case FaultAction::bridge: return "bridge";
+        case FaultAction::netem: return "netem";
+        case FaultAction::heal: return "heal";
     }
     SHOAL_UNREACHABLE("bad FaultAction");
 }
@@ -60,6 +64,10 @@ std::optional<FaultAction> parse_action(std::string_view w) {
     if (w == "stop") return FaultAction::stop;
     if (w == "cont") return FaultAction::cont;
     if (w == "restart") return FaultAction::restart;
+    if (w == "partition") return FaultAction::partition;
+    if (w == "bridge") return FaultAction::bridge;
+    if (w == "netem") return FaultAction::netem;
+    if (w == "heal") return FaultAction::heal;
     return std::nullopt;
 }
 
@@ -98,6 +106,13 @@ std::optional<std::int64_t> parse_duration_ms(std::string_view t) {
     return static_cast<std::int64_t>(ms);
 }
 
+std::string describe(const FaultEvent& e) {
+    std::string out(fault_action_name(e.action));
+    if (e.node != 0) out += " n" + std::to_string(e.node);
+    for (const auto& a : e.args) out += " " + a;
+    return out;
+}
+
 FaultParse parse_faults(std::string_view text) {
     FaultParse out;
     for (auto item : split(text, ';')) {
@@ -105,8 +120,8 @@ FaultParse parse_faults(std::string_view text) {
         if (item.empty()) continue;
         const auto w = words(item);
         const std::string where = "in fault '" + std::string(item) + "': ";
-        if (w.size() != 3) {
-            out.error = where + "expected 'at=TIME ACTION NODE'";
+        if (w.size() < 2) {
+            out.error = where + "expected 'at=TIME ACTION ...'";
             return out;
         }
         if (w[0].substr(0, 3) != "at=") {
@@ -120,15 +135,32 @@ FaultParse parse_faults(std::string_view text) {
         }
         const auto action = parse_action(w[1]);
         if (!action) {
-            out.error = where + "unknown action '" + std::string(w[1]) + "' (kill, stop, cont, restart)";
+            out.error = where + "unknown action '" + std::string(w[1]) +
+                        "' (kill, stop, cont, restart, partition, bridge, netem, heal)";
             return out;
         }
-        const auto node = parse_node(w[2]);
-        if (!node) {
-            out.error = where + "bad node '" + std::string(w[2]) + "' (e.g. n2)";
+        FaultEvent ev{*at, *action, 0, {}};
+        const bool on_node = *action <= FaultAction::restart || *action == FaultAction::netem;
+        const std::size_t want_min = *action == FaultAction::heal ? 2 : *action == FaultAction::netem ? 4 : 3;
+        const std::size_t want_max = *action <= FaultAction::restart ? 3 : *action == FaultAction::heal ? 2
+                                   : *action == FaultAction::bridge  ? 4 : w.size();
+        if (w.size() < want_min || w.size() > want_max) {
+            out.error = where + "wrong arguments for " + std::string(w[1]) +
+                        " (kill n2 | partition 1/2,3 [--one-way] | bridge 1 2,3 | netem 2 delay=20ms loss=5% | heal)";
             return out;
         }
-        out.events.push_back(FaultEvent{*at, *action, *node});
+        std::size_t next = 2;
+        if (on_node) {
+            const auto node = parse_node(w[2]);
+            if (!node) {
+                out.error = where + "bad node '" + std::string(w[2]) + "' (e.g. n2)";
+                return out;
+            }
+            ev.node = *node;
+            next = 3;
+        }
+        for (std::size_t i = next; i < w.size(); ++i) ev.args.emplace_back(w[i]);
+        out.events.push_back(std::move(ev));
     }
     std::stable_sort(out.events.begin(), out.events.end(),
                      [](const FaultEvent& a, const FaultEvent& b) { return a.at_ms < b.at_ms; });

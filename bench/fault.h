@@ -1,13 +1,15 @@
 // Fault schedules: "at=10s kill n2; at=25s restart n2".
 //
-// Each item is `at=TIME ACTION NODE`, items separated by ';'. TIME counts from the start
-// of the measure phase: "10s", "1.5s", "500ms", "2m". ACTION is what `shoal dev` does to
-// a node of a local cluster: kill (SIGKILL), stop (SIGSTOP), cont (SIGCONT), restart.
-// NODE is "n2" or "2". Items are sorted by time.
+// Each item is `at=TIME ACTION ...`, items separated by ';'. TIME counts from the start
+// of the measure phase: "10s", "1.5s", "500ms", "2m". ACTION is what `shoal dev` does
+// to a local cluster: to a node (`kill n2`, `stop n2`, `cont n2`, `restart n2`), or,
+// on a netns cluster, to the network (`partition 1/2,3`, `partition 1/2 --one-way`,
+// `bridge 1 2,3`, `netem 2 delay=20ms loss=5%`, `heal`). NODE is "n2" or "2". Items are
+// sorted by time.
 //
-// The report's fault phases: `before` until the first kill or stop is issued; `during`
-// from then until the last restart or cont has completed (the node serves again);
-// `after` from then on. A schedule with no restoring action stays `during` to the end.
+// The report's fault phases: `before` until the first disruptive action (kill, stop,
+// partition, bridge, netem) is issued; `during` from then until the last restoring one
+// (restart, cont, heal) has completed; `after` from then on. A schedule with no restoring action stays `during` to the end.
 // An operation counts in the phase it started and ended in; one that the fault window
 // touched at all (started or ended in it, or spanned it) counts in `during`.
 #pragma once
@@ -20,19 +22,24 @@
 
 namespace shoal::bench {
 
-enum class FaultAction { kill, stop, cont, restart };
+enum class FaultAction { kill, stop, cont, restart, partition, bridge, netem, heal };
 
 std::string_view fault_action_name(FaultAction a);
-// kill and stop take a node away; cont and restart bring it back.
+// kill, stop, partition, bridge and netem disrupt; cont, restart and heal restore.
 inline bool fault_disrupts(FaultAction a) {
-    return a == FaultAction::kill || a == FaultAction::stop;
+    return a == FaultAction::kill || a == FaultAction::stop || a == FaultAction::partition ||
+           a == FaultAction::bridge || a == FaultAction::netem;
 }
 
 struct FaultEvent {
     std::int64_t at_ms = 0;
     FaultAction action = FaultAction::kill;
-    int node = 0;
+    int node = 0;                   // the node acted on (0: the network as a whole)
+    std::vector<std::string> args;  // what follows, for `shoal dev ACTION [NODE] ARGS...`
 };
+
+// "kill n2", "partition 1/2,3": the event as the report names it.
+std::string describe(const FaultEvent& e);
 
 struct FaultParse {
     std::vector<FaultEvent> events;

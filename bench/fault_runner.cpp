@@ -27,15 +27,19 @@ std::string self_exe() {
 // closes every inherited descriptor first: a node restarted by it must not inherit our
 // sockets or a lock file descriptor (e.g. from `flock LOCK shoal-bench`), which it
 // would otherwise hold for its whole life. Returns the exit code (127: no CLI).
-int run_dev_action(const std::string& dir, std::string_view action, int node) {
+int run_dev_action(const std::string& dir, const FaultEvent& ev) {
     const std::string shoal = (std::filesystem::path(self_exe()).parent_path() / "shoal").string();
-    const std::string act(action), id = std::to_string(node);
+    std::vector<std::string> argv{"shoal", "--dir", dir, "dev", std::string(fault_action_name(ev.action))};
+    if (ev.node != 0) argv.push_back(std::to_string(ev.node));
+    argv.insert(argv.end(), ev.args.begin(), ev.args.end());
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
     const pid_t pid = ::fork();
     if (pid < 0) return 127;
     if (pid == 0) {
         ::close_range(3, ~0U, 0);
-        ::execl(shoal.c_str(), "shoal", "--dir", dir.c_str(), "dev", act.c_str(), id.c_str(),
-                static_cast<char*>(nullptr));
+        ::execv(shoal.c_str(), args.data());
         ::_exit(127);
     }
     int status = 0;
@@ -58,10 +62,9 @@ void FaultRunner::run() {
         }
         FaultRecord rec{ev, seconds_between(t0_, Clock::now()), 0, 0};
         if (fault_disrupts(ev.action) && phase_.load() == 0) phase_ = static_cast<int>(FaultPhase::during);
-        std::printf("[%6.1fs] fault: %s n%d\n", rec.issued_s, std::string(fault_action_name(ev.action)).c_str(),
-                    ev.node);
+        std::printf("[%6.1fs] fault: %s\n", rec.issued_s, describe(ev).c_str());
         std::fflush(stdout);
-        rec.exit_code = run_dev_action(dir_, fault_action_name(ev.action), ev.node);
+        rec.exit_code = run_dev_action(dir_, ev);
         rec.done_s = seconds_between(t0_, Clock::now());
         if (i + 1 == last_restore && last_restore > last_disrupt) phase_ = static_cast<int>(FaultPhase::after);
         std::lock_guard lock(mu_);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "client/dev_cluster.h"
+#include "client/dev_netns.h"
 #include "core/build_info.h"
 #include "fault.h"
 #include "report.h"
@@ -79,10 +80,12 @@ Phases
 Faults (need --dev)
   --fault "at=10s kill n2; at=25s restart n2"
                               actions kill (SIGKILL), stop (SIGSTOP), cont (SIGCONT),
-                              restart; times from the start of the measure phase. The report
+                              restart; on a netns cluster (shoal dev up N --netns) also
+                              partition 1/2,3 [--one-way], bridge 1 2,3, netem 2 delay=20ms
+                              loss=5%, heal. Times from the start of the measure phase. The report
                               splits availability and latency by phase: before (until the
-                              first kill/stop), during (until the last restart/cont has
-                              completed), after.
+                              first disruptive action), during (until the last restart, cont
+                              or heal has completed), after.
 
 Checking (cart adds; with --preset cart or a --mix with cart)
   --check                     every cart add gets an item of its own (none dropped) and each
@@ -287,8 +290,11 @@ Settings settings_from(const Args& a) {
         r.faults = parsed.events;
         if (r.dev_dir.empty()) usage_error("--fault needs --dev DIR (faults act on a `shoal dev` cluster)");
         const auto nodes = shoal::client::dev_nodes(r.dev_dir);
+        const bool netns = !shoal::client::netns::tag_of(r.dev_dir).empty();
         for (const auto& ev : r.faults) {
             if (ev.node > static_cast<int>(nodes.size())) usage_error("--fault names n" + std::to_string(ev.node) + ", which the cluster lacks");
+            if (ev.action >= FaultAction::partition && !netns)
+                usage_error("--fault: " + describe(ev) + " needs a netns cluster (shoal dev up N --netns)");
         }
     }
     s.sweep_bound_ms = number(a, "sweep-p999-ms", 0, 0, 1e6);
@@ -377,6 +383,11 @@ int main(int argc, char** argv) {
         }
         if (!print_markdown_table(stdout, files, error)) usage_error(error);
         return 0;
+    }
+    // A netns dev cluster is reached from its client namespace; threads made after this
+    // (the workers) are in it too.
+    if (const std::string dev = opt(a, "dev"); !dev.empty()) {
+        if (auto err = shoal::client::netns::enter_client(dev); !err.empty()) usage_error(err);
     }
     const Settings s = settings_from(a);
     RunReport report;

@@ -143,6 +143,7 @@ json::object step_json(const StepResult& r) {
             faults.push_back(json::object{{"at_ms", f.event.at_ms},
                                           {"action", fault_action_name(f.event.action)},
                                           {"node", f.event.node},
+                                          {"what", describe(f.event)},
                                           {"issued_s", f.issued_s},
                                           {"done_s", f.done_s},
                                           {"exit_code", f.exit_code}});
@@ -203,7 +204,7 @@ void print_table(std::FILE* out, const StepResult& r) {
     }
     row(out, "all", r.total.all(), r.elapsed_s);
     if (!r.faults.empty()) {
-        std::fprintf(out, "\nby fault phase (before: until the first kill/stop; during: until the node serves again)\n");
+        std::fprintf(out, "\nby fault phase (before: until the first disruptive action; during: until the last restoring one has completed)\n");
         header(out, "phase");
         for (int p = 0; p < k_fault_phases; ++p) {
             const auto fp = static_cast<FaultPhase>(p);
@@ -215,8 +216,8 @@ void print_table(std::FILE* out, const StepResult& r) {
                          phase_seconds(r, fp));
         }
         for (const auto& f : r.faults) {
-            std::fprintf(out, "fault at %.1fs: %s n%d (done at %.1fs, exit %d)\n", f.issued_s,
-                         std::string(fault_action_name(f.event.action)).c_str(), f.event.node, f.done_s, f.exit_code);
+            std::fprintf(out, "fault at %.1fs: %s (done at %.1fs, exit %d)\n", f.issued_s, describe(f.event).c_str(),
+                         f.done_s, f.exit_code);
         }
     }
     const auto ops = r.total.all().ok;
@@ -347,7 +348,7 @@ bool write_plot(const std::string& png, const std::string& csv, const StepResult
         for (const auto& f : r.faults) {
             gp << "set arrow from " << f.issued_s << ", graph 0 to " << f.issued_s
                << ", graph 1 nohead lc rgb 'red' dt 2\n"
-               << "set label '" << fault_action_name(f.event.action) << " n" << f.event.node << "' at " << f.issued_s
+               << "set label '" << describe(f.event) << "' at " << f.issued_s
                << ", graph 0.95 offset 0.5,0 tc rgb 'red'\n";
         }
         // Errors get their own (right) axis: a few hundred a second would vanish beside

@@ -19,6 +19,7 @@
 
 #include "client/client.h"
 #include "client/dev_cluster.h"
+#include "client/dev_netns.h"
 #include "client/cli.h"
 #include "core/build_info.h"
 #include "core/limits.h"
@@ -65,6 +66,12 @@ const char* k_usage_text =
     "                                      node 1 founds the cluster, the others join; waits until settled\n"
     "  dev add [--standalone]              start one more node and wait until it has joined (standalone:\n"
     "                                      a one-node cluster of its own, for `cluster join`)\n"
+    "  dev up N --netns                    each node in a network namespace of its own (root); then:\n"
+    "  dev partition A / B [--one-way]     cut A,.. off from B,.. (e.g. partition 1 / 2,3)\n"
+    "  dev bridge N A,B                    N reaches A and B; A and B do not reach each other\n"
+    "  dev netem N delay=20ms jitter=5ms loss=5%   slow or lossy link for node N\n"
+    "  dev heal                            undo every partition, bridge and netem\n"
+    "  dev exec -- CMD                     run CMD where the nodes are reachable (curl, redis-cli)\n"
     "  dev down | dev status\n"
     "  dev kill NODE | stop NODE | cont NODE | restart NODE     SIGKILL, SIGSTOP, SIGCONT, restart\n"
     "\n"
@@ -309,6 +316,11 @@ int main(int argc, char** argv) {
     if (cmd == "dev") {
         return client::dev_command({a.positional.begin() + 1, a.positional.end()}, dir, self_exe(argv[0]),
                                    wait_settled);
+    }
+    // A netns dev cluster is reached from its client namespace (root only).
+    if (auto err = client::netns::enter_client(dir); !err.empty()) {
+        std::fprintf(stderr, "shoal: %s\n", err.c_str());
+        return k_unavailable;
     }
     const auto dev = client::dev_nodes(dir);
     std::vector<std::string> nodes, http_nodes;

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "client/dev_netns.h"
 #include "client/http_get.h"
 #include "gossip/view.h"
 
@@ -90,6 +91,14 @@ int start_node(const std::string& dir, int id, const std::string& shoald) {
         if (devnull >= 0) ::dup2(devnull, 0);
         // A daemon must not inherit the caller's descriptors (sockets, locks).
         ::close_range(3, ~0U, 0);
+        if (const std::string tag = netns::tag_of(dir); !tag.empty()) {
+            // In its own namespace; `ip netns exec` execs shoald in place (same pid).
+            std::vector<std::string> argv = netns::in_node(tag, id, {shoald, "--config", conf});
+            std::vector<char*> args;
+            for (auto& a : argv) args.push_back(a.data());
+            args.push_back(nullptr);
+            ::execvp("ip", args.data());
+        }
         ::execl(shoald.c_str(), "shoald", "--config", conf.c_str(), static_cast<char*>(nullptr));
         std::perror("exec shoald");
         ::_exit(127);
@@ -184,7 +193,13 @@ bool launch(const std::string& dir, const DevNode& n, const std::string& shoald,
     return true;
 }
 
-int dev_up(const std::string& dir, int count, int base_port, const std::string& shoald,
+// Node `id` of a netns cluster: its own address, the default ports.
+DevNode netns_node(int id) {
+    const std::string a = netns::node_address(id);
+    return DevNode{id, a + ":7101", a + ":7102", a + ":7103"};
+}
+
+int dev_up(const std::string& dir, int count, int base_port, bool use_netns, const std::string& shoald,
            const WaitSettled& wait_settled) {
     if (count < 1 || count > 64) {
         std::fprintf(stderr, "shoal dev up: N must be 1..64\n");
@@ -199,14 +214,30 @@ int dev_up(const std::string& dir, int count, int base_port, const std::string& 
     }
     if (!check_shoald("up", shoald)) return 1;
     std::vector<DevNode> nodes;
-    for (int i = 1; i <= count; ++i) {
-        if (!ports_free("up", i, base_port)) return 1;
-        nodes.push_back(node_at(i, base_port));
+    fs::create_directories(dir);
+    if (use_netns) {
+        if (auto why = netns::unavailable(); !why.empty()) {
+            std::fprintf(stderr, "shoal dev up: %s\n", why.c_str());
+            return 1;
+        }
+        const std::string tag = "sd" + std::to_string(::getpid() % 100000);
+        std::string err = netns::create(dir, tag);
+        for (int i = 1; i <= count && err.empty(); ++i) err = netns::add_node(tag, i);
+        if (!err.empty() || !(err = netns::enter_client(dir)).empty()) {
+            netns::destroy(dir, tag, count);
+            std::fprintf(stderr, "shoal dev up --netns: %s\n", err.c_str());
+            return 1;
+        }
+        for (int i = 1; i <= count; ++i) nodes.push_back(netns_node(i));
+    } else {
+        for (int i = 1; i <= count; ++i) {
+            if (!ports_free("up", i, base_port)) return 1;
+            nodes.push_back(node_at(i, base_port));
+        }
     }
     const std::string nrw = "n = " + std::to_string(std::min(3, count)) +
                             "\nr = " + std::to_string(std::min(2, count)) +
                             "\nw = " + std::to_string(std::min(2, count)) + "\n";
-    fs::create_directories(dir);
     std::ofstream list(dir + "/nodes");
     std::vector<std::string> http;
     for (const auto& n : nodes) {
@@ -256,17 +287,26 @@ int dev_add(const std::string& dir, const std::vector<DevNode>& nodes, bool stan
     }
     const DevNode* first = find_dev_node(nodes, "1");
     if (first == nullptr) first = &nodes[0];
-    // Ports follow dev up's plan: base + 10 * id + {1, 2, 3}.
-    const auto colon = first->peer.rfind(':');
-    const int peer_port = colon == std::string::npos ? 0 : std::atoi(first->peer.c_str() + colon + 1);
-    const int base_port = peer_port - 10 * first->id - 1;
-    if (base_port < 1024) {
-        std::fprintf(stderr, "shoal dev add: cannot read node ports from %s/nodes\n", dir.c_str());
-        return 1;
-    }
     const int id = max_id + 1;
-    if (!ports_free("add", id, base_port)) return 1;
-    const DevNode added = node_at(id, base_port);
+    DevNode added;
+    if (const std::string tag = netns::tag_of(dir); !tag.empty()) {
+        if (auto err = netns::add_node(tag, id); !err.empty()) {
+            std::fprintf(stderr, "shoal dev add: %s\n", err.c_str());
+            return 1;
+        }
+        added = netns_node(id);
+    } else {
+        // Ports follow dev up's plan: base + 10 * id + {1, 2, 3, 4}.
+        const auto colon = first->peer.rfind(':');
+        const int peer_port = colon == std::string::npos ? 0 : std::atoi(first->peer.c_str() + colon + 1);
+        const int base_port = peer_port - 10 * first->id - 1;
+        if (base_port < 1024) {
+            std::fprintf(stderr, "shoal dev add: cannot read node ports from %s/nodes\n", dir.c_str());
+            return 1;
+        }
+        if (!ports_free("add", id, base_port)) return 1;
+        added = node_at(id, base_port);
+    }
     std::vector<std::string> seeds;
     for (const auto& n : nodes) {
         if (!standalone && seeds.size() < gossip::k_max_seeds) seeds.push_back(n.peer);  // what shoald takes
@@ -323,12 +363,84 @@ const DevNode* find_dev_node(const std::vector<DevNode>& nodes, const std::strin
     return nullptr;
 }
 
+namespace {
+
+// "2,3" -> {2, 3}, each a node of the cluster; empty on a bad list.
+std::vector<int> node_list(const std::string& text, const std::vector<DevNode>& nodes) {
+    std::vector<int> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', start), text.size());
+        const DevNode* n = find_dev_node(nodes, text.substr(start, comma - start));
+        if (n == nullptr) return {};
+        out.push_back(n->id);
+        start = comma + 1;
+    }
+    return out;
+}
+
+// dev partition A / B [--one-way] | bridge N A,B | heal | netem N delay=.. jitter=.. loss=..
+int network_fault(const std::string& dir, const std::string& tag, const std::vector<DevNode>& nodes,
+                  const std::vector<std::string>& args) {
+    const std::string& cmd = args[0];
+    if (tag.empty()) {
+        std::fprintf(stderr, "shoal dev %s: network faults need a netns cluster (shoal dev up N --netns)\n",
+                     cmd.c_str());
+        return 1;
+    }
+    std::vector<int> all;
+    for (const auto& n : nodes) all.push_back(n.id);
+    std::string err;
+    if (cmd == "heal") {
+        err = netns::heal(tag, all);
+    } else if (cmd == "partition") {
+        std::string text;
+        bool one_way = false;
+        for (std::size_t i = 1; i < args.size(); ++i) {
+            if (args[i] == "--one-way") one_way = true;
+            else text += args[i];
+        }
+        const auto slash = text.find('/');
+        const auto from = slash == std::string::npos ? std::vector<int>{} : node_list(text.substr(0, slash), nodes);
+        const auto to = slash == std::string::npos ? std::vector<int>{} : node_list(text.substr(slash + 1), nodes);
+        if (from.empty() || to.empty())
+            return std::fputs("usage: shoal dev partition A,.. / B,.. [--one-way]  (e.g. partition 1 / 2,3)\n", stderr), 2;
+        err = netns::partition(tag, from, to, one_way);
+    } else if (cmd == "bridge") {
+        // `bridge 1 2,3`: 1 still reaches both sides; the sides do not reach each other.
+        const auto sides = args.size() == 3 ? node_list(args[2], nodes) : std::vector<int>{};
+        if (args.size() != 3 || node_list(args[1], nodes).size() != 1 || sides.size() < 2)
+            return std::fputs("usage: shoal dev bridge N A,B  (N sees A and B; A and B do not see each other)\n",
+                              stderr),
+                   2;
+        for (std::size_t i = 0; i < sides.size() && err.empty(); ++i)
+            for (std::size_t j = i + 1; j < sides.size() && err.empty(); ++j)
+                err = netns::partition(tag, {sides[i]}, {sides[j]}, false);
+    } else {  // netem
+        const DevNode* n = args.size() >= 3 ? find_dev_node(nodes, args[1]) : nullptr;
+        if (n == nullptr)
+            return std::fputs("usage: shoal dev netem N delay=20ms jitter=5ms loss=5%\n", stderr), 2;
+        err = netns::netem(tag, n->id, {args.begin() + 2, args.end()});
+    }
+    if (!err.empty()) {
+        std::fprintf(stderr, "shoal dev %s: %s\n", cmd.c_str(), err.c_str());
+        return 1;
+    }
+    std::string said;
+    for (std::size_t i = 1; i < args.size(); ++i) said += " " + args[i];
+    std::printf("%s%s: done (shoal dev heal undoes it)\n", cmd.c_str(), said.c_str());
+    return 0;
+}
+
+}  // namespace
+
 int dev_command(const std::vector<std::string>& args, const std::string& dir, const std::string& self_exe,
                 const WaitSettled& wait_settled) {
     if (args.empty()) {
         std::fprintf(stderr,
-                     "usage: shoal dev up N [--base-port P] | add [--standalone] | down | status | "
-                     "kill|stop|cont|restart NODE\n");
+                     "usage: shoal dev up N [--base-port P] [--netns] | add [--standalone] | down | status | "
+                     "kill|stop|cont|restart NODE | partition A / B [--one-way] | bridge N A,B | "
+                     "netem N delay=.. jitter=.. loss=.. | heal | exec -- CMD\n");
         return 2;
     }
     const std::string& cmd = args[0];
@@ -338,18 +450,30 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
             return 2;
         }
         int base = 7100;
-        for (std::size_t i = 2; i + 1 < args.size(); ++i) {
-            if (args[i] == "--base-port") base = std::atoi(args[i + 1].c_str());
+        bool use_netns = false;
+        for (std::size_t i = 2; i < args.size(); ++i) {
+            if (args[i] == "--base-port" && i + 1 < args.size()) base = std::atoi(args[++i].c_str());
+            else if (args[i] == "--netns") use_netns = true;
+            else return std::fprintf(stderr, "usage: shoal dev up N [--base-port P] [--netns]\n"), 2;
         }
         if (base < 1024 || base > 65000) {
             std::fprintf(stderr, "shoal dev up: --base-port must be 1024..65000\n");
             return 2;
         }
-        return dev_up(dir, std::atoi(args[1].c_str()), base, shoald_path(self_exe), wait_settled);
+        return dev_up(dir, std::atoi(args[1].c_str()), base, use_netns, shoald_path(self_exe), wait_settled);
     }
     const auto nodes = dev_nodes(dir);
     if (nodes.empty()) {
         std::fprintf(stderr, "shoal dev %s: no cluster in %s (shoal dev up N first)\n", cmd.c_str(), dir.c_str());
+        return 1;
+    }
+    const std::string tag = netns::tag_of(dir);
+    if (cmd == "exec") return netns::exec_in_client(dir, {args.begin() + 1, args.end()});
+    if (cmd == "partition" || cmd == "bridge" || cmd == "heal" || cmd == "netem")
+        return network_fault(dir, tag, nodes, args);
+    // What follows talks to the nodes: from the cluster's client namespace, if it has one.
+    if (auto err = netns::enter_client(dir); !err.empty() && cmd != "down") {
+        std::fprintf(stderr, "shoal dev %s: %s\n", cmd.c_str(), err.c_str());
         return 1;
     }
     if (cmd == "add") {
@@ -364,8 +488,10 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
         return dev_add(dir, nodes, standalone, shoald_path(self_exe), wait_settled);
     }
     if (cmd == "down") {
-        for (const auto& n : nodes) stop_node(dir, n.id);
-        std::printf("cluster in %s stopped\n", dir.c_str());
+        int max_id = 0;
+        for (const auto& n : nodes) stop_node(dir, n.id), max_id = std::max(max_id, n.id);
+        if (!tag.empty()) netns::destroy(dir, tag, max_id);  // its links, rules and faults go too
+        std::printf("cluster in %s stopped%s\n", dir.c_str(), tag.empty() ? "" : "; its network namespaces deleted");
         return 0;
     }
     if (cmd == "status") {
