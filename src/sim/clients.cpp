@@ -34,13 +34,22 @@ void Simulation::client_wake(std::uint32_t c) {
     begin_op(client);
 }
 
+replica::Namespaces sim_namespaces(const replica::Namespaces& from_view) {
+    replica::Namespaces out = from_view;
+    out.try_emplace(k_sim_namespace, replica::NamespaceProps{});  // dvv, the node's defaults
+    return out;
+}
+
 void Simulation::begin_op(SimClient& client) {
     client.busy = true;
     client.writing = false;
     client.attempts = 0;
     client.op_started = now_;
     client.context = {};
-    client.key = "cart/" + std::to_string(rng_.below(config_.keys));
+    const std::uint64_t k = rng_.below(config_.keys);
+    client.ns = k % 2 == 1 ? k_sim_namespace : "";
+    client.user_key = "cart/" + std::to_string(k);
+    client.key = replica::scoped_key(client.ns, client.user_key);
     client.item = "c" + std::to_string(client.id) + "." + std::to_string(++client.seq);
     const std::uint64_t roll = rng_.below(100);
     const std::uint64_t removes = config_.remove_percent;
@@ -58,7 +67,8 @@ void Simulation::begin_op(SimClient& client) {
 // The request of the client's current stage: the read, or the write it prepared.
 replica::ClientRequest Simulation::current_request(const SimClient& client) {
     replica::ClientRequest request;
-    request.key = client.key;
+    request.key = client.user_key;
+    request.options.ns = client.ns;
     if (!client.writing) {
         request.op = replica::ClientOp::get;
         return request;

@@ -125,12 +125,19 @@ struct SimNode {
 
 enum class OpKind : std::uint8_t { cart_add, blind_write, remove, read };
 
+// Half of the keys (the odd ones) live in this namespace, so that namespaced keys go
+// through every path the others do: hashing, storage, hints, repair, handoff, GC.
+inline constexpr const char* k_sim_namespace = "carts";
+replica::Namespaces sim_namespaces(const replica::Namespaces& from_view);
+
 struct SimClient {
     std::uint32_t id = 0;
     bool busy = false;
     bool writing = false;  // second stage of a read-modify-write
     OpKind kind = OpKind::read;
-    std::string key;
+    std::string key;       // as the nodes store it (the checkers' name for it)
+    std::string ns;        // its namespace ("" : default) and its key within it,
+    std::string user_key;  // as the client names it
     std::string item;
     std::string value;
     replica::VersionVector context;

@@ -223,6 +223,7 @@ void Simulation::start_node(std::uint32_t i) {
         if (ring == nullptr) ring = placeholder_ring(i);  // never serves clients
     }
     n.core = std::make_unique<replica::Node>(nc, *n.buffered, std::move(ring), this);
+    n.core->set_namespaces(sim_namespaces({}));
     attach_driver(i);
     n.up = true;
     n.started = true;
@@ -432,7 +433,7 @@ void Simulation::finish_checks() {
                                              std::string(key));
             }
             auto& m = merged[std::string(key)];
-            m = replica::merge(m, state, config_.conflict);
+            m = replica::merge(m, state, replica::conflict_of(sim_namespaces({}), key, config_.conflict));
             return true;
         });
     }
