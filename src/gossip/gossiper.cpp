@@ -5,6 +5,7 @@
 
 #include "core/assert.h"
 #include "core/errc.h"
+#include "core/hash.h"
 #include "store/keys.h"
 
 namespace shoal::gossip {
@@ -87,10 +88,15 @@ bool Gossiper::maintain() {
     bool any = refute_self();
     const bool founder = config_.seeds.empty() && !founded(view_) && !claimant(view_).valid();
     if (founder) any |= raise_status(view_, config_.id, MemberStatus::valid);
-    // The founder draws the cluster's id (so does the claimant of a cluster founded
-    // before ids existed). Never 0: 0 means "not known yet".
-    if (view_.cluster_id == 0 && (founder || (founded(view_) && is_claimant()))) {
+    // The founder draws the cluster's id. A cluster founded before ids existed takes one
+    // derived from its first member, so that two nodes that each believe themselves its
+    // claimant (a partition) still agree on it. Never 0: 0 means "not known yet".
+    if (view_.cluster_id == 0 && founder) {
         view_.cluster_id = rng_.next() | 1;
+        any = true;
+    } else if (view_.cluster_id == 0 && founded(view_) && is_claimant()) {
+        const MemberRecord& first = view_.members.begin()->second;
+        view_.cluster_id = hash_combine(first.id.value, hash_bytes(first.peer_address, 0x636c7573746572ull)) | 1;
         any = true;
     }
     if (is_claimant() && reconcile(view_).changed()) {

@@ -1,6 +1,7 @@
 #include "gossip/view.h"
 
 #include <algorithm>
+#include <iterator>
 #include <tuple>
 #include <utility>
 
@@ -155,15 +156,23 @@ bool merge_into(ClusterView& into, const ClusterView& from) {
             changed = true;
         }
     }
+    // Concurrent creations on several nodes can pass the bound together: every node then
+    // keeps the same k_max_namespaces smallest names (still a join: the smallest k of a
+    // union is associative, commutative and idempotent).
+    const bool may_overflow = into.namespaces.size() + from.namespaces.size() > k_max_namespaces;
+    const auto before = may_overflow ? into.namespaces : decltype(into.namespaces){};
+    bool namespaces_changed = false;
     for (const auto& [name, record] : from.namespaces) {
         auto [it, inserted] = into.namespaces.try_emplace(name, record);
         if (!inserted && namespace_key(it->second) < namespace_key(record)) {
             it->second = record;
             inserted = true;
         }
-        changed |= inserted;
+        namespaces_changed |= inserted;
     }
-    return changed;
+    while (into.namespaces.size() > k_max_namespaces) into.namespaces.erase(std::prev(into.namespaces.end()));
+    if (may_overflow) namespaces_changed = into.namespaces != before;
+    return changed || namespaces_changed;
 }
 
 ClusterView merged(const ClusterView& a, const ClusterView& b) {

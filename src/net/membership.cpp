@@ -178,8 +178,23 @@ http::Response Membership::namespaces(Time now, const http::NamespaceCall& call)
     if (!joined_) return answer(503, "this node has not joined a cluster yet");
     const replica::NamespaceProps props = http::apply_props(call, current ? current->props : replica::NamespaceProps{});
     if (auto problem = replica::props_problem(props); !problem.empty()) return answer(400, problem);
-    if (props.n > node_.config().n)
-        return answer(400, "n=" + std::to_string(props.n) + " exceeds the node's n=" + std::to_string(node_.config().n));
+    // Every request of the namespace must pass the core's checks with these defaults.
+    const auto& cfg = node_.config();
+    if (props.n > cfg.n) return answer(400, "n=" + std::to_string(props.n) + " exceeds the node's n=" + std::to_string(cfg.n));
+    const std::uint32_t n = props.n ? props.n : cfg.n;
+    const auto count = [&](std::uint32_t q, std::uint32_t fallback) {
+        const std::uint32_t c = replica::resolve_quorum(q, n);
+        return c == 0 ? fallback : c;
+    };
+    const std::uint32_t r = count(props.r, std::min(cfg.r, n)), w = count(props.w, std::min(cfg.w, n));
+    const std::uint32_t pr = count(props.pr, 0), pw = count(props.pw, 0);
+    const auto over = [](const char* a, std::uint32_t av, const char* b, std::uint32_t bv) {
+        return answer(400, std::string(a) + "=" + std::to_string(av) + " exceeds " + b + "=" + std::to_string(bv));
+    };
+    if (r > n) return over("r", r, "n", n);
+    if (w > n) return over("w", w, "n", n);
+    if (pr > r) return over("pr", pr, "r", r);
+    if (pw > w) return over("pw", pw, "w", w);
     const bool create = call.op == Op::create;
     if (auto ec = gossiper_.put_namespace(now, call.name, props, create)) {
         if (ec == errc::precondition_failed) return answer(409, "namespace " + call.name + " exists: change it with PUT");
@@ -190,9 +205,9 @@ http::Response Membership::namespaces(Time now, const http::NamespaceCall& call)
     }
     node_.set_namespaces(gossip::namespaces_of(gossiper_.view()));
     log::info(create ? "namespace created" : "namespace changed", "namespace=" + call.name);
-    http::Response r = json(http::namespace_json(call.name, gossiper_.view().namespaces.at(call.name)));
-    r.status = create ? 201 : 200;
-    return r;
+    http::Response done = json(http::namespace_json(call.name, gossiper_.view().namespaces.at(call.name)));
+    done.status = create ? 201 : 200;
+    return done;
 }
 
 std::string Membership::cluster_json(Time now, std::string_view sync_mode) {

@@ -42,8 +42,9 @@ using Namespaces = std::map<std::string, NamespaceProps, std::less<>>;
 // 1 to k_max_namespace_bytes characters of [a-z0-9_-].
 bool valid_namespace_name(std::string_view name);
 
-// Why `p` cannot be a namespace's properties ("" when it can): quorums above n,
-// pr above r, a ttl past k_max_ttl_s, an unknown datatype.
+// Why `p` cannot be a namespace's properties ("" when it can), as far as it can tell
+// alone: quorums above its own n, a ttl past k_max_ttl_s, an unknown datatype. (Against
+// a node's n, r and w the membership layer checks the rest when the namespace is set.)
 std::string props_problem(const NamespaceProps& p);
 
 // The key as stored: `key` itself in the default namespace (ns empty or "default"),

@@ -23,7 +23,7 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
     if (auto ec = load(req.key, local)) return refuse(static_cast<errc>(ec.value()));
     if (!condition_holds(req.condition, local, req.op.context, now_)) return refuse(errc::precondition_failed);
     std::size_t kept = 0;
-    for (const auto& s : local.siblings) kept += req.op.context.covers(s.dot) ? 0 : 1;
+    for (const auto& s : local.siblings) kept += req.op.context.covers(s.dot) || repeats(s, req.op) ? 0 : 1;
     if (req.max_siblings != 0 && kept + 1 > req.max_siblings) return refuse(errc::too_many_siblings);
     // No dot may be issued under the old actor.
     if (must_retire_ && !retire_actor()) return refuse(errc::store_error);

@@ -116,6 +116,11 @@ std::size_t joined_size(const VersionVector& a, const VersionVector& b) {
     return n;
 }
 
+bool repeats(const Sibling& s, const WriteOp& op) {
+    if (s.tombstone != op.tombstone) return false;
+    return op.tombstone || (s.value == op.value && s.content_type == op.content_type && s.expires == op.expires);
+}
+
 Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode, std::uint64_t min_counter) {
     const Dot dot{actor, std::max({local.context.get(actor), op.context.get(actor), min_counter - (min_counter > 0)}) + 1};
     // Under lww a write is stamped after everything its leader holds for the key (a
@@ -131,9 +136,7 @@ Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMod
     // the very same value: then the new write stands for both (its dot stays in the
     // context), so repeated blind writes of one value make one sibling.
     for (auto& s : local.siblings) {
-        const bool same = s.tombstone == op.tombstone &&
-                          (op.tombstone || (s.value == op.value && s.content_type == op.content_type));
-        if (!op.context.covers(s.dot) && !same) kept.push_back(std::move(s));
+        if (!op.context.covers(s.dot) && !repeats(s, op)) kept.push_back(std::move(s));
     }
     Sibling fresh{dot, op.tombstone, op.tombstone ? std::string{} : op.value, written, op.expires,
                   op.tombstone ? std::string{} : op.content_type};
@@ -145,8 +148,9 @@ Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMod
     local.context.join(op.context);
     local.context.raise(dot);
     SHOAL_ASSERT(has_dot(local.siblings, dot));
-    // Under lww only the greatest (written, dot) survives: with a skewed clock that
-    // may not even be this write.
+    // Under lww only the greatest (written, dot) survives: here the new write, stamped
+    // after everything held. (A stamp from a clock far ahead ratchets later stamps
+    // past it: last-modified times then read in that clock's future.)
     if (mode == ConflictMode::lww) keep_last_writer(local.siblings);
     return dot;
 }

@@ -109,8 +109,9 @@ SiblingSet merge(const SiblingSet& a, const SiblingSet& b, ConflictMode mode);
 
 // Applies a new write at the leader replica, which issues its dot: (actor, next
 // counter). Local siblings the writer had seen are superseded; the others stay as
-// siblings of the new one, except those holding the same value (or, for a delete,
-// tombstones), which the new write stands for: their dots stay in the context.
+// siblings of the new one, except those the write repeats (the same value, content type
+// and expiry; or, for a delete, tombstones), which the new write stands for: their dots
+// stay in the context.
 // Returns the dot issued.
 //
 // `min_counter` is the least counter the dot may get. A leader passes one more than
@@ -118,6 +119,10 @@ SiblingSet merge(const SiblingSet& a, const SiblingSet& b, ConflictMode mode);
 // fallback hands it over, GC reaps it) while other replicas still hold dots it
 // issued, and a counter given twice would make two writes look like one.
 Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode, std::uint64_t min_counter = 0);
+
+// True when `op` writes exactly what `s` holds (value, content type and expiry; or both
+// are deletes): apply_write lets the new write stand for it.
+bool repeats(const Sibling& s, const WriteOp& op);
 
 // Number of siblings that are live values (not tombstones, not expired).
 std::size_t live_count(const SiblingSet& set, Time now);

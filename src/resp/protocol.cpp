@@ -61,7 +61,9 @@ Parsed parse_command(std::string_view in, const ParseLimits& limits, std::vector
     std::int64_t count = 0;
     if (!to_int(line, count) || count < 0) return error = "bad array length", Parsed::bad;
     if (static_cast<std::uint64_t>(count) > limits.max_args) return error = "too many arguments", Parsed::bad;
-    args.clear();
+    // First the headers, to know the command is whole (and not too large); then the copies.
+    std::vector<std::pair<std::size_t, std::size_t>> spans;  // (offset, length) of each argument
+    spans.reserve(static_cast<std::size_t>(count));
     for (std::int64_t i = 0; i < count; ++i) {
         if (pos >= in.size()) return Parsed::incomplete;
         if (in[pos] != '$') return error = "expected a bulk string", Parsed::bad;
@@ -77,11 +79,16 @@ Parsed parse_command(std::string_view in, const ParseLimits& limits, std::vector
                            std::to_string(limits.max_bulk_bytes),
                    Parsed::bad;
         const auto n = static_cast<std::size_t>(len);
+        if (after + n + 2 > limits.max_command_bytes)
+            return error = "command over the limit of " + std::to_string(limits.max_command_bytes) + " bytes",
+                   Parsed::bad;
         if (in.size() - after < n + 2) return Parsed::incomplete;
         if (in.substr(after + n, 2) != "\r\n") return error = "bulk string without its CRLF", Parsed::bad;
-        args.emplace_back(in.substr(after, n));
+        spans.emplace_back(after, n);
         pos = after + n + 2;
     }
+    args.clear();
+    for (const auto& [offset, length] : spans) args.emplace_back(in.substr(offset, length));
     consumed = pos;
     return Parsed::command;
 }

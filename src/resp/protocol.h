@@ -16,8 +16,9 @@
 namespace shoal::resp {
 
 struct ParseLimits {
-    std::size_t max_args = 1024;           // MSET k1 v1 ... : 512 pairs
-    std::size_t max_bulk_bytes = 1 << 20;  // one argument (a value): the node's max_value_bytes
+    std::size_t max_args = 1024;              // MSET k1 v1 ... : 512 pairs
+    std::size_t max_bulk_bytes = 1 << 20;     // one argument (a value): the node's max_value_bytes
+    std::size_t max_command_bytes = 4 << 20;  // all of one command: a few values' worth
     std::size_t max_inline_bytes = 64 * 1024;
 };
 
@@ -26,6 +27,9 @@ enum class Parsed { incomplete, command, bad };
 // Parses the command at the front of `in`. `command`: `args` holds it (the name first)
 // and `consumed` its bytes; `incomplete`: more bytes are needed; `bad`: `error` says
 // why. An empty inline line parses as a command with no arguments (callers skip it).
+// Nothing is copied until the command is complete, and a command is refused as soon as
+// its headers promise more than max_command_bytes: a slow sender costs a scan of the
+// headers, never a copy of what it sent so far.
 Parsed parse_command(std::string_view in, const ParseLimits& limits, std::vector<std::string>& args,
                      std::size_t& consumed, std::string& error);
 

@@ -54,32 +54,43 @@ struct RespServer::Impl : std::enable_shared_from_this<Impl> {
 
 // One connection: bytes in, commands parsed off the front of the buffer, each run to
 // its reply before the next (pipelined commands wait in the buffer), replies out.
-awaitable<void> RespServer::Impl::serve(tcp::socket socket, tcp::endpoint peer) {
+// What outlives a suspension of this coroutine is shared, not captured by reference:
+// the socket (the idle timer's handler may be queued when the connection ends) and
+// the command's answer (the core may answer after the connection is gone).
+awaitable<void> RespServer::Impl::serve(tcp::socket accepted, tcp::endpoint peer) {
     auto self = shared_from_this();
+    auto socket = std::make_shared<tcp::socket>(std::move(accepted));
+    struct Answer {
+        explicit Answer(const asio::any_io_executor& ex) : ready(ex) {}
+        asio::steady_timer ready;  // cancelled when the reply is in
+        std::optional<std::string> reply;
+        bool close = false;
+    };
+    auto answer = std::make_shared<Answer>(socket->get_executor());
     ++active;
-    sockets.insert(&socket);
+    sockets.insert(socket.get());
     Session session(core, options.session);
-    std::string in, out;
+    std::string in;
     std::vector<std::string> args;
-    asio::steady_timer idle(socket.get_executor()), wait(socket.get_executor());
-    bool close = false;
+    asio::steady_timer idle(socket->get_executor());
     // Closes the socket when no command arrives within the idle bound.
     const auto arm_idle = [&] {
         idle.expires_after(std::chrono::microseconds(options.idle_timeout.us));
-        idle.async_wait([&socket](const boost::system::error_code& ec) {
-            if (!ec) socket.close();
+        idle.async_wait([weak = std::weak_ptr<tcp::socket>(socket)](const boost::system::error_code& ec) {
+            if (auto s = weak.lock(); s && !ec) s->close();
         });
     };
     arm_idle();
+    bool close = false;
     while (!close && !stopped) {
         std::size_t consumed = 0;
         std::string error;
         const Parsed p = parse_command(in, options.limits, args, consumed, error);
         if (p == Parsed::bad) {
-            out.clear();
+            std::string out;
             put_error(out, "ERR Protocol error: " + error);
             boost::system::error_code ec;
-            co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+            co_await asio::async_write(*socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
             log::info("resp protocol error, closing", "peer=" + endpoint_text(peer) + " reason=" + log::quoted(error));
             break;
         }
@@ -87,8 +98,8 @@ awaitable<void> RespServer::Impl::serve(tcp::socket socket, tcp::endpoint peer) 
             const std::size_t old = in.size();
             in.resize(old + k_read_chunk);
             boost::system::error_code ec;
-            const std::size_t n = co_await socket.async_read_some(asio::buffer(in.data() + old, k_read_chunk),
-                                                                  asio::redirect_error(use_awaitable, ec));
+            const std::size_t n = co_await socket->async_read_some(asio::buffer(in.data() + old, k_read_chunk),
+                                                                   asio::redirect_error(use_awaitable, ec));
             in.resize(old + n);
             if (ec) break;
             continue;
@@ -97,27 +108,28 @@ awaitable<void> RespServer::Impl::serve(tcp::socket socket, tcp::endpoint peer) 
         if (args.empty()) continue;  // a blank inline line
         arm_idle();
         // Run the command; its reply may come turns later (the core answers on this thread).
-        std::optional<std::string> reply;
-        wait.expires_at(asio::steady_timer::time_point::max());
-        session.run(std::move(args), [&](std::string r, bool quit) {
-            reply = std::move(r);
-            close = quit;
-            wait.cancel();
+        answer->reply.reset();
+        answer->ready.expires_at(asio::steady_timer::time_point::max());
+        session.run(std::move(args), [answer](std::string r, bool quit) {
+            answer->reply = std::move(r);
+            answer->close = quit;
+            answer->ready.cancel();
         });
-        if (!reply) {
+        if (!answer->reply) {
             boost::system::error_code ec;
-            co_await wait.async_wait(asio::redirect_error(use_awaitable, ec));
+            co_await answer->ready.async_wait(asio::redirect_error(use_awaitable, ec));
         }
-        if (!reply) break;  // stopping
+        if (!answer->reply) break;  // woken without a reply: stopping
+        close = answer->close;
         boost::system::error_code ec;
-        co_await asio::async_write(socket, asio::buffer(*reply), asio::redirect_error(use_awaitable, ec));
+        co_await asio::async_write(*socket, asio::buffer(*answer->reply), asio::redirect_error(use_awaitable, ec));
         if (ec) break;
         args.clear();
     }
     idle.cancel();
-    sockets.erase(&socket);
+    sockets.erase(socket.get());
     boost::system::error_code ignored;
-    socket.close(ignored);
+    socket->close(ignored);
     --active;
 }
 

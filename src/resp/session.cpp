@@ -41,19 +41,22 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
         return c->run(state_, std::move(args),
                       [done = std::move(done)](std::string reply) { done(std::move(reply), false); });
     }
-    if (name == "PING") {
+    const bool fixed_arity = name == "ECHO" || name == "SELECT";
+    if (fixed_arity && args.size() != 2) {
+        put_error(out, "ERR wrong number of arguments for '" + lower(name) + "' command");
+    } else if (name == "PING") {
         if (args.size() > 2)
             put_error(out, "ERR wrong number of arguments for 'ping' command");
         else if (args.size() == 2)
             put_bulk(out, args[1]);
         else
             put_simple(out, "PONG");
-    } else if (name == "ECHO" && args.size() == 2) {
+    } else if (name == "ECHO") {
         put_bulk(out, args[1]);
     } else if (name == "QUIT") {
         put_simple(out, "OK");
         return done(out, true);
-    } else if (name == "SELECT" && args.size() == 2) {
+    } else if (name == "SELECT") {
         std::int64_t db = -1;
         if (!to_int64(args[1], db) || db < 0 || static_cast<std::uint64_t>(db) >= s.config.databases.size())
             put_error(out, "ERR DB index is out of range (this node serves " +

@@ -33,6 +33,8 @@ public:
     virtual Time now() = 0;
     // Whether namespace `ns` keeps the last writer's value (conflict = lww).
     virtual bool last_writer_wins(const std::string& ns) = 0;
+    // Runs `fn` on the core's thread after `delay` (a retry's back-off).
+    virtual void after(Duration delay, std::function<void()> fn) = 0;
 };
 
 struct SessionConfig {

@@ -19,10 +19,23 @@ using replica::ClientRequest;
 using replica::WriteCondition;
 
 // Concurrent writers make a conditional write fail; it reads and tries again, at most
-// this often. Of the writers racing for one key one wins each round, so each gets
-// through within about as many attempts as there are writers; the bound only stops
-// a pathological livelock.
+// this often, after a back-off that grows with the attempts (up to k_max_backoff_ms,
+// jittered so that the writers racing for one key spread out instead of colliding
+// again). The bound only stops a pathological livelock.
 constexpr int k_max_attempts = 256;
+constexpr std::int64_t k_max_backoff_ms = 32;
+
+// A back-off for `attempt` (1, 2, ...): uniform in [0, min(2^attempt, max)] ms, from
+// a cheap mix of the session and the attempt (no random source in here).
+Duration backoff(const StatePtr& s, int attempt) {
+    std::uint64_t x =
+        reinterpret_cast<std::uintptr_t>(s.get()) ^ (static_cast<std::uint64_t>(attempt) * 0x9e3779b97f4a7c15ULL);
+    x ^= x >> 31;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 29;
+    const std::int64_t cap = std::min<std::int64_t>(k_max_backoff_ms, std::int64_t{1} << std::min(attempt, 6));
+    return Duration::micros(static_cast<std::int64_t>(x % static_cast<std::uint64_t>(cap * 1000 + 1)));
+}
 
 std::string error_text(errc code, const ClientReply& r) {
     if (code == errc::unavailable && r.required)
@@ -74,12 +87,10 @@ void write_over(const StatePtr& s, const std::string& key, const Read& seen, con
     q.value = w.value;
     q.options.ns = s->ns();
     q.options.expires_at = w.expires_at;
-    if (seen.found) {
-        q.context = seen.context;
-        q.options.condition = WriteCondition::if_match;
-    } else {
-        q.options.condition = WriteCondition::if_none_match;
-    }
+    // The read's context either way: it supersedes what the read saw, expired values
+    // and tombstones included (else they would pile up beside the new value).
+    q.context = seen.context;
+    q.options.condition = seen.found ? WriteCondition::if_match : WriteCondition::if_none_match;
     s->core.call(std::move(q), std::move(done));
 }
 
@@ -91,18 +102,26 @@ struct Decision {
     std::string reply;
 };
 
-void rmw(StatePtr s, std::string key, std::function<Decision(const Read&)> decide, Reply done, int attempt = 0) {
-    read(s, key, [s, key, decide = std::move(decide), done = std::move(done), attempt](Read r) mutable {
+// `resolves`: the write replaces whatever is there, siblings included (a plain SET);
+// otherwise a key holding siblings is an error (there is no one value to modify).
+void rmw(StatePtr s, std::string key, std::function<Decision(const Read&)> decide, Reply done, int attempt = 0,
+         bool resolves = false) {
+    read(s, key, [s, key, decide = std::move(decide), done = std::move(done), attempt, resolves](Read r) mutable {
         if (r.code != errc::ok) return done(error(error_text(r.code, r.reply)));
-        if (r.siblings > 1) return done(siblings_error(r.siblings));
+        if (r.siblings > 1 && !resolves) return done(siblings_error(r.siblings));
         Decision d = decide(r);
         if (!d.write) return done(std::move(d.reply));
         if (d.what.del && !r.found) return done(std::move(d.reply));  // nothing to delete
         write_over(s, key, r, d.what,
-                   [s, key, decide = std::move(decide), done = std::move(done), attempt,
+                   [s, key, decide = std::move(decide), done = std::move(done), attempt, resolves,
                     reply = std::move(d.reply)](ClientReply w) mutable {
-                       if (w.code == errc::precondition_failed && attempt + 1 < k_max_attempts)
-                           return rmw(s, key, std::move(decide), std::move(done), attempt + 1);
+                       if (w.code == errc::precondition_failed && attempt + 1 < k_max_attempts) {
+                           auto again = [s, key, decide = std::move(decide), done = std::move(done), attempt,
+                                         resolves]() mutable {
+                               rmw(s, key, std::move(decide), std::move(done), attempt + 1, resolves);
+                           };
+                           return s->core.after(backoff(s, attempt + 1), std::move(again));
+                       }
                        if (w.code == errc::precondition_failed)
                            return done(error("ERR the key kept changing under concurrent writers; try again"));
                        if (w.code != errc::ok) return done(error(error_text(w.code, w)));
@@ -144,15 +163,13 @@ bool expiry_of(const std::string& opt, const std::string& value, Time now, Time&
     const bool ms = opt == "PX" || opt == "PXAT";
     const std::int64_t max = ms ? k_max_ttl_s * 1000 : k_max_ttl_s;
     const bool absolute = opt == "EXAT" || opt == "PXAT";
-    if (!to_int64(value, v) || v <= 0 || (!absolute && v > max)) {
+    // Absolute times: at most k_max_ttl_s from now, so that nothing below overflows.
+    const std::int64_t max_abs = (now.us / (ms ? 1000 : 1'000'000)) + max;
+    if (!to_int64(value, v) || v <= 0 || v > (absolute ? max_abs : max)) {
         err = std::string("ERR invalid expire time in '") + command + "' command";
         return false;
     }
     const std::int64_t us = ms ? v * 1000 : v * 1'000'000;
-    if (absolute && v > (std::numeric_limits<std::int64_t>::max() / 1'000'000)) {
-        err = std::string("ERR invalid expire time in '") + command + "' command";
-        return false;
-    }
     out = absolute ? Time{us} : now + Duration::micros(us);
     return true;
 }
@@ -171,7 +188,7 @@ void put_value(const StatePtr& s, std::string key, std::string value, Time expir
                 d.reply = simple("OK");
                 return d;
             },
-            std::move(done));
+            std::move(done), 0, /*resolves=*/true);
     }
     ClientRequest q;
     q.op = ClientOp::put;
@@ -271,11 +288,11 @@ void cmd_getex(StatePtr s, std::vector<std::string> a, Reply done) {
     Time expires;
     bool change = false;
     std::string err;
-    if (a.size() == 3 && upper(a[2]) == "PERSIST")
+    const std::string opt = a.size() >= 3 ? upper(a[2]) : "";
+    if (a.size() == 3 && opt == "PERSIST")
         change = true;
-    else if (a.size() == 4) {
-        if (!expiry_of(upper(a[2]), a[3], s->core.now(), expires, err, "getex"))
-            return done(error(err.empty() ? "ERR syntax error" : err));
+    else if (a.size() == 4 && (opt == "EX" || opt == "PX" || opt == "EXAT" || opt == "PXAT")) {
+        if (!expiry_of(opt, a[3], s->core.now(), expires, err, "getex")) return done(error(err));
         change = true;
     } else if (a.size() != 2) {
         return done(error("ERR syntax error"));
@@ -354,7 +371,7 @@ void expire_with(StatePtr s, std::vector<std::string> a, Reply done, const char*
     if (!to_int64(a[2], v)) return done(error("ERR value is not an integer or out of range"));
     Time at;
     std::string err;
-    const bool past = v <= 0 && (std::string_view(opt) == "EX" || std::string_view(opt) == "PX");
+    const bool past = v <= 0;  // a time in the past (or now): the key is deleted, as in Redis
     if (!past && !expiry_of(opt, a[2], s->core.now(), at, err, command)) return done(error(err));
     const Time now = s->core.now();
     rmw(
@@ -401,8 +418,9 @@ void ttl_in(StatePtr s, const std::string& key, std::int64_t unit_us, Reply done
         if (r.code != errc::ok) return done(error(error_text(r.code, r.reply)));
         if (!r.found) return done(integer(-2));
         if (r.expires.us == 0) return done(integer(-1));
+        // Rounded to the nearest unit, as Redis does.
         const std::int64_t left = std::max<std::int64_t>(0, (r.expires - s->core.now()).us);
-        done(integer((left + unit_us - 1) / unit_us));
+        done(integer((left + unit_us / 2) / unit_us));
     });
 }
 void cmd_ttl(StatePtr s, std::vector<std::string> a, Reply done) {
@@ -423,8 +441,10 @@ void mget_from(StatePtr s, std::vector<std::string> keys, std::size_t i, std::st
     if (i == keys.size()) return done(std::move(out));
     const std::string key = keys[i];
     read(s, key, [s, keys = std::move(keys), i, out = std::move(out), done = std::move(done)](Read r) mutable {
-        // As in Redis, a key that cannot be read as one string reads as nil here.
-        if (r.code == errc::ok && r.siblings <= 1 && r.found)
+        // A read that failed fails the command (a nil would read as "no session"); a key
+        // that cannot be read as one string reads as nil, as a wrong-type key in Redis.
+        if (r.code != errc::ok) return done(error(error_text(r.code, r.reply)));
+        if (r.siblings <= 1 && r.found)
             put_bulk(out, r.value);
         else
             put_null(out, s->resp3);

@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -243,7 +244,7 @@ int main(int argc, char** argv) {
     struct RespCore final : resp::Core {
         net::Shell& shell;
         replica::Node& node;
-        RespCore(net::Shell& s, replica::Node& n) : shell(s), node(n) {}
+        RespCore(net::Shell& s, replica::Node& n, boost::asio::io_context& c) : shell(s), node(n), io(c) {}
         void call(replica::ClientRequest q, std::function<void(replica::ClientReply)> done) override {
             shell.submit(std::move(q), std::move(done));
         }
@@ -256,13 +257,20 @@ int main(int argc, char** argv) {
             return replica::namespace_conflict(node.namespaces(), ns, node.config().conflict) ==
                    replica::ConflictMode::lww;
         }
-    } resp_core(shell, node);
+        void after(Duration delay, std::function<void()> fn) override {
+            auto timer = std::make_shared<boost::asio::steady_timer>(io, std::chrono::microseconds(delay.us));
+            timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code&) { fn(); });
+        }
+        boost::asio::io_context& io;
+    } resp_core(shell, node, io);
     std::unique_ptr<resp::RespServer> resp_server;
     if (o.resp_listen != "off") {
         resp::ServerOptions ro;
         if (!net::parse_host_port(o.resp_listen, ro.address, ro.port)) return fail("bad resp_listen");
         ro.max_connections = o.max_resp_connections;
         ro.limits.max_bulk_bytes = o.limits.max_value_bytes;
+        ro.limits.max_command_bytes = 4 * o.limits.max_value_bytes + 64 * 1024;  // MSET of a few full values
+        ro.limits.max_command_bytes = 4 * o.limits.max_value_bytes + 64 * 1024;  // MSET of a few full values
         ro.session.databases = o.resp_databases;
         ro.session.max_value_bytes = o.limits.max_value_bytes;
         resp_server = std::make_unique<resp::RespServer>(io, resp_core, ro, ec);

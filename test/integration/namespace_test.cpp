@@ -42,6 +42,7 @@ TEST_CASE("namespaces: blind writes to an lww namespace never make siblings; a d
     CHECK(c.run("ns create carts") == 6);           // exists
     CHECK(c.run("ns set nowhere --ttl-s 5") == 1);  // no such namespace
     CHECK(c.run("ns create bad --n 9") == 2);       // n above the node's
+    CHECK(c.run("ns create bad --r 1 --pr 2") == 2);  // pr above r: no request could pass
     REQUIRE(known_everywhere(c, "sessions"));
     REQUIRE(known_everywhere(c, "carts"));
 

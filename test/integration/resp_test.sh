@@ -44,6 +44,11 @@ for n in 1 2 3; do
   echo "resp_databases = default,sessions" >>"$dir/n$n.conf"
   "$shoal" --dir "$dir" dev restart "$n" >>"$dir/cli.log" 2>&1
 done
+for n in 1 2 3; do  # until gossip has brought the namespace to every node
+  for _ in $(seq 1 50); do
+    curl -sf --max-time 1 "http://127.0.0.1:$((base + 10 * n + 3))/ns/sessions" >/dev/null && break; sleep 0.1
+  done
+done
 expect OK "$r1" -n 1 set s1 a
 expect OK "$r2" -n 1 set s1 b
 expect b "$r3" -n 1 get s1

@@ -217,3 +217,21 @@ TEST_CASE("make_ring routes by current owners and lists active members", "[gossi
     REQUIRE(moving.size() == 1);
     CHECK(moving[0] == Transfer{PartitionId{0}, NodeId{1}, NodeId{3}, false});
 }
+
+TEST_CASE("namespaces: a merge never holds more than the bound; every node keeps the same ones", "[gossip][view]") {
+    ClusterView a = ClusterView::empty(k_q), b = ClusterView::empty(k_q);
+    // Two nodes that each created namespaces up to the bound, with different names.
+    for (std::size_t i = 0; i < k_max_namespaces; ++i) {
+        a.namespaces.emplace("a" + std::to_string(1000 + i), NamespaceRecord{{}, 1, NodeId{1}});
+        b.namespaces.emplace("b" + std::to_string(1000 + i), NamespaceRecord{{}, 1, NodeId{2}});
+    }
+    const ClusterView ab = merged(a, b), ba = merged(b, a);
+    CHECK(ab == ba);
+    CHECK(ab.namespaces.size() == k_max_namespaces);
+    CHECK(ab.namespaces.begin()->first == "a1000");
+    ClusterView back;
+    REQUIRE_FALSE(decode(encoded(ab), back));  // still decodes
+    CHECK(back == ab);
+    ClusterView again = ab;
+    CHECK_FALSE(merge_into(again, b));  // nothing new: b's names are all past the bound
+}

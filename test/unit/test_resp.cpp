@@ -47,6 +47,14 @@ TEST_CASE("resp: commands parse from arrays of bulk strings and inline lines, wi
     CHECK(parse_command("*1\r\n:1\r\n", limits, args, used, err) == Parsed::bad);
     CHECK(parse_command("*1\r\n$1\r\nab\r\n", limits, args, used, err) == Parsed::bad);  // no CRLF after the bytes
     CHECK(parse_command("*x\r\n", limits, args, used, err) == Parsed::bad);
+    // A whole command's bytes are bounded too, as soon as its headers say so.
+    limits.max_command_bytes = 24;
+    CHECK(parse_command("*2\r\n$5\r\nabcde\r\n$5\r\n", limits, args, used, err) == Parsed::bad);
+    CHECK(err == "command over the limit of 24 bytes");
+    // A whole command's bytes are bounded too, as soon as its headers say so.
+    limits.max_command_bytes = 24;
+    CHECK(parse_command("*2\r\n$5\r\nabcde\r\n$5\r\n", limits, args, used, err) == Parsed::bad);
+    CHECK(err == "command over the limit of 24 bytes");
 }
 
 namespace {
@@ -59,6 +67,7 @@ struct HarnessCore final : Core {
         done(c.call(1, std::move(q)));
     }
     Time now() override { return c.now; }
+    void after(Duration, std::function<void()> fn) override { fn(); }
     bool last_writer_wins(const std::string& ns) override {
         return replica::namespace_conflict(c.node(1).namespaces(), ns, replica::ConflictMode::dvv) ==
                replica::ConflictMode::lww;
@@ -165,4 +174,33 @@ TEST_CASE("resp: databases are namespaces; HELLO 3 switches to RESP3", "[resp]")
     CHECK(s.resp3());
     CHECK(run(s, {"GET", "nope"}) == "_\r\n");
     CHECK(run(s, {"QUIT"}) == "+OK\r\n");
+}
+
+TEST_CASE("resp: what review found: expired values do not pile up, options are strict", "[resp]") {
+    test::Cluster c(3);
+    HarnessCore core(c);
+    Session s(core, SessionConfig{});
+    // A session key set again each time it expired: the dead copies are superseded, not
+    // kept beside the new value (70 cycles would otherwise pass max_siblings = 64).
+    for (int i = 0; i < 70; ++i) {
+        REQUIRE(run(s, {"SET", "sess", "v" + std::to_string(i), "PX", "100"}) == "+OK\r\n");
+        c.advance(Duration::millis(150));
+    }
+    replica::SiblingSet stored;
+    REQUIRE_FALSE(c.node(1).read_local("sess", stored));
+    CHECK(stored.siblings.size() == 1);
+    CHECK(run(s, {"GETEX", "k", "FOO", "5"}) == "-ERR syntax error\r\n");
+    CHECK(run(s, {"GETEX", "k", "PERSIST", "5"}) == "-ERR syntax error\r\n");
+    CHECK(run(s, {"SET", "d", "v"}) == "+OK\r\n");
+    CHECK(run(s, {"EXPIREAT", "d", "0"}) == ":1\r\n");  // in the past: deleted, as in Redis
+    CHECK(run(s, {"EXISTS", "d"}) == ":0\r\n");
+    CHECK(run(s, {"EXPIREAT", "d", "99999999999999999"}) == "-ERR invalid expire time in 'expireat' command\r\n");
+    CHECK(run(s, {"ECHO"}) == "-ERR wrong number of arguments for 'echo' command\r\n");
+    CHECK(run(s, {"SELECT", "0", "1"}) == "-ERR wrong number of arguments for 'select' command\r\n");
+    // A read that fails fails MGET, rather than reading as "no such key".
+    c.dead.insert(2);
+    c.dead.insert(3);
+    c.node(1).suspect(c.now, NodeId{2});
+    c.node(1).suspect(c.now, NodeId{3});
+    CHECK(run(s, {"MGET", "a", "b"}).rfind("-ERR unavailable", 0) == 0);
 }
