@@ -19,6 +19,7 @@ std::string_view fault_action_name(FaultAction a) {
         case FaultAction::bridge: return "bridge";
         case FaultAction::netem: return "netem";
         case FaultAction::heal: return "heal";
+        case FaultAction::clock: return "clock";
     }
     SHOAL_UNREACHABLE("bad FaultAction");
 }
@@ -68,6 +69,7 @@ std::optional<FaultAction> parse_action(std::string_view w) {
     if (w == "bridge") return FaultAction::bridge;
     if (w == "netem") return FaultAction::netem;
     if (w == "heal") return FaultAction::heal;
+    if (w == "clock") return FaultAction::clock;
     return std::nullopt;
 }
 
@@ -106,6 +108,11 @@ std::optional<std::int64_t> parse_duration_ms(std::string_view t) {
     return static_cast<std::int64_t>(ms);
 }
 
+bool fault_disrupts(const FaultEvent& e) {
+    if (e.action == FaultAction::clock) return e.args.empty() || e.args[0] != "0";
+    return fault_disrupts(e.action);
+}
+
 std::string describe(const FaultEvent& e) {
     std::string out(fault_action_name(e.action));
     if (e.node != 0) out += " n" + std::to_string(e.node);
@@ -140,13 +147,20 @@ FaultParse parse_faults(std::string_view text) {
             return out;
         }
         FaultEvent ev{*at, *action, 0, {}};
-        const bool on_node = *action <= FaultAction::restart || *action == FaultAction::netem;
-        const std::size_t want_min = *action == FaultAction::heal ? 2 : *action == FaultAction::netem ? 4 : 3;
-        const std::size_t want_max = *action <= FaultAction::restart ? 3 : *action == FaultAction::heal ? 2
-                                   : *action == FaultAction::bridge  ? 4 : w.size();
+        const bool on_node =
+            *action <= FaultAction::restart || *action == FaultAction::netem || *action == FaultAction::clock;
+        const std::size_t want_min =
+            *action == FaultAction::heal                                                                       ? 2
+            : *action == FaultAction::netem || *action == FaultAction::clock || *action == FaultAction::bridge ? 4
+                                                                                                               : 3;
+        const std::size_t want_max = *action <= FaultAction::restart                                   ? 3
+                                     : *action == FaultAction::heal                                    ? 2
+                                     : *action == FaultAction::bridge || *action == FaultAction::clock ? 4
+                                                                                                       : w.size();
         if (w.size() < want_min || w.size() > want_max) {
             out.error = where + "wrong arguments for " + std::string(w[1]) +
-                        " (kill n2 | partition 1/2,3 [--one-way] | bridge 1 2,3 | netem 2 delay=20ms loss=5% | heal)";
+                        " (kill n2 | clock n2 +30s | partition 1/2,3 [--one-way] | bridge 1 2,3 | netem 2 delay=20ms "
+                        "loss=5% | heal)";
             return out;
         }
         std::size_t next = 2;

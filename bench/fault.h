@@ -2,7 +2,8 @@
 //
 // Each item is `at=TIME ACTION ...`, items separated by ';'. TIME counts from the start
 // of the measure phase: "10s", "1.5s", "500ms", "2m". ACTION is what `shoal dev` does
-// to a local cluster: to a node (`kill n2`, `stop n2`, `cont n2`, `restart n2`), or,
+// to a local cluster: to a node (`kill n2`, `stop n2`, `cont n2`, `restart n2`,
+// `clock n2 +30s` and `clock n2 0`: its wall clock set off and back), or,
 // on a netns cluster, to the network (`partition 1/2,3`, `partition 1/2 --one-way`,
 // `bridge 1 2,3`, `netem 2 delay=20ms loss=5%`, `heal`). NODE is "n2" or "2". Items are
 // sorted by time.
@@ -22,7 +23,7 @@
 
 namespace shoal::bench {
 
-enum class FaultAction { kill, stop, cont, restart, partition, bridge, netem, heal };
+enum class FaultAction { kill, stop, cont, restart, partition, bridge, netem, heal, clock };
 
 std::string_view fault_action_name(FaultAction a);
 // kill, stop, partition, bridge and netem disrupt; cont, restart and heal restore.
@@ -30,6 +31,10 @@ inline bool fault_disrupts(FaultAction a) {
     return a == FaultAction::kill || a == FaultAction::stop || a == FaultAction::partition ||
            a == FaultAction::bridge || a == FaultAction::netem;
 }
+
+struct FaultEvent;
+// The same for an event: `clock N 0` restores, `clock N +30s` disrupts.
+bool fault_disrupts(const FaultEvent& e);
 
 struct FaultEvent {
     std::int64_t at_ms = 0;

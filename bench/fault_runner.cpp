@@ -53,7 +53,7 @@ int run_dev_action(const std::string& dir, const FaultEvent& ev) {
 void FaultRunner::run() {
     std::size_t last_disrupt = 0, last_restore = 0;
     for (std::size_t i = 0; i < events_.size(); ++i)
-        (fault_disrupts(events_[i].action) ? last_disrupt : last_restore) = i + 1;
+        (fault_disrupts(events_[i]) ? last_disrupt : last_restore) = i + 1;
     for (std::size_t i = 0; i < events_.size(); ++i) {
         const auto& ev = events_[i];
         {
@@ -61,7 +61,7 @@ void FaultRunner::run() {
             if (cv_.wait_until(lock, t0_ + std::chrono::milliseconds(ev.at_ms), [this] { return stop_; })) return;
         }
         FaultRecord rec{ev, seconds_between(t0_, Clock::now()), 0, 0};
-        if (fault_disrupts(ev.action) && phase_.load() == 0) phase_ = static_cast<int>(FaultPhase::during);
+        if (fault_disrupts(ev) && phase_.load() == 0) phase_ = static_cast<int>(FaultPhase::during);
         std::printf("[%6.1fs] fault: %s\n", rec.issued_s, describe(ev).c_str());
         std::fflush(stdout);
         rec.exit_code = run_dev_action(dir_, ev);

@@ -82,7 +82,9 @@ Faults (need --dev)
                               actions kill (SIGKILL), stop (SIGSTOP), cont (SIGCONT),
                               restart; on a netns cluster (shoal dev up N --netns) also
                               partition 1/2,3 [--one-way], bridge 1 2,3, netem 2 delay=20ms
-                              loss=5%, heal. Times from the start of the measure phase. The report
+                              loss=5%, heal; and clock n2 +30s / clock n2 0 (a node's wall
+                              clock set off, then right). Times from the start of the measure
+                              phase. The report
                               splits availability and latency by phase: before (until the
                               first disruptive action), during (until the last restart, cont
                               or heal has completed), after.
@@ -293,7 +295,7 @@ Settings settings_from(const Args& a) {
         const bool netns = !shoal::client::netns::tag_of(r.dev_dir).empty();
         for (const auto& ev : r.faults) {
             if (ev.node > static_cast<int>(nodes.size())) usage_error("--fault names n" + std::to_string(ev.node) + ", which the cluster lacks");
-            if (ev.action >= FaultAction::partition && !netns)
+            if (ev.action >= FaultAction::partition && ev.action != FaultAction::clock && !netns)
                 usage_error("--fault: " + describe(ev) + " needs a netns cluster (shoal dev up N --netns)");
         }
     }

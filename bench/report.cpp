@@ -175,10 +175,10 @@ std::string git_revision() {
 double phase_seconds(const StepResult& r, FaultPhase p) {
     std::size_t last_disrupt = 0, last_restore = 0;
     for (std::size_t i = 0; i < r.faults.size(); ++i)
-        (fault_disrupts(r.faults[i].event.action) ? last_disrupt : last_restore) = i + 1;
+        (fault_disrupts(r.faults[i].event) ? last_disrupt : last_restore) = i + 1;
     double during_from = r.elapsed_s, after_from = r.elapsed_s;
     for (const FaultRecord& f : r.faults) {
-        if (fault_disrupts(f.event.action)) {
+        if (fault_disrupts(f.event)) {
             during_from = std::min(during_from, f.issued_s);
             break;
         }

@@ -72,6 +72,7 @@ const char* k_usage_text =
     "  dev netem N delay=20ms jitter=5ms loss=5%   slow or lossy link for node N\n"
     "  dev heal                            undo every partition, bridge and netem\n"
     "  dev exec -- CMD                     run CMD where the nodes are reachable (curl, redis-cli)\n"
+    "  dev clock NODE +30s | 0             restart NODE with its wall clock that far off (libfaketime)\n"
     "  dev down | dev status\n"
     "  dev kill NODE | stop NODE | cont NODE | restart NODE     SIGKILL, SIGSTOP, SIGCONT, restart\n"
     "\n"

@@ -75,6 +75,22 @@ std::string shoald_path(const std::string& self_exe) {
     return (fs::path(self_exe).parent_path() / "shoald").string();
 }
 
+// `dev clock`: node `id`'s config without its clock_offset_ms line, plus one for
+// `offset_ms` (0: none). Returns false when the config cannot be rewritten.
+bool set_clock_offset(const std::string& dir, int id, std::int64_t offset_ms) {
+    const std::string path = node_file(dir, id, ".conf");
+    std::ifstream in(path);
+    if (!in) return false;
+    std::string kept, line;
+    while (std::getline(in, line))
+        if (line.rfind("clock_offset_ms", 0) != 0) kept += line + "\n";
+    in.close();
+    if (offset_ms != 0) kept += "clock_offset_ms = " + std::to_string(offset_ms) + "\n";
+    std::ofstream out(path, std::ios::trunc);
+    out << kept;
+    return static_cast<bool>(out);
+}
+
 int start_node(const std::string& dir, int id, const std::string& shoald) {
     const std::string log = node_file(dir, id, ".log");
     const std::string conf = node_file(dir, id, ".conf");
@@ -440,7 +456,7 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
         std::fprintf(stderr,
                      "usage: shoal dev up N [--base-port P] [--netns] | add [--standalone] | down | status | "
                      "kill|stop|cont|restart NODE | partition A / B [--one-way] | bridge N A,B | "
-                     "netem N delay=.. jitter=.. loss=.. | heal | exec -- CMD\n");
+                     "netem N delay=.. jitter=.. loss=.. | heal | exec -- CMD | clock NODE +30s|0\n");
         return 2;
     }
     const std::string& cmd = args[0];
@@ -489,7 +505,11 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
     }
     if (cmd == "down") {
         int max_id = 0;
-        for (const auto& n : nodes) stop_node(dir, n.id), max_id = std::max(max_id, n.id);
+        for (const auto& n : nodes) {
+            stop_node(dir, n.id);
+            max_id = std::max(max_id, n.id);
+            set_clock_offset(dir, n.id, 0);  // clock faults end with the cluster
+        }
         if (!tag.empty()) netns::destroy(dir, tag, max_id);  // its links, rules and faults go too
         std::printf("cluster in %s stopped%s\n", dir.c_str(), tag.empty() ? "" : "; its network namespaces deleted");
         return 0;
@@ -507,7 +527,8 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
         }
         return 0;
     }
-    const DevNode* named = args.size() == 2 ? find_dev_node(nodes, args[1]) : nullptr;
+    const bool arity = args.size() == 2 || (cmd == "clock" && args.size() == 3);
+    const DevNode* named = arity ? find_dev_node(nodes, args[1]) : nullptr;
     if (named == nullptr) {
         std::fprintf(stderr, "shoal dev %s: name a node of this cluster (1..%d)\n", cmd.c_str(), nodes.back().id);
         return 2;
@@ -525,6 +546,36 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
                     cmd == "kill"   ? "killed (SIGKILL)"
                     : cmd == "stop" ? "stopped (SIGSTOP)"
                                     : "continued (SIGCONT)");
+        return 0;
+    }
+    if (cmd == "clock") {
+        // dev clock N +30s | -5m | 0: restarts node N with its wall clock that far off
+        // (shoald's clock_offset_ms; its request timing and peers see it as a host whose
+        // clock is set wrong).
+        const std::string off = args.size() == 3 ? args[2] : "";
+        const bool reset = off == "0";
+        const bool valid = off.size() >= 3 && off.size() <= 9 && (off[0] == '+' || off[0] == '-') &&
+                           off.find_first_not_of("0123456789", 1) == off.size() - 1 &&
+                           std::string("smhd").find(off.back()) != std::string::npos;
+        if (!reset && !valid)
+            return std::fputs("usage: shoal dev clock NODE +30s|-5m|+1h|+2d|0  (0: the right time again)\n", stderr), 2;
+        std::int64_t ms = 0;
+        if (!reset) {
+            const std::int64_t unit = off.back() == 's' ? 1000 : off.back() == 'm' ? 60000 : off.back() == 'h' ? 3600000 : 86400000;
+            ms = std::atoll(off.substr(1, off.size() - 2).c_str()) * unit * (off[0] == '-' ? -1 : 1);
+            if (ms < -864000000 || ms > 864000000)
+                return std::fputs("shoal dev clock: at most ten days either way\n", stderr), 2;
+        }
+        stop_node(dir, id);
+        if (!set_clock_offset(dir, id, ms)) {
+            std::fprintf(stderr, "shoal dev clock: cannot rewrite %s\n", node_file(dir, id, ".conf").c_str());
+            return 1;
+        }
+        if (start_node(dir, id, shoald_path(self_exe)) <= 0 || !wait_healthy(*named, 15000)) {
+            std::fprintf(stderr, "shoal dev clock: node %d is not healthy\n", id);
+            return 1;
+        }
+        std::printf("node %d restarted with its clock %s\n", id, reset ? "right again" : (off + " off").c_str());
         return 0;
     }
     if (cmd == "restart") {

@@ -1,5 +1,7 @@
 #include "net/shell.h"
 
+#include <atomic>
+
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -23,11 +25,20 @@ namespace shoal::net {
 
 namespace {
 
+std::atomic<std::int64_t> g_clock_offset_us{0};
+
+}  // namespace
+
+void set_clock_offset(Duration d) { g_clock_offset_us = d.us; }
+
 Time wall_now() {
     return Time{
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count()};
+            .count() +
+        g_clock_offset_us.load(std::memory_order_relaxed)};
 }
+
+namespace {
 
 // One native client connection: replies are appended to `out` and written in batches.
 struct ClientConn : std::enable_shared_from_this<ClientConn> {

@@ -63,6 +63,12 @@ struct ConnTimeouts {
     Duration write = Duration::seconds(30);         // replies to a client not taken by it
 };
 
+// This node's wall clock, as the core and the front ends read it.
+Time wall_now();
+// For chaos tests (shoald's clock_offset_ms, `shoal dev clock`): every reading of
+// wall_now() is off by `d`, as on a host whose clock is set wrong.
+void set_clock_offset(Duration d);
+
 struct ShellConfig {
     NodeId id;
     std::string peer_host = "127.0.0.1";

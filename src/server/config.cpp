@@ -124,6 +124,8 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
     if (key == "max_resp_connections") {
         return to_number<std::size_t>(value, o.max_resp_connections, 1, 100000) ? "" : bad("1..100000");
     }
+    if (key == "clock_offset_ms")  // ten days either way
+        return to_number<std::int64_t>(value, o.clock_offset_ms, -864000000, 864000000) ? "" : bad("-864000000..864000000");
     if (key == "log_level") {
         if (value == "debug" || value == "info" || value == "warn" || value == "error") return o.log_level = value, "";
         return bad("debug, info, warn or error");
@@ -204,6 +206,7 @@ std::string usage() {
            "  --max-state-bytes B      a key's whole stored state (default: 2 x max-value-bytes, at least 2 MiB)\n"
            "  --compression on|off     LevelDB's snappy block compression (default off)\n"
            "  --request-timeout-ms T   default 2000\n"
+           "  --clock-offset-ms MS       chaos tests: this node's wall clock reads MS off (default 0)\n"
            "  --max-client-connections N, --max-http-connections N, --max-resp-connections N\n"
            "                             default 1024 each\n"
            "  --log-level L            debug | info (default) | warn | error\n"

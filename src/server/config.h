@@ -38,6 +38,7 @@ struct NodeOptions {
     std::size_t max_http_connections = 1024;
     std::size_t max_resp_connections = 1024;
     std::string log_level = "info";
+    std::int64_t clock_offset_ms = 0;  // chaos tests only: this node's wall clock reads that far off
     // Repair.
     bool hinted_handoff = true;         // hinted_handoff = on | off
     bool anti_entropy = true;           // anti_entropy = on | off

@@ -124,6 +124,11 @@ int main(int argc, char** argv) {
     }
     log::Level level;
     if (log::parse_level(o.log_level, level)) log::set_level(level);
+    if (o.clock_offset_ms != 0) {
+        net::set_clock_offset(Duration::millis(o.clock_offset_ms));
+        log::warn("this node's wall clock is set off on purpose (clock_offset_ms)",
+                  "offset_ms=" + std::to_string(o.clock_offset_ms));
+    }
 
     size_connection_limits(o);
     std::string err;
@@ -248,11 +253,7 @@ int main(int argc, char** argv) {
         void call(replica::ClientRequest q, std::function<void(replica::ClientReply)> done) override {
             shell.submit(std::move(q), std::move(done));
         }
-        Time now() override {
-            return Time{std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count()};
-        }
+        Time now() override { return net::wall_now(); }
         bool last_writer_wins(const std::string& ns) override {
             return replica::namespace_conflict(node.namespaces(), ns, node.config().conflict) ==
                    replica::ConflictMode::lww;

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -187,4 +189,29 @@ TEST_CASE("shoal-bench --check: every acknowledged cart add is read back, and a 
     const bench::CheckReport r = check.verify(c.clients(), 5);
     CHECK(r.lost_adds == 1);
     CHECK_FALSE(r.passed());
+}
+
+TEST_CASE("shoal dev clock: a node whose wall clock is set off stamps its writes that far ahead; 0 sets it right") {
+    DevCluster c(3, base_port() + 75);
+    REQUIRE(c.run("dev clock 2 +30s") == 0);
+    const auto stamp_of = [&](const std::string& key) {
+        const std::string got = http_call(c.nodes[0].http, "GET", "/kv/" + key + "?r=all");
+        const std::string ms = header_of(got, "X-Shoal-Last-Modified-Ms");
+        return ms.empty() ? std::int64_t{0} : std::stoll(ms);
+    };
+    const auto now_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    REQUIRE(status_of(http_call(c.nodes[1].http, "PUT", "/kv/skewed", "v")) == "204");
+    const std::int64_t ahead = stamp_of("skewed") - now_ms();
+    CHECK(ahead > 25'000);
+    CHECK(ahead < 35'000);
+    // The cluster keeps serving through the skewed node and the others.
+    client::Client cl(c.options());
+    for (int i = 0; i < 20; ++i) CHECK(cl.put("k" + std::to_string(i), "v").code == errc::ok);
+    REQUIRE(c.run("dev clock 2 0") == 0);
+    REQUIRE(status_of(http_call(c.nodes[1].http, "PUT", "/kv/right", "v")) == "204");
+    CHECK(std::llabs(stamp_of("right") - now_ms()) < 5'000);
+    CHECK(c.run("dev clock 2 soon") == 2);
 }

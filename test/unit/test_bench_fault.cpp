@@ -83,3 +83,23 @@ TEST_CASE("bench check: a connection's read that misses an add it saw acknowledg
     CHECK(r.acked_adds == 1);
     CHECK(r.lost_adds == 1);  // no node returned it
 }
+
+TEST_CASE("bench fault: network and clock actions parse with their arguments") {
+    const FaultParse p = parse_faults(
+        "at=1s partition 1/2,3 --one-way; at=2s bridge 1 2,3; at=3s netem n2 delay=20ms loss=5%; at=4s heal; "
+        "at=5s clock n2 +30s; at=6s clock 2 0");
+    REQUIRE(p.error.empty());
+    REQUIRE(p.events.size() == 6);
+    CHECK(describe(p.events[0]) == "partition 1/2,3 --one-way");
+    CHECK(describe(p.events[1]) == "bridge 1 2,3");
+    CHECK(describe(p.events[2]) == "netem n2 delay=20ms loss=5%");
+    CHECK(describe(p.events[3]) == "heal");
+    CHECK(describe(p.events[4]) == "clock n2 +30s");
+    CHECK(fault_disrupts(p.events[0]));
+    CHECK_FALSE(fault_disrupts(p.events[3]));
+    CHECK(fault_disrupts(p.events[4]));
+    CHECK_FALSE(fault_disrupts(p.events[5]));  // the clock set right again restores
+    CHECK_FALSE(parse_faults("at=1s heal n2").error.empty());
+    CHECK_FALSE(parse_faults("at=1s clock n2").error.empty());
+    CHECK_FALSE(parse_faults("at=1s bridge 1").error.empty());
+}
