@@ -30,6 +30,7 @@
 
 #include "core/errc.h"
 #include "http/api.h"
+#include "net/listen.h"
 #include "net/log.h"
 #include "net/metrics.h"
 
@@ -386,27 +387,15 @@ HttpServer::HttpServer(asio::io_context& io, Backend& backend, ServerOptions opt
     : impl_(std::make_shared<Impl>(io, backend, std::move(options))) {
     ec.clear();
     Impl& s = *impl_;
+    bool loopback = true;
+    if (const auto bec = net::listen_on(s.acceptor, s.options.address, s.options.port, loopback)) {
+        ec = bec;
+        return;
+    }
     beast::error_code bec;
-    const auto address = asio::ip::make_address(s.options.address, bec);
-    if (bec) {
-        ec = bec;
-        return;
-    }
-    const tcp::endpoint endpoint(address, s.options.port);
-    if (s.acceptor.open(endpoint.protocol(), bec); bec) {
-        ec = bec;
-        return;
-    }
-    s.acceptor.set_option(asio::socket_base::reuse_address(true), bec);
-    if (s.acceptor.bind(endpoint, bec); !bec) s.acceptor.listen(asio::socket_base::max_listen_connections, bec);
-    if (bec) {
-        ec = bec;
-        s.acceptor.close(bec);
-        return;
-    }
     s.port = s.acceptor.local_endpoint(bec).port();
     log::info("http listening", "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
-    if (!address.is_loopback()) {
+    if (!loopback) {
         log::warn("the HTTP API is reachable beyond this machine (no authentication, no TLS)",
                   "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
     }

@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "net/listen.h"
 #include "net/log.h"
 
 namespace shoal::resp {
@@ -170,27 +171,15 @@ RespServer::RespServer(asio::io_context& io, Core& core, ServerOptions options, 
     : impl_(std::make_shared<Impl>(io, core, std::move(options))) {
     ec.clear();
     Impl& s = *impl_;
+    bool loopback = true;
+    if (const auto bec = net::listen_on(s.acceptor, s.options.address, s.options.port, loopback)) {
+        ec = bec;
+        return;
+    }
     boost::system::error_code bec;
-    const auto address = asio::ip::make_address(s.options.address, bec);
-    if (bec) {
-        ec = bec;
-        return;
-    }
-    const tcp::endpoint endpoint(address, s.options.port);
-    if (s.acceptor.open(endpoint.protocol(), bec); bec) {
-        ec = bec;
-        return;
-    }
-    s.acceptor.set_option(asio::socket_base::reuse_address(true), bec);
-    if (s.acceptor.bind(endpoint, bec); !bec) s.acceptor.listen(asio::socket_base::max_listen_connections, bec);
-    if (bec) {
-        ec = bec;
-        s.acceptor.close(bec);
-        return;
-    }
     s.port = s.acceptor.local_endpoint(bec).port();
     log::info("resp listening", "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
-    if (!address.is_loopback())
+    if (!loopback)
         log::warn("the Redis-protocol listener is reachable beyond this machine (no authentication, no TLS)",
                   "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
     asio::co_spawn(io, s.accept_loop(), asio::detached);
