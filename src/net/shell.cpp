@@ -1,7 +1,5 @@
 #include "net/shell.h"
 
-#include <atomic>
-
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -22,21 +20,6 @@
 #include "wire/wire.h"
 
 namespace shoal::net {
-
-namespace {
-
-std::atomic<std::int64_t> g_clock_offset_us{0};
-
-}  // namespace
-
-void set_clock_offset(Duration d) { g_clock_offset_us = d.us; }
-
-Time wall_now() {
-    return Time{
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count() +
-        g_clock_offset_us.load(std::memory_order_relaxed)};
-}
 
 namespace {
 
