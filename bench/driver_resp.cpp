@@ -2,19 +2,14 @@
 // Redis has no causal contexts or quorums: those knobs are ignored.
 #include <charconv>
 
+#include "resp/protocol.h"
 #include "stream_connection.h"
 
 namespace shoal::bench {
 
 namespace {
 
-void bulk(std::string& out, std::string_view s) {
-    out += '$';
-    out += std::to_string(s.size());
-    out += "\r\n";
-    out += s;
-    out += "\r\n";
-}
+using resp::put_bulk;  // a command's arguments are bulk strings, as a node's replies
 
 class RespConnection final : public StreamConnection {
 public:
@@ -22,7 +17,7 @@ public:
 
     void get(const std::string& key, Callback done) override {
         std::string c = "*2\r\n$3\r\nGET\r\n";
-        bulk(c, key);
+        put_bulk(c, key);
         submit(std::move(c), std::move(done));
     }
 
@@ -31,18 +26,18 @@ public:
         std::string c;
         c.reserve(64 + key.size() + value.size());
         c += ttl_s > 0 ? "*5\r\n$3\r\nSET\r\n" : "*3\r\n$3\r\nSET\r\n";
-        bulk(c, key);
-        bulk(c, value);
+        put_bulk(c, key);
+        put_bulk(c, value);
         if (ttl_s > 0) {
             c += "$2\r\nEX\r\n";
-            bulk(c, std::to_string(ttl_s));
+            put_bulk(c, std::to_string(ttl_s));
         }
         submit(std::move(c), std::move(done));
     }
 
     void del(const std::string& key, const std::string&, Callback done) override {
         std::string c = "*2\r\n$3\r\nDEL\r\n";
-        bulk(c, key);
+        put_bulk(c, key);
         submit(std::move(c), std::move(done));
     }
 

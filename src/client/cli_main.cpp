@@ -159,10 +159,7 @@ bool request_options(const Args& a, client::RequestOptions& o) {
         auto it = a.opts.find(q.name);
         if (it == a.opts.end()) continue;
         const std::string& v = it->second;
-        if (q.field != &o.n && (v == "one" || v == "quorum" || v == "all")) {
-            *q.field = v == "one" ? replica::k_quorum_one : v == "quorum" ? replica::k_quorum_majority : replica::k_quorum_all;
-            continue;
-        }
+        if (q.field != &o.n && replica::quorum_by_name(v, *q.field)) continue;
         if (!to_u32(v, *q.field, k_max_replicas) || *q.field < q.least) {
             std::fprintf(stderr, "shoal: --%s must be %u..%u%s\n", q.name, q.least, k_max_replicas,
                          q.field != &o.n ? ", one, quorum or all" : "");

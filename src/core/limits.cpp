@@ -26,14 +26,19 @@ std::error_code check_key(const Limits& limits, std::string_view key) {
     return {};
 }
 
+bool valid_namespace_name(std::string_view name) {
+    if (name.empty() || name.size() > k_max_namespace_bytes) return false;
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 std::error_code check_stored_key(const Limits& limits, std::string_view key) {
     if (key.empty() || key.front() != '\0') return check_key(limits, key);
     const std::size_t end = key.find('\0', 1);
-    if (end == std::string_view::npos || end == 1 || end - 1 > k_max_namespace_bytes) return errc::bad_request;
-    for (char c : key.substr(1, end - 1)) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if (!ok) return errc::bad_request;
-    }
+    if (end == std::string_view::npos || !valid_namespace_name(key.substr(1, end - 1))) return errc::bad_request;
     return check_key(limits, key.substr(end + 1));
 }
 

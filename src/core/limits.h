@@ -100,6 +100,8 @@ std::string limits_problem(const Limits& l);
 // Checks a client key and value against the limits; an empty key, or one that begins
 // with a NUL byte (the mark of a namespaced stored key), is bad_request.
 std::error_code check_key(const Limits& limits, std::string_view key);
+// A namespace's name: 1 to k_max_namespace_bytes characters of [a-z0-9_-].
+bool valid_namespace_name(std::string_view name);
 // Checks a key as stored and carried between nodes: a client key, or a client key
 // behind its namespace (NUL, a valid name, NUL).
 std::error_code check_stored_key(const Limits& limits, std::string_view key);

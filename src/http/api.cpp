@@ -137,7 +137,7 @@ std::optional<Response> parse_query(std::string_view query, ClientOp op, replica
         if (seen & (1u << index)) return text(400, "duplicate parameter: " + std::string(name));
         seen |= 1u << index;
         const bool quorum = name == "r" || name == "w" || name == "pr" || name == "pw" || name == "dw";
-        if (std::uint32_t named = 0; quorum && internal::quorum_by_name(value, named)) {
+        if (std::uint32_t named = 0; quorum && replica::quorum_by_name(value, named)) {
             set_option(o, name, named);
             continue;
         }
@@ -220,10 +220,12 @@ std::uint32_t effective(std::uint32_t given, std::uint32_t n, std::uint32_t fall
     return q == 0 ? fallback : q;
 }
 
+}  // namespace
+
 // Each bound a request's options break, named with the values that broke it.
 // A namespace's properties (`ns`, when it has any) stand before the node's defaults,
 // as in the core's Node::validate.
-std::optional<Response> check_bounds(ClientOp op, const replica::RequestOptions& o, const RequestDefaults& d,
+std::optional<Response> check_bounds(replica::ClientOp op, const replica::RequestOptions& o, const RequestDefaults& d,
                                      const replica::NamespaceProps* ns) {
     const auto say = [](std::string_view a, std::uint64_t av, std::string_view b, std::uint64_t bv) {
         return text(400, std::string(a) + "=" + std::to_string(av) + " exceeds " + std::string(b) + "=" +
@@ -250,6 +252,8 @@ std::optional<Response> check_bounds(ClientOp op, const replica::RequestOptions&
                              std::to_string(d.max_timeout_ms));
     return std::nullopt;
 }
+
+namespace {
 
 Routed route_kv(const Request& request, std::string_view path, std::string_view query, const Limits& limits,
                 const RequestDefaults& defaults, std::string_view ns, const replica::NamespaceProps* props) {

@@ -3,6 +3,7 @@
 // No sockets, no Beast: tested without a network (test/unit/test_http_api.cpp).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -93,6 +94,12 @@ struct RequestDefaults {
 // `namespaces` (a name not there is a 404; nullptr: not checked here, the core does).
 Routed route(const Request& request, const Limits& limits, const RequestDefaults& defaults = {},
              const replica::Namespaces* namespaces = nullptr);
+
+// The first bound a request's options break, with the values that broke it ("r=4
+// exceeds n=3"), counting `ns`'s properties (when given) and then the node's defaults
+// for what the request leaves out, as the core's Node::validate does. nullopt: none.
+std::optional<Response> check_bounds(replica::ClientOp op, const replica::RequestOptions& o, const RequestDefaults& d,
+                                     const replica::NamespaceProps* ns);
 
 // Renders the core's reply to a key-value call: 200 (one sibling: its bytes), 300
 // (several: a JSON list), 204 (put/delete done), 404, 409, 503 with the replies

@@ -47,20 +47,6 @@ inline bool next_param(std::string_view& query, std::string_view& name, std::str
     return false;
 }
 
-// A quorum given by name (one, quorum, all) as the core's k_quorum_* value; false
-// for anything else.
-inline bool quorum_by_name(std::string_view value, std::uint32_t& out) {
-    if (value == "one")
-        out = replica::k_quorum_one;
-    else if (value == "quorum")
-        out = replica::k_quorum_majority;
-    else if (value == "all")
-        out = replica::k_quorum_all;
-    else
-        return false;
-    return true;
-}
-
 // /ns and /ns/{name} (namespace_api.cpp); `name` is valid or empty (/ns).
 Routed route_namespace(const Request& request, std::string_view name, std::string_view query);
 

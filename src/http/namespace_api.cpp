@@ -33,7 +33,7 @@ std::string set_prop(replica::NamespaceProps& p, std::size_t i, std::string_view
     std::uint64_t v = 0;
     if (i <= 4) {  // n r w pr pw
         std::uint32_t* fields[] = {&p.n, &p.r, &p.w, &p.pr, &p.pw};
-        if (i > 0 && internal::quorum_by_name(value, *fields[i])) return "";
+        if (i > 0 && replica::quorum_by_name(value, *fields[i])) return "";
         if (!number(value, k_max_replicas, v))
             return name + " must be 0 (the node's default) to " + std::to_string(k_max_replicas) +
                    (i > 0 ? ", one, quorum or all" : "");

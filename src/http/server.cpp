@@ -316,17 +316,6 @@ awaitable<void> session(std::shared_ptr<Conn> conn) {
     conn->stream.close();
 }
 
-void log_exception(std::string_view what, const std::exception_ptr& e) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        log::error(what, "error=" + log::quoted(ex.what()));
-    } catch (...) {
-        log::error(what, "error=unknown");
-    }
-}
-
 // What a connection over the limit gets before it is closed: an answer it can act on.
 void refuse_busy(tcp::socket& socket) {
     static const std::string k_answer = [] {
@@ -379,7 +368,7 @@ awaitable<void> ServerState::accept_loop() {
         socket.set_option(tcp::no_delay(true), ec);
         auto conn = std::make_shared<Conn>(self, std::move(socket), peer);
         asio::co_spawn(acceptor.get_executor(), session(std::move(conn)),
-                       [](const std::exception_ptr& e) { log_exception("http session failed", e); });
+                       [](const std::exception_ptr& e) { log::log_exception("http session failed", e); });
     }
 }
 
@@ -400,7 +389,7 @@ HttpServer::HttpServer(asio::io_context& io, Backend& backend, ServerOptions opt
                   "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
     }
     asio::co_spawn(io, s.accept_loop(),
-                   [](const std::exception_ptr& e) { log_exception("http accept loop failed", e); });
+                   [](const std::exception_ptr& e) { log::log_exception("http accept loop failed", e); });
 }
 
 HttpServer::~HttpServer() {

@@ -78,6 +78,17 @@ void set_level(Level level) {
     g_level.store(static_cast<int>(level));
 }
 
+void log_exception(std::string_view what, const std::exception_ptr& e) {
+    if (!e) return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        error(what, "error=" + quoted(ex.what()));
+    } catch (...) {
+        error(what, "error=unknown");
+    }
+}
+
 bool enabled(Level level) {
     return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <string>
 #include <string_view>
@@ -52,6 +53,10 @@ std::string quoted(std::string_view text);
 
 // `fields` is the pre-formatted key=value tail, e.g. "peer=2 reason=\"bad frame\"".
 void write(Level level, std::string_view msg, std::string_view fields = {});
+
+// An exception that ended a coroutine (a connection's session, an accept loop), as an
+// error line naming `what`; nothing when `e` is empty.
+void log_exception(std::string_view what, const std::exception_ptr& e);
 
 inline void debug(std::string_view msg, std::string_view fields = {}) {
     write(Level::debug, msg, fields);

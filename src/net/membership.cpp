@@ -181,20 +181,10 @@ http::Response Membership::namespaces(Time now, const http::NamespaceCall& call)
     // Every request of the namespace must pass the core's checks with these defaults.
     const auto& cfg = node_.config();
     if (props.n > cfg.n) return answer(400, "n=" + std::to_string(props.n) + " exceeds the node's n=" + std::to_string(cfg.n));
-    const std::uint32_t n = props.n ? props.n : cfg.n;
-    const auto count = [&](std::uint32_t q, std::uint32_t fallback) {
-        const std::uint32_t c = replica::resolve_quorum(q, n);
-        return c == 0 ? fallback : c;
-    };
-    const std::uint32_t r = count(props.r, std::min(cfg.r, n)), w = count(props.w, std::min(cfg.w, n));
-    const std::uint32_t pr = count(props.pr, 0), pw = count(props.pw, 0);
-    const auto over = [](const char* a, std::uint32_t av, const char* b, std::uint32_t bv) {
-        return answer(400, std::string(a) + "=" + std::to_string(av) + " exceeds " + b + "=" + std::to_string(bv));
-    };
-    if (r > n) return over("r", r, "n", n);
-    if (w > n) return over("w", w, "n", n);
-    if (pr > r) return over("pr", pr, "r", r);
-    if (pw > w) return over("pw", pw, "w", w);
+    // A request that gives nothing of its own, read and write, checked as the router does.
+    const http::RequestDefaults d{cfg.n, std::min(cfg.r, cfg.n), std::min(cfg.w, cfg.n), cfg.max_request_timeout.ms()};
+    for (auto op : {replica::ClientOp::get, replica::ClientOp::put})
+        if (auto refused = http::check_bounds(op, {}, d, &props)) return *refused;
     const bool create = call.op == Op::create;
     if (auto ec = gossiper_.put_namespace(now, call.name, props, create)) {
         if (ec == errc::precondition_failed) return answer(409, "namespace " + call.name + " exists: change it with PUT");

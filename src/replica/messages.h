@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <variant>
 #include <vector>
@@ -218,6 +219,16 @@ inline constexpr std::uint32_t k_quorum_all = 0xffffffff;
 // (0 included: "the default") as given.
 constexpr std::uint32_t resolve_quorum(std::uint32_t given, std::uint32_t n) {
     return given == k_quorum_one ? 1 : given == k_quorum_majority ? n / 2 + 1 : given == k_quorum_all ? n : given;
+}
+
+// A quorum given by name (one, quorum, all) as its k_quorum_* value; false for
+// anything else.
+constexpr bool quorum_by_name(std::string_view value, std::uint32_t& out) {
+    if (value == "one") out = k_quorum_one;
+    else if (value == "quorum") out = k_quorum_majority;
+    else if (value == "all") out = k_quorum_all;
+    else return false;
+    return true;
 }
 
 struct RequestOptions {

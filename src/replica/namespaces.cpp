@@ -5,15 +5,6 @@
 
 namespace shoal::replica {
 
-bool valid_namespace_name(std::string_view name) {
-    if (name.empty() || name.size() > k_max_namespace_bytes) return false;
-    for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-        if (!ok) return false;
-    }
-    return true;
-}
-
 std::string props_problem(const NamespaceProps& p) {
     if (p.n > k_max_replicas) return "n=" + std::to_string(p.n) + " exceeds " + std::to_string(k_max_replicas);
     // Quorums are checked against the namespace's n when it has one; against the

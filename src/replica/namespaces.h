@@ -39,8 +39,9 @@ struct NamespaceProps {
 
 using Namespaces = std::map<std::string, NamespaceProps, std::less<>>;
 
-// 1 to k_max_namespace_bytes characters of [a-z0-9_-].
-bool valid_namespace_name(std::string_view name);
+// 1 to k_max_namespace_bytes characters of [a-z0-9_-] (core/limits.h: stored keys
+// are checked by the same rule).
+using shoal::valid_namespace_name;
 
 // Why `p` cannot be a namespace's properties ("" when it can), as far as it can tell
 // alone: quorums above its own n, a ttl past k_max_ttl_s, an unknown datatype. (Against

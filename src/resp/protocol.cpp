@@ -16,11 +16,6 @@ bool line_at(std::string_view in, std::size_t pos, std::string_view& line, std::
     return true;
 }
 
-bool to_int(std::string_view text, std::int64_t& out) {
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    return !text.empty() && ec == std::errc{} && end == text.data() + text.size();
-}
-
 Parsed parse_inline(std::string_view in, const ParseLimits& limits, std::vector<std::string>& args,
                     std::size_t& consumed, std::string& error) {
     const std::size_t end = in.find('\n');
@@ -48,6 +43,11 @@ Parsed parse_inline(std::string_view in, const ParseLimits& limits, std::vector<
 
 }  // namespace
 
+bool to_int64(std::string_view text, std::int64_t& out) {
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return !text.empty() && ec == std::errc{} && end == text.data() + text.size();
+}
+
 Parsed parse_command(std::string_view in, const ParseLimits& limits, std::vector<std::string>& args,
                      std::size_t& consumed, std::string& error) {
     if (in.empty()) return Parsed::incomplete;
@@ -59,7 +59,7 @@ Parsed parse_command(std::string_view in, const ParseLimits& limits, std::vector
         return Parsed::incomplete;
     }
     std::int64_t count = 0;
-    if (!to_int(line, count) || count < 0) return error = "bad array length", Parsed::bad;
+    if (!to_int64(line, count) || count < 0) return error = "bad array length", Parsed::bad;
     if (static_cast<std::uint64_t>(count) > limits.max_args) return error = "too many arguments", Parsed::bad;
     // First the headers, to know the command is whole (and not too large); then the copies.
     std::vector<std::pair<std::size_t, std::size_t>> spans;  // (offset, length) of each argument
@@ -73,7 +73,7 @@ Parsed parse_command(std::string_view in, const ParseLimits& limits, std::vector
             return Parsed::incomplete;
         }
         std::int64_t len = 0;
-        if (!to_int(line, len) || len < 0) return error = "bad bulk length", Parsed::bad;
+        if (!to_int64(line, len) || len < 0) return error = "bad bulk length", Parsed::bad;
         if (static_cast<std::uint64_t>(len) > limits.max_bulk_bytes)
             return error = "argument of " + std::to_string(len) + " bytes is over the limit of " +
                            std::to_string(limits.max_bulk_bytes),

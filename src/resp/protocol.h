@@ -33,6 +33,10 @@ enum class Parsed { incomplete, command, bad };
 Parsed parse_command(std::string_view in, const ParseLimits& limits, std::vector<std::string>& args,
                      std::size_t& consumed, std::string& error);
 
+// A decimal 64-bit integer, all of `text` (array and bulk lengths; command arguments
+// such as TTLs and increments). False for anything else or out of range.
+bool to_int64(std::string_view text, std::int64_t& out);
+
 // Reply encoders; `resp3` picks the RESP3 forms where they differ (null, maps).
 void put_simple(std::string& out, std::string_view text);   // +OK
 void put_error(std::string& out, std::string_view text);    // -ERR ... (the text names its kind)

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -156,14 +155,8 @@ awaitable<void> RespServer::Impl::accept_loop() {
             continue;
         }
         socket.set_option(tcp::no_delay(true), ec);
-        asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), peer), [](const std::exception_ptr& e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& x) {
-                log::warn("resp session failed", "error=" + log::quoted(x.what()));
-            }
-        });
+        asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), peer),
+                       [](const std::exception_ptr& e) { log::log_exception("resp session failed", e); });
     }
 }
 
@@ -182,7 +175,8 @@ RespServer::RespServer(asio::io_context& io, Core& core, ServerOptions options, 
     if (!loopback)
         log::warn("the Redis-protocol listener is reachable beyond this machine (no authentication, no TLS)",
                   "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
-    asio::co_spawn(io, s.accept_loop(), asio::detached);
+    asio::co_spawn(io, s.accept_loop(),
+                   [](const std::exception_ptr& e) { log::log_exception("resp accept loop failed", e); });
 }
 
 RespServer::~RespServer() {

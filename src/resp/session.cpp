@@ -1,22 +1,12 @@
 // The connection commands and the dispatch; the string commands are in strings.cpp.
 #include "resp/session.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "resp/protocol.h"
 #include "resp/session_internal.h"
 
 namespace shoal::resp {
 
-namespace {
-
-std::string upper(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Session::Session(Core& core, SessionConfig config) : state_(std::make_shared<State>(core, std::move(config))) {}
 Session::~Session() = default;

@@ -2,7 +2,6 @@
 // shape, and reading and writing a key through the core. Not part of the API.
 #pragma once
 
-#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,6 +11,7 @@
 
 #include "core/errc.h"
 #include "replica/messages.h"
+#include "resp/protocol.h"
 #include "resp/session.h"
 
 namespace shoal::resp {
@@ -40,13 +40,14 @@ const Command* find_string_command(const std::string& upper_name);  // strings.c
 
 void hello(State& s, const std::vector<std::string>& args, std::string& out);
 
-inline bool to_int64(std::string_view text, std::int64_t& out) {
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-    return !text.empty() && ec == std::errc{} && end == text.data() + text.size();
-}
-
+// Command names and options are ASCII, matched without case.
 inline std::string lower(std::string s) {
     for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return s;
+}
+inline std::string upper(std::string_view text) {
+    std::string s(text);
+    for (char& c : s) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
     return s;
 }
 

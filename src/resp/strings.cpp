@@ -1,7 +1,6 @@
 // The string commands of the Redis front end (session.h), each as reads and
 // conditional writes of the core.
 #include <algorithm>
-#include <cctype>
 #include <iterator>
 #include <limits>
 
@@ -146,12 +145,6 @@ std::string bulk_or_null(const StatePtr& s, const Read& r) {
         put_bulk(out, r.value);
     else
         put_null(out, s->resp3);
-    return out;
-}
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return out;
 }
 
