@@ -42,7 +42,7 @@ void CartCheck::read(std::uint64_t conn, const std::string& key, const std::vect
     }
 }
 
-CheckReport CartCheck::verify(const std::vector<std::string>& nodes, double timeout_s) {
+CheckReport CartCheck::verify(const std::vector<std::string>& nodes, double timeout_s, const tls::Files& tls) {
     CheckReport r;
     std::map<std::string, std::set<std::string>> acked;
     {
@@ -57,6 +57,7 @@ CheckReport CartCheck::verify(const std::vector<std::string>& nodes, double time
     for (const auto& n : nodes) {
         client::Options o;
         o.nodes = {n};
+        o.tls = tls;
         o.request_timeout = Duration::seconds(5);
         o.max_attempts = 1;  // this node's answer, not another's
         clients.push_back(std::make_unique<client::Client>(o));

@@ -9,6 +9,8 @@
 // disagree, and siblings per cart.
 #pragma once
 
+#include "tls/tls.h"
+
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -42,7 +44,7 @@ public:
 
     // Reads every cart through each of `nodes` (client addresses) with r=all until they
     // agree or `timeout_s` passes. Prints its progress.
-    CheckReport verify(const std::vector<std::string>& nodes, double timeout_s);
+    CheckReport verify(const std::vector<std::string>& nodes, double timeout_s, const tls::Files& tls = {});
 
 private:
     std::mutex mu_;

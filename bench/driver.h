@@ -11,6 +11,8 @@
 // timeout fails with "timeout".
 #pragma once
 
+#include "tls/tls.h"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,6 +49,7 @@ struct Knobs {
 struct ConnectionOptions {
     std::vector<std::string> nodes;  // "host:port"; the first is tried first
     Knobs knobs;
+    tls::Files tls;  // TLS to the nodes (a TLS dev cluster's CA and admin certificate); none: plain
 };
 
 class Connection {

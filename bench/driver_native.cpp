@@ -13,6 +13,7 @@ public:
     NativeConnection(boost::asio::io_context& io, const ConnectionOptions& o) : knobs_(o.knobs) {
         client::Options co;
         co.nodes = o.nodes;
+        co.tls = o.tls;
         co.request_timeout = Duration::millis(o.knobs.timeout_ms);
         client_ = std::make_unique<client::AsyncClient>(io, std::move(co));
         base_.n = knobs_.n;

@@ -10,10 +10,13 @@
 
 #include "client/dev_cluster.h"
 #include "client/dev_netns.h"
+#include "client/dev_tls.h"
+#include "client/http_get.h"
 #include "core/build_info.h"
 #include "fault.h"
 #include "report.h"
 #include "runner.h"
+#include "tls/context.h"
 
 using namespace shoal::bench;
 
@@ -31,6 +34,8 @@ Target
                               processes, and is what --fault acts on
   --nodes H:P,...             addresses to use instead (for resp: redis-server's)
   --pid PID                   also cost this process (repeatable; e.g. redis-server's pid)
+  --cacert F [--cert F --key F]   TLS to the nodes (default: a TLS dev cluster's CA and admin
+                              certificate, from --dev)
 
 Workload
   --preset NAME               a     50% read, 50% update              (zipfian)
@@ -249,6 +254,14 @@ Settings settings_from(const Args& a) {
         if (r.nodes.empty()) usage_error("no `shoal dev` cluster in " + r.dev_dir);
     }
     if (r.nodes.empty()) usage_error("name a target: --dev DIR or --nodes H:P,...");
+    // TLS: the dev cluster's CA and admin certificate, or the files named.
+    if (!r.dev_dir.empty()) r.tls = shoal::client::dev_client_tls(r.dev_dir);
+    if (a.opts.count("cacert")) r.tls = shoal::tls::Files{opt(a, "cacert"), opt(a, "cert"), opt(a, "key")};
+    if (r.tls.enabled()) {
+        std::string why;
+        if (!shoal::tls::client_context(r.tls, why)) usage_error("tls: " + why);
+    }
+    shoal::client::set_http_tls(r.tls);
     if (a.opts.count("pid")) {
         for (const auto& p : a.opts.at("pid")) r.cost_pids.push_back(std::atoi(p.c_str()));
     }
@@ -436,7 +449,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (CartCheck* check = engine.check()) {
-        const CheckReport c = check->verify(s.run.nodes, s.check_timeout_s);
+        const CheckReport c = check->verify(s.run.nodes, s.check_timeout_s, s.run.tls);
         print_check(c);
         if (!c.passed()) return 3;
     }

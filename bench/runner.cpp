@@ -351,6 +351,7 @@ Worker::Worker(Engine::Impl& engine, std::size_t index, std::vector<std::size_t>
     for (std::size_t c : clients) {
         ConnectionOptions o;
         o.knobs = e.s.knobs;
+        o.tls = e.s.tls;
         for (std::size_t k = 0; k < nodes.size(); ++k) o.nodes.push_back(nodes[(c + k) % nodes.size()]);
         conns.push_back(make_connection(e.s.driver, io, o));
     }

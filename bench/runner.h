@@ -44,6 +44,7 @@ struct RunSettings {
     std::vector<int> cost_pids;  // further server pids to cost (redis-server)
     bool live = true;            // print a line each second
     bool check = false;          // record cart adds for CartCheck (check.h): unique items, none dropped
+    tls::Files tls;              // TLS to the nodes (from the dev cluster's folder, or --cacert/--cert/--key)
 };
 
 struct OpStats {

@@ -5,6 +5,7 @@
 
 #include "core/assert.h"
 #include "net/address.h"
+#include "tls/stream.h"
 
 namespace shoal::bench {
 
@@ -19,12 +20,19 @@ struct StreamConnection::State : std::enable_shared_from_this<StreamConnection::
         Clock::time_point deadline;
     };
 
-    State(asio::io_context& io, StreamConnection& owner, std::size_t max_in_flight)
-        : io(io), owner(&owner), socket(io), timer(io), max_in_flight(max_in_flight) {}
+    State(asio::io_context& io, StreamConnection& owner, const tls::Files& files, std::size_t max_in_flight)
+        : io(io), owner(&owner), socket(tcp::socket(io)), timer(io), max_in_flight(max_in_flight) {
+        if (files.enabled()) {
+            std::string error;
+            tls = tls::client_context(files, error);
+            SHOAL_ASSERT(tls != nullptr);  // main checked the files before the run
+        }
+    }
 
     asio::io_context& io;
     StreamConnection* owner;  // null once closed
-    tcp::socket socket;
+    std::shared_ptr<tls::Context> tls;
+    tls::Stream socket;
     asio::steady_timer timer;
     std::size_t max_in_flight;
     std::size_t node_index = 0;
@@ -58,16 +66,21 @@ struct StreamConnection::State : std::enable_shared_from_this<StreamConnection::
             asio::post(io, [self = shared_from_this(), g] { self->broken(g, "bad_address"); });
             return;
         }
-        socket = tcp::socket(io);
-        socket.async_connect(ep, [self = shared_from_this(), g](boost::system::error_code e) {
+        socket = tls::Stream(io.get_executor(), tls);
+        socket.expect_host(host);
+        socket.socket().async_connect(ep, [self = shared_from_this(), g](boost::system::error_code e) {
             if (g != self->generation || !self->owner) return;
             if (e) return self->broken(g, "conn_refused");
             boost::system::error_code ignored;
-            self->socket.set_option(tcp::no_delay(true), ignored);
-            self->conn = Conn::ready;
-            self->in.clear();
-            self->read();
-            self->pump();
+            self->socket.socket().set_option(tcp::no_delay(true), ignored);
+            self->socket.async_handshake(asio::ssl::stream_base::client, [self, g](boost::system::error_code e2) {
+                if (g != self->generation || !self->owner) return;
+                if (e2) return self->broken(g, "tls_handshake");
+                self->conn = Conn::ready;
+                self->in.clear();
+                self->read();
+                self->pump();
+            });
         });
     }
 
@@ -76,8 +89,7 @@ struct StreamConnection::State : std::enable_shared_from_this<StreamConnection::
     void broken(std::uint64_t g, const char* why) {
         if (g != generation || !owner) return;
         ++generation;
-        boost::system::error_code ignored;
-        socket.close(ignored);
+        socket.close();
         write_active = false;
         out.clear();
         ++node_index;
@@ -200,7 +212,7 @@ struct StreamConnection::State : std::enable_shared_from_this<StreamConnection::
 };
 
 StreamConnection::StreamConnection(asio::io_context& io, const ConnectionOptions& o, std::size_t max_in_flight)
-    : state_(std::make_shared<State>(io, *this, max_in_flight)), options_(o) {
+    : state_(std::make_shared<State>(io, *this, o.tls, max_in_flight)), options_(o) {
     SHOAL_ASSERT(!o.nodes.empty());
     SHOAL_ASSERT(max_in_flight >= 1);
 }
@@ -224,8 +236,7 @@ void StreamConnection::submit(std::string bytes, Callback done) {
 void StreamConnection::close() {
     if (!state_->owner) return;
     ++state_->generation;
-    boost::system::error_code ignored;
-    state_->socket.close(ignored);
+    state_->socket.close();
     state_->timer.cancel();
     auto in_flight = std::move(state_->in_flight);
     auto waiting = std::move(state_->waiting);

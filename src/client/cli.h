@@ -37,6 +37,9 @@ int cmd_cluster(const Args& a, const std::vector<std::string>& http_nodes, const
 // `shoal COMMAND --help` (cli_help.cpp): prints the command's help; false for an unknown one.
 bool print_command_help(const std::vector<std::string>& positional);
 
+// `shoal cert init|node|client` (cli_cert.cpp).
+int cmd_cert(const Args& a);
+
 // `shoal ns list|show|create|set` (cli_ns.cpp).
 int cmd_ns(const Args& a, const std::vector<std::string>& http_nodes);
 

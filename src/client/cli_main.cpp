@@ -20,6 +20,8 @@
 #include "client/client.h"
 #include "client/dev_cluster.h"
 #include "client/dev_netns.h"
+#include "client/dev_tls.h"
+#include "tls/context.h"
 #include "client/cli.h"
 #include "core/build_info.h"
 #include "core/limits.h"
@@ -74,12 +76,20 @@ const char* k_usage_text =
     "  dev exec -- CMD                     run CMD where the nodes are reachable (curl, redis-cli)\n"
     "  dev clock NODE +30s | 0             restart NODE with its wall clock that far off (libfaketime)\n"
     "  dev down | dev status\n"
+    "                                      (dev clusters run with TLS: DIR/tls holds their CA, node and\n"
+    "                                      admin certificates; dev up N --no-tls: plain TCP)\n"
+    "Certificates (--certs DIR, default ./shoal-certs):\n"
+    "  cert init                           a cluster CA: ca.crt for everyone, ca.key for you alone\n"
+    "  cert node ID [--hosts H,...]        node ID's certificate, valid for 127.0.0.1, localhost and H\n"
+    "  cert client NAME --role R           a client's (R: admin, readwrite or readonly)\n"
     "  dev kill NODE | stop NODE | cont NODE | restart NODE     SIGKILL, SIGSTOP, SIGCONT, restart\n"
     "\n"
     "Global options:\n"
     "  --nodes H:P,...    client addresses (default: the dev cluster's, else 127.0.0.1:7102)\n"
     "  --http H:P,...     HTTP addresses for cluster commands (default: the dev cluster's)\n"
     "  --dir DIR          the dev cluster folder\n"
+    "  --cacert F         TLS: the cluster CA (default: the dev cluster's, if it has one)\n"
+    "  --cert F --key F   TLS: this client's certificate and key (default: the dev cluster's admin)\n"
     "  --help, --version  (shoal COMMAND --help: that command, with an example)\n"
     "\n"
     "Options are strict: an unknown one, or a value out of range, is a usage error; `--`\n"
@@ -95,7 +105,9 @@ bool parse(int argc, char** argv, Args& a) {
     static const char* k_flags[] = {"raw", "context-only", "if-none-match", "help", "force"};
     static const char* k_valued[] = {"nodes", "http",     "dir",        "context", "if-match",     "r",
                                      "w",     "n",        "pr",         "pw",      "dw",           "timeout-ms",
-                                     "ttl-s", "timeout-s", "ns",        "conflict", "max-siblings", "datatype"};
+                                     "ttl-s", "timeout-s", "ns",        "conflict", "max-siblings", "datatype",
+                                     "cacert", "cert",     "key",       "certs",   "hosts",        "role",
+                                     "days"};
     bool options_done = false;
     for (int i = 1; i < argc; ++i) {
         std::string s = argv[i];
@@ -311,6 +323,30 @@ int main(int argc, char** argv) {
                           ? a.opts["dir"]
                           : (std::getenv("SHOAL_DEV_DIR") ? std::getenv("SHOAL_DEV_DIR") : ".shoal-dev");
     const std::string& cmd = a.positional[0];
+    if (cmd == "cert") return cmd_cert(a);
+    // TLS to the nodes: the files named, else the dev cluster's (dev_tls.h).
+    tls::Files tls_files = client::dev_client_tls(dir);
+    if (a.opts.count("cacert")) tls_files = tls::Files{a.opts["cacert"], "", ""};
+    if (a.opts.count("cert") != a.opts.count("key")) {
+        std::fprintf(stderr, "shoal: --cert and --key go together\n");
+        return k_usage;
+    }
+    if (a.opts.count("cert")) {
+        if (!tls_files.enabled()) {
+            std::fprintf(stderr, "shoal: --cert needs --cacert (the CA the node's certificate comes from)\n");
+            return k_usage;
+        }
+        tls_files.cert = a.opts["cert"];
+        tls_files.key = a.opts["key"];
+    }
+    if (tls_files.enabled()) {
+        std::string why;
+        if (!tls::client_context(tls_files, why)) {
+            std::fprintf(stderr, "shoal: %s\n", why.c_str());
+            return k_usage;
+        }
+    }
+    client::set_http_tls(tls_files);
     if (cmd == "dev") {
         return client::dev_command({a.positional.begin() + 1, a.positional.end()}, dir, self_exe(argv[0]),
                                    wait_settled);
@@ -339,6 +375,7 @@ int main(int argc, char** argv) {
                 nodes.end());
     client::Options co;
     co.nodes = nodes;
+    co.tls = tls_files;
     client::Client c(co);
     if (cmd == "get") return cmd_get(c, a, ro);
     if (cmd == "put") return cmd_put(c, a, ro);

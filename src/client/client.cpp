@@ -8,6 +8,7 @@
 
 #include "net/address.h"
 #include "replica/codec.h"
+#include "tls/stream.h"
 #include "wire/wire.h"
 
 namespace shoal::client {
@@ -24,11 +25,15 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
         int attempts = 0;
     };
 
-    Impl(asio::io_context& io, Options o) : io_(io), options_(std::move(o)), socket_(io), timer_(io) {}
+    Impl(asio::io_context& io, Options o) : io_(io), options_(std::move(o)), stream_(tcp::socket(io)), timer_(io) {
+        if (options_.tls.enabled()) tls_ = tls::client_context(options_.tls, tls_error_);
+    }
 
     asio::io_context& io_;
     Options options_;
-    tcp::socket socket_;
+    std::shared_ptr<tls::Context> tls_;
+    std::string tls_error_;  // the TLS files could not be loaded: every request fails
+    tls::Stream stream_;
     asio::steady_timer timer_;
     std::size_t node_index_ = 0;
     enum class State { idle, connecting, ready } state_ = State::idle;
@@ -62,7 +67,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     }
 
     void connect() {
-        if (options_.nodes.empty()) {
+        if (options_.nodes.empty() || !tls_error_.empty()) {
             fail_all(errc::unavailable);
             return;
         }
@@ -79,19 +84,24 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
             asio::post(io_, [self = shared_from_this(), g = generation_] { self->connection_failed(g); });
             return;
         }
-        socket_ = tcp::socket(io_);
+        stream_ = tls::Stream(io_.get_executor(), tls_);
+        stream_.expect_host(host);
         connect_started_ = std::chrono::steady_clock::now();
-        socket_.async_connect(ep, [self = shared_from_this(), g = generation_](boost::system::error_code e) {
+        stream_.socket().async_connect(ep, [self = shared_from_this(), g = generation_](boost::system::error_code e) {
             if (g != self->generation_ || self->closed_) return;
             if (e) return self->connection_failed(g);
-            self->connected();
+            self->stream_.async_handshake(asio::ssl::stream_base::client, [self, g](boost::system::error_code e2) {
+                if (g != self->generation_ || self->closed_) return;
+                if (e2) return self->connection_failed(g);
+                self->connected();
+            });
         });
     }
     std::chrono::steady_clock::time_point connect_started_;
 
     void connected() {
         boost::system::error_code ec;
-        socket_.set_option(tcp::no_delay(true), ec);
+        stream_.socket().set_option(tcp::no_delay(true), ec);
         state_ = State::ready;
         reader_ = wire::FrameReader();
         out_.clear();
@@ -105,8 +115,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
 
     void connection_failed(std::uint64_t g) {
         if (g != generation_ || closed_) return;
-        boost::system::error_code ignored;
-        socket_.close(ignored);
+        stream_.close();
         state_ = State::idle;
         write_active_ = false;
         ++node_index_;
@@ -137,7 +146,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
         write_active_ = true;
         writing_.clear();
         std::swap(writing_, out_);
-        asio::async_write(socket_, asio::buffer(writing_),
+        asio::async_write(stream_, asio::buffer(writing_),
                           [self = shared_from_this(), g = generation_](boost::system::error_code e, std::size_t) {
                               if (g != self->generation_) return;
                               self->write_active_ = false;
@@ -147,7 +156,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     }
 
     void read() {
-        socket_.async_read_some(asio::buffer(buf_), [self = shared_from_this(), g = generation_](
+        stream_.async_read_some(asio::buffer(buf_), [self = shared_from_this(), g = generation_](
                                                         boost::system::error_code e, std::size_t n) {
             if (g != self->generation_ || self->closed_) return;
             if (e) return self->connection_failed(g);
@@ -229,8 +238,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     void close() {
         closed_ = true;
         ++generation_;
-        boost::system::error_code ignored;
-        socket_.close(ignored);
+        stream_.close();
         timer_.cancel();
         fail_all(errc::shutting_down);
     }

@@ -25,6 +25,7 @@
 #include "core/errc.h"
 #include "core/types.h"
 #include "replica/messages.h"
+#include "tls/tls.h"
 
 namespace boost::asio {
 class io_context;
@@ -37,6 +38,9 @@ struct Options {
     Duration connect_timeout = Duration::seconds(1);
     Duration request_timeout = Duration::seconds(5);  // covers every attempt of one request
     int max_attempts = 3;
+    // TLS (tls.ca set): the node's certificate must come from that CA and name the host
+    // dialled; tls.cert/tls.key, when set, are presented as this client's identity.
+    tls::Files tls;
 };
 
 struct Result {

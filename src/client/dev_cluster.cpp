@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "client/dev_netns.h"
+#include "client/dev_tls.h"
 #include "client/http_get.h"
 #include "gossip/view.h"
 
@@ -187,7 +188,16 @@ void write_conf(const std::string& dir, const DevNode& n, const std::vector<std:
          << "\nhttp_listen = " << n.http << "\nresp_listen = " << resp_address(n) << "\ndata_dir = " << fs::absolute(dir).string() << "/n" << n.id
          << "\nzone = " << zone_of(n.id) << "\ngossip_interval_ms = 200\n";
     if (!seed_list.empty()) conf << "seeds = " << seed_list << "\n";
-    conf << nrw;
+    conf << nrw << dev_tls_conf(dir, n.id);
+}
+
+// Node n's certificate, when the cluster runs with TLS; false (said) when it cannot be made.
+bool issue_cert(const std::string& dir, const DevNode& n, const char* what) {
+    if (!dev_tls_on(dir)) return true;
+    const std::string err = dev_tls_node(dir, n.id, n.client.substr(0, n.client.rfind(':')));
+    if (err.empty()) return true;
+    std::fprintf(stderr, "shoal dev %s: node %d's certificate: %s\n", what, n.id, err.c_str());
+    return false;
 }
 
 void print_node(const std::string& dir, const DevNode& n) {
@@ -215,7 +225,7 @@ DevNode netns_node(int id) {
     return DevNode{id, a + ":7101", a + ":7102", a + ":7103"};
 }
 
-int dev_up(const std::string& dir, int count, int base_port, bool use_netns, const std::string& shoald,
+int dev_up(const std::string& dir, int count, int base_port, bool use_netns, bool use_tls, const std::string& shoald,
            const WaitSettled& wait_settled) {
     if (count < 1 || count > 64) {
         std::fprintf(stderr, "shoal dev up: N must be 1..64\n");
@@ -231,6 +241,17 @@ int dev_up(const std::string& dir, int count, int base_port, bool use_netns, con
     if (!check_shoald("up", shoald)) return 1;
     std::vector<DevNode> nodes;
     fs::create_directories(dir);
+    // TLS on by default: a CA of the cluster's own, a certificate per node, and an admin
+    // client certificate for the CLI (dev_tls.h). --no-tls: plain TCP on loopback.
+    std::error_code ignored;
+    if (!use_tls) fs::remove_all(dev_tls_dir(dir), ignored);
+    if (use_tls) {
+        if (auto err = dev_tls_init(dir); !err.empty()) {
+            std::fprintf(stderr, "shoal dev up: cannot make the cluster's certificates: %s\n", err.c_str());
+            return 1;
+        }
+    }
+    set_http_tls(dev_client_tls(dir));
     if (use_netns) {
         if (auto why = netns::unavailable(); !why.empty()) {
             std::fprintf(stderr, "shoal dev up: %s\n", why.c_str());
@@ -257,6 +278,7 @@ int dev_up(const std::string& dir, int count, int base_port, bool use_netns, con
     std::ofstream list(dir + "/nodes");
     std::vector<std::string> http;
     for (const auto& n : nodes) {
+        if (!issue_cert(dir, n, "up")) return 1;
         list << n.id << ' ' << n.peer << ' ' << n.client << ' ' << n.http << '\n';
         // Node 1 founds the cluster; the others join through it.
         write_conf(dir, n, n.id == 1 ? std::vector<std::string>{} : std::vector<std::string>{nodes[0].peer}, nrw, "up");
@@ -327,6 +349,7 @@ int dev_add(const std::string& dir, const std::vector<DevNode>& nodes, bool stan
     for (const auto& n : nodes) {
         if (!standalone && seeds.size() < gossip::k_max_seeds) seeds.push_back(n.peer);  // what shoald takes
     }
+    if (!issue_cert(dir, added, "add")) return 1;
     write_conf(dir, added, seeds, replication_lines(dir, first->id), "add");
     std::ofstream(dir + "/nodes", std::ios::app)
         << added.id << ' ' << added.peer << ' ' << added.client << ' ' << added.http << '\n';
@@ -379,76 +402,6 @@ const DevNode* find_dev_node(const std::vector<DevNode>& nodes, const std::strin
     return nullptr;
 }
 
-namespace {
-
-// "2,3" -> {2, 3}, each a node of the cluster; empty on a bad list.
-std::vector<int> node_list(const std::string& text, const std::vector<DevNode>& nodes) {
-    std::vector<int> out;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        const std::size_t comma = std::min(text.find(',', start), text.size());
-        const DevNode* n = find_dev_node(nodes, text.substr(start, comma - start));
-        if (n == nullptr) return {};
-        out.push_back(n->id);
-        start = comma + 1;
-    }
-    return out;
-}
-
-// dev partition A / B [--one-way] | bridge N A,B | heal | netem N delay=.. jitter=.. loss=..
-int network_fault(const std::string& dir, const std::string& tag, const std::vector<DevNode>& nodes,
-                  const std::vector<std::string>& args) {
-    const std::string& cmd = args[0];
-    if (tag.empty()) {
-        std::fprintf(stderr, "shoal dev %s: network faults need a netns cluster (shoal dev up N --netns)\n",
-                     cmd.c_str());
-        return 1;
-    }
-    std::vector<int> all;
-    for (const auto& n : nodes) all.push_back(n.id);
-    std::string err;
-    if (cmd == "heal") {
-        err = netns::heal(tag, all);
-    } else if (cmd == "partition") {
-        std::string text;
-        bool one_way = false;
-        for (std::size_t i = 1; i < args.size(); ++i) {
-            if (args[i] == "--one-way") one_way = true;
-            else text += args[i];
-        }
-        const auto slash = text.find('/');
-        const auto from = slash == std::string::npos ? std::vector<int>{} : node_list(text.substr(0, slash), nodes);
-        const auto to = slash == std::string::npos ? std::vector<int>{} : node_list(text.substr(slash + 1), nodes);
-        if (from.empty() || to.empty())
-            return std::fputs("usage: shoal dev partition A,.. / B,.. [--one-way]  (e.g. partition 1 / 2,3)\n", stderr), 2;
-        err = netns::partition(tag, from, to, one_way);
-    } else if (cmd == "bridge") {
-        // `bridge 1 2,3`: 1 still reaches both sides; the sides do not reach each other.
-        const auto sides = args.size() == 3 ? node_list(args[2], nodes) : std::vector<int>{};
-        if (args.size() != 3 || node_list(args[1], nodes).size() != 1 || sides.size() < 2)
-            return std::fputs("usage: shoal dev bridge N A,B  (N sees A and B; A and B do not see each other)\n",
-                              stderr),
-                   2;
-        for (std::size_t i = 0; i < sides.size() && err.empty(); ++i)
-            for (std::size_t j = i + 1; j < sides.size() && err.empty(); ++j)
-                err = netns::partition(tag, {sides[i]}, {sides[j]}, false);
-    } else {  // netem
-        const DevNode* n = args.size() >= 3 ? find_dev_node(nodes, args[1]) : nullptr;
-        if (n == nullptr)
-            return std::fputs("usage: shoal dev netem N delay=20ms jitter=5ms loss=5%\n", stderr), 2;
-        err = netns::netem(tag, n->id, {args.begin() + 2, args.end()});
-    }
-    if (!err.empty()) {
-        std::fprintf(stderr, "shoal dev %s: %s\n", cmd.c_str(), err.c_str());
-        return 1;
-    }
-    std::string said;
-    for (std::size_t i = 1; i < args.size(); ++i) said += " " + args[i];
-    std::printf("%s%s: done (shoal dev heal undoes it)\n", cmd.c_str(), said.c_str());
-    return 0;
-}
-
-}  // namespace
 
 int dev_command(const std::vector<std::string>& args, const std::string& dir, const std::string& self_exe,
                 const WaitSettled& wait_settled) {
@@ -462,22 +415,25 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
     const std::string& cmd = args[0];
     if (cmd == "up") {
         if (args.size() < 2) {
-            std::fprintf(stderr, "usage: shoal dev up N [--base-port P]\n");
+            std::fprintf(stderr, "usage: shoal dev up N [--base-port P] [--netns] [--no-tls]\n");
             return 2;
         }
         int base = 7100;
-        bool use_netns = false;
+        bool use_netns = false, use_tls = true;
         for (std::size_t i = 2; i < args.size(); ++i) {
             if (args[i] == "--base-port" && i + 1 < args.size()) base = std::atoi(args[++i].c_str());
             else if (args[i] == "--netns") use_netns = true;
-            else return std::fprintf(stderr, "usage: shoal dev up N [--base-port P] [--netns]\n"), 2;
+            else if (args[i] == "--no-tls") use_tls = false;
+            else return std::fprintf(stderr, "usage: shoal dev up N [--base-port P] [--netns] [--no-tls]\n"), 2;
         }
         if (base < 1024 || base > 65000) {
             std::fprintf(stderr, "shoal dev up: --base-port must be 1024..65000\n");
             return 2;
         }
-        return dev_up(dir, std::atoi(args[1].c_str()), base, use_netns, shoald_path(self_exe), wait_settled);
+        return dev_up(dir, std::atoi(args[1].c_str()), base, use_netns, use_tls, shoald_path(self_exe),
+                      wait_settled);
     }
+    if (!http_tls().enabled()) set_http_tls(dev_client_tls(dir));
     const auto nodes = dev_nodes(dir);
     if (nodes.empty()) {
         std::fprintf(stderr, "shoal dev %s: no cluster in %s (shoal dev up N first)\n", cmd.c_str(), dir.c_str());
@@ -486,7 +442,7 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
     const std::string tag = netns::tag_of(dir);
     if (cmd == "exec") return netns::exec_in_client(dir, {args.begin() + 1, args.end()});
     if (cmd == "partition" || cmd == "bridge" || cmd == "heal" || cmd == "netem")
-        return network_fault(dir, tag, nodes, args);
+        return dev_network_fault(tag, nodes, args);
     // What follows talks to the nodes: from the cluster's client namespace, if it has one.
     if (auto err = netns::enter_client(dir); !err.empty() && cmd != "down") {
         std::fprintf(stderr, "shoal dev %s: %s\n", cmd.c_str(), err.c_str());

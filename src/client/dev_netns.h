@@ -51,3 +51,10 @@ std::string heal(const std::string& tag, const std::vector<int>& ids);
 int exec_in_client(const std::string& dir, const std::vector<std::string>& cmd);
 
 }  // namespace shoal::client::netns
+
+namespace shoal::client {
+struct DevNode;
+// dev partition A / B [--one-way] | bridge N A,B | heal | netem N delay=.. jitter=.. loss=..
+// on the netns cluster `tag` (empty: not one; said, exit 1). Returns the exit code.
+int dev_network_fault(const std::string& tag, const std::vector<DevNode>& nodes, const std::vector<std::string>& args);
+}  // namespace shoal::client

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "net/address.h"
+#include "tls/stream.h"
 
 namespace shoal::client {
 
@@ -27,7 +28,19 @@ bool whole_by_length(const std::string& response) {
     return response.size() - (head_end + 4) >= length;
 }
 
+tls::Files& tls_files() {
+    static tls::Files files;
+    return files;
+}
+
 }  // namespace
+
+void set_http_tls(tls::Files files) {
+    tls_files() = std::move(files);
+}
+const tls::Files& http_tls() {
+    return tls_files();
+}
 
 HttpResult http_request(const std::string& method, const std::string& host_port, const std::string& path,
                         int timeout_ms) {
@@ -39,7 +52,13 @@ HttpResult http_request(const std::string& method, const std::string& host_port,
         return out;
     }
     asio::io_context io;
-    asio::ip::tcp::socket socket(io);
+    std::shared_ptr<tls::Context> context;
+    if (tls_files().enabled()) {
+        context = tls::client_context(tls_files(), out.error);
+        if (!context) return out;
+    }
+    tls::Stream socket(io.get_executor(), context);
+    socket.expect_host(host);
     boost::system::error_code ec;
     auto addr = net::parse_address(host, ec);
     if (ec) {
@@ -56,23 +75,23 @@ HttpResult http_request(const std::string& method, const std::string& host_port,
     std::function<void()> read = [&] {
         socket.async_read_some(asio::buffer(buf), [&](boost::system::error_code e3, std::size_t n) {
             response.append(buf.data(), n);
-            complete = e3 == asio::error::eof || whole_by_length(response);
+            // A TLS peer that closes without close_notify ends with stream_truncated.
+            complete = e3 == asio::error::eof || e3 == asio::ssl::error::stream_truncated || whole_by_length(response);
             if (!e3 && !complete && response.size() < 64 * 1024 * 1024) read();
         });
     };
-    socket.async_connect({addr, port}, [&](boost::system::error_code e) {
-        if (e) {
-            failed = true;
-            out.error = e.message();
-            return;
-        }
-        asio::async_write(socket, asio::buffer(request), [&](boost::system::error_code e2, std::size_t) {
-            if (e2) {
-                failed = true;
-                out.error = e2.message();
-                return;
-            }
-            read();
+    const auto fail = [&](const boost::system::error_code& e) {
+        failed = true;
+        out.error = e.message();
+    };
+    socket.socket().async_connect({addr, port}, [&](boost::system::error_code e) {
+        if (e) return fail(e);
+        socket.async_handshake(asio::ssl::stream_base::client, [&](boost::system::error_code e1) {
+            if (e1) return fail(e1);
+            asio::async_write(socket, asio::buffer(request), [&](boost::system::error_code e2, std::size_t) {
+                if (e2) return fail(e2);
+                read();
+            });
         });
     });
     io.run_for(std::chrono::milliseconds(timeout_ms));  // returns early once all handlers are done

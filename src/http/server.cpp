@@ -33,6 +33,7 @@
 #include "net/listen.h"
 #include "net/log.h"
 #include "net/metrics.h"
+#include "tls/stream.h"
 
 namespace shoal::http {
 
@@ -77,6 +78,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     bool stopped = false;
     std::atomic<std::size_t> active{0};
     std::uint64_t rejected = 0;  // connections closed for being over max_connections
+    std::uint64_t handshakes_refused = 0;  // TLS handshakes that failed
     std::unordered_set<Conn*> conns;
     std::map<unsigned, std::uint64_t> responses;  // by status; the statuses this file sends (a few dozen)
 
@@ -87,6 +89,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
             out += "shoal_http_responses_total{status=\"" + std::to_string(status) + "\"} " + std::to_string(count) + "\n";
         net::render_gauge(out, "shoal_http_connections_open", active.load());
         net::render_counter(out, "shoal_http_connections_refused_total", rejected);
+        net::render_counter(out, "shoal_http_tls_handshakes_refused_total", handshakes_refused);
     }
 
     awaitable<void> accept_loop();
@@ -95,22 +98,35 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
 // One connection. Owned by its session coroutine; registered with the server so
 // that stop() can close it.
 struct Conn {
-    Conn(std::shared_ptr<ServerState> s, tcp::socket socket, tcp::endpoint p)
-        : server(std::move(s)), stream(std::move(socket)), peer(std::move(p)) {
+    Conn(std::shared_ptr<ServerState> s, tls::Stream st, tcp::endpoint p)
+        : server(std::move(s)), stream(std::move(st)), deadline(stream.get_executor()), peer(std::move(p)) {
         server->conns.insert(this);
         server->active.fetch_add(1);
     }
     ~Conn() {
+        deadline.cancel();
         server->conns.erase(this);
         server->active.fetch_sub(1);
     }
     Conn(const Conn&) = delete;
     Conn& operator=(const Conn&) = delete;
 
+    // The connection is closed if what follows has not finished within `d` (the
+    // operation in flight then ends with operation_aborted).
+    template <class D>
+    void expires_after(D d) {
+        deadline.expires_after(d);
+        deadline.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) stream.close();  // cancelled (re-armed, or the Conn is going): nothing to do
+        });
+    }
+
     std::shared_ptr<ServerState> server;
-    beast::tcp_stream stream;
+    tls::Stream stream;
+    asio::steady_timer deadline;
     tcp::endpoint peer;
     beast::flat_buffer buffer;
+    tls::Identity identity;  // from the client's certificate, when it presented one
 };
 
 using BeastResponse = bhttp::response<bhttp::string_body>;
@@ -229,11 +245,11 @@ awaitable<void> fail_and_close(Conn& conn, unsigned status, std::string message)
     ++conn.server->responses[status];
     BeastResponse res = to_beast(plain(status, std::move(message)), 11, false);
     beast::error_code ec;
-    conn.stream.expires_after(to_chrono(conn.server->options.read_timeout));
+    conn.expires_after(to_chrono(conn.server->options.read_timeout));
     co_await bhttp::async_write(conn.stream, res, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
-    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    conn.stream.expires_after(std::chrono::seconds(1));
+    if (!conn.stream.tls()) conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn.expires_after(std::chrono::seconds(1));
     constexpr std::size_t k_max_drain_bytes = std::size_t{1} << 20;
     char sink[4096];
     for (std::size_t drained = 0; !ec && drained < k_max_drain_bytes;) {
@@ -246,14 +262,14 @@ awaitable<void> fail_and_close(Conn& conn, unsigned status, std::string message)
 awaitable<void> read_request(Conn& conn, bhttp::request_parser<bhttp::string_body>& parser, beast::error_code& ec) {
     const ServerOptions& options = conn.server->options;
     if (conn.buffer.size() == 0) {  // idle: wait for the first byte of the next request
-        conn.stream.expires_after(to_chrono(options.idle_timeout));
+        conn.expires_after(to_chrono(options.idle_timeout));
         const std::size_t n =
             co_await conn.stream.async_read_some(conn.buffer.prepare(4096), asio::redirect_error(use_awaitable, ec));
         conn.buffer.commit(n);
         if (ec == asio::error::eof) ec = bhttp::error::end_of_stream;
         if (ec) co_return;
     }
-    conn.stream.expires_after(to_chrono(options.read_timeout));
+    conn.expires_after(to_chrono(options.read_timeout));
     co_await bhttp::async_read_header(conn.stream, conn.buffer, parser, asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
     const auto& header = parser.get();
@@ -270,13 +286,25 @@ awaitable<void> read_request(Conn& conn, bhttp::request_parser<bhttp::string_bod
 // coroutine owns its connection.
 awaitable<void> session(std::shared_ptr<Conn> conn) {
     const ServerOptions& options = conn->server->options;
+    if (conn->stream.tls()) {
+        beast::error_code ec;
+        conn->expires_after(to_chrono(options.read_timeout));
+        co_await conn->stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            ++conn->server->handshakes_refused;
+            log::info("https handshake failed", "peer=" + endpoint_text(conn->peer) + " error=" + log::quoted(ec.message()));
+            conn->stream.close();
+            co_return;
+        }
+        conn->identity = conn->stream.peer();
+    }
     for (;;) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.body_limit(options.max_body_bytes);
         parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
         beast::error_code ec;
         co_await read_request(*conn, parser, ec);
-        if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
             ec == asio::error::connection_reset || ec == asio::error::eof || conn->server->stopped) {
             break;
         }
@@ -307,12 +335,12 @@ awaitable<void> session(std::shared_ptr<Conn> conn) {
         ++conn->server->responses[response.status];
 
         BeastResponse res = to_beast(std::move(response), version, keep_alive, request.method == "HEAD");
-        conn->stream.expires_after(to_chrono(options.read_timeout));
+        conn->expires_after(to_chrono(options.read_timeout));
         co_await bhttp::async_write(conn->stream, res, asio::redirect_error(use_awaitable, ec));
         if (ec || !keep_alive) break;
     }
     beast::error_code ignored;
-    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (!conn->stream.tls()) conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     conn->stream.close();
 }
 
@@ -366,7 +394,9 @@ awaitable<void> ServerState::accept_loop() {
             continue;
         }
         socket.set_option(tcp::no_delay(true), ec);
-        auto conn = std::make_shared<Conn>(self, std::move(socket), peer);
+        auto conn = std::make_shared<Conn>(
+            self, options.tls ? tls::Stream(std::move(socket), options.tls->client_server()) : tls::Stream(std::move(socket)),
+            peer);
         asio::co_spawn(acceptor.get_executor(), session(std::move(conn)),
                        [](const std::exception_ptr& e) { log::log_exception("http session failed", e); });
     }
@@ -384,8 +414,8 @@ HttpServer::HttpServer(asio::io_context& io, Backend& backend, ServerOptions opt
     beast::error_code bec;
     s.port = s.acceptor.local_endpoint(bec).port();
     log::info("http listening", "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
-    if (!loopback) {
-        log::warn("the HTTP API is reachable beyond this machine (no authentication, no TLS)",
+    if (!loopback && !s.options.tls) {
+        log::warn("the HTTP API is reachable beyond this machine without TLS",
                   "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
     }
     asio::co_spawn(io, s.accept_loop(),

@@ -13,6 +13,7 @@
 #include "core/types.h"
 #include "http/api.h"
 #include "replica/messages.h"
+#include "tls/tls.h"
 
 namespace boost::asio {
 class io_context;
@@ -52,6 +53,8 @@ struct ServerOptions {
     Duration idle_timeout = Duration::seconds(60);
     Duration read_timeout = Duration::seconds(30);
     RequestDefaults defaults;  // the node's n, r, w: for 400s that name the bound broken
+    // HTTPS with the node's client-facing context (nullptr: plain HTTP).
+    std::shared_ptr<const tls::NodeContexts> tls;
 };
 
 class HttpServer {

@@ -68,6 +68,7 @@ constexpr std::array k_help = {
     Help{"shoal_http_connections_open", "HTTP connections open now."},
     Help{"shoal_http_connections_refused_total", "HTTP connections closed at accept: over max_http_connections."},
     Help{"shoal_http_responses_total", "HTTP responses sent, by status code."},
+    Help{"shoal_http_tls_handshakes_refused_total", "HTTPS handshakes that failed."},
     Help{"shoal_inflight_requests", "Client requests in progress on this node."},
     Help{"shoal_keys_stored", "Keys with a stored state on this node (live, tombstoned or expired)."},
     Help{"shoal_late_leads_refused_total", "Puts a leader refused because they arrived after their apply-by time."},
@@ -100,6 +101,8 @@ constexpr std::array k_help = {
     Help{"shoal_store_rebuilds_total", "Times this node's store was moved aside and rebuilt from its replicas."},
     Help{"shoal_store_reopens_total", "Times the local store was reopened after failing."},
     Help{"shoal_store_unusable", "1 once the store was judged unable to go on (corrupt after a reopen)."},
+    Help{"shoal_tls_handshakes_refused_total",
+         "Inbound TLS handshakes that failed or presented no certificate the port accepts, by port."},
     Help{"shoal_tombstones_reaped_total", "Tombstones removed by garbage collection."},
     Help{"shoal_writes_forwarded_total", "Writes forwarded to a partition's next owner during handoff."},
 };

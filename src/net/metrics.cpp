@@ -119,6 +119,9 @@ void render_shell_metrics(const Metrics& m, std::string_view sync_mode, std::str
     render_counter(out, "shoal_accept_failures_total", m.accept_failures);
     render_counter(out, "shoal_connections_refused_total", m.connections_refused);
     render_counter(out, "shoal_connections_timed_out_total", m.connections_timed_out);
+    render_family(out, "shoal_tls_handshakes_refused_total", "counter");
+    out += "shoal_tls_handshakes_refused_total{port=\"peer\"} " + std::to_string(m.peer_handshakes_refused) + "\n";
+    out += "shoal_tls_handshakes_refused_total{port=\"client\"} " + std::to_string(m.client_handshakes_refused) + "\n";
     render_family(out, "shoal_peer_link_reconnects_total", "counter");
     for (int i = 0; i < static_cast<int>(LinkDrop::count); ++i) {
         out += std::string("shoal_peer_link_reconnects_total{reason=\"") + link_drop_name(static_cast<LinkDrop>(i)) +
@@ -133,6 +136,7 @@ const char* link_drop_name(LinkDrop why) {
         case LinkDrop::write_failed: return "write_failed";
         case LinkDrop::stalled: return "stalled";
         case LinkDrop::suspected: return "suspected";
+        case LinkDrop::refused: return "refused";
         case LinkDrop::count: break;
     }
     return "unknown";

@@ -59,7 +59,8 @@ void render_counter(std::string& out, std::string_view name, std::uint64_t value
 void render_gauge(std::string& out, std::string_view name, std::uint64_t value);
 
 // Why a peer link was closed and dialled again.
-enum class LinkDrop : std::uint8_t { connect_failed, connect_timeout, write_failed, stalled, suspected, count };
+// refused: the other end's certificate names another node than the one dialled.
+enum class LinkDrop : std::uint8_t { connect_failed, connect_timeout, write_failed, stalled, suspected, refused, count };
 const char* link_drop_name(LinkDrop why);
 
 // What a failed commit says about the store.
@@ -86,6 +87,9 @@ struct Metrics {
     std::uint64_t accept_failures = 0;  // peer and client listeners (EMFILE, ...)
     std::uint64_t connections_refused = 0;    // over a connection limit (peer, client, unnamed)
     std::uint64_t connections_timed_out = 0;  // closed past a ConnTimeouts bound
+    // TLS handshakes that failed, or presented no certificate of the right kind (peer).
+    std::uint64_t peer_handshakes_refused = 0;
+    std::uint64_t client_handshakes_refused = 0;
 };
 
 // The shell's own counters and histograms (requests by op and result, latencies, commit

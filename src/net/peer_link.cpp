@@ -67,7 +67,7 @@ void PeerLink::oversized(std::size_t bytes) {
 // Writes whatever gathers in `pending` (others append to it and cancel `wake`), one
 // write per batch, so frames that piled up while a write was in flight go out
 // together. Returns when `stop` turns true or a write fails.
-awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
+awaitable<boost::system::error_code> write_batches(tls::Stream& stream, std::string& pending, std::string& writing,
                                                    asio::steady_timer& wake, const bool& stop, WriteProgress* progress,
                                                    const std::function<void()>* after_write) {
     boost::system::error_code ec;
@@ -81,7 +81,7 @@ awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::str
         writing.clear();
         std::swap(writing, pending);
         if (progress) progress->busy_since = std::chrono::steady_clock::now();
-        co_await asio::async_write(socket, asio::buffer(writing), asio::redirect_error(use_awaitable, ec));
+        co_await asio::async_write(stream, asio::buffer(writing), asio::redirect_error(use_awaitable, ec));
         if (progress) {
             progress->busy_since = {};
             if (!ec) progress->last_done = std::chrono::steady_clock::now();
@@ -92,7 +92,7 @@ awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::str
     co_return ec;
 }
 
-awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
+awaitable<std::string> read_frames(tls::Stream& stream, std::size_t max_frame_bytes, const bool& stop,
                                    const std::function<std::string(wire::Frame&)>& on_frame, ReadGate* gate,
                                    ReadGate* own, ReadProgress* progress) {
     // Until its hello, a connection is a stranger: its first frame is small or refused.
@@ -108,7 +108,7 @@ awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_by
         }
         boost::system::error_code ec;
         const std::size_t n =
-            co_await socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+            co_await stream.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
         if (ec) break;
         reader.feed({buf.data(), n});
         std::error_code bad;
@@ -175,8 +175,7 @@ void PeerLink::drop(LinkDrop why) {
     dropped_ = why;
     halt_ = true;
     if (why == LinkDrop::suspected) redial_now_ = true;
-    boost::system::error_code ignored;
-    socket_.close(ignored);  // ends a dial or a write in flight
+    stream_.close();  // ends a dial or a write in flight
     wake_.cancel();
     retry_.cancel();         // ends the wait before the next dial
 }
@@ -205,7 +204,7 @@ awaitable<void> PeerLink::watch() {
 
 awaitable<void> PeerLink::run() {
     auto self = shared_from_this();
-    asio::co_spawn(socket_.get_executor(), watch(), asio::detached);
+    asio::co_spawn(stream_.get_executor(), watch(), asio::detached);
     const Duration first_backoff = Duration::millis(50);
     Duration backoff = first_backoff;
     while (!stopped_) {
@@ -214,14 +213,28 @@ awaitable<void> PeerLink::run() {
         boost::system::error_code ec;
         tcp::endpoint ep(parse_address(to_.host, ec), to_.port);
         dialling_since_ = std::chrono::steady_clock::now();
-        if (!ec) co_await socket_.async_connect(ep, asio::redirect_error(use_awaitable, ec));
+        stream_ = tls::Stream(stream_.get_executor(), tls_ ? tls_->peer_client() : nullptr);
+        // The dial bound covers the handshake too: a peer that accepts and never answers
+        // it is dialled again.
+        if (!ec) co_await stream_.socket().async_connect(ep, asio::redirect_error(use_awaitable, ec));
+        if (!ec && !dropped_) {
+            co_await stream_.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
+            if (ec && !dropped_) log::warn("peer link TLS handshake failed", link_fields("error=" + log::quoted(ec.message())));
+        }
         dialling_since_ = {};
         LinkDrop why = LinkDrop::connect_failed;
+        if (!ec && !dropped_) {
+            if (std::string refused = check_identity(); !refused.empty()) {
+                log::warn("peer link refused: its certificate names another node", link_fields(refused));
+                ec = asio::error::access_denied;
+                why = LinkDrop::refused;
+            }
+        }
         if (!ec && !dropped_) {
             connected_ = true;
             progress_.last_done = std::chrono::steady_clock::now();
             backoff = first_backoff;
-            tune_peer_socket(socket_, timeouts_);
+            tune_peer_socket(stream_.socket(), timeouts_);
             ec = co_await pump();
             why = LinkDrop::write_failed;
         }
@@ -230,8 +243,7 @@ awaitable<void> PeerLink::run() {
         progress_.busy_since = {};
         metrics_.peer_messages_dropped += queue_.empty() ? 0 : queued_;
         queue_.clear();
-        boost::system::error_code ignored;
-        socket_.close(ignored);
+        stream_.close();
         if (stopped_) break;
         ++metrics_.link_reconnects[static_cast<int>(why)];
         if (was_connected_) {
@@ -251,18 +263,26 @@ awaitable<void> PeerLink::run() {
     }
 }
 
+std::string PeerLink::check_identity() {
+    if (!stream_.tls()) return {};
+    const tls::Identity id = stream_.peer();
+    if (!id.is_node()) return "presented=" + log::quoted(tls::describe(id));
+    if (to_.id.valid() && id.node != to_.id.value) return "presented=" + log::quoted(tls::describe(id));
+    return {};
+}
+
 awaitable<boost::system::error_code> PeerLink::pump() {
     boost::system::error_code ec;
-    socket_.set_option(tcp::no_delay(true), ec);
+    stream_.socket().set_option(tcp::no_delay(true), ec);
     std::string hello;
     wire::encode_hello(wire::Hello{wire::Hello::Role::peer, self_, 1}, hello);
     progress_.busy_since = std::chrono::steady_clock::now();
-    co_await asio::async_write(socket_, asio::buffer(hello), asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(stream_, asio::buffer(hello), asio::redirect_error(use_awaitable, ec));
     progress_.busy_since = {};
     if (ec) co_return ec;
     was_connected_ = true;
     log::info("peer link up", link_fields());
-    co_return co_await write_batches(socket_, queue_, writing_, wake_, halt_, &progress_);
+    co_return co_await write_batches(stream_, queue_, writing_, wake_, halt_, &progress_);
 }
 
 }  // namespace shoal::net

@@ -14,6 +14,8 @@
 #include "core/types.h"
 #include "net/metrics.h"
 #include "net/shell.h"
+#include "tls/stream.h"
+#include "tls/tls.h"
 #include "wire/wire.h"
 
 namespace shoal::net {
@@ -54,7 +56,7 @@ struct WriteProgress {
     std::chrono::steady_clock::time_point busy_since;  // {}: no write in flight
     std::chrono::steady_clock::time_point last_done;
 };
-awaitable<boost::system::error_code> write_batches(tcp::socket& socket, std::string& pending, std::string& writing,
+awaitable<boost::system::error_code> write_batches(tls::Stream& stream, std::string& pending, std::string& writing,
                                                    asio::steady_timer& wake, const bool& stop,
                                                    WriteProgress* progress = nullptr,
                                                    const std::function<void()>* after_write = nullptr);
@@ -88,7 +90,7 @@ struct ReadProgress {
 // With a `gate` (shared backpressure) or an `own` gate (this connection's), it waits
 // while either is closed. (Callers pass named std::function objects: GCC 12
 // mishandles lambda temporaries inside co_await expressions.)
-awaitable<std::string> read_frames(tcp::socket& socket, std::size_t max_frame_bytes, const bool& stop,
+awaitable<std::string> read_frames(tls::Stream& stream, std::size_t max_frame_bytes, const bool& stop,
                                    const std::function<std::string(wire::Frame&)>& on_frame,
                                    ReadGate* gate = nullptr, ReadGate* own = nullptr,
                                    ReadProgress* progress = nullptr);
@@ -104,9 +106,12 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
 public:
     // `limit`: bytes queued; `max_frame`: the largest frame the peer reads (a larger one
     // is never queued: it would cost the link everything queued behind it).
+    // `tls`: the node's contexts (nullptr: plain TCP); a link dials with the current
+    // client context and accepts only a certificate naming the node it dials.
     PeerLink(asio::io_context& io, NodeId self, PeerAddress to, std::size_t limit, Metrics& metrics,
-             LinkTimeouts timeouts = {}, std::size_t max_frame = wire::k_default_max_frame_bytes)
-        : socket_(io),
+             LinkTimeouts timeouts = {}, std::size_t max_frame = wire::k_default_max_frame_bytes,
+             std::shared_ptr<const tls::NodeContexts> tls = nullptr)
+        : stream_(tcp::socket(io)),
           wake_(io),
           retry_(io),
           watchdog_(io),
@@ -115,7 +120,8 @@ public:
           limit_(limit),
           max_frame_(max_frame),
           metrics_(metrics),
-          timeouts_(timeouts) {}
+          timeouts_(timeouts),
+          tls_(std::move(tls)) {}
 
     void enqueue(const replica::PeerMessage& message) {
         append([&](std::string& out) { wire::encode_peer(message, out); });
@@ -128,8 +134,7 @@ public:
     void stop() {
         stopped_ = true;
         halt_ = true;
-        boost::system::error_code ignored;
-        socket_.close(ignored);
+        stream_.close();
         wake_.cancel();
         retry_.cancel();
         watchdog_.cancel();
@@ -170,6 +175,9 @@ private:
     }
 
     awaitable<boost::system::error_code> pump();
+    // After the TLS handshake: "" when the certificate names the node dialled (any node
+    // for a seed, whose id is not known yet), else why not.
+    std::string check_identity();
     // Checks the dial and the write in flight against the timeouts, until stop().
     awaitable<void> watch();
     void drop(LinkDrop why);
@@ -177,7 +185,7 @@ private:
     // Log fields naming the other end: its id, or the seed address it was dialled at.
     std::string link_fields(std::string_view extra = {}) const;
 
-    tcp::socket socket_;
+    tls::Stream stream_;  // a new one per dial
     asio::steady_timer wake_;
     asio::steady_timer retry_;
     asio::steady_timer watchdog_;
@@ -187,6 +195,7 @@ private:
     std::size_t max_frame_;
     Metrics& metrics_;
     LinkTimeouts timeouts_;
+    std::shared_ptr<const tls::NodeContexts> tls_;
     std::chrono::steady_clock::time_point dialling_since_;  // {}: not dialling
     WriteProgress progress_{{}, std::chrono::steady_clock::now()};  // last_done: also the last connect
     std::optional<LinkDrop> dropped_;  // why the watchdog or redial() closed the socket

@@ -27,6 +27,7 @@
 #include "net/store_health.h"
 #include "replica/node.h"
 #include "store/buffered_store.h"
+#include "tls/tls.h"
 
 namespace boost::asio {
 class io_context;
@@ -94,6 +95,9 @@ struct ShellConfig {
     std::size_t max_staged_bytes = 64u << 20;  // writes staged or syncing; past it, backpressure
     Duration tick = Duration::millis(10);
     LinkTimeouts link_timeouts;  // peer links, both ends
+    // TLS on the peer port (both ends present certificates from the cluster CA, and the
+    // node id comes from the certificate) and the client port. nullptr: plain TCP.
+    std::shared_ptr<const tls::NodeContexts> tls;
     // Called (on the loop thread) once this node has left the cluster: it owns
     // nothing any more and should shut down.
     std::function<void()> on_exit;

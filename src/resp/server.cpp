@@ -18,6 +18,7 @@
 
 #include "net/listen.h"
 #include "net/log.h"
+#include "tls/stream.h"
 
 namespace shoal::resp {
 
@@ -46,7 +47,7 @@ struct RespServer::Impl : std::enable_shared_from_this<Impl> {
     bool stopped = false;
     std::size_t active = 0;
     std::uint64_t rejected = 0;
-    std::unordered_set<tcp::socket*> sockets;
+    std::unordered_set<tls::Stream*> sockets;
 
     awaitable<void> accept_loop();
     awaitable<void> serve(tcp::socket socket, tcp::endpoint peer);
@@ -59,7 +60,8 @@ struct RespServer::Impl : std::enable_shared_from_this<Impl> {
 // the command's answer (the core may answer after the connection is gone).
 awaitable<void> RespServer::Impl::serve(tcp::socket accepted, tcp::endpoint peer) {
     auto self = shared_from_this();
-    auto socket = std::make_shared<tcp::socket>(std::move(accepted));
+    auto socket = options.tls ? std::make_shared<tls::Stream>(std::move(accepted), options.tls->client_server())
+                              : std::make_shared<tls::Stream>(std::move(accepted));
     struct Answer {
         explicit Answer(const asio::any_io_executor& ex) : ready(ex) {}
         asio::steady_timer ready;  // cancelled when the reply is in
@@ -76,12 +78,20 @@ awaitable<void> RespServer::Impl::serve(tcp::socket accepted, tcp::endpoint peer
     // Closes the socket when no command arrives within the idle bound.
     const auto arm_idle = [&] {
         idle.expires_after(std::chrono::microseconds(options.idle_timeout.us));
-        idle.async_wait([weak = std::weak_ptr<tcp::socket>(socket)](const boost::system::error_code& ec) {
+        idle.async_wait([weak = std::weak_ptr<tls::Stream>(socket)](const boost::system::error_code& ec) {
             if (auto s = weak.lock(); s && !ec) s->close();
         });
     };
     arm_idle();
     bool close = false;
+    if (socket->tls()) {
+        boost::system::error_code ec;
+        co_await socket->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            log::info("resp tls handshake failed", "peer=" + endpoint_text(peer) + " error=" + log::quoted(ec.message()));
+            close = true;
+        }
+    }
     while (!close && !stopped) {
         std::size_t consumed = 0;
         std::string error;
@@ -128,8 +138,7 @@ awaitable<void> RespServer::Impl::serve(tcp::socket accepted, tcp::endpoint peer
     }
     idle.cancel();
     sockets.erase(socket.get());
-    boost::system::error_code ignored;
-    socket->close(ignored);
+    socket->close();
     --active;
 }
 
@@ -172,8 +181,8 @@ RespServer::RespServer(asio::io_context& io, Core& core, ServerOptions options, 
     boost::system::error_code bec;
     s.port = s.acceptor.local_endpoint(bec).port();
     log::info("resp listening", "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
-    if (!loopback)
-        log::warn("the Redis-protocol listener is reachable beyond this machine (no authentication, no TLS)",
+    if (!loopback && !s.options.tls)
+        log::warn("the Redis-protocol listener is reachable beyond this machine without TLS",
                   "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));
     asio::co_spawn(io, s.accept_loop(),
                    [](const std::exception_ptr& e) { log::log_exception("resp accept loop failed", e); });
@@ -196,7 +205,7 @@ void RespServer::stop() {
     s.stopped = true;
     boost::system::error_code ec;
     s.acceptor.close(ec);
-    for (tcp::socket* sock : s.sockets) sock->close(ec);
+    for (tls::Stream* stream : s.sockets) stream->close();
 }
 
 }  // namespace shoal::resp

@@ -3,6 +3,8 @@
 // (session.h), writes the replies. Asio is included only in server.cpp.
 #pragma once
 
+#include "tls/tls.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -26,6 +28,8 @@ struct ServerOptions {
     Duration idle_timeout = Duration::seconds(300);  // a connection with no command this long is closed
     ParseLimits limits;                              // max_bulk_bytes: the node's max_value_bytes
     SessionConfig session;
+    // TLS with the node's client-facing context (nullptr: plain TCP; redis-cli --tls).
+    std::shared_ptr<const tls::NodeContexts> tls;
 };
 
 class RespServer {

@@ -78,6 +78,18 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
         return o.resp_databases = std::move(names), "";
     }
     if (key == "data_dir") return value.empty() ? bad("a directory") : (o.data_dir = value, "");
+    if (key == "tls_ca" || key == "tls_cert" || key == "tls_key") {
+        if (value.empty() || value.size() > 4096) return bad("a file path");
+        (key == "tls_ca" ? o.tls.ca : key == "tls_cert" ? o.tls.cert : o.tls.key) = value;
+        return "";
+    }
+    if (key == "tls_ciphers") return value.size() > 1024 ? bad("at most 1024 bytes") : (o.tls.ciphers = value, "");
+    if (key == "tls_min_version")
+        return value == "1.2" || value == "1.3" ? (o.tls.min_version = value, "") : bad("1.2 or 1.3");
+    if (key == "insecure") {
+        if (value != "true" && value != "false") return bad("true or false");
+        return o.insecure = value == "true", "";
+    }
     if (key == "seeds") return parse_seeds(value, o.seeds);
     if (key == "gossip_interval_ms")
         return to_number<std::int64_t>(value, o.gossip_interval_ms, 10, 60000) ? "" : bad("10..60000");
@@ -177,6 +189,27 @@ std::string load_file(const std::string& path, std::map<std::string, std::string
 
 }  // namespace
 
+std::string tls_problem(const NodeOptions& o) {
+    const int given = !o.tls.ca.empty() + !o.tls.cert.empty() + !o.tls.key.empty();
+    if (given != 0 && given != 3) return "tls: give tls_ca, tls_cert and tls_key together (shoal cert makes them)";
+    if (given == 3 || o.insecure) return {};
+    const std::pair<const char*, const std::string*> listeners[] = {{"peer_listen", &o.peer_listen},
+                                                                   {"client_listen", &o.client_listen},
+                                                                   {"http_listen", &o.http_listen},
+                                                                   {"resp_listen", &o.resp_listen}};
+    for (const auto& [key, address] : listeners) {
+        if (*address == "off") continue;
+        std::string host;
+        std::uint16_t port = 0;
+        if (net::parse_host_port(*address, host, port) && !net::is_loopback_host(host)) {
+            return std::string(key) + ": " + *address +
+                   " is beyond loopback and TLS is off: give tls_ca, tls_cert and tls_key (see `shoal cert`), "
+                   "or insecure = true to serve it in the clear";
+        }
+    }
+    return {};
+}
+
 std::string usage() {
     return "usage: shoald --id N --data-dir DIR [--seeds HOST:PORT,...] [options]\n"
            "       shoald --config FILE [options]\n"
@@ -210,6 +243,13 @@ std::string usage() {
            "  --max-client-connections N, --max-http-connections N, --max-resp-connections N\n"
            "                             default 1024 each\n"
            "  --log-level L            debug | info (default) | warn | error\n"
+           "tls (every listener; `shoal cert` makes the files):\n"
+           "  --tls-ca FILE            the cluster CA's certificate: peers and clients are checked against it\n"
+           "  --tls-cert FILE          this node's certificate (from `shoal cert node ID`)\n"
+           "  --tls-key FILE           its private key\n"
+           "  --tls-ciphers LIST       OpenSSL cipher list (TLS 1.2) or TLS_* suites (1.3); default OpenSSL's\n"
+           "  --tls-min-version V      1.3 (default) or 1.2\n"
+           "  --insecure true          allow listeners beyond loopback without TLS (warned at every start)\n"
            "repair:\n"
            "  --hinted-handoff on|off  deliver hints held for down primaries (default on)\n"
            "  --anti-entropy on|off    Merkle-tree exchanges with the other primaries (default on)\n"
@@ -233,8 +273,9 @@ std::string usage() {
            "  128 in flight or one frame of replies unread per native connection   that connection is not read\n"
            "  max-http-connections                           503 too many connections\n"
            "\n"
-           "Listeners bind to 127.0.0.1 unless told otherwise; a node bound beyond loopback\n"
-           "says so in its log (the peer protocol has no authentication yet).\n";
+           "Listeners bind to 127.0.0.1 unless told otherwise. Beyond loopback a node needs TLS\n"
+           "(or insecure = true): with it, peers prove their node id with the certificate the\n"
+           "cluster CA issued, and clients check the node's. SIGHUP reloads the TLS files.\n";
 }
 
 std::string parse_options(int argc, char** argv, NodeOptions& out, bool& help) {
@@ -273,6 +314,7 @@ std::string parse_options(int argc, char** argv, NodeOptions& out, bool& help) {
     if (out.id == 0) return "id: required";
     if (out.data_dir.empty()) return "data_dir: required";
     if (out.r > out.n || out.w > out.n) return "r and w must not exceed n";
+    if (auto problem = tls_problem(out); !problem.empty()) return problem;
     // Unless given, a key's state may hold two of the largest values.
     if (!out.state_bytes_set) out.limits.max_state_bytes = std::max(out.limits.max_state_bytes, 2 * out.limits.max_value_bytes);
     if (auto problem = limits_problem(out.limits); !problem.empty()) return problem;

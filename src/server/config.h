@@ -11,6 +11,7 @@
 #include "net/shell.h"
 #include "replica/version.h"
 #include "store/store.h"
+#include "tls/tls.h"
 
 namespace shoal::server {
 
@@ -39,6 +40,11 @@ struct NodeOptions {
     std::size_t max_resp_connections = 1024;
     std::string log_level = "info";
     std::int64_t clock_offset_ms = 0;  // chaos tests only: this node's wall clock reads that far off
+    // TLS on every listener: tls_ca, tls_cert, tls_key (all three, or none), tls_ciphers,
+    // tls_min_version. Without TLS every listener must be on loopback, unless
+    // insecure = true says in so many words that it may be reached in the clear.
+    tls::Files tls;
+    bool insecure = false;
     // Repair.
     bool hinted_handoff = true;         // hinted_handoff = on | off
     bool anti_entropy = true;           // anti_entropy = on | off
@@ -53,6 +59,10 @@ struct NodeOptions {
 // Parses argv (after the program name). Returns "" on success, else an error
 // message; sets `help` when --help was asked for.
 std::string parse_options(int argc, char** argv, NodeOptions& out, bool& help);
+
+// "" when the TLS settings hold together: all three files or none, and without TLS no
+// listener beyond loopback unless insecure.
+std::string tls_problem(const NodeOptions& o);
 
 // The --help text, listing every key.
 std::string usage();

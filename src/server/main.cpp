@@ -34,6 +34,7 @@
 #include "server/store_rebuild.h"
 #include "store/buffered_store.h"
 #include "store/leveldb_store.h"
+#include "tls/context.h"
 
 using namespace shoal;
 
@@ -203,8 +204,30 @@ int main(int argc, char** argv) {
                        log::enabled(log::Level::debug) ? &debug_events : nullptr);
     net::Membership membership(gossiper, node, *db);
 
+    // TLS: every listener and every peer link, with this node's certificate, which must
+    // name this node.
+    std::shared_ptr<tls::NodeContexts> tls_contexts;
+    if (o.tls.enabled()) {
+        tls_contexts = std::make_shared<tls::NodeContexts>();
+        if (auto why = tls_contexts->load(o.tls); !why.empty()) return fail("tls: " + why);
+        const tls::Identity own = tls::file_identity(o.tls.cert, err);
+        if (!own.is_node() || own.node != o.id) {
+            return fail("tls_cert " + o.tls.cert + " names " + tls::describe(own) + ", not node " +
+                        std::to_string(o.id) + " (issue one with `shoal cert node " + std::to_string(o.id) + "`)");
+        }
+        log::info("tls on", "ca=" + log::quoted(o.tls.ca) + " cert=" + log::quoted(o.tls.cert) +
+                                " min_version=" + o.tls.min_version);
+    } else if (o.insecure) {
+        log::warn("insecure = true: TLS is off and listeners beyond loopback serve in the clear; anyone who "
+                  "reaches the peer port can read and change every key",
+                  "");
+    } else {
+        log::info("tls off: every listener is on loopback", "");
+    }
+
     boost::asio::io_context io(1);
     net::ShellConfig sc;
+    sc.tls = tls_contexts;
     sc.id = nc.id;
     sc.sync = o.sync;
     sc.max_client_connections = o.max_client_connections;
@@ -241,6 +264,7 @@ int main(int argc, char** argv) {
     if (!net::parse_host_port(o.http_listen, ho.address, ho.port)) return fail("bad http_listen");
     ho.max_body_bytes = o.limits.max_value_bytes;
     ho.max_connections = o.max_http_connections;
+    ho.tls = tls_contexts;
     ho.defaults = http::RequestDefaults{o.n, std::min(o.r, o.n), std::min(o.w, o.n), nc.max_request_timeout.ms()};
     http::HttpServer http_server(io, shell, ho, ec);
     if (ec) return fail("cannot listen for HTTP on " + o.http_listen + ": " + ec.message());
@@ -271,7 +295,7 @@ int main(int argc, char** argv) {
         ro.max_connections = o.max_resp_connections;
         ro.limits.max_bulk_bytes = o.limits.max_value_bytes;
         ro.limits.max_command_bytes = 4 * o.limits.max_value_bytes + 64 * 1024;  // MSET of a few full values
-        ro.limits.max_command_bytes = 4 * o.limits.max_value_bytes + 64 * 1024;  // MSET of a few full values
+        ro.tls = tls_contexts;
         ro.session.databases = o.resp_databases;
         ro.session.max_value_bytes = o.limits.max_value_bytes;
         resp_server = std::make_unique<resp::RespServer>(io, resp_core, ro, ec);
@@ -285,11 +309,13 @@ int main(int argc, char** argv) {
                              std::to_string(gossiper.view().members.size()) +
                              " sync=" + std::string(store::sync_mode_name(o.sync)));
 
+    boost::asio::signal_set hangups(io, SIGHUP);
     bool stopping = false;
     shutdown = [&] {
         if (stopping) return;
         stopping = true;
         if (resp_server) resp_server->stop();
+        hangups.cancel();
         shell.stop(Duration::seconds(5), [&] {
             http_server.stop();
             io.stop();
@@ -301,6 +327,21 @@ int main(int argc, char** argv) {
         log::info("signal received; finishing in-flight requests", "signal=" + std::to_string(sig));
         shutdown();
     });
+    // SIGHUP reloads the TLS files (renewed certificates): new connections use them.
+    std::function<void()> await_hangup = [&] {
+        hangups.async_wait([&](const boost::system::error_code& e, int) {
+            if (e) return;
+            if (!tls_contexts) {
+                log::info("SIGHUP: TLS is off, nothing to reload", "");
+            } else if (auto why = tls_contexts->reload(); !why.empty()) {
+                log::error("SIGHUP: TLS files not reloaded; the old ones stay in use", "error=" + log::quoted(why));
+            } else {
+                log::info("SIGHUP: TLS files reloaded", "cert=" + log::quoted(o.tls.cert));
+            }
+            await_hangup();
+        });
+    };
+    await_hangup();
     io.run();
     if (auto e = db->sync()) log::error("final sync failed", "error=" + log::quoted(e.message()));
     log::info("exit");

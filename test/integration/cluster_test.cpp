@@ -4,6 +4,8 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include "tls/certs.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -346,21 +348,15 @@ TEST_CASE("regress: a native client that never reads its replies costs the node 
         get.key = "fat";
         wire::encode_request(i, get, bytes);
     }
-    const int fd = open_connection(c.nodes[0].client);
-    REQUIRE(fd >= 0);
-    timeval tv{1, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // the node stops reading: sends block
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-        const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) break;
-        sent += static_cast<std::size_t>(n);
-    }
+    auto conn = std::make_unique<RawConn>(c.nodes[0].client, client::http_tls());
+    REQUIRE(conn->ok());
+    conn->set_timeout(SO_SNDTIMEO, 1);  // the node stops reading: sends block
+    const std::size_t sent = conn->send(bytes);
     ::sleep(2);
     const std::size_t during = rss_bytes(pid);
     // Others are still served meanwhile.
     CHECK(cl.get("fat").code == errc::ok);
-    ::close(fd);
+    conn.reset();
     INFO("rss before " << before << " during " << during << "; request bytes sent " << sent);
     CHECK(during < before + 64 * 1024 * 1024);
 }
@@ -384,10 +380,10 @@ TEST_CASE("regress: connections that never say hello or never finish a frame are
     put.key = "half";
     put.value = std::string(100000, 'h');
     wire::encode_request(1, put, frame);
-    const int half = open_connection(c.nodes[0].client);
-    REQUIRE(half >= 0);
+    RawConn half(c.nodes[0].client, client::http_tls());
+    REQUIRE(half.ok());
     const std::string sent = hello + frame.substr(0, frame.size() / 2);
-    REQUIRE(::send(half, sent.data(), sent.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(sent.size()));
+    REQUIRE(half.send(sent) == sent.size());
     ::usleep(300 * 1000);  // its hello is read: it no longer counts as unnamed
     // Silent connections, more than may wait for a hello: the extra ones are refused at once.
     std::vector<int> silent;
@@ -400,17 +396,23 @@ TEST_CASE("regress: connections that never say hello or never finish a frame are
     int closed_silent = 0;
     for (int i = 0; i < 32; ++i) closed_silent += closed_by_node(silent[i], 8) ? 1 : 0;
     CHECK(closed_silent == 32);
-    CHECK(closed_by_node(half, 12));
+    CHECK(half.closed_by_node(12));
     // A stranger's first frame larger than a hello is refused from its header: it may
     // not make the node buffer a peer frame's worth before saying who it is.
-    const int stranger = open_connection(c.nodes[0].peer);
-    REQUIRE(stranger >= 0);
+    // (Under TLS it must be a node of the cluster to get this far: node 2's certificate.)
+    tls::Files node2 = client::http_tls();
+    if (node2.enabled()) {
+        const std::string certs = client::dev_tls_dir(c.dir);
+        if (!std::filesystem::exists(tls::node_cert_path(certs, 2))) REQUIRE(tls::issue_node(certs, 2) == "");
+        node2.cert = tls::node_cert_path(certs, 2);
+        node2.key = tls::node_key_path(certs, 2);
+    }
+    RawConn stranger(c.nodes[0].peer, node2);
+    REQUIRE(stranger.ok());
     const std::string big_first = frame.substr(0, 4096);
-    REQUIRE(::send(stranger, big_first.data(), big_first.size(), MSG_NOSIGNAL) > 0);
-    CHECK(closed_by_node(stranger, 2));
-    ::close(stranger);
+    REQUIRE(stranger.send(big_first) > 0);
+    CHECK(stranger.closed_by_node(2));
     for (int fd : silent) ::close(fd);
-    ::close(half);
     CHECK(cl.put("k2", "v").code == errc::ok);
     CHECK(metric_sum(c, "shoal_connections_timed_out_total") >= 33);
     CHECK(metric_sum(c, "shoal_connections_refused_total") >= 8);

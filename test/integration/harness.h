@@ -16,6 +16,8 @@
 
 #include "client/client.h"
 #include "client/dev_cluster.h"
+#include "client/dev_tls.h"
+#include "client/http_get.h"
 
 namespace shoal::it {
 
@@ -35,6 +37,8 @@ struct DevCluster {
         REQUIRE(run("dev up " + std::to_string(count) + " --base-port " + std::to_string(base_port)) == 0);
         reload();
         REQUIRE(nodes.size() == static_cast<std::size_t>(count));
+        // The cluster runs with TLS (dev up's default): HTTP helpers use its CA and admin.
+        client::set_http_tls(client::dev_client_tls(dir));
     }
     ~DevCluster() {
         run("dev down");
@@ -77,6 +81,7 @@ struct DevCluster {
         client::Options o;
         o.nodes = only.empty() ? clients() : only;
         o.request_timeout = Duration::seconds(6);
+        o.tls = client::dev_client_tls(dir);
         return o;
     }
 };

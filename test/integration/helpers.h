@@ -18,8 +18,11 @@
 
 #include <boost/json.hpp>
 
+#include <openssl/ssl.h>
+
 #include "client/http_get.h"
 #include "core/hash.h"
+#include "tls/context.h"
 #include "harness.h"
 #include "replica/codec.h"
 #include "ring/ring.h"
@@ -51,19 +54,99 @@ inline int open_connection(const std::string& host_port) {
     return fd;
 }
 
-// Sends raw bytes to host:port and returns what came back before close (bounded).
+// A blocking connection to a node's port that speaks raw bytes inside TLS (when
+// `files` has a CA: the cluster's) or plain TCP: for tests that send what no client
+// would. ok() once connected (and the handshake done).
+class RawConn {
+public:
+    RawConn(const std::string& host_port, const tls::Files& files) : fd_(open_connection(host_port)) {
+        if (fd_ < 0 || !files.enabled()) return;
+        std::string error;
+        context_ = tls::client_context(files, error);
+        REQUIRE(context_ != nullptr);
+        ssl_ = SSL_new(context_->native_handle());
+        SSL_set_fd(ssl_, fd_);
+        if (SSL_connect(ssl_) != 1) {
+            ::close(fd_);
+            fd_ = -1;
+        }
+    }
+    ~RawConn() {
+        if (ssl_ != nullptr) SSL_free(ssl_);
+        if (fd_ >= 0) ::close(fd_);
+    }
+    RawConn(const RawConn&) = delete;
+    RawConn& operator=(const RawConn&) = delete;
+    bool ok() const { return fd_ >= 0; }
+    int fd() const { return fd_; }
+    // Sends what it can; the bytes of `data` taken (fewer when a send timeout hit).
+    std::size_t send(const std::string& data) {
+        if (fd_ < 0) return 0;
+        if (ssl_ == nullptr) {
+            std::size_t sent = 0;
+            while (sent < data.size()) {
+                const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+                if (n <= 0) break;
+                sent += static_cast<std::size_t>(n);
+            }
+            return sent;
+        }
+        std::size_t sent = 0;
+        while (sent < data.size()) {
+            const int chunk = static_cast<int>(std::min<std::size_t>(data.size() - sent, 16384));
+            const int n = SSL_write(ssl_, data.data() + sent, chunk);
+            if (n <= 0) break;
+            sent += static_cast<std::size_t>(n);
+        }
+        return sent;
+    }
+    // Reads until the node closes or `seconds` pass without a byte (bounded to 64 KiB).
+    std::string read_all(int seconds) {
+        std::string out;
+        set_timeout(SO_RCVTIMEO, seconds);
+        char buf[4096];
+        for (;;) {
+            const int n = ssl_ != nullptr ? SSL_read(ssl_, buf, sizeof buf)
+                                          : static_cast<int>(::recv(fd_, buf, sizeof buf, 0));
+            if (n <= 0 || out.size() >= 65536) break;
+            out.append(buf, static_cast<std::size_t>(n));
+        }
+        return out;
+    }
+    // True when the node closes the connection within `seconds` (it reads nothing from it).
+    bool closed_by_node(int seconds) {
+        if (fd_ < 0) return true;
+        set_timeout(SO_RCVTIMEO, seconds);
+        char buf[256];
+        if (ssl_ == nullptr) {
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+        }
+        const int n = SSL_read(ssl_, buf, sizeof buf);
+        if (n > 0) return false;
+        const int err = SSL_get_error(ssl_, n);
+        // A timeout is a read that would block; anything else is the end of the connection.
+        return !(err == SSL_ERROR_WANT_READ || (err == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK)));
+    }
+    void set_timeout(int option, int seconds) {
+        timeval tv{seconds, 0};
+        ::setsockopt(fd_, SOL_SOCKET, option, &tv, sizeof tv);
+    }
+
+private:
+    int fd_ = -1;
+    std::shared_ptr<tls::Context> context_;
+    SSL* ssl_ = nullptr;
+};
+
+// Sends raw bytes to host:port (inside TLS when the cluster has it: the CLI's files,
+// client::http_tls()) and returns what came back before close (bounded).
 inline std::string raw_exchange(const std::string& host_port, const std::string& bytes) {
-    std::string out;
-    const int fd = open_connection(host_port);
-    if (fd < 0) return out;
-    timeval tv{2, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    [[maybe_unused]] auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    char buf[4096];
-    for (ssize_t r; (r = ::recv(fd, buf, sizeof buf, 0)) > 0 && out.size() < 65536;)
-        out.append(buf, static_cast<std::size_t>(r));
-    ::close(fd);
-    return out;
+    RawConn conn(host_port, client::http_tls());
+    if (!conn.ok()) return {};
+    conn.set_timeout(SO_RCVTIMEO, 2);
+    conn.send(bytes);
+    return conn.read_all(2);
 }
 
 // One HTTP/1.1 request on its own connection; the whole response (headers and body).

@@ -145,7 +145,7 @@ secs() { local d=$1; printf '%d.%01d' $((d / 1000000)) $(((d % 1000000) / 100000
 http() {  # http NODE PATH [curl args...]: from inside the node's own namespace
     local i=$1 path=$2
     shift 2
-    ip netns exec "${ns[$i]}" curl -s --max-time 1 "$@" "http://${addr[$i]}:7103$path"
+    ip netns exec "${ns[$i]}" curl -s --max-time 1 "${curl_tls[@]}" "$@" "https://${addr[$i]}:7103$path"
 }
 
 # facts NODE -> one line of what the node's /cluster says:
@@ -197,11 +197,21 @@ put_many() {
     local i=$1 prefix=$2 from=$3 to=$4 k cfg="$work/put-$2.cfg"
     : >"$cfg"
     for ((k = from; k <= to; k++)); do
-        printf 'url = "http://%s:7103/kv/%s-%d"\nrequest = "PUT"\ndata-binary = "value-%s-%d-%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nmax-time = 3\nnext\n' \
-            "${addr[$i]}" "$prefix" "$k" "$prefix" "$k" "$tag" >>"$cfg"
+        # (`next` resets the options: each request names the TLS files again.)
+        printf 'url = "https://%s:7103/kv/%s-%d"\nrequest = "PUT"\ndata-binary = "value-%s-%d-%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\nmax-time = 3\ncacert = "%s"\ncert = "%s"\nkey = "%s"\nnext\n' \
+            "${addr[$i]}" "$prefix" "$k" "$prefix" "$k" "$tag" "${curl_tls[1]}" "${curl_tls[3]}" "${curl_tls[5]}" >>"$cfg"
     done
     ip netns exec "${ns[$i]}" curl -s -K "$cfg" 2>/dev/null | grep -c '^204$'
 }
+
+# --- certificates: the nodes listen beyond loopback, so with TLS, as a deployment would
+SHOAL_CLI="$(dirname "$SHOALD")/shoal"
+[ -x "$SHOAL_CLI" ] || fail "the shoal CLI (for shoal cert) is not beside shoald: $SHOAL_CLI"
+certs="$work/tls"
+"$SHOAL_CLI" cert init --certs "$certs" >/dev/null || fail "shoal cert init"
+for i in 1 2 3; do "$SHOAL_CLI" cert node "$i" --hosts "${addr[$i]}" --certs "$certs" >/dev/null || fail "shoal cert node $i"; done
+"$SHOAL_CLI" cert client probe --role admin --certs "$certs" >/dev/null || fail "shoal cert client"
+curl_tls=(--cacert "$certs/ca.crt" --cert "$certs/client-probe.crt" --key "$certs/client-probe.key")
 
 # --- start three nodes --------------------------------------------------------------
 for i in 1 2 3; do
@@ -220,6 +230,9 @@ for i in 1 2 3; do
         echo "r = 2"
         echo "w = 2"
         echo "log_level = info"
+        echo "tls_ca = $certs/ca.crt"
+        echo "tls_cert = $certs/node-$i.crt"
+        echo "tls_key = $certs/node-$i.key"
     } >"$work/n$i.conf"
     # `ip netns exec` execs the command in place, so $! is shoald itself.
     ip netns exec "${ns[$i]}" "$SHOALD" --config "$work/n$i.conf" </dev/null >"$work/n$i.log" 2>&1 &
@@ -290,8 +303,8 @@ while :; do
     if [ "$n" -ge "$next_write" ]; then
         cut_writes=$((cut_writes + 1))
         k=$cut_writes
-        ip netns exec "${ns[1]}" curl -s -o /dev/null --max-time 3 -w '%{http_code}\n' -X PUT \
-            --data-binary "value-cut-$k-$tag" "http://${addr[1]}:7103/kv/cut-$k" >>"$work/cut-results" 2>/dev/null &
+        ip netns exec "${ns[1]}" curl -s "${curl_tls[@]}" -o /dev/null --max-time 3 -w '%{http_code}\n' -X PUT \
+            --data-binary "value-cut-$k-$tag" "https://${addr[1]}:7103/kv/cut-$k" >>"$work/cut-results" 2>/dev/null &
         writer_pids+=($!)
         next_write=$((next_write + interval_us))
     fi

@@ -15,7 +15,7 @@ for i in $(seq 1 20); do "$shoal" --dir "$dir" put "k$i" "v$i" >/dev/null; done
 failed=0
 for n in 1 2 3; do
   port=$((base + 10 * n + 3))
-  curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" >"$dir/metrics.$n"
+  curl -sf --max-time 5 --cacert "$dir/tls/ca.crt" "https://127.0.0.1:$port/metrics" >"$dir/metrics.$n"
   families=$(grep -c '^# TYPE' "$dir/metrics.$n")
   if out=$(promtool check metrics <"$dir/metrics.$n" 2>&1); then
     echo "node $n: $families families, promtool check metrics passed"

@@ -14,10 +14,13 @@ cleanup() { "$shoal" --dir "$dir" dev down >/dev/null 2>&1 || true; rm -rf "$dir
 trap cleanup EXIT
 "$shoal" --dir "$dir" dev up 3 --base-port "$base" >"$dir/cli.log" 2>&1
 r1=$((base + 14)); r2=$((base + 24)); r3=$((base + 34))
+# The cluster runs with TLS (dev up's default): redis-cli and redis-benchmark speak it
+# with the cluster's CA and its admin client certificate.
+tls=(--tls --cacert "$dir/tls/ca.crt" --cert "$dir/tls/client-admin.crt" --key "$dir/tls/client-admin.key")
 failed=0
 expect() {  # expect WANT PORT ARGS...
   local want="$1" port="$2"; shift 2
-  local got; got=$(timeout 10 redis-cli -p "$port" "$@" 2>&1 | tr '\n' ' ' | sed 's/ $//')
+  local got; got=$(timeout 10 redis-cli "${tls[@]}" -p "$port" "$@" 2>&1 | tr '\n' ' ' | sed 's/ $//')
   if [ "$got" != "$want" ]; then echo "FAIL: redis-cli -p $port $* -> '$got' (want '$want')"; failed=1
   else echo "ok: $* -> $got"; fi
 }
@@ -27,14 +30,14 @@ expect apple "$r2" get cart:alice          # written through node 1, read throug
 expect OK "$r3" set cart:alice "apple,pear"
 expect "apple,pear" "$r1" get cart:alice   # replaced, not a sibling
 expect OK "$r1" setex session:9f2c 1800 alice
-ttl=$(redis-cli -p "$r2" ttl session:9f2c)
+ttl=$(redis-cli "${tls[@]}" -p "$r2" ttl session:9f2c)
 [ "$ttl" -ge 1799 ] && [ "$ttl" -le 1800 ] && echo "ok: ttl $ttl" || { echo "FAIL: ttl $ttl"; failed=1; }
 expect 1 "$r3" del session:9f2c
 expect "" "$r1" get session:9f2c
 # Concurrent INCRs through two nodes at once, 20 connections each, one pipelined.
-redis-benchmark -p "$r1" -t incr -n 2000 -c 20 -q >"$dir/bench1.log" 2>&1 &
+redis-benchmark "${tls[@]}" -p "$r1" -t incr -n 2000 -c 20 -q >"$dir/bench1.log" 2>&1 &
 b1=$!
-redis-benchmark -p "$r2" -t incr -n 2000 -c 20 -P 4 -q >"$dir/bench2.log" 2>&1 &
+redis-benchmark "${tls[@]}" -p "$r2" -t incr -n 2000 -c 20 -P 4 -q >"$dir/bench2.log" 2>&1 &
 b2=$!
 wait "$b1" "$b2"
 expect 4000 "$r3" get counter:__rand_int__
@@ -46,7 +49,7 @@ for n in 1 2 3; do
 done
 for n in 1 2 3; do  # until gossip has brought the namespace to every node
   for _ in $(seq 1 50); do
-    curl -sf --max-time 1 "http://127.0.0.1:$((base + 10 * n + 3))/ns/sessions" >/dev/null && break; sleep 0.1
+    curl -sf --max-time 1 --cacert "$dir/tls/ca.crt" "https://127.0.0.1:$((base + 10 * n + 3))/ns/sessions" >/dev/null && break; sleep 0.1
   done
 done
 expect OK "$r1" -n 1 set s1 a
@@ -54,7 +57,8 @@ expect OK "$r2" -n 1 set s1 b
 expect b "$r3" -n 1 get s1
 expect "" "$r3" -n 0 get s1              # database 0 is another namespace
 # An argument over max_value_bytes: an error, the connection closed, the node serving.
-printf '*2\r\n$3\r\nGET\r\n$2000000\r\n' | timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$r1; cat >&3; timeout 2 cat <&3" >"$dir/over.txt" 2>/dev/null || true
+{ printf '*2\r\n$3\r\nGET\r\n$2000000\r\n'; sleep 2; } |
+  timeout 5 openssl s_client -quiet -connect "127.0.0.1:$r1" -CAfile "$dir/tls/ca.crt" >"$dir/over.txt" 2>/dev/null || true
 grep -q "^-ERR Protocol error: argument of 2000000 bytes is over the limit" "$dir/over.txt" &&
   echo "ok: over-limit argument refused" || { echo "FAIL: over-limit argument: $(head -c 200 "$dir/over.txt")"; failed=1; }
 expect PONG "$r1" ping

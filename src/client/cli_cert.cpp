@@ -1,0 +1,85 @@
+// `shoal cert init | node ID | client NAME --role R`: a cluster's certificates, made
+// with OpenSSL's library (tls/certs.h) in one folder (--certs, default ./shoal-certs).
+#include <cstdio>
+#include <string>
+
+#include "client/cli.h"
+#include "tls/certs.h"
+
+namespace shoal::cli {
+
+namespace {
+
+std::vector<std::string> comma_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= s.size()) {
+        const std::size_t end = std::min(s.find(',', start), s.size());
+        if (end > start) out.push_back(s.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+constexpr const char* k_cert_usage =
+    "usage: shoal cert init [--certs DIR] [--days N]\n"
+    "       shoal cert node ID [--hosts H,...] [--certs DIR] [--days N]\n"
+    "       shoal cert client NAME --role admin|readwrite|readonly [--certs DIR] [--days N]\n";
+
+}  // namespace
+
+int cmd_cert(const Args& a) {
+    const auto& p = a.positional;
+    const std::string dir = a.opts.count("certs") ? a.opts.at("certs") : "shoal-certs";
+    std::uint32_t days = 0;
+    if (a.opts.count("days") && (!to_u32(a.opts.at("days"), days, 36500) || days == 0)) {
+        std::fprintf(stderr, "shoal cert: --days must be 1..36500\n");
+        return k_usage;
+    }
+    const std::string sub = p.size() >= 2 ? p[1] : "";
+    std::string err;
+    if (sub == "init" && p.size() == 2) {
+        err = tls::make_ca(dir, days ? static_cast<int>(days) : 3650);
+        if (err.empty())
+            std::printf("cluster CA made: %s/ca.crt (give it to every node and client) and %s/ca.key "
+                        "(keep it off the nodes)\n",
+                        dir.c_str(), dir.c_str());
+    } else if (sub == "node" && p.size() == 3) {
+        std::uint32_t id = 0;
+        if (!to_u32(p[2], id, 0xffffffffu) || id == 0) {
+            std::fprintf(stderr, "shoal cert node: ID must be 1..4294967295\n");
+            return k_usage;
+        }
+        tls::IssueOptions o;
+        if (days) o.days = static_cast<int>(days);
+        if (a.opts.count("hosts")) o.hosts = comma_list(a.opts.at("hosts"));
+        err = tls::issue_node(dir, id, o);
+        if (err.empty())
+            std::printf("node %u: %s and %s (tls_cert and tls_key in its config)\n", id,
+                        tls::node_cert_path(dir, id).c_str(), tls::node_key_path(dir, id).c_str());
+    } else if (sub == "client" && p.size() == 3) {
+        const auto role = a.opts.count("role") ? tls::parse_role(a.opts.at("role")) : std::nullopt;
+        if (!role) {
+            std::fprintf(stderr, "shoal cert client: --role admin, readwrite or readonly is required\n");
+            return k_usage;
+        }
+        tls::IssueOptions o;
+        if (days) o.days = static_cast<int>(days);
+        err = tls::issue_client(dir, p[2], *role, o);
+        if (err.empty())
+            std::printf("client %s (%s): %s and %s (shoal --cacert %s/ca.crt --cert ... --key ...)\n",
+                        p[2].c_str(), std::string(tls::role_name(*role)).c_str(),
+                        tls::client_cert_path(dir, p[2]).c_str(), tls::client_key_path(dir, p[2]).c_str(),
+                        dir.c_str());
+    } else {
+        std::fputs(k_cert_usage, stderr);
+        return k_usage;
+    }
+    if (!err.empty()) {
+        std::fprintf(stderr, "shoal cert %s: %s\n", sub.c_str(), err.c_str());
+        return k_error;
+    }
+    return k_ok;
+}
+
+}  // namespace shoal::cli

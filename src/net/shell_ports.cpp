@@ -1,0 +1,194 @@
+// The shell's two listeners: the peer port (nodes of the cluster, TLS with their
+// certificates when on) and the native client port.
+#include "net/shell_impl.h"
+
+namespace shoal::net {
+
+// Closes a just-accepted connection when its port holds `limit` already, or too many
+// connections are still without their hello; says so. True when it closed it.
+bool Shell::Impl::refuse_over_limit(tcp::socket& s, bool peer, std::size_t limit) {
+    if (conns_.count(peer) < limit && conns_.unnamed() < config_.max_unnamed_connections) return false;
+    ++metrics_.connections_refused;
+    log::warn(peer ? "peer connection refused: limit reached" : "client connection refused: limit reached",
+              "connections=" + std::to_string(conns_.count(peer)) + " limit=" + std::to_string(limit) +
+                  " unnamed=" + std::to_string(conns_.unnamed()));
+    boost::system::error_code ignored;
+    s.close(ignored);
+    return true;
+}
+
+awaitable<void> Shell::Impl::accept_peers() {
+    auto self = shared_from_this();
+    while (!stopped_) {
+        boost::system::error_code ec;
+        tcp::socket s = co_await peer_acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            if (stopped_ || ec == asio::error::operation_aborted) break;
+            ++metrics_.accept_failures;
+            co_await pause_after_failed_accept(io_, "peer", ec);
+            continue;
+        }
+        if (refuse_over_limit(s, true, config_.max_peer_connections)) continue;
+        // Watched from here on: the limits above count it before its reader starts (and
+        // the hello bound covers the TLS handshake).
+        auto stream = config_.tls ? std::make_shared<tls::Stream>(std::move(s), config_.tls->peer_server())
+                                  : std::make_shared<tls::Stream>(std::move(s));
+        const auto watched = conns_.add(true, nullptr, [stream] { stream->close(); });
+        asio::co_spawn(io_, serve_peer(stream, watched), asio::detached);
+    }
+}
+
+std::string Shell::Impl::check_peer_hello(const wire::Frame& frame, const tls::Identity& certified) const {
+    if (frame.kind != wire::Frame::Kind::hello || frame.hello.role != wire::Hello::Role::peer ||
+        !frame.hello.node.valid() || frame.hello.node == config_.id) {
+        return "first frame is not a hello from another node";
+    }
+    if (config_.tls && frame.hello.node.value != certified.node) {
+        return "hello claims node " + std::to_string(frame.hello.node.value) + " but the certificate names " +
+               tls::describe(certified);
+    }
+    return {};
+}
+
+awaitable<void> Shell::Impl::serve_peer(std::shared_ptr<tls::Stream> held, ConnWatch::Handle watched) {
+    auto self = shared_from_this();
+    tls::Stream& stream = *held;
+    tune_peer_socket(stream.socket(), config_.link_timeouts);
+    boost::system::error_code ec;
+    co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+    tls::Identity certified = stream.peer();
+    if (!ec && config_.tls && !certified.is_node()) ec = asio::error::access_denied;
+    if (ec) {
+        conns_.remove(watched);
+        ++metrics_.peer_handshakes_refused;
+        log::warn("peer connection refused: TLS handshake", "presented=" + log::quoted(tls::describe(certified)) +
+                                                                " error=" + log::quoted(ec.message()));
+        stream.close();
+        co_return;
+    }
+    NodeId from;
+    const std::function<std::string(wire::Frame&)> on_frame = [this, &from,
+                                                               &certified](wire::Frame& frame) -> std::string {
+        if (!from.valid()) {
+            // Any node of the cluster may introduce itself (a joining one is in no view
+            // yet); what it says is validated by the gossiper and the core. Under TLS
+            // it is the node its certificate names, or nobody.
+            if (std::string refused = check_peer_hello(frame, certified); !refused.empty()) return refused;
+            from = frame.hello.node;
+            return {};
+        }
+        const Time now = wall_now();
+        ++metrics_.peer_messages_in;
+        // Gossip from anyone (a joiner's first comes before it is a member: the
+        // gossiper validates it, and counts it as liveness only from members);
+        // replica traffic only from members of the view.
+        if (frame.kind == wire::Frame::Kind::gossip) {
+            membership_.gossiper().step(now, from, frame.gossip);
+        } else if (frame.kind == wire::Frame::Kind::peer) {
+            if (!gossip::find_member(membership_.gossiper().view(), from)) {
+                ++metrics_.peer_messages_dropped;
+                return {};
+            }
+            // Only an answer proves the peer hears us (see replica::is_answer).
+            if (replica::is_answer(frame.peer)) membership_.gossiper().heard_from(now, from);
+            node_.step(now, from, std::move(frame.peer));
+        } else {
+            return "unexpected frame kind on a peer connection";
+        }
+        schedule_flush();
+        return {};
+    };
+    const std::string why = co_await read_frames(stream, config_.max_frame_bytes, stopped_, on_frame, nullptr,
+                                                 nullptr, &watched->reading);
+    conns_.remove(watched);
+    if (!why.empty()) {
+        ++metrics_.bad_frames;
+        log::warn("closing peer connection", fields_peer(from, "reason=" + log::quoted(why)));
+    }
+    stream.close();
+}
+
+awaitable<void> Shell::Impl::accept_clients() {
+    auto self = shared_from_this();
+    while (!stopped_) {
+        boost::system::error_code ec;
+        tcp::socket s = co_await client_acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
+        if (ec) {
+            if (stopped_ || ec == asio::error::operation_aborted) break;
+            ++metrics_.accept_failures;
+            co_await pause_after_failed_accept(io_, "client", ec);
+            continue;
+        }
+        if (refuse_over_limit(s, false, config_.max_client_connections)) continue;
+        s.set_option(tcp::no_delay(true), ec);
+        ++metrics_.client_connections;
+        auto conn = std::make_shared<ClientConn>(
+            config_.tls ? tls::Stream(std::move(s), config_.tls->client_server()) : tls::Stream(std::move(s)), io_);
+        const auto watched = conns_.add(false, &conn->writing_progress, [conn] { conn->close(); });
+        asio::co_spawn(io_, serve_client(conn, watched), asio::detached);
+        asio::co_spawn(io_, write_client(conn), asio::detached);
+    }
+}
+
+awaitable<void> Shell::Impl::write_client(std::shared_ptr<ClientConn> c) {
+    auto self = shared_from_this();
+    const std::function<void()> paced = [this, c] { pace(*c); };
+    if (co_await write_batches(c->stream, c->out, c->writing, c->wake, c->closed, &c->writing_progress, &paced))
+        c->close();
+}
+
+void Shell::Impl::on_client_frame(const std::shared_ptr<ClientConn>& c, wire::ClientFrame& f) {
+    ++c->inflight;
+    pace(*c);
+    std::weak_ptr<ClientConn> weak = c;
+    const std::uint64_t id = f.request_id;
+    submit(std::move(f.request), [this, weak, id](replica::ClientReply reply) {
+        auto conn = weak.lock();
+        if (!conn || conn->closed) return;
+        --conn->inflight;
+        wire::encode_reply(id, reply, conn->out);
+        pace(*conn);
+        conn->wake.cancel();
+    });
+}
+
+awaitable<void> Shell::Impl::serve_client(std::shared_ptr<ClientConn> c, ConnWatch::Handle watched) {
+    auto self = shared_from_this();
+    boost::system::error_code ec;
+    co_await c->stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+        conns_.remove(watched);
+        ++metrics_.client_handshakes_refused;
+        log::warn("client connection refused: TLS handshake", "error=" + log::quoted(ec.message()));
+        c->close();
+        co_return;
+    }
+    c->identity = c->stream.peer();
+    bool greeted = false;
+    const std::function<std::string(wire::Frame&)> on_frame = [this, &c,
+                                                               &greeted](wire::Frame& frame) -> std::string {
+        if (!greeted) {
+            if (frame.kind != wire::Frame::Kind::hello) return "first frame is not a hello";
+            greeted = true;
+            return {};
+        }
+        if (frame.kind != wire::Frame::Kind::client_request) return "unexpected frame kind on a client connection";
+        on_client_frame(c, frame.request);
+        return {};
+    };
+    // A closed connection (its writer failed) also ends the read: its socket is closed.
+    const std::string why = co_await read_frames(c->stream, config_.max_frame_bytes, stopped_, on_frame, &gate_,
+                                                 &c->backlog, &watched->reading);
+    conns_.remove(watched);
+    if (!why.empty()) {
+        ++metrics_.bad_frames;
+        log::warn("closing client connection", "reason=" + log::quoted(why));
+    }
+    // Let queued replies go out before closing, unless the peer is gone.
+    if (why.empty())
+        c->close();
+    else
+        asio::post(io_, [c] { c->close(); });
+}
+
+}  // namespace shoal::net

@@ -1,0 +1,45 @@
+// TLS settings and a node's TLS contexts, without OpenSSL: this header is light enough
+// for config and shell headers. tls/context.h makes contexts; tls/stream.h uses them.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace shoal::tls {
+
+struct Files {
+    std::string ca;    // the cluster CA's certificate (PEM); empty: no TLS
+    std::string cert;  // this end's certificate; empty: present none (clients only)
+    std::string key;   // its private key
+    std::string ciphers;              // a TLS 1.2 cipher list or TLS_* 1.3 suites (OpenSSL syntax); empty: OpenSSL's
+    std::string min_version = "1.3";  // "1.3" or "1.2"
+    bool enabled() const { return !ca.empty(); }
+};
+
+// A node's contexts: its peer listener (client certificates required, from the CA),
+// its outbound peer links (presenting its own), and its client-facing listeners (native,
+// HTTP, Redis: a client certificate asked for, checked when given). reload() replaces
+// them all from the files, or none when any fails; connections keep the context they
+// began with. Contexts are read on the loop thread; reload() may run on any.
+class NodeContexts {
+public:
+    // "" on success, else what is wrong (naming the file).
+    std::string load(const Files& files);
+    std::string reload() { return load(files_); }
+    std::shared_ptr<boost::asio::ssl::context> peer_server() const;
+    std::shared_ptr<boost::asio::ssl::context> peer_client() const;
+    std::shared_ptr<boost::asio::ssl::context> client_server() const;
+    const Files& files() const { return files_; }
+
+private:
+    mutable std::mutex mu_;
+    Files files_;
+    std::shared_ptr<boost::asio::ssl::context> peer_server_, peer_client_, client_server_;
+};
+
+}  // namespace shoal::tls
