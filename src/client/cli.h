@@ -39,6 +39,8 @@ bool print_command_help(const std::vector<std::string>& positional);
 
 // `shoal cert init|node|client` (cli_cert.cpp).
 int cmd_cert(const Args& a);
+// `shoal token NAME --role R --tokens FILE` (cli_cert.cpp).
+int cmd_token(const Args& a);
 
 // `shoal ns list|show|create|set` (cli_ns.cpp).
 int cmd_ns(const Args& a, const std::vector<std::string>& http_nodes);

@@ -5,6 +5,10 @@
 
 #include "client/cli.h"
 #include "tls/certs.h"
+#include "tls/tokens.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace shoal::cli {
 
@@ -27,6 +31,35 @@ constexpr const char* k_cert_usage =
     "       shoal cert client NAME --role admin|readwrite|readonly [--certs DIR] [--days N]\n";
 
 }  // namespace
+
+int cmd_token(const Args& a) {
+    const auto& p = a.positional;
+    const auto role = a.opts.count("role") ? tls::parse_role(a.opts.at("role")) : std::nullopt;
+    if (p.size() != 2 || !role || !a.opts.count("tokens")) {
+        std::fputs("usage: shoal token NAME --role admin|readwrite|readonly --tokens FILE\n"
+                   "  appends NAME's line (its role and the token's SHA-256) to FILE, the node's tokens_file,\n"
+                   "  and prints the token once; nodes read it at start and on SIGHUP\n",
+                   stderr);
+        return k_usage;
+    }
+    if (!tls::valid_client_name(p[1])) {
+        std::fprintf(stderr, "shoal token: NAME must be 1-64 of A-Z a-z 0-9 . _ -\n");
+        return k_usage;
+    }
+    const std::string token = tls::Tokens::make();
+    const std::string line = tls::Tokens::line(p[1], *role, token);
+    const std::string& path = a.opts.at("tokens");
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    const bool written = fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                         ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (token.empty() || !written) {
+        std::fprintf(stderr, "shoal token: cannot append to %s\n", path.c_str());
+        return k_error;
+    }
+    std::printf("%s\n", token.c_str());
+    return k_ok;
+}
 
 int cmd_cert(const Args& a) {
     const auto& p = a.positional;

@@ -82,6 +82,8 @@ const char* k_usage_text =
     "  cert init                           a cluster CA: ca.crt for everyone, ca.key for you alone\n"
     "  cert node ID [--hosts H,...]        node ID's certificate, valid for 127.0.0.1, localhost and H\n"
     "  cert client NAME --role R           a client's (R: admin, readwrite or readonly)\n"
+    "  token NAME --role R --tokens FILE   a bearer token (HTTP Authorization, Redis AUTH): its\n"
+    "                                      hash is appended to FILE (a node's tokens_file), it is printed\n"
     "  dev kill NODE | stop NODE | cont NODE | restart NODE     SIGKILL, SIGSTOP, SIGCONT, restart\n"
     "\n"
     "Global options:\n"
@@ -107,7 +109,7 @@ bool parse(int argc, char** argv, Args& a) {
                                      "w",     "n",        "pr",         "pw",      "dw",           "timeout-ms",
                                      "ttl-s", "timeout-s", "ns",        "conflict", "max-siblings", "datatype",
                                      "cacert", "cert",     "key",       "certs",   "hosts",        "role",
-                                     "days"};
+                                     "days",  "tokens"};
     bool options_done = false;
     for (int i = 1; i < argc; ++i) {
         std::string s = argv[i];
@@ -324,6 +326,7 @@ int main(int argc, char** argv) {
                           : (std::getenv("SHOAL_DEV_DIR") ? std::getenv("SHOAL_DEV_DIR") : ".shoal-dev");
     const std::string& cmd = a.positional[0];
     if (cmd == "cert") return cmd_cert(a);
+    if (cmd == "token") return cmd_token(a);
     // TLS to the nodes: the files named, else the dev cluster's (dev_tls.h).
     tls::Files tls_files = client::dev_client_tls(dir);
     if (a.opts.count("cacert")) tls_files = tls::Files{a.opts["cacert"], "", ""};

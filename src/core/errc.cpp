@@ -29,6 +29,7 @@ public:
             case errc::store_full: return "the local store's disk is full";
             case errc::precondition_failed: return "the write's condition does not hold";
             case errc::no_namespace: return "no such namespace";
+            case errc::forbidden: return "not allowed for this client's role";
         }
         return "unknown shoal error " + std::to_string(code);
     }
@@ -61,6 +62,7 @@ std::string_view errc_name(errc e) noexcept {
         case errc::store_full: return "store_full";
         case errc::precondition_failed: return "precondition_failed";
         case errc::no_namespace: return "no_namespace";
+        case errc::forbidden: return "forbidden";
     }
     return "unknown";
 }

@@ -26,10 +26,11 @@ enum class errc {
     store_full,         // the local store's disk is full (HTTP 507)
     precondition_failed,  // a conditional write's condition does not hold (HTTP 412)
     no_namespace,       // the request names a namespace the cluster does not have (HTTP 404)
+    forbidden,          // the caller's role does not allow it, or it did not authenticate (HTTP 403/401)
 };
 
 // The last code: a wire code past it is refused.
-inline constexpr errc k_last_errc = errc::no_namespace;
+inline constexpr errc k_last_errc = errc::forbidden;
 
 const std::error_category& shoal_category() noexcept;
 

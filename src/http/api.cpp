@@ -409,6 +409,7 @@ Response render_error(const ClientReply& reply) {
                              "read whose context you sent (If-Match)");
         case errc::corrupt: return text(500, "corrupt stored data");
         case errc::no_namespace: return text(404, "no such namespace (create it: shoal ns create NAME)");
+        case errc::forbidden: return text(403, "forbidden: this client's role does not allow it");
         case errc::ok: break;
     }
     return text(500, "internal error: unexpected reply code " + std::string(errc_name(reply.code)));

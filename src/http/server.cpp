@@ -79,6 +79,8 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
     std::atomic<std::size_t> active{0};
     std::uint64_t rejected = 0;  // connections closed for being over max_connections
     std::uint64_t handshakes_refused = 0;  // TLS handshakes that failed
+    std::uint64_t forbidden = 0;           // requests refused 401/403 for the caller's role
+    bool loopback = true;                  // the listener is on loopback: /health, /metrics, /cluster open
     std::unordered_set<Conn*> conns;
     std::map<unsigned, std::uint64_t> responses;  // by status; the statuses this file sends (a few dozen)
 
@@ -90,6 +92,7 @@ struct ServerState : std::enable_shared_from_this<ServerState> {
         net::render_gauge(out, "shoal_http_connections_open", active.load());
         net::render_counter(out, "shoal_http_connections_refused_total", rejected);
         net::render_counter(out, "shoal_http_tls_handshakes_refused_total", handshakes_refused);
+        net::render_counter(out, "shoal_http_forbidden_total", forbidden);
     }
 
     awaitable<void> accept_loop();
@@ -189,9 +192,56 @@ std::string logged_path(std::string_view target) {
     return std::string(path.substr(0, 64));
 }
 
-awaitable<Response> respond(Conn& conn, const Request& request) {
+// The role a routed request needs: reads readonly, writes readwrite, membership and
+// namespace changes admin; the node's own state is open while the listener is on
+// loopback, readonly beyond it.
+tls::Role needed_role(const Routed& routed, bool loopback) {
+    if (const auto* call = std::get_if<KvCall>(&routed))
+        return call->request.op == replica::ClientOp::get ? tls::Role::readonly : tls::Role::readwrite;
+    if (std::holds_alternative<Admin>(routed)) return loopback ? tls::Role::none : tls::Role::readonly;
+    if (std::holds_alternative<MembershipCall>(routed)) return tls::Role::admin;
+    if (const auto* call = std::get_if<NamespaceCall>(&routed)) {
+        const bool change = call->op == NamespaceCall::Op::create || call->op == NamespaceCall::Op::set;
+        return change ? tls::Role::admin : tls::Role::readonly;
+    }
+    return tls::Role::none;  // an error answer: nothing to protect
+}
+
+// 401 (who are you?) or 403 (not you), when the caller may not do what it asked; else none.
+std::optional<Response> refuse(Conn& conn, const Routed& routed, std::string_view authorization) {
+    ServerState& server = *conn.server;
+    if (!server.options.tls) return std::nullopt;  // TLS off: loopback only, every caller is admin
+    const tls::Access& access = server.options.tls->access();
+    tls::Identity caller = conn.identity;
+    constexpr std::string_view bearer = "Bearer ";
+    if (caller.kind == tls::Identity::Kind::none && authorization.starts_with(bearer)) {
+        caller = server.options.tls->identify(authorization.substr(bearer.size()));
+        if (caller.kind == tls::Identity::Kind::none) {
+            Response r = plain(401, "unknown token");
+            r.headers.emplace_back("WWW-Authenticate", "Bearer");
+            return r;
+        }
+    }
+    const tls::Role held = tls::role_of(caller, access);
+    const tls::Role needed = needed_role(routed, server.loopback);
+    if (tls::permits(held, needed)) return std::nullopt;
+    const bool anonymous = caller.kind == tls::Identity::Kind::none;
+    Response r = plain(anonymous ? 401 : 403, tls::refusal(caller, held, needed));
+    if (anonymous) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+}
+
+awaitable<Response> respond(Conn& conn, const Request& request, std::string_view authorization) {
     ServerState& server = *conn.server;
     Routed routed = route(request, server.limits, server.options.defaults, &server.backend.namespaces());
+    if (auto refused = refuse(conn, routed, authorization)) {
+        ++server.forbidden;
+        log::info("http request refused", "peer=" + endpoint_text(conn.peer) + " status=" +
+                                              std::to_string(refused->status) + " path=" +
+                                              log::quoted(logged_path(request.target)) +
+                                              " reason=" + log::quoted(refused->body.substr(0, refused->body.find('\n'))));
+        co_return std::move(*refused);
+    }
     if (auto* call = std::get_if<KvCall>(&routed)) {
         const replica::ClientOp op = call->request.op;
         const replica::ClientReply reply = co_await call_backend(server.backend, std::move(call->request));
@@ -330,7 +380,8 @@ awaitable<void> session(std::shared_ptr<Conn> conn) {
                         std::string(req[boost::beast::http::field::content_type])};
         const bool keep_alive = req.keep_alive();
         const unsigned version = req.version();
-        Response response = co_await respond(*conn, request);
+        const std::string authorization(req[bhttp::field::authorization]);
+        Response response = co_await respond(*conn, request, authorization);
         if (conn->server->stopped) break;
         ++conn->server->responses[response.status];
 
@@ -411,6 +462,7 @@ HttpServer::HttpServer(asio::io_context& io, Backend& backend, ServerOptions opt
         ec = bec;
         return;
     }
+    s.loopback = loopback;
     beast::error_code bec;
     s.port = s.acceptor.local_endpoint(bec).port();
     log::info("http listening", "address=" + log::quoted(s.options.address) + " port=" + std::to_string(s.port));

@@ -119,6 +119,7 @@ void render_shell_metrics(const Metrics& m, std::string_view sync_mode, std::str
     render_counter(out, "shoal_accept_failures_total", m.accept_failures);
     render_counter(out, "shoal_connections_refused_total", m.connections_refused);
     render_counter(out, "shoal_connections_timed_out_total", m.connections_timed_out);
+    render_counter(out, "shoal_requests_forbidden_total", m.requests_forbidden);
     render_family(out, "shoal_tls_handshakes_refused_total", "counter");
     out += "shoal_tls_handshakes_refused_total{port=\"peer\"} " + std::to_string(m.peer_handshakes_refused) + "\n";
     out += "shoal_tls_handshakes_refused_total{port=\"client\"} " + std::to_string(m.client_handshakes_refused) + "\n";

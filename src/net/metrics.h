@@ -90,6 +90,7 @@ struct Metrics {
     // TLS handshakes that failed, or presented no certificate of the right kind (peer).
     std::uint64_t peer_handshakes_refused = 0;
     std::uint64_t client_handshakes_refused = 0;
+    std::uint64_t requests_forbidden = 0;  // native requests the caller's role does not allow
 };
 
 // The shell's own counters and histograms (requests by op and result, latencies, commit

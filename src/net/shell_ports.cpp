@@ -138,10 +138,23 @@ awaitable<void> Shell::Impl::write_client(std::shared_ptr<ClientConn> c) {
 }
 
 void Shell::Impl::on_client_frame(const std::shared_ptr<ClientConn>& c, wire::ClientFrame& f) {
+    const std::uint64_t id = f.request_id;
+    // Reads need readonly, writes readwrite (roles from the certificate; tls/identity.h).
+    if (config_.tls) {
+        const tls::Role held = tls::role_of(c->identity, config_.tls->access());
+        const tls::Role needed =
+            f.request.op == replica::ClientOp::get ? tls::Role::readonly : tls::Role::readwrite;
+        if (!tls::permits(held, needed)) {
+            ++metrics_.requests_forbidden;
+            log::info("client request refused", "reason=" + log::quoted(tls::refusal(c->identity, held, needed)));
+            wire::encode_reply(id, replica::ClientReply{0, errc::forbidden}, c->out);
+            c->wake.cancel();
+            return;
+        }
+    }
     ++c->inflight;
     pace(*c);
     std::weak_ptr<ClientConn> weak = c;
-    const std::uint64_t id = f.request_id;
     submit(std::move(f.request), [this, weak, id](replica::ClientReply reply) {
         auto conn = weak.lock();
         if (!conn || conn->closed) return;

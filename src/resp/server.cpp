@@ -71,7 +71,6 @@ awaitable<void> RespServer::Impl::serve(tcp::socket accepted, tcp::endpoint peer
     auto answer = std::make_shared<Answer>(socket->get_executor());
     ++active;
     sockets.insert(socket.get());
-    Session session(core, options.session);
     std::string in;
     std::vector<std::string> args;
     asio::steady_timer idle(socket->get_executor());
@@ -84,6 +83,7 @@ awaitable<void> RespServer::Impl::serve(tcp::socket accepted, tcp::endpoint peer
     };
     arm_idle();
     bool close = false;
+    SessionConfig config = options.session;
     if (socket->tls()) {
         boost::system::error_code ec;
         co_await socket->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
@@ -91,7 +91,11 @@ awaitable<void> RespServer::Impl::serve(tcp::socket accepted, tcp::endpoint peer
             log::info("resp tls handshake failed", "peer=" + endpoint_text(peer) + " error=" + log::quoted(ec.message()));
             close = true;
         }
+        // What it may do until AUTH: its certificate's role, or the anonymous one.
+        config.identity = socket->peer();
+        config.role = tls::role_of(config.identity, options.tls->access());
     }
+    Session session(core, std::move(config));
     while (!close && !stopped) {
         std::size_t consumed = 0;
         std::string error;

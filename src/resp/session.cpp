@@ -28,6 +28,13 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
             put_error(out, "ERR wrong number of arguments for '" + lower(name) + "' command");
             return done(out, false);
         }
+        const tls::Role needed = reads_only(name) ? tls::Role::readonly : tls::Role::readwrite;
+        if (!tls::permits(s.role, needed)) {
+            const bool anonymous = s.role == tls::Role::none;
+            put_error(out, std::string(anonymous ? "NOAUTH " : "NOPERM ") +
+                               tls::refusal(s.config.identity, s.role, needed));
+            return done(out, false);
+        }
         return c->run(state_, std::move(args),
                       [done = std::move(done)](std::string reply) { done(std::move(reply), false); });
     }
@@ -41,6 +48,15 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
             put_bulk(out, args[1]);
         else
             put_simple(out, "PONG");
+    } else if (name == "AUTH") {
+        if (args.size() != 2 && args.size() != 3) {
+            put_error(out, "ERR wrong number of arguments for 'auth' command");
+        } else if (std::string why = authenticate(s, args.size() == 3 ? &args[1] : nullptr, args.back());
+                   !why.empty()) {
+            put_error(out, why);
+        } else {
+            put_simple(out, "OK");
+        }
     } else if (name == "ECHO") {
         put_bulk(out, args[1]);
     } else if (name == "QUIT") {
@@ -76,6 +92,22 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
     done(out, false);
 }
 
+std::string authenticate(State& s, const std::string* name, const std::string& token) {
+    const tls::Identity who = s.core.authenticate(token);
+    // A name, when given, must be the token's (redis-cli sends "default" without one).
+    const bool named_right = name == nullptr || *name == "default" || *name == who.name;
+    if (who.kind == tls::Identity::Kind::none || !named_right)
+        return "WRONGPASS invalid username-password pair or user is disabled.";
+    s.role = who.role;
+    return {};
+}
+
+bool reads_only(const std::string& upper_name) {
+    for (const char* r : {"GET", "MGET", "EXISTS", "TTL", "PTTL", "STRLEN", "TYPE"})
+        if (upper_name == r) return true;
+    return false;
+}
+
 void hello(State& s, const std::vector<std::string>& args, std::string& out) {
     bool resp3 = s.resp3;
     if (args.size() >= 2) {
@@ -86,7 +118,16 @@ void hello(State& s, const std::vector<std::string>& args, std::string& out) {
         }
         resp3 = v == 3;
     }
-    // AUTH and SETNAME are accepted and ignored: this listener has no users yet.
+    // HELLO 3 AUTH name token [SETNAME n]: authenticates first; SETNAME is not kept.
+    for (std::size_t i = 2; i < args.size(); ++i) {
+        if (upper(args[i]) == "AUTH" && i + 2 < args.size()) {
+            if (std::string why = authenticate(s, &args[i + 1], args[i + 2]); !why.empty()) {
+                put_error(out, why);
+                return;
+            }
+            i += 2;
+        }
+    }
     s.resp3 = resp3;
     put_map(out, 6, resp3);
     put_bulk(out, "server");

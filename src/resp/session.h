@@ -22,6 +22,7 @@
 
 #include "core/types.h"
 #include "replica/messages.h"
+#include "tls/identity.h"
 
 namespace shoal::resp {
 
@@ -35,11 +36,20 @@ public:
     virtual bool last_writer_wins(const std::string& ns) = 0;
     // Runs `fn` on the core's thread after `delay` (a retry's back-off).
     virtual void after(Duration delay, std::function<void()> fn) = 0;
+    // AUTH: the client a token names (kind none: no such token).
+    virtual tls::Identity authenticate(std::string_view token) {
+        (void)token;
+        return {};
+    }
 };
 
 struct SessionConfig {
     std::vector<std::string> databases{"default"};  // database i -> namespace
     std::size_t max_value_bytes = 1 << 20;
+    // What the connection may do before AUTH: reads need readonly, writes readwrite (its
+    // certificate's role, the anonymous role, or admin when TLS is off).
+    tls::Role role = tls::Role::admin;
+    tls::Identity identity;  // from its certificate (for refusals)
 };
 
 class Session {

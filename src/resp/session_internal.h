@@ -22,6 +22,7 @@ struct Session::State {
     SessionConfig config;
     std::size_t db = 0;
     bool resp3 = false;
+    tls::Role role = config.role;  // AUTH may raise it
     const std::string& ns() const { return config.databases[db]; }
 };
 using State = Session::State;
@@ -39,6 +40,10 @@ inline bool arity_ok(const Command& c, std::size_t n) {
 const Command* find_string_command(const std::string& upper_name);  // strings.cpp
 
 void hello(State& s, const std::vector<std::string>& args, std::string& out);
+// AUTH [name] token (also HELLO's AUTH): "" when it took, else the error reply's text.
+std::string authenticate(State& s, const std::string* name, const std::string& token);
+// Whether a string command only reads (GET, MGET, EXISTS, TTL, PTTL, STRLEN, TYPE).
+bool reads_only(const std::string& upper_name);
 
 // Command names and options are ASCII, matched without case.
 inline std::string lower(std::string s) {

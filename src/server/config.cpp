@@ -86,6 +86,15 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
     if (key == "tls_ciphers") return value.size() > 1024 ? bad("at most 1024 bytes") : (o.tls.ciphers = value, "");
     if (key == "tls_min_version")
         return value == "1.2" || value == "1.3" ? (o.tls.min_version = value, "") : bad("1.2 or 1.3");
+    if (key == "anonymous_role") {
+        if (value == "none") return o.anonymous_role = tls::Role::none, "";
+        const auto role = tls::parse_role(value);
+        return role ? (o.anonymous_role = *role, "") : bad("none, readonly, readwrite or admin");
+    }
+    if (key == "tokens_file") {
+        if (value.empty() || value.size() > 4096) return bad("a file path");
+        return o.tls.tokens = value, "";
+    }
     if (key == "insecure") {
         if (value != "true" && value != "false") return bad("true or false");
         return o.insecure = value == "true", "";
@@ -250,6 +259,12 @@ std::string usage() {
            "  --tls-ciphers LIST       OpenSSL cipher list (TLS 1.2) or TLS_* suites (1.3); default OpenSSL's\n"
            "  --tls-min-version V      1.3 (default) or 1.2\n"
            "  --insecure true          allow listeners beyond loopback without TLS (warned at every start)\n"
+           "  --anonymous-role R       what a client without certificate or token may do under TLS:\n"
+           "                           none (default) | readonly | readwrite | admin\n"
+           "  --tokens-file FILE       bearer tokens for HTTP (Authorization: Bearer) and Redis (AUTH):\n"
+           "                           lines NAME ROLE SHA256-HEX, made by `shoal token`\n"
+           "  roles: reads need readonly, writes readwrite, cluster and namespace changes admin;\n"
+           "  /health, /metrics and /cluster are open while the HTTP listener is on loopback\n"
            "repair:\n"
            "  --hinted-handoff on|off  deliver hints held for down primaries (default on)\n"
            "  --anti-entropy on|off    Merkle-tree exchanges with the other primaries (default on)\n"

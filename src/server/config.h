@@ -45,6 +45,9 @@ struct NodeOptions {
     // insecure = true says in so many words that it may be reached in the clear.
     tls::Files tls;
     bool insecure = false;
+    // Under TLS, what a client that presents neither a certificate nor a token may do
+    // (anonymous_role = none | readonly | readwrite | admin). tokens_file: tls/tokens.h.
+    tls::Role anonymous_role = tls::Role::none;
     // Repair.
     bool hinted_handoff = true;         // hinted_handoff = on | off
     bool anti_entropy = true;           // anti_entropy = on | off

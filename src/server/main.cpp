@@ -209,6 +209,7 @@ int main(int argc, char** argv) {
     std::shared_ptr<tls::NodeContexts> tls_contexts;
     if (o.tls.enabled()) {
         tls_contexts = std::make_shared<tls::NodeContexts>();
+        tls_contexts->set_access(tls::Access{true, o.anonymous_role});
         if (auto why = tls_contexts->load(o.tls); !why.empty()) return fail("tls: " + why);
         const tls::Identity own = tls::file_identity(o.tls.cert, err);
         if (!own.is_node() || own.node != o.id) {
@@ -282,12 +283,17 @@ int main(int argc, char** argv) {
             return replica::namespace_conflict(node.namespaces(), ns, node.config().conflict) ==
                    replica::ConflictMode::lww;
         }
+        tls::Identity authenticate(std::string_view token) override {
+            return tls ? tls->identify(token) : tls::Identity{};
+        }
+        std::shared_ptr<const tls::NodeContexts> tls;
         void after(Duration delay, std::function<void()> fn) override {
             auto timer = std::make_shared<boost::asio::steady_timer>(io, std::chrono::microseconds(delay.us));
             timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code&) { fn(); });
         }
         boost::asio::io_context& io;
     } resp_core(shell, node, io);
+    resp_core.tls = tls_contexts;
     std::unique_ptr<resp::RespServer> resp_server;
     if (o.resp_listen != "off") {
         resp::ServerOptions ro;

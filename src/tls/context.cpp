@@ -1,5 +1,7 @@
 #include "tls/context.h"
 
+#include "tls/tokens.h"
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -147,7 +149,12 @@ std::string NodeContexts::load(const Files& files) {
     if (!peer_client) return error;
     auto client_server = server_context(files, Peer::optional, error);
     if (!client_server) return error;
+    auto tokens = std::make_shared<Tokens>();
+    if (!files.tokens.empty()) {
+        if (std::string e = tokens->load(files.tokens); !e.empty()) return e;
+    }
     std::lock_guard lock(mu_);
+    tokens_ = std::move(tokens);
     files_ = files;
     peer_server_ = std::move(peer_server);
     peer_client_ = std::move(peer_client);
@@ -166,6 +173,15 @@ std::shared_ptr<Context> NodeContexts::peer_client() const {
 std::shared_ptr<Context> NodeContexts::client_server() const {
     std::lock_guard lock(mu_);
     return client_server_;
+}
+std::shared_ptr<const Tokens> NodeContexts::tokens() const {
+    std::lock_guard lock(mu_);
+    return tokens_;
+}
+Identity NodeContexts::identify(std::string_view token) const {
+    const auto t = tokens();
+    if (!t) return {};
+    return t->find(token).value_or(Identity{});
 }
 
 }  // namespace shoal::tls

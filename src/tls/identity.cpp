@@ -72,4 +72,18 @@ std::string describe(const Identity& id) {
     return "no shoal identity";
 }
 
+Role role_of(const Identity& caller, const Access& access) {
+    if (!access.enforced) return Role::admin;
+    if (caller.kind == Identity::Kind::none) return access.anonymous;
+    return caller.effective_role();
+}
+
+std::string refusal(const Identity& caller, Role held, Role needed) {
+    if (caller.kind == Identity::Kind::none && held == Role::none)
+        return "authentication required: present a client certificate or a token (this needs the " +
+               std::string(role_name(needed)) + " role)";
+    return "this needs the " + std::string(role_name(needed)) + " role; " + describe(caller) + " holds " +
+           std::string(role_name(held));
+}
+
 }  // namespace shoal::tls

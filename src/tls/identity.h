@@ -49,4 +49,19 @@ Identity identity_from_subject(std::string_view common_name, std::string_view un
 // For logs: "node 3", "client alice (readwrite)", "no certificate".
 std::string describe(const Identity& id);
 
+// Who may do what on a node's client-facing listeners (native, HTTP, Redis).
+struct Access {
+    // On with TLS, where callers can prove who they are. Off (TLS off: every listener
+    // is on loopback) every caller acts as admin.
+    bool enforced = false;
+    Role anonymous = Role::none;  // a caller with neither a certificate nor a token
+};
+// The role a caller holds: from its certificate or token when it has one.
+Role role_of(const Identity& caller, const Access& access);
+inline bool permits(Role held, Role needed) {
+    return static_cast<int>(held) >= static_cast<int>(needed);
+}
+// What a refusal says: "this needs the readwrite role; client app holds readonly".
+std::string refusal(const Identity& caller, Role held, Role needed);
+
 }  // namespace shoal::tls

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <string>
 
+#include "tls/identity.h"
+
 namespace boost::asio::ssl {
 class context;
 }
@@ -18,8 +20,11 @@ struct Files {
     std::string key;   // its private key
     std::string ciphers;              // a TLS 1.2 cipher list or TLS_* 1.3 suites (OpenSSL syntax); empty: OpenSSL's
     std::string min_version = "1.3";  // "1.3" or "1.2"
+    std::string tokens;               // node side: a tokens file (tls/tokens.h); empty: no tokens
     bool enabled() const { return !ca.empty(); }
 };
+
+class Tokens;
 
 // A node's contexts: its peer listener (client certificates required, from the CA),
 // its outbound peer links (presenting its own), and its client-facing listeners (native,
@@ -35,11 +40,19 @@ public:
     std::shared_ptr<boost::asio::ssl::context> peer_client() const;
     std::shared_ptr<boost::asio::ssl::context> client_server() const;
     const Files& files() const { return files_; }
+    // Who may do what (enforced once TLS is on), and the tokens that name clients.
+    void set_access(Access a) { access_ = a; }
+    const Access& access() const { return access_; }
+    std::shared_ptr<const Tokens> tokens() const;
+    // The identity a token names (kind none when unknown, or there are no tokens).
+    Identity identify(std::string_view token) const;
 
 private:
     mutable std::mutex mu_;
     Files files_;
     std::shared_ptr<boost::asio::ssl::context> peer_server_, peer_client_, client_server_;
+    std::shared_ptr<const Tokens> tokens_;
+    Access access_;
 };
 
 }  // namespace shoal::tls

@@ -426,3 +426,41 @@ int main(int argc, char** argv) {
     }
     return Catch::Session().run(argc, argv);
 }
+
+// The security issue: any process that reached a peer port could say it was any node.
+// Now a peer's hello must name the node its certificate names; a node of the cluster
+// that claims another id is refused and logged, and one that says who it is, is heard.
+TEST_CASE("peers prove who they are: a hello claiming another node's id is refused") {
+    DevCluster c(3, base_port() + 50);
+    const std::string certs = client::dev_tls_dir(c.dir);
+    tls::Files node2 = client::dev_client_tls(c.dir);
+    REQUIRE(node2.enabled());
+    node2.cert = tls::node_cert_path(certs, 2);
+    node2.key = tls::node_key_path(certs, 2);
+    const auto hello_from = [](std::uint32_t id) {
+        std::string bytes;
+        wire::Hello h;
+        h.role = wire::Hello::Role::peer;
+        h.node = NodeId{id};
+        wire::encode_hello(h, bytes);
+        return bytes;
+    };
+    RawConn liar(c.nodes[0].peer, node2);
+    REQUIRE(liar.ok());
+    REQUIRE(liar.send(hello_from(7)) > 0);
+    CHECK(liar.closed_by_node(3));
+    RawConn honest(c.nodes[0].peer, node2);
+    REQUIRE(honest.ok());
+    REQUIRE(honest.send(hello_from(2)) > 0);
+    CHECK_FALSE(honest.closed_by_node(1));  // heard: the node waits for its frames
+    std::ifstream log(c.dir + "/n1.log");
+    const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    CHECK(text.find("hello claims node 7 but the certificate names node 2") != std::string::npos);
+    // The cluster is as it was: node 7 never became anyone.
+    client::Client cl(c.options());
+    CHECK(cl.put("after", "v").code == errc::ok);
+    const auto view = boost::json::parse(client::http_get(c.nodes[0].http, "/cluster").body).as_object();
+    std::vector<std::int64_t> members;
+    for (const auto& m : view.at("members").as_array()) members.push_back(m.as_object().at("id").as_int64());
+    CHECK(members == std::vector<std::int64_t>{1, 2, 3});
+}

@@ -204,3 +204,54 @@ TEST_CASE("resp: what review found: expired values do not pile up, options are s
     c.node(1).suspect(c.now, NodeId{3});
     CHECK(run(s, {"MGET", "a", "b"}).rfind("-ERR unavailable", 0) == 0);
 }
+
+TEST_CASE("resp: a connection's role gates reads and writes; AUTH with a token raises it", "[resp][tls]") {
+    test::Cluster c(3);
+    struct TokenCore final : Core {
+        Core& inner;
+        explicit TokenCore(Core& i) : inner(i) {}
+        void call(replica::ClientRequest q, std::function<void(replica::ClientReply)> done) override {
+            inner.call(std::move(q), std::move(done));
+        }
+        Time now() override { return inner.now(); }
+        void after(Duration d, std::function<void()> fn) override { inner.after(d, std::move(fn)); }
+        bool last_writer_wins(const std::string& ns) override { return inner.last_writer_wins(ns); }
+        tls::Identity authenticate(std::string_view token) override {
+            tls::Identity id;
+            if (token != "0123456789abcdef-writer") return id;
+            id.kind = tls::Identity::Kind::client;
+            id.name = "writer";
+            id.role = tls::Role::readwrite;
+            return id;
+        }
+    };
+    HarnessCore harness(c);
+    TokenCore core(harness);
+    SessionConfig anonymous;
+    anonymous.role = tls::Role::none;
+    Session s(core, anonymous);
+    CHECK(run(s, {"PING"}) == "+PONG\r\n");  // connection commands need no role
+    CHECK(run(s, {"GET", "k"}).rfind("-NOAUTH authentication required", 0) == 0);
+    CHECK(run(s, {"SET", "k", "v"}).rfind("-NOAUTH", 0) == 0);
+    CHECK(run(s, {"AUTH", "nope-nope-nope-nope"}).rfind("-WRONGPASS", 0) == 0);
+    CHECK(run(s, {"AUTH", "someone", "0123456789abcdef-writer"}).rfind("-WRONGPASS", 0) == 0);  // not its name
+    CHECK(run(s, {"AUTH", "writer", "0123456789abcdef-writer"}) == "+OK\r\n");
+    CHECK(run(s, {"SET", "k", "v"}) == "+OK\r\n");
+    CHECK(run(s, {"GET", "k"}) == "$1\r\nv\r\n");
+
+    SessionConfig reader;
+    reader.role = tls::Role::readonly;
+    reader.identity = tls::identity_from_subject("dash", "shoal-client:readonly");
+    Session r(core, reader);
+    CHECK(run(r, {"GET", "k"}) == "$1\r\nv\r\n");
+    CHECK(run(r, {"MGET", "k", "x"}) == "*2\r\n$1\r\nv\r\n$-1\r\n");
+    CHECK(run(r, {"TTL", "k"}) == ":-1\r\n");
+    CHECK(run(r, {"DEL", "k"}) == "-NOPERM this needs the readwrite role; client dash (readonly) holds readonly\r\n");
+    CHECK(run(r, {"INCR", "n"}).rfind("-NOPERM", 0) == 0);
+    CHECK(run(r, {"EXPIRE", "k", "10"}).rfind("-NOPERM", 0) == 0);
+    // HELLO with AUTH authenticates on the way.
+    Session h(core, anonymous);
+    CHECK(run(h, {"HELLO", "3", "AUTH", "writer", "wrong-wrong-wrong-wrong"}).rfind("-WRONGPASS", 0) == 0);
+    CHECK(run(h, {"HELLO", "3", "AUTH", "default", "0123456789abcdef-writer"}).rfind("%", 0) == 0);
+    CHECK(run(h, {"SET", "k2", "v"}) == "+OK\r\n");
+}

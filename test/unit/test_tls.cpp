@@ -9,6 +9,7 @@
 #include <boost/asio.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "tls/context.h"
 #include "tls/identity.h"
 #include "tls/stream.h"
+#include "tls/tokens.h"
 
 using namespace shoal;
 namespace asio = boost::asio;
@@ -242,4 +244,61 @@ TEST_CASE("config: beyond loopback needs TLS or insecure = true; TLS files come 
     CHECK(parse({"--tls-min-version", "1.1"}, o7).find("tls_min_version") == 0);
     server::NodeOptions o8;
     CHECK(parse({"--insecure", "yes"}, o8).find("insecure") == 0);
+}
+
+TEST_CASE("tls tokens: a file of hashes, a token found by its hash, bad lines named", "[tls]") {
+    TempDir dir("tokens");
+    std::filesystem::create_directories(dir.path);
+    const std::string path = dir.path + "/tokens";
+    const std::string a = tls::Tokens::make(), b = tls::Tokens::make();
+    CHECK(a.size() == 64);
+    CHECK(a != b);
+    std::ofstream(path) << "# comment\n\n" << tls::Tokens::line("app", tls::Role::readwrite, a)
+                        << tls::Tokens::line("dash", tls::Role::readonly, b);
+    tls::Tokens tokens;
+    REQUIRE(tokens.load(path) == "");
+    CHECK(tokens.size() == 2);
+    const auto found = tokens.find(a);
+    REQUIRE(found);
+    CHECK(found->name == "app");
+    CHECK(found->role == tls::Role::readwrite);
+    CHECK(tokens.find(b)->role == tls::Role::readonly);
+    CHECK_FALSE(tokens.find(a.substr(0, 63)));
+    CHECK_FALSE(tokens.find("short"));
+    CHECK_FALSE(tokens.find(std::string(200, 'a')));
+    // The file holds no usable secret: the token's text is nowhere in it.
+    std::ifstream in(path);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(text.find(a) == std::string::npos);
+    const auto bad = [&](const std::string& line) {
+        std::ofstream(path, std::ios::trunc) << line << "\n";
+        tls::Tokens t;
+        return t.load(path);
+    };
+    CHECK(bad("app readwrite").find("line 1: expected NAME ROLE SHA256-HEX") != std::string::npos);
+    CHECK(bad("app root " + tls::Tokens::hash(a)).find("role") != std::string::npos);
+    CHECK(bad("a/b readonly " + tls::Tokens::hash(a)).find("bad name") != std::string::npos);
+    CHECK(bad("app readonly XYZ").find("not a hex SHA-256") != std::string::npos);
+    CHECK(bad(std::string(300, 'x')).find("longer than") != std::string::npos);
+    CHECK(bad("app readonly " + tls::Tokens::hash(a) + "\nb readonly " + tls::Tokens::hash(a)).find("twice") !=
+          std::string::npos);
+    tls::Tokens none;
+    CHECK(none.load(dir.path + "/missing").find("cannot read") != std::string::npos);
+}
+
+TEST_CASE("tls access: roles held by certificate, token or the anonymous default", "[tls]") {
+    tls::Access off;  // TLS off: loopback only, everyone is admin
+    CHECK(tls::role_of({}, off) == tls::Role::admin);
+    tls::Access on{true, tls::Role::none};
+    CHECK(tls::role_of({}, on) == tls::Role::none);
+    CHECK(tls::role_of(tls::identity_from_subject("node-2", "shoal-node"), on) == tls::Role::admin);
+    CHECK(tls::role_of(tls::identity_from_subject("app", "shoal-client:readonly"), on) == tls::Role::readonly);
+    tls::Access open_reads{true, tls::Role::readonly};
+    CHECK(tls::role_of({}, open_reads) == tls::Role::readonly);
+    CHECK(tls::permits(tls::Role::admin, tls::Role::readwrite));
+    CHECK(tls::permits(tls::Role::readwrite, tls::Role::readwrite));
+    CHECK_FALSE(tls::permits(tls::Role::readonly, tls::Role::readwrite));
+    CHECK_FALSE(tls::permits(tls::Role::none, tls::Role::readonly));
+    CHECK(tls::permits(tls::Role::none, tls::Role::none));
+    CHECK(tls::refusal({}, tls::Role::none, tls::Role::readonly).rfind("authentication required", 0) == 0);
 }
