@@ -198,6 +198,10 @@ void Gossiper::on_syn(Time now, NodeId from, const GossipSyn& syn) {
     if (syn.view && !absorb(now, *syn.view)) return;
     const std::uint64_t mine = current_digest();
     std::string address = address_of(from);
+    // A joiner is in no view yet: answer it at the address it gave. Under TLS `from` is
+    // the node its certificate names, and the link that dials reply_to accepts only that
+    // node's certificate (net/peer_link.cpp): an address named by anyone else is never
+    // written to.
     if (address.empty()) address = syn.reply_to;
     if (mine == syn.digest) return send(from, std::move(address), GossipAck{mine, std::nullopt});
     stats_.full_views_sent += 1;

@@ -92,8 +92,14 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         auto self = shared_from_this();
         membership_.sync(wall_now());
         update_links();
-        asio::co_spawn(io_, accept_peers(), asio::detached);
-        asio::co_spawn(io_, accept_clients(), asio::detached);
+        asio::co_spawn(io_,
+                       accept_on(peer_acceptor_, true, config_.max_peer_connections,
+                                 [this](tcp::socket s) { accept_peer(std::move(s)); }),
+                       asio::detached);
+        asio::co_spawn(io_,
+                       accept_on(client_acceptor_, false, config_.max_client_connections,
+                                 [this](tcp::socket s) { accept_client(std::move(s)); }),
+                       asio::detached);
         asio::co_spawn(io_, tick_loop(), asio::detached);
     }
 
@@ -290,12 +296,15 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     // Closes a just-accepted connection when its port holds `limit` already, or too many
     // connections are still without their hello; says so. True when it closed it.
     bool refuse_over_limit(tcp::socket& s, bool peer, std::size_t limit);
-    awaitable<void> accept_peers();
+    // Accepts on `acceptor` until stopped, handing each connection under the limits to `serve`.
+    awaitable<void> accept_on(tcp::acceptor& acceptor, bool peer, std::size_t limit,
+                              std::function<void(tcp::socket)> serve);
+    void accept_peer(tcp::socket s);
     awaitable<void> serve_peer(std::shared_ptr<tls::Stream> held, ConnWatch::Handle watched);
     // The first frame on the peer port: "" when it is a hello from another node that
     // the certificate (under TLS) names, else why the connection is refused.
     std::string check_peer_hello(const wire::Frame& frame, const tls::Identity& certified) const;
-    awaitable<void> accept_clients();
+    void accept_client(tcp::socket s);
     awaitable<void> write_client(std::shared_ptr<ClientConn> c);
     void pace(ClientConn& c) { c.pace(config_.max_frame_bytes, config_.max_inflight_per_connection); }
     void on_client_frame(const std::shared_ptr<ClientConn>& c, wire::ClientFrame& f);

@@ -17,25 +17,30 @@ bool Shell::Impl::refuse_over_limit(tcp::socket& s, bool peer, std::size_t limit
     return true;
 }
 
-awaitable<void> Shell::Impl::accept_peers() {
+awaitable<void> Shell::Impl::accept_on(tcp::acceptor& acceptor, bool peer, std::size_t limit,
+                                       std::function<void(tcp::socket)> serve) {
     auto self = shared_from_this();
     while (!stopped_) {
         boost::system::error_code ec;
-        tcp::socket s = co_await peer_acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
+        tcp::socket s = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
         if (ec) {
             if (stopped_ || ec == asio::error::operation_aborted) break;
             ++metrics_.accept_failures;
-            co_await pause_after_failed_accept(io_, "peer", ec);
+            co_await pause_after_failed_accept(io_, peer ? "peer" : "client", ec);
             continue;
         }
-        if (refuse_over_limit(s, true, config_.max_peer_connections)) continue;
-        // Watched from here on: the limits above count it before its reader starts (and
-        // the hello bound covers the TLS handshake).
-        auto stream = config_.tls ? std::make_shared<tls::Stream>(std::move(s), config_.tls->peer_server())
-                                  : std::make_shared<tls::Stream>(std::move(s));
-        const auto watched = conns_.add(true, nullptr, [stream] { stream->close(); });
-        asio::co_spawn(io_, serve_peer(stream, watched), asio::detached);
+        if (refuse_over_limit(s, peer, limit)) continue;
+        serve(std::move(s));
     }
+}
+
+void Shell::Impl::accept_peer(tcp::socket s) {
+    // Watched from here on: the limits count it before its reader starts (and the hello
+    // bound covers the TLS handshake).
+    auto stream = config_.tls ? std::make_shared<tls::Stream>(std::move(s), config_.tls->peer_server())
+                              : std::make_shared<tls::Stream>(std::move(s));
+    const auto watched = conns_.add(true, nullptr, [stream] { stream->close(); });
+    asio::co_spawn(io_, serve_peer(stream, watched), asio::detached);
 }
 
 std::string Shell::Impl::check_peer_hello(const wire::Frame& frame, const tls::Identity& certified) const {
@@ -108,26 +113,15 @@ awaitable<void> Shell::Impl::serve_peer(std::shared_ptr<tls::Stream> held, ConnW
     stream.close();
 }
 
-awaitable<void> Shell::Impl::accept_clients() {
-    auto self = shared_from_this();
-    while (!stopped_) {
-        boost::system::error_code ec;
-        tcp::socket s = co_await client_acceptor_.async_accept(asio::redirect_error(use_awaitable, ec));
-        if (ec) {
-            if (stopped_ || ec == asio::error::operation_aborted) break;
-            ++metrics_.accept_failures;
-            co_await pause_after_failed_accept(io_, "client", ec);
-            continue;
-        }
-        if (refuse_over_limit(s, false, config_.max_client_connections)) continue;
-        s.set_option(tcp::no_delay(true), ec);
-        ++metrics_.client_connections;
-        auto conn = std::make_shared<ClientConn>(
-            config_.tls ? tls::Stream(std::move(s), config_.tls->client_server()) : tls::Stream(std::move(s)), io_);
-        const auto watched = conns_.add(false, &conn->writing_progress, [conn] { conn->close(); });
-        asio::co_spawn(io_, serve_client(conn, watched), asio::detached);
-        asio::co_spawn(io_, write_client(conn), asio::detached);
-    }
+void Shell::Impl::accept_client(tcp::socket s) {
+    boost::system::error_code ec;
+    s.set_option(tcp::no_delay(true), ec);
+    ++metrics_.client_connections;
+    auto conn = std::make_shared<ClientConn>(
+        config_.tls ? tls::Stream(std::move(s), config_.tls->client_server()) : tls::Stream(std::move(s)), io_);
+    const auto watched = conns_.add(false, &conn->writing_progress, [conn] { conn->close(); });
+    asio::co_spawn(io_, serve_client(conn, watched), asio::detached);
+    asio::co_spawn(io_, write_client(conn), asio::detached);
 }
 
 awaitable<void> Shell::Impl::write_client(std::shared_ptr<ClientConn> c) {
