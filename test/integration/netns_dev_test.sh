@@ -25,7 +25,10 @@ tag=$(cat "$dir/netns")
 check "three nodes on their own addresses" grep -q "10.78.0.3:7102" "$dir/nodes"
 check "the CLI writes and reads from the host" sh put k v
 check "the value reads back" bash -c "'$shoal' --dir '$dir' get k --raw | grep -qx v"
-check "dev exec reaches a node's HTTP port" sh dev exec -- curl -sf --max-time 2 --cacert "$dir/tls/ca.crt" https://10.78.0.2:7103/health -o /dev/null
+check "dev exec reaches a node's HTTP port" sh dev exec -- curl -sf --max-time 2 --cacert "$dir/tls/ca.crt" \
+  --cert "$dir/tls/client-admin.crt" --key "$dir/tls/client-admin.key" https://10.78.0.2:7103/health -o /dev/null
+# Beyond loopback even /health needs a role: without a certificate it is 401.
+check "beyond loopback /health without a certificate is 401" bash -c "[ \"\$('$shoal' --dir '$dir' dev exec -- curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert '$dir/tls/ca.crt' https://10.78.0.2:7103/health)\" = 401 ]"
 # Node 3 cut off: writes through node 1 still meet w=2; node 1 soon sees 3 down.
 check "partition 3 / 1,2" sh dev partition 3 / 1,2
 ok=0; for i in $(seq 1 20); do sh --nodes 10.78.0.1:7102 put "p$i" v >/dev/null && ok=$((ok + 1)); done
