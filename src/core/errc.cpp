@@ -67,4 +67,11 @@ std::string_view errc_name(errc e) noexcept {
     return "unknown";
 }
 
+errc to_errc(std::error_code ec, errc otherwise) noexcept {
+    if (!ec) return errc::ok;
+    if (ec.category() != shoal_category()) return otherwise;
+    if (ec.value() < 0 || ec.value() > static_cast<int>(k_last_errc)) return otherwise;
+    return static_cast<errc>(ec.value());
+}
+
 }  // namespace shoal

@@ -41,6 +41,11 @@ inline std::error_code make_error_code(errc e) noexcept {
 // A short stable name for metrics and logs: "quorum_not_met".
 std::string_view errc_name(errc e) noexcept;
 
+// The shoal::errc an error code stands for: itself when it is one (and ok for none);
+// `otherwise` for a code of any other category (an errno from a store, say), whose
+// value means nothing as an errc.
+errc to_errc(std::error_code ec, errc otherwise = errc::store_error) noexcept;
+
 }  // namespace shoal
 
 template <>

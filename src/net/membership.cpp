@@ -8,27 +8,10 @@
 #include "net/address.h"
 #include "net/log.h"
 #include "net/metrics.h"
+#include "net/json.h"
 #include "store/keys.h"
 
 namespace shoal::net {
-
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20) {
-            char esc[8];
-            std::snprintf(esc, sizeof esc, "\\u%04x", u);
-            out += esc;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
 
 namespace {
 

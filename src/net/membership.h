@@ -59,7 +59,4 @@ private:
 // cluster, nor start afresh when its saved view is unreadable).
 bool holds_data(store::Store& store);
 
-// A JSON string literal: quotes, backslashes and control characters escaped.
-std::string json_string(std::string_view s);
-
 }  // namespace shoal::net

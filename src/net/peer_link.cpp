@@ -37,7 +37,7 @@ std::error_code listen_on(tcp::acceptor& acceptor, const std::string& host, std:
         log::error("cannot listen", std::string("listener=") + what + " address=" +
                                         log::quoted(host + ":" + std::to_string(port)) +
                                         " error=" + log::quoted(ec.message()));
-        return std::make_error_code(static_cast<std::errc>(ec.value()));
+        return ec;  // Boost's code converts with its category kept
     }
     if (!is_loopback_host(host)) {
         log::warn("listener bound beyond loopback: reachable from other machines",

@@ -7,22 +7,10 @@
 #include <utility>
 
 #include "core/errc.h"
+#include "net/json.h"
 #include "net/log.h"
 
 namespace shoal::net {
-
-namespace {
-
-// The reason is this node's own words, read back from its store: anything that would
-// need escaping in JSON is replaced rather than trusted.
-std::string json_safe(std::string_view s) {
-    std::string out(s.substr(0, 200));
-    for (char& c : out)
-        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '?';
-    return out;
-}
-
-}  // namespace
 
 StoreHealth::StoreHealth(std::function<std::error_code()> reopen, std::function<std::error_code()> probe,
                          std::function<void(std::error_code)> rebuild, std::string data_dir, StoreRebuilt rebuilt)
@@ -103,8 +91,8 @@ std::string StoreHealth::health_json() const {
                       ",\"disk_bytes\":" + std::to_string(disk_bytes());
     if (rebuilt_.count > 0) {
         out += ",\"store_rebuilt\":{\"count\":" + std::to_string(rebuilt_.count) +
-               ",\"at_unix_s\":" + std::to_string(rebuilt_.at_unix_s) + ",\"reason\":\"" +
-               json_safe(rebuilt_.reason) + "\"}";
+               ",\"at_unix_s\":" + std::to_string(rebuilt_.at_unix_s) + ",\"reason\":" +
+               json_string(std::string_view(rebuilt_.reason).substr(0, 200)) + "}";
     }
     return out;
 }

@@ -293,12 +293,13 @@ void Node::retarget_hints(NodeId gone) {
     };
     std::vector<Hint> hints;
     const auto range = store::hint_range(gone);
-    (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
+    const std::error_code read = store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
         std::uint64_t bytes = 0;
         std::string_view key;
         if (store::parse_hint_value(value, bytes, key)) hints.push_back({std::string(stored), bytes, std::string(key)});
         return true;
     });
+    if (!scanned(read)) return;  // the hints stay for the gone node: the next hint round retries
     store::WriteBatch drop;
     for (const auto& h : hints) drop.del(h.stored);
     if (store_.write(drop, false)) {

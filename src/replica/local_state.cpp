@@ -145,14 +145,16 @@ void Node::rebuild_tree(PartitionId p) {
     t.clear();
     const auto range = store::data_range(p);
     SiblingSet state;
-    (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view bytes) {
+    // A failed scan leaves the tree short of keys: the exchanges that use it then send
+    // what it lacks (a cost, never a loss), and the scrub rebuilds it again.
+    (void)scanned(store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view bytes) {
         PartitionId part;
         std::string_view key;
         if (!store::parse_data_key(stored, part, key)) return true;
         bool corrupt = false;
         t.update(hash_key(key), 0, stored_entry(key, bytes, state, corrupt));
         return true;
-    });
+    }));
 }
 
 void Node::reload_from_store() {
@@ -172,10 +174,12 @@ void Node::rebuild_from_store() {
     trees_.resize(ring_->partition_count());
     // Data: the trees, and the GC candidates (each stable from the step it is noted,
     // before any exchange of this life starts).
-    const std::string data_begin(1, 'd'), data_end(1, 'e');
+    const store::KeyRange data = store::all_data_range();
     SiblingSet state;
     stats_.keys_stored = 0;
-    (void)store_.scan(data_begin, data_end, [&](std::string_view stored, std::string_view bytes) {
+    // A failed scan here is counted (store_errors) and the node runs on what it read:
+    // trees short of keys cost exchanges more, and the scrub rebuilds each in turn.
+    (void)scanned(store_.scan(data.begin, data.end, [&](std::string_view stored, std::string_view bytes) {
         PartitionId p;
         std::string_view key;
         if (!store::parse_data_key(stored, p, key) || p.value >= ring_->partition_count()) return true;
@@ -185,10 +189,10 @@ void Node::rebuild_from_store() {
         stats_.keys_stored += entry != 0;
         if (!corrupt) note_state(key, p, state);
         return true;
-    });
+    }));
     // Hints: what waits for each target, and which keys they name.
-    const std::string hint_begin(1, 'h'), hint_end(1, 'i');
-    (void)store_.scan(hint_begin, hint_end, [&](std::string_view stored, std::string_view value) {
+    const store::KeyRange hints = store::all_hints_range();
+    (void)scanned(store_.scan(hints.begin, hints.end, [&](std::string_view stored, std::string_view value) {
         NodeId target;
         std::uint64_t seq = 0, bytes = 0;
         std::string_view key;
@@ -199,7 +203,7 @@ void Node::rebuild_from_store() {
         ++hinted_keys_[std::string(key)];
         next_hint_ = std::max(next_hint_, seq + 1);
         return true;
-    });
+    }));
 }
 
 }  // namespace shoal::replica

@@ -55,7 +55,7 @@ void Node::submit(Time now, ClientToken token, ClientRequest request) {
     now_ = now;
     RequestOptions opts;
     if (auto ec = validate(request, opts)) {
-        fail(token, static_cast<errc>(ec.value()), 0, 0);
+        fail(token, to_errc(ec), 0, 0);
         return;
     }
     if (inflight() >= config_.limits.max_inflight_requests) {
@@ -130,7 +130,7 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
     // Conditional writes meet at one leader, the first primary, which checks them in
     // turn: of two concurrent creates one wins.
     if (fsm.condition != WriteCondition::none) fsm.leader = 0;
-    if (events_) note_routed(fsm.key, request.op, fsm.targets, fsm.targets[static_cast<std::size_t>(fsm.leader)].node);
+    if (events_) note_routed(fsm.key, request.op, fsm.targets, fsm.leader_target().node);
     auto [it, inserted] = puts_.emplace(req, std::move(fsm));
     SHOAL_ASSERT(inserted);
     deadlines_.push({it->second.deadline, req});
@@ -138,7 +138,7 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
 }
 
 void Node::send_to_leader(Time now, RequestId req, PutFsm& fsm) {
-    const Target& leader = fsm.targets[static_cast<std::size_t>(fsm.leader)];
+    const Target& leader = fsm.leader_target();
     // Leave half of what remains for replication after the leader answers. The leader
     // must apply the write within the first three quarters of its time: the last
     // quarter is the margin for its answer (and the clocks' skew) to arrive before the
@@ -193,7 +193,7 @@ void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
     auto it = puts_.find(resp.req);
     if (it == puts_.end()) return;  // finished or expired already
     PutFsm& fsm = it->second;
-    Target& leader = fsm.targets[static_cast<std::size_t>(fsm.leader)];
+    Target& leader = fsm.leader_target();
     if (leader.node != from || leader.answered || leader.failed) return;
     if (resp.code == errc::overloaded || resp.code == errc::store_full || resp.code == errc::store_error ||
         resp.code == errc::corrupt) {
@@ -349,7 +349,10 @@ void Node::writes_lost(std::uint64_t seq) {
             ++it;
             continue;
         }
-        if (fsm.replied) --replied_gets_;  // its reply waited with the lost batch: failed there
+        if (fsm.replied) {
+        SHOAL_ASSERT(replied_gets_ > 0);
+        --replied_gets_;
+    }  // its reply waited with the lost batch: failed there
         else fail(fsm.token, errc::store_error, 0, fsm.r);
         it = gets_.erase(it);
     }
@@ -386,7 +389,7 @@ void Node::finish_get(RequestId req, GetFsm& fsm) {
 void Node::expire(Time now, RequestId req) {
     if (auto it = puts_.find(req); it != puts_.end()) {
         PutFsm& fsm = it->second;
-        Target& leader = fsm.targets[static_cast<std::size_t>(fsm.leader)];
+        Target& leader = fsm.leader_target();
         if (now >= fsm.deadline) {
             for (const auto& t : fsm.targets) {
                 if (!t.answered && !t.failed) missed(now, t.node);
@@ -444,48 +447,39 @@ void Node::drain_local(Time now) {
     }
 }
 
+namespace {
+// One lambda per alternative: std::visit over it does not compile while a message type
+// has no handler (the `if constexpr` chain it replaces dropped unknown types silently).
+template <class... F>
+struct Handlers : F... {
+    using F::operator()...;
+};
+template <class... F>
+Handlers(F...) -> Handlers<F...>;
+}  // namespace
+
 void Node::dispatch(Time now, NodeId from, PeerMessage& message) {
-    std::visit(
-        [&](auto& m) {
-            using T = std::decay_t<decltype(m)>;
-            if constexpr (std::is_same_v<T, PutLeaderReq>)
-                on_put_leader_req(from, m);
-            else if constexpr (std::is_same_v<T, PutLeaderResp>)
-                on_put_leader_resp(now, from, m);
-            else if constexpr (std::is_same_v<T, ReplicateReq>)
-                on_replicate_req(from, m);
-            else if constexpr (std::is_same_v<T, ReplicateResp>)
-                on_replicate_resp(from, m);
-            else if constexpr (std::is_same_v<T, GetReq>)
-                on_get_req(from, m);
-            else if constexpr (std::is_same_v<T, GetResp>)
-                on_get_resp(now, from, m);
-            else if constexpr (std::is_same_v<T, Ping>)
-                send(from, Pong{m.seq});
-            else if constexpr (std::is_same_v<T, Pong>)
-                (void)m;
-            else if constexpr (std::is_same_v<T, HintBatch>)
-                on_hint_batch(from, m);
-            else if constexpr (std::is_same_v<T, HintAck>)
-                on_hint_ack(from, m);
-            else if constexpr (std::is_same_v<T, AeTree>)
-                on_ae_tree(from, m);
-            else if constexpr (std::is_same_v<T, AeTreeResp>)
-                on_ae_tree_resp(from, m);
-            else if constexpr (std::is_same_v<T, AeKeys>)
-                on_ae_keys(from, m);
-            else if constexpr (std::is_same_v<T, AeKeysResp>)
-                on_ae_keys_resp(from, m);
-            else if constexpr (std::is_same_v<T, AeStates>)
-                on_ae_states(from, m);
-            else if constexpr (std::is_same_v<T, AeDone>)
-                on_ae_done(from, m);
-            else if constexpr (std::is_same_v<T, HandoffBatch>)
-                on_handoff_batch(from, m);
-            else if constexpr (std::is_same_v<T, HandoffAck>)
-                on_handoff_ack(from, m);
-        },
-        message);
+    std::visit(Handlers{
+                   [&](PutLeaderReq& m) { on_put_leader_req(from, m); },
+                   [&](PutLeaderResp& m) { on_put_leader_resp(now, from, m); },
+                   [&](ReplicateReq& m) { on_replicate_req(from, m); },
+                   [&](ReplicateResp& m) { on_replicate_resp(from, m); },
+                   [&](GetReq& m) { on_get_req(from, m); },
+                   [&](GetResp& m) { on_get_resp(now, from, m); },
+                   [&](Ping& m) { send(from, Pong{m.seq}); },
+                   [&](Pong&) {},  // its arrival is what counts (step marks the peer heard)
+                   [&](HintBatch& m) { on_hint_batch(from, m); },
+                   [&](HintAck& m) { on_hint_ack(from, m); },
+                   [&](AeTree& m) { on_ae_tree(from, m); },
+                   [&](AeTreeResp& m) { on_ae_tree_resp(from, m); },
+                   [&](AeKeys& m) { on_ae_keys(from, m); },
+                   [&](AeKeysResp& m) { on_ae_keys_resp(from, m); },
+                   [&](AeStates& m) { on_ae_states(from, m); },
+                   [&](AeDone& m) { on_ae_done(from, m); },
+                   [&](HandoffBatch& m) { on_handoff_batch(from, m); },
+                   [&](HandoffAck& m) { on_handoff_ack(from, m); },
+               },
+               message);
 }
 
 void Node::heard_from(NodeId peer) {

@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/assert.h"
 #include "core/limits.h"
 #include "core/types.h"
 #include "replica/handoff.h"
@@ -277,6 +278,11 @@ private:
         std::uint64_t needs = 0;  // the store batch this node's own copy of the write is in
         bool return_body = false;
         WriteCondition condition = WriteCondition::none;
+        // The target leading the write: one must have been chosen.
+        Target& leader_target() {
+            SHOAL_ASSERT(leader >= 0 && static_cast<std::size_t>(leader) < targets.size());
+            return targets[static_cast<std::size_t>(leader)];
+        }
     };
     struct GetFsm {
         ClientToken token = 0;
@@ -370,6 +376,13 @@ private:
     void rebuild_tree(PartitionId p);
     MerkleTree& tree(PartitionId p);
     void note_state(std::string_view key, PartitionId p, const SiblingSet& state);
+    // A store scan's result: true when it read everything; a failure is counted in
+    // stats_.store_errors and the caller leaves what it was building for the next pass.
+    bool scanned(std::error_code ec) {
+        if (!ec) return true;
+        ++stats_.store_errors;
+        return false;
+    }
     void deliver_hints(Time now);
     // Hints for a node that is no longer in the ring (it exited or was removed) can
     // never be delivered: they become hints for the key's current primaries.

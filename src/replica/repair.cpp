@@ -77,7 +77,7 @@ void Node::deliver_hints(Time now) {
         std::size_t bytes = 0;
         const auto range = store::hint_range(target);
         HintTarget& batch_of = t;  // (a lambda may not capture a structured binding before clang 16)
-        (void)store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
+        const std::error_code read = store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
             std::uint64_t hint_bytes = 0;
             std::string_view key;
             if (!store::parse_hint_value(value, hint_bytes, key)) return true;
@@ -87,6 +87,12 @@ void Node::deliver_hints(Time now) {
             bytes += batch_of.inflight_bytes.back();
             return batch_of.inflight_hints.size() < rc.hint_batch_keys && bytes < rc.hint_batch_bytes;
         });
+        if (!scanned(read)) {  // a partial batch would skip hints: none this round
+            t.inflight_hints.clear();
+            t.inflight_bytes.clear();
+            t.inflight_keys.clear();
+            continue;
+        }
         if (t.inflight_hints.empty()) continue;
         // Each distinct key once, with its current state, until the batch is full;
         // the hints of keys left out stay for the next batch.
@@ -122,7 +128,7 @@ errc Node::merge_items(const std::vector<KeyState>& items, std::uint64_t& merged
     for (const auto& item : items) {
         if (check_stored_key(config_.limits, item.key)) return errc::bad_request;
         bool changed = false;
-        if (auto ec = merge_in(item.key, item.state, changed)) return static_cast<errc>(ec.value());
+        if (auto ec = merge_in(item.key, item.state, changed)) return to_errc(ec);
         if (hand_over_unkept) hand_over(item.key, item.key.size() + state_bytes(item.state));
         ++merged;
     }
@@ -169,12 +175,12 @@ void Node::on_hint_ack(NodeId from, const HintAck& ack) {
         SiblingSet local;
         const std::error_code ec = load(key, local);
         if (ec == errc::corrupt) {
-            (void)remove(key, MerkleTree::corrupt_entry_hash(key));  // damaged: nothing to keep
+            (void)remove(key, MerkleTree::corrupt_entry_hash(key));  // damaged: nothing to keep (a failure is counted)
             continue;
         }
         if (ec) continue;
         if (local.context.get(actor_) > 0 && !retire_actor()) continue;
-        (void)remove(key, entry_of(key, local));
+        (void)remove(key, entry_of(key, local));  // a failure is counted; the copy stays until a later pass
     }
     t.inflight_hints.clear();
     t.inflight_bytes.clear();
@@ -428,7 +434,7 @@ void Node::on_ae_keys(NodeId from, const AeKeys& m) {
         bytes += size;
         resp.states.push_back(KeyState{std::string(key), state});
     });
-    if (ec) resp.code = static_cast<errc>(ec.value());
+    if (ec) resp.code = to_errc(ec);
     for (const auto& [key, entry] : theirs) resp.want.emplace_back(key);
     std::sort(resp.want.begin(), resp.want.end());  // a deterministic order
     for (const auto& k : resp.want) bytes += k.size();
@@ -464,7 +470,7 @@ void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
             // Damaged here and absent there (any copy the peer had was merged above,
             // replacing ours): nothing to recover from this peer. Drop it; a replica
             // that has the key refills it.
-            (void)remove(key, MerkleTree::corrupt_entry_hash(key));
+            (void)remove(key, MerkleTree::corrupt_entry_hash(key));  // a failure is counted (store_errors)
             continue;
         }
         if (ec || (item.state.siblings.empty() && item.state.context.empty())) continue;
@@ -490,7 +496,7 @@ void Node::on_ae_states(NodeId from, AeStates& m) {
         }
         bool changed = false;
         if (auto ec = merge_in(item.key, item.state, changed)) {
-            done.code = static_cast<errc>(ec.value());
+            done.code = to_errc(ec);
             break;
         }
         if (changed) {

@@ -13,14 +13,14 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
         send(from, std::move(resp));
     };
     // A store that refuses writes: the coordinator's next target leads.
-    if (store_failing_) return refuse(static_cast<errc>(store_failing_.value()));
+    if (store_failing_) return refuse(to_errc(store_failing_));
     if (req.apply_by.us != 0 && now_ > req.apply_by && from != config_.id) {
         // Too late: the coordinator may have asked another leader by now.
         ++stats_.late_leads_refused;
         return refuse(errc::timeout);
     }
     SiblingSet local;
-    if (auto ec = load(req.key, local)) return refuse(static_cast<errc>(ec.value()));
+    if (auto ec = load(req.key, local)) return refuse(to_errc(ec));
     if (!condition_holds(req.condition, local, req.op.context, now_)) return refuse(errc::precondition_failed);
     std::size_t kept = 0;
     for (const auto& s : local.siblings) kept += req.op.context.covers(s.dot) || repeats(s, req.op) ? 0 : 1;
@@ -43,7 +43,7 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
     const Dot dot = apply_write(local, req.op, actor_, mode_of(req.key), next_counter_);
     next_counter_ = dot.counter + 1;
     if (auto ec = save(req.key, local, old_entry, config_.limits.max_state_bytes)) {
-        return refuse(static_cast<errc>(ec.value()));
+        return refuse(to_errc(ec));
     }
     if (events_) events_->dot_issued(req.key, dot, req.op.context);
     if (req.hint_for.valid()) store_hint(req.hint_for, req.key, hint_bytes);
@@ -69,14 +69,14 @@ void Node::on_replicate_req(NodeId from, ReplicateReq& req) {
         if (!ec && req.hint_for.valid()) store_hint(req.hint_for, req.key, hint_bytes);
         else if (!ec) hand_over(req.key, hint_bytes);
     }
-    if (ec) resp.code = static_cast<errc>(ec.value());
+    if (ec) resp.code = to_errc(ec);
     if (req.req != 0) send(from, resp);
 }
 
 void Node::on_get_req(NodeId from, const GetReq& req) {
     GetResp resp;
     resp.req = req.req;
-    if (auto ec = load(req.key, resp.state)) resp.code = static_cast<errc>(ec.value());
+    if (auto ec = load(req.key, resp.state)) resp.code = to_errc(ec);
     send(from, std::move(resp));
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/assert.h"
 #include "sim/simulation.h"
+#include "store/keys.h"
 
 namespace shoal::sim {
 
@@ -154,7 +155,7 @@ void Simulation::apply_fault(const Event& e) {
         case FaultAction::corrupt: {
             SimNode& n = *nodes_[e.a];
             std::vector<std::string> keys;
-            (void)n.disk.scan(std::string(1, 'd'), std::string(1, 'e'), [&](std::string_view k, std::string_view) {
+            (void)n.disk.scan(store::all_data_range().begin, store::all_data_range().end, [&](std::string_view k, std::string_view) {
                 keys.emplace_back(k);
                 return true;
             });

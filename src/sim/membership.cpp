@@ -533,7 +533,7 @@ void Simulation::check_owner_holds(const gossip::ClusterView& view, const ring::
 // " for node 3 (removed)": whom the hints left on node i are for, and their status.
 std::string Simulation::hint_targets(std::uint32_t i) {
     std::set<std::uint32_t> targets;
-    (void)nodes_[i]->disk.scan(std::string(1, 'h'), std::string(1, 'i'),
+    (void)nodes_[i]->disk.scan(store::all_hints_range().begin, store::all_hints_range().end,
                                [&](std::string_view stored, std::string_view) {
                                    NodeId target;
                                    std::uint64_t seq = 0;

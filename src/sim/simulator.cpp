@@ -417,8 +417,8 @@ void Simulation::finish_checks() {
     std::map<std::string, SiblingSet> merged;
     for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
         SimNode& n = *nodes_[i];
-        const std::string begin(1, 'd'), end(1, 'e');
-        (void)n.disk.scan(begin, end, [&](std::string_view stored, std::string_view bytes) {
+        const store::KeyRange data = store::all_data_range();
+        (void)n.disk.scan(data.begin, data.end, [&](std::string_view stored, std::string_view bytes) {
             PartitionId p;
             std::string_view key;
             SiblingSet state;
@@ -502,8 +502,8 @@ std::map<std::string, std::vector<std::unique_ptr<SiblingSet>>> Simulation::stor
     std::map<std::string, std::vector<std::unique_ptr<SiblingSet>>> out;
     bytes_on = 0;
     for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
-        const std::string begin(1, 'd'), end(1, 'e');
-        (void)nodes_[i]->disk.scan(begin, end, [&](std::string_view stored, std::string_view bytes) {
+        const store::KeyRange data = store::all_data_range();
+        (void)nodes_[i]->disk.scan(data.begin, data.end, [&](std::string_view stored, std::string_view bytes) {
             PartitionId p;
             std::string_view key;
             if (!store::parse_data_key(stored, p, key)) return true;
@@ -556,7 +556,7 @@ void Simulation::probe() {
             return;
         }
         std::string victim;
-        (void)nodes_[wiped_node_]->disk.scan(std::string(1, 'd'), std::string(1, 'e'), [&](std::string_view k, std::string_view) {
+        (void)nodes_[wiped_node_]->disk.scan(store::all_data_range().begin, store::all_data_range().end, [&](std::string_view k, std::string_view) {
             victim = std::string(k);
             return false;
         });

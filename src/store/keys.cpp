@@ -41,6 +41,14 @@ KeyRange data_range(PartitionId p) {
     return id_range(k_data_tag, p.value);
 }
 
+KeyRange all_data_range() {
+    return KeyRange{std::string(1, k_data_tag), std::string(1, static_cast<char>(k_data_tag + 1))};
+}
+
+KeyRange all_hints_range() {
+    return KeyRange{std::string(1, k_hint_tag), std::string(1, static_cast<char>(k_hint_tag + 1))};
+}
+
 bool parse_data_key(std::string_view stored, PartitionId& p, std::string_view& user_key) {
     if (stored.size() < 1 + k_id_bytes || stored[0] != k_data_tag) return false;
     p = PartitionId{static_cast<std::uint32_t>(get_be(stored.substr(1), k_id_bytes))};

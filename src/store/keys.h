@@ -26,6 +26,10 @@ std::string data_key(PartitionId p, std::string_view user_key);
 // Exactly the keys data_key(p, *): no key of another partition, hint or metadata.
 KeyRange data_range(PartitionId p);
 
+// Every data key of every partition, and every hint of every target.
+KeyRange all_data_range();
+KeyRange all_hints_range();
+
 // Inverse of data_key. Returns false (leaving the outputs unspecified) when `stored`
 // is not a data key. `user_key` points into `stored`.
 bool parse_data_key(std::string_view stored, PartitionId& p, std::string_view& user_key);

@@ -284,6 +284,24 @@ TEST_CASE("tls tokens: a file of hashes, a token found by its hash, bad lines na
           std::string::npos);
     tls::Tokens none;
     CHECK(none.load(dir.path + "/missing").find("cannot read") != std::string::npos);
+    // The bounds, at their edges: k_max_tokens lines load, one more does not; a line of
+    // exactly k_max_token_line bytes loads.
+    {
+        std::ofstream out(path, std::ios::trunc);
+        for (std::size_t i = 0; i < tls::k_max_tokens; ++i)
+            out << "t" << i << " readonly " << tls::Tokens::hash("token-" + std::to_string(i)) << "\n";
+    }
+    tls::Tokens full;
+    CHECK(full.load(path) == "");
+    CHECK(full.size() == tls::k_max_tokens);
+    std::ofstream(path, std::ios::app) << "extra readonly " << tls::Tokens::hash("one more") << "\n";
+    CHECK(full.load(path).find("more than 10000 tokens") != std::string::npos);
+    CHECK(full.size() == tls::k_max_tokens);  // a failed load keeps what it had
+    std::string line = "app readonly " + tls::Tokens::hash(a) + " #";
+    line += std::string(tls::k_max_token_line - line.size(), 'x');
+    REQUIRE(line.size() == tls::k_max_token_line);
+    CHECK(bad(line) == "");
+    CHECK(bad(line + "x").find("longer than") != std::string::npos);
 }
 
 TEST_CASE("tls access: roles held by certificate, token or the anonymous default", "[tls]") {
