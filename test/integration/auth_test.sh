@@ -73,6 +73,25 @@ expect_code 201 "admin creates a namespace" $(as admin) -X POST "https://$h1/ns/
 rc=$?
 [ $rc = 5 ] && grep -q "not allowed" "$dir/ro.err" && ok "CLI write as readonly refused (exit 5)" || bad "CLI write as readonly: rc $rc $(cat "$dir/ro.err")"
 
+# The CLI's cluster commands with a readonly certificate: refused, saying which role it needs.
+out=$("$shoal" --dir "$dir" --cacert "$t/ca.crt" --cert "$t/client-reader.crt" --key "$t/client-reader.key" cluster remove 3 --force 2>&1)
+rc=$?
+[ $rc = 5 ] && [[ "$out" == *"403 this needs the admin role; client reader (readonly) holds readonly"* ]] &&
+  ok "CLI cluster remove as readonly: refused (exit 5)" || bad "CLI cluster remove as readonly: rc $rc: $out"
+
+# A renewed certificate without a restart: reissue node 1's, SIGHUP, new connections get it.
+served_serial() { echo | timeout 5 openssl s_client -connect "$h1" -CAfile "$t/ca.crt" 2>/dev/null | openssl x509 -noout -serial; }
+before=$(served_serial)
+rm -f "$t/node-1.crt" "$t/node-1.key"
+"$shoal" cert node 1 --certs "$t" >/dev/null
+want=$(openssl x509 -noout -serial -in "$t/node-1.crt")
+[ "$before" != "$want" ] || bad "the reissued certificate has the old serial"
+kill -HUP "$(cat "$dir/n1.pid")"; sleep 0.5
+after=$(served_serial)
+[ -n "$want" ] && [ "$after" = "$want" ] && ok "SIGHUP: node 1 serves its renewed certificate ($after)" ||
+  bad "after SIGHUP node 1 serves '$after', want '$want' (before: '$before')"
+"$shoal" --dir "$dir" put renewed v >/dev/null && ok "writes through the cluster after the renewal" || bad "write after the renewal"
+
 # Tokens: a readwrite token for node 1, read at its restart; another added and reloaded by SIGHUP.
 tok=$("$shoal" token app --role readwrite --tokens "$t/tokens")
 echo "tokens_file = $t/tokens" >>"$dir/n1.conf"
