@@ -30,6 +30,7 @@ public:
             case errc::precondition_failed: return "the write's condition does not hold";
             case errc::no_namespace: return "no such namespace";
             case errc::forbidden: return "not allowed for this client's role";
+            case errc::wrong_type: return "the key or namespace holds another type of value";
         }
         return "unknown shoal error " + std::to_string(code);
     }
@@ -63,6 +64,7 @@ std::string_view errc_name(errc e) noexcept {
         case errc::precondition_failed: return "precondition_failed";
         case errc::no_namespace: return "no_namespace";
         case errc::forbidden: return "forbidden";
+        case errc::wrong_type: return "wrong_type";
     }
     return "unknown";
 }

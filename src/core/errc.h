@@ -27,10 +27,11 @@ enum class errc {
     precondition_failed,  // a conditional write's condition does not hold (HTTP 412)
     no_namespace,       // the request names a namespace the cluster does not have (HTTP 404)
     forbidden,          // the caller's role does not allow it, or it did not authenticate (HTTP 403/401)
+    wrong_type,         // a data-type operation on a key or namespace of another type (HTTP 409)
 };
 
 // The last code: a wire code past it is refused.
-inline constexpr errc k_last_errc = errc::forbidden;
+inline constexpr errc k_last_errc = errc::wrong_type;
 
 const std::error_category& shoal_category() noexcept;
 

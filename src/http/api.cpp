@@ -5,8 +5,9 @@
 // document is {"siblings":[{"value":"<base64>"},...]}. One encoding, base64, whatever the
 // bytes: the body is 4/3 of the values and a few bytes a sibling, so its size follows
 // from the state bound (an escaped copy beside it grew a value up to 7x). Keeping
-// Boost.JSON out keeps this file light to compile and the library free of a link-time
-// dependency; the tests parse the output with Boost.JSON to check it.
+// Boost.JSON out keeps this file light to compile (datatype_api.cpp, which parses
+// data-type updates, is the one file here that uses it); the tests parse the output
+// with Boost.JSON to check it.
 #include "http/api.h"
 
 #include <charconv>
@@ -222,6 +223,27 @@ std::uint32_t effective(std::uint32_t given, std::uint32_t n, std::uint32_t fall
 
 }  // namespace
 
+namespace internal {
+
+std::optional<Response> parse_options(std::string_view query, ClientOp op, replica::RequestOptions& o) {
+    return parse_query(query, op, o);
+}
+
+std::optional<Response> parse_key(std::string_view raw, const Limits& limits, std::string& key) {
+    if (!percent_decode(raw, key)) return text(400, "invalid percent-encoding in key");
+    if (const auto ec = check_key(limits, key)) {
+        if (ec == errc::key_too_large) return too_large("key", key.size(), limits.max_key_bytes);
+        return text(400, key.empty() ? "empty key" : "a key may not begin with a NUL byte (%00)");
+    }
+    return std::nullopt;
+}
+
+Response too_large_response(std::string_view what, std::size_t size, std::size_t limit) {
+    return too_large(what, size, limit);
+}
+
+}  // namespace internal
+
 // Each bound a request's options break, named with the values that broke it.
 // A namespace's properties (`ns`, when it has any) stand before the node's defaults,
 // as in the core's Node::validate.
@@ -274,11 +296,7 @@ Routed route_kv(const Request& request, std::string_view path, std::string_view 
     call.options.ns = ns;
 
     const std::string_view raw_key = path.size() > k_kv_prefix.size() ? path.substr(k_kv_prefix.size()) : "";
-    if (!percent_decode(raw_key, call.key)) return text(400, "invalid percent-encoding in key");
-    if (const auto ec = check_key(limits, call.key)) {
-        if (ec == errc::key_too_large) return too_large("key", call.key.size(), limits.max_key_bytes);
-        return text(400, call.key.empty() ? "empty key" : "a key may not begin with a NUL byte (%00)");
-    }
+    if (auto bad = internal::parse_key(raw_key, limits, call.key)) return std::move(*bad);
 
     if (call.op == ClientOp::put) {
         if (const auto ec = check_value(limits, request.body)) {
@@ -410,6 +428,9 @@ Response render_error(const ClientReply& reply) {
         case errc::corrupt: return text(500, "corrupt stored data");
         case errc::no_namespace: return text(404, "no such namespace (create it: shoal ns create NAME)");
         case errc::forbidden: return text(403, "forbidden: this client's role does not allow it");
+        case errc::wrong_type:
+            return text(409, "wrong type: the key holds plain values and this namespace a data type, or the other "
+                             "way round (GET /ns/{ns} names its datatype)");
         case errc::ok: break;
     }
     return text(500, "internal error: unexpected reply code " + std::string(errc_name(reply.code)));
@@ -429,7 +450,8 @@ Routed route_ns(const Request& request, std::string_view path, std::string_view 
                              " of a-z, 0-9, _ and -");
     if (slash == std::string_view::npos) return route_namespace(request, name, query);
     const std::string_view sub = rest.substr(slash);
-    if (sub != "/kv" && !sub.starts_with(k_kv_prefix)) return text(404, "no such path: " + echo(path));
+    const bool dt = sub == "/dt" || sub.starts_with("/dt/");
+    if (!dt && sub != "/kv" && !sub.starts_with(k_kv_prefix)) return text(404, "no such path: " + echo(path));
     const replica::NamespaceProps* props = nullptr;
     if (namespaces != nullptr) {
         auto it = namespaces->find(name);
@@ -438,6 +460,7 @@ Routed route_ns(const Request& request, std::string_view path, std::string_view 
                                  std::string(name) + ")");
         if (it != namespaces->end()) props = &it->second;
     }
+    if (dt) return internal::route_dt(request, sub, query, limits, defaults, name, props);
     return route_kv(request, sub, query, limits, defaults, name, props);
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/limits.h"
 #include "gossip/view.h"
+#include "replica/datatypes.h"
 #include "replica/messages.h"
 
 namespace shoal::http {
@@ -37,6 +38,9 @@ struct Response {
 // A key-value request to hand to the core.
 struct KvCall {
     replica::ClientRequest request;
+    // Under /ns/{ns}/dt/: the namespace's data type, and the reply is rendered by
+    // render_datatype. nullopt: a plain key.
+    std::optional<replica::dt::Type> datatype;
 };
 
 enum class Admin { cluster, metrics, health };
@@ -106,5 +110,10 @@ std::optional<Response> check_bounds(replica::ClientOp op, const replica::Reques
 // counted, and so on. The causal context goes in X-Shoal-Context.
 // `now` (wall time) gives the seconds left of an expiring value; {0}: not shown.
 Response render(replica::ClientOp op, const replica::ClientReply& reply, Time now = {});
+
+// Renders the core's reply to a data-type call (/ns/{ns}/dt/{key}): a read is
+// {"type":"set","value":["apple","pear"],"context":"..."} (a counter's value is a
+// number), the merge of the key's siblings; writes and errors as render() does.
+Response render_datatype(replica::dt::Type type, replica::ClientOp op, const replica::ClientReply& reply, Time now = {});
 
 }  // namespace shoal::http

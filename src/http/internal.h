@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,17 @@ inline bool next_param(std::string_view& query, std::string_view& name, std::str
     }
     return false;
 }
+
+// A request's query parameters as options for `op` (api.cpp); a 400 naming the bad one.
+std::optional<Response> parse_options(std::string_view query, replica::ClientOp op, replica::RequestOptions& o);
+// A percent-encoded key from the path, checked against the limits; a 400 or 413 if not.
+std::optional<Response> parse_key(std::string_view raw, const Limits& limits, std::string& key);
+Response too_large_response(std::string_view what, std::size_t size, std::size_t limit);
+
+// /ns/{ns}/dt/{key} (datatype_api.cpp): `path` is "/dt/{key}", `props` the namespace's
+// (nullptr when not known).
+Routed route_dt(const Request& request, std::string_view path, std::string_view query, const Limits& limits,
+                const RequestDefaults& defaults, std::string_view ns, const replica::NamespaceProps* props);
 
 // /ns and /ns/{name} (namespace_api.cpp); `name` is valid or empty (/ns).
 Routed route_namespace(const Request& request, std::string_view name, std::string_view query);

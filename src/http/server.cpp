@@ -248,7 +248,8 @@ awaitable<Response> respond(Conn& conn, const Request& request, std::string_view
         const auto wall_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
-        co_return render(op, reply, Time{wall_us});
+        co_return call->datatype ? render_datatype(*call->datatype, op, reply, Time{wall_us})
+                                 : render(op, reply, Time{wall_us});
     }
     if (auto* admin = std::get_if<Admin>(&routed)) {
         Response r;

@@ -161,6 +161,11 @@ http::Response Membership::namespaces(Time now, const http::NamespaceCall& call)
     if (!joined_) return answer(503, "this node has not joined a cluster yet");
     const replica::NamespaceProps props = http::apply_props(call, current ? current->props : replica::NamespaceProps{});
     if (auto problem = replica::props_problem(props); !problem.empty()) return answer(400, problem);
+    // Stored values are of their namespace's type: plain values do not read as sets.
+    if (current && current->props.datatype != props.datatype)
+        return answer(409, "namespace " + call.name + " keeps its datatype (" +
+                               (current->props.datatype.empty() ? std::string("none") : current->props.datatype) +
+                               "): make a new namespace for another");
     // Every request of the namespace must pass the core's checks with these defaults.
     const auto& cfg = node_.config();
     if (props.n > cfg.n) return answer(400, "n=" + std::to_string(props.n) + " exceeds the node's n=" + std::to_string(cfg.n));

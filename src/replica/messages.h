@@ -255,6 +255,9 @@ struct ClientRequest {
     VersionVector context;  // put/del: what the writer read
     RequestOptions options;
     std::string content_type;  // put only: stored with the value (at most k_max_content_type_bytes)
+    // put only, on a namespace with a datatype: the encoded data-type update
+    // (replica/datatypes.h) instead of a value. Bounded like a value.
+    std::string update;
 };
 
 struct ClientReply {

@@ -1,6 +1,7 @@
 #include "replica/namespaces.h"
 
 #include "core/assert.h"
+#include "replica/datatypes.h"
 #include "replica/messages.h"
 
 namespace shoal::replica {
@@ -19,7 +20,10 @@ std::string props_problem(const NamespaceProps& p) {
         if (auto problem = quorum(name, q); !problem.empty()) return problem;
     }
     if (p.ttl_s < 0 || p.ttl_s > k_max_ttl_s) return "ttl_s must be 0..." + std::to_string(k_max_ttl_s);
-    if (!p.datatype.empty()) return "datatype '" + p.datatype + "' is not known: this version stores plain values only";
+    if (!p.datatype.empty() && !dt::type_by_name(p.datatype))
+        return "datatype '" + p.datatype + "' is not known (set, counter, or none for plain values)";
+    if (!p.datatype.empty() && p.conflict == ConflictMode::lww)
+        return "a datatype merges its own concurrent writes: it needs conflict=dvv, not lww";
     return "";
 }
 

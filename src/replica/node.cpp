@@ -104,6 +104,7 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
     fsm.op.tombstone = request.op == ClientOp::del;
     fsm.op.value = std::move(request.value);
     if (!fsm.op.tombstone) fsm.op.content_type = std::move(request.content_type);
+    if (!fsm.op.tombstone) fsm.op.update = std::move(request.update);
     fsm.op.context = std::move(request.context);
     fsm.op.written = now;
     if (opts.ttl_s > 0) fsm.op.expires = now + Duration::seconds(opts.ttl_s);

@@ -340,6 +340,7 @@ private:
 
     // Replica side.
     void on_put_leader_req(NodeId from, PutLeaderReq& req);
+    std::error_code apply_update(const SiblingSet& local, WriteOp& op) const;
     void on_replicate_req(NodeId from, ReplicateReq& req);
     void on_get_req(NodeId from, const GetReq& req);
     std::error_code load(std::string_view key, SiblingSet& out);

@@ -1,6 +1,7 @@
 // The replica side of a node's requests: leading a put (issuing its dot against the
 // local copy), applying a leader's replicate request, answering a read.
 #include "core/hash.h"
+#include "replica/datatypes.h"
 #include "replica/node.h"
 
 namespace shoal::replica {
@@ -21,13 +22,16 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
     }
     SiblingSet local;
     if (auto ec = load(req.key, local)) return refuse(to_errc(ec));
+    if (!req.op.update.empty()) {
+        if (auto ec = apply_update(local, req.op)) return refuse(to_errc(ec));
+    }
     if (!condition_holds(req.condition, local, req.op.context, now_)) return refuse(errc::precondition_failed);
     std::size_t kept = 0;
     for (const auto& s : local.siblings) kept += req.op.context.covers(s.dot) || repeats(s, req.op) ? 0 : 1;
     if (req.max_siblings != 0 && kept + 1 > req.max_siblings) return refuse(errc::too_many_siblings);
     // No dot may be issued under the old actor.
     if (must_retire_ && !retire_actor()) return refuse(errc::store_error);
-    const std::size_t hint_bytes = req.key.size() + req.op.value.size();
+    const std::size_t hint_bytes = req.key.size() + req.op.value.size();  // an update's value is its new state
     if (req.hint_for.valid() && !hint_room(hint_bytes)) {
         ++stats_.hints_dropped;
         return refuse(errc::overloaded);
@@ -51,6 +55,30 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
     resp.dot = dot;
     resp.state = std::move(local);
     send(from, std::move(resp));
+}
+
+// A data-type update becomes a plain write of the key's next state: the merge of the
+// live siblings here with the update applied under the dot this write will be issued,
+// superseding every local sibling. Checked as the context of a write is: it may name
+// no dot this actor has not issued.
+std::error_code Node::apply_update(const SiblingSet& local, WriteOp& op) const {
+    dt::Update update;
+    if (auto ec = dt::decode(op.update, update)) return ec;
+    if (const auto* set = std::get_if<dt::SetUpdate>(&update);
+        set != nullptr && (set->context.get(actor_) >= next_counter_ ||
+                           joined_size(local.context, set->context) > k_max_context_entries)) {
+        return errc::bad_context;
+    }
+    dt::State state;
+    if (auto ec = dt::merge_siblings(dt::type_of(update), local.siblings, now_, state)) return ec;
+    const Dot dot = next_dot(local, local.context, actor_, next_counter_);
+    if (auto ec = dt::apply(state, update, dot)) return ec;
+    op.value = dt::encode(state);
+    op.context = local.context;
+    op.content_type.clear();
+    op.update.clear();
+    SHOAL_ASSERT(next_dot(local, op.context, actor_, next_counter_) == dot);
+    return {};
 }
 
 void Node::on_replicate_req(NodeId from, ReplicateReq& req) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/hash.h"
+#include "replica/datatypes.h"
 #include "replica/node.h"
 
 namespace shoal::replica {
@@ -12,6 +13,7 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     if (auto ec = check_key(config_.limits, request.key)) return ec;
     if (request.op == ClientOp::put) {
         if (auto ec = check_value(config_.limits, request.value)) return ec;
+        if (auto ec = check_value(config_.limits, request.update)) return ec;
     }
     if (request.content_type.size() > k_max_content_type_bytes) return errc::bad_request;
     // However it arrived (HTTP token, native frame), a client's context is bounded so
@@ -23,6 +25,19 @@ std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) 
     if (!valid_namespace_name(ns)) return errc::bad_request;
     const auto props_it = namespaces_.find(ns);
     if (props_it == namespaces_.end() && ns != k_default_namespace) return errc::no_namespace;
+    // A data-type namespace takes updates of its type and no plain values; another
+    // takes no updates.
+    const std::string_view datatype =
+        props_it == namespaces_.end() ? std::string_view{} : std::string_view(props_it->second.datatype);
+    if (request.op == ClientOp::put) {
+        if (datatype.empty() != request.update.empty()) return errc::wrong_type;
+        if (!request.update.empty()) {
+            dt::Update update;
+            if (auto ec = dt::decode(request.update, update)) return ec;
+            if (dt::type_by_name(datatype) != dt::type_of(update)) return errc::wrong_type;
+            if (auto ec = dt::check_update(update, config_.limits.max_key_bytes)) return ec;
+        }
+    }
     if (props_it != namespaces_.end()) {
         const NamespaceProps& p = props_it->second;
         if (p.n != 0 && o.n > p.n) return errc::bad_request;  // more replicas than the namespace keeps

@@ -121,8 +121,12 @@ bool repeats(const Sibling& s, const WriteOp& op) {
     return op.tombstone || (s.value == op.value && s.content_type == op.content_type && s.expires == op.expires);
 }
 
+Dot next_dot(const SiblingSet& local, const VersionVector& context, ActorId actor, std::uint64_t min_counter) {
+    return Dot{actor, std::max({local.context.get(actor), context.get(actor), min_counter - (min_counter > 0)}) + 1};
+}
+
 Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode, std::uint64_t min_counter) {
-    const Dot dot{actor, std::max({local.context.get(actor), op.context.get(actor), min_counter - (min_counter > 0)}) + 1};
+    const Dot dot = next_dot(local, op.context, actor, min_counter);
     // Under lww a write is stamped after everything its leader holds for the key (a
     // hybrid of the coordinator's clock and the key's last stamp), so a leader never
     // lets an older stamp from a clock that runs ahead beat a write it applies later.

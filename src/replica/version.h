@@ -99,6 +99,9 @@ struct WriteOp {
     Time written;
     Time expires;  // {0} = never
     std::string content_type;  // at most k_max_content_type_bytes; empty for deletes
+    // A data-type update (replica/datatypes.h), encoded: the leader applies it to the
+    // merge of its siblings and writes the result as the value. Empty: a plain write.
+    std::string update;
 };
 
 // Merges two replicas' states of the same key. Commutative, associative and
@@ -119,6 +122,10 @@ SiblingSet merge(const SiblingSet& a, const SiblingSet& b, ConflictMode mode);
 // fallback hands it over, GC reaps it) while other replicas still hold dots it
 // issued, and a counter given twice would make two writes look like one.
 Dot apply_write(SiblingSet& local, const WriteOp& op, ActorId actor, ConflictMode mode, std::uint64_t min_counter = 0);
+
+// The dot apply_write will issue for a write with `context` onto `local` (a data-type
+// update is tagged with its dot before the write is applied).
+Dot next_dot(const SiblingSet& local, const VersionVector& context, ActorId actor, std::uint64_t min_counter = 0);
 
 // True when `op` writes exactly what `s` holds (value, content type and expiry; or both
 // are deletes): apply_write lets the new write stand for it.

@@ -52,6 +52,7 @@ struct WriteOp {
   writtenUs @3 :Int64;
   expiresUs @4 :Int64;     # 0 = never
   contentType @5 :Text;
+  update @6 :Data;         # a data-type update the leader applies (replica/datatypes.h); empty: a plain write
 }
 
 # ---- connection setup -------------------------------------------------------------
@@ -146,6 +147,7 @@ struct ClientRequest {
   context @4 :VersionVector;
   options @5 :RequestOptions;
   contentType @6 :Text;    # put only: stored with the value
+  update @7 :Data;         # put only, on a data-type namespace: the update instead of a value
 }
 
 struct ClientReply {

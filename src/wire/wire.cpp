@@ -205,6 +205,7 @@ void put(cs::Frame::Builder f, const replica::PutLeaderReq& m) {
     op.setWrittenUs(m.op.written.us);
     op.setExpiresUs(m.op.expires.us);
     if (!m.op.content_type.empty()) op.setContentType(m.op.content_type);
+    if (!m.op.update.empty()) op.setUpdate(as_data(m.op.update));
     b.setHintFor(m.hint_for.value);
     b.setMaxSiblings(m.max_siblings);
     b.setApplyByUs(m.apply_by.us);
@@ -276,6 +277,7 @@ bool get_peer(cs::PutLeaderReq::Reader r, replica::PeerMessage& out) {
     m.key = to_string(r.getKey());
     const auto op = r.getOp();
     m.op.value = to_string(op.getValue());
+    m.op.update = to_string(op.getUpdate());
     m.op.tombstone = op.getTombstone();
     m.op.written = Time{op.getWrittenUs()};
     m.op.expires = Time{op.getExpiresUs()};
@@ -342,6 +344,7 @@ bool get_request(cs::ClientRequest::Reader r, ClientFrame& out) {
     }
     get_string(r.getKey(), q.key);
     get_string(r.getValue(), q.value);
+    get_string(r.getUpdate(), q.update);
     const auto o = r.getOptions();
     q.options.n = o.getN();
     q.options.r = o.getR();
@@ -504,6 +507,7 @@ void encode_request(std::uint64_t request_id, const replica::ClientRequest& requ
         o.setCondition(static_cast<std::uint8_t>(opt.condition));
         if (!opt.ns.empty()) o.setNamespace(opt.ns);
         if (!request.content_type.empty()) b.setContentType(request.content_type);
+        if (!request.update.empty()) b.setUpdate(as_data(request.update));
     });
 }
 

@@ -62,7 +62,15 @@ TEST_CASE("namespaces: properties are checked", "[namespace]") {
     p.ttl_s = k_max_ttl_s;
     CHECK(props_problem(p).empty());
     p.datatype = "set";
-    CHECK_FALSE(props_problem(p).empty());
+    CHECK(props_problem(p).empty());
+    p.datatype = "counter";
+    CHECK(props_problem(p).empty());
+    p.datatype = "hyperloglog";
+    CHECK(props_problem(p) == "datatype 'hyperloglog' is not known (set, counter, or none for plain values)");
+    p.datatype = "set";
+    p.conflict = ConflictMode::lww;
+    CHECK(props_problem(p) == "a datatype merges its own concurrent writes: it needs conflict=dvv, not lww");
+    p.conflict = ConflictMode::dvv;
     p.datatype.clear();
     p.n = k_max_replicas + 1;
     CHECK_FALSE(props_problem(p).empty());

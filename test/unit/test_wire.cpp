@@ -43,7 +43,9 @@ TEST_CASE("wire: put leader request and response round trip", "[wire]") {
     m.op.expires = Time{999};
     m.hint_for = NodeId{42};
     m.max_siblings = 4096;
+    m.op.update = binary({"\x02\x01\x05", 3});
     auto d = round_trip_peer(m);
+    CHECK(d.op.update == m.op.update);
     CHECK(d.req == m.req);
     CHECK(d.key == m.key);
     CHECK(d.op.value == m.op.value);
@@ -114,6 +116,7 @@ TEST_CASE("wire: client request round trip, every op and option", "[wire]") {
         CHECK(d.options.ttl_s == 86'400);
         CHECK(d.options.ns == "carts");
         CHECK(d.content_type == q.content_type);
+        CHECK(d.update == q.update);
     }
 }
 

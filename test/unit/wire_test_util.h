@@ -66,8 +66,10 @@ inline constexpr std::uint64_t k_u64_max = std::numeric_limits<std::uint64_t>::m
 inline constexpr errc k_all_errc[] = {
     errc::ok,          errc::bad_request,    errc::key_too_large, errc::value_too_large, errc::too_many_siblings,
     errc::bad_context, errc::quorum_not_met, errc::timeout,       errc::unavailable,     errc::overloaded,
-    errc::store_error, errc::corrupt,        errc::not_found,     errc::shutting_down,
+    errc::store_error, errc::corrupt,        errc::not_found,     errc::shutting_down,   errc::state_too_large,
+    errc::store_full,  errc::precondition_failed, errc::no_namespace, errc::forbidden,   errc::wrong_type,
 };
+static_assert(std::size(k_all_errc) == static_cast<std::size_t>(shoal::k_last_errc) + 1);
 
 inline const ActorId a1 = make_actor(NodeId{1}, 3);
 inline const ActorId a2 = make_actor(NodeId{2}, 1);
@@ -110,6 +112,7 @@ inline ClientRequest sample_request(ClientOp op) {
     q.key = binary({"\0key\0", 5});
     q.value = op == ClientOp::put ? binary({"\xff\0\x01value", 8}) : "";
     if (op == ClientOp::put) q.content_type = "text/plain";
+    if (op == ClientOp::put) q.update = binary({"\x01\x01\0upd", 6});
     q.context = make_vv({{a1, 9}, {a3, 1}});
     q.options = {"carts", 1, 2, 3, 4, 5, 6, 7'000, 86'400};
     return q;

@@ -1,0 +1,416 @@
+#include "replica/datatypes.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "core/byte_codec.h"
+#include "core/errc.h"
+#include "core/limits.h"
+
+namespace shoal::replica::dt {
+
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+    using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+bool by_value(const Element& e, std::string_view v) { return e.value < v; }
+
+std::vector<Element>::iterator find_element(Set& set, std::string_view value) {
+    auto it = std::lower_bound(set.elements.begin(), set.elements.end(), value, by_value);
+    return it != set.elements.end() && it->value == value ? it : set.elements.end();
+}
+
+// Drops the dots of `element` that `context` has seen; erases the element when none
+// is left. Returns the iterator after it.
+void drop_seen_dots(Set& set, std::string_view element, const VersionVector& context) {
+    auto it = find_element(set, element);
+    if (it == set.elements.end()) return;
+    std::erase_if(it->dots, [&](const Dot& d) { return context.covers(d); });
+    if (it->dots.empty()) set.elements.erase(it);
+}
+
+bool deferred_less(const DeferredRemove& a, const DeferredRemove& b) {
+    return a.context.entries() < b.context.entries();
+}
+
+// Adds a remove to wait for `context`, joined with one waiting for the same context.
+void defer(Set& set, const VersionVector& context, const std::vector<std::string>& elements) {
+    auto it = std::lower_bound(set.deferred.begin(), set.deferred.end(), DeferredRemove{context, {}}, deferred_less);
+    if (it == set.deferred.end() || it->context != context) it = set.deferred.insert(it, DeferredRemove{context, {}});
+    std::vector<std::string> joined;
+    std::set_union(it->elements.begin(), it->elements.end(), elements.begin(), elements.end(),
+                   std::back_inserter(joined));
+    it->elements = std::move(joined);
+}
+
+// Applies every deferred remove to what the set holds; keeps only those whose context
+// the set has not yet seen whole (a dot they name may still arrive).
+void settle_deferred(Set& set) {
+    std::erase_if(set.deferred, [&](const DeferredRemove& d) {
+        for (const auto& e : d.elements) drop_seen_dots(set, e, d.context);
+        return set.context.descends(d.context);
+    });
+}
+
+std::vector<Dot> merge_dots(const std::vector<Dot>& a, const VersionVector& a_seen, const std::vector<Dot>& b,
+                            const VersionVector& b_seen) {
+    // A dot both hold stays; a dot one side holds stays unless the other has seen it
+    // (and so removed it).
+    std::vector<Dot> out;
+    auto i = a.begin();
+    auto j = b.begin();
+    while (i != a.end() || j != b.end()) {
+        if (j == b.end() || (i != a.end() && *i < *j)) {
+            if (!b_seen.covers(*i)) out.push_back(*i);
+            ++i;
+        } else if (i == a.end() || *j < *i) {
+            if (!a_seen.covers(*j)) out.push_back(*j);
+            ++j;
+        } else {
+            out.push_back(*i);
+            ++i;
+            ++j;
+        }
+    }
+    return out;
+}
+
+void merge_sets(Set& into, const Set& other) {
+    std::vector<Element> out;
+    out.reserve(std::max(into.elements.size(), other.elements.size()));
+    auto i = into.elements.begin();
+    auto j = other.elements.begin();
+    static const std::vector<Dot> none;
+    while (i != into.elements.end() || j != other.elements.end()) {
+        const bool take_i = j == other.elements.end() || (i != into.elements.end() && i->value <= j->value);
+        const bool take_j = i == into.elements.end() || (j != other.elements.end() && j->value <= i->value);
+        Element e{take_i ? i->value : j->value,
+                  merge_dots(take_i ? i->dots : none, into.context, take_j ? j->dots : none, other.context)};
+        if (!e.dots.empty()) out.push_back(std::move(e));
+        if (take_i) ++i;
+        if (take_j) ++j;
+    }
+    into.elements = std::move(out);
+    into.context.join(other.context);
+    for (const auto& d : other.deferred) defer(into, d.context, d.elements);
+    settle_deferred(into);
+}
+
+void merge_counters(Counter& into, const Counter& other) {
+    std::vector<Counter::Entry> out;
+    auto i = into.entries.begin();
+    auto j = other.entries.begin();
+    while (i != into.entries.end() || j != other.entries.end()) {
+        if (j == other.entries.end() || (i != into.entries.end() && i->actor < j->actor)) {
+            out.push_back(*i++);
+        } else if (i == into.entries.end() || j->actor < i->actor) {
+            out.push_back(*j++);
+        } else {
+            out.push_back({i->actor, std::max(i->increments, j->increments), std::max(i->decrements, j->decrements)});
+            ++i;
+            ++j;
+        }
+    }
+    into.entries = std::move(out);
+}
+
+std::error_code apply_set(Set& set, const SetUpdate& u, const Dot& dot) {
+    if (!u.remove.empty() && u.context.empty()) return errc::precondition_failed;
+    std::vector<std::string> removes = u.remove;
+    std::sort(removes.begin(), removes.end());
+    removes.erase(std::unique(removes.begin(), removes.end()), removes.end());
+    const bool must_wait = !removes.empty() && !set.context.descends(u.context);
+    if (must_wait) {
+        const bool joins_one = std::any_of(set.deferred.begin(), set.deferred.end(),
+                                           [&](const DeferredRemove& d) { return d.context == u.context; });
+        if (!joins_one && set.deferred.size() >= k_max_deferred_removes) return errc::overloaded;
+        defer(set, u.context, removes);
+    }
+    for (const auto& e : removes) drop_seen_dots(set, e, u.context);
+    // An add replaces the element's dots (all seen here) with the write's own.
+    for (const auto& e : u.add) {
+        auto it = std::lower_bound(set.elements.begin(), set.elements.end(), e, by_value);
+        if (it == set.elements.end() || it->value != e) it = set.elements.insert(it, Element{e, {}});
+        it->dots.assign(1, dot);
+    }
+    set.context.raise(dot);
+    settle_deferred(set);
+    return {};
+}
+
+std::uint64_t total(const Counter& c, bool increments) {
+    std::uint64_t sum = 0;
+    for (const auto& e : c.entries) {
+        const std::uint64_t v = increments ? e.increments : e.decrements;
+        sum = v > std::numeric_limits<std::uint64_t>::max() - sum ? std::numeric_limits<std::uint64_t>::max() : sum + v;
+    }
+    return sum;
+}
+
+std::error_code apply_counter(Counter& c, const CounterUpdate& u, const Dot& dot) {
+    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    const bool up = u.delta >= 0;
+    // |INT64_MIN| is one more than INT64_MAX: take it as unsigned.
+    const std::uint64_t amount = up ? static_cast<std::uint64_t>(u.delta) : 0 - static_cast<std::uint64_t>(u.delta);
+    const std::uint64_t sum = total(c, up);
+    if (amount > max || sum > max - amount) return errc::bad_request;  // the totals stay within INT64
+    auto it = std::lower_bound(c.entries.begin(), c.entries.end(), dot.actor,
+                               [](const Counter::Entry& e, ActorId a) { return e.actor < a; });
+    if (it == c.entries.end() || it->actor != dot.actor) it = c.entries.insert(it, Counter::Entry{dot.actor, 0, 0});
+    (up ? it->increments : it->decrements) += amount;
+    return {};
+}
+
+// ---- encoding ----------------------------------------------------------------------
+
+constexpr std::uint8_t k_format = 1;  // the first byte after the type, for later formats
+
+void put_vv(std::string& out, const VersionVector& vv) {
+    put_varint(out, vv.entries().size());
+    for (const auto& [actor, counter] : vv.entries()) {
+        put_varint(out, actor);
+        put_varint(out, counter);
+    }
+}
+
+bool get_vv(ByteReader& r, VersionVector& vv, std::size_t max_entries) {
+    std::uint64_t n = 0;
+    if (!r.varint(n) || n > max_entries || n * 2 > r.left()) return false;
+    vv = VersionVector{};
+    ActorId last = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        std::uint64_t actor = 0, counter = 0;
+        if (!r.varint(actor) || !r.varint(counter)) return false;
+        if (counter == 0 || counter >= k_max_counter || (i > 0 && actor <= last)) return false;
+        vv.raise(actor, counter);
+        last = actor;
+    }
+    return true;
+}
+
+// `count` strings, strictly increasing when `sorted`.
+bool get_strings(ByteReader& r, std::vector<std::string>& out, bool sorted) {
+    std::uint64_t n = 0;
+    if (!r.varint(n) || n > r.left()) return false;
+    out.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        if (!r.string(out[i])) return false;
+        if (sorted && i > 0 && out[i] <= out[i - 1]) return false;
+    }
+    return true;
+}
+
+void put_strings(std::string& out, const std::vector<std::string>& v) {
+    put_varint(out, v.size());
+    for (const auto& s : v) put_string(out, s);
+}
+
+bool get_set(ByteReader& r, Set& set) {
+    if (!get_vv(r, set.context, k_max_context_entries)) return false;
+    std::uint64_t n = 0;
+    if (!r.varint(n) || n > r.left()) return false;
+    set.elements.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        Element& e = set.elements[i];
+        std::uint64_t dots = 0;
+        if (!r.string(e.value) || (i > 0 && e.value <= set.elements[i - 1].value)) return false;
+        if (!r.varint(dots) || dots == 0 || dots * 2 > r.left()) return false;
+        e.dots.resize(dots);
+        for (std::uint64_t k = 0; k < dots; ++k) {
+            if (!r.varint(e.dots[k].actor) || !r.varint(e.dots[k].counter)) return false;
+            if (!set.context.covers(e.dots[k]) || (k > 0 && !(e.dots[k - 1] < e.dots[k]))) return false;
+        }
+    }
+    if (!r.varint(n) || n > k_max_deferred_removes) return false;
+    set.deferred.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        DeferredRemove& d = set.deferred[i];
+        if (!get_vv(r, d.context, k_max_context_entries) || !get_strings(r, d.elements, true)) return false;
+        if (d.elements.empty() || set.context.descends(d.context)) return false;
+        if (i > 0 && !deferred_less(set.deferred[i - 1], d)) return false;
+    }
+    return true;
+}
+
+bool get_counter(ByteReader& r, Counter& c) {
+    std::uint64_t n = 0;
+    if (!r.varint(n) || n * 3 > r.left()) return false;
+    c.entries.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        auto& e = c.entries[i];
+        if (!r.varint(e.actor) || !r.varint(e.increments) || !r.varint(e.decrements)) return false;
+        if (i > 0 && e.actor <= c.entries[i - 1].actor) return false;
+    }
+    return true;
+}
+
+bool get_type(ByteReader& r, Type& type) {
+    std::uint8_t t = 0, format = 0;
+    if (!r.byte(t) || !r.byte(format) || format != k_format) return false;
+    if (t != static_cast<std::uint8_t>(Type::set) && t != static_cast<std::uint8_t>(Type::counter)) return false;
+    type = static_cast<Type>(t);
+    return true;
+}
+
+}  // namespace
+
+std::optional<Type> type_by_name(std::string_view name) {
+    if (name == "set") return Type::set;
+    if (name == "counter") return Type::counter;
+    return std::nullopt;
+}
+
+std::string_view type_name(Type type) { return type == Type::set ? "set" : "counter"; }
+
+Type type_of(const State& state) { return std::holds_alternative<Set>(state) ? Type::set : Type::counter; }
+Type type_of(const Update& update) {
+    return std::holds_alternative<SetUpdate>(update) ? Type::set : Type::counter;
+}
+
+State empty_state(Type type) { return type == Type::set ? State{Set{}} : State{Counter{}}; }
+
+std::error_code apply(State& state, const Update& update, const Dot& dot) {
+    if (type_of(state) != type_of(update)) return errc::wrong_type;
+    State next = state;
+    const std::error_code ec = std::visit(
+        overloaded{[&](Set& s) { return apply_set(s, std::get<SetUpdate>(update), dot); },
+                   [&](Counter& c) { return apply_counter(c, std::get<CounterUpdate>(update), dot); }},
+        next);
+    if (!ec) state = std::move(next);
+    return ec;
+}
+
+std::error_code merge(State& into, const State& other) {
+    if (type_of(into) != type_of(other)) return errc::wrong_type;
+    std::visit(overloaded{[&](Set& s) { merge_sets(s, std::get<Set>(other)); },
+                          [&](Counter& c) { merge_counters(c, std::get<Counter>(other)); }},
+               into);
+    return {};
+}
+
+std::error_code merge_siblings(Type type, const std::vector<Sibling>& siblings, Time now, State& out) {
+    out = empty_state(type);
+    for (const auto& s : siblings) {
+        if (s.tombstone || s.expired(now)) continue;
+        State one;
+        if (auto ec = decode(s.value, one)) return ec;
+        if (auto ec = merge(out, one)) return ec;
+    }
+    return {};
+}
+
+std::vector<std::string> members(const Set& set) {
+    std::vector<std::string> out;
+    out.reserve(set.elements.size());
+    for (const auto& e : set.elements) out.push_back(e.value);
+    return out;
+}
+
+bool contains(const Set& set, std::string_view value) {
+    auto it = std::lower_bound(set.elements.begin(), set.elements.end(), value, by_value);
+    return it != set.elements.end() && it->value == value;
+}
+
+std::int64_t value(const Counter& counter) {
+    // apply() keeps each total within INT64; merged concurrent totals may pass it, and
+    // then the value saturates.
+    constexpr auto max = std::numeric_limits<std::int64_t>::max();
+    const std::uint64_t up = std::min<std::uint64_t>(total(counter, true), max);
+    const std::uint64_t down = std::min<std::uint64_t>(total(counter, false), max);
+    return up >= down ? static_cast<std::int64_t>(up - down) : -static_cast<std::int64_t>(down - up);
+}
+
+std::string encode(const State& state) {
+    std::string out;
+    out.push_back(static_cast<char>(type_of(state)));
+    out.push_back(static_cast<char>(k_format));
+    std::visit(overloaded{[&](const Set& s) {
+                              put_vv(out, s.context);
+                              put_varint(out, s.elements.size());
+                              for (const auto& e : s.elements) {
+                                  put_string(out, e.value);
+                                  put_varint(out, e.dots.size());
+                                  for (const auto& d : e.dots) {
+                                      put_varint(out, d.actor);
+                                      put_varint(out, d.counter);
+                                  }
+                              }
+                              put_varint(out, s.deferred.size());
+                              for (const auto& d : s.deferred) {
+                                  put_vv(out, d.context);
+                                  put_strings(out, d.elements);
+                              }
+                          },
+                          [&](const Counter& c) {
+                              put_varint(out, c.entries.size());
+                              for (const auto& e : c.entries) {
+                                  put_varint(out, e.actor);
+                                  put_varint(out, e.increments);
+                                  put_varint(out, e.decrements);
+                              }
+                          }},
+               state);
+    return out;
+}
+
+std::error_code decode(std::string_view bytes, State& out) {
+    ByteReader r(bytes);
+    Type type{};
+    if (!get_type(r, type)) return errc::wrong_type;  // a plain value, or another format
+    out = empty_state(type);
+    const bool ok = type == Type::set ? get_set(r, std::get<Set>(out)) : get_counter(r, std::get<Counter>(out));
+    return ok && r.done() ? std::error_code{} : make_error_code(errc::corrupt);
+}
+
+std::string encode(const Update& update) {
+    std::string out;
+    out.push_back(static_cast<char>(type_of(update)));
+    out.push_back(static_cast<char>(k_format));
+    std::visit(overloaded{[&](const SetUpdate& u) {
+                              put_strings(out, u.add);
+                              put_strings(out, u.remove);
+                              put_vv(out, u.context);
+                          },
+                          [&](const CounterUpdate& u) { put_signed(out, u.delta); }},
+               update);
+    return out;
+}
+
+std::error_code decode(std::string_view bytes, Update& out) {
+    ByteReader r(bytes);
+    Type type{};
+    if (!get_type(r, type)) return errc::bad_request;
+    bool ok = false;
+    if (type == Type::set) {
+        SetUpdate u;
+        ok = get_strings(r, u.add, false) && get_strings(r, u.remove, false) &&
+             get_vv(r, u.context, k_max_client_context_entries);
+        out = std::move(u);
+    } else {
+        CounterUpdate u;
+        ok = r.signed_varint(u.delta);
+        out = u;
+    }
+    return ok && r.done() ? std::error_code{} : make_error_code(errc::bad_request);
+}
+
+std::error_code check_update(const Update& update, std::size_t max_element_bytes) {
+    const auto* set = std::get_if<SetUpdate>(&update);
+    if (set == nullptr) return {};
+    if (set->add.size() + set->remove.size() > k_max_update_elements) return errc::bad_request;
+    if (set->add.empty() && set->remove.empty()) return errc::bad_request;
+    if (set->context.entries().size() > k_max_client_context_entries) return errc::bad_context;
+    for (const auto* list : {&set->add, &set->remove}) {
+        for (const auto& e : *list) {
+            if (e.size() > max_element_bytes) return errc::value_too_large;
+        }
+    }
+    return {};
+}
+
+}  // namespace shoal::replica::dt

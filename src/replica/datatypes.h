@@ -1,0 +1,134 @@
+// Data types that merge themselves (CRDTs): the values of a namespace whose
+// `datatype` is `set` or `counter`. Pure.
+//
+// A data-type key is stored like any other key (a SiblingSet: replicated, repaired,
+// hinted, handed off), but each live sibling's value is an encoded State, and a write
+// is an Update that the key's leader replica applies to the merge of its own
+// siblings. The leader issues the write's dot first (version.h: next_dot) and the
+// update is tagged with it, so a data type's dots are the key's own dots: unique per
+// actor incarnation, and per actor contiguous in what a state has seen. That is what
+// lets a plain version vector be a set's causal context, as in Riak's ORSWOT
+// (Bieniusa et al., "An optimized conflict-free replicated set", 2012).
+//
+// - set: an add-wins observed-remove set without tombstones. An element is live while
+//   it holds a dot; a remove drops the dots its context has seen, so an add the
+//   remover had not seen survives, and a remove of a dot no state has yet arrives
+//   before it does is kept aside (deferred, at most k_max_deferred_removes) until the
+//   state has seen the remover's context.
+// - counter: a PN-counter, one (increments, decrements) pair per actor.
+//
+// merge() is commutative, associative and idempotent for both; siblings of a key
+// (concurrent leaders) are merged by the reader with merge_siblings().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+#include "replica/version.h"
+
+namespace shoal::replica::dt {
+
+enum class Type : std::uint8_t { set = 1, counter = 2 };
+
+// "set" / "counter" as a Type; nullopt for any other name.
+std::optional<Type> type_by_name(std::string_view name);
+std::string_view type_name(Type type);
+
+// How many removes, each waiting for state it has not seen, a set keeps at most;
+// past it a remove is refused (errc::overloaded) until replicas catch up.
+inline constexpr std::size_t k_max_deferred_removes = 64;
+// The most elements one update adds and removes together.
+inline constexpr std::size_t k_max_update_elements = 1024;
+
+struct Element {
+    std::string value;
+    std::vector<Dot> dots;  // sorted, distinct, never empty
+    friend bool operator==(const Element&, const Element&) = default;
+};
+
+struct DeferredRemove {
+    VersionVector context;          // the remover's, not yet seen by the state
+    std::vector<std::string> elements;  // sorted, distinct
+    friend bool operator==(const DeferredRemove&, const DeferredRemove&) = default;
+};
+
+struct Set {
+    VersionVector context;          // every dot this state has seen
+    std::vector<Element> elements;  // sorted by value, distinct
+    std::vector<DeferredRemove> deferred;  // sorted by context entries, distinct
+    friend bool operator==(const Set&, const Set&) = default;
+};
+
+struct Counter {
+    struct Entry {
+        ActorId actor = 0;
+        std::uint64_t increments = 0;
+        std::uint64_t decrements = 0;
+        friend bool operator==(const Entry&, const Entry&) = default;
+    };
+    std::vector<Entry> entries;  // sorted by actor, distinct
+    friend bool operator==(const Counter&, const Counter&) = default;
+};
+
+using State = std::variant<Set, Counter>;
+
+Type type_of(const State& state);
+// The empty state of a type.
+State empty_state(Type type);
+
+// Operations. A remove names the context of the read it was decided on; without one
+// it is refused (precondition_failed): a remover that never saw an element cannot
+// remove it, so a removed item cannot come back by accident, nor a concurrent add be lost.
+struct SetUpdate {
+    std::vector<std::string> add;
+    std::vector<std::string> remove;
+    VersionVector context;  // what the remover read; needed when remove is not empty
+    friend bool operator==(const SetUpdate&, const SetUpdate&) = default;
+};
+
+struct CounterUpdate {
+    std::int64_t delta = 0;
+    friend bool operator==(const CounterUpdate&, const CounterUpdate&) = default;
+};
+
+using Update = std::variant<SetUpdate, CounterUpdate>;
+
+Type type_of(const Update& update);
+
+// Applies `update` to `state` under the write's dot (issued by the leader for this
+// write). Errors: wrong_type (an update of another type), precondition_failed (a
+// remove without a context), overloaded (too many deferred removes), bad_request (a
+// counter would pass INT64 bounds). On error `state` is unchanged.
+std::error_code apply(State& state, const Update& update, const Dot& dot);
+
+// Merges `other` into `into`: both of one type (else wrong_type and `into` unchanged).
+std::error_code merge(State& into, const State& other);
+
+// The merge of the data-type states held by the live siblings of a key (tombstones and
+// expired ones skipped); the empty state of `type` when there are none. corrupt when a
+// value does not decode, wrong_type when one holds another type (or a plain value).
+std::error_code merge_siblings(Type type, const std::vector<Sibling>& siblings, Time now, State& out);
+
+// What a reader sees: a set's elements in order, a counter's value.
+std::vector<std::string> members(const Set& set);
+bool contains(const Set& set, std::string_view value);
+std::int64_t value(const Counter& counter);
+
+// Encodings (the stored value of a sibling; the update a put carries). Decoding is
+// bounded by the input and canonical only: anything else is corrupt (a state) or
+// bad_request (an update), never a crash.
+std::string encode(const State& state);
+std::error_code decode(std::string_view bytes, State& out);
+std::string encode(const Update& update);
+std::error_code decode(std::string_view bytes, Update& out);
+
+// Checks an update a client sent against a key's limits (elements at most
+// `max_element_bytes`, at most k_max_update_elements, a context within the client bound).
+std::error_code check_update(const Update& update, std::size_t max_element_bytes);
+
+}  // namespace shoal::replica::dt

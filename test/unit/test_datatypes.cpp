@@ -1,0 +1,324 @@
+// Unit tests for the data types (replica/datatypes.h): the add-wins observed-remove set
+// and the PN-counter. Merge's algebra and the set's meaning are checked over random
+// histories of replicas that apply updates and exchange states in random order; the
+// encodings round-trip and refuse every truncation.
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "core/errc.h"
+#include "core/rng.h"
+#include "replica/datatypes.h"
+
+using shoal::errc;
+using shoal::NodeId;
+using shoal::Rng;
+using shoal::Time;
+using shoal::replica::Dot;
+using shoal::replica::make_actor;
+using shoal::replica::Sibling;
+using shoal::replica::VersionVector;
+namespace dt = shoal::replica::dt;
+
+namespace {
+
+dt::Set& set_of(dt::State& s) { return std::get<dt::Set>(s); }
+
+dt::Update add(std::vector<std::string> items) { return dt::SetUpdate{std::move(items), {}, {}}; }
+dt::Update remove(std::vector<std::string> items, VersionVector context) {
+    return dt::SetUpdate{{}, std::move(items), std::move(context)};
+}
+
+// A replica of one key: its state and the actor that issues its dots.
+struct Replica {
+    dt::State state;
+    shoal::replica::ActorId actor;
+    std::uint64_t counter = 0;
+    Dot next() { return Dot{actor, ++counter}; }
+};
+
+struct AddEvent {
+    std::string item;
+    Dot dot;
+};
+struct RemoveEvent {
+    std::string item;
+    VersionVector context;
+};
+
+// A random history over `replicas` replicas of a set: adds, removes decided on some
+// replica's read (applied at another, which may not have seen it yet) and merges.
+struct SetHistory {
+    std::vector<Replica> replicas;
+    std::vector<AddEvent> adds;
+    std::vector<RemoveEvent> removes;
+    std::vector<dt::State> seen;  // states along the way, for the algebra checks
+
+    SetHistory(Rng& rng, std::size_t n, int steps) {
+        for (std::size_t i = 0; i < n; ++i) {
+            replicas.push_back(Replica{dt::empty_state(dt::Type::set), make_actor(NodeId{static_cast<std::uint32_t>(i + 1)}, 1)});
+        }
+        for (int step = 0; step < steps; ++step) {
+            Replica& at = replicas[rng.below(n)];
+            const Replica& reader = replicas[rng.below(n)];
+            const std::string item = "item" + std::to_string(rng.below(6));
+            const auto kind = rng.below(10);
+            if (kind < 4) {
+                const Dot dot = at.next();
+                REQUIRE_FALSE(dt::apply(at.state, add({item}), dot));
+                adds.push_back({item, dot});
+            } else if (kind < 7) {
+                // The remover read `reader`; it removes an item it saw there.
+                const auto& r = std::get<dt::Set>(reader.state);
+                const auto items = dt::members(r);
+                if (items.empty()) continue;
+                const std::string victim = items[rng.below(items.size())];
+                const VersionVector ctx = r.context;
+                const Dot dot = at.next();
+                const auto ec = dt::apply(at.state, remove({victim}, ctx), dot);
+                if (ec == errc::overloaded) {
+                    --at.counter;  // refused: no write happened, no dot issued
+                    continue;
+                }
+                REQUIRE_FALSE(ec);
+                removes.push_back({victim, ctx});
+            } else {
+                REQUIRE_FALSE(dt::merge(at.state, reader.state));
+            }
+            seen.push_back(at.state);
+        }
+    }
+
+    // The meaning of the set: an item is present iff some add of it was observed by no
+    // remove of it.
+    std::set<std::string> expected() const {
+        std::set<std::string> out;
+        for (const auto& a : adds) {
+            const bool removed = std::any_of(removes.begin(), removes.end(), [&](const RemoveEvent& r) {
+                return r.item == a.item && r.context.covers(a.dot);
+            });
+            if (!removed) out.insert(a.item);
+        }
+        return out;
+    }
+
+    dt::State converged() {
+        dt::State all = dt::empty_state(dt::Type::set);
+        for (const auto& r : replicas) REQUIRE_FALSE(dt::merge(all, r.state));
+        return all;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("datatypes: a set adds, and removes only what its remover saw") {
+    dt::State s = dt::empty_state(dt::Type::set);
+    const auto a = make_actor(NodeId{1}, 1);
+    REQUIRE_FALSE(dt::apply(s, add({"apple", "pear"}), Dot{a, 1}));
+    CHECK(dt::members(set_of(s)) == std::vector<std::string>{"apple", "pear"});
+    const VersionVector read = set_of(s).context;
+    // A remove without the context of a read is refused, and changes nothing.
+    CHECK(dt::apply(s, remove({"pear"}, {}), Dot{a, 2}) == errc::precondition_failed);
+    CHECK(dt::members(set_of(s)) == std::vector<std::string>{"apple", "pear"});
+    // An add the remover had not seen survives its remove (add wins).
+    REQUIRE_FALSE(dt::apply(s, add({"pear"}), Dot{a, 2}));
+    REQUIRE_FALSE(dt::apply(s, remove({"pear", "apple"}, read), Dot{a, 3}));
+    CHECK(dt::members(set_of(s)) == std::vector<std::string>{"pear"});
+    CHECK(dt::contains(set_of(s), "pear"));
+    CHECK_FALSE(dt::contains(set_of(s), "apple"));
+    // Removing with a context that saw everything removes it.
+    REQUIRE_FALSE(dt::apply(s, remove({"pear"}, set_of(s).context), Dot{a, 4}));
+    CHECK(dt::members(set_of(s)).empty());
+    // An update of another type is refused.
+    CHECK(dt::apply(s, dt::CounterUpdate{1}, Dot{a, 5}) == errc::wrong_type);
+}
+
+TEST_CASE("datatypes: a remove that arrives before the add it saw waits for it") {
+    const auto a = make_actor(NodeId{1}, 1), b = make_actor(NodeId{2}, 1);
+    dt::State at_a = dt::empty_state(dt::Type::set), at_b = dt::empty_state(dt::Type::set);
+    REQUIRE_FALSE(dt::apply(at_a, add({"apple"}), Dot{a, 1}));
+    // A client read apple at replica a and removes it through replica b, which has
+    // not seen the add yet: the remove is kept aside.
+    REQUIRE_FALSE(dt::apply(at_b, remove({"apple"}, set_of(at_a).context), Dot{b, 1}));
+    CHECK(set_of(at_b).deferred.size() == 1);
+    // When the add arrives, the remove takes it, and is then done.
+    REQUIRE_FALSE(dt::merge(at_b, at_a));
+    CHECK(dt::members(set_of(at_b)).empty());
+    CHECK(set_of(at_b).deferred.empty());
+    REQUIRE_FALSE(dt::merge(at_a, at_b));
+    CHECK(at_a == at_b);
+}
+
+TEST_CASE("datatypes: deferred removes are bounded") {
+    dt::State s = dt::empty_state(dt::Type::set);
+    const auto b = make_actor(NodeId{2}, 1);
+    std::uint64_t c = 0;
+    for (std::size_t i = 0; i < dt::k_max_deferred_removes; ++i) {
+        VersionVector unseen;
+        unseen.raise(make_actor(NodeId{1}, 1), i + 1);
+        REQUIRE_FALSE(dt::apply(s, remove({"x"}, unseen), Dot{b, ++c}));
+    }
+    CHECK(set_of(s).deferred.size() == dt::k_max_deferred_removes);
+    VersionVector one_more;
+    one_more.raise(make_actor(NodeId{1}, 1), 1000);
+    const dt::State before = s;
+    CHECK(dt::apply(s, remove({"x"}, one_more), Dot{b, ++c}) == errc::overloaded);
+    CHECK(s == before);
+    // The same context again joins the one waiting for it.
+    VersionVector again;
+    again.raise(make_actor(NodeId{1}, 1), 1);
+    REQUIRE_FALSE(dt::apply(s, remove({"y"}, again), Dot{b, ++c}));
+    CHECK(set_of(s).deferred.size() == dt::k_max_deferred_removes);
+}
+
+TEST_CASE("datatypes: random set histories converge to what their adds and removes mean") {
+    for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+        Rng rng(seed);
+        SetHistory h(rng, 2 + rng.below(3), 60);
+        const dt::State all = h.converged();
+        const auto got = dt::members(std::get<dt::Set>(all));
+        const auto want = h.expected();
+        INFO("seed " << seed);
+        CHECK(std::set<std::string>(got.begin(), got.end()) == want);
+        // Every replica, once it has merged all the others, holds the same state.
+        for (auto& r : h.replicas) {
+            for (const auto& other : h.replicas) REQUIRE_FALSE(dt::merge(r.state, other.state));
+            CHECK(r.state == all);
+        }
+        // Nothing is deferred once every state is merged: each remove's context was seen.
+        CHECK(std::get<dt::Set>(all).deferred.empty());
+    }
+}
+
+TEST_CASE("datatypes: set merge is commutative, associative and idempotent") {
+    for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+        Rng rng(seed * 7919);
+        SetHistory h(rng, 3, 40);
+        if (h.seen.size() < 3) continue;
+        INFO("seed " << seed);
+        for (int trial = 0; trial < 10; ++trial) {
+            const dt::State& a = h.seen[rng.below(h.seen.size())];
+            const dt::State& b = h.seen[rng.below(h.seen.size())];
+            const dt::State& c = h.seen[rng.below(h.seen.size())];
+            dt::State ab = a, ba = b, aa = a;
+            REQUIRE_FALSE(dt::merge(ab, b));
+            REQUIRE_FALSE(dt::merge(ba, a));
+            REQUIRE_FALSE(dt::merge(aa, a));
+            CHECK(ab == ba);
+            CHECK(aa == a);
+            dt::State ab_c = ab, bc = b, a_bc = a;
+            REQUIRE_FALSE(dt::merge(ab_c, c));
+            REQUIRE_FALSE(dt::merge(bc, c));
+            REQUIRE_FALSE(dt::merge(a_bc, bc));
+            CHECK(ab_c == a_bc);
+        }
+    }
+}
+
+TEST_CASE("datatypes: counters add up every replica's increments and decrements") {
+    for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+        Rng rng(seed);
+        std::vector<Replica> rs;
+        for (std::uint32_t i = 1; i <= 3; ++i) rs.push_back({dt::empty_state(dt::Type::counter), make_actor(NodeId{i}, 1)});
+        std::int64_t sum = 0;
+        for (int step = 0; step < 50; ++step) {
+            Replica& at = rs[rng.below(rs.size())];
+            if (rng.chance(0.6)) {
+                const std::int64_t delta = rng.between(-5, 9);
+                REQUIRE_FALSE(dt::apply(at.state, dt::CounterUpdate{delta}, at.next()));
+                sum += delta;
+            } else {
+                REQUIRE_FALSE(dt::merge(at.state, rs[rng.below(rs.size())].state));
+            }
+        }
+        dt::State all = dt::empty_state(dt::Type::counter), reversed = all;
+        for (const auto& r : rs) REQUIRE_FALSE(dt::merge(all, r.state));
+        for (auto it = rs.rbegin(); it != rs.rend(); ++it) REQUIRE_FALSE(dt::merge(reversed, it->state));
+        INFO("seed " << seed);
+        CHECK(dt::value(std::get<dt::Counter>(all)) == sum);
+        CHECK(all == reversed);
+        dt::State twice = all;
+        REQUIRE_FALSE(dt::merge(twice, all));
+        CHECK(twice == all);
+    }
+}
+
+TEST_CASE("datatypes: a counter refuses to pass the 64-bit range") {
+    dt::State c = dt::empty_state(dt::Type::counter);
+    const auto a = make_actor(NodeId{1}, 1);
+    REQUIRE_FALSE(dt::apply(c, dt::CounterUpdate{INT64_MAX}, Dot{a, 1}));
+    CHECK(dt::value(std::get<dt::Counter>(c)) == INT64_MAX);
+    CHECK(dt::apply(c, dt::CounterUpdate{1}, Dot{a, 2}) == errc::bad_request);
+    REQUIRE_FALSE(dt::apply(c, dt::CounterUpdate{INT64_MIN + 1}, Dot{a, 2}));
+    CHECK(dt::value(std::get<dt::Counter>(c)) == 0);
+    // |INT64_MIN| is past the decrements' bound.
+    CHECK(dt::apply(c, dt::CounterUpdate{INT64_MIN}, Dot{a, 3}) == errc::bad_request);
+    CHECK(dt::value(std::get<dt::Counter>(c)) == 0);
+}
+
+TEST_CASE("datatypes: encodings round-trip and refuse truncation and other types") {
+    Rng rng(42);
+    SetHistory h(rng, 3, 80);
+    std::vector<dt::State> states = h.seen;
+    dt::State c = dt::empty_state(dt::Type::counter);
+    REQUIRE_FALSE(dt::apply(c, dt::CounterUpdate{-3}, Dot{make_actor(NodeId{1}, 1), 1}));
+    states.push_back(c);
+    states.push_back(dt::empty_state(dt::Type::set));
+    for (const auto& s : states) {
+        const std::string bytes = dt::encode(s);
+        dt::State back;
+        REQUIRE_FALSE(dt::decode(bytes, back));
+        CHECK(back == s);
+        for (std::size_t cut = 0; cut < bytes.size(); ++cut) CHECK(dt::decode(bytes.substr(0, cut), back));
+        CHECK(dt::decode(bytes + "x", back) == errc::corrupt);
+    }
+    dt::State out;
+    CHECK(dt::decode("plain value", out) == errc::wrong_type);
+
+    VersionVector ctx;
+    ctx.raise(make_actor(NodeId{2}, 3), 9);
+    for (const dt::Update& u : {add({"a", "b"}), remove({"c"}, ctx), dt::Update{dt::CounterUpdate{-7}}}) {
+        const std::string bytes = dt::encode(u);
+        dt::Update back;
+        REQUIRE_FALSE(dt::decode(bytes, back));
+        CHECK(back == u);
+        for (std::size_t cut = 0; cut < bytes.size(); ++cut) CHECK(dt::decode(bytes.substr(0, cut), back) == errc::bad_request);
+    }
+}
+
+TEST_CASE("datatypes: updates are checked against the limits at their edges") {
+    const std::size_t max = 16;
+    CHECK_FALSE(dt::check_update(add({std::string(max, 'x')}), max));
+    CHECK(dt::check_update(add({std::string(max + 1, 'x')}), max) == errc::value_too_large);
+    CHECK(dt::check_update(add({}), max) == errc::bad_request);
+    std::vector<std::string> many(dt::k_max_update_elements, "e");
+    CHECK_FALSE(dt::check_update(add(many), max));
+    many.push_back("e");
+    CHECK(dt::check_update(add(many), max) == errc::bad_request);
+}
+
+TEST_CASE("datatypes: siblings merge into one state; plain values are another type") {
+    const auto a = make_actor(NodeId{1}, 1), b = make_actor(NodeId{2}, 1);
+    dt::State x = dt::empty_state(dt::Type::set), y = x;
+    REQUIRE_FALSE(dt::apply(x, add({"apple"}), Dot{a, 1}));
+    REQUIRE_FALSE(dt::apply(y, add({"pear"}), Dot{b, 1}));
+    std::vector<Sibling> siblings(3);
+    siblings[0].dot = Dot{a, 1};
+    siblings[0].value = dt::encode(x);
+    siblings[1].dot = Dot{b, 1};
+    siblings[1].value = dt::encode(y);
+    siblings[2].dot = Dot{b, 2};
+    siblings[2].tombstone = true;
+    dt::State merged;
+    REQUIRE_FALSE(dt::merge_siblings(dt::Type::set, siblings, Time{0}, merged));
+    CHECK(dt::members(set_of(merged)) == std::vector<std::string>{"apple", "pear"});
+    CHECK(dt::merge_siblings(dt::Type::counter, siblings, Time{0}, merged) == errc::wrong_type);
+    siblings[2].tombstone = false;
+    siblings[2].value = "a plain value";
+    CHECK(dt::merge_siblings(dt::Type::set, siblings, Time{0}, merged) == errc::wrong_type);
+}

@@ -1,0 +1,135 @@
+// Data types through the replica core (replica/datatypes.h on a Node): a leader applies
+// each update to the merge of its siblings under the write's own dot, replicas keep the
+// states like any other, and a reader merges what it gets. Plain values and updates
+// do not mix.
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "core/errc.h"
+#include "node_harness.h"
+#include "replica/datatypes.h"
+
+using namespace shoal;
+using namespace shoal::replica;
+using shoal::test::Cluster;
+
+namespace {
+
+void install(Cluster& c) {
+    NamespaceProps set, counter;
+    set.datatype = "set";
+    counter.datatype = "counter";
+    for (std::uint32_t i = 1; i <= c.members.size(); ++i) c.node(i).set_namespaces({{"carts", set}, {"hits", counter}});
+}
+
+ClientReply update(Cluster& c, std::uint32_t via, std::string ns, std::string key, const dt::Update& u) {
+    ClientRequest r;
+    r.op = ClientOp::put;
+    r.key = std::move(key);
+    r.update = dt::encode(u);
+    r.options.ns = std::move(ns);
+    return c.call(via, std::move(r));
+}
+
+dt::State read(Cluster& c, std::uint32_t via, std::string ns, std::string key, VersionVector* context = nullptr) {
+    RequestOptions o;
+    o.ns = ns;
+    const ClientReply r = c.get(via, std::move(key), o);
+    REQUIRE((r.code == errc::ok || r.code == errc::not_found));
+    if (context != nullptr) *context = r.context;
+    dt::State s;
+    REQUIRE_FALSE(dt::merge_siblings(ns == "carts" ? dt::Type::set : dt::Type::counter, r.siblings, c.now, s));
+    return s;
+}
+
+std::vector<std::string> items(Cluster& c, std::uint32_t via, std::string key) {
+    return dt::members(std::get<dt::Set>(read(c, via, "carts", std::move(key))));
+}
+
+dt::Update add(std::string item) { return dt::SetUpdate{{std::move(item)}, {}, {}}; }
+
+}  // namespace
+
+TEST_CASE("datatypes on nodes: adds through every coordinator meet in one set", "[datatypes][node]") {
+    Cluster c(3);
+    install(c);
+    REQUIRE(update(c, 1, "carts", "alice", add("apple")).code == errc::ok);
+    REQUIRE(update(c, 2, "carts", "alice", add("pear")).code == errc::ok);
+    REQUIRE(update(c, 3, "carts", "alice", add("fig")).code == errc::ok);
+    for (std::uint32_t via = 1; via <= 3; ++via)
+        CHECK(items(c, via, "alice") == std::vector<std::string>{"apple", "fig", "pear"});
+    // The key holds one sibling: each update superseded what its leader held.
+    RequestOptions o;
+    o.ns = "carts";
+    CHECK(c.get(1, "alice", o).siblings.size() == 1);
+}
+
+TEST_CASE("datatypes on nodes: a remove takes what its reader saw; an add it did not see stays", "[datatypes][node]") {
+    Cluster c(3);
+    install(c);
+    REQUIRE(update(c, 1, "carts", "bob", add("apple")).code == errc::ok);
+    VersionVector seen;
+    read(c, 2, "carts", "bob", &seen);
+    // Without a context the remove is refused, and nothing changes.
+    CHECK(update(c, 2, "carts", "bob", dt::SetUpdate{{}, {"apple"}, {}}).code == errc::precondition_failed);
+    // apple is added again after the read: the remove decided on the read keeps it.
+    REQUIRE(update(c, 3, "carts", "bob", add("apple")).code == errc::ok);
+    REQUIRE(update(c, 2, "carts", "bob", dt::SetUpdate{{}, {"apple"}, seen}).code == errc::ok);
+    CHECK(items(c, 1, "bob") == std::vector<std::string>{"apple"});
+    read(c, 1, "carts", "bob", &seen);
+    REQUIRE(update(c, 1, "carts", "bob", dt::SetUpdate{{}, {"apple"}, seen}).code == errc::ok);
+    CHECK(items(c, 3, "bob").empty());
+}
+
+TEST_CASE("datatypes on nodes: updates while a replica is cut off merge when it returns", "[datatypes][node]") {
+    Cluster c(3);
+    install(c);
+    REQUIRE(update(c, 1, "carts", "k", add("a")).code == errc::ok);
+    c.dead.insert(3);
+    REQUIRE(update(c, 1, "carts", "k", add("b")).code == errc::ok);
+    REQUIRE(update(c, 2, "carts", "k", add("c")).code == errc::ok);
+    c.dead.clear();
+    // Node 3 leads an update on its own stale copy: a sibling of the others' state.
+    REQUIRE(update(c, 3, "carts", "k", add("d")).code == errc::ok);
+    for (std::uint32_t via = 1; via <= 3; ++via)
+        CHECK(items(c, via, "k") == std::vector<std::string>{"a", "b", "c", "d"});
+}
+
+TEST_CASE("datatypes on nodes: a counter adds increments and decrements from every coordinator", "[datatypes][node]") {
+    Cluster c(3);
+    install(c);
+    std::int64_t sum = 0;
+    for (int i = 0; i < 30; ++i) {
+        const std::int64_t delta = (i % 3 == 0) ? -2 : 5;
+        REQUIRE(update(c, 1 + i % 3, "hits", "page", dt::CounterUpdate{delta}).code == errc::ok);
+        sum += delta;
+    }
+    for (std::uint32_t via = 1; via <= 3; ++via)
+        CHECK(dt::value(std::get<dt::Counter>(read(c, via, "hits", "page"))) == sum);
+}
+
+TEST_CASE("datatypes on nodes: plain values and updates do not mix", "[datatypes][node]") {
+    Cluster c(3);
+    install(c);
+    ClientRequest plain;
+    plain.op = ClientOp::put;
+    plain.key = "k";
+    plain.value = "v";
+    plain.options.ns = "carts";
+    CHECK(c.call(1, plain).code == errc::wrong_type);
+    // An update on a namespace of plain values, or of another type, is refused.
+    CHECK(update(c, 1, "default", "k", add("x")).code == errc::wrong_type);
+    CHECK(update(c, 1, "hits", "k", add("x")).code == errc::wrong_type);
+    // An update that does not decode is a bad request.
+    ClientRequest junk = plain;
+    junk.value.clear();
+    junk.update = "junk";
+    CHECK(c.call(1, junk).code == errc::bad_request);
+    // A context naming dots this leader never issued is refused.
+    VersionVector forged;
+    forged.raise(make_actor(NodeId{1}, 1), 1000000);
+    const ClientReply r = update(c, 1, "carts", "k", dt::SetUpdate{{}, {"x"}, forged});
+    CHECK(r.code != errc::ok);
+}
