@@ -23,7 +23,20 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
     std::string out;
     if (args.empty()) return done(out, false);
     const std::string name = upper(args[0]);
-    if (const Command* c = find_string_command(name)) {
+    // A namespace of a data type takes its type's commands, and of the string ones only
+    // those that do not look inside a value; a namespace of strings takes no set commands.
+    const std::string datatype = s.core.datatype(s.ns());
+    const Command* c = datatype.empty() ? nullptr : find_datatype_command(datatype, name);
+    const bool passes = name == "DEL" || name == "UNLINK" || name == "EXISTS";
+    const bool other_kind = is_datatype_command(name) || (!datatype.empty() && find_string_command(name) && !passes);
+    if (c == nullptr && other_kind) {
+        put_error(out, "WRONGTYPE Operation against a key holding the wrong kind of value (database " +
+                           std::to_string(s.db) + " is namespace " + s.ns() + ", which holds " +
+                           (datatype.empty() ? std::string("strings") : datatype + "s") + ")");
+        return done(out, false);
+    }
+    if (c == nullptr) c = find_string_command(name);
+    if (c != nullptr) {
         if (!arity_ok(*c, args.size())) {
             put_error(out, "ERR wrong number of arguments for '" + lower(name) + "' command");
             return done(out, false);
@@ -87,7 +100,8 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
         put_bulk(out, "# Server\r\nredis_version:7.0.0\r\nshoal_namespace:" + ns() + "\r\n");
     } else {
         put_error(out,
-                  "ERR unknown command '" + lower(args[0]).substr(0, 64) + "' (this node speaks the string commands)");
+                  "ERR unknown command '" + lower(args[0]).substr(0, 64) +
+                      "' (this node speaks the string, set and counter commands: docs/redis.md)");
     }
     done(out, false);
 }
@@ -103,7 +117,8 @@ std::string authenticate(State& s, const std::string* name, const std::string& t
 }
 
 bool reads_only(const std::string& upper_name) {
-    for (const char* r : {"GET", "MGET", "EXISTS", "TTL", "PTTL", "STRLEN", "TYPE"})
+    for (const char* r : {"GET", "MGET", "EXISTS", "TTL", "PTTL", "STRLEN", "TYPE", "SMEMBERS", "SISMEMBER",
+                          "SMISMEMBER", "SCARD"})
         if (upper_name == r) return true;
     return false;
 }

@@ -34,6 +34,11 @@ public:
     virtual Time now() = 0;
     // Whether namespace `ns` keeps the last writer's value (conflict = lww).
     virtual bool last_writer_wins(const std::string& ns) = 0;
+    // The data type of namespace `ns` ("set", "counter"; "" for strings).
+    virtual std::string datatype(const std::string& ns) {
+        (void)ns;
+        return {};
+    }
     // Runs `fn` on the core's thread after `delay` (a retry's back-off).
     virtual void after(Duration delay, std::function<void()> fn) = 0;
     // AUTH: the client a token names (kind none: no such token).

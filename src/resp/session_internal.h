@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,7 +25,12 @@ struct Session::State {
     bool resp3 = false;
     tls::Role role = config.role;  // AUTH may raise it
     const std::string& ns() const { return config.databases[db]; }
+    // The context of this connection's last read of each set key (by namespace and
+    // key): what an SREM removes from. At most k_max_read_contexts; past it the oldest
+    // half is forgotten (an SREM of one of those asks for a read again).
+    std::map<std::string, replica::VersionVector, std::less<>> read_contexts;
 };
+inline constexpr std::size_t k_max_read_contexts = 1024;
 using State = Session::State;
 using StatePtr = std::shared_ptr<State>;
 using Reply = std::function<void(std::string)>;
@@ -38,6 +44,11 @@ inline bool arity_ok(const Command& c, std::size_t n) {
     return c.arity > 0 ? n == static_cast<std::size_t>(c.arity) : n >= static_cast<std::size_t>(-c.arity);
 }
 const Command* find_string_command(const std::string& upper_name);  // strings.cpp
+// The command for a namespace of data type `datatype` (sets.cpp: SADD ... on a set,
+// INCR ... on a counter); nullptr when it has none of that name.
+const Command* find_datatype_command(const std::string& datatype, const std::string& upper_name);
+// Whether `upper_name` is a data-type command of any type (to refuse it on strings).
+bool is_datatype_command(const std::string& upper_name);
 
 void hello(State& s, const std::vector<std::string>& args, std::string& out);
 // AUTH [name] token (also HELLO's AUTH): "" when it took, else the error reply's text.
@@ -54,6 +65,32 @@ inline std::string upper(std::string_view text) {
     std::string s(text);
     for (char& c : s) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
     return s;
+}
+
+// Replies the command files share.
+inline std::string error(std::string_view text) {
+    std::string out;
+    put_error(out, text);
+    return out;
+}
+inline std::string simple(std::string_view text) {
+    std::string out;
+    put_simple(out, text);
+    return out;
+}
+inline std::string integer(std::int64_t v) {
+    std::string out;
+    put_integer(out, v);
+    return out;
+}
+// "ERR ..." for a failed request, with the replicas counted where that helps.
+inline std::string error_text(errc code, const replica::ClientReply& r) {
+    if (code == errc::unavailable && r.required)
+        return "ERR " + replica::unavailable_text(r.replies, r.required, r.primaries, r.primaries_down);
+    std::string text = "ERR " + make_error_code(code).message();
+    if (r.required && (code == errc::quorum_not_met || code == errc::timeout))
+        text += " (" + std::to_string(r.replies) + " of " + std::to_string(r.required) + " replicas answered)";
+    return text;
 }
 
 // A key as one read found it.

@@ -36,21 +36,6 @@ Duration backoff(const StatePtr& s, int attempt) {
     return Duration::micros(static_cast<std::int64_t>(x % static_cast<std::uint64_t>(cap * 1000 + 1)));
 }
 
-std::string error_text(errc code, const ClientReply& r) {
-    if (code == errc::unavailable && r.required)
-        return "ERR " + replica::unavailable_text(r.replies, r.required, r.primaries, r.primaries_down);
-    std::string text = "ERR " + make_error_code(code).message();
-    if (r.required && (code == errc::quorum_not_met || code == errc::timeout))
-        text += " (" + std::to_string(r.replies) + " of " + std::to_string(r.required) + " replicas answered)";
-    return text;
-}
-
-std::string error(std::string_view text) {
-    std::string out;
-    put_error(out, text);
-    return out;
-}
-
 std::string siblings_error(std::size_t n) {
     return error("ERR the key holds " + std::to_string(n) +
                  " concurrent values (siblings): use an lww namespace for strings, or resolve them over HTTP");
@@ -129,16 +114,6 @@ void rmw(StatePtr s, std::string key, std::function<Decision(const Read&)> decid
     });
 }
 
-std::string simple(std::string_view text) {
-    std::string out;
-    put_simple(out, text);
-    return out;
-}
-std::string integer(std::int64_t v) {
-    std::string out;
-    put_integer(out, v);
-    return out;
-}
 std::string bulk_or_null(const StatePtr& s, const Read& r) {
     std::string out;
     if (r.found)

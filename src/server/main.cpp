@@ -283,6 +283,11 @@ int main(int argc, char** argv) {
             return replica::namespace_conflict(node.namespaces(), ns, node.config().conflict) ==
                    replica::ConflictMode::lww;
         }
+        std::string datatype(const std::string& ns) override {
+            const auto& all = node.namespaces();
+            auto it = all.find(ns);
+            return it == all.end() ? std::string{} : it->second.datatype;
+        }
         tls::Identity authenticate(std::string_view token) override {
             return tls ? tls->identify(token) : tls::Identity{};
         }

@@ -1,0 +1,137 @@
+// Unit tests for the Redis front end's data-type commands (src/resp/sets.cpp): sets on
+// a datatype=set namespace, counters on a datatype=counter one, against a harness
+// cluster of replica Nodes; and the refusals that keep strings and data types apart.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "node_harness.h"
+#include "replica/namespaces.h"
+#include "resp/session.h"
+
+using namespace shoal;
+using namespace shoal::resp;
+
+namespace {
+
+// Database 0 strings, 1 a set namespace, 2 a counter namespace; coordinated by `via`.
+struct DtCore final : Core {
+    test::Cluster& c;
+    std::uint32_t via = 1;
+    explicit DtCore(test::Cluster& cluster) : c(cluster) {
+        replica::NamespaceProps set, counter;
+        set.datatype = "set";
+        counter.datatype = "counter";
+        for (std::uint32_t i = 1; i <= c.members.size(); ++i) c.node(i).set_namespaces({{"carts", set}, {"hits", counter}});
+    }
+    void call(replica::ClientRequest q, std::function<void(replica::ClientReply)> done) override {
+        done(c.call(via, std::move(q)));
+    }
+    Time now() override { return c.now; }
+    void after(Duration, std::function<void()> fn) override { fn(); }
+    bool last_writer_wins(const std::string&) override { return false; }
+    std::string datatype(const std::string& ns) override {
+        const auto& all = c.node(1).namespaces();
+        auto it = all.find(ns);
+        return it == all.end() ? std::string{} : it->second.datatype;
+    }
+};
+
+SessionConfig three_databases() {
+    SessionConfig cfg;
+    cfg.databases = {"default", "carts", "hits"};
+    return cfg;
+}
+
+std::string run(Session& s, std::vector<std::string> args) {
+    std::string out;
+    bool called = false;
+    s.run(std::move(args), [&](std::string reply, bool) {
+        out = std::move(reply);
+        called = true;
+    });
+    REQUIRE(called);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("resp datatypes: a cart as a set", "[resp][datatypes]") {
+    test::Cluster c(3);
+    DtCore core(c);
+    Session s(core, three_databases());
+    REQUIRE(run(s, {"SELECT", "1"}) == "+OK\r\n");
+    CHECK(run(s, {"SADD", "cart:alice", "apple", "pear", "apple"}) == ":2\r\n");
+    CHECK(run(s, {"SADD", "cart:alice", "pear", "fig"}) == ":1\r\n");
+    CHECK(run(s, {"SMEMBERS", "cart:alice"}) == "*3\r\n$5\r\napple\r\n$3\r\nfig\r\n$4\r\npear\r\n");
+    CHECK(run(s, {"SCARD", "cart:alice"}) == ":3\r\n");
+    CHECK(run(s, {"SISMEMBER", "cart:alice", "fig"}) == ":1\r\n");
+    CHECK(run(s, {"SMISMEMBER", "cart:alice", "fig", "kiwi"}) == "*2\r\n:1\r\n:0\r\n");
+    CHECK(run(s, {"SREM", "cart:alice", "pear", "kiwi"}) == ":1\r\n");
+    CHECK(run(s, {"SMEMBERS", "cart:alice"}) == "*2\r\n$5\r\napple\r\n$3\r\nfig\r\n");
+    CHECK(run(s, {"TYPE", "cart:alice"}) == "+set\r\n");
+    CHECK(run(s, {"TYPE", "cart:bob"}) == "+none\r\n");
+    CHECK(run(s, {"SMEMBERS", "cart:bob"}) == "*0\r\n");
+    CHECK(run(s, {"EXISTS", "cart:alice", "cart:bob"}) == ":1\r\n");
+    CHECK(run(s, {"DEL", "cart:alice"}) == ":1\r\n");
+    CHECK(run(s, {"SCARD", "cart:alice"}) == ":0\r\n");
+}
+
+TEST_CASE("resp datatypes: SREM removes only what this connection read", "[resp][datatypes]") {
+    test::Cluster c(3);
+    DtCore core(c);
+    Session s(core, three_databases()), other(core, three_databases());
+    run(s, {"SELECT", "1"});
+    run(other, {"SELECT", "1"});
+    CHECK(run(s, {"SADD", "k", "apple"}) == ":1\r\n");
+    // Without a read of the key on this connection the remove is refused.
+    CHECK(run(s, {"SREM", "k", "apple"}).starts_with("-ERR SREM removes what this connection has read"));
+    CHECK(run(s, {"SMEMBERS", "k"}) == "*1\r\n$5\r\napple\r\n");
+    // Another client adds apple again after that read, through another coordinator:
+    // the SREM decided on the read leaves that add in place.
+    core.via = 2;
+    CHECK(run(other, {"SADD", "k", "apple", "pear"}) == ":1\r\n");
+    core.via = 3;
+    CHECK(run(s, {"SREM", "k", "apple"}) == ":0\r\n");
+    CHECK(run(s, {"SMEMBERS", "k"}) == "*2\r\n$5\r\napple\r\n$4\r\npear\r\n");
+    // Read again: now the remove sees the add and takes it.
+    CHECK(run(s, {"SREM", "k", "apple"}) == ":1\r\n");
+    CHECK(run(s, {"SMEMBERS", "k"}) == "*1\r\n$4\r\npear\r\n");
+}
+
+TEST_CASE("resp datatypes: counters from several coordinators", "[resp][datatypes]") {
+    test::Cluster c(3);
+    DtCore core(c);
+    Session s(core, three_databases());
+    run(s, {"SELECT", "2"});
+    CHECK(run(s, {"GET", "hits"}) == "$-1\r\n");
+    CHECK(run(s, {"INCR", "hits"}) == ":1\r\n");
+    core.via = 2;
+    CHECK(run(s, {"INCRBY", "hits", "41"}) == ":42\r\n");
+    core.via = 3;
+    CHECK(run(s, {"DECR", "hits"}) == ":41\r\n");
+    CHECK(run(s, {"DECRBY", "hits", "-9"}) == ":50\r\n");
+    CHECK(run(s, {"GET", "hits"}) == "$2\r\n50\r\n");
+    CHECK(run(s, {"TYPE", "hits"}) == "+string\r\n");
+    CHECK(run(s, {"INCRBY", "hits", "x"}) == "-ERR value is not an integer or out of range\r\n");
+    CHECK(run(s, {"INCRBY", "hits", "9223372036854775807"}) == "-ERR increment or decrement would overflow\r\n");
+    CHECK(run(s, {"GET", "hits"}) == "$2\r\n50\r\n");
+}
+
+TEST_CASE("resp datatypes: strings and data types stay apart", "[resp][datatypes]") {
+    test::Cluster c(3);
+    DtCore core(c);
+    Session s(core, three_databases());
+    CHECK(run(s, {"SADD", "k", "x"}).starts_with("-WRONGTYPE"));
+    CHECK(run(s, {"SMEMBERS", "k"}).starts_with("-WRONGTYPE"));
+    run(s, {"SELECT", "1"});
+    CHECK(run(s, {"SET", "k", "v"}).starts_with("-WRONGTYPE"));
+    CHECK(run(s, {"GET", "k"}).starts_with("-WRONGTYPE"));
+    CHECK(run(s, {"INCR", "k"}).starts_with("-WRONGTYPE"));
+    CHECK(run(s, {"SADD", "k"}) == "-ERR wrong number of arguments for 'sadd' command\r\n");
+    run(s, {"SELECT", "2"});
+    CHECK(run(s, {"SADD", "k", "x"}).starts_with("-WRONGTYPE"));
+    CHECK(run(s, {"APPEND", "k", "x"}).starts_with("-WRONGTYPE"));
+    CHECK(run(s, {"PING"}) == "+PONG\r\n");
+}
