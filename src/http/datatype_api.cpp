@@ -156,7 +156,14 @@ Routed route_dt(const Request& request, std::string_view path, std::string_view 
 }  // namespace internal
 
 Response render_datatype(dt::Type type, ClientOp op, const ClientReply& reply, Time now) {
-    if (op != ClientOp::get || reply.code != errc::ok || reply.siblings.empty()) return render(op, reply, now);
+    if (op != ClientOp::get) {
+        // No context after a write: it would name what the leader holds, adds this
+        // client never read among them, and a remove made with it would take those.
+        ClientReply written = reply;
+        written.context = {};
+        return render(op, written, now);
+    }
+    if (reply.code != errc::ok || reply.siblings.empty()) return render(op, reply, now);
     dt::State state;
     if (const auto ec = dt::merge_siblings(type, reply.siblings, now, state)) {
         ClientReply failed = reply;

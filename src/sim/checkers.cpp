@@ -1,5 +1,7 @@
 #include "sim/checkers.h"
 
+#include <algorithm>
+
 namespace shoal::sim {
 
 std::set<std::string> parse_items(const std::string& value) {
@@ -92,6 +94,24 @@ bool replicas_agree(const std::vector<const SiblingSet*>& replicas) {
         }
     }
     return true;
+}
+
+std::vector<AckedAdd> find_lost_set_adds(const History& history,
+                                         const std::map<std::string, std::vector<std::string>>& final_sets) {
+    std::vector<AckedAdd> lost;
+    for (const auto& add : history.dt_adds) {
+        auto it = final_sets.find(add.key);
+        if (it != final_sets.end() && std::binary_search(it->second.begin(), it->second.end(), add.item)) continue;
+        const bool removed = std::any_of(history.dt_removes.begin(), history.dt_removes.end(), [&](const DtRemove& r) {
+            return r.key == add.key && r.item == add.item && r.context.covers(add.dot);
+        });
+        if (!removed) lost.push_back(add);
+    }
+    return lost;
+}
+
+bool counter_keeps_acked(const CounterHistory& h, std::int64_t value) {
+    return value >= 0 && static_cast<std::uint64_t>(value) >= h.acked;
 }
 
 }  // namespace shoal::sim

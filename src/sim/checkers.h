@@ -32,6 +32,17 @@ struct DeleteAttempt {
     VersionVector context;
 };
 
+struct DtRemove {
+    std::string key;
+    std::string item;
+    VersionVector context;
+};
+
+struct CounterHistory {
+    std::uint64_t acked = 0;
+    std::uint64_t attempted = 0;
+};
+
 struct History {
     std::vector<AckedAdd> acked_adds;
     std::vector<DeleteAttempt> deletes;
@@ -42,7 +53,25 @@ struct History {
     // past. Dots are issued per key, so the same dot names different writes of
     // different keys.
     std::map<std::pair<std::string, Dot>, VersionVector> writer_context;
+
+    // Data types (--datatypes): acknowledged set adds (the item was tagged with the
+    // write's dot), every remove sent (acknowledged or not) with the context of the
+    // read it was decided on, and per counter the increments acknowledged and sent.
+    std::vector<AckedAdd> dt_adds;
+    std::vector<DtRemove> dt_removes;
+    std::map<std::string, CounterHistory> counters;
 };
+
+// A set is exactly its adds minus what removes saw: an acknowledged add is lost when
+// the final set (the merge of every node's copies) lacks its item and no remove of
+// that item had seen the add's dot.
+std::vector<AckedAdd> find_lost_set_adds(const History& history,
+                                         const std::map<std::string, std::vector<std::string>>& final_sets);
+// A counter of increments only ends at least at what was acknowledged. (It may pass
+// what was sent: an increment whose leader applied it but whose answer was lost is
+// applied again by the next leader the coordinator asks; counters, like Riak's, count
+// at least once. The simulator reports that excess, it is not a violation.)
+bool counter_keeps_acked(const CounterHistory& h, std::int64_t value);
 
 // Cart values are item sets: items joined by ','.
 std::set<std::string> parse_items(const std::string& value);

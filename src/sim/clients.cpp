@@ -34,9 +34,15 @@ void Simulation::client_wake(std::uint32_t c) {
     begin_op(client);
 }
 
-replica::Namespaces sim_namespaces(const replica::Namespaces& from_view) {
+replica::Namespaces sim_namespaces(const replica::Namespaces& from_view, replica::ConflictMode datatype_conflict) {
     replica::Namespaces out = from_view;
     out.try_emplace(k_sim_namespace, replica::NamespaceProps{});  // dvv, the node's defaults
+    replica::NamespaceProps set, counter;
+    set.datatype = "set";
+    counter.datatype = "counter";
+    set.conflict = counter.conflict = datatype_conflict;
+    out.try_emplace(k_sim_set_namespace, set);
+    out.try_emplace(k_sim_counter_namespace, counter);
     return out;
 }
 
@@ -46,7 +52,9 @@ void Simulation::begin_op(SimClient& client) {
     client.attempts = 0;
     client.op_started = now_;
     client.context = {};
+    client.update.clear();
     const std::uint64_t k = rng_.below(config_.keys);
+    if (config_.datatypes && k % 2 == 1 && begin_datatype_op(client, k)) return;
     client.ns = k % 2 == 1 ? k_sim_namespace : "";
     client.user_key = "cart/" + std::to_string(k);
     client.key = replica::scoped_key(client.ns, client.user_key);
@@ -74,6 +82,12 @@ replica::ClientRequest Simulation::current_request(const SimClient& client) {
         return request;
     }
     request.context = client.context;
+    if (!client.update.empty()) {
+        request.op = replica::ClientOp::put;
+        request.context = {};
+        request.update = client.update;
+        return request;
+    }
     if (client.kind == OpKind::remove) {
         request.op = replica::ClientOp::del;
     } else {
@@ -86,6 +100,8 @@ replica::ClientRequest Simulation::current_request(const SimClient& client) {
 void Simulation::send_attempt(SimClient& client) {
     replica::ClientRequest request = current_request(client);
     ++client.attempts;
+    // Every attempt of an increment may take effect, acknowledged or not.
+    if (client.kind == OpKind::dt_increment) ++history_.counters[client.key].attempted;
     client.node = pick_node(client);
     client.token = (static_cast<std::uint64_t>(client.id) << 32) | (++client.seq & 0xffffffffULL);
     Event e;
@@ -117,7 +133,13 @@ void Simulation::client_reply(std::uint32_t c, replica::ClientReply& reply) {
     }
     if (!read_stage && reply.code == errc::ok) {
         ++result_.acked_writes;
-        if (client.kind != OpKind::remove) {
+        if (client.kind == OpKind::dt_add) {
+            history_.dt_adds.push_back({client.key, client.item, reply.dot});
+        } else if (client.kind == OpKind::dt_increment) {
+            ++history_.counters[client.key].acked;
+        } else if (client.kind == OpKind::dt_remove) {
+            // recorded when it was first sent: it may take effect unacknowledged
+        } else if (client.kind != OpKind::remove) {
             history_.acked_adds.push_back({client.key, client.item, reply.dot});
         } else {
             history_.acked_deletes[client.key].join(client.context);
@@ -145,6 +167,7 @@ void Simulation::read_done(SimClient& client, const replica::ClientReply& reply)
         op_done(client, true);
         return;
     }
+    if (datatype_read_done(client, reply)) return;
     client.context = reply.context;
     if (client.kind == OpKind::remove && client.context.empty()) {
         // Nothing seen, nothing to remove (a delete without a context would remove

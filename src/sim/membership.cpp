@@ -351,7 +351,7 @@ void Simulation::membership_sync(std::uint32_t i) {
     }
     if (g.view_epoch() == n.view_epoch) return;
     n.view_epoch = g.view_epoch();
-    n.core->set_namespaces(sim_namespaces(gossip::namespaces_of(g.view())));
+    n.core->set_namespaces(sim_namespaces(gossip::namespaces_of(g.view()), config_.conflict));
     auto ring = g.ring();
     if (ring == nullptr) return;
     n.joined = true;

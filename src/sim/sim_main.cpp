@@ -27,6 +27,7 @@ struct Options {
     store::SyncMode sync = store::SyncMode::batch;
     bool hinted_handoff = true, anti_entropy = true;
     bool ownership_handoff = true;
+    bool datatypes = false;
     std::uint64_t determinism_every = 10;
     bool verbose = false;
     bool single = false;
@@ -54,6 +55,9 @@ void usage(std::FILE* to) {
         "                       grow | shrink | replace | crash-handoff | partition-join |\n"
         "                       concurrent-join\n"
         "  --conflict M         dvv (default) | lww: last writer wins, loses adds\n"
+        "  --datatypes          half of the odd keys are sets (add, remove what was\n"
+        "                       read) and half counters (increment): no acknowledged\n"
+        "                       add or increment may be lost\n"
         "  --sync M             batch (default) | always | none\n"
         "  --repair R           on (default) | off | no-hints | no-ae: which repair\n"
         "                       paths run (off shows convergence failures)\n"
@@ -139,6 +143,8 @@ bool parse_args(int argc, char** argv, Options& o) {
             auto v = parse_u64(value());
             if (!v) return false;
             o.determinism_every = *v;
+        } else if (arg == "--datatypes") {
+            o.datatypes = true;
         } else if (arg == "--verbose" || arg == "-v") {
             o.verbose = true;
         } else {
@@ -166,6 +172,7 @@ SimConfig make_config(const Options& o, std::uint64_t seed) {
     c.hinted_handoff = o.hinted_handoff;
     c.anti_entropy = o.anti_entropy && o.ownership_handoff;
     c.ownership_handoff = o.ownership_handoff;
+    c.datatypes = o.datatypes;
     return c;
 }
 
@@ -185,6 +192,7 @@ struct Totals {
     std::uint64_t membership_runs = 0, joins = 0, leaves = 0, removes = 0, exits = 0;
     std::uint64_t agreement = 0, owners = 0, owner_missing = 0, left_behind = 0;
     std::uint64_t handoff_keys = 0, handoff_received = 0, forwarded = 0, streams = 0;
+    std::uint64_t dt_adds = 0, dt_increments = 0, dt_lost = 0, dt_counters = 0, dt_overcount = 0;
 };
 
 void add(Totals& t, const RunResult& r) {
@@ -211,6 +219,11 @@ void add(Totals& t, const RunResult& r) {
     t.keys_repaired += r.ae_keys_repaired;
     t.corrupt_repaired += r.corrupt_repaired;
     t.reaped += r.tombstones_reaped;
+    t.dt_adds += r.dt_adds_acked;
+    t.dt_increments += r.dt_increments_acked;
+    t.dt_lost += r.dt_lost_adds;
+    t.dt_counters += r.dt_counter_violations;
+    t.dt_overcount += r.dt_overcount;
     if (r.faults.wipes > 0) {
         ++t.wipe_runs;
         if (r.converge_us < 0) {
@@ -314,6 +327,12 @@ void print_totals(const Totals& t, double wall_s) {
         std::printf("handoff      keys handed off=%llu (received %llu) writes forwarded=%llu streams completed=%llu\n",
                     (unsigned long long)t.handoff_keys, (unsigned long long)t.handoff_received,
                     (unsigned long long)t.forwarded, (unsigned long long)t.streams);
+    }
+    if (t.dt_adds + t.dt_increments > 0) {
+        std::printf("datatypes    %llu set adds and %llu increments acknowledged; dt-lost-add=%llu dt-counter=%llu "
+                    "(violations); %llu increments counted beyond those sent (a leader's lost answer)\n",
+                    (unsigned long long)t.dt_adds, (unsigned long long)t.dt_increments, (unsigned long long)t.dt_lost,
+                    (unsigned long long)t.dt_counters, (unsigned long long)t.dt_overcount);
     }
     std::printf("speed        %.1f s wall, %.0f simulated requests/s, %.0f events/s\n", wall_s,
                 wall_s > 0 ? static_cast<double>(t.ops) / wall_s : 0.0,

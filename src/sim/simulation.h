@@ -123,12 +123,17 @@ struct SimNode {
     bool gone = false;     // exited, or died for good: never restarts
 };
 
-enum class OpKind : std::uint8_t { cart_add, blind_write, remove, read };
+enum class OpKind : std::uint8_t { cart_add, blind_write, remove, read, dt_add, dt_remove, dt_increment };
 
 // Half of the keys (the odd ones) live in this namespace, so that namespaced keys go
 // through every path the others do: hashing, storage, hints, repair, handoff, GC.
 inline constexpr const char* k_sim_namespace = "carts";
-replica::Namespaces sim_namespaces(const replica::Namespaces& from_view);
+// With --datatypes, half of those keys are sets and half counters, in these.
+inline constexpr const char* k_sim_set_namespace = "dtcarts";
+inline constexpr const char* k_sim_counter_namespace = "dtcount";
+// The namespaces every simulated node has: the view's, `carts` (dvv), and the data-type
+// ones, which keep `datatype_conflict`.
+replica::Namespaces sim_namespaces(const replica::Namespaces& from_view, replica::ConflictMode datatype_conflict);
 
 struct SimClient {
     std::uint32_t id = 0;
@@ -140,6 +145,7 @@ struct SimClient {
     std::string user_key;  // as the client names it
     std::string item;
     std::string value;
+    std::string update;  // a data-type write: the encoded update
     replica::VersionVector context;
     replica::ClientToken token = 0;  // the attempt in flight
     std::uint32_t node = 0;
@@ -187,6 +193,11 @@ private:
     int link_copies();
     void trace(std::uint64_t v) { trace_ = hash_combine(trace_, v); }
     void finish_checks();
+    // Data types (datatypes_sim.cpp): the next op on a data-type key, a read's outcome
+    // for one, and the end checks over every key's merge of all nodes' copies.
+    bool begin_datatype_op(SimClient& client, std::uint64_t k);
+    bool datatype_read_done(SimClient& client, const replica::ClientReply& reply);
+    void check_datatypes(const std::map<std::string, SiblingSet>& merged);
     // Reads every node's stored objects: per key, per node (nullptr: none). Values
     // failing their checksum count as present and different from every other.
     std::map<std::string, std::vector<std::unique_ptr<SiblingSet>>> stored_objects(std::uint64_t& bytes_on, std::uint32_t node);

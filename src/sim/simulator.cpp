@@ -114,6 +114,7 @@ std::string replay_command(const SimConfig& config) {
     std::string cmd = "shoal-sim --seed " + std::to_string(config.seed);
     if (config.scenario != Scenario::chaos) cmd += std::string(" --scenario ") + scenario_name(config.scenario);
     if (config.conflict == replica::ConflictMode::lww) cmd += " --conflict lww";
+    if (config.datatypes) cmd += " --datatypes";
     if (config.sync != store::SyncMode::batch) cmd += " --sync " + std::string(store::sync_mode_name(config.sync));
     if (!config.ownership_handoff) cmd += " --handoff off";
     if (!config.hinted_handoff && !config.anti_entropy)
@@ -223,7 +224,7 @@ void Simulation::start_node(std::uint32_t i) {
         if (ring == nullptr) ring = placeholder_ring(i);  // never serves clients
     }
     n.core = std::make_unique<replica::Node>(nc, *n.buffered, std::move(ring), this);
-    n.core->set_namespaces(sim_namespaces({}));
+    n.core->set_namespaces(sim_namespaces({}, config_.conflict));
     attach_driver(i);
     n.up = true;
     n.started = true;
@@ -433,7 +434,7 @@ void Simulation::finish_checks() {
                                              std::string(key));
             }
             auto& m = merged[std::string(key)];
-            m = replica::merge(m, state, replica::conflict_of(sim_namespaces({}), key, config_.conflict));
+            m = replica::merge(m, state, replica::conflict_of(sim_namespaces({}, config_.conflict), key, config_.conflict));
             return true;
         });
     }
@@ -484,6 +485,7 @@ void Simulation::finish_checks() {
     }
     const auto lost = find_lost_adds(history_, merged);
     result_.lost_acked = lost.size();
+    if (config_.datatypes) check_datatypes(merged);
     for (const auto& add : lost) {
         result_.violations.push_back("lost-ack: item " + add.item + " of key " + add.key);
     }

@@ -85,6 +85,11 @@ struct SimConfig {
     // move complete at once without streaming anything.
     Duration gossip_interval = Duration::millis(200);
     bool ownership_handoff = true;
+    // Half of the odd keys are sets and half counters (replica/datatypes.h) in
+    // namespaces of those data types: clients add items, remove what they read, and
+    // increment. Their namespaces keep `conflict` like the default one (lww there is
+    // the teeth: concurrent updates are lost).
+    bool datatypes = false;
 };
 
 // Derives a run's config from its seed: cluster size, workload and faults vary.
@@ -165,6 +170,13 @@ struct RunResult {
     // Keys still held by a live node that is not one of their final primaries (a copy
     // that should have been handed over and dropped): stale-copy violations.
     std::uint64_t left_behind = 0;
+    // Data types (--datatypes): acknowledged set adds and increments, the set adds
+    // lost (also counted in lost_acked), counters outside [acknowledged, attempted].
+    std::uint64_t dt_adds_acked = 0;
+    std::uint64_t dt_increments_acked = 0;
+    std::uint64_t dt_lost_adds = 0;
+    std::uint64_t dt_counter_violations = 0;  // counters below their acknowledged increments
+    std::uint64_t dt_overcount = 0;           // increments counted beyond those sent
     std::vector<std::string> violations;  // "checker: detail"
 };
 

@@ -47,3 +47,17 @@ add_test(NAME "sim: membership with handoff off fails owner-holds"
          COMMAND shoal-sim --seeds 1-24 --scenario grow --handoff off --determinism 0)
 set_tests_properties("sim: membership with handoff off fails owner-holds" PROPERTIES
   PASS_REGULAR_EXPRESSION "owner-holds=[1-9][0-9]* " TIMEOUT 120 LABELS membership)
+
+# Data types (src/sim/datatypes_sim.cpp): sets and counters on half of the odd keys,
+# under every fault kind; no acknowledged add may be missing from a set unless a
+# remove had seen it, no counter may count fewer than its acknowledged increments.
+# About 20 s; sweep more by hand: shoal-sim --datatypes --seeds 1-1000
+add_test(NAME "sim: data types, 200 seeds"
+         COMMAND shoal-sim --seeds 1-200 --datatypes)
+set_tests_properties("sim: data types, 200 seeds" PROPERTIES TIMEOUT 300)
+
+# The teeth: the same sets kept last-writer-wins lose concurrent adds.
+add_test(NAME "sim: data types under lww lose adds"
+         COMMAND shoal-sim --seeds 1-30 --datatypes --conflict lww --determinism 0)
+set_tests_properties("sim: data types under lww lose adds" PROPERTIES
+  PASS_REGULAR_EXPRESSION "dt-lost-add=[1-9][0-9]* " TIMEOUT 120)

@@ -224,3 +224,39 @@ TEST_CASE("available_enough", "[checkers]") {
     CHECK(Availability{4, 1}.ratio() == 0.25);
     CHECK_FALSE(available_enough(Availability{10, 0}, 0.01));
 }
+
+TEST_CASE("find_lost_set_adds: an add is lost unless a remove of its item saw it", "[checkers][datatypes]") {
+    const ActorId a = make_actor(NodeId{1}, 1);
+    History h;
+    h.dt_adds.push_back({"k", "apple", Dot{a, 3}});
+    h.dt_adds.push_back({"k", "pear", Dot{a, 4}});
+    std::map<std::string, std::vector<std::string>> final_sets{{"k", {"apple", "pear"}}};
+    CHECK(shoal::sim::find_lost_set_adds(h, final_sets).empty());
+    // pear gone, and no remove of it: lost.
+    final_sets["k"] = {"apple"};
+    auto lost = shoal::sim::find_lost_set_adds(h, final_sets);
+    REQUIRE(lost.size() == 1);
+    CHECK(lost[0].item == "pear");
+    // A remove of pear that had not seen its add does not excuse it; of apple neither.
+    VersionVector before;
+    before.raise(a, 3);
+    h.dt_removes.push_back({"k", "pear", before});
+    h.dt_removes.push_back({"k", "apple", [&] { VersionVector v; v.raise(a, 9); return v; }()});
+    CHECK(shoal::sim::find_lost_set_adds(h, final_sets).size() == 1);
+    // One that had seen it does.
+    VersionVector after;
+    after.raise(a, 4);
+    h.dt_removes.push_back({"k", "pear", after});
+    CHECK(shoal::sim::find_lost_set_adds(h, final_sets).empty());
+    // A key that no node holds loses every add of it.
+    h.dt_adds.push_back({"other", "fig", Dot{a, 1}});
+    CHECK(shoal::sim::find_lost_set_adds(h, final_sets).size() == 1);
+}
+
+TEST_CASE("counter_keeps_acked", "[checkers][datatypes]") {
+    const shoal::sim::CounterHistory h{5, 8};
+    CHECK(shoal::sim::counter_keeps_acked(h, 5));
+    CHECK(shoal::sim::counter_keeps_acked(h, 9));  // counted twice after a lost answer: allowed
+    CHECK_FALSE(shoal::sim::counter_keeps_acked(h, 4));
+    CHECK_FALSE(shoal::sim::counter_keeps_acked(h, -1));
+}

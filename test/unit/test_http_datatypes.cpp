@@ -132,5 +132,8 @@ TEST_CASE("http datatypes: a read renders the merge of its siblings", "[http][da
     // Nothing stored: 404; a write: 204.
     reply.siblings.clear();
     CHECK(shoal::http::render_datatype(dt::Type::set, ClientOp::get, reply).status == 404);
-    CHECK(shoal::http::render_datatype(dt::Type::set, ClientOp::put, reply).status == 204);
+    const Response written = shoal::http::render_datatype(dt::Type::set, ClientOp::put, reply);
+    CHECK(written.status == 204);
+    // A write hands back no context: only a read's may be used to remove.
+    for (const auto& [name, value] : written.headers) CHECK(name != shoal::http::k_context_header);
 }

@@ -1,0 +1,99 @@
+// The data-type workload (--datatypes): on half of the odd keys, sets (clients add an
+// item of their own, or read the set and remove one of its items with the read's
+// context, or read); on the other half, counters (increment by one, or read). At the
+// end every set key's merge over all nodes must hold each acknowledged add that no
+// remove had seen, and every counter must count at least its acknowledged increments
+// (more than were sent is reported: checkers.h, counter_keeps_acked).
+#include "replica/datatypes.h"
+#include "sim/simulation.h"
+
+namespace shoal::sim {
+
+namespace dt = replica::dt;
+
+namespace {
+// A stored key for people: its namespace and key ("dtcount/count/3").
+std::string shown(const std::string& key) {
+    return std::string(replica::namespace_of(key)) + "/" + std::string(replica::client_key_of(key));
+}
+}  // namespace
+
+bool Simulation::begin_datatype_op(SimClient& client, std::uint64_t k) {
+    const bool set = k % 4 == 1;
+    client.ns = set ? k_sim_set_namespace : k_sim_counter_namespace;
+    client.user_key = (set ? "set/" : "count/") + std::to_string(k);
+    client.key = replica::scoped_key(client.ns, client.user_key);
+    client.item = "d" + std::to_string(client.id) + "." + std::to_string(++client.seq);
+    const std::uint64_t roll = rng_.below(100);
+    if (set) {
+        client.kind = roll < 65 ? OpKind::dt_add : roll < 85 ? OpKind::dt_remove : OpKind::read;
+    } else {
+        client.kind = roll < 80 ? OpKind::dt_increment : OpKind::read;
+    }
+    if (client.kind == OpKind::dt_add) client.update = dt::encode(dt::SetUpdate{{client.item}, {}, {}});
+    if (client.kind == OpKind::dt_increment) client.update = dt::encode(dt::CounterUpdate{1});
+    client.writing = !client.update.empty();  // adds and increments need no read
+    send_attempt(client);
+    return true;
+}
+
+bool Simulation::datatype_read_done(SimClient& client, const replica::ClientReply& reply) {
+    if (client.kind != OpKind::dt_remove) return false;
+    dt::State state;
+    if (dt::merge_siblings(dt::Type::set, reply.siblings, now_, state)) {
+        result_.violations.push_back("datatype: a read of set " + shown(client.key) + " did not decode");
+        op_done(client, false);
+        return true;
+    }
+    const auto items = dt::members(std::get<dt::Set>(state));
+    if (items.empty()) {
+        op_done(client, true);
+        return true;
+    }
+    const std::string victim = items[rng_.below(items.size())];
+    history_.dt_removes.push_back({client.key, victim, reply.context});
+    client.update = dt::encode(dt::SetUpdate{{}, {victim}, reply.context});
+    client.writing = true;
+    client.attempts = 0;
+    send_attempt(client);
+    return true;
+}
+
+void Simulation::check_datatypes(const std::map<std::string, SiblingSet>& merged) {
+    std::map<std::string, std::vector<std::string>> sets;
+    const auto decoded = [&](const std::string& key, dt::Type type, dt::State& out) {
+        auto it = merged.find(key);
+        if (it == merged.end()) {
+            out = dt::empty_state(type);
+            return true;
+        }
+        if (!dt::merge_siblings(type, it->second.siblings, now_, out)) return true;
+        result_.violations.push_back("datatype: the merged state of " + shown(key) + " does not decode");
+        return false;
+    };
+    for (const auto& add : history_.dt_adds) {
+        if (sets.contains(add.key)) continue;
+        dt::State s;
+        if (decoded(add.key, dt::Type::set, s)) sets[add.key] = dt::members(std::get<dt::Set>(s));
+    }
+    result_.dt_adds_acked = history_.dt_adds.size();
+    for (const auto& add : find_lost_set_adds(history_, sets)) {
+        ++result_.dt_lost_adds;
+        ++result_.lost_acked;
+        result_.violations.push_back("dt-lost-add: item " + add.item + " of set " + shown(add.key));
+    }
+    for (const auto& [key, h] : history_.counters) {
+        result_.dt_increments_acked += h.acked;
+        dt::State s;
+        if (!decoded(key, dt::Type::counter, s)) continue;
+        const std::int64_t value = dt::value(std::get<dt::Counter>(s));
+        if (value > 0 && static_cast<std::uint64_t>(value) > h.attempted)
+            result_.dt_overcount += static_cast<std::uint64_t>(value) - h.attempted;
+        if (counter_keeps_acked(h, value)) continue;
+        ++result_.dt_counter_violations;
+        result_.violations.push_back("dt-counter: " + shown(key) + " = " + std::to_string(value) + ", acknowledged " +
+                                     std::to_string(h.acked) + ", sent " + std::to_string(h.attempted));
+    }
+}
+
+}  // namespace shoal::sim
