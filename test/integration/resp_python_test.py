@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Shoal's Redis front end driven by the Python `redis` client (Debian python3-redis).
+
+On a 3-node `shoal dev` cluster (TLS, as shipped) with a set namespace and an lww one
+as Redis databases 1 and 2:
+  - a cart program: workers SADD items through all three nodes while node 2 is killed
+    with SIGKILL and restarted; others SMEMBERS then SREM some of them. At the end
+    every acknowledged add is in the cart unless an acknowledged SREM removed it, read
+    through every node.
+  - a session program: SETEX/GET/EXPIRE/TTL/PERSIST through different nodes; a short
+    session expires.
+Usage: resp_python_test.py SHOAL_CLI. Exits 77 (skipped) without the redis module.
+Bounded: every loop stops by count and by time."""
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+try:
+    import redis
+except ImportError:
+    print("python3-redis missing (scripts/deps installs it): skipped")
+    sys.exit(77)
+
+SHOAL = sys.argv[1]
+BASE = 26000 + (os.getpid() + 13) % 20 * 40
+DIR = tempfile.mkdtemp(prefix="shoal-pyresp-")
+failures = []
+
+
+def shoal(*args, check=True):
+    return subprocess.run([SHOAL, "--dir", DIR, *args], capture_output=True, text=True, timeout=60, check=check)
+
+
+def client(node, db):
+    return redis.Redis(host="127.0.0.1", port=BASE + 10 * node + 4, db=db, ssl=True,
+                       ssl_ca_certs=f"{DIR}/tls/ca.crt", ssl_certfile=f"{DIR}/tls/client-admin.crt",
+                       ssl_keyfile=f"{DIR}/tls/client-admin.key", socket_timeout=5, socket_connect_timeout=2)
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def cart_program(kill_node):
+    """Adds through every node while `kill_node` is killed and restarted."""
+    key = "cart:alice"
+    acked_adds, acked_removes = set(), set()
+    lock = threading.Lock()
+    stop = time.monotonic() + 8
+
+    def adder(w):
+        n = 0
+        while time.monotonic() < stop and n < 300:
+            node = 1 + (w + n) % 3
+            item = f"item-{w}-{n}"
+            n += 1
+            try:
+                client(node, 1).sadd(key, item)
+                with lock:
+                    acked_adds.add(item)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.ResponseError):
+                time.sleep(0.05)  # that node is down, or the write failed: not acknowledged
+
+    def remover():
+        rounds = 0
+        while time.monotonic() < stop and rounds < 100:
+            rounds += 1
+            try:
+                r = client(3, 1)
+                seen = sorted(m.decode() for m in r.smembers(key))  # SREM removes what this read saw
+                if seen:
+                    victim = random.choice(seen)
+                    if r.srem(key, victim) == 1:
+                        with lock:
+                            acked_removes.add(victim)
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.ResponseError):
+                pass
+            time.sleep(0.1)
+
+    threads = [threading.Thread(target=adder, args=(w,)) for w in range(4)] + [threading.Thread(target=remover)]
+    for t in threads:
+        t.start()
+    time.sleep(2)
+    shoal("dev", "kill", str(kill_node))
+    time.sleep(2)
+    shoal("dev", "restart", str(kill_node))
+    for t in threads:
+        t.join(timeout=30)
+    # Every node, once the restarted one has caught up (read repair, anti-entropy).
+    want = acked_adds - acked_removes
+    for node in (1, 2, 3):
+        got = set()
+        for _ in range(50):
+            try:
+                got = {m.decode() for m in client(node, 1).smembers(key)}
+            except redis.exceptions.RedisError:
+                got = set()
+            if want <= got:
+                break
+            time.sleep(0.2)
+        check(want <= got, f"node {node}: all {len(want)} acknowledged adds present "
+                           f"({len(acked_adds)} added, {len(acked_removes)} removed; missing {len(want - got)})")
+        # Each item is added once, and removed only after a read saw it: gone for good.
+        check(not (got & acked_removes), f"node {node}: no removed item is back ({len(got & acked_removes)} are)")
+    check(len(acked_adds) > 100, f"the cart program made progress ({len(acked_adds)} adds acknowledged)")
+    check(len(acked_removes) > 0, f"the remover removed items ({len(acked_removes)})")
+
+
+def session_program():
+    s1, s2, s3 = client(1, 2), client(2, 2), client(3, 2)
+    check(s1.setex("session:9f2c", 1800, '{"user":"alice"}') is True, "SETEX through node 1")
+    check(s2.get("session:9f2c") == b'{"user":"alice"}', "GET through node 2")
+    check(1795 <= s3.ttl("session:9f2c") <= 1800, "TTL through node 3")
+    check(s2.expire("session:9f2c", 60) is True, "EXPIRE through node 2")
+    check(50 <= s1.ttl("session:9f2c") <= 60, "the new TTL through node 1")
+    check(s3.persist("session:9f2c") is True and s1.ttl("session:9f2c") == -1, "PERSIST")
+    s1.setex("session:short", 1, "bye")
+    check(s2.get("session:short") == b"bye", "a 1 s session is there")
+    time.sleep(2.2)
+    check(s3.get("session:short") is None and s3.ttl("session:short") == -2, "and has expired 2 s later")
+    check(s1.delete("session:9f2c") == 1 and s2.get("session:9f2c") is None, "DEL")
+
+
+def main():
+    try:
+        shoal("dev", "up", "3", "--base-port", str(BASE))
+        shoal("ns", "create", "carts", "--datatype", "set")
+        shoal("ns", "create", "sessions", "--conflict", "lww")
+        for n in (1, 2, 3):
+            with open(f"{DIR}/n{n}.conf", "a") as f:
+                f.write("resp_databases = default,carts,sessions\n")
+            shoal("dev", "restart", str(n))
+        for _ in range(50):  # gossip brings the namespaces to every node
+            try:
+                if all(client(n, 1).sadd("probe", "x") is not None for n in (1, 2, 3)):
+                    break
+            except redis.exceptions.RedisError:
+                time.sleep(0.2)
+        session_program()
+        cart_program(kill_node=2)
+    finally:
+        shoal("dev", "down", check=False)
+        shutil.rmtree(DIR, ignore_errors=True)
+    if failures:
+        print(f"{len(failures)} checks failed")
+        sys.exit(1)
+    print("all checks passed")
+
+
+main()
