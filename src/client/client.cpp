@@ -288,6 +288,15 @@ void AsyncClient::del(std::string key, std::string context, RequestOptions optio
     impl_->submit(std::move(r), std::move(done));
 }
 
+void AsyncClient::update(std::string key, replica::dt::Update update, RequestOptions options, Callback done) {
+    replica::ClientRequest r;
+    r.op = replica::ClientOp::put;
+    r.key = std::move(key);
+    r.update = replica::dt::encode(update);
+    r.options = options;
+    impl_->submit(std::move(r), std::move(done));
+}
+
 void AsyncClient::close() {
     impl_->close();
 }
@@ -330,6 +339,26 @@ Result Client::put(std::string_view key, std::string_view value, std::string_vie
 
 Result Client::del(std::string_view key, std::string_view context, const RequestOptions& options) {
     return wait([&](Callback cb) { async_->del(std::string(key), std::string(context), options, std::move(cb)); });
+}
+
+Result Client::update(std::string_view key, const replica::dt::Update& update, const RequestOptions& options) {
+    return wait([&](Callback cb) { async_->update(std::string(key), update, options, std::move(cb)); });
+}
+
+Client::DatatypeRead Client::read_datatype(std::string_view key, replica::dt::Type type, const RequestOptions& options) {
+    DatatypeRead out;
+    out.result = get(key, options);
+    if (out.result.code == errc::not_found) out.result.code = errc::ok;
+    if (out.result.code != errc::ok) return out;
+    // The values are the live siblings: merge them as the node's readers do.
+    std::vector<replica::Sibling> siblings(out.result.values.size());
+    for (std::size_t i = 0; i < siblings.size(); ++i) siblings[i].value = out.result.values[i];
+    if (auto ec = replica::dt::merge_siblings(type, siblings, Time{0}, out.state)) {
+        out.result.code = to_errc(ec, errc::corrupt);
+        return out;
+    }
+    if (replica::context_from_token(out.result.context, out.context)) out.result.code = errc::bad_context;
+    return out;
 }
 
 }  // namespace shoal::client

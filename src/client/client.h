@@ -9,6 +9,10 @@
 //  - get returns every live sibling's value and an opaque context; pass that
 //    context to put/del to supersede exactly what was read. No context: the write
 //    becomes a sibling of whatever is there.
+//  - Data types (a namespace made with datatype=set|counter, replica/datatypes.h):
+//    update() sends an add, a remove (with the context of a read) or an increment;
+//    read_datatype() reads the key as one merged value. A retried update may be
+//    applied twice: harmless for sets, an increment then counts twice.
 //  - Requests are pipelined on one connection; replies match by request id.
 //  - AsyncClient runs on the caller's io_context and calls callbacks on its thread.
 //    Client is the blocking wrapper, with an io_context of its own. Neither is
@@ -24,6 +28,7 @@
 
 #include "core/errc.h"
 #include "core/types.h"
+#include "replica/datatypes.h"
 #include "replica/messages.h"
 #include "tls/tls.h"
 
@@ -69,6 +74,8 @@ public:
     void get(std::string key, RequestOptions options, Callback done);
     void put(std::string key, std::string value, std::string context, RequestOptions options, Callback done);
     void del(std::string key, std::string context, RequestOptions options, Callback done);
+    // A data-type update; `options.ns` names a namespace of its type.
+    void update(std::string key, replica::dt::Update update, RequestOptions options, Callback done);
 
     // Fails every outstanding request with errc::shutting_down and closes the connection.
     void close();
@@ -91,6 +98,15 @@ public:
     Result put(std::string_view key, std::string_view value, std::string_view context = {},
                const RequestOptions& options = {});
     Result del(std::string_view key, std::string_view context = {}, const RequestOptions& options = {});
+    Result update(std::string_view key, const replica::dt::Update& update, const RequestOptions& options);
+    // Reads a data-type key as one value (the merge of its siblings), with the context
+    // a remove must carry (SetUpdate::context, decoded from `result.context`).
+    struct DatatypeRead {
+        Result result;  // ok with an empty state when nothing is stored (not_found)
+        replica::dt::State state;
+        replica::VersionVector context;
+    };
+    DatatypeRead read_datatype(std::string_view key, replica::dt::Type type, const RequestOptions& options);
 
 private:
     Result wait(const std::function<void(Callback)>& start);
