@@ -14,30 +14,6 @@ constexpr std::uint8_t k_format_version = 1;
 
 using Reader = ByteReader;
 
-void encode_vv_body(const VersionVector& vv, std::string& out) {
-    put_varint(out, vv.entries().size());
-    for (const auto& [actor, counter] : vv.entries()) {
-        put_varint(out, actor);
-        put_varint(out, counter);
-    }
-}
-
-bool decode_vv_body(Reader& r, VersionVector& out) {
-    std::uint64_t n = 0;
-    // Each entry takes at least two bytes, which bounds n by what is left.
-    if (!r.varint(n) || n > k_max_context_entries || n * 2 > r.left()) return false;
-    out = VersionVector{};
-    ActorId last = 0;
-    for (std::uint64_t i = 0; i < n; ++i) {
-        std::uint64_t actor = 0, counter = 0;
-        if (!r.varint(actor) || !r.varint(counter)) return false;
-        if (counter == 0 || counter >= k_max_counter || (i > 0 && actor <= last)) return false;  // canonical form only
-        out.raise(actor, counter);
-        last = actor;
-    }
-    return true;
-}
-
 // A sibling's flags: bit 0 a tombstone, bit 1 a content type follows its value (a
 // value written before content types were kept has neither, and decodes as before).
 constexpr std::uint8_t k_tombstone_flag = 1, k_content_type_flag = 2;
@@ -56,6 +32,30 @@ bool decode_sibling(Reader& r, Sibling& s) {
 }
 
 }  // namespace
+
+void encode_vv_body(const VersionVector& vv, std::string& out) {
+    put_varint(out, vv.entries().size());
+    for (const auto& [actor, counter] : vv.entries()) {
+        put_varint(out, actor);
+        put_varint(out, counter);
+    }
+}
+
+bool decode_vv_body(ByteReader& r, VersionVector& out, std::size_t max_entries) {
+    std::uint64_t n = 0;
+    // Each entry takes at least two bytes, which bounds n by what is left.
+    if (!r.varint(n) || n > max_entries || n * 2 > r.left()) return false;
+    out = VersionVector{};
+    ActorId last = 0;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        std::uint64_t actor = 0, counter = 0;
+        if (!r.varint(actor) || !r.varint(counter)) return false;
+        if (counter == 0 || counter >= k_max_counter || (i > 0 && actor <= last)) return false;  // canonical form only
+        out.raise(actor, counter);
+        last = actor;
+    }
+    return true;
+}
 
 void encode(const SiblingSet& set, std::string& out) {
     out.push_back(static_cast<char>(k_format_version));

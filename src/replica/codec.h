@@ -8,6 +8,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/byte_codec.h"
 #include "core/limits.h"
 #include "replica/version.h"
 
@@ -27,6 +28,10 @@ std::error_code decode_stored(std::string_view bytes, SiblingSet& out);
 
 void encode(const VersionVector& vv, std::string& out);
 std::error_code decode(std::string_view bytes, VersionVector& out);
+// A version vector inside a larger encoding (the data types' states and updates): its
+// entries appended to `out`; read back from `r`, canonical only, at most `max_entries`.
+void encode_vv_body(const VersionVector& vv, std::string& out);
+bool decode_vv_body(ByteReader& r, VersionVector& out, std::size_t max_entries = k_max_context_entries);
 
 // The causal context as clients carry it: URL- and header-safe base64 of the
 // encoded version vector ("" for an empty context). A client's context names at most

@@ -6,6 +6,7 @@
 #include "core/byte_codec.h"
 #include "core/errc.h"
 #include "core/limits.h"
+#include "replica/codec.h"
 
 namespace shoal::replica::dt {
 
@@ -170,29 +171,6 @@ std::error_code apply_counter(Counter& c, const CounterUpdate& u, const Dot& dot
 
 constexpr std::uint8_t k_format = 1;  // the first byte after the type, for later formats
 
-void put_vv(std::string& out, const VersionVector& vv) {
-    put_varint(out, vv.entries().size());
-    for (const auto& [actor, counter] : vv.entries()) {
-        put_varint(out, actor);
-        put_varint(out, counter);
-    }
-}
-
-bool get_vv(ByteReader& r, VersionVector& vv, std::size_t max_entries) {
-    std::uint64_t n = 0;
-    if (!r.varint(n) || n > max_entries || n * 2 > r.left()) return false;
-    vv = VersionVector{};
-    ActorId last = 0;
-    for (std::uint64_t i = 0; i < n; ++i) {
-        std::uint64_t actor = 0, counter = 0;
-        if (!r.varint(actor) || !r.varint(counter)) return false;
-        if (counter == 0 || counter >= k_max_counter || (i > 0 && actor <= last)) return false;
-        vv.raise(actor, counter);
-        last = actor;
-    }
-    return true;
-}
-
 // `count` strings, strictly increasing when `sorted`.
 bool get_strings(ByteReader& r, std::vector<std::string>& out, bool sorted) {
     std::uint64_t n = 0;
@@ -211,7 +189,7 @@ void put_strings(std::string& out, const std::vector<std::string>& v) {
 }
 
 bool get_set(ByteReader& r, Set& set) {
-    if (!get_vv(r, set.context, k_max_context_entries)) return false;
+    if (!decode_vv_body(r, set.context, k_max_context_entries)) return false;
     std::uint64_t n = 0;
     if (!r.varint(n) || n > r.left()) return false;
     set.elements.resize(n);
@@ -230,7 +208,7 @@ bool get_set(ByteReader& r, Set& set) {
     set.deferred.resize(n);
     for (std::uint64_t i = 0; i < n; ++i) {
         DeferredRemove& d = set.deferred[i];
-        if (!get_vv(r, d.context, k_max_context_entries) || !get_strings(r, d.elements, true)) return false;
+        if (!decode_vv_body(r, d.context, k_max_context_entries) || !get_strings(r, d.elements, true)) return false;
         if (d.elements.empty() || set.context.descends(d.context)) return false;
         if (i > 0 && !deferred_less(set.deferred[i - 1], d)) return false;
     }
@@ -330,7 +308,7 @@ std::string encode(const State& state) {
     out.push_back(static_cast<char>(type_of(state)));
     out.push_back(static_cast<char>(k_format));
     std::visit(overloaded{[&](const Set& s) {
-                              put_vv(out, s.context);
+                              encode_vv_body(s.context, out);
                               put_varint(out, s.elements.size());
                               for (const auto& e : s.elements) {
                                   put_string(out, e.value);
@@ -342,7 +320,7 @@ std::string encode(const State& state) {
                               }
                               put_varint(out, s.deferred.size());
                               for (const auto& d : s.deferred) {
-                                  put_vv(out, d.context);
+                                  encode_vv_body(d.context, out);
                                   put_strings(out, d.elements);
                               }
                           },
@@ -374,7 +352,7 @@ std::string encode(const Update& update) {
     std::visit(overloaded{[&](const SetUpdate& u) {
                               put_strings(out, u.add);
                               put_strings(out, u.remove);
-                              put_vv(out, u.context);
+                              encode_vv_body(u.context, out);
                           },
                           [&](const CounterUpdate& u) { put_signed(out, u.delta); }},
                update);
@@ -389,7 +367,7 @@ std::error_code decode(std::string_view bytes, Update& out) {
     if (type == Type::set) {
         SetUpdate u;
         ok = get_strings(r, u.add, false) && get_strings(r, u.remove, false) &&
-             get_vv(r, u.context, k_max_client_context_entries);
+             decode_vv_body(r, u.context, k_max_client_context_entries);
         out = std::move(u);
     } else {
         CounterUpdate u;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "node_harness.h"
+#include "resp_test_util.h"
 #include "replica/namespaces.h"
 #include "resp/protocol.h"
 #include "resp/session.h"
@@ -74,16 +75,7 @@ struct HarnessCore final : Core {
     }
 };
 
-std::string run(Session& s, std::vector<std::string> args) {
-    std::string out;
-    bool called = false;
-    s.run(std::move(args), [&](std::string reply, bool) {
-        out = std::move(reply);
-        called = true;
-    });
-    REQUIRE(called);
-    return out;
-}
+using test::run;
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "node_harness.h"
+#include "resp_test_util.h"
 #include "replica/namespaces.h"
 #include "resp/session.h"
 
@@ -44,16 +45,7 @@ SessionConfig three_databases() {
     return cfg;
 }
 
-std::string run(Session& s, std::vector<std::string> args) {
-    std::string out;
-    bool called = false;
-    s.run(std::move(args), [&](std::string reply, bool) {
-        out = std::move(reply);
-        called = true;
-    });
-    REQUIRE(called);
-    return out;
-}
+using test::run;
 
 }  // namespace
 
