@@ -355,7 +355,7 @@ TEST_CASE("namespaces: created on one node, changed on another, every node agree
     REQUIRE_FALSE(net.at(3).put_namespace(net.now, "sessions", b, false));
     net.run(Duration::seconds(3));
     REQUIRE(net.agreed());
-    const NamespaceRecord& settled = net.at(2).view().namespaces.at("sessions");
+    const NamespaceRecord settled = net.at(2).view().namespaces.at("sessions");  // a copy: node 2 restarts below
     CHECK(settled.version == 2);
     CHECK(settled.set_by == NodeId{3});  // the higher writer id wins a tie
     CHECK(settled.props.ttl_s == 120);
