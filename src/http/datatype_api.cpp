@@ -7,6 +7,9 @@
 //                     {"remove":"pear","context":"<the context of a read>"} (the
 //                     context may come in X-Shoal-Context instead), or both
 //            counter: {"increment":2} or {"decrement":1}
+//            map:     {"set":{"name":"alice"}, "remove":["theme"], "increment":{"visits":1}}
+//                     (any of the three; registers are set and removed, counters
+//                     incremented, by a negative amount to decrement)
 //   DELETE /ns/{ns}/dt/{key}   the whole key, as /kv/ deletes
 //
 // The POST body is parsed with Boost.JSON (bounded by max_value_bytes, as a value is);
@@ -45,6 +48,41 @@ bool strings_of(const json::value& v, std::vector<std::string>& out) {
     return true;
 }
 
+// A map's update: registers set and removed, counters incremented.
+std::variant<dt::Update, Response> parse_map_update(const json::object& obj, const Limits& limits, const char* shape) {
+    dt::MapUpdate u;
+    for (const auto& [name, value] : obj) {
+        if (name == "set") {
+            const auto* fields = value.if_object();
+            if (fields == nullptr) return text(400, "set takes an object of field names and string values");
+            for (const auto& [field, v] : *fields) {
+                const auto* str = v.if_string();
+                if (str == nullptr) return text(400, "set takes string values (field " + echo(field) + ")");
+                u.set.emplace_back(std::string(field), std::string(str->data(), str->size()));
+            }
+        } else if (name == "remove") {
+            if (!strings_of(value, u.remove)) return text(400, "remove takes a field name or an array of them");
+        } else if (name == "increment") {
+            const auto* fields = value.if_object();
+            if (fields == nullptr) return text(400, "increment takes an object of field names and integers");
+            for (const auto& [field, v] : *fields) {
+                if (!v.is_int64()) return text(400, "increment takes 64-bit integers (field " + echo(field) + ")");
+                u.increment.emplace_back(std::string(field), v.as_int64());
+            }
+        } else {
+            return text(400, "unknown operation for a map: " + echo(name) + " (set, remove, increment)");
+        }
+    }
+    const dt::Update update{std::move(u)};
+    if (const auto bad = dt::check_update(update, limits.max_key_bytes)) {
+        if (bad == errc::value_too_large)
+            return text(413, "a field name is longer than " + std::to_string(limits.max_key_bytes) + " bytes (max_key_bytes)");
+        return text(400, std::string("the body must be ") + shape + ", naming 1 to " +
+                             std::to_string(dt::k_max_update_elements) + " fields, none empty");
+    }
+    return update;
+}
+
 // The update a POST body asks for, or the 400 saying why not.
 std::variant<dt::Update, Response> parse_update(dt::Type type, std::string_view body, std::string_view header_context,
                                                 const Limits& limits) {
@@ -54,7 +92,9 @@ std::variant<dt::Update, Response> parse_update(dt::Type type, std::string_view 
     const char* shape = type == dt::Type::set
                             ? R"(a JSON object: {"add":"item"}, {"add":["a","b"]} or {"remove":"item","context":"..."})"
                             : R"(a JSON object: {"increment":N} or {"decrement":N})";
+    if (type == dt::Type::map) shape = R"(a JSON object: {"set":{"field":"value"}, "remove":["field"], "increment":{"field":N}})";
     if (obj == nullptr || obj->empty()) return text(400, std::string("the body must be ") + shape);
+    if (type == dt::Type::map) return parse_map_update(*obj, limits, shape);
     if (type == dt::Type::counter) {
         dt::CounterUpdate u;
         if (obj->size() != 1) return text(400, std::string("the body must be ") + shape);
@@ -97,6 +137,17 @@ std::variant<dt::Update, Response> parse_update(dt::Type type, std::string_view 
 
 std::string value_json(const dt::State& state) {
     if (const auto* c = std::get_if<dt::Counter>(&state)) return std::to_string(dt::value(*c));
+    if (const auto* m = std::get_if<dt::Map>(&state)) {
+        json::object fields;
+        for (const auto& f : m->fields) {
+            if (const auto* counter = std::get_if<dt::Counter>(&f.value)) {
+                fields[f.name] = dt::value(*counter);
+            } else if (const auto& r = std::get<dt::Register>(f.value); r.present) {
+                fields[f.name] = json::string(r.value);
+            }
+        }
+        return json::serialize(fields);
+    }
     json::array items;
     for (const auto& e : std::get<dt::Set>(state).elements) items.emplace_back(json::string(e.value));
     return json::serialize(items);
@@ -112,7 +163,7 @@ Routed route_dt(const Request& request, std::string_view path, std::string_view 
     if (!type) {
         return text(409, "namespace " + std::string(ns) +
                              " holds plain values (use /ns/" + std::string(ns) +
-                             "/kv/); a data type needs a namespace made with datatype=set or datatype=counter");
+                             "/kv/); a data type needs a namespace made with datatype=set, counter or map");
     }
     KvCall call;
     call.datatype = type;

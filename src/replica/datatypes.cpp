@@ -7,10 +7,13 @@
 #include "core/errc.h"
 #include "core/limits.h"
 #include "replica/codec.h"
+#include "replica/datatypes_internal.h"
 
 namespace shoal::replica::dt {
 
 namespace {
+
+using namespace detail;
 
 template <class... F>
 struct overloaded : F... {
@@ -102,23 +105,6 @@ void merge_sets(Set& into, const Set& other) {
     settle_deferred(into);
 }
 
-void merge_counters(Counter& into, const Counter& other) {
-    std::vector<Counter::Entry> out;
-    auto i = into.entries.begin();
-    auto j = other.entries.begin();
-    while (i != into.entries.end() || j != other.entries.end()) {
-        if (j == other.entries.end() || (i != into.entries.end() && i->actor < j->actor)) {
-            out.push_back(*i++);
-        } else if (i == into.entries.end() || j->actor < i->actor) {
-            out.push_back(*j++);
-        } else {
-            out.push_back({i->actor, std::max(i->increments, j->increments), std::max(i->decrements, j->decrements)});
-            ++i;
-            ++j;
-        }
-    }
-    into.entries = std::move(out);
-}
 
 std::error_code apply_set(Set& set, const SetUpdate& u, const Dot& dot) {
     if (!u.remove.empty() && u.context.empty()) return errc::precondition_failed;
@@ -153,40 +139,11 @@ std::uint64_t total(const Counter& c, bool increments) {
     return sum;
 }
 
-std::error_code apply_counter(Counter& c, const CounterUpdate& u, const Dot& dot) {
-    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-    const bool up = u.delta >= 0;
-    // |INT64_MIN| is one more than INT64_MAX: take it as unsigned.
-    const std::uint64_t amount = up ? static_cast<std::uint64_t>(u.delta) : 0 - static_cast<std::uint64_t>(u.delta);
-    const std::uint64_t sum = total(c, up);
-    if (amount > max || sum > max - amount) return errc::bad_request;  // the totals stay within INT64
-    auto it = std::lower_bound(c.entries.begin(), c.entries.end(), dot.actor,
-                               [](const Counter::Entry& e, ActorId a) { return e.actor < a; });
-    if (it == c.entries.end() || it->actor != dot.actor) it = c.entries.insert(it, Counter::Entry{dot.actor, 0, 0});
-    (up ? it->increments : it->decrements) += amount;
-    return {};
-}
 
 // ---- encoding ----------------------------------------------------------------------
 
-constexpr std::uint8_t k_format = 1;  // the first byte after the type, for later formats
 
-// `count` strings, strictly increasing when `sorted`.
-bool get_strings(ByteReader& r, std::vector<std::string>& out, bool sorted) {
-    std::uint64_t n = 0;
-    if (!r.varint(n) || n > r.left()) return false;
-    out.resize(n);
-    for (std::uint64_t i = 0; i < n; ++i) {
-        if (!r.string(out[i])) return false;
-        if (sorted && i > 0 && out[i] <= out[i - 1]) return false;
-    }
-    return true;
-}
 
-void put_strings(std::string& out, const std::vector<std::string>& v) {
-    put_varint(out, v.size());
-    for (const auto& s : v) put_string(out, s);
-}
 
 bool get_set(ByteReader& r, Set& set) {
     if (!decode_vv_body(r, set.context, k_max_context_entries)) return false;
@@ -215,6 +172,60 @@ bool get_set(ByteReader& r, Set& set) {
     return true;
 }
 
+
+bool get_type(ByteReader& r, Type& type) {
+    std::uint8_t t = 0, format = 0;
+    if (!r.byte(t) || !r.byte(format) || format != k_format) return false;
+    if (t < static_cast<std::uint8_t>(Type::set) || t > static_cast<std::uint8_t>(Type::map)) return false;
+    type = static_cast<Type>(t);
+    return true;
+}
+
+}  // namespace
+
+namespace detail {
+
+void merge_counters(Counter& into, const Counter& other) {
+    std::vector<Counter::Entry> out;
+    auto i = into.entries.begin();
+    auto j = other.entries.begin();
+    while (i != into.entries.end() || j != other.entries.end()) {
+        if (j == other.entries.end() || (i != into.entries.end() && i->actor < j->actor)) {
+            out.push_back(*i++);
+        } else if (i == into.entries.end() || j->actor < i->actor) {
+            out.push_back(*j++);
+        } else {
+            out.push_back({i->actor, std::max(i->increments, j->increments), std::max(i->decrements, j->decrements)});
+            ++i;
+            ++j;
+        }
+    }
+    into.entries = std::move(out);
+}
+
+std::error_code apply_counter(Counter& c, std::int64_t delta, ActorId actor) {
+    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    const bool up = delta >= 0;
+    // |INT64_MIN| is one more than INT64_MAX: take it as unsigned.
+    const std::uint64_t amount = up ? static_cast<std::uint64_t>(delta) : 0 - static_cast<std::uint64_t>(delta);
+    const std::uint64_t sum = total(c, up);
+    if (amount > max || sum > max - amount) return errc::bad_request;  // the totals stay within INT64
+    auto it = std::lower_bound(c.entries.begin(), c.entries.end(), actor,
+                               [](const Counter::Entry& e, ActorId a) { return e.actor < a; });
+    if (it == c.entries.end() || it->actor != actor) it = c.entries.insert(it, Counter::Entry{actor, 0, 0});
+    (up ? it->increments : it->decrements) += amount;
+    return {};
+}
+
+void put_counter(std::string& out, const Counter& c) {
+    put_varint(out, c.entries.size());
+    for (const auto& e : c.entries) {
+        put_varint(out, e.actor);
+        put_varint(out, e.increments);
+        put_varint(out, e.decrements);
+    }
+}
+
 bool get_counter(ByteReader& r, Counter& c) {
     std::uint64_t n = 0;
     if (!r.varint(n) || n * 3 > r.left()) return false;
@@ -227,37 +238,51 @@ bool get_counter(ByteReader& r, Counter& c) {
     return true;
 }
 
-bool get_type(ByteReader& r, Type& type) {
-    std::uint8_t t = 0, format = 0;
-    if (!r.byte(t) || !r.byte(format) || format != k_format) return false;
-    if (t != static_cast<std::uint8_t>(Type::set) && t != static_cast<std::uint8_t>(Type::counter)) return false;
-    type = static_cast<Type>(t);
+void put_strings(std::string& out, const std::vector<std::string>& v) {
+    put_varint(out, v.size());
+    for (const auto& s : v) put_string(out, s);
+}
+
+bool get_strings(ByteReader& r, std::vector<std::string>& out, bool sorted) {
+    std::uint64_t n = 0;
+    if (!r.varint(n) || n > r.left()) return false;
+    out.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        if (!r.string(out[i])) return false;
+        if (sorted && i > 0 && out[i] <= out[i - 1]) return false;
+    }
     return true;
 }
 
-}  // namespace
+}  // namespace detail
 
 std::optional<Type> type_by_name(std::string_view name) {
     if (name == "set") return Type::set;
     if (name == "counter") return Type::counter;
+    if (name == "map") return Type::map;
     return std::nullopt;
 }
 
-std::string_view type_name(Type type) { return type == Type::set ? "set" : "counter"; }
-
-Type type_of(const State& state) { return std::holds_alternative<Set>(state) ? Type::set : Type::counter; }
-Type type_of(const Update& update) {
-    return std::holds_alternative<SetUpdate>(update) ? Type::set : Type::counter;
+std::string_view type_name(Type type) {
+    return type == Type::set ? "set" : type == Type::counter ? "counter" : "map";
 }
 
-State empty_state(Type type) { return type == Type::set ? State{Set{}} : State{Counter{}}; }
+Type type_of(const State& state) { return static_cast<Type>(state.index() + 1); }
+Type type_of(const Update& update) { return static_cast<Type>(update.index() + 1); }
 
-std::error_code apply(State& state, const Update& update, const Dot& dot) {
+State empty_state(Type type) {
+    if (type == Type::set) return Set{};
+    if (type == Type::counter) return Counter{};
+    return Map{};
+}
+
+std::error_code apply(State& state, const Update& update, const Dot& dot, Time written) {
     if (type_of(state) != type_of(update)) return errc::wrong_type;
     State next = state;
     const std::error_code ec = std::visit(
         overloaded{[&](Set& s) { return apply_set(s, std::get<SetUpdate>(update), dot); },
-                   [&](Counter& c) { return apply_counter(c, std::get<CounterUpdate>(update), dot); }},
+                   [&](Counter& c) { return apply_counter(c, std::get<CounterUpdate>(update).delta, dot.actor); },
+                   [&](Map& m) { return apply_map(m, std::get<MapUpdate>(update), dot, written); }},
         next);
     if (!ec) state = std::move(next);
     return ec;
@@ -266,7 +291,8 @@ std::error_code apply(State& state, const Update& update, const Dot& dot) {
 std::error_code merge(State& into, const State& other) {
     if (type_of(into) != type_of(other)) return errc::wrong_type;
     std::visit(overloaded{[&](Set& s) { merge_sets(s, std::get<Set>(other)); },
-                          [&](Counter& c) { merge_counters(c, std::get<Counter>(other)); }},
+                          [&](Counter& c) { merge_counters(c, std::get<Counter>(other)); },
+                          [&](Map& m) { merge_maps(m, std::get<Map>(other)); }},
                into);
     return {};
 }
@@ -324,14 +350,8 @@ std::string encode(const State& state) {
                                   put_strings(out, d.elements);
                               }
                           },
-                          [&](const Counter& c) {
-                              put_varint(out, c.entries.size());
-                              for (const auto& e : c.entries) {
-                                  put_varint(out, e.actor);
-                                  put_varint(out, e.increments);
-                                  put_varint(out, e.decrements);
-                              }
-                          }},
+                          [&](const Counter& c) { put_counter(out, c); },
+                          [&](const Map& m) { put_map(out, m); }},
                state);
     return out;
 }
@@ -341,7 +361,10 @@ std::error_code decode(std::string_view bytes, State& out) {
     Type type{};
     if (!get_type(r, type)) return errc::wrong_type;  // a plain value, or another format
     out = empty_state(type);
-    const bool ok = type == Type::set ? get_set(r, std::get<Set>(out)) : get_counter(r, std::get<Counter>(out));
+    const bool ok = std::visit(overloaded{[&](Set& s) { return get_set(r, s); },
+                                          [&](Counter& c) { return get_counter(r, c); },
+                                          [&](Map& m) { return get_map(r, m); }},
+                               out);
     return ok && r.done() ? std::error_code{} : make_error_code(errc::corrupt);
 }
 
@@ -354,7 +377,8 @@ std::string encode(const Update& update) {
                               put_strings(out, u.remove);
                               encode_vv_body(u.context, out);
                           },
-                          [&](const CounterUpdate& u) { put_signed(out, u.delta); }},
+                          [&](const CounterUpdate& u) { put_signed(out, u.delta); },
+                          [&](const MapUpdate& u) { put_map_update(out, u); }},
                update);
     return out;
 }
@@ -369,15 +393,28 @@ std::error_code decode(std::string_view bytes, Update& out) {
         ok = get_strings(r, u.add, false) && get_strings(r, u.remove, false) &&
              decode_vv_body(r, u.context, k_max_client_context_entries);
         out = std::move(u);
-    } else {
+    } else if (type == Type::counter) {
         CounterUpdate u;
         ok = r.signed_varint(u.delta);
         out = u;
+    } else {
+        MapUpdate u;
+        ok = get_map_update(r, u);
+        out = std::move(u);
     }
     return ok && r.done() ? std::error_code{} : make_error_code(errc::bad_request);
 }
 
+const MapField* find_field(const Map& map, std::string_view name) {
+    auto it = std::lower_bound(map.fields.begin(), map.fields.end(), name,
+                               [](const MapField& f, std::string_view n) { return f.name < n; });
+    if (it == map.fields.end() || it->name != name) return nullptr;
+    const auto* r = std::get_if<Register>(&it->value);
+    return r != nullptr && !r->present ? nullptr : &*it;
+}
+
 std::error_code check_update(const Update& update, std::size_t max_element_bytes) {
+    if (const auto* m = std::get_if<MapUpdate>(&update)) return check_map_update(*m, max_element_bytes);
     const auto* set = std::get_if<SetUpdate>(&update);
     if (set == nullptr) return {};
     if (set->add.size() + set->remove.size() > k_max_update_elements) return errc::bad_request;

@@ -16,6 +16,11 @@
 //   before it does is kept aside (deferred, at most k_max_deferred_removes) until the
 //   state has seen the remover's context.
 // - counter: a PN-counter, one (increments, decrements) pair per actor.
+// - map: named fields, each a last-writer-wins register (the greatest (written, dot)
+//   wins, a removed field keeps its stamp so an older value cannot return) or a counter
+//   (concurrent increments add up; a counter field cannot be removed). Concurrent
+//   updates of different fields all survive. Should one name be written as both kinds
+//   concurrently, the counter wins (a fixed order keeps the merge a semilattice).
 //
 // merge() is commutative, associative and idempotent for both; siblings of a key
 // (concurrent leaders) are merged by the reader with merge_siblings().
@@ -33,9 +38,9 @@
 
 namespace shoal::replica::dt {
 
-enum class Type : std::uint8_t { set = 1, counter = 2 };
+enum class Type : std::uint8_t { set = 1, counter = 2, map = 3 };
 
-// "set" / "counter" as a Type; nullopt for any other name.
+// "set" / "counter" / "map" as a Type; nullopt for any other name.
 std::optional<Type> type_by_name(std::string_view name);
 std::string_view type_name(Type type);
 
@@ -75,7 +80,27 @@ struct Counter {
     friend bool operator==(const Counter&, const Counter&) = default;
 };
 
-using State = std::variant<Set, Counter>;
+struct Register {
+    std::string value;
+    Time written;  // the leader's stamp: after every stamp it held for the field
+    Dot dot;       // the write's: breaks ties of equal stamps
+    bool present = true;  // false: removed (a tombstone that keeps its stamp)
+    friend bool operator==(const Register&, const Register&) = default;
+};
+
+struct MapField {
+    std::string name;
+    std::variant<Register, Counter> value;
+    friend bool operator==(const MapField&, const MapField&) = default;
+};
+
+struct Map {
+    std::vector<MapField> fields;  // sorted by name, distinct
+    friend bool operator==(const Map&, const Map&) = default;
+};
+
+// The variant's index is the Type less one.
+using State = std::variant<Set, Counter, Map>;
 
 Type type_of(const State& state);
 // The empty state of a type.
@@ -96,15 +121,25 @@ struct CounterUpdate {
     friend bool operator==(const CounterUpdate&, const CounterUpdate&) = default;
 };
 
-using Update = std::variant<SetUpdate, CounterUpdate>;
+// Fields set (registers), removed (registers) and incremented (counters), at once.
+struct MapUpdate {
+    std::vector<std::pair<std::string, std::string>> set;
+    std::vector<std::string> remove;
+    std::vector<std::pair<std::string, std::int64_t>> increment;
+    friend bool operator==(const MapUpdate&, const MapUpdate&) = default;
+};
+
+using Update = std::variant<SetUpdate, CounterUpdate, MapUpdate>;
 
 Type type_of(const Update& update);
 
 // Applies `update` to `state` under the write's dot (issued by the leader for this
-// write). Errors: wrong_type (an update of another type), precondition_failed (a
-// remove without a context), overloaded (too many deferred removes), bad_request (a
-// counter would pass INT64 bounds). On error `state` is unchanged.
-std::error_code apply(State& state, const Update& update, const Dot& dot);
+// write) and stamp (`written`: the coordinator's wall clock; map registers only).
+// Errors: wrong_type (an update of another type, or of a map field of the other kind,
+// or a remove of a counter field), precondition_failed (a set remove without a
+// context), overloaded (too many deferred removes), bad_request (a counter would pass
+// INT64 bounds). On error `state` is unchanged.
+std::error_code apply(State& state, const Update& update, const Dot& dot, Time written = {});
 
 // Merges `other` into `into`: both of one type (else wrong_type and `into` unchanged).
 std::error_code merge(State& into, const State& other);
@@ -118,6 +153,8 @@ std::error_code merge_siblings(Type type, const std::vector<Sibling>& siblings, 
 std::vector<std::string> members(const Set& set);
 bool contains(const Set& set, std::string_view value);
 std::int64_t value(const Counter& counter);
+// A map's field by name (nullptr: none, or a removed register).
+const MapField* find_field(const Map& map, std::string_view name);
 
 // Encodings (the stored value of a sibling; the update a put carries). Decoding is
 // bounded by the input and canonical only: anything else is corrupt (a state) or
@@ -127,8 +164,9 @@ std::error_code decode(std::string_view bytes, State& out);
 std::string encode(const Update& update);
 std::error_code decode(std::string_view bytes, Update& out);
 
-// Checks an update a client sent against a key's limits (elements at most
-// `max_element_bytes`, at most k_max_update_elements, a context within the client bound).
+// Checks an update a client sent against a key's limits (elements and field names at
+// most `max_element_bytes`, at most k_max_update_elements of them, not none, a context
+// within the client bound).
 std::error_code check_update(const Update& update, std::size_t max_element_bytes);
 
 }  // namespace shoal::replica::dt

@@ -21,7 +21,7 @@ std::string props_problem(const NamespaceProps& p) {
     }
     if (p.ttl_s < 0 || p.ttl_s > k_max_ttl_s) return "ttl_s must be 0..." + std::to_string(k_max_ttl_s);
     if (!p.datatype.empty() && !dt::type_by_name(p.datatype))
-        return "datatype '" + p.datatype + "' is not known (set, counter, or none for plain values)";
+        return "datatype '" + p.datatype + "' is not known (set, counter, map, or none for plain values)";
     if (!p.datatype.empty() && p.conflict == ConflictMode::lww)
         return "a datatype merges its own concurrent writes: it needs conflict=dvv, not lww";
     return "";

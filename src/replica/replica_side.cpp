@@ -72,7 +72,7 @@ std::error_code Node::apply_update(const SiblingSet& local, WriteOp& op) const {
     dt::State state;
     if (auto ec = dt::merge_siblings(dt::type_of(update), local.siblings, now_, state)) return ec;
     const Dot dot = next_dot(local, local.context, actor_, next_counter_);
-    if (auto ec = dt::apply(state, update, dot)) return ec;
+    if (auto ec = dt::apply(state, update, dot, op.written)) return ec;
     op.value = dt::encode(state);
     op.context = local.context;
     op.content_type.clear();

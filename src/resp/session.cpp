@@ -101,7 +101,7 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
     } else {
         put_error(out,
                   "ERR unknown command '" + lower(args[0]).substr(0, 64) +
-                      "' (this node speaks the string, set and counter commands: docs/redis.md)");
+                      "' (this node speaks the string, set, counter and hash commands: docs/redis.md)");
     }
     done(out, false);
 }
@@ -118,7 +118,7 @@ std::string authenticate(State& s, const std::string* name, const std::string& t
 
 bool reads_only(const std::string& upper_name) {
     for (const char* r : {"GET", "MGET", "EXISTS", "TTL", "PTTL", "STRLEN", "TYPE", "SMEMBERS", "SISMEMBER",
-                          "SMISMEMBER", "SCARD"})
+                          "SMISMEMBER", "SCARD", "HGET", "HMGET", "HGETALL", "HEXISTS", "HLEN", "HKEYS", "HVALS"})
         if (upper_name == r) return true;
     return false;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/errc.h"
+#include "replica/datatypes.h"
 #include "replica/messages.h"
 #include "resp/protocol.h"
 #include "resp/session.h"
@@ -49,6 +50,24 @@ const Command* find_string_command(const std::string& upper_name);  // strings.c
 const Command* find_datatype_command(const std::string& datatype, const std::string& upper_name);
 // Whether `upper_name` is a data-type command of any type (to refuse it on strings).
 bool is_datatype_command(const std::string& upper_name);
+const Command* find_hash_command(const std::string& upper_name);  // hashes.cpp
+
+// Reading and updating data-type keys (sets.cpp), for the data-type command files.
+inline constexpr std::string_view k_wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value";
+struct StateRead {
+    errc code = errc::ok;
+    replica::ClientReply reply;
+    replica::dt::State state;
+};
+// Reads the key and merges its siblings into one state of `type`; `record`: remember
+// the read's context for SREM.
+void read_state(const StatePtr& s, replica::dt::Type type, const std::string& key, bool record,
+                std::function<void(StateRead)> done);
+// Sends one update; `done` gets the state after it (the leader's, merged).
+void send_update(const StatePtr& s, replica::dt::Type type, const std::string& key, const replica::dt::Update& update,
+                 std::function<void(StateRead)> done);
+// The reply for a failed read or update: WRONGTYPE, or the error with its counts.
+std::string failed(const StateRead& r);
 
 void hello(State& s, const std::vector<std::string>& args, std::string& out);
 // AUTH [name] token (also HELLO's AUTH): "" when it took, else the error reply's text.

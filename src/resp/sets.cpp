@@ -1,8 +1,8 @@
 // The data-type commands of the Redis front end (session.h): sets on a namespace with
 // datatype=set (SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD TYPE) and counters on
 // one with datatype=counter (INCR INCRBY DECR DECRBY GET TYPE), as reads and updates of
-// the core's data types (replica/datatypes.h). DEL, UNLINK and EXISTS are the string
-// commands'.
+// the core's data types (replica/datatypes.h); hashes are hashes.cpp. DEL, UNLINK and
+// EXISTS are the string commands'.
 //
 // An SREM removes what this connection last read of the key (SMEMBERS, SISMEMBER,
 // SMISMEMBER or SCARD): a remove needs the context of a read that saw the member, so a
@@ -24,8 +24,6 @@ using replica::ClientOp;
 using replica::ClientReply;
 using replica::ClientRequest;
 
-constexpr std::string_view k_wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value";
-
 std::string context_key(const State& s, const std::string& key) { return s.ns() + '\0' + key; }
 
 void remember(State& s, const std::string& key, const replica::VersionVector& context) {
@@ -38,11 +36,7 @@ void remember(State& s, const std::string& key, const replica::VersionVector& co
     s.read_contexts[context_key(s, key)] = context;
 }
 
-struct StateRead {
-    errc code = errc::ok;
-    ClientReply reply;
-    dt::State state;
-};
+}  // namespace
 
 // Reads the key and merges its siblings into one state of the namespace's type;
 // `record`: remember the read's context for SREM.
@@ -88,6 +82,8 @@ std::string failed(const StateRead& r) {
     if (r.code == errc::wrong_type) return error(k_wrongtype);
     return error(error_text(r.code, r.reply));
 }
+
+namespace {
 
 const dt::Set& set_of(const StateRead& r) { return std::get<dt::Set>(r.state); }
 std::int64_t counter_of(const StateRead& r) { return dt::value(std::get<dt::Counter>(r.state)); }
@@ -243,11 +239,13 @@ const Command* find_in(const Command (&table)[N], const std::string& upper_name)
 const Command* find_datatype_command(const std::string& datatype, const std::string& upper_name) {
     if (datatype == "set") return find_in(k_set_commands, upper_name);
     if (datatype == "counter") return find_in(k_counter_commands, upper_name);
+    if (datatype == "map") return find_hash_command(upper_name);
     return nullptr;
 }
 
 bool is_datatype_command(const std::string& upper_name) {
     const Command* c = find_in(k_set_commands, upper_name);
+    if (c == nullptr) c = find_hash_command(upper_name);
     return c != nullptr && upper_name != "TYPE";
 }
 

@@ -322,3 +322,137 @@ TEST_CASE("datatypes: siblings merge into one state; plain values are another ty
     siblings[2].value = "a plain value";
     CHECK(dt::merge_siblings(dt::Type::set, siblings, Time{0}, merged) == errc::wrong_type);
 }
+
+namespace {
+
+dt::Update map_set(std::string field, std::string value) {
+    dt::MapUpdate u;
+    u.set.emplace_back(std::move(field), std::move(value));
+    return u;
+}
+dt::Update map_incr(std::string field, std::int64_t by) {
+    dt::MapUpdate u;
+    u.increment.emplace_back(std::move(field), by);
+    return u;
+}
+dt::Update map_remove(std::string field) {
+    dt::MapUpdate u;
+    u.remove.push_back(std::move(field));
+    return u;
+}
+dt::Map& map_of(dt::State& s) { return std::get<dt::Map>(s); }
+std::string reg(const dt::State& s, const std::string& field) {
+    const dt::MapField* f = dt::find_field(std::get<dt::Map>(s), field);
+    return f == nullptr ? "(none)" : std::get<dt::Register>(f->value).value;
+}
+
+}  // namespace
+
+TEST_CASE("datatypes: a map's registers keep the last writer, its counters add up", "[datatypes]") {
+    const auto a = make_actor(NodeId{1}, 1), b = make_actor(NodeId{2}, 1);
+    dt::State x = dt::empty_state(dt::Type::map), y = x;
+    REQUIRE_FALSE(dt::apply(x, map_set("name", "alice"), Dot{a, 1}, Time{100}));
+    REQUIRE_FALSE(dt::apply(y, map_set("theme", "dark"), Dot{b, 1}, Time{150}));
+    REQUIRE_FALSE(dt::apply(y, map_set("name", "bob"), Dot{b, 2}, Time{200}));
+    REQUIRE_FALSE(dt::apply(x, map_incr("visits", 2), Dot{a, 2}, Time{300}));
+    REQUIRE_FALSE(dt::apply(y, map_incr("visits", 3), Dot{b, 3}, Time{300}));
+    dt::State xy = x;
+    REQUIRE_FALSE(dt::merge(xy, y));
+    CHECK(reg(xy, "name") == "bob");    // the later stamp
+    CHECK(reg(xy, "theme") == "dark");  // another field: kept
+    CHECK(dt::value(std::get<dt::Counter>(dt::find_field(map_of(xy), "visits")->value)) == 5);
+    // A leader stamps after what it holds: a write with an older clock still wins there.
+    REQUIRE_FALSE(dt::apply(xy, map_set("name", "carol"), Dot{a, 3}, Time{50}));
+    CHECK(reg(xy, "name") == "carol");
+    // A removed register keeps its stamp: an older write merged later stays removed.
+    REQUIRE_FALSE(dt::apply(xy, map_remove("theme"), Dot{a, 4}, Time{400}));
+    CHECK(dt::find_field(map_of(xy), "theme") == nullptr);
+    REQUIRE_FALSE(dt::merge(xy, y));
+    CHECK(dt::find_field(map_of(xy), "theme") == nullptr);
+    // Kinds do not mix within a field, and counters are not removed.
+    const dt::State before = xy;
+    CHECK(dt::apply(xy, map_incr("name", 1), Dot{a, 5}, Time{500}) == errc::wrong_type);
+    CHECK(dt::apply(xy, map_set("visits", "x"), Dot{a, 5}, Time{500}) == errc::wrong_type);
+    CHECK(dt::apply(xy, map_remove("visits"), Dot{a, 5}, Time{500}) == errc::wrong_type);
+    CHECK(xy == before);
+}
+
+TEST_CASE("datatypes: map merge is commutative, associative and idempotent; same-name kinds resolve one way",
+          "[datatypes]") {
+    for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+        Rng rng(seed * 104729);
+        std::vector<Replica> rs;
+        for (std::uint32_t i = 1; i <= 3; ++i) rs.push_back({dt::empty_state(dt::Type::map), make_actor(NodeId{i}, 1)});
+        std::vector<dt::State> seen;
+        for (int step = 0; step < 40; ++step) {
+            Replica& at = rs[rng.below(rs.size())];
+            const std::string field = "f" + std::to_string(rng.below(4));
+            const Time t{static_cast<std::int64_t>(rng.below(50))};  // stamps collide: dots break ties
+            const auto kind = rng.below(10);
+            std::error_code ec;
+            if (kind < 4) ec = dt::apply(at.state, map_set(field, "v" + std::to_string(step)), at.next(), t);
+            else if (kind < 6) ec = dt::apply(at.state, map_remove(field), at.next(), t);
+            else if (kind < 8) ec = dt::apply(at.state, map_incr("c" + field, rng.between(-3, 5)), at.next(), t);
+            else ec = dt::merge(at.state, rs[rng.below(rs.size())].state);
+            REQUIRE((!ec || ec == errc::wrong_type));
+            seen.push_back(at.state);
+        }
+        // A name written as both kinds on different replicas, merged either way round.
+        dt::State reg_side = dt::empty_state(dt::Type::map), counter_side = reg_side;
+        REQUIRE_FALSE(dt::apply(reg_side, map_set("both", "x"), Dot{rs[0].actor, 100}, Time{1}));
+        REQUIRE_FALSE(dt::apply(counter_side, map_incr("both", 1), Dot{rs[1].actor, 100}, Time{1}));
+        seen.push_back(reg_side);
+        seen.push_back(counter_side);
+        INFO("seed " << seed);
+        for (int trial = 0; trial < 10; ++trial) {
+            const dt::State& a = seen[rng.below(seen.size())];
+            const dt::State& b = seen[rng.below(seen.size())];
+            const dt::State& c = seen[rng.below(seen.size())];
+            dt::State ab = a, ba = b, aa = a;
+            REQUIRE_FALSE(dt::merge(ab, b));
+            REQUIRE_FALSE(dt::merge(ba, a));
+            REQUIRE_FALSE(dt::merge(aa, a));
+            CHECK(ab == ba);
+            CHECK(aa == a);
+            dt::State ab_c = ab, bc = b, a_bc = a;
+            REQUIRE_FALSE(dt::merge(ab_c, c));
+            REQUIRE_FALSE(dt::merge(bc, c));
+            REQUIRE_FALSE(dt::merge(a_bc, bc));
+            CHECK(ab_c == a_bc);
+        }
+        // Every replica that merged all the others holds one state.
+        dt::State all = dt::empty_state(dt::Type::map);
+        for (const auto& r : rs) REQUIRE_FALSE(dt::merge(all, r.state));
+        for (auto& r : rs) {
+            for (const auto& other : rs) REQUIRE_FALSE(dt::merge(r.state, other.state));
+            CHECK(r.state == all);
+        }
+    }
+}
+
+TEST_CASE("datatypes: map encodings round-trip and refuse truncation", "[datatypes]") {
+    const auto a = make_actor(NodeId{1}, 1);
+    dt::State m = dt::empty_state(dt::Type::map);
+    REQUIRE_FALSE(dt::apply(m, map_set("name", "alice"), Dot{a, 1}, Time{-5}));
+    REQUIRE_FALSE(dt::apply(m, map_incr("visits", -7), Dot{a, 2}, Time{9}));
+    REQUIRE_FALSE(dt::apply(m, map_remove("gone"), Dot{a, 3}, Time{9}));
+    const std::string bytes = dt::encode(m);
+    dt::State back;
+    REQUIRE_FALSE(dt::decode(bytes, back));
+    CHECK(back == m);
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut) CHECK(dt::decode(bytes.substr(0, cut), back));
+    dt::MapUpdate u;
+    u.set = {{"a", "1"}, {"b", ""}};
+    u.remove = {"c"};
+    u.increment = {{"d", INT64_MIN}};
+    const std::string ub = dt::encode(dt::Update{u});
+    dt::Update uback;
+    REQUIRE_FALSE(dt::decode(ub, uback));
+    CHECK(std::get<dt::MapUpdate>(uback) == u);
+    for (std::size_t cut = 0; cut < ub.size(); ++cut) CHECK(dt::decode(ub.substr(0, cut), uback) == errc::bad_request);
+    // Field names are bounded like items; an update names at least one field.
+    CHECK(dt::check_update(map_set(std::string(16, 'f'), "v"), 16) == std::error_code{});
+    CHECK(dt::check_update(map_set(std::string(17, 'f'), "v"), 16) == errc::value_too_large);
+    CHECK(dt::check_update(dt::Update{dt::MapUpdate{}}, 16) == errc::bad_request);
+    CHECK(dt::check_update(map_set("", "v"), 16) == errc::bad_request);
+}

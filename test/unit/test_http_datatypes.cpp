@@ -24,10 +24,11 @@ using namespace shoal::replica;
 namespace {
 
 Namespaces namespaces() {
-    NamespaceProps set, counter;
+    NamespaceProps set, counter, map;
     set.datatype = "set";
     counter.datatype = "counter";
-    return {{"carts", set}, {"hits", counter}, {"plain", NamespaceProps{}}};
+    map.datatype = "map";
+    return {{"carts", set}, {"hits", counter}, {"plain", NamespaceProps{}}, {"profiles", map}};
 }
 
 shoal::http::Routed call(std::string method, std::string target, std::string body = "", std::string context = "") {
@@ -136,4 +137,33 @@ TEST_CASE("http datatypes: a read renders the merge of its siblings", "[http][da
     CHECK(written.status == 204);
     // A write hands back no context: only a read's may be used to remove.
     for (const auto& [name, value] : written.headers) CHECK(name != shoal::http::k_context_header);
+}
+
+TEST_CASE("http datatypes: maps take fields set, removed and incremented", "[http][datatypes]") {
+    const auto u = update_of(call("POST", "/ns/profiles/dt/u1",
+                                  R"({"set":{"name":"alice","theme":"dark"},"remove":"old","increment":{"visits":2}})"));
+    const auto& m = std::get<dt::MapUpdate>(u);
+    CHECK(m.set == std::vector<std::pair<std::string, std::string>>{{"name", "alice"}, {"theme", "dark"}});
+    CHECK(m.remove == std::vector<std::string>{"old"});
+    CHECK(m.increment == std::vector<std::pair<std::string, std::int64_t>>{{"visits", 2}});
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"set":{"name":1}})")) == 400);
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"increment":{"v":"x"}})")) == 400);
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"add":"x"})")) == 400);
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"set":{}})")) == 400);
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"set":{"":"v"}})")) == 400);
+    // A read renders the live fields: registers as strings, counters as numbers.
+    const auto a = make_actor(shoal::NodeId{1}, 1);
+    dt::State s = dt::empty_state(dt::Type::map);
+    REQUIRE_FALSE(dt::apply(s, m, Dot{a, 1}, shoal::Time{5}));
+    REQUIRE_FALSE(dt::apply(s, dt::MapUpdate{{}, {"theme"}, {}}, Dot{a, 2}, shoal::Time{6}));
+    ClientReply reply;
+    reply.code = errc::ok;
+    reply.siblings.resize(1);
+    reply.siblings[0].dot = Dot{a, 2};
+    reply.siblings[0].value = dt::encode(s);
+    const Response r = shoal::http::render_datatype(dt::Type::map, ClientOp::get, reply);
+    REQUIRE(r.status == 200);
+    const auto doc = boost::json::parse(r.body).as_object();
+    CHECK(doc.at("type") == "map");
+    CHECK(doc.at("value") == boost::json::object{{"name", "alice"}, {"visits", 2}});
 }

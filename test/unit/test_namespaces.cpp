@@ -66,7 +66,7 @@ TEST_CASE("namespaces: properties are checked", "[namespace]") {
     p.datatype = "counter";
     CHECK(props_problem(p).empty());
     p.datatype = "hyperloglog";
-    CHECK(props_problem(p) == "datatype 'hyperloglog' is not known (set, counter, or none for plain values)");
+    CHECK(props_problem(p) == "datatype 'hyperloglog' is not known (set, counter, map, or none for plain values)");
     p.datatype = "set";
     p.conflict = ConflictMode::lww;
     CHECK(props_problem(p) == "a datatype merges its own concurrent writes: it needs conflict=dvv, not lww");

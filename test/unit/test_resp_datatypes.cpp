@@ -16,15 +16,17 @@ using namespace shoal::resp;
 
 namespace {
 
-// Database 0 strings, 1 a set namespace, 2 a counter namespace; coordinated by `via`.
+// Database 0 strings, 1 a set namespace, 2 a counter one, 3 a map one; coordinated by `via`.
 struct DtCore final : Core {
     test::Cluster& c;
     std::uint32_t via = 1;
     explicit DtCore(test::Cluster& cluster) : c(cluster) {
-        replica::NamespaceProps set, counter;
+        replica::NamespaceProps set, counter, map;
         set.datatype = "set";
         counter.datatype = "counter";
-        for (std::uint32_t i = 1; i <= c.members.size(); ++i) c.node(i).set_namespaces({{"carts", set}, {"hits", counter}});
+        map.datatype = "map";
+        for (std::uint32_t i = 1; i <= c.members.size(); ++i)
+            c.node(i).set_namespaces({{"carts", set}, {"hits", counter}, {"profiles", map}});
     }
     void call(replica::ClientRequest q, std::function<void(replica::ClientReply)> done) override {
         done(c.call(via, std::move(q)));
@@ -41,7 +43,7 @@ struct DtCore final : Core {
 
 SessionConfig three_databases() {
     SessionConfig cfg;
-    cfg.databases = {"default", "carts", "hits"};
+    cfg.databases = {"default", "carts", "hits", "profiles"};
     return cfg;
 }
 
@@ -126,4 +128,36 @@ TEST_CASE("resp datatypes: strings and data types stay apart", "[resp][datatypes
     CHECK(run(s, {"SADD", "k", "x"}).starts_with("-WRONGTYPE"));
     CHECK(run(s, {"APPEND", "k", "x"}).starts_with("-WRONGTYPE"));
     CHECK(run(s, {"PING"}) == "+PONG\r\n");
+}
+
+TEST_CASE("resp datatypes: hashes on a map namespace", "[resp][datatypes]") {
+    test::Cluster c(3);
+    DtCore core(c);
+    Session s(core, three_databases());
+    run(s, {"SELECT", "3"});
+    CHECK(run(s, {"HSET", "user:1", "name", "alice", "theme", "dark"}) == ":2\r\n");
+    core.via = 2;
+    CHECK(run(s, {"HSET", "user:1", "name", "alicia", "lang", "en"}) == ":1\r\n");
+    CHECK(run(s, {"HGET", "user:1", "name"}) == "$6\r\nalicia\r\n");
+    CHECK(run(s, {"HGET", "user:1", "nope"}) == "$-1\r\n");
+    CHECK(run(s, {"HMGET", "user:1", "theme", "nope"}) == "*2\r\n$4\r\ndark\r\n$-1\r\n");
+    core.via = 3;
+    CHECK(run(s, {"HINCRBY", "user:1", "visits", "5"}) == ":5\r\n");
+    CHECK(run(s, {"HINCRBY", "user:1", "visits", "-2"}) == ":3\r\n");
+    CHECK(run(s, {"HINCRBY", "user:1", "name", "1"}) == "-ERR hash value is not an integer\r\n");
+    CHECK(run(s, {"HLEN", "user:1"}) == ":4\r\n");
+    CHECK(run(s, {"HKEYS", "user:1"}) == "*4\r\n$4\r\nlang\r\n$4\r\nname\r\n$5\r\ntheme\r\n$6\r\nvisits\r\n");
+    CHECK(run(s, {"HEXISTS", "user:1", "theme"}) == ":1\r\n");
+    CHECK(run(s, {"HDEL", "user:1", "theme", "nope"}) == ":1\r\n");
+    CHECK(run(s, {"HEXISTS", "user:1", "theme"}) == ":0\r\n");
+    CHECK(run(s, {"HDEL", "user:1", "visits"}).starts_with("-ERR a counter field"));
+    CHECK(run(s, {"HGETALL", "user:1"}) ==
+          "*6\r\n$4\r\nlang\r\n$2\r\nen\r\n$4\r\nname\r\n$6\r\nalicia\r\n$6\r\nvisits\r\n$1\r\n3\r\n");
+    CHECK(run(s, {"HVALS", "user:1"}) == "*3\r\n$2\r\nen\r\n$6\r\nalicia\r\n$1\r\n3\r\n");
+    CHECK(run(s, {"TYPE", "user:1"}) == "+hash\r\n");
+    CHECK(run(s, {"HSET", "user:1", "odd"}) == "-ERR wrong number of arguments for 'hset' command\r\n");
+    CHECK(run(s, {"SADD", "user:1", "x"}).starts_with("-WRONGTYPE"));
+    CHECK(run(s, {"GET", "user:1"}).starts_with("-WRONGTYPE"));
+    run(s, {"SELECT", "0"});
+    CHECK(run(s, {"HSET", "k", "f", "v"}).starts_with("-WRONGTYPE"));
 }

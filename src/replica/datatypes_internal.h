@@ -1,0 +1,34 @@
+// What datatypes.cpp and datatypes_map.cpp share: the counter's operations (a map's
+// counter fields are counters) and the strings encoding. Not part of the API.
+#pragma once
+
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "core/byte_codec.h"
+#include "replica/datatypes.h"
+
+namespace shoal::replica::dt::detail {
+
+inline constexpr std::uint8_t k_format = 1;  // the byte after the type, for later formats
+
+void merge_counters(Counter& into, const Counter& other);
+std::error_code apply_counter(Counter& c, std::int64_t delta, ActorId actor);
+void put_counter(std::string& out, const Counter& c);
+bool get_counter(ByteReader& r, Counter& c);
+
+void put_strings(std::string& out, const std::vector<std::string>& v);
+// A count and that many strings, strictly increasing when `sorted`.
+bool get_strings(ByteReader& r, std::vector<std::string>& out, bool sorted);
+
+// Maps (datatypes_map.cpp).
+void merge_maps(Map& into, const Map& other);
+std::error_code apply_map(Map& map, const MapUpdate& u, const Dot& dot, Time written);
+void put_map(std::string& out, const Map& m);
+bool get_map(ByteReader& r, Map& m);
+void put_map_update(std::string& out, const MapUpdate& u);
+bool get_map_update(ByteReader& r, MapUpdate& u);
+std::error_code check_map_update(const MapUpdate& u, std::size_t max_name_bytes);
+
+}  // namespace shoal::replica::dt::detail

@@ -1,0 +1,179 @@
+// The map data type (datatypes.h): named fields, each a last-writer-wins register or
+// a counter.
+#include <algorithm>
+
+#include "core/errc.h"
+#include "core/limits.h"
+#include "replica/datatypes_internal.h"
+
+namespace shoal::replica::dt::detail {
+
+namespace {
+
+bool by_name(const MapField& f, std::string_view name) { return f.name < name; }
+
+MapField* field_of(Map& m, std::string_view name) {
+    auto it = std::lower_bound(m.fields.begin(), m.fields.end(), name, by_name);
+    return it != m.fields.end() && it->name == name ? &*it : nullptr;
+}
+
+MapField& field_at(Map& m, const std::string& name, bool counter) {
+    auto it = std::lower_bound(m.fields.begin(), m.fields.end(), name, by_name);
+    if (it == m.fields.end() || it->name != name) {
+        MapField f{name, {}};
+        if (counter) f.value = Counter{};
+        it = m.fields.insert(it, std::move(f));
+    }
+    return *it;
+}
+
+bool register_less(const Register& a, const Register& b) {
+    return a.written != b.written ? a.written < b.written : a.dot < b.dot;
+}
+
+// A join of two values of one field: the higher kind wins whole (a fixed order), a
+// register the greater stamp, a counter the counters' merge.
+void merge_field(MapField& into, const MapField& other) {
+    if (into.value.index() != other.value.index()) {
+        if (other.value.index() > into.value.index()) into.value = other.value;
+        return;
+    }
+    if (auto* c = std::get_if<Counter>(&into.value)) return merge_counters(*c, std::get<Counter>(other.value));
+    auto& r = std::get<Register>(into.value);
+    if (register_less(r, std::get<Register>(other.value))) r = std::get<Register>(other.value);
+}
+
+// A stamp after `written` and after every stamp the field holds here, so a write the
+// leader applies later wins over the ones it applied before.
+Time stamp_after(const MapField* f, Time written) {
+    if (f == nullptr || !std::holds_alternative<Register>(f->value)) return written;
+    return std::max(written, std::get<Register>(f->value).written + Duration::micros(1));
+}
+
+}  // namespace
+
+void merge_maps(Map& into, const Map& other) {
+    std::vector<MapField> out;
+    out.reserve(std::max(into.fields.size(), other.fields.size()));
+    auto i = into.fields.begin();
+    auto j = other.fields.begin();
+    while (i != into.fields.end() || j != other.fields.end()) {
+        if (j == other.fields.end() || (i != into.fields.end() && i->name < j->name)) {
+            out.push_back(std::move(*i++));
+        } else if (i == into.fields.end() || j->name < i->name) {
+            out.push_back(*j++);
+        } else {
+            MapField f = std::move(*i++);
+            merge_field(f, *j++);
+            out.push_back(std::move(f));
+        }
+    }
+    into.fields = std::move(out);
+}
+
+std::error_code apply_map(Map& map, const MapUpdate& u, const Dot& dot, Time written) {
+    for (const auto& [name, value] : u.set) {
+        MapField* f = field_of(map, name);
+        if (f != nullptr && !std::holds_alternative<Register>(f->value)) return errc::wrong_type;
+        const Time stamp = stamp_after(f, written);
+        field_at(map, name, false).value = Register{value, stamp, dot, true};
+    }
+    for (const auto& name : u.remove) {
+        MapField* f = field_of(map, name);
+        if (f != nullptr && !std::holds_alternative<Register>(f->value)) return errc::wrong_type;
+        const Time stamp = stamp_after(f, written);
+        field_at(map, name, false).value = Register{{}, stamp, dot, false};
+    }
+    for (const auto& [name, delta] : u.increment) {
+        MapField* f = field_of(map, name);
+        if (f != nullptr && !std::holds_alternative<Counter>(f->value)) return errc::wrong_type;
+        if (auto ec = apply_counter(std::get<Counter>(field_at(map, name, true).value), delta, dot.actor)) return ec;
+    }
+    return {};
+}
+
+void put_map(std::string& out, const Map& m) {
+    put_varint(out, m.fields.size());
+    for (const auto& f : m.fields) {
+        put_string(out, f.name);
+        if (const auto* c = std::get_if<Counter>(&f.value)) {
+            out.push_back(1);
+            put_counter(out, *c);
+            continue;
+        }
+        const auto& r = std::get<Register>(f.value);
+        out.push_back(r.present ? 0 : 2);
+        put_string(out, r.value);
+        put_signed(out, r.written.us);
+        put_varint(out, r.dot.actor);
+        put_varint(out, r.dot.counter);
+    }
+}
+
+bool get_map(ByteReader& r, Map& m) {
+    std::uint64_t n = 0;
+    if (!r.varint(n) || n > r.left()) return false;
+    m.fields.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        MapField& f = m.fields[i];
+        std::uint8_t kind = 0;
+        if (!r.string(f.name) || (i > 0 && f.name <= m.fields[i - 1].name) || !r.byte(kind)) return false;
+        if (kind == 1) {
+            f.value = Counter{};
+            if (!get_counter(r, std::get<Counter>(f.value))) return false;
+            continue;
+        }
+        if (kind != 0 && kind != 2) return false;
+        Register reg;
+        reg.present = kind == 0;
+        if (!r.string(reg.value) || !r.signed_varint(reg.written.us) || !r.varint(reg.dot.actor) ||
+            !r.varint(reg.dot.counter))
+            return false;
+        if (!reg.present && !reg.value.empty()) return false;  // canonical: a tombstone holds nothing
+        f.value = std::move(reg);
+    }
+    return true;
+}
+
+void put_map_update(std::string& out, const MapUpdate& u) {
+    put_varint(out, u.set.size());
+    for (const auto& [name, value] : u.set) {
+        put_string(out, name);
+        put_string(out, value);
+    }
+    put_strings(out, u.remove);
+    put_varint(out, u.increment.size());
+    for (const auto& [name, delta] : u.increment) {
+        put_string(out, name);
+        put_signed(out, delta);
+    }
+}
+
+bool get_map_update(ByteReader& r, MapUpdate& u) {
+    std::uint64_t n = 0;
+    if (!r.varint(n) || n > r.left()) return false;
+    u.set.resize(n);
+    for (auto& [name, value] : u.set) {
+        if (!r.string(name) || !r.string(value)) return false;
+    }
+    if (!get_strings(r, u.remove, false) || !r.varint(n) || n > r.left()) return false;
+    u.increment.resize(n);
+    for (auto& [name, delta] : u.increment) {
+        if (!r.string(name) || !r.signed_varint(delta)) return false;
+    }
+    return true;
+}
+
+std::error_code check_map_update(const MapUpdate& u, std::size_t max_name_bytes) {
+    const std::size_t n = u.set.size() + u.remove.size() + u.increment.size();
+    if (n == 0 || n > k_max_update_elements) return errc::bad_request;
+    for (const auto& [name, value] : u.set)
+        if (name.empty() || name.size() > max_name_bytes) return name.empty() ? errc::bad_request : errc::value_too_large;
+    for (const auto& name : u.remove)
+        if (name.empty() || name.size() > max_name_bytes) return name.empty() ? errc::bad_request : errc::value_too_large;
+    for (const auto& [name, delta] : u.increment)
+        if (name.empty() || name.size() > max_name_bytes) return name.empty() ? errc::bad_request : errc::value_too_large;
+    return {};
+}
+
+}  // namespace shoal::replica::dt::detail
