@@ -36,6 +36,7 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
         return done(out, false);
     }
     if (c == nullptr) c = find_string_command(name);
+    if (c == nullptr) c = find_shoal_command(name);
     if (c != nullptr) {
         if (!arity_ok(*c, args.size())) {
             put_error(out, "ERR wrong number of arguments for '" + lower(name) + "' command");
@@ -86,16 +87,8 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
         }
     } else if (name == "HELLO") {
         hello(s, args, out);
-    } else if (name == "COMMAND") {
-        put_array(out, 0);  // no command table: clients fall back to their own
-    } else if (name == "CLIENT") {
-        const std::string sub = args.size() > 1 ? upper(args[1]) : "";
-        if (sub == "GETNAME")
-            put_null(out, s.resp3);
-        else if (sub == "ID")
-            put_integer(out, 1);
-        else
-            put_simple(out, "OK");  // SETNAME, SETINFO, ...: accepted, not kept
+    } else if (connection_command(s, name, args, out)) {
+        // SHOAL.OPTIONS, WAIT, CONFIG, CLIENT, COMMAND, RESET (shoal_commands.cpp)
     } else if (name == "INFO") {
         put_bulk(out, "# Server\r\nredis_version:7.0.0\r\nshoal_namespace:" + ns() + "\r\n");
     } else {
@@ -118,7 +111,7 @@ std::string authenticate(State& s, const std::string* name, const std::string& t
 
 bool reads_only(const std::string& upper_name) {
     for (const char* r : {"GET", "MGET", "EXISTS", "TTL", "PTTL", "STRLEN", "TYPE", "SMEMBERS", "SISMEMBER",
-                          "SMISMEMBER", "SCARD", "HGET", "HMGET", "HGETALL", "HEXISTS", "HLEN", "HKEYS", "HVALS"})
+                          "SMISMEMBER", "SCARD", "HGET", "HMGET", "HGETALL", "HEXISTS", "HLEN", "HKEYS", "HVALS", "SHOAL.GET"})
         if (upper_name == r) return true;
     return false;
 }

@@ -30,6 +30,11 @@ struct Session::State {
     // key): what an SREM removes from. At most k_max_read_contexts; past it the oldest
     // half is forgotten (an SREM of one of those asks for a read again).
     std::map<std::string, replica::VersionVector, std::less<>> read_contexts;
+    // SHOAL.OPTIONS: quorums and a timeout for every request of the connection (0: the
+    // namespace's or the node's default).
+    replica::RequestOptions options;
+    std::uint32_t last_write_acks = 0;  // WAIT: the replicas that acknowledged the last write
+    std::string client_name;            // CLIENT SETNAME
 };
 inline constexpr std::size_t k_max_read_contexts = 1024;
 using State = Session::State;
@@ -111,6 +116,28 @@ inline std::string error_text(errc code, const replica::ClientReply& r) {
         text += " (" + std::to_string(r.replies) + " of " + std::to_string(r.required) + " replicas answered)";
     return text;
 }
+
+// Every request a command makes goes through here: the connection's SHOAL.OPTIONS
+// fill what the request leaves at 0, and a write's acknowledgements are kept for WAIT.
+inline void submit(const StatePtr& s, replica::ClientRequest q, std::function<void(replica::ClientReply)> done) {
+    auto& o = q.options;
+    const auto& c = s->options;
+    for (auto [mine, given] : {std::pair{&o.n, c.n}, {&o.r, c.r}, {&o.w, c.w}, {&o.pr, c.pr}, {&o.pw, c.pw}})
+        if (*mine == 0) *mine = given;
+    if (o.timeout_ms == 0) o.timeout_ms = c.timeout_ms;
+    const bool write = q.op != replica::ClientOp::get;
+    s->core.call(std::move(q), [s, write, done = std::move(done)](replica::ClientReply reply) {
+        if (write && reply.code == errc::ok) s->last_write_acks = reply.replies;
+        done(std::move(reply));
+    });
+}
+
+// Shoal's own commands (shoal_commands.cpp): SHOAL.GET and SHOAL.PUT.
+const Command* find_shoal_command(const std::string& upper_name);
+// The connection commands that change or show its settings (shoal_commands.cpp):
+// SHOAL.OPTIONS, WAIT, CONFIG, COMMAND, CLIENT, RESET. False when `name` is none.
+bool connection_command(State& s, const std::string& upper_name, const std::vector<std::string>& args,
+                        std::string& out);
 
 // A key as one read found it.
 struct Read {

@@ -46,7 +46,7 @@ void read_state(const StatePtr& s, dt::Type type, const std::string& key, bool r
     q.op = ClientOp::get;
     q.key = key;
     q.options.ns = s->ns();
-    s->core.call(std::move(q), [s, type, key, record, done = std::move(done)](ClientReply reply) {
+    submit(s, std::move(q), [s, type, key, record, done = std::move(done)](ClientReply reply) {
         StateRead r;
         r.code = reply.code == errc::not_found ? errc::ok : reply.code;
         if (r.code == errc::ok) {
@@ -67,7 +67,7 @@ void send_update(const StatePtr& s, dt::Type type, const std::string& key, const
     q.update = dt::encode(update);
     q.options.ns = s->ns();
     q.options.return_body = true;
-    s->core.call(std::move(q), [s, type, done = std::move(done)](ClientReply reply) {
+    submit(s, std::move(q), [s, type, done = std::move(done)](ClientReply reply) {
         StateRead r;
         r.code = reply.code;
         if (r.code == errc::ok) {

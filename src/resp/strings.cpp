@@ -46,7 +46,7 @@ void read(const StatePtr& s, const std::string& key, std::function<void(Read)> d
     q.op = ClientOp::get;
     q.key = key;
     q.options.ns = s->ns();
-    s->core.call(std::move(q), [done = std::move(done)](ClientReply reply) {
+    submit(s, std::move(q), [done = std::move(done)](ClientReply reply) {
         Read r;
         r.code = reply.code == errc::not_found ? errc::ok : reply.code;
         r.context = reply.context;
@@ -75,7 +75,7 @@ void write_over(const StatePtr& s, const std::string& key, const Read& seen, con
     // and tombstones included (else they would pile up beside the new value).
     q.context = seen.context;
     q.options.condition = seen.found ? WriteCondition::if_match : WriteCondition::if_none_match;
-    s->core.call(std::move(q), std::move(done));
+    submit(s, std::move(q), std::move(done));
 }
 
 // What a read-modify-write command makes of a read: a write and the reply once it is
@@ -164,7 +164,7 @@ void put_value(const StatePtr& s, std::string key, std::string value, Time expir
     q.value = std::move(value);
     q.options.ns = s->ns();
     q.options.expires_at = expires;
-    s->core.call(std::move(q), [done = std::move(done)](ClientReply w) {
+    submit(s, std::move(q), [done = std::move(done)](ClientReply w) {
         done(w.code == errc::ok ? simple("OK") : error(error_text(w.code, w)));
     });
 }
@@ -309,7 +309,7 @@ void delete_one(const StatePtr& s, const std::string& key, std::function<void(st
     q.op = ClientOp::del;  // without a context: deletes what a read finds
     q.key = key;
     q.options.ns = s->ns();
-    s->core.call(std::move(q), [done = std::move(done)](ClientReply w) {
+    submit(s, std::move(q), [done = std::move(done)](ClientReply w) {
         if (w.code == errc::not_found) return done(0, "");
         if (w.code != errc::ok) return done(0, error(error_text(w.code, w)));
         done(1, "");

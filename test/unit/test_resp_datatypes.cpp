@@ -161,3 +161,55 @@ TEST_CASE("resp datatypes: hashes on a map namespace", "[resp][datatypes]") {
     run(s, {"SELECT", "0"});
     CHECK(run(s, {"HSET", "k", "f", "v"}).starts_with("-WRONGTYPE"));
 }
+
+TEST_CASE("resp: SHOAL.GET and SHOAL.PUT show and resolve siblings; SHOAL.OPTIONS and WAIT", "[resp]") {
+    test::Cluster c(3);
+    DtCore core(c);
+    Session s(core, three_databases());
+    // Two blind writes of one key on a dvv namespace: siblings, as HTTP writers make them.
+    CHECK(run(s, {"SHOAL.PUT", "k", "", "a"}) == "+OK\r\n");
+    core.via = 2;
+    CHECK(run(s, {"SHOAL.PUT", "k", "", "b"}) == "+OK\r\n");
+    const std::string both = run(s, {"SHOAL.GET", "k"});
+    CHECK(both.find("*2\r\n$1\r\na\r\n$1\r\nb\r\n") != std::string::npos);
+    CHECK(run(s, {"GET", "k"}).starts_with("-ERR the key holds 2 concurrent values"));
+    // The context is the reply's first element; a write with it resolves both.
+    const std::size_t len_at = both.find('$') + 1, crlf = both.find("\r\n", len_at);
+    const std::string context = both.substr(crlf + 2, std::stoul(both.substr(len_at, crlf - len_at)));
+    CHECK(run(s, {"SHOAL.PUT", "k", context, "ab"}) == "+OK\r\n");
+    CHECK(run(s, {"GET", "k"}) == "$2\r\nab\r\n");
+    CHECK(run(s, {"SHOAL.PUT", "k", "!!", "x"}).starts_with("-ERR the context does not decode"));
+    CHECK(run(s, {"SHOAL.GET", "nothing"}) == "*2\r\n$0\r\n\r\n*0\r\n");
+    // WAIT answers how many replicas acknowledged the last write: w of them.
+    CHECK(run(s, {"WAIT", "3", "100"}) == ":2\r\n");
+    CHECK(run(s, {"SHOAL.OPTIONS", "W", "all", "timeout", "2000"}) == "+OK\r\n");
+    CHECK(run(s, {"SET", "k2", "v"}) == "+OK\r\n");
+    CHECK(run(s, {"WAIT", "3", "100"}) == ":3\r\n");
+    CHECK(run(s, {"SHOAL.OPTIONS"}).find("$1\r\nw\r\n$3\r\nall\r\n") != std::string::npos);
+    CHECK(run(s, {"SHOAL.OPTIONS", "R", "17"}).starts_with("-ERR R takes 1 to 16"));
+    CHECK(run(s, {"SHOAL.OPTIONS", "Q", "1"}).starts_with("-ERR unknown SHOAL.OPTIONS name"));
+    CHECK(run(s, {"SHOAL.OPTIONS", "R"}).starts_with("-ERR SHOAL.OPTIONS takes NAME VALUE pairs"));
+    // A quorum the namespace cannot meet is the core's refusal, per request.
+    CHECK(run(s, {"SHOAL.OPTIONS", "N", "2", "W", "3"}) == "+OK\r\n");
+    CHECK(run(s, {"SET", "k3", "v"}).starts_with("-ERR"));
+    CHECK(run(s, {"SHOAL.OPTIONS", "RESET"}) == "+OK\r\n");
+    CHECK(run(s, {"SET", "k3", "v"}) == "+OK\r\n");
+}
+
+TEST_CASE("resp: what clients send on connect: CONFIG GET, COMMAND, CLIENT, RESET", "[resp]") {
+    test::Cluster c(3);
+    DtCore core(c);
+    Session s(core, three_databases());
+    CHECK(run(s, {"CONFIG", "GET", "databases"}) == "*2\r\n$9\r\ndatabases\r\n$1\r\n4\r\n");
+    CHECK(run(s, {"CONFIG", "GET", "maxmemory"}) == "*0\r\n");
+    CHECK(run(s, {"CONFIG", "SET", "save", ""}).starts_with("-ERR only CONFIG GET"));
+    CHECK(run(s, {"COMMAND", "COUNT"}) == ":0\r\n");
+    CHECK(run(s, {"COMMAND", "INFO", "get", "set"}) == "*2\r\n$-1\r\n$-1\r\n");
+    CHECK(run(s, {"CLIENT", "SETNAME", "cart-service"}) == "+OK\r\n");
+    CHECK(run(s, {"CLIENT", "GETNAME"}) == "$12\r\ncart-service\r\n");
+    CHECK(run(s, {"CLIENT", "SETNAME", "a b"}).starts_with("-ERR Client names"));
+    CHECK(run(s, {"SELECT", "2"}) == "+OK\r\n");
+    CHECK(run(s, {"RESET"}) == "+RESET\r\n");
+    CHECK(run(s, {"CLIENT", "GETNAME"}) == "$-1\r\n");
+    CHECK(run(s, {"SET", "back", "in-db-0"}) == "+OK\r\n");  // database 0 again: strings
+}
