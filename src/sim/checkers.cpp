@@ -114,4 +114,19 @@ bool counter_keeps_acked(const CounterHistory& h, std::int64_t value) {
     return value >= 0 && static_cast<std::uint64_t>(value) >= h.acked;
 }
 
+std::vector<MapFieldWrite> find_lost_map_fields(const History& history,
+                                                const std::map<std::string, std::map<std::string, std::string>>& final_maps) {
+    std::vector<MapFieldWrite> lost;
+    for (const auto& w : history.map_acked) {
+        auto m = final_maps.find(w.key);
+        const auto f = m == final_maps.end() ? nullptr : [&]() -> const std::string* {
+            auto it = m->second.find(w.field);
+            return it == m->second.end() ? nullptr : &it->second;
+        }();
+        auto sent = history.map_values.find({w.key, w.field});
+        if (f == nullptr || sent == history.map_values.end() || !sent->second.contains(*f)) lost.push_back(w);
+    }
+    return lost;
+}
+
 }  // namespace shoal::sim

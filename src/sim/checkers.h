@@ -38,6 +38,12 @@ struct DtRemove {
     VersionVector context;
 };
 
+struct MapFieldWrite {
+    std::string key;
+    std::string field;
+    std::string value;
+};
+
 struct CounterHistory {
     std::uint64_t acked = 0;
     std::uint64_t attempted = 0;
@@ -60,7 +66,19 @@ struct History {
     std::vector<AckedAdd> dt_adds;
     std::vector<DtRemove> dt_removes;
     std::map<std::string, CounterHistory> counters;
+    // Maps: every value sent to a register field (acknowledged or not), the field
+    // writes acknowledged, and each map's counter field ("visits").
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> map_values;
+    std::vector<MapFieldWrite> map_acked;
+    std::map<std::string, CounterHistory> map_counters;
 };
+
+// A map is its fields' last writes: every acknowledged field write leaves its field
+// present in the final map (nothing removes fields here), holding a value some write
+// sent to that field. Returns the acknowledged writes whose field is missing or holds
+// a value nobody wrote. `final_maps`: per key, field -> value.
+std::vector<MapFieldWrite> find_lost_map_fields(const History& history,
+                                                const std::map<std::string, std::map<std::string, std::string>>& final_maps);
 
 // A set is exactly its adds minus what removes saw: an acknowledged add is lost when
 // the final set (the merge of every node's copies) lacks its item and no remove of

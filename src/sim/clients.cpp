@@ -37,12 +37,14 @@ void Simulation::client_wake(std::uint32_t c) {
 replica::Namespaces sim_namespaces(const replica::Namespaces& from_view, replica::ConflictMode datatype_conflict) {
     replica::Namespaces out = from_view;
     out.try_emplace(k_sim_namespace, replica::NamespaceProps{});  // dvv, the node's defaults
-    replica::NamespaceProps set, counter;
+    replica::NamespaceProps set, counter, map;
     set.datatype = "set";
     counter.datatype = "counter";
-    set.conflict = counter.conflict = datatype_conflict;
+    map.datatype = "map";
+    set.conflict = counter.conflict = map.conflict = datatype_conflict;
     out.try_emplace(k_sim_set_namespace, set);
     out.try_emplace(k_sim_counter_namespace, counter);
+    out.try_emplace(k_sim_map_namespace, map);
     return out;
 }
 
@@ -102,6 +104,8 @@ void Simulation::send_attempt(SimClient& client) {
     ++client.attempts;
     // Every attempt of an increment may take effect, acknowledged or not.
     if (client.kind == OpKind::dt_increment) ++history_.counters[client.key].attempted;
+    if (client.kind == OpKind::dt_map_increment) ++history_.map_counters[client.key].attempted;
+    if (client.kind == OpKind::dt_map_set) history_.map_values[{client.key, client.value}].insert(client.item);
     client.node = pick_node(client);
     client.token = (static_cast<std::uint64_t>(client.id) << 32) | (++client.seq & 0xffffffffULL);
     Event e;
@@ -137,6 +141,10 @@ void Simulation::client_reply(std::uint32_t c, replica::ClientReply& reply) {
             history_.dt_adds.push_back({client.key, client.item, reply.dot});
         } else if (client.kind == OpKind::dt_increment) {
             ++history_.counters[client.key].acked;
+        } else if (client.kind == OpKind::dt_map_set) {
+            history_.map_acked.push_back({client.key, client.value, client.item});
+        } else if (client.kind == OpKind::dt_map_increment) {
+            ++history_.map_counters[client.key].acked;
         } else if (client.kind == OpKind::dt_remove) {
             // recorded when it was first sent: it may take effect unacknowledged
         } else if (client.kind != OpKind::remove) {

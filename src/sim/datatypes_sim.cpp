@@ -1,9 +1,15 @@
 // The data-type workload (--datatypes): on half of the odd keys, sets (clients add an
 // item of their own, or read the set and remove one of its items with the read's
-// context, or read); on the other half, counters (increment by one, or read). At the
+// context, or read); on a quarter, counters (increment by one, or read); on a quarter,
+// maps (set one of three register fields to a value of one's own, increment the
+// counter field "visits", or read). At the
 // end every set key's merge over all nodes must hold each acknowledged add that no
-// remove had seen, and every counter must count at least its acknowledged increments
-// (more than were sent is reported: checkers.h, counter_keeps_acked).
+// remove had seen, every counter (and map counter field) must count at least its
+// acknowledged increments (more than were sent is reported: checkers.h,
+// counter_keeps_acked), and every map field an acknowledged write set must be there
+// holding a value some write sent to it.
+#include <set>
+
 #include "replica/datatypes.h"
 #include "sim/simulation.h"
 
@@ -19,19 +25,32 @@ std::string shown(const std::string& key) {
 }  // namespace
 
 bool Simulation::begin_datatype_op(SimClient& client, std::uint64_t k) {
-    const bool set = k % 4 == 1;
-    client.ns = set ? k_sim_set_namespace : k_sim_counter_namespace;
-    client.user_key = (set ? "set/" : "count/") + std::to_string(k);
+    const bool set = k % 4 == 1, map = !set && (k / 4) % 2 == 1;
+    client.ns = set ? k_sim_set_namespace : map ? k_sim_map_namespace : k_sim_counter_namespace;
+    client.user_key = (set ? "set/" : map ? "map/" : "count/") + std::to_string(k);
     client.key = replica::scoped_key(client.ns, client.user_key);
     client.item = "d" + std::to_string(client.id) + "." + std::to_string(++client.seq);
     const std::uint64_t roll = rng_.below(100);
     if (set) {
         client.kind = roll < 65 ? OpKind::dt_add : roll < 85 ? OpKind::dt_remove : OpKind::read;
+    } else if (map) {
+        client.kind = roll < 55 ? OpKind::dt_map_set : roll < 85 ? OpKind::dt_map_increment : OpKind::read;
     } else {
         client.kind = roll < 80 ? OpKind::dt_increment : OpKind::read;
     }
     if (client.kind == OpKind::dt_add) client.update = dt::encode(dt::SetUpdate{{client.item}, {}, {}});
     if (client.kind == OpKind::dt_increment) client.update = dt::encode(dt::CounterUpdate{1});
+    if (client.kind == OpKind::dt_map_set) {
+        client.value = "f" + std::to_string(rng_.below(3));  // the field; item is its new value
+        dt::MapUpdate u;
+        u.set.emplace_back(client.value, client.item);
+        client.update = dt::encode(dt::Update{std::move(u)});
+    }
+    if (client.kind == OpKind::dt_map_increment) {
+        dt::MapUpdate u;
+        u.increment.emplace_back("visits", 1);
+        client.update = dt::encode(dt::Update{std::move(u)});
+    }
     client.writing = !client.update.empty();  // adds and increments need no read
     send_attempt(client);
     return true;
@@ -81,6 +100,36 @@ void Simulation::check_datatypes(const std::map<std::string, SiblingSet>& merged
         ++result_.dt_lost_adds;
         ++result_.lost_acked;
         result_.violations.push_back("dt-lost-add: item " + add.item + " of set " + shown(add.key));
+    }
+    std::map<std::string, std::map<std::string, std::string>> maps;
+    for (const auto& key : [&] {
+             std::set<std::string> keys;
+             for (const auto& w : history_.map_acked) keys.insert(w.key);
+             for (const auto& [key, h] : history_.map_counters) keys.insert(key);
+             return keys;
+         }()) {
+        dt::State s;
+        if (!decoded(key, dt::Type::map, s)) continue;
+        auto& fields = maps[key];
+        for (const auto& f : std::get<dt::Map>(s).fields) {
+            if (const auto* r = std::get_if<dt::Register>(&f.value); r != nullptr && r->present) fields[f.name] = r->value;
+        }
+        const dt::MapField* visits = dt::find_field(std::get<dt::Map>(s), "visits");
+        const std::int64_t count = visits == nullptr ? 0 : dt::value(std::get<dt::Counter>(visits->value));
+        if (auto h = history_.map_counters.find(key); h != history_.map_counters.end()) {
+            result_.dt_increments_acked += h->second.acked;
+            if (!counter_keeps_acked(h->second, count)) {
+                ++result_.dt_counter_violations;
+                result_.violations.push_back("dt-counter: " + shown(key) + " visits = " + std::to_string(count) +
+                                             ", acknowledged " + std::to_string(h->second.acked));
+            }
+        }
+    }
+    result_.dt_adds_acked += history_.map_acked.size();
+    for (const auto& w : find_lost_map_fields(history_, maps)) {
+        ++result_.dt_lost_adds;
+        ++result_.lost_acked;
+        result_.violations.push_back("dt-lost-field: " + w.field + " = " + w.value + " of map " + shown(w.key));
     }
     for (const auto& [key, h] : history_.counters) {
         result_.dt_increments_acked += h.acked;

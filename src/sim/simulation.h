@@ -123,7 +123,10 @@ struct SimNode {
     bool gone = false;     // exited, or died for good: never restarts
 };
 
-enum class OpKind : std::uint8_t { cart_add, blind_write, remove, read, dt_add, dt_remove, dt_increment };
+enum class OpKind : std::uint8_t {
+    cart_add, blind_write, remove, read,
+    dt_add, dt_remove, dt_increment, dt_map_set, dt_map_increment,  // --datatypes
+};
 
 // Half of the keys (the odd ones) live in this namespace, so that namespaced keys go
 // through every path the others do: hashing, storage, hints, repair, handoff, GC.
@@ -131,6 +134,7 @@ inline constexpr const char* k_sim_namespace = "carts";
 // With --datatypes, half of those keys are sets and half counters, in these.
 inline constexpr const char* k_sim_set_namespace = "dtcarts";
 inline constexpr const char* k_sim_counter_namespace = "dtcount";
+inline constexpr const char* k_sim_map_namespace = "dtmaps";
 // The namespaces every simulated node has: the view's, `carts` (dvv), and the data-type
 // ones, which keep `datatype_conflict`.
 replica::Namespaces sim_namespaces(const replica::Namespaces& from_view, replica::ConflictMode datatype_conflict);

@@ -260,3 +260,18 @@ TEST_CASE("counter_keeps_acked", "[checkers][datatypes]") {
     CHECK_FALSE(shoal::sim::counter_keeps_acked(h, 4));
     CHECK_FALSE(shoal::sim::counter_keeps_acked(h, -1));
 }
+
+TEST_CASE("find_lost_map_fields: an acknowledged field write leaves its field holding a written value",
+          "[checkers][datatypes]") {
+    History h;
+    h.map_values[{"m", "f0"}] = {"a", "b"};
+    h.map_acked.push_back({"m", "f0", "a"});
+    std::map<std::string, std::map<std::string, std::string>> final_maps{{"m", {{"f0", "b"}}}};
+    CHECK(shoal::sim::find_lost_map_fields(h, final_maps).empty());  // a later write won: fine
+    final_maps["m"]["f0"] = "invented";
+    CHECK(shoal::sim::find_lost_map_fields(h, final_maps).size() == 1);  // nobody wrote that
+    final_maps["m"].clear();
+    CHECK(shoal::sim::find_lost_map_fields(h, final_maps).size() == 1);  // the field is gone
+    final_maps.clear();
+    CHECK(shoal::sim::find_lost_map_fields(h, final_maps).size() == 1);  // the map is gone
+}
