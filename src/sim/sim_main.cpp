@@ -329,7 +329,7 @@ void print_totals(const Totals& t, double wall_s) {
                     (unsigned long long)t.forwarded, (unsigned long long)t.streams);
     }
     if (t.dt_adds + t.dt_increments > 0) {
-        std::printf("datatypes    %llu set adds and %llu increments acknowledged; dt-lost-add=%llu dt-counter=%llu "
+        std::printf("datatypes    %llu set adds and map field writes, %llu increments acknowledged; dt-lost-add=%llu dt-counter=%llu "
                     "(violations); %llu increments counted beyond those sent (a leader's lost answer)\n",
                     (unsigned long long)t.dt_adds, (unsigned long long)t.dt_increments, (unsigned long long)t.dt_lost,
                     (unsigned long long)t.dt_counters, (unsigned long long)t.dt_overcount);
