@@ -5,6 +5,7 @@
 # SIGKILLed in the middle (node_session/session_app.js). Usage: node_session_test.sh
 # SHOAL_CLI. Exits 77 (skipped) without node or the npm packages.
 set -euo pipefail
+. "$(dirname "$0")/sessions_db.sh"
 shoal="$1"
 here="$(cd "$(dirname "$0")" && pwd)"
 command -v node >/dev/null && [ -d "$here/node_session/node_modules/express-session" ] ||
@@ -14,15 +15,5 @@ base=$((26000 + ($$ + 11) % 20 * 40))  # 26000..26793, as the other shell tests
 cleanup() { "$shoal" --dir "$dir" dev down >/dev/null 2>&1 || true; rm -rf "$dir"; }
 trap cleanup EXIT
 "$shoal" --dir "$dir" dev up 3 --base-port "$base" >"$dir/cli.log" 2>&1
-"$shoal" --dir "$dir" ns create sessions --conflict lww >>"$dir/cli.log"
-for n in 1 2 3; do
-  echo "resp_databases = default,sessions" >>"$dir/n$n.conf"
-  "$shoal" --dir "$dir" dev restart "$n" >>"$dir/cli.log" 2>&1
-done
-for n in 1 2 3; do  # until gossip has brought the namespace to every node
-  for _ in $(seq 1 50); do
-    curl -sf --max-time 1 --cacert "$dir/tls/ca.crt" "https://127.0.0.1:$((base + 10 * n + 3))/ns/sessions" >/dev/null && break
-    sleep 0.1
-  done
-done
+sessions_database "$shoal" "$dir" "$base"
 timeout 90 node "$here/node_session/session_app.js" "$shoal" "$dir" "$((base + 14))" "$((base + 39))" 1

@@ -5,6 +5,7 @@
 # sessions, and an over-limit argument (an error, then the connection closes; the node
 # keeps serving). Usage: resp_test.sh SHOAL_CLI. Exits 77 (skipped) without redis-cli.
 set -euo pipefail
+. "$(dirname "$0")/sessions_db.sh"
 shoal="$1"
 command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null ||
   { echo "redis-cli/redis-benchmark missing (scripts/deps installs redis-server): skipped"; exit 77; }
@@ -42,16 +43,7 @@ b2=$!
 wait "$b1" "$b2"
 expect 4000 "$r3" get counter:__rand_int__
 # Sessions on an lww namespace as Redis database 1.
-"$shoal" --dir "$dir" ns create sessions --conflict lww >>"$dir/cli.log"
-for n in 1 2 3; do
-  echo "resp_databases = default,sessions" >>"$dir/n$n.conf"
-  "$shoal" --dir "$dir" dev restart "$n" >>"$dir/cli.log" 2>&1
-done
-for n in 1 2 3; do  # until gossip has brought the namespace to every node
-  for _ in $(seq 1 50); do
-    curl -sf --max-time 1 --cacert "$dir/tls/ca.crt" "https://127.0.0.1:$((base + 10 * n + 3))/ns/sessions" >/dev/null && break; sleep 0.1
-  done
-done
+sessions_database "$shoal" "$dir" "$base"
 expect OK "$r1" -n 1 set s1 a
 expect OK "$r2" -n 1 set s1 b
 expect b "$r3" -n 1 get s1
