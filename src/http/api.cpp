@@ -27,6 +27,8 @@ namespace {
 
 using internal::echo;
 using internal::next_param;
+using internal::parse_options;
+using internal::too_large;
 using internal::route_namespace;
 using internal::text;
 using replica::ClientOp;
@@ -114,10 +116,14 @@ const char* method_name(ClientOp op) {
     return "?";
 }
 
+}  // namespace
+
+namespace internal {
+
 // Parses "a=1&b=2" into options. Empty segments ("a=1&") are skipped; anything else
 // that is not a known, applicable, unrepeated name with a decimal value in bounds is
 // a 400 naming the parameter.
-std::optional<Response> parse_query(std::string_view query, ClientOp op, replica::RequestOptions& o) {
+std::optional<Response> parse_options(std::string_view query, ClientOp op, replica::RequestOptions& o) {
     unsigned seen = 0;  // bit i: k_params[i] given
     std::string_view name, value;
     while (next_param(query, name, value)) {
@@ -166,6 +172,19 @@ Response too_large(std::string_view what, std::size_t size, std::size_t limit) {
     return text(413,
                 std::string(what) + " too large: " + std::to_string(size) + " bytes, limit " + std::to_string(limit));
 }
+
+std::optional<Response> parse_key(std::string_view raw, const Limits& limits, std::string& key) {
+    if (!percent_decode(raw, key)) return text(400, "invalid percent-encoding in key");
+    if (const auto ec = check_key(limits, key)) {
+        if (ec == errc::key_too_large) return too_large("key", key.size(), limits.max_key_bytes);
+        return text(400, key.empty() ? "empty key" : "a key may not begin with a NUL byte (%00)");
+    }
+    return std::nullopt;
+}
+
+}  // namespace internal
+
+namespace {
 
 Routed route_admin(const Request& request, std::string_view path, std::string_view query, Admin admin) {
     if (request.method != "GET" && request.method != "HEAD") {
@@ -223,27 +242,6 @@ std::uint32_t effective(std::uint32_t given, std::uint32_t n, std::uint32_t fall
 
 }  // namespace
 
-namespace internal {
-
-std::optional<Response> parse_options(std::string_view query, ClientOp op, replica::RequestOptions& o) {
-    return parse_query(query, op, o);
-}
-
-std::optional<Response> parse_key(std::string_view raw, const Limits& limits, std::string& key) {
-    if (!percent_decode(raw, key)) return text(400, "invalid percent-encoding in key");
-    if (const auto ec = check_key(limits, key)) {
-        if (ec == errc::key_too_large) return too_large("key", key.size(), limits.max_key_bytes);
-        return text(400, key.empty() ? "empty key" : "a key may not begin with a NUL byte (%00)");
-    }
-    return std::nullopt;
-}
-
-Response too_large_response(std::string_view what, std::size_t size, std::size_t limit) {
-    return too_large(what, size, limit);
-}
-
-}  // namespace internal
-
 // Each bound a request's options break, named with the values that broke it.
 // A namespace's properties (`ns`, when it has any) stand before the node's defaults,
 // as in the core's Node::validate.
@@ -291,7 +289,7 @@ Routed route_kv(const Request& request, std::string_view path, std::string_view 
         r.headers.emplace_back("Allow", "GET, HEAD, PUT, DELETE");
         return r;
     }
-    if (auto bad = parse_query(query, call.op, call.options)) return std::move(*bad);
+    if (auto bad = parse_options(query, call.op, call.options)) return std::move(*bad);
     if (auto bad = check_bounds(call.op, call.options, defaults, props)) return std::move(*bad);
     call.options.ns = ns;
 

@@ -190,12 +190,12 @@ Routed route_dt(const Request& request, std::string_view path, std::string_view 
         return text(400, "data types merge concurrent updates: If-Match and If-None-Match do not apply");
     if (q.op == ClientOp::put) {
         if (request.body.size() > limits.max_value_bytes)
-            return too_large_response("update", request.body.size(), limits.max_value_bytes);
+            return too_large("update", request.body.size(), limits.max_value_bytes);
         auto parsed = parse_update(*type, request.body, request.context, limits);
         if (auto* refused = std::get_if<Response>(&parsed)) return std::move(*refused);
         q.update = dt::encode(std::get<dt::Update>(parsed));
         if (q.update.size() > limits.max_value_bytes)
-            return too_large_response("update", q.update.size(), limits.max_value_bytes);
+            return too_large("update", q.update.size(), limits.max_value_bytes);
         return call;
     }
     if (!request.body.empty()) return text(400, std::string(request.method) + " takes no body");

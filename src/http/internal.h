@@ -52,7 +52,8 @@ inline bool next_param(std::string_view& query, std::string_view& name, std::str
 std::optional<Response> parse_options(std::string_view query, replica::ClientOp op, replica::RequestOptions& o);
 // A percent-encoded key from the path, checked against the limits; a 400 or 413 if not.
 std::optional<Response> parse_key(std::string_view raw, const Limits& limits, std::string& key);
-Response too_large_response(std::string_view what, std::size_t size, std::size_t limit);
+// 413 naming what was too large, its size and the limit.
+Response too_large(std::string_view what, std::size_t size, std::size_t limit);
 
 // /ns/{ns}/dt/{key} (datatype_api.cpp): `path` is "/dt/{key}", `props` the namespace's
 // (nullptr when not known).

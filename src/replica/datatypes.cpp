@@ -24,13 +24,15 @@ overloaded(F...) -> overloaded<F...>;
 
 bool by_value(const Element& e, std::string_view v) { return e.value < v; }
 
-std::vector<Element>::iterator find_element(Set& set, std::string_view value) {
+// The element holding `value` in a set (const or not), or the elements' end.
+template <class S>
+auto find_element(S& set, std::string_view value) {
     auto it = std::lower_bound(set.elements.begin(), set.elements.end(), value, by_value);
     return it != set.elements.end() && it->value == value ? it : set.elements.end();
 }
 
 // Drops the dots of `element` that `context` has seen; erases the element when none
-// is left. Returns the iterator after it.
+// is left.
 void drop_seen_dots(Set& set, std::string_view element, const VersionVector& context) {
     auto it = find_element(set, element);
     if (it == set.elements.end()) return;
@@ -105,7 +107,6 @@ void merge_sets(Set& into, const Set& other) {
     settle_deferred(into);
 }
 
-
 std::error_code apply_set(Set& set, const SetUpdate& u, const Dot& dot) {
     if (!u.remove.empty() && u.context.empty()) return errc::precondition_failed;
     std::vector<std::string> removes = u.remove;
@@ -139,11 +140,7 @@ std::uint64_t total(const Counter& c, bool increments) {
     return sum;
 }
 
-
 // ---- encoding ----------------------------------------------------------------------
-
-
-
 
 bool get_set(ByteReader& r, Set& set) {
     if (!decode_vv_body(r, set.context, k_max_context_entries)) return false;
@@ -171,7 +168,6 @@ bool get_set(ByteReader& r, Set& set) {
     }
     return true;
 }
-
 
 bool get_type(ByteReader& r, Type& type) {
     std::uint8_t t = 0, format = 0;
@@ -315,10 +311,7 @@ std::vector<std::string> members(const Set& set) {
     return out;
 }
 
-bool contains(const Set& set, std::string_view value) {
-    auto it = std::lower_bound(set.elements.begin(), set.elements.end(), value, by_value);
-    return it != set.elements.end() && it->value == value;
-}
+bool contains(const Set& set, std::string_view value) { return find_element(set, value) != set.elements.end(); }
 
 std::int64_t value(const Counter& counter) {
     // apply() keeps each total within INT64; merged concurrent totals may pass it, and
@@ -403,14 +396,6 @@ std::error_code decode(std::string_view bytes, Update& out) {
         out = std::move(u);
     }
     return ok && r.done() ? std::error_code{} : make_error_code(errc::bad_request);
-}
-
-const MapField* find_field(const Map& map, std::string_view name) {
-    auto it = std::lower_bound(map.fields.begin(), map.fields.end(), name,
-                               [](const MapField& f, std::string_view n) { return f.name < n; });
-    if (it == map.fields.end() || it->name != name) return nullptr;
-    const auto* r = std::get_if<Register>(&it->value);
-    return r != nullptr && !r->present ? nullptr : &*it;
 }
 
 std::error_code check_update(const Update& update, std::size_t max_element_bytes) {

@@ -12,7 +12,10 @@ namespace {
 
 bool by_name(const MapField& f, std::string_view name) { return f.name < name; }
 
-MapField* field_of(Map& m, std::string_view name) {
+// The field named `name` of a map (const or not), removed registers included; nullptr
+// when there is none.
+template <class M>
+auto field_of(M& m, std::string_view name) -> decltype(&m.fields.front()) {
     auto it = std::lower_bound(m.fields.begin(), m.fields.end(), name, by_name);
     return it != m.fields.end() && it->name == name ? &*it : nullptr;
 }
@@ -177,3 +180,13 @@ std::error_code check_map_update(const MapUpdate& u, std::size_t max_name_bytes)
 }
 
 }  // namespace shoal::replica::dt::detail
+
+namespace shoal::replica::dt {
+
+const MapField* find_field(const Map& map, std::string_view name) {
+    const MapField* f = detail::field_of(map, name);
+    const auto* r = f == nullptr ? nullptr : std::get_if<Register>(&f->value);
+    return r != nullptr && !r->present ? nullptr : f;
+}
+
+}  // namespace shoal::replica::dt

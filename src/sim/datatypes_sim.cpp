@@ -101,13 +101,11 @@ void Simulation::check_datatypes(const std::map<std::string, SiblingSet>& merged
         ++result_.lost_acked;
         result_.violations.push_back("dt-lost-add: item " + add.item + " of set " + shown(add.key));
     }
+    std::set<std::string> map_keys;
+    for (const auto& w : history_.map_acked) map_keys.insert(w.key);
+    for (const auto& [key, h] : history_.map_counters) map_keys.insert(key);
     std::map<std::string, std::map<std::string, std::string>> maps;
-    for (const auto& key : [&] {
-             std::set<std::string> keys;
-             for (const auto& w : history_.map_acked) keys.insert(w.key);
-             for (const auto& [key, h] : history_.map_counters) keys.insert(key);
-             return keys;
-         }()) {
+    for (const auto& key : map_keys) {
         dt::State s;
         if (!decoded(key, dt::Type::map, s)) continue;
         auto& fields = maps[key];
