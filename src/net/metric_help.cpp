@@ -88,6 +88,7 @@ constexpr std::array k_help = {
     Help{"shoal_read_cache_keys", "Keys in the read cache."},
     Help{"shoal_read_cache_misses_total", "Reads that went to LevelDB."},
     Help{"shoal_read_repairs_sent_total", "Merged states sent to replicas a read found stale or damaged."},
+    Help{"shoal_read_retries_total", "Reads that asked the rest of their targets after read_retry_ms without a quorum."},
     Help{"shoal_read_siblings", "Live siblings returned per successful read."},
     Help{"shoal_request_duration_seconds", "Client request latency on this coordinator, by operation."},
     Help{"shoal_request_errors_total", "Failed client requests coordinated by this node, by error code."},

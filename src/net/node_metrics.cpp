@@ -12,6 +12,7 @@ void render_node_metrics(const replica::Node& node, std::string& out) {
     counter("shoal_read_repairs_sent_total", s.read_repairs_sent);
     counter("shoal_hints_stored_total", s.hints_stored);
     counter("shoal_leader_failovers_total", s.leader_failovers);
+    counter("shoal_read_retries_total", s.read_retries);
     counter("shoal_store_errors_total", s.store_errors);
     counter("shoal_corrupt_reads_total", s.corrupt_reads);
     counter("shoal_states_refused_total", s.states_refused);

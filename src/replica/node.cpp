@@ -176,8 +176,42 @@ void Node::start_get(Time now, ClientToken token, ClientRequest& request, const 
     fsm.digests.assign(fsm.targets.size(), 0);
     auto [it, inserted] = gets_.emplace(req, std::move(fsm));
     SHOAL_ASSERT(inserted);
-    deadlines_.push({it->second.deadline, req});
-    for (const auto& t : it->second.targets) send(t.node, GetReq{req, it->second.key});
+    GetFsm& g = it->second;
+    deadlines_.push({g.deadline, req});
+    if (config_.read_fanout == ReadFanout::all) {
+        ask(req, g, /*everyone=*/true);
+        return;
+    }
+    // This node's own copy costs no message: it is asked first when it holds one.
+    for (auto& t : g.targets) {
+        if (t.node == config_.id) {
+            t.asked = true;
+            send(t.node, GetReq{req, g.key});
+        }
+    }
+    ask(req, g, /*everyone=*/false);
+    if (now + config_.read_retry < g.deadline) deadlines_.push({now + config_.read_retry, req});
+}
+
+std::size_t Node::ask(RequestId req, GetFsm& fsm, bool everyone) {
+    std::uint32_t coming = fsm.replies, primaries_coming = fsm.primary_replies;
+    std::size_t asked = 0;
+    for (const auto& t : fsm.targets) {
+        if (t.asked && !t.answered && !t.failed) {
+            ++coming;
+            if (t.primary) ++primaries_coming;
+        }
+    }
+    for (auto& t : fsm.targets) {
+        if (!everyone && coming >= fsm.r && primaries_coming >= fsm.pr) break;
+        if (t.asked || (!everyone && primaries_coming < fsm.pr && !t.primary)) continue;
+        t.asked = true;
+        ++coming;
+        if (t.primary) ++primaries_coming;
+        ++asked;
+        send(t.node, GetReq{req, fsm.key});
+    }
+    return asked;
 }
 
 namespace {
@@ -293,8 +327,9 @@ void Node::on_get_resp(Time now, NodeId from, GetResp& resp) {
         fsm.merged = merge(fsm.merged, resp.state, mode_of(fsm.key));
     }
     if (!fsm.replied && fsm.replies >= fsm.r && fsm.primary_replies >= fsm.pr) reply_get(now, fsm);
-    const bool all_in =
-        std::all_of(fsm.targets.begin(), fsm.targets.end(), [](const Target& x) { return x.answered || x.failed; });
+    if (!fsm.replied) ask(resp.req, fsm, /*everyone=*/false);  // in place of one that failed
+    const bool all_in = std::all_of(fsm.targets.begin(), fsm.targets.end(),
+                                    [](const Target& x) { return !x.asked || x.answered || x.failed; });
     if (all_in) finish_get(resp.req, fsm);
 }
 
@@ -415,11 +450,17 @@ void Node::expire(Time now, RequestId req) {
         }
         return;
     }
-    if (auto it = gets_.find(req); it != gets_.end() && now >= it->second.deadline) {
-        for (const auto& t : it->second.targets) {
-            if (!t.answered && !t.failed) missed(now, t.node);
+    auto it = gets_.find(req);
+    if (it == gets_.end()) return;
+    GetFsm& fsm = it->second;
+    if (now >= fsm.deadline) {
+        for (const auto& t : fsm.targets) {
+            if (t.asked && !t.answered && !t.failed) missed(now, t.node);
         }
-        finish_get(req, it->second);
+        finish_get(req, fsm);
+    } else if (!fsm.replied) {
+        // Slow to answer (paused, partitioned, not yet known to be down): ask the rest.
+        if (ask(req, fsm, /*everyone=*/true) > 0) ++stats_.read_retries;
     }
 }
 

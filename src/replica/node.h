@@ -62,6 +62,8 @@ struct RepairConfig {
     std::size_t max_recently_reaped = 100'000;
 };
 
+enum class ReadFanout { quorum, all };
+
 struct NodeConfig {
     NodeId id;
     std::uint32_t incarnation = 1;  // bumped by the shell on every start
@@ -74,6 +76,12 @@ struct NodeConfig {
     Duration ping_interval = Duration::millis(250);
     ConflictMode conflict = ConflictMode::dvv;
     bool read_repair = true;
+    // How many of a key's targets a read asks at first: `quorum` asks R of them (this
+    // node first when it holds a copy) and more only when one fails or stays silent
+    // past `read_retry`; `all` asks every target at once (more read repair, twice the
+    // messages per read at N=3, R=2).
+    ReadFanout read_fanout = ReadFanout::quorum;
+    Duration read_retry = Duration::millis(20);
     RepairConfig repair;
     HandoffConfig handoff;
 };
@@ -115,6 +123,7 @@ struct NodeStats {
     std::uint64_t read_repairs_sent = 0;
     std::uint64_t hints_stored = 0;
     std::uint64_t leader_failovers = 0;
+    std::uint64_t read_retries = 0;  // reads that asked more targets after `read_retry`
     std::uint64_t store_errors = 0;
     std::uint64_t corrupt_reads = 0;
     std::uint64_t states_refused = 0;  // writes and merges that would have passed the state bound
@@ -258,6 +267,7 @@ public:
         NodeId node;
         NodeId hint_for;  // a fallback's hint: the primary it stands in for
         bool primary = false;
+        bool asked = false;  // reads only: the request went out to it (a put asks every target)
         bool answered = false;
         bool failed = false;
         bool corrupt = false;  // answered that its copy is damaged: read repair rewrites it
@@ -329,6 +339,10 @@ private:
     void on_get_resp(Time now, NodeId from, GetResp& resp);
     void maybe_finish_put(RequestId req, PutFsm& fsm);
     void finish_get(RequestId req, GetFsm& fsm);
+    // Asks targets not yet asked, in order (this node, then primaries first): every one
+    // of them when `everyone`, else as many as it takes for the outstanding ones to
+    // still reach R (and PR) replies. Returns how many it asked.
+    std::size_t ask(RequestId req, GetFsm& fsm, bool everyone);
     void reply_get(Time now, GetFsm& fsm);
     void expire(Time now, RequestId req);
     void fail(ClientToken token, errc code, std::uint32_t replies, std::uint32_t required);

@@ -136,6 +136,13 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
         return to_number<std::size_t>(value, o.limits.max_siblings, 1, 4096) ? "" : bad("1..4096");
     if (key == "request_timeout_ms")
         return to_number<std::int64_t>(value, o.request_timeout_ms, 1, 60000) ? "" : bad("1..60000");
+    if (key == "read_fanout") {
+        if (value == "quorum") return o.read_fanout = replica::ReadFanout::quorum, "";
+        if (value == "all") return o.read_fanout = replica::ReadFanout::all, "";
+        return bad("quorum or all");
+    }
+    if (key == "read_retry_ms")
+        return to_number<std::int64_t>(value, o.read_retry_ms, 1, 60000) ? "" : bad("1..60000");
     if (key == "max_client_connections") {
         return to_number<std::size_t>(value, o.max_client_connections, 1, 100000) ? "" : bad("1..100000");
     }
@@ -248,6 +255,8 @@ std::string usage() {
            "  --max-state-bytes B      a key's whole stored state (default: 2 x max-value-bytes, at least 2 MiB)\n"
            "  --compression on|off     LevelDB's snappy block compression (default off)\n"
            "  --request-timeout-ms T   default 2000\n"
+           "  --read-fanout F          quorum (default: a read asks R replicas, more on failure) | all\n"
+           "  --read-retry-ms T        a quorum read asks the rest after T ms without R answers (default 20)\n"
            "  --clock-offset-ms MS       chaos tests: this node's wall clock reads MS off (default 0)\n"
            "  --max-client-connections N, --max-http-connections N, --max-resp-connections N\n"
            "                             default 1024 each\n"

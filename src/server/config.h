@@ -35,6 +35,8 @@ struct NodeOptions {
     Limits limits;
     bool state_bytes_set = false;  // max_state_bytes was given (else derived from max_value_bytes)
     std::int64_t request_timeout_ms = 2000;
+    replica::ReadFanout read_fanout = replica::ReadFanout::quorum;
+    std::int64_t read_retry_ms = 20;
     std::size_t max_client_connections = 1024;
     std::size_t max_http_connections = 1024;
     std::size_t max_resp_connections = 1024;

@@ -160,6 +160,8 @@ int main(int argc, char** argv) {
     nc.w = o.w;
     nc.conflict = o.conflict;
     nc.request_timeout = Duration::millis(o.request_timeout_ms);
+    nc.read_fanout = o.read_fanout;
+    nc.read_retry = Duration::millis(o.read_retry_ms);
     nc.repair.hinted_handoff = o.hinted_handoff;
     nc.repair.anti_entropy = o.anti_entropy;
     nc.repair.hint_interval = Duration::millis(o.hint_interval_ms);

@@ -24,6 +24,7 @@ struct Options {
     enum class Mix { chaos, minority, mixed, repair, membership, one } mix = Mix::mixed;
     Scenario only = Scenario::chaos;  // with Mix::one
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
+    bool read_all = false;
     store::SyncMode sync = store::SyncMode::batch;
     bool hinted_handoff = true, anti_entropy = true;
     bool ownership_handoff = true;
@@ -55,6 +56,8 @@ void usage(std::FILE* to) {
         "                       grow | shrink | replace | crash-handoff | partition-join |\n"
         "                       concurrent-join\n"
         "  --conflict M         dvv (default) | lww: last writer wins, loses adds\n"
+        "  --read-fanout F      quorum (default: a read asks R replicas, more on\n"
+        "                       failure or silence) | all (every replica at once)\n"
         "  --datatypes          half of the odd keys are sets (add, remove what was\n"
         "                       read) and half counters (increment): no acknowledged\n"
         "                       add or increment may be lost\n"
@@ -124,6 +127,10 @@ bool parse_args(int argc, char** argv, Options& o) {
                 o.conflict = replica::ConflictMode::lww;
             else
                 return false;
+        } else if (arg == "--read-fanout") {
+            std::string_view s = value();
+            if (s != "quorum" && s != "all") return false;
+            o.read_all = s == "all";
         } else if (arg == "--sync") {
             auto mode = store::parse_sync_mode(value());
             if (!mode) return false;
@@ -168,6 +175,7 @@ SimConfig make_config(const Options& o, std::uint64_t seed) {
     }
     SimConfig c = config_for_seed(seed, scenario);
     c.conflict = o.conflict;
+    c.read_all = o.read_all;
     c.sync = o.sync;
     c.hinted_handoff = o.hinted_handoff;
     c.anti_entropy = o.anti_entropy && o.ownership_handoff;

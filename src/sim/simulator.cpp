@@ -115,6 +115,7 @@ std::string replay_command(const SimConfig& config) {
     if (config.scenario != Scenario::chaos) cmd += std::string(" --scenario ") + scenario_name(config.scenario);
     if (config.conflict == replica::ConflictMode::lww) cmd += " --conflict lww";
     if (config.datatypes) cmd += " --datatypes";
+    if (config.read_all) cmd += " --read-fanout all";
     if (config.sync != store::SyncMode::batch) cmd += " --sync " + std::string(store::sync_mode_name(config.sync));
     if (!config.ownership_handoff) cmd += " --handoff off";
     if (!config.hinted_handoff && !config.anti_entropy)
@@ -206,6 +207,7 @@ void Simulation::start_node(std::uint32_t i) {
     nc.r = config_.r;
     nc.w = config_.w;
     nc.conflict = config_.conflict;
+    nc.read_fanout = config_.read_all ? replica::ReadFanout::all : replica::ReadFanout::quorum;
     nc.repair.hinted_handoff = config_.hinted_handoff;
     nc.repair.anti_entropy = config_.anti_entropy;
     nc.repair.hint_interval = Duration::millis(100);

@@ -70,6 +70,7 @@ struct SimConfig {
     Duration settle = Duration::seconds(10);  // healed, no workload: repair finishes
     std::uint32_t n = 3, r = 2, w = 2;
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
+    bool read_all = false;  // reads ask every replica at once (replica::ReadFanout::all)
     store::SyncMode sync = store::SyncMode::batch;
     // A synced batch takes between these to reach the disk (as an fsync does), while
     // the node goes on; 0 max: at once.

@@ -10,6 +10,11 @@ add_test(NAME "sim: lww loses acknowledged adds"
 set_tests_properties("sim: lww loses acknowledged adds" PROPERTIES
   PASS_REGULAR_EXPRESSION "lost_acked=[1-9][0-9]* " TIMEOUT 300)
 
+# Reads that ask every replica at once (read_fanout = all), the other way shoald can run.
+add_test(NAME "sim: read fanout all, 100 seeds"
+         COMMAND shoal-sim --seeds 1-100 --read-fanout all --determinism 0)
+set_tests_properties("sim: read fanout all, 100 seeds" PROPERTIES TIMEOUT 300)
+
 add_test(NAME "sim: minority outage keeps writes available"
          COMMAND shoal-sim --seeds 1-40 --scenario minority --determinism 0)
 set_tests_properties("sim: minority outage keeps writes available" PROPERTIES TIMEOUT 300)

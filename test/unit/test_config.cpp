@@ -52,3 +52,22 @@ TEST_CASE("data dir: it belongs to the node id it was first started with", "[con
     const std::string why = server::claim_node_id(db, 3);
     CHECK(why.find("belongs to node 2, not node 3") != std::string::npos);
 }
+
+namespace {
+const std::string k_required = "id = 1\ndata_dir = /tmp/x\n";
+}  // namespace
+
+TEST_CASE("config: read_fanout and read_retry_ms, at their edges", "[config]") {
+    server::NodeOptions o;
+    CHECK(o.read_fanout == replica::ReadFanout::quorum);
+    REQUIRE(parse_file(k_required + "read_fanout = all\nread_retry_ms = 1\n", o) == "");
+    CHECK(o.read_fanout == replica::ReadFanout::all);
+    CHECK(o.read_retry_ms == 1);
+    server::NodeOptions edge;
+    REQUIRE(parse_file(k_required + "read_retry_ms = 60000\n", edge) == "");
+    CHECK(edge.read_retry_ms == 60000);
+    server::NodeOptions bad;
+    CHECK(parse_file(k_required + "read_retry_ms = 0\n", bad).find("1..60000") != std::string::npos);
+    CHECK(parse_file(k_required + "read_retry_ms = 60001\n", bad).find("1..60000") != std::string::npos);
+    CHECK(parse_file(k_required + "read_fanout = some\n", bad).find("quorum or all") != std::string::npos);
+}
