@@ -317,6 +317,7 @@ TEST_CASE("tombstone GC waits for a primary that missed the delete") {
 TEST_CASE("gets that have answered do not count against the in-flight limit while they wait for read repair") {
     NodeConfig base;
     base.limits.max_inflight_requests = 10;
+    base.read_fanout = ReadFanout::all;  // every get asks node 3 too
     Cluster c(3, base);
     REQUIRE(c.put(1, "k", "v").code == errc::ok);
     c.dead.insert(3);  // every get now waits for node 3 until its deadline, for read repair
