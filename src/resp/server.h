@@ -27,6 +27,10 @@ struct ServerOptions {
     std::size_t max_connections = 1024;
     Duration idle_timeout = Duration::seconds(300);  // a connection with no command this long is closed
     ParseLimits limits;                              // max_bulk_bytes: the node's max_value_bytes
+    // Commands of one connection read ahead of their replies (a client's pipeline): they
+    // run at once when on different keys, and their replies wait in order. What one
+    // connection may hold is this many replies.
+    std::size_t max_pipeline = 32;
     SessionConfig session;
     // TLS with the node's client-facing context (nullptr: plain TCP; redis-cli --tls).
     std::shared_ptr<const tls::NodeContexts> tls;

@@ -109,6 +109,18 @@ std::string authenticate(State& s, const std::string* name, const std::string& t
     return {};
 }
 
+std::optional<std::string> Session::concurrent_key(const std::vector<std::string>& args) const {
+    if (args.size() < 2) return std::nullopt;
+    const std::string name = upper(args[0]);
+    const bool several_keys = name == "DEL" || name == "UNLINK" || name == "EXISTS" || name == "MGET";
+    if (name == "MSET" || (several_keys && args.size() != 2)) return std::nullopt;
+    const std::string datatype = state_->core.datatype(state_->ns());
+    const bool keyed = (!datatype.empty() && find_datatype_command(datatype, name)) || find_string_command(name) ||
+                       find_hash_command(name) || find_shoal_command(name) || is_datatype_command(name);
+    if (!keyed) return std::nullopt;
+    return args[1];
+}
+
 bool reads_only(const std::string& upper_name) {
     for (const char* r : {"GET", "MGET", "EXISTS", "TTL", "PTTL", "STRLEN", "TYPE", "SMEMBERS", "SISMEMBER",
                           "SMISMEMBER", "SCARD", "HGET", "HMGET", "HGETALL", "HEXISTS", "HLEN", "HKEYS", "HVALS", "SHOAL.GET"})

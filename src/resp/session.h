@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,9 +66,17 @@ public:
     Session& operator=(const Session&) = delete;
 
     // Runs one command (args[0] is its name). `done` is called once with the encoded
-    // reply; `close` is set after QUIT. Commands of one session run one at a time: the
-    // caller waits for `done` before the next.
+    // reply; `close` is set after QUIT. The caller may run a command before an earlier
+    // one is done only when both have a concurrent_key and the keys differ.
     void run(std::vector<std::string> args, std::function<void(std::string reply, bool close)> done);
+
+    // The key of a command that may run beside the connection's other commands on other
+    // keys (a pipelined GET, SET, SADD, HSET, ... of one key); nullopt for one that must
+    // run alone: connection commands (SELECT, AUTH, SHOAL.OPTIONS, WAIT, ...), commands
+    // of several keys, unknown names. Running alone keeps a pipeline's effects in order:
+    // commands of one key run in the order sent, and a connection's settings change
+    // between commands, never under one.
+    std::optional<std::string> concurrent_key(const std::vector<std::string>& args) const;
 
     bool resp3() const;
     const std::string& ns() const;

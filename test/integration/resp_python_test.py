@@ -9,6 +9,9 @@ as Redis databases 1 and 2:
     through every node.
   - a session program: SETEX/GET/EXPIRE/TTL/PERSIST through different nodes; a short
     session expires.
+  - a pipeline program: hundreds of commands sent before any reply (commands on
+    different keys run at once); the replies come in order, commands on one key keep
+    their order, and a SELECT in the middle applies to what follows it.
 Usage: resp_python_test.py SHOAL_CLI. Exits 77 (skipped) without the redis module.
 Bounded: every loop stops by count and by time."""
 import os
@@ -128,6 +131,30 @@ def session_program():
     check(s1.delete("session:9f2c") == 1 and s2.get("session:9f2c") is None, "DEL")
 
 
+def pipeline_program():
+    pipe = client(1, 2).pipeline(transaction=False)
+    for i in range(300):
+        pipe.set(f"p:{i}", f"v{i}")
+    pipe.append("p:0", "x")
+    pipe.get("p:0")
+    for _ in range(50):
+        pipe.incr("p:n")
+    pipe.mget([f"p:{i}" for i in range(1, 300)])
+    pipe.execute_command("SELECT", 1)  # the set namespace, from here on
+    pipe.sadd("p:cart", "apple", "pear")
+    pipe.smembers("p:cart")
+    started = time.monotonic()
+    got = pipe.execute()
+    took = time.monotonic() - started
+    check(got[:300] == [True] * 300, "300 pipelined SETs each answered OK, in order")
+    check(got[300] == 3 and got[301] == b"v0x", "APPEND then GET of one key saw the SET before them")
+    check(got[302:352] == list(range(1, 51)), "50 pipelined INCRs of one key counted 1..50 in order")
+    check(got[352] == [f"v{i}".encode() for i in range(1, 300)], "MGET after them read every value")
+    check(got[353] is True or got[353] == b"OK", "SELECT inside the pipeline")
+    check(got[354] == 2 and got[355] == {b"apple", b"pear"}, "the commands after SELECT ran on the set database")
+    print(f"pipeline: {len(got)} commands in {took * 1000:.0f} ms")
+
+
 def main():
     try:
         shoal("dev", "up", "3", "--base-port", str(BASE))
@@ -144,6 +171,7 @@ def main():
             except redis.exceptions.RedisError:
                 time.sleep(0.2)
         session_program()
+        pipeline_program()
         cart_program(kill_node=2)
     finally:
         shoal("dev", "down", check=False)
