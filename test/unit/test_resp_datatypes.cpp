@@ -213,3 +213,30 @@ TEST_CASE("resp: what clients send on connect: CONFIG GET, COMMAND, CLIENT, RESE
     CHECK(run(s, {"CLIENT", "GETNAME"}) == "$-1\r\n");
     CHECK(run(s, {"SET", "back", "in-db-0"}) == "+OK\r\n");  // database 0 again: strings
 }
+
+namespace shoal::resp {
+
+TEST_CASE("resp pipeline: which commands may run beside others (one key each) and which run alone",
+          "[resp][pipeline]") {
+    test::Cluster c(3);
+    DtCore core(c);
+    Session s(core, three_databases());
+    using Key = std::optional<std::string>;
+    CHECK(s.concurrent_key({"GET", "k"}) == Key{"k"});
+    CHECK(s.concurrent_key({"set", "k", "v", "EX", "10"}) == Key{"k"});
+    CHECK(s.concurrent_key({"DEL", "k"}) == Key{"k"});
+    CHECK(s.concurrent_key({"MGET", "k"}) == Key{"k"});
+    CHECK(s.concurrent_key({"SHOAL.GET", "k"}) == Key{"k"});
+    // Several keys, no key, or the connection's own settings: alone.
+    for (std::vector<std::string> alone : std::vector<std::vector<std::string>>{
+             {"DEL", "a", "b"}, {"EXISTS", "a", "b"}, {"MGET", "a", "b"}, {"MSET", "a", "1"}, {"SELECT", "1"},
+             {"AUTH", "t"}, {"HELLO", "3"}, {"PING"}, {"PING", "x"}, {"ECHO", "x"}, {"QUIT"}, {"WAIT", "1", "0"},
+             {"SHOAL.OPTIONS", "r", "3"}, {"CLIENT", "SETNAME", "x"}, {"NOSUCH", "k"}, {"GET"}})
+        CHECK(s.concurrent_key(alone) == std::nullopt);
+    REQUIRE(run(s, {"SELECT", "1"}) == "+OK\r\n");  // a set namespace
+    CHECK(s.concurrent_key({"SADD", "cart", "apple"}) == Key{"cart"});
+    CHECK(s.concurrent_key({"SREM", "cart", "apple"}) == Key{"cart"});
+    CHECK(s.concurrent_key({"HSET", "cart", "f", "v"}) == Key{"cart"});  // WRONGTYPE, at once
+}
+
+}  // namespace shoal::resp
