@@ -8,6 +8,7 @@
 #include <leveldb/write_batch.h>
 
 #include "core/assert.h"
+#include "store/leveldb_log_file.h"
 #include "core/errc.h"
 
 namespace shoal::store {
@@ -39,6 +40,7 @@ std::string_view to_view(const leveldb::Slice& s) {
 struct LevelStore::Impl {
     std::unique_ptr<leveldb::Cache> cache;
     std::unique_ptr<const leveldb::FilterPolicy> filter;
+    std::unique_ptr<leveldb::Env> env;  // LevelDB's default, with preallocated logs
     std::unique_ptr<leveldb::DB> db;
     std::string dir;
     leveldb::Options options;
@@ -58,6 +60,10 @@ std::unique_ptr<LevelStore> LevelStore::open(const std::string& dir, const Level
     options.block_cache = impl->cache.get();
     options.filter_policy = impl->filter.get();
     options.compression = opts.compress ? leveldb::kSnappyCompression : leveldb::kNoCompression;
+    if (opts.log_step_bytes > 0) {
+        impl->env = make_log_preallocating_env(leveldb::Env::Default(), opts.log_step_bytes);
+        options.env = impl->env.get();
+    }
     leveldb::DB* db = nullptr;
     ec = to_error(leveldb::DB::Open(options, dir, &db));
     if (ec) return nullptr;

@@ -241,6 +241,41 @@ TEST_CASE("LevelStore keeps synced data across a reopen", "[store][leveldb]") {
     CHECK(scan_all(*db, "", "") == Pairs{{"b", "2"}});
 }
 
+TEST_CASE("LevelStore's log grows in zero-filled steps and is read back through them", "[store][leveldb]") {
+    TempDir dir;
+    const std::string path = dir.path() + "/db";
+    LevelOptions opts;
+    opts.log_step_bytes = 64 * 1024;
+    const std::string value(1000, 'v');
+    const auto log_bytes = [&] {
+        std::uintmax_t total = 0;
+        for (const auto& f : std::filesystem::directory_iterator(path))
+            if (f.path().extension() == ".log") total += f.file_size();
+        return total;
+    };
+    {
+        std::error_code ec;
+        auto db = LevelStore::open(path, opts, ec);
+        REQUIRE(db);
+        for (int i = 0; i < 300; ++i) put(*db, "k" + std::to_string(1000 + i), value, /*sync=*/true);
+        // ~300 KB of records: five steps of zeros, the file never smaller than its records.
+        const auto bytes = log_bytes();
+        CHECK(bytes % opts.log_step_bytes == 0);
+        CHECK(bytes >= 300 * value.size());
+        CHECK(bytes < 300 * value.size() + 2 * opts.log_step_bytes);
+    }
+    // Reopened: LevelDB recovers every record from the log and skips the zeros after them.
+    std::error_code ec;
+    auto db = LevelStore::open(path, opts, ec);
+    REQUIRE(db);
+    const Pairs all = scan_all(*db, "", "", 1000);
+    REQUIRE(all.size() == 300);
+    CHECK(all.front() == std::pair<std::string, std::string>{"k1000", value});
+    CHECK(all.back() == std::pair<std::string, std::string>{"k1299", value});
+    put(*db, "after", "reopen", true);  // and takes writes again, on a new log
+    CHECK(read(*db, "after") == std::optional<std::string>{"reopen"});
+}
+
 TEST_CASE("LevelStore open failures are store_error", "[store][leveldb]") {
     TempDir dir;
     std::error_code ec;
