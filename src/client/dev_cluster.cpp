@@ -506,8 +506,8 @@ int dev_command(const std::vector<std::string>& args, const std::string& dir, co
     }
     if (cmd == "clock") {
         // dev clock N +30s | -5m | 0: restarts node N with its wall clock that far off
-        // (shoald's clock_offset_ms; its request timing and peers see it as a host whose
-        // clock is set wrong).
+        // (shoald's clock_offset_ms: its stamps and TTLs, and its peers, see a host whose
+        // clock is set wrong; its deadlines run on the monotonic clock).
         const std::string off = args.size() == 3 ? args[2] : "";
         const bool reset = off == "0";
         const bool valid = off.size() >= 3 && off.size() <= 9 && (off[0] == '+' || off[0] == '-') &&

@@ -1,5 +1,5 @@
 // Vocabulary types shared by every layer: node and partition ids, time.
-// Pure: no clocks here. Time is handed in by the shell or the simulator.
+// Pure: no clocks here. Both clocks are read by the shell or the simulator and handed in.
 #pragma once
 
 #include <compare>
@@ -35,14 +35,39 @@ struct Duration {
     friend constexpr Duration operator/(Duration a, std::int64_t k) { return {a.us / k}; }
 };
 
-// A point in time, microseconds since an epoch chosen by whoever supplies time.
-// Under shoald that is the Unix epoch; under shoal-sim it is the start of the run.
+// A reading of a node's monotonic clock: microseconds since an origin of the clock's
+// own (the host's boot under shoald, the start of the run under shoal-sim). It never
+// steps, so it is what intervals are measured on: request deadlines, the failure
+// detector, periodic work. A reading means nothing to another node and is never
+// stored or sent.
+struct Instant {
+    std::int64_t us = 0;
+    friend constexpr auto operator<=>(Instant, Instant) = default;
+    friend constexpr Instant operator+(Instant t, Duration d) { return {t.us + d.us}; }
+    friend constexpr Instant operator-(Instant t, Duration d) { return {t.us - d.us}; }
+    friend constexpr Duration operator-(Instant a, Instant b) { return {a.us - b.us}; }
+};
+
+// A point in wall (calendar) time: microseconds since the Unix epoch under shoald,
+// since the start of the run under shoal-sim. It is what is stored and compared
+// between nodes: sibling timestamps (last-writer-wins), TTL expiry, a write's
+// apply-by. It can step (an NTP correction, a host set wrong), so nothing that
+// measures an interval reads it.
 struct Time {
     std::int64_t us = 0;
     friend constexpr auto operator<=>(Time, Time) = default;
     friend constexpr Time operator+(Time t, Duration d) { return {t.us + d.us}; }
     friend constexpr Time operator-(Time t, Duration d) { return {t.us - d.us}; }
     friend constexpr Duration operator-(Time a, Time b) { return {a.us - b.us}; }
+};
+
+// Both clocks, read once for each call into the core (as TigerBeetle's Time hands
+// out a monotonic and a realtime reading).
+struct Now {
+    Instant mono;
+    Time wall;
+    // `d` passes on both clocks.
+    friend constexpr Now operator+(Now n, Duration d) { return {n.mono + d, n.wall + d}; }
 };
 
 // One more than v, or v itself at the type's maximum: versions saturate instead of

@@ -40,7 +40,7 @@ FailureDetector::FailureDetector(DetectorConfig config) : config_(config) {
     SHOAL_ASSERT(config_.first_estimate.us > 0);
 }
 
-void FailureDetector::heartbeat(NodeId peer, Time now) {
+void FailureDetector::heartbeat(NodeId peer, Instant now) {
     auto [it, inserted] = peers_.try_emplace(peer);
     History& h = it->second;
     if (inserted) {
@@ -56,7 +56,7 @@ void FailureDetector::heartbeat(NodeId peer, Time now) {
     h.last = now;
 }
 
-double FailureDetector::phi_of(const History& h, Time now) const {
+double FailureDetector::phi_of(const History& h, Instant now) const {
     if (now <= h.last) return 0.0;
     const double elapsed = to_ms(now - h.last);
     const double mean = h.mean() + to_ms(config_.acceptable_pause);
@@ -67,12 +67,12 @@ double FailureDetector::phi_of(const History& h, Time now) const {
     return std::min(k_max_phi, -std::log10(tail));
 }
 
-double FailureDetector::phi(NodeId peer, Time now) const {
+double FailureDetector::phi(NodeId peer, Instant now) const {
     auto it = peers_.find(peer);
     return it == peers_.end() ? 0.0 : phi_of(it->second, now);
 }
 
-bool FailureDetector::available(NodeId peer, Time now) const {
+bool FailureDetector::available(NodeId peer, Instant now) const {
     return phi(peer, now) < config_.phi_threshold;
 }
 

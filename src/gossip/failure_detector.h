@@ -39,13 +39,13 @@ public:
     // A heartbeat (or any message) arrived from `peer`. O(1). If the peer was
     // suspected, the outage gap is not recorded as a sample: the window keeps
     // describing the peer's normal rhythm.
-    void heartbeat(NodeId peer, Time now);
+    void heartbeat(NodeId peer, Instant now);
 
     // Suspicion level; 0 for a peer never heard from. O(1).
-    double phi(NodeId peer, Time now) const;
+    double phi(NodeId peer, Instant now) const;
 
     // phi < threshold. A peer never heard from counts as available (no evidence).
-    bool available(NodeId peer, Time now) const;
+    bool available(NodeId peer, Instant now) const;
 
     // True once any heartbeat from `peer` was seen (and not forgotten).
     bool known(NodeId peer) const { return peers_.contains(peer); }
@@ -60,13 +60,13 @@ private:
         std::vector<double> samples_ms;  // ring buffer
         std::size_t next = 0;
         double sum = 0, sum_sq = 0;
-        Time last;
+        Instant last;
         void add(double ms, std::size_t window);
         double mean() const { return sum / static_cast<double>(samples_ms.size()); }
         double std_dev() const;
     };
 
-    double phi_of(const History& h, Time now) const;
+    double phi_of(const History& h, Instant now) const;
 
     DetectorConfig config_;
     std::unordered_map<NodeId, History> peers_;

@@ -106,7 +106,7 @@ bool Gossiper::maintain() {
     return any;
 }
 
-void Gossiper::changed(Time now) {
+void Gossiper::changed(Instant now) {
     (void)now;
     maintain();
     for (const auto& [id, m] : view_.members)
@@ -120,7 +120,7 @@ void Gossiper::changed(Time now) {
     unsaved_ = false;
 }
 
-void Gossiper::tick(Time now) {
+void Gossiper::tick(Instant now) {
     if (unsaved_ && !save_view(store_, view_, config_.sync_saves)) unsaved_ = false;
     if (stopped() && !following_) return;
     if (!next_round_ || now >= *next_round_) {
@@ -146,7 +146,7 @@ std::string Gossiper::address_of(NodeId id) const {
     return m ? m->peer_address : std::string{};
 }
 
-void Gossiper::round(Time now) {
+void Gossiper::round(Instant now) {
     stats_.rounds += 1;
     // A claimant re-checks the claim every round too: a handoff mark may have arrived
     // in a view that changed nothing else, or an earlier reconcile lost a tie.
@@ -176,13 +176,13 @@ void Gossiper::round(Time now) {
     send(peer, address_of(peer), GossipSyn{config_.peer_address, current_digest(), std::nullopt});
 }
 
-void Gossiper::send_heartbeats(Time now) {
+void Gossiper::send_heartbeats(Instant now) {
     (void)now;
     heartbeat_seq_ += 1;
     for (NodeId p : active_peers()) send(p, address_of(p), Heartbeat{heartbeat_seq_});
 }
 
-void Gossiper::step(Time now, NodeId from, const GossipMessage& message) {
+void Gossiper::step(Instant now, NodeId from, const GossipMessage& message) {
     heard_from(now, from);
     if (stopped() && !(following_ && !std::holds_alternative<GossipSyn>(message))) return;
     if (const auto* syn = std::get_if<GossipSyn>(&message)) return on_syn(now, from, *syn);
@@ -194,7 +194,7 @@ void Gossiper::step(Time now, NodeId from, const GossipMessage& message) {
     // Heartbeat: recorded above.
 }
 
-void Gossiper::on_syn(Time now, NodeId from, const GossipSyn& syn) {
+void Gossiper::on_syn(Instant now, NodeId from, const GossipSyn& syn) {
     if (syn.view && !absorb(now, *syn.view)) return;
     const std::uint64_t mine = current_digest();
     std::string address = address_of(from);
@@ -208,14 +208,14 @@ void Gossiper::on_syn(Time now, NodeId from, const GossipSyn& syn) {
     send(from, std::move(address), GossipAck{mine, view_});
 }
 
-void Gossiper::on_ack(Time now, NodeId from, const GossipAck& ack) {
+void Gossiper::on_ack(Instant now, NodeId from, const GossipAck& ack) {
     if (ack.view && !absorb(now, *ack.view)) return;
     if (current_digest() == ack.digest) return;
     stats_.full_views_sent += 1;
     send(from, address_of(from), GossipAck2{view_});
 }
 
-bool Gossiper::absorb(Time now, const ClusterView& other) {
+bool Gossiper::absorb(Instant now, const ClusterView& other) {
     const bool other_cluster = other.cluster_id != 0 && view_.cluster_id != 0 && other.cluster_id != view_.cluster_id;
     if (other_cluster || other.partition_count != view_.partition_count || other.claim.size() != view_.claim.size()) {
         stats_.rejected += 1;
@@ -228,12 +228,12 @@ bool Gossiper::absorb(Time now, const ClusterView& other) {
     return true;
 }
 
-void Gossiper::heard_from(Time now, NodeId peer) {
+void Gossiper::heard_from(Instant now, NodeId peer) {
     // Only members feed the detector: its table stays bounded by the view.
     if (peer.valid() && peer != config_.id && find_member(view_, peer)) detector_.heartbeat(peer, now);
 }
 
-std::error_code Gossiper::join(Time now, std::vector<std::string> seeds) {
+std::error_code Gossiper::join(Instant now, std::vector<std::string> seeds) {
     if (seeds.empty() || seeds.size() > k_max_seeds || view_.members.size() != 1 || stopped()) return errc::bad_request;
     for (const auto& s : seeds)
         if (s.empty() || s.size() > k_max_address_bytes || s.find('\n') != std::string::npos) return errc::bad_request;
@@ -257,11 +257,11 @@ std::error_code Gossiper::join(Time now, std::vector<std::string> seeds) {
     return {};
 }
 
-std::error_code Gossiper::leave(Time now) {
+std::error_code Gossiper::leave(Instant now) {
     return leave(now, config_.id);
 }
 
-std::error_code Gossiper::leave(Time now, NodeId member) {
+std::error_code Gossiper::leave(Instant now, NodeId member) {
     const MemberRecord* m = find_member(view_, member);
     if (!m) return errc::not_found;
     if (m->status != MemberStatus::joining && m->status != MemberStatus::valid) return errc::bad_request;
@@ -270,7 +270,7 @@ std::error_code Gossiper::leave(Time now, NodeId member) {
     return {};
 }
 
-std::error_code Gossiper::remove(Time now, NodeId member) {
+std::error_code Gossiper::remove(Instant now, NodeId member) {
     const MemberRecord* m = find_member(view_, member);
     if (!m) return errc::not_found;
     if (member == config_.id || m->status >= MemberStatus::exiting) return errc::bad_request;
@@ -279,7 +279,7 @@ std::error_code Gossiper::remove(Time now, NodeId member) {
     return {};
 }
 
-std::error_code Gossiper::put_namespace(Time now, std::string_view name, const replica::NamespaceProps& props,
+std::error_code Gossiper::put_namespace(Instant now, std::string_view name, const replica::NamespaceProps& props,
                                         bool create) {
     if (!replica::valid_namespace_name(name) || !replica::props_problem(props).empty()) return errc::bad_request;
     auto it = view_.namespaces.find(name);
@@ -298,7 +298,7 @@ std::error_code Gossiper::put_namespace(Time now, std::string_view name, const r
     return {};
 }
 
-bool Gossiper::complete_handoff(Time now, PartitionId p, NodeId from, NodeId to) {
+bool Gossiper::complete_handoff(Instant now, PartitionId p, NodeId from, NodeId to) {
     if (!mark_handoff_done(view_, p, from, to)) return false;
     changed(now);
     return true;

@@ -106,39 +106,39 @@ public:
     Gossiper& operator=(const Gossiper&) = delete;
 
     // Time passed: runs a gossip round and heartbeats when due.
-    void tick(Time now);
+    void tick(Instant now);
     // A message from `from` arrived.
-    void step(Time now, NodeId from, const GossipMessage& message);
+    void step(Instant now, NodeId from, const GossipMessage& message);
     // Moves everything to send into `out` (cleared first).
     void take_output(GossipOutbox& out);
 
     // Any message (a replica reply too) from a peer is evidence it is up.
-    void heard_from(Time now, NodeId peer);
+    void heard_from(Instant now, NodeId peer);
 
     // ---- membership commands (an operator's, through any node) ----
     // A node alone in its own cluster joins another through `seeds` (peer addresses):
     // its own one-node view is dropped and it announces itself as joining. The caller
     // checks that the node holds no data. errc::bad_request when the view has other
     // members or seeds is empty.
-    std::error_code join(Time now, std::vector<std::string> seeds);
+    std::error_code join(Instant now, std::vector<std::string> seeds);
     // This node leaves: it keeps serving until its partitions are handed off, then
     // the claimant marks it exiting. errc::bad_request if it is not valid or joining.
-    std::error_code leave(Time now);
+    std::error_code leave(Instant now);
     // Marks another member leaving (the same as it calling leave()).
-    std::error_code leave(Time now, NodeId member);
+    std::error_code leave(Instant now, NodeId member);
     // Forced removal of a (dead) member: its partitions are reassigned without
     // handoff; surviving replicas refill the new owners. errc::not_found for an unknown
     // member, errc::bad_request for this node itself or one already exiting/removed.
-    std::error_code remove(Time now, NodeId member);
+    std::error_code remove(Instant now, NodeId member);
     // Creates a namespace (errc::precondition_failed when it exists; `default` always
     // does) or changes one (errc::no_namespace when it does not exist; `default` may be
     // set, which overrides the node's own defaults on every node). The record gets the
     // next version and this node's id. errc::bad_request for a bad name or
     // properties, errc::overloaded past k_max_namespaces.
-    std::error_code put_namespace(Time now, std::string_view name, const replica::NamespaceProps& props, bool create);
+    std::error_code put_namespace(Instant now, std::string_view name, const replica::NamespaceProps& props, bool create);
     // The transfer of `p` from `from` to `to` finished (called by the node that ran it).
     // False when the view no longer has that move pending (stale: nothing to do).
-    bool complete_handoff(Time now, PartitionId p, NodeId from, NodeId to);
+    bool complete_handoff(Instant now, PartitionId p, NodeId from, NodeId to);
 
     // ---- what the shell and status output read ----
     const ClusterView& view() const { return view_; }
@@ -156,8 +156,8 @@ public:
     void set_following(bool following) { following_ = following; }
     bool is_claimant() const { return claimant(view_) == config_.id; }
     // Routing health of a peer (phi-accrual).
-    bool believes_up(NodeId peer, Time now) const { return peer == config_.id || detector_.available(peer, now); }
-    double phi(NodeId peer, Time now) const { return detector_.phi(peer, now); }
+    bool believes_up(NodeId peer, Instant now) const { return peer == config_.id || detector_.available(peer, now); }
+    double phi(NodeId peer, Instant now) const { return detector_.phi(peer, now); }
     // Partitions moving from this node (it streams them) and to it.
     std::vector<Transfer> outgoing_transfers() const;
     std::vector<Transfer> incoming_transfers() const;
@@ -168,15 +168,15 @@ public:
 
 private:
     void start_view();
-    void round(Time now);
-    void send_heartbeats(Time now);
-    void on_syn(Time now, NodeId from, const GossipSyn& syn);
-    void on_ack(Time now, NodeId from, const GossipAck& ack);
+    void round(Instant now);
+    void send_heartbeats(Instant now);
+    void on_syn(Instant now, NodeId from, const GossipSyn& syn);
+    void on_ack(Instant now, NodeId from, const GossipAck& ack);
     // Merges a received view; false if it belongs to another cluster shape.
-    bool absorb(Time now, const ClusterView& other);
+    bool absorb(Instant now, const ClusterView& other);
     // After any local or merged change: refute stale self data, reconcile when
     // claimant, save, bump the epoch.
-    void changed(Time now);
+    void changed(Instant now);
     bool maintain();
     std::uint64_t current_digest();
     bool refute_self();
@@ -193,8 +193,8 @@ private:
     std::uint64_t epoch_ = 1;
     std::uint64_t heartbeat_seq_ = 0;
     bool following_ = false;
-    std::optional<Time> next_round_;
-    std::optional<Time> next_heartbeat_;
+    std::optional<Instant> next_round_;
+    std::optional<Instant> next_heartbeat_;
     bool unsaved_ = false;
     std::shared_ptr<const ring::Ring> ring_;
     std::uint64_t ring_epoch_ = 0;

@@ -1,4 +1,4 @@
-// This node's wall clock, as the core and the front ends read it (shell.h).
+// This node's wall and monotonic clocks, as the core and the front ends read them (shell.h).
 #include <atomic>
 #include <chrono>
 
@@ -17,5 +17,12 @@ Time wall_now() {
     return Time{std::chrono::duration_cast<std::chrono::microseconds>(since_epoch).count() +
                 g_clock_offset_us.load(std::memory_order_relaxed)};
 }
+
+Instant mono_now() {
+    const auto since_boot = std::chrono::steady_clock::now().time_since_epoch();
+    return Instant{std::chrono::duration_cast<std::chrono::microseconds>(since_boot).count()};
+}
+
+Now clocks_now() { return Now{mono_now(), wall_now()}; }
 
 }  // namespace shoal::net

@@ -29,7 +29,7 @@ std::string id_text(NodeId id) { return std::to_string(id.value); }
 Membership::Membership(gossip::Gossiper& gossiper, replica::Node& node, store::Store& store)
     : gossiper_(gossiper), node_(node), store_(store) {}
 
-bool Membership::sync(Time now) {
+bool Membership::sync(Instant now) {
     for (const replica::Move& m : node_.take_completed_handoffs()) {
         const bool took = gossiper_.complete_handoff(now, m.slot, m.from, m.to);
         log::info("handoff stream finished", "partition=" + std::to_string(m.slot.value) + " to=" + id_text(m.to) +
@@ -58,7 +58,7 @@ bool Membership::sync(Time now) {
     return true;
 }
 
-std::vector<NodeId> Membership::tick(Time now) {
+std::vector<NodeId> Membership::tick(Instant now) {
     gossiper_.tick(now);
     std::vector<NodeId> suspected;
     // A node that has left gets no heartbeats any more: its detector would suspect
@@ -85,7 +85,7 @@ bool holds_data(store::Store& store) {
     return any || ec;  // unreadable: assume it does
 }
 
-http::Response Membership::command(Time now, const http::MembershipCall& call) {
+http::Response Membership::command(Instant now, const http::MembershipCall& call) {
     using Op = http::MembershipCall::Op;
     const NodeId self = gossiper_.config().id;
     if (call.op == Op::join) {
@@ -129,7 +129,7 @@ http::Response Membership::command(Time now, const http::MembershipCall& call) {
     return answer(202, "node " + id_text(target) + " removed: its partitions were reassigned");
 }
 
-http::Response Membership::namespaces(Time now, const http::NamespaceCall& call) {
+http::Response Membership::namespaces(Instant now, const http::NamespaceCall& call) {
     using Op = http::NamespaceCall::Op;
     const auto& all = gossiper_.view().namespaces;
     const auto json = [](std::string body) {
@@ -188,7 +188,7 @@ http::Response Membership::namespaces(Time now, const http::NamespaceCall& call)
     return done;
 }
 
-std::string Membership::cluster_json(Time now, std::string_view sync_mode) {
+std::string Membership::cluster_json(Instant now, std::string_view sync_mode) {
     const gossip::ClusterView& view = gossiper_.view();
     const auto& cfg = node_.config();
     std::string j = "{\"node\":" + id_text(cfg.id) + ",\"status\":" +

@@ -25,22 +25,22 @@ public:
 
     // Installs a changed view in the Node and reports finished handoffs. Returns true
     // when the view changed since the last call.
-    bool sync(Time now);
+    bool sync(Instant now);
     // Time passed: the gossiper's round and heartbeats; peers its phi-accrual detector
     // suspects are marked down for routing in the Node (an answer marks them up).
     // Returns the peers newly suspected: the shell dials their links again.
-    std::vector<NodeId> tick(Time now);
+    std::vector<NodeId> tick(Instant now);
     // True once this node belongs to a founded cluster (it has a ring to route by).
     bool joined() const { return joined_; }
     // The node is exiting or removed: it owns nothing and should shut down.
     bool exited() const { return gossiper_.stopped(); }
 
-    http::Response command(Time now, const http::MembershipCall& call);
+    http::Response command(Instant now, const http::MembershipCall& call);
     // GET /ns, /ns/{name}; POST and PUT /ns/{name}: namespaces live in the view.
-    http::Response namespaces(Time now, const http::NamespaceCall& call);
+    http::Response namespaces(Instant now, const http::NamespaceCall& call);
     // GET /cluster: members with status and health, the claim with moving partitions,
     // and this node's outgoing handoff streams with their progress.
-    std::string cluster_json(Time now, std::string_view sync_mode);
+    std::string cluster_json(Instant now, std::string_view sync_mode);
     void render_metrics(std::string& out) const;
 
     gossip::Gossiper& gossiper() { return gossiper_; }

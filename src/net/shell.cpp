@@ -8,7 +8,7 @@ namespace shoal::net {
 
 
 std::string Shell::Impl::cluster_json() {
-    return membership_.cluster_json(wall_now(), store::sync_mode_name(config_.sync));
+    return membership_.cluster_json(mono_now(), store::sync_mode_name(config_.sync));
 }
 
 std::string Shell::Impl::metrics_text() {
@@ -83,12 +83,12 @@ const replica::Namespaces& Shell::namespaces() const {
     return impl_->node_.namespaces();
 }
 http::Response Shell::membership(const http::MembershipCall& call) {
-    http::Response r = impl_->membership_.command(wall_now(), call);
+    http::Response r = impl_->membership_.command(mono_now(), call);
     impl_->schedule_flush();
     return r;
 }
 http::Response Shell::namespaces(const http::NamespaceCall& call) {
-    http::Response r = impl_->membership_.namespaces(wall_now(), call);
+    http::Response r = impl_->membership_.namespaces(mono_now(), call);
     impl_->schedule_flush();
     return r;
 }

@@ -64,10 +64,15 @@ struct ConnTimeouts {
     Duration write = Duration::seconds(30);         // replies to a client not taken by it
 };
 
-// This node's wall clock, as the core and the front ends read it.
+// This node's two clocks (core/types.h). The wall clock is what the core stamps and
+// the front ends compute TTLs with; the monotonic one times deadlines, the failure
+// detector and latencies, and does not move when the host's clock is set.
 Time wall_now();
+Instant mono_now();
+Now clocks_now();
 // For chaos tests (shoald's clock_offset_ms, `shoal dev clock`): every reading of
-// wall_now() is off by `d`, as on a host whose clock is set wrong.
+// wall_now() is off by `d`, as on a host whose clock is set wrong. The monotonic clock
+// is not: deadlines and liveness keep their pace, as they do when NTP steps a clock.
 void set_clock_offset(Duration d);
 
 struct ShellConfig {

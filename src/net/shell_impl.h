@@ -60,7 +60,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     struct Pending {
         std::function<void(replica::ClientReply)> done;
         replica::ClientOp op;
-        Time started;
+        Instant started;
     };
 
     Impl(asio::io_context& io, replica::Node& node, store::BufferedStore& store, Membership& membership,
@@ -90,7 +90,7 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
 
     void start() {
         auto self = shared_from_this();
-        membership_.sync(wall_now());
+        membership_.sync(mono_now());
         update_links();
         asio::co_spawn(io_,
                        accept_on(peer_acceptor_, true, config_.max_peer_connections,
@@ -165,11 +165,11 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     // persists the turn's writes and releases its output once they are durable.
     void flush() {
         flush_scheduled_ = false;
-        const Time turn = wall_now();
+        const Instant turn = mono_now();
         if (membership_.sync(turn)) update_links();
         driver_.end_turn();
         if (driver_.saturated()) gate_.close();
-        const Time now = wall_now();
+        const Instant now = mono_now();
         if (membership_.exited() && !exit_reported_) {
             // It owns nothing now. What it still holds for others (hints, copies of
             // partitions it stopped serving) goes out first: a node that leaves drops
@@ -213,9 +213,9 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
         if (it != links_.end()) it->second->enqueue(env.msg);
     }
     void send(gossip::GossipEnvelope& env) override { send_gossip(env); }
-    void reply(replica::ClientReply& reply) override { deliver(wall_now(), reply); }
+    void reply(replica::ClientReply& reply) override { deliver(mono_now(), reply); }
 
-    void deliver(Time now, replica::ClientReply& reply) {
+    void deliver(Instant now, replica::ClientReply& reply) {
         auto it = pending_.find(reply.token);
         if (it == pending_.end()) return;
         Pending p = std::move(it->second);
@@ -244,8 +244,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             return;
         }
         const replica::ClientToken token = next_token_++;
-        const Time now = wall_now();
-        pending_.emplace(token, Pending{std::move(done), request.op, now});
+        const Now now = clocks_now();
+        pending_.emplace(token, Pending{std::move(done), request.op, now.mono});
         node_.submit(now, token, std::move(request));
         schedule_flush();
     }
@@ -276,8 +276,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             boost::system::error_code ec;
             co_await tick_timer_.async_wait(asio::redirect_error(use_awaitable, ec));
             if (stopped_) break;
-            const Time now = wall_now();
-            for (NodeId peer : membership_.tick(now)) {
+            const Now now = clocks_now();
+            for (NodeId peer : membership_.tick(now.mono)) {
                 // Suspected: whatever the link's socket believes, dial it again; the
                 // core probes the peer and marks it up when it answers.
                 if (auto it = links_.find(peer.value); it != links_.end()) it->second->redial();
@@ -363,8 +363,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
     std::map<std::string, std::shared_ptr<PeerLink>> seed_links_;  // seeds not yet known by id
     gossip::GossipOutbox gossip_out_;
     bool exit_reported_ = false;
-    Time left_at_;  // when this node found itself exiting (0: not yet)
-    Time left_logged_;
+    Instant left_at_;  // when this node found itself exiting (0: not yet)
+    Instant left_logged_;
     std::unordered_map<replica::ClientToken, Pending> pending_;
     replica::ClientToken next_token_ = 1;
     Metrics metrics_;

@@ -82,20 +82,20 @@ awaitable<void> Shell::Impl::serve_peer(std::shared_ptr<tls::Stream> held, ConnW
             from = frame.hello.node;
             return {};
         }
-        const Time now = wall_now();
+        const Now now = clocks_now();
         ++metrics_.peer_messages_in;
         // Gossip from anyone (a joiner's first comes before it is a member: the
         // gossiper validates it, and counts it as liveness only from members);
         // replica traffic only from members of the view.
         if (frame.kind == wire::Frame::Kind::gossip) {
-            membership_.gossiper().step(now, from, frame.gossip);
+            membership_.gossiper().step(now.mono, from, frame.gossip);
         } else if (frame.kind == wire::Frame::Kind::peer) {
             if (!gossip::find_member(membership_.gossiper().view(), from)) {
                 ++metrics_.peer_messages_dropped;
                 return {};
             }
             // Only an answer proves the peer hears us (see replica::is_answer).
-            if (replica::is_answer(frame.peer)) membership_.gossiper().heard_from(now, from);
+            if (replica::is_answer(frame.peer)) membership_.gossiper().heard_from(now.mono, from);
             node_.step(now, from, std::move(frame.peer));
         } else {
             return "unexpected frame kind on a peer connection";

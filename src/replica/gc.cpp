@@ -38,12 +38,12 @@ const VersionVector* Node::recently_reaped(std::string_view key) const {
     return it == reaped_.end() ? nullptr : &it->second.context;
 }
 
-void Node::collect_gc(Time now) {
+void Node::collect_gc(Now now) {
     const auto& rc = config_.repair;
-    if (now < next_gc_) return;
-    next_gc_ = now + rc.gc_interval;
+    if (now.mono < next_gc_) return;
+    next_gc_ = now.mono + rc.gc_interval;
     while (!reaped_order_.empty() && (reaped_order_.size() > rc.max_recently_reaped ||
-                                      reaped_order_.front().second + rc.reaped_memory < now)) {
+                                      reaped_order_.front().second + rc.reaped_memory < now.mono)) {
         auto it = reaped_.find(reaped_order_.front().first);
         if (it != reaped_.end() && it->second.at == reaped_order_.front().second) reaped_.erase(it);
         reaped_order_.pop_front();
@@ -54,7 +54,7 @@ void Node::collect_gc(Time now) {
     for (std::size_t seen = 0; seen < std::min(rc.gc_batch, gc_.size()); ++seen) {
         if (it == gc_.end()) it = gc_.begin();
         const GcCandidate& c = it->second;
-        bool ok = now >= c.dead_at + rc.tombstone_grace && ring_->is_primary(c.partition, config_.id, config_.n);
+        bool ok = now.wall >= c.dead_at + rc.tombstone_grace && ring_->is_primary(c.partition, config_.id, config_.n);
         if (ok) {
             // Every other primary must have completed an exchange with us that began
             // after our state of the key last changed.
@@ -71,11 +71,11 @@ void Node::collect_gc(Time now) {
     gc_cursor_ = it == gc_.end() ? std::string() : it->first;
     for (const auto& key : ripe) {
         SiblingSet state;
-        if (load(key, state) || !reads_as_absent(state, now)) continue;
+        if (load(key, state) || !reads_as_absent(state, now.wall)) continue;
         if (remove(key, entry_of(key, state))) continue;
         ++stats_.tombstones_reaped;
-        reaped_.insert_or_assign(key, Reaped{now, state.context});
-        reaped_order_.emplace_back(key, now);
+        reaped_.insert_or_assign(key, Reaped{now.mono, state.context});
+        reaped_order_.emplace_back(key, now.mono);
     }
 }
 

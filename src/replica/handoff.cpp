@@ -143,7 +143,7 @@ std::vector<HandoffProgress> Node::handoff_progress() const {
     return out;
 }
 
-void Node::stream_handoffs(Time now) {
+void Node::stream_handoffs(Instant now) {
     std::size_t active = 0;
     for (Stream& s : streams_) {
         // A destination believed down waits (and takes no slot from the others).
@@ -158,7 +158,7 @@ void Node::stream_handoffs(Time now) {
 // Reads the next batch from the stream's position: keys of one partition in stored
 // order, bounded by keys and bytes (one key always goes). Partitions with nothing
 // left are passed over in the same call.
-void Node::send_handoff_batch(Time now, Stream& s) {
+void Node::send_handoff_batch(Instant now, Stream& s) {
     const HandoffConfig& hc = config_.handoff;
     HandoffBatch batch;
     batch.slot = s.move.slot;
@@ -242,7 +242,7 @@ void Node::on_handoff_batch(NodeId from, HandoffBatch& batch) {
     send(from, ack);
 }
 
-void Node::on_handoff_ack(NodeId from, const HandoffAck& ack) {
+void Node::on_handoff_ack(Now now, NodeId from, const HandoffAck& ack) {
     auto it = std::find_if(streams_.begin(), streams_.end(), [&](const Stream& s) {
         return s.move.slot == ack.slot && s.move.to == from && s.inflight == ack.seq && ack.seq != 0;
     });
@@ -257,7 +257,7 @@ void Node::on_handoff_ack(NodeId from, const HandoffAck& ack) {
         s.inflight = ack.seq;
         // Most often the destination's view has not caught up yet: soon, not after
         // the full timeout.
-        s.deadline = std::min(s.deadline, now_ + config_.handoff.refusal_backoff);
+        s.deadline = std::min(s.deadline, now.mono + config_.handoff.refusal_backoff);
         return;
     }
     s.index = s.next_index;
@@ -280,7 +280,7 @@ void Node::on_handoff_ack(NodeId from, const HandoffAck& ack) {
     }
     // Losing a cursor write only means sending some keys again.
     if (store_.write(cursor, false)) ++stats_.store_errors;
-    if (!s.finished) send_handoff_batch(now_, s);
+    if (!s.finished) send_handoff_batch(now.mono, s);
 }
 
 // ---- copies this node no longer serves ----------------------------------------------

@@ -51,8 +51,7 @@ void Node::take_output(Outbox& out) {
 
 // ---- client requests ---------------------------------------------------------------
 
-void Node::submit(Time now, ClientToken token, ClientRequest request) {
-    now_ = now;
+void Node::submit(Now now, ClientToken token, ClientRequest request) {
     RequestOptions opts;
     if (auto ec = validate(request, opts)) {
         fail(token, to_errc(ec), 0, 0);
@@ -96,7 +95,7 @@ void Node::fail(ClientToken token, errc code, std::uint32_t replies, std::uint32
     out_.replies.push_back(std::move(reply));
 }
 
-void Node::start_put(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts) {
+void Node::start_put(Now now, ClientToken token, ClientRequest& request, const RequestOptions& opts) {
     const RequestId req = next_req_++;
     PutFsm fsm;
     fsm.token = token;
@@ -106,14 +105,14 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
     if (!fsm.op.tombstone) fsm.op.content_type = std::move(request.content_type);
     if (!fsm.op.tombstone) fsm.op.update = std::move(request.update);
     fsm.op.context = std::move(request.context);
-    fsm.op.written = now;
-    if (opts.ttl_s > 0) fsm.op.expires = now + Duration::seconds(opts.ttl_s);
+    fsm.op.written = now.wall;
+    if (opts.ttl_s > 0) fsm.op.expires = now.wall + Duration::seconds(opts.ttl_s);
     if (opts.expires_at.us != 0) fsm.op.expires = opts.expires_at;
     fsm.w = opts.w;
     fsm.pw = opts.pw;
     fsm.return_body = opts.return_body;
     fsm.condition = opts.condition;
-    fsm.deadline = now + Duration::millis(opts.timeout_ms);
+    fsm.deadline = now.mono + Duration::millis(opts.timeout_ms);
     pick_targets(fsm.key, opts.n, fsm.targets);
     if (fsm.targets.size() < fsm.w) {
         fail_unavailable(token, fsm.targets, opts.n, fsm.w);
@@ -138,26 +137,26 @@ void Node::start_put(Time now, ClientToken token, ClientRequest& request, const 
     send_to_leader(now, req, it->second);
 }
 
-void Node::send_to_leader(Time now, RequestId req, PutFsm& fsm) {
+void Node::send_to_leader(Now now, RequestId req, PutFsm& fsm) {
     const Target& leader = fsm.leader_target();
     // Leave half of what remains for replication after the leader answers. The leader
     // must apply the write within the first three quarters of its time: the last
     // quarter is the margin for its answer (and the clocks' skew) to arrive before the
     // next leader is asked, so that two leaders never both apply one write.
-    const Duration leader_time = (fsm.deadline - now) / 2;
-    fsm.leader_deadline = now + leader_time;
+    const Duration leader_time = (fsm.deadline - now.mono) / 2;
+    fsm.leader_deadline = now.mono + leader_time;
     deadlines_.push({fsm.leader_deadline, req});
     PutLeaderReq msg{req,
                      fsm.key,
                      fsm.op,
                      leader.hint_for,
                      max_siblings_of(fsm.key),
-                     now + leader_time * 3 / 4,
+                     now.wall + leader_time * 3 / 4,  // the leader's wall clock judges it
                      fsm.condition};
     send(leader.node, std::move(msg));
 }
 
-void Node::start_get(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts,
+void Node::start_get(Now now, ClientToken token, ClientRequest& request, const RequestOptions& opts,
                      bool then_delete) {
     const RequestId req = next_req_++;
     GetFsm fsm;
@@ -166,7 +165,7 @@ void Node::start_get(Time now, ClientToken token, ClientRequest& request, const 
     fsm.key = std::move(request.key);
     fsm.r = opts.r;
     fsm.pr = opts.pr;
-    fsm.deadline = now + Duration::millis(opts.timeout_ms);
+    fsm.deadline = now.mono + Duration::millis(opts.timeout_ms);
     pick_targets(fsm.key, opts.n, fsm.targets);
     if (fsm.targets.size() < fsm.r) {
         fail_unavailable(token, fsm.targets, opts.n, fsm.r);
@@ -190,7 +189,7 @@ void Node::start_get(Time now, ClientToken token, ClientRequest& request, const 
         }
     }
     ask(req, g, /*everyone=*/false);
-    if (now + config_.read_retry < g.deadline) deadlines_.push({now + config_.read_retry, req});
+    if (now.mono + config_.read_retry < g.deadline) deadlines_.push({now.mono + config_.read_retry, req});
 }
 
 std::size_t Node::ask(RequestId req, GetFsm& fsm, bool everyone) {
@@ -224,7 +223,7 @@ Node::Target* find_target(Fsm& fsm, NodeId from) {
 }
 }  // namespace
 
-void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
+void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
     auto it = puts_.find(resp.req);
     if (it == puts_.end()) return;  // finished or expired already
     PutFsm& fsm = it->second;
@@ -265,10 +264,10 @@ void Node::on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp) {
         send(t.node, ReplicateReq{resp.req, fsm.key, fsm.state, t.hint_for});
     }
     forward_write(fsm.key, fsm.state, fsm.targets);
-    maybe_finish_put(resp.req, fsm);
+    maybe_finish_put(now, resp.req, fsm);
 }
 
-void Node::on_replicate_resp(NodeId from, const ReplicateResp& resp) {
+void Node::on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp) {
     auto it = puts_.find(resp.req);
     if (it == puts_.end()) return;
     PutFsm& fsm = it->second;
@@ -282,10 +281,10 @@ void Node::on_replicate_resp(NodeId from, const ReplicateResp& resp) {
     ++fsm.acks;
     if (t->primary) ++fsm.primary_acks;
     note_local(from, fsm.needs);
-    maybe_finish_put(resp.req, fsm);
+    maybe_finish_put(now, resp.req, fsm);
 }
 
-void Node::maybe_finish_put(RequestId req, PutFsm& fsm) {
+void Node::maybe_finish_put(Now now, RequestId req, PutFsm& fsm) {
     if (fsm.acks < fsm.w || fsm.primary_acks < fsm.pw) return;
     ClientReply reply;
     reply.token = fsm.token;
@@ -298,10 +297,10 @@ void Node::maybe_finish_put(RequestId req, PutFsm& fsm) {
     // covers this write's dot could cover a concurrent sibling of the same leader the
     // writer never saw -- writing with it would drop that sibling.
     const bool body = fsm.return_body;
-    if (body || live_count(fsm.state, now_) == 1) reply.context = fsm.state.context;
+    if (body || live_count(fsm.state, now.wall) == 1) reply.context = fsm.state.context;
     if (body) {
         for (const auto& s : fsm.state.siblings) {
-            if (!s.tombstone && !s.expired(now_)) reply.siblings.push_back(s);
+            if (!s.tombstone && !s.expired(now.wall)) reply.siblings.push_back(s);
         }
     }
     out_.replies.push_back(std::move(reply));
@@ -309,7 +308,7 @@ void Node::maybe_finish_put(RequestId req, PutFsm& fsm) {
     puts_.erase(req);
 }
 
-void Node::on_get_resp(Time now, NodeId from, GetResp& resp) {
+void Node::on_get_resp(Now now, NodeId from, GetResp& resp) {
     auto it = gets_.find(resp.req);
     if (it == gets_.end()) return;
     GetFsm& fsm = it->second;
@@ -333,7 +332,7 @@ void Node::on_get_resp(Time now, NodeId from, GetResp& resp) {
     if (all_in) finish_get(resp.req, fsm);
 }
 
-void Node::reply_get(Time now, GetFsm& fsm) {
+void Node::reply_get(Now now, GetFsm& fsm) {
     fsm.replied = true;
     ++replied_gets_;
     if (fsm.then_delete) return delete_what_was_read(now, fsm);
@@ -343,15 +342,15 @@ void Node::reply_get(Time now, GetFsm& fsm) {
     reply.required = fsm.r;
     reply.context = fsm.merged.context;
     for (const auto& s : fsm.merged.siblings) {
-        if (!s.tombstone && !s.expired(now)) reply.siblings.push_back(s);
+        if (!s.tombstone && !s.expired(now.wall)) reply.siblings.push_back(s);
     }
     reply.code = reply.siblings.empty() ? errc::not_found : errc::ok;
     out_.replies.push_back(std::move(reply));
     out_.needs = std::max(out_.needs, fsm.needs);
 }
 
-void Node::delete_what_was_read(Time now, GetFsm& fsm) {
-    if (live_count(fsm.merged, now) == 0) {
+void Node::delete_what_was_read(Now now, GetFsm& fsm) {
+    if (live_count(fsm.merged, now.wall) == 0) {
         ClientReply reply;
         reply.token = fsm.token;
         reply.code = errc::not_found;
@@ -366,7 +365,7 @@ void Node::delete_what_was_read(Time now, GetFsm& fsm) {
     del.key = fsm.key;
     del.context = fsm.merged.context;
     RequestOptions opts = *fsm.then_delete;
-    opts.timeout_ms = std::max<std::int64_t>(1, (fsm.deadline - now).ms());  // what the read left
+    opts.timeout_ms = std::max<std::int64_t>(1, (fsm.deadline - now.mono).ms());  // what the read left
     start_put(now, fsm.token, del, opts);
 }
 
@@ -422,22 +421,22 @@ void Node::finish_get(RequestId req, GetFsm& fsm) {
     gets_.erase(req);
 }
 
-void Node::expire(Time now, RequestId req) {
+void Node::expire(Now now, RequestId req) {
     if (auto it = puts_.find(req); it != puts_.end()) {
         PutFsm& fsm = it->second;
         Target& leader = fsm.leader_target();
-        if (now >= fsm.deadline) {
+        if (now.mono >= fsm.deadline) {
             for (const auto& t : fsm.targets) {
-                if (!t.answered && !t.failed) missed(now, t.node);
+                if (!t.answered && !t.failed) missed(now.mono, t.node);
             }
             fail(fsm.token, errc::quorum_not_met, fsm.acks, fsm.w);
             puts_.erase(it);
             return;
         }
-        if (now >= fsm.leader_deadline && !leader.answered && !leader.failed) {
+        if (now.mono >= fsm.leader_deadline && !leader.answered && !leader.failed) {
             // The leader is silent: suspect it and let the next target lead.
             leader.failed = true;
-            missed(now, leader.node);
+            missed(now.mono, leader.node);
             ++stats_.leader_failovers;
             for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
                 if (!fsm.targets[i].failed && !fsm.targets[i].answered) {
@@ -453,9 +452,9 @@ void Node::expire(Time now, RequestId req) {
     auto it = gets_.find(req);
     if (it == gets_.end()) return;
     GetFsm& fsm = it->second;
-    if (now >= fsm.deadline) {
+    if (now.mono >= fsm.deadline) {
         for (const auto& t : fsm.targets) {
-            if (t.asked && !t.answered && !t.failed) missed(now, t.node);
+            if (t.asked && !t.answered && !t.failed) missed(now.mono, t.node);
         }
         finish_get(req, fsm);
     } else if (!fsm.replied) {
@@ -474,14 +473,13 @@ void Node::send(NodeId to, PeerMessage message) {
     out_.messages.push_back(Envelope{to, std::move(message)});
 }
 
-void Node::step(Time now, NodeId from, PeerMessage message) {
-    now_ = now;
+void Node::step(Now now, NodeId from, PeerMessage message) {
     if (is_answer(message)) heard_from(from);  // liveness for routing: answers only
     dispatch(now, from, message);
     drain_local(now);
 }
 
-void Node::drain_local(Time now) {
+void Node::drain_local(Now now) {
     while (!local_.empty()) {
         PeerMessage m = std::move(local_.front());
         local_.pop_front();
@@ -500,26 +498,26 @@ template <class... F>
 Handlers(F...) -> Handlers<F...>;
 }  // namespace
 
-void Node::dispatch(Time now, NodeId from, PeerMessage& message) {
+void Node::dispatch(Now now, NodeId from, PeerMessage& message) {
     std::visit(Handlers{
-                   [&](PutLeaderReq& m) { on_put_leader_req(from, m); },
+                   [&](PutLeaderReq& m) { on_put_leader_req(now, from, m); },
                    [&](PutLeaderResp& m) { on_put_leader_resp(now, from, m); },
                    [&](ReplicateReq& m) { on_replicate_req(from, m); },
-                   [&](ReplicateResp& m) { on_replicate_resp(from, m); },
+                   [&](ReplicateResp& m) { on_replicate_resp(now, from, m); },
                    [&](GetReq& m) { on_get_req(from, m); },
                    [&](GetResp& m) { on_get_resp(now, from, m); },
                    [&](Ping& m) { send(from, Pong{m.seq}); },
                    [&](Pong&) {},  // its arrival is what counts (step marks the peer heard)
                    [&](HintBatch& m) { on_hint_batch(from, m); },
-                   [&](HintAck& m) { on_hint_ack(from, m); },
+                   [&](HintAck& m) { on_hint_ack(now, from, m); },
                    [&](AeTree& m) { on_ae_tree(from, m); },
-                   [&](AeTreeResp& m) { on_ae_tree_resp(from, m); },
+                   [&](AeTreeResp& m) { on_ae_tree_resp(now, from, m); },
                    [&](AeKeys& m) { on_ae_keys(from, m); },
-                   [&](AeKeysResp& m) { on_ae_keys_resp(from, m); },
+                   [&](AeKeysResp& m) { on_ae_keys_resp(now, from, m); },
                    [&](AeStates& m) { on_ae_states(from, m); },
-                   [&](AeDone& m) { on_ae_done(from, m); },
+                   [&](AeDone& m) { on_ae_done(now, from, m); },
                    [&](HandoffBatch& m) { on_handoff_batch(from, m); },
-                   [&](HandoffAck& m) { on_handoff_ack(from, m); },
+                   [&](HandoffAck& m) { on_handoff_ack(now, from, m); },
                },
                message);
 }
@@ -530,30 +528,29 @@ void Node::heard_from(NodeId peer) {
     if (it != health_.end()) it->second.down = false;
 }
 
-void Node::missed(Time now, NodeId peer) {
+void Node::missed(Instant now, NodeId peer) {
     if (peer == config_.id) return;
     PeerHealth& h = health_[peer];
     if (!h.down) h.next_ping = now;
     h.down = true;
 }
 
-void Node::tick(Time now) {
-    now_ = now;
-    while (!deadlines_.empty() && deadlines_.top().at <= now) {
+void Node::tick(Now now) {
+    while (!deadlines_.empty() && deadlines_.top().at <= now.mono) {
         const RequestId req = deadlines_.top().req;
         deadlines_.pop();
         expire(now, req);
     }
     for (auto& [peer, h] : health_) {
-        if (!h.down || now < h.next_ping) continue;
-        h.next_ping = now + config_.ping_interval;
+        if (!h.down || now.mono < h.next_ping) continue;
+        h.next_ping = now.mono + config_.ping_interval;
         out_.messages.push_back(Envelope{peer, Ping{next_ping_++}});
     }
-    deliver_hints(now);
-    start_exchange(now);
+    deliver_hints(now.mono);
+    start_exchange(now.mono);
     collect_gc(now);
-    scrub(now);
-    stream_handoffs(now);
+    scrub(now.mono);
+    stream_handoffs(now.mono);
     if (recheck_kept_ && plan_installed_ && !alone()) {
         recheck_kept_ = false;
         handover_ = HandOverScan{true, 0, {}};  // from the first partition again

@@ -185,13 +185,13 @@ public:
 
     // A client asks for a get, put or delete. The reply comes out of take_output()
     // (perhaps in this very call, for bad input) carrying `token`.
-    void submit(Time now, ClientToken token, ClientRequest request);
+    void submit(Now now, ClientToken token, ClientRequest request);
 
     // A peer message arrived. An answer (is_answer) marks `from` up for routing.
-    void step(Time now, NodeId from, PeerMessage message);
+    void step(Now now, NodeId from, PeerMessage message);
 
     // Time passed: expire deadlines, probe peers believed down.
-    void tick(Time now);
+    void tick(Now now);
 
     // Moves everything to send into `out` (which is cleared first), with the writes
     // staged since the last call.
@@ -224,7 +224,7 @@ public:
     bool believes_up(NodeId peer) const;
     // Another detector (membership's phi-accrual, fed by heartbeats) suspects `peer`:
     // it is marked down for routing and probed; its next answer marks it up again.
-    void suspect(Time now, NodeId peer) { missed(now, peer); }
+    void suspect(Instant now, NodeId peer) { missed(now, peer); }
     // Client requests waiting for their reply. (A get that has answered stays a little
     // longer for read repair; it does not count.)
     std::size_t inflight() const { return puts_.size() + gets_.size() - replied_gets_; }
@@ -280,8 +280,8 @@ private:
         WriteOp op;
         std::vector<Target> targets;
         int leader = -1;
-        Time leader_deadline;
-        Time deadline;
+        Instant leader_deadline;
+        Instant deadline;
         std::uint32_t w = 0, pw = 0, acks = 0, primary_acks = 0;
         Dot dot;
         SiblingSet state;
@@ -299,7 +299,7 @@ private:
         std::string key;
         std::vector<Target> targets;
         std::vector<std::uint64_t> digests;  // per target, once answered
-        Time deadline;
+        Instant deadline;
         std::uint32_t r = 0, pr = 0, replies = 0, primary_replies = 0;
         bool replied = false;
         SiblingSet merged;
@@ -309,10 +309,10 @@ private:
     };
     struct PeerHealth {
         bool down = false;
-        Time next_ping;
+        Instant next_ping;
     };
     struct Deadline {
-        Time at;
+        Instant at;
         RequestId req;
         friend bool operator>(const Deadline& a, const Deadline& b) {
             return a.at != b.at ? a.at > b.at : a.req > b.req;
@@ -321,11 +321,11 @@ private:
 
     // Client side.
     std::error_code validate(const ClientRequest& request, RequestOptions& resolved) const;
-    void start_put(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts);
-    void start_get(Time now, ClientToken token, ClientRequest& request, const RequestOptions& opts,
+    void start_put(Now now, ClientToken token, ClientRequest& request, const RequestOptions& opts);
+    void start_get(Now now, ClientToken token, ClientRequest& request, const RequestOptions& opts,
                    bool then_delete = false);
     // The second half of a delete without a context: deletes what the read found.
-    void delete_what_was_read(Time now, GetFsm& fsm);
+    void delete_what_was_read(Now now, GetFsm& fsm);
     // Refuses a request whose targets are fewer than `needed`, saying why: how many of
     // the key's primaries are believed down and how many targets were left.
     // Tells events_ (set) where a request went.
@@ -333,18 +333,18 @@ private:
     void fail_unavailable(ClientToken token, const std::vector<Target>& targets, std::uint32_t n,
                           std::uint32_t needed);
     void pick_targets(std::string_view key, std::uint32_t n, std::vector<Target>& out) const;
-    void send_to_leader(Time now, RequestId req, PutFsm& fsm);
-    void on_put_leader_resp(Time now, NodeId from, PutLeaderResp& resp);
-    void on_replicate_resp(NodeId from, const ReplicateResp& resp);
-    void on_get_resp(Time now, NodeId from, GetResp& resp);
-    void maybe_finish_put(RequestId req, PutFsm& fsm);
+    void send_to_leader(Now now, RequestId req, PutFsm& fsm);
+    void on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp);
+    void on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp);
+    void on_get_resp(Now now, NodeId from, GetResp& resp);
+    void maybe_finish_put(Now now, RequestId req, PutFsm& fsm);
     void finish_get(RequestId req, GetFsm& fsm);
     // Asks targets not yet asked, in order (this node, then primaries first): every one
     // of them when `everyone`, else as many as it takes for the outstanding ones to
     // still reach R (and PR) replies. Returns how many it asked.
     std::size_t ask(RequestId req, GetFsm& fsm, bool everyone);
-    void reply_get(Time now, GetFsm& fsm);
-    void expire(Time now, RequestId req);
+    void reply_get(Now now, GetFsm& fsm);
+    void expire(Now now, RequestId req);
     void fail(ClientToken token, errc code, std::uint32_t replies, std::uint32_t required);
     // An answer from this node to itself may rest on staged writes: a request's reply
     // then waits for them.
@@ -353,8 +353,8 @@ private:
     }
 
     // Replica side.
-    void on_put_leader_req(NodeId from, PutLeaderReq& req);
-    std::error_code apply_update(const SiblingSet& local, WriteOp& op) const;
+    void on_put_leader_req(Now now, NodeId from, PutLeaderReq& req);
+    std::error_code apply_update(Now now, const SiblingSet& local, WriteOp& op) const;
     void on_replicate_req(NodeId from, ReplicateReq& req);
     void on_get_req(NodeId from, const GetReq& req);
     std::error_code load(std::string_view key, SiblingSet& out);
@@ -398,7 +398,7 @@ private:
         ++stats_.store_errors;
         return false;
     }
-    void deliver_hints(Time now);
+    void deliver_hints(Instant now);
     // Hints for a node that is no longer in the ring (it exited or was removed) can
     // never be delivered: they become hints for the key's current primaries.
     void retarget_hints(NodeId gone);
@@ -415,43 +415,43 @@ private:
     // they moved): a bounded step of the scan in handover_.
     void hand_over_unkept();
     void on_hint_batch(NodeId from, HintBatch& batch);
-    void on_hint_ack(NodeId from, const HintAck& ack);
+    void on_hint_ack(Now now, NodeId from, const HintAck& ack);
     // Takes a new actor id (a new persisted incarnation) for the dots issued from now on.
     bool retire_actor();
     struct Exchange;
-    void start_exchange(Time now);
-    void begin_exchange(Time now, PartitionId p, NodeId peer);
+    void start_exchange(Instant now);
+    void begin_exchange(Instant now, PartitionId p, NodeId peer);
     // The exchange with `peer` whose id is `xid` (its deadline renewed: it answered).
-    Exchange* exchange_with(NodeId peer, std::uint64_t xid);
+    Exchange* exchange_with(Instant now, NodeId peer, std::uint64_t xid);
     void send_leaf_step(Exchange& ex);
     // Ends `ex` (removed: the reference dies).
     void finish_exchange(Exchange& ex, bool complete);
     void on_ae_tree(NodeId from, const AeTree& m);
-    void on_ae_tree_resp(NodeId from, const AeTreeResp& m);
+    void on_ae_tree_resp(Now now, NodeId from, const AeTreeResp& m);
     void on_ae_keys(NodeId from, const AeKeys& m);
-    void on_ae_keys_resp(NodeId from, AeKeysResp& m);
+    void on_ae_keys_resp(Now now, NodeId from, AeKeysResp& m);
     void on_ae_states(NodeId from, AeStates& m);
-    void on_ae_done(NodeId from, const AeDone& m);
-    void collect_gc(Time now);
-    void scrub(Time now);
+    void on_ae_done(Now now, NodeId from, const AeDone& m);
+    void collect_gc(Now now);
+    void scrub(Instant now);
     const VersionVector* recently_reaped(std::string_view key) const;
     template <typename Visit>
     std::error_code scan_leaves(PartitionId p, const std::vector<std::uint32_t>& leaves, Visit&& visit);
 
     // Ownership handoff (handoff.cpp).
     struct Stream;
-    void stream_handoffs(Time now);
-    void send_handoff_batch(Time now, Stream& s);
+    void stream_handoffs(Instant now);
+    void send_handoff_batch(Instant now, Stream& s);
     void on_handoff_batch(NodeId from, HandoffBatch& batch);
-    void on_handoff_ack(NodeId from, const HandoffAck& ack);
+    void on_handoff_ack(Now now, NodeId from, const HandoffAck& ack);
     void forward_write(std::string_view key, const SiblingSet& state, const std::vector<Target>& targets);
 
     // Plumbing.
     void send(NodeId to, PeerMessage message);
-    void dispatch(Time now, NodeId from, PeerMessage& message);
-    void drain_local(Time now);
+    void dispatch(Now now, NodeId from, PeerMessage& message);
+    void drain_local(Now now);
     void heard_from(NodeId peer);
-    void missed(Time now, NodeId peer);
+    void missed(Instant now, NodeId peer);
 
     // The conflict mode a stored key's replicas keep (its namespace's).
     ConflictMode mode_of(std::string_view key) const { return conflict_of(namespaces_, key, config_.conflict); }
@@ -490,7 +490,6 @@ private:
     Outbox out_;
     NodeStats stats_;
     std::string scratch_;
-    Time now_;  // of the current entry call
 
     // Anti-entropy trees, one per partition (allocated when first needed).
     std::vector<std::unique_ptr<MerkleTree>> trees_;
@@ -499,7 +498,7 @@ private:
     struct HintTarget {
         std::uint64_t pending = 0;
         std::uint64_t inflight = 0;  // batch seq, 0 = none
-        Time deadline;
+        Instant deadline;
         std::vector<std::string> inflight_hints;  // stored hint keys
         std::vector<std::size_t> inflight_bytes;
         std::vector<std::string> inflight_keys;   // user keys, one per hint
@@ -507,7 +506,7 @@ private:
     std::map<NodeId, HintTarget> hint_targets_;
     std::unordered_map<std::string, std::uint32_t> hinted_keys_;  // user key -> hints naming it
     std::uint64_t next_hint_batch_ = 1;
-    Time next_hint_round_;
+    Instant next_hint_round_;
 
     // The exchanges this node initiates: at most one per peer, ae_max_parallel in all.
     struct Exchange {
@@ -515,9 +514,9 @@ private:
         PartitionId partition;
         NodeId peer;
         std::uint32_t level = 0;
-        Time started;
+        Instant started;
         std::uint64_t start_step = 0;
-        Time deadline;
+        Instant deadline;
         std::vector<std::uint32_t> leaves;  // differing leaves not yet exchanged
         std::vector<std::uint32_t> step;    // leaves of the step in flight
         bool truncated = false;
@@ -527,7 +526,7 @@ private:
     std::map<NodeId, std::uint64_t> ae_aborted_by_peer_;
     std::uint64_t next_xid_ = 1;
     std::uint64_t ae_cursor_ = 0;
-    Time next_ae_;
+    Instant next_ae_;
     // Steps of a counter that grows with every change of local state and every
     // exchange start: a local order immune to clock jumps.
     std::uint64_t step_ = 1;
@@ -541,15 +540,15 @@ private:
     };
     std::map<std::string, GcCandidate, std::less<>> gc_;
     std::string gc_cursor_;
-    Time next_gc_;
-    Time next_scrub_;
+    Instant next_gc_;
+    Instant next_scrub_;
     std::uint64_t scrub_cursor_ = 0;
     struct Reaped {
-        Time at;
+        Instant at;
         VersionVector context;  // what the removed tombstones had seen
     };
     std::map<std::string, Reaped, std::less<>> reaped_;  // recently reaped keys (bounded)
-    std::deque<std::pair<std::string, Time>> reaped_order_;
+    std::deque<std::pair<std::string, Instant>> reaped_order_;
 
     // Ownership handoff: the plan, and the streams this node sends.
     struct Stream {
@@ -558,7 +557,7 @@ private:
         std::size_t index = 0;  // the partition being sent
         std::string after;      // its last acknowledged stored key ("" = none yet)
         std::uint64_t inflight = 0;  // batch seq, 0 = none
-        Time deadline;
+        Instant deadline;
         std::size_t next_index = 0;  // the position once the batch in flight is acknowledged
         std::string next_after;
         bool batch_last = false;

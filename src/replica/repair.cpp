@@ -56,7 +56,7 @@ Node::ExchangeView Node::exchange() const {
 
 // ---- hinted handoff -----------------------------------------------------------------
 
-void Node::deliver_hints(Time now) {
+void Node::deliver_hints(Instant now) {
     const auto& rc = config_.repair;
     if (!rc.hinted_handoff || now < next_hint_round_) return;
     next_hint_round_ = now + rc.hint_interval;
@@ -150,7 +150,7 @@ bool Node::forget_hint(HintTarget& t, std::uint64_t bytes, const std::string& ke
     return true;
 }
 
-void Node::on_hint_ack(NodeId from, const HintAck& ack) {
+void Node::on_hint_ack(Now now, NodeId from, const HintAck& ack) {
     auto it = hint_targets_.find(from);
     if (it == hint_targets_.end() || it->second.inflight != ack.seq || ack.seq == 0) return;
     HintTarget& t = it->second;
@@ -185,7 +185,7 @@ void Node::on_hint_ack(NodeId from, const HintAck& ack) {
     t.inflight_hints.clear();
     t.inflight_bytes.clear();
     t.inflight_keys.clear();
-    if (t.pending != 0) next_hint_round_ = now_;  // more to send: the next batch at the next tick
+    if (t.pending != 0) next_hint_round_ = now.mono;  // more to send: the next batch at the next tick
 }
 
 bool Node::retire_actor() {
@@ -204,7 +204,7 @@ bool Node::retire_actor() {
 
 // ---- anti-entropy -------------------------------------------------------------------
 
-void Node::start_exchange(Time now) {
+void Node::start_exchange(Instant now) {
     const auto& rc = config_.repair;
     // Each exchange has its own deadline: a peer that stopped answering costs only its
     // own exchange a timeout, never the others'.
@@ -256,7 +256,7 @@ void Node::start_exchange(Time now) {
     }
 }
 
-void Node::begin_exchange(Time now, PartitionId p, NodeId peer) {
+void Node::begin_exchange(Instant now, PartitionId p, NodeId peer) {
     Exchange& ex = exchanges_[peer];
     ex.xid = next_xid_++;
     ex.partition = p;
@@ -268,10 +268,10 @@ void Node::begin_exchange(Time now, PartitionId p, NodeId peer) {
     send(peer, AeTree{ex.xid, p, 0, {0}, {merkle_root(p)}});
 }
 
-Node::Exchange* Node::exchange_with(NodeId peer, std::uint64_t xid) {
+Node::Exchange* Node::exchange_with(Instant now, NodeId peer, std::uint64_t xid) {
     auto it = exchanges_.find(peer);
     if (it == exchanges_.end() || it->second.xid != xid) return nullptr;
-    it->second.deadline = now_ + config_.repair.ae_timeout;  // it answered: time again
+    it->second.deadline = now + config_.repair.ae_timeout;  // it answered: time again
     return &it->second;
 }
 
@@ -314,8 +314,8 @@ void Node::on_ae_tree(NodeId from, const AeTree& m) {
     send(from, std::move(resp));
 }
 
-void Node::on_ae_tree_resp(NodeId from, const AeTreeResp& m) {
-    Exchange* found = exchange_with(from, m.xid);
+void Node::on_ae_tree_resp(Now now, NodeId from, const AeTreeResp& m) {
+    Exchange* found = exchange_with(now.mono, from, m.xid);
     if (found == nullptr) return;
     Exchange& ex = *found;
     if (m.code != errc::ok) return finish_exchange(ex, false);
@@ -442,8 +442,8 @@ void Node::on_ae_keys(NodeId from, const AeKeys& m) {
     send(from, std::move(resp));
 }
 
-void Node::on_ae_keys_resp(NodeId from, AeKeysResp& m) {
-    Exchange* found = exchange_with(from, m.xid);
+void Node::on_ae_keys_resp(Now now, NodeId from, AeKeysResp& m) {
+    Exchange* found = exchange_with(now.mono, from, m.xid);
     if (found == nullptr) return;
     Exchange& ex = *found;
     if (m.code != errc::ok) return finish_exchange(ex, false);
@@ -507,8 +507,8 @@ void Node::on_ae_states(NodeId from, AeStates& m) {
     send(from, done);
 }
 
-void Node::on_ae_done(NodeId from, const AeDone& m) {
-    Exchange* found = exchange_with(from, m.xid);
+void Node::on_ae_done(Now now, NodeId from, const AeDone& m) {
+    Exchange* found = exchange_with(now.mono, from, m.xid);
     if (found == nullptr) return;
     Exchange& ex = *found;
     if (m.code != errc::ok) return finish_exchange(ex, false);
@@ -518,7 +518,7 @@ void Node::on_ae_done(NodeId from, const AeDone& m) {
 
 // Rebuilds one partition's tree from the store each round: a value damaged on disk
 // since it was written shows up as a differing entry, and the next exchange repairs it.
-void Node::scrub(Time now) {
+void Node::scrub(Instant now) {
     const auto& rc = config_.repair;
     if (!rc.anti_entropy || now < next_scrub_) return;
     next_scrub_ = now + rc.scrub_interval;

@@ -6,7 +6,7 @@
 
 namespace shoal::replica {
 
-void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
+void Node::on_put_leader_req(Now now, NodeId from, PutLeaderReq& req) {
     PutLeaderResp resp;
     resp.req = req.req;
     const auto refuse = [&](errc code) {
@@ -15,7 +15,7 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
     };
     // A store that refuses writes: the coordinator's next target leads.
     if (store_failing_) return refuse(to_errc(store_failing_));
-    if (req.apply_by.us != 0 && now_ > req.apply_by && from != config_.id) {
+    if (req.apply_by.us != 0 && now.wall > req.apply_by && from != config_.id) {
         // Too late: the coordinator may have asked another leader by now.
         ++stats_.late_leads_refused;
         return refuse(errc::timeout);
@@ -23,9 +23,9 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
     SiblingSet local;
     if (auto ec = load(req.key, local)) return refuse(to_errc(ec));
     if (!req.op.update.empty()) {
-        if (auto ec = apply_update(local, req.op)) return refuse(to_errc(ec));
+        if (auto ec = apply_update(now, local, req.op)) return refuse(to_errc(ec));
     }
-    if (!condition_holds(req.condition, local, req.op.context, now_)) return refuse(errc::precondition_failed);
+    if (!condition_holds(req.condition, local, req.op.context, now.wall)) return refuse(errc::precondition_failed);
     std::size_t kept = 0;
     for (const auto& s : local.siblings) kept += req.op.context.covers(s.dot) || repeats(s, req.op) ? 0 : 1;
     if (req.max_siblings != 0 && kept + 1 > req.max_siblings) return refuse(errc::too_many_siblings);
@@ -61,7 +61,7 @@ void Node::on_put_leader_req(NodeId from, PutLeaderReq& req) {
 // live siblings here with the update applied under the dot this write will be issued,
 // superseding every local sibling. Checked as the context of a write is: it may name
 // no dot this actor has not issued.
-std::error_code Node::apply_update(const SiblingSet& local, WriteOp& op) const {
+std::error_code Node::apply_update(Now now, const SiblingSet& local, WriteOp& op) const {
     dt::Update update;
     if (auto ec = dt::decode(op.update, update)) return ec;
     if (const auto* set = std::get_if<dt::SetUpdate>(&update);
@@ -70,7 +70,7 @@ std::error_code Node::apply_update(const SiblingSet& local, WriteOp& op) const {
         return errc::bad_context;
     }
     dt::State state;
-    if (auto ec = dt::merge_siblings(dt::type_of(update), local.siblings, now_, state)) return ec;
+    if (auto ec = dt::merge_siblings(dt::type_of(update), local.siblings, now.wall, state)) return ec;
     const Dot dot = next_dot(local, local.context, actor_, next_counter_);
     if (auto ec = dt::apply(state, update, dot, op.written)) return ec;
     op.value = dt::encode(state);

@@ -72,6 +72,7 @@ void Simulation::plan_faults() {
             schedule(Time{std::min(t + lasts, end)}, fault_event(FaultAction::heal));
         }
     }
+    if (config_.scenario == Scenario::clock) schedule(Time{end}, fault_event(FaultAction::clocks_set));
 }
 
 void Simulation::apply_fault(const Event& e) {
@@ -133,7 +134,13 @@ void Simulation::apply_fault(const Event& e) {
         }
         case FaultAction::clock_jump:
             ++result_.faults.clock_jumps;
-            nodes_[e.a]->skew_us = rng_.between(-500'000, 500'000);
+            // Half a second either way; in the clock scenario a step of up to 30 s, longer
+            // than any request's deadline and the failure detector's window.
+            nodes_[e.a]->skew_us = config_.scenario == Scenario::clock ? rng_.between(-30'000'000, 30'000'000)
+                                                                       : rng_.between(-500'000, 500'000);
+            return;
+        case FaultAction::clocks_set:
+            for (auto& n : nodes_) n->skew_us = 0;
             return;
         case FaultAction::disk_error:
             if (!nodes_[e.a]->up) return;

@@ -39,7 +39,7 @@ NetFaults faults_for(Rng& rng) {
 
 // A scripted membership change at a point in simulated time.
 struct Action {
-    Time at;
+    Instant at;
     std::function<void(World&)> run;
 };
 
@@ -76,7 +76,7 @@ bool bootstrap(World& w, std::uint32_t count, std::map<NodeId, MemberStatus>& ex
     return false;
 }
 
-Script script_for(GossipScenario s, World& w, Time t0) {
+Script script_for(GossipScenario s, World& w, Instant t0) {
     Script sc;
     Rng& rng = w.rng();
     auto at = [&](std::int64_t lo_ms, std::int64_t hi_ms) { return t0 + Duration::millis(rng.between(lo_ms, hi_ms)); };
@@ -105,8 +105,8 @@ Script script_for(GossipScenario s, World& w, Time t0) {
         }
         case GossipScenario::replace: {
             const NodeId victim{static_cast<std::uint32_t>(1 + rng.below(4))};
-            const Time died = at(0, 1000);
-            const Time removed = died + Duration::millis(rng.between(2000, 8000));
+            const Instant died = at(0, 1000);
+            const Instant removed = died + Duration::millis(rng.between(2000, 8000));
             sc.actions.push_back({died, [victim](World& x) {
                                       x.crash(victim);
                                       x.node(victim).dead = true;
@@ -147,7 +147,7 @@ Script script_for(GossipScenario s, World& w, Time t0) {
         case GossipScenario::concurrent_join: {
             std::vector<std::uint32_t> seeds{1, 2, 3};
             for (std::size_t i = 0; i < 2; ++i) std::swap(seeds[i], seeds[i + rng.below(3 - i)]);
-            const Time same = at(0, 1000);
+            const Instant same = at(0, 1000);
             for (std::uint32_t i = 0; i < 3; ++i) {
                 const NodeId id{4 + i};
                 const std::string seed = address_of(NodeId{seeds[i]});
@@ -159,7 +159,7 @@ Script script_for(GossipScenario s, World& w, Time t0) {
         case GossipScenario::crash: {
             sc.actions.push_back({t0, [](World& x) { x.start(NodeId{5}, {address_of(NodeId{2})}); }});
             const NodeId victim{static_cast<std::uint32_t>(1 + rng.below(5))};
-            const Time down = at(500, 4000);
+            const Instant down = at(500, 4000);
             sc.actions.push_back({down, [victim](World& x) { x.crash(victim); }});
             sc.actions.push_back({down + Duration::millis(rng.between(2000, 8000)),
                                   [victim](World& x) { x.start(victim, {}); }});
@@ -208,16 +208,16 @@ GossipRunResult run_gossip_scenario(GossipScenario scenario, std::uint64_t seed)
 
     std::map<NodeId, MemberStatus> expected;
     if (bootstrap(w, initial_nodes(scenario), expected)) {
-        const Time t0 = w.now() + Duration::millis(w.rng().between(0, 2000));
+        const Instant t0 = w.now() + Duration::millis(w.rng().between(0, 2000));
         Script sc = script_for(scenario, w, t0);
         for (const auto& [id, status] : sc.expected) expected[id] = status;
-        Time last_change = t0;
+        Instant last_change = t0;
         for (Action& a : sc.actions) {
             w.run_until(a.at);
             a.run(w);
             last_change = w.now();
         }
-        const Time deadline = last_change + k_interval * k_converge_bound_rounds;
+        const Instant deadline = last_change + k_interval * k_converge_bound_rounds;
         std::string why;
         w.run_until(deadline, [&] { return w.converged(expected, why); });
         if (w.converged(expected, why)) {
@@ -274,7 +274,7 @@ SpreadResult measure_spread(std::uint32_t nodes, std::uint64_t first_seed, std::
         w.crash(changed);
         w.start(changed, {address_of(NodeId{1})});
         const std::uint32_t inc = w.node(changed).g->incarnation();
-        const Time t0 = w.now();
+        const Instant t0 = w.now();
         auto spread = [&] {
             for (std::uint32_t id = 1; id <= nodes; ++id) {
                 const auto* m = gossip::find_member(w.node(NodeId{id}).g->view(), changed);

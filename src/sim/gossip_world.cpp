@@ -104,9 +104,9 @@ NodeId World::pick_live(NodeId except) {
     return ids[rng_.below(ids.size())];
 }
 
-void World::run_until(Time end, const std::function<bool()>& stop) {
+void World::run_until(Instant end, const std::function<bool()>& stop) {
     while (now_ < end) {
-        const Time step_end = now_ + k_tick;
+        const Instant step_end = now_ + k_tick;
         while (!queue_.empty() && queue_.begin()->first.first <= step_end) {
             auto item = queue_.extract(queue_.begin());
             now_ = item.key().first;

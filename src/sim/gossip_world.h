@@ -53,7 +53,7 @@ struct SimNode {
     bool dead = false;                    // crashed for good
     int group = 0;                        // network side
     std::uint32_t starts = 0;
-    std::map<std::uint32_t, std::pair<NodeId, Time>> handoffs;  // partition -> (to, done at)
+    std::map<std::uint32_t, std::pair<NodeId, Instant>> handoffs;  // partition -> (to, done at)
     bool live() const { return g != nullptr && !exited; }
 };
 
@@ -67,7 +67,7 @@ public:
           heartbeats_(heartbeats),
           zones_(zones) {}
 
-    Time now() const { return now_; }
+    Instant now() const { return now_; }
     Rng& rng() { return rng_; }
     SimNode& node(NodeId id) { return nodes_.at(id); }
     bool has(NodeId id) const { return nodes_.contains(id); }
@@ -85,7 +85,7 @@ public:
     // view knows the cluster), not `except`.
     NodeId pick_live(NodeId except = NodeId{});
     // Runs simulated time forward to `end` (in ticks of 100 ms).
-    void run_until(Time end, const std::function<bool()>& stop = {});
+    void run_until(Instant end, const std::function<bool()>& stop = {});
     // All live nodes hold one view, the claim is settled and healthy, statuses are as
     // expected. `why` says what is missing.
     bool converged(const std::map<NodeId, MemberStatus>& expected, std::string& why);
@@ -99,7 +99,7 @@ public:
     std::uint64_t dropped() const { return dropped_; }
 
 private:
-    using Key = std::pair<Time, std::uint64_t>;
+    using Key = std::pair<Instant, std::uint64_t>;
     struct InFlight {
         NodeId from, to;
         GossipMessage message;
@@ -128,7 +128,7 @@ private:
     NetFaults faults_;
     bool heartbeats_;
     bool zones_;
-    Time now_{};
+    Instant now_{};
     std::map<NodeId, SimNode> nodes_;
     std::map<Key, InFlight> queue_;
     std::uint64_t next_seq_ = 0;

@@ -226,7 +226,7 @@ void Simulation::apply_membership(const Event& e) {
             auto via = e.b == 0 && nodes_[e.a]->up ? std::optional<std::uint32_t>(e.a) : pick_other(e.a);
             if (!via) return command_failed("no live member to ask node " + std::to_string(e.a + 1) + " to leave");
             gossip::Gossiper& g = *nodes_[*via]->gossip;
-            const auto ec = *via == e.a ? g.leave(node_now(*via)) : g.leave(node_now(*via), NodeId{e.a + 1});
+            const auto ec = *via == e.a ? g.leave(node_now(*via).mono) : g.leave(node_now(*via).mono, NodeId{e.a + 1});
             if (ec) return command_failed("leave of node " + std::to_string(e.a + 1) + " refused: " + ec.message());
             ++result_.leaves;
             after_node_turn(*via);
@@ -240,7 +240,7 @@ void Simulation::apply_membership(const Event& e) {
         case FaultAction::member_remove: {
             auto via = pick_other(e.a);
             if (!via) return command_failed("no live member to remove node " + std::to_string(e.a + 1) + " through");
-            if (auto ec = nodes_[*via]->gossip->remove(node_now(*via), NodeId{e.a + 1}))
+            if (auto ec = nodes_[*via]->gossip->remove(node_now(*via).mono, NodeId{e.a + 1}))
                 return command_failed("removal of node " + std::to_string(e.a + 1) + " refused: " + ec.message());
             ++result_.removes;
             after_node_turn(*via);
@@ -340,7 +340,7 @@ std::shared_ptr<const ring::Ring> Simulation::placeholder_ring(std::uint32_t i) 
 void Simulation::membership_sync(std::uint32_t i) {
     SimNode& n = *nodes_[i];
     gossip::Gossiper& g = *n.gossip;
-    const Time now = node_now(i);
+    const Instant now = node_now(i).mono;
     if (config_.ownership_handoff) {
         for (const replica::Move& m : n.core->take_completed_handoffs())
             (void)g.complete_handoff(now, m.slot, m.from, m.to);
@@ -379,7 +379,7 @@ void Simulation::deliver_gossip(Event& e) {
     SimNode& n = *nodes_[e.b];
     if (!n.up) return;
     trace(e.gossip->index());
-    const Time now = node_now(e.b);
+    const Instant now = node_now(e.b).mono;
     n.gossip->heard_from(now, NodeId{e.a + 1});
     n.gossip->step(now, NodeId{e.a + 1}, *e.gossip);
     after_node_turn(e.b);

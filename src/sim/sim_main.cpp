@@ -25,6 +25,7 @@ struct Options {
     Scenario only = Scenario::chaos;  // with Mix::one
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
     bool read_all = false;
+    bool one_clock = false;
     store::SyncMode sync = store::SyncMode::batch;
     bool hinted_handoff = true, anti_entropy = true;
     bool ownership_handoff = true;
@@ -54,13 +55,17 @@ void usage(std::FILE* to) {
         "                       | membership (cycles through the membership scenarios,\n"
         "                       gossip and handoff streams with data) | one of them:\n"
         "                       grow | shrink | replace | crash-handoff | partition-join |\n"
-        "                       concurrent-join\n"
+        "                       concurrent-join | clock (wall-clock jumps of up to 30 s\n"
+        "                       and nothing else: every request must succeed)\n"
         "  --conflict M         dvv (default) | lww: last writer wins, loses adds\n"
         "  --read-fanout F      quorum (default: a read asks R replicas, more on\n"
         "                       failure or silence) | all (every replica at once)\n"
         "  --datatypes          half of the odd keys are sets (add, remove what was\n"
         "                       read) and half counters (increment): no acknowledged\n"
         "                       add or increment may be lost\n"
+        "  --one-clock          clock jumps move the monotonic clock too, as on a node\n"
+        "                       that times deadlines by its wall clock (the teeth of\n"
+        "                       the clock scenario)\n"
         "  --sync M             batch (default) | always | none\n"
         "  --repair R           on (default) | off | no-hints | no-ae: which repair\n"
         "                       paths run (off shows convergence failures)\n"
@@ -117,6 +122,10 @@ bool parse_args(int argc, char** argv, Options& o) {
                 o.mix = Options::Mix::repair;
             else if (s == "membership")
                 o.mix = Options::Mix::membership;
+            else if (s == "clock") {
+                o.mix = Options::Mix::one;
+                o.only = Scenario::clock;
+            }
             else if (!known)
                 return false;
         } else if (arg == "--conflict") {
@@ -131,6 +140,8 @@ bool parse_args(int argc, char** argv, Options& o) {
             std::string_view s = value();
             if (s != "quorum" && s != "all") return false;
             o.read_all = s == "all";
+        } else if (arg == "--one-clock") {
+            o.one_clock = true;
         } else if (arg == "--sync") {
             auto mode = store::parse_sync_mode(value());
             if (!mode) return false;
@@ -176,6 +187,7 @@ SimConfig make_config(const Options& o, std::uint64_t seed) {
     SimConfig c = config_for_seed(seed, scenario);
     c.conflict = o.conflict;
     c.read_all = o.read_all;
+    c.one_clock = o.one_clock;
     c.sync = o.sync;
     c.hinted_handoff = o.hinted_handoff;
     c.anti_entropy = o.anti_entropy && o.ownership_handoff;

@@ -58,6 +58,7 @@ enum class FaultAction : std::uint8_t {
     member_remove,       // node a is removed through another member
     member_crash_mover,  // a source or receiver of a moving partition crashes; restarts later
     member_split,        // the network splits along split_side_
+    clocks_set,          // every wall clock set right again (the clock scenario's heal)
 };
 
 struct Event {
@@ -175,7 +176,13 @@ private:
     void process(Event& event);
     void start_node(std::uint32_t i);
     void crash_node(std::uint32_t i);
-    Time node_now(std::uint32_t i) const { return Time{now_.us + nodes_[i]->skew_us}; }
+    // Node i's clocks: its monotonic clock runs with the simulation's; its wall clock
+    // is off by its skew (clock jumps move only that one, as NTP steps do).
+    // (With one_clock, the teeth, the jump moves both.)
+    Now node_now(std::uint32_t i) const {
+        const std::int64_t skew = nodes_[i]->skew_us;
+        return Now{Instant{now_.us + (config_.one_clock ? skew : 0)}, Time{now_.us + skew}};
+    }
     void after_node_turn(std::uint32_t i);
     // False when the link from -> to is stalled: the message vanishes. Reopens it first
     // when the sender would (see stalls_).

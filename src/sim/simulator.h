@@ -22,6 +22,7 @@ enum class Scenario {
     divergence,     // a partition for the middle of the run, both sides writing
     missed_delete,  // a replica down through deletes and longer than the tombstone grace
     corruption,     // stored values damaged on some replicas, found by checksum
+    clock,          // the only faults are wall-clock steps of up to 30 s: no request may fail
     // Membership with data (membership.cpp): every node runs a gossiper beside its
     // replica Node; the ring comes from gossip and partitions move by handoff streams.
     grow,             // 3 nodes, then 4, 5, 6 join one by one during the workload
@@ -71,6 +72,9 @@ struct SimConfig {
     std::uint32_t n = 3, r = 2, w = 2;
     replica::ConflictMode conflict = replica::ConflictMode::dvv;
     bool read_all = false;  // reads ask every replica at once (replica::ReadFanout::all)
+    // The teeth of the clock scenario: a clock jump moves a node's monotonic clock as
+    // well, as on a node that times everything by its one wall clock.
+    bool one_clock = false;
     store::SyncMode sync = store::SyncMode::batch;
     // A synced batch takes between these to reach the disk (as an fsync does), while
     // the node goes on; 0 max: at once.

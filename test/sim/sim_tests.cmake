@@ -66,3 +66,16 @@ add_test(NAME "sim: data types under lww lose adds"
          COMMAND shoal-sim --seeds 1-30 --datatypes --conflict lww --determinism 0)
 set_tests_properties("sim: data types under lww lose adds" PROPERTIES
   PASS_REGULAR_EXPRESSION "dt-lost-add=[1-9][0-9]* " TIMEOUT 120)
+
+# Two clocks (core/types.h): wall-clock steps of up to 30 s on random nodes and no
+# other fault; deadlines, liveness and intervals run on each node's monotonic clock,
+# so no request may fail.
+add_test(NAME "sim: wall-clock jumps fail no request, 200 seeds"
+         COMMAND shoal-sim --seeds 1-200 --scenario clock)
+set_tests_properties("sim: wall-clock jumps fail no request, 200 seeds" PROPERTIES TIMEOUT 300)
+
+# The teeth: nodes that time deadlines by their one clock fail requests on the same seeds.
+add_test(NAME "sim: one clock for everything fails requests when it jumps"
+         COMMAND shoal-sim --seeds 1-40 --scenario clock --one-clock --determinism 0)
+set_tests_properties("sim: one clock for everything fails requests when it jumps" PROPERTIES
+  PASS_REGULAR_EXPRESSION "writes, [1-9][0-9]* failed requests" TIMEOUT 120)

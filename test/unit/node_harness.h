@@ -64,7 +64,7 @@ struct Cluster {
     std::set<std::uint32_t> dead;  // node values that receive nothing and send nothing
     std::deque<std::pair<NodeId, Envelope>> wire;
     std::map<ClientToken, ClientReply> replies;
-    Time now{1'000'000};
+    Now now{Instant{1'000'000}, Time{1'000'000}};
 
     explicit Cluster(std::uint32_t count, NodeConfig base = {}) : Cluster(count, base, balanced(count)) {}
 

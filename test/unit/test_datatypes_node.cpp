@@ -40,7 +40,7 @@ dt::State read(Cluster& c, std::uint32_t via, std::string ns, std::string key, V
     REQUIRE((r.code == errc::ok || r.code == errc::not_found));
     if (context != nullptr) *context = r.context;
     dt::State s;
-    REQUIRE_FALSE(dt::merge_siblings(ns == "carts" ? dt::Type::set : dt::Type::counter, r.siblings, c.now, s));
+    REQUIRE_FALSE(dt::merge_siblings(ns == "carts" ? dt::Type::set : dt::Type::counter, r.siblings, c.now.wall, s));
     return s;
 }
 

@@ -13,10 +13,10 @@ namespace {
 
 const NodeId k_peer{7};
 
-Time at_ms(std::int64_t ms) { return Time{ms * 1000}; }
+Instant at_ms(std::int64_t ms) { return Instant{ms * 1000}; }
 
 // Feeds `beats` heartbeats every `interval_ms`, starting at 0; returns the last time.
-Time regular(FailureDetector& fd, int beats, std::int64_t interval_ms) {
+Instant regular(FailureDetector& fd, int beats, std::int64_t interval_ms) {
     for (int i = 0; i < beats; ++i) fd.heartbeat(k_peer, at_ms(i * interval_ms));
     return at_ms((beats - 1) * interval_ms);
 }
@@ -40,7 +40,7 @@ TEST_CASE("bootstrap: one heartbeat is judged against the first estimate", "[gos
 
 TEST_CASE("suspects after missed heartbeats, phi grows with silence", "[gossip][detector]") {
     FailureDetector fd;
-    const Time last = regular(fd, 50, 1000);
+    const Instant last = regular(fd, 50, 1000);
     double previous = -1;
     for (std::int64_t ms = 0; ms <= 6000; ms += 250) {
         const double phi = fd.phi(k_peer, last + Duration::millis(ms));
@@ -54,8 +54,8 @@ TEST_CASE("suspects after missed heartbeats, phi grows with silence", "[gossip][
 
 TEST_CASE("recovers as soon as the peer is heard again", "[gossip][detector]") {
     FailureDetector fd;
-    const Time last = regular(fd, 20, 1000);
-    const Time back = last + Duration::seconds(30);
+    const Instant last = regular(fd, 20, 1000);
+    const Instant back = last + Duration::seconds(30);
     REQUIRE_FALSE(fd.available(k_peer, back));
     fd.heartbeat(k_peer, back);
     CHECK(fd.available(k_peer, back + Duration::millis(100)));
@@ -67,7 +67,7 @@ TEST_CASE("recovers as soon as the peer is heard again", "[gossip][detector]") {
 TEST_CASE("tolerates jitter and single lost heartbeats", "[gossip][detector]") {
     FailureDetector fd;
     Rng rng(99);
-    Time t = at_ms(0);
+    Instant t = at_ms(0);
     fd.heartbeat(k_peer, t);
     int suspected = 0;
     for (int i = 1; i < 2000; ++i) {
@@ -85,7 +85,7 @@ TEST_CASE("min std-dev keeps a perfectly regular peer from hair-trigger suspicio
     DetectorConfig config;
     config.acceptable_pause = Duration{};
     FailureDetector fd(config);
-    const Time last = regular(fd, 100, 1000);
+    const Instant last = regular(fd, 100, 1000);
     CHECK(fd.phi(k_peer, last + Duration::millis(1050)) < 1.0);
     CHECK(fd.available(k_peer, last + Duration::millis(1300)));
     CHECK_FALSE(fd.available(k_peer, last + Duration::millis(2000)));
@@ -93,7 +93,7 @@ TEST_CASE("min std-dev keeps a perfectly regular peer from hair-trigger suspicio
 
 TEST_CASE("forget drops a peer's history; duplicates are ignored", "[gossip][detector]") {
     FailureDetector fd;
-    const Time last = regular(fd, 10, 1000);
+    const Instant last = regular(fd, 10, 1000);
     fd.heartbeat(k_peer, last);  // duplicate timestamp
     CHECK(fd.available(k_peer, last + Duration::millis(1500)));
     fd.forget(k_peer);

@@ -25,7 +25,7 @@ std::string address(std::uint32_t id) { return "n" + std::to_string(id); }
 
 struct Net {
     Rng rng{1};
-    Time now{};
+    Instant now{};
     std::map<NodeId, std::unique_ptr<store::MemStore>> stores;  // disks outlive restarts
     std::map<NodeId, std::unique_ptr<Gossiper>> nodes;
     std::set<NodeId> down;
@@ -52,7 +52,7 @@ struct Net {
 
     // Advances time in 100 ms steps, delivering every message at once.
     void run(Duration d) {
-        const Time end = now + d;
+        const Instant end = now + d;
         while (now < end) {
             now = now + Duration::millis(100);
             for (auto& [id, g] : nodes)

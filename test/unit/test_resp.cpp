@@ -67,7 +67,7 @@ struct HarnessCore final : Core {
     void call(replica::ClientRequest q, std::function<void(replica::ClientReply)> done) override {
         done(c.call(1, std::move(q)));
     }
-    Time now() override { return c.now; }
+    Time now() override { return c.now.wall; }
     void after(Duration, std::function<void()> fn) override { fn(); }
     bool last_writer_wins(const std::string& ns) override {
         return replica::namespace_conflict(c.node(1).namespaces(), ns, replica::ConflictMode::dvv) ==
@@ -192,8 +192,8 @@ TEST_CASE("resp: what review found: expired values do not pile up, options are s
     // A read that fails fails MGET, rather than reading as "no such key".
     c.dead.insert(2);
     c.dead.insert(3);
-    c.node(1).suspect(c.now, NodeId{2});
-    c.node(1).suspect(c.now, NodeId{3});
+    c.node(1).suspect(c.now.mono, NodeId{2});
+    c.node(1).suspect(c.now.mono, NodeId{3});
     CHECK(run(s, {"MGET", "a", "b"}).rfind("-ERR unavailable", 0) == 0);
 }
 

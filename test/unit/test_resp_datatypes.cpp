@@ -31,7 +31,7 @@ struct DtCore final : Core {
     void call(replica::ClientRequest q, std::function<void(replica::ClientReply)> done) override {
         done(c.call(via, std::move(q)));
     }
-    Time now() override { return c.now; }
+    Time now() override { return c.now.wall; }
     void after(Duration, std::function<void()> fn) override { fn(); }
     bool last_writer_wins(const std::string&) override { return false; }
     std::string datatype(const std::string& ns) override {

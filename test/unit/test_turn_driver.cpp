@@ -197,7 +197,7 @@ TEST_CASE("turn driver: saturated past its staged-bytes bound until a commit cat
         void commit(store::StagedBatch b) override { batches.push_back(std::move(b)); }
     } io;
     turn::Driver driver(node, nullptr, buffered, io, io, turn::DriverLimits{4096, 1000});
-    Time now{1'000'000};
+    Now now{Instant{1'000'000}, Time{1'000'000}};
     ClientToken token = 1;
     while (!driver.saturated()) {
         REQUIRE(token < 100);
