@@ -279,11 +279,11 @@ std::error_code Gossiper::remove(Instant now, NodeId member) {
     return {};
 }
 
-std::error_code Gossiper::put_namespace(Instant now, std::string_view name, const replica::NamespaceProps& props,
+std::error_code Gossiper::put_namespace(Instant now, std::string_view name, const NamespaceProps& props,
                                         bool create) {
-    if (!replica::valid_namespace_name(name) || !replica::props_problem(props).empty()) return errc::bad_request;
+    if (!valid_namespace_name(name) || !props_problem(props).empty()) return errc::bad_request;
     auto it = view_.namespaces.find(name);
-    const bool exists = it != view_.namespaces.end() || name == replica::k_default_namespace;
+    const bool exists = it != view_.namespaces.end() || name == k_default_namespace;
     if (create && exists) return errc::precondition_failed;
     if (!create && !exists) return errc::no_namespace;
     if (it == view_.namespaces.end()) {
@@ -321,15 +321,15 @@ std::shared_ptr<const ring::Ring> Gossiper::ring() {
     return ring_;
 }
 
-std::vector<Transfer> Gossiper::outgoing_transfers() const {
-    std::vector<Transfer> out = transfers(view_);
-    std::erase_if(out, [&](const Transfer& t) { return t.from != config_.id; });
+std::vector<ring::Move> Gossiper::outgoing_moves() const {
+    std::vector<ring::Move> out = moves(view_);
+    std::erase_if(out, [&](const ring::Move& t) { return t.from != config_.id; });
     return out;
 }
 
-std::vector<Transfer> Gossiper::incoming_transfers() const {
-    std::vector<Transfer> out = transfers(view_);
-    std::erase_if(out, [&](const Transfer& t) { return t.to != config_.id; });
+std::vector<ring::Move> Gossiper::incoming_moves() const {
+    std::vector<ring::Move> out = moves(view_);
+    std::erase_if(out, [&](const ring::Move& t) { return t.to != config_.id; });
     return out;
 }
 

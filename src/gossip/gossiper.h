@@ -34,6 +34,7 @@
 #include "core/types.h"
 #include "gossip/claim.h"
 #include "gossip/failure_detector.h"
+#include "gossip/messages.h"
 #include "gossip/view.h"
 #include "store/store.h"
 
@@ -53,36 +54,6 @@ struct GossipConfig {
     Duration heartbeat_interval = Duration::seconds(1);  // zero: no heartbeats
     DetectorConfig detector;
     bool sync_saves = true;  // save the view with a synced write
-};
-
-// ---- messages (plain structs; the wire layer encodes them, views via encode()) ----
-
-struct GossipSyn {
-    std::string reply_to;  // the sender's peer address, for a receiver that lacks it
-    std::uint64_t digest = 0;
-    std::optional<ClusterView> view;  // sent when joining through a seed
-};
-struct GossipAck {
-    std::uint64_t digest = 0;
-    std::optional<ClusterView> view;  // present when the digests differed
-};
-struct GossipAck2 {
-    ClusterView view;
-};
-struct Heartbeat {
-    std::uint64_t seq = 0;
-};
-using GossipMessage = std::variant<GossipSyn, GossipAck, GossipAck2, Heartbeat>;
-
-struct GossipEnvelope {
-    NodeId to;            // invalid when only an address is known (a seed)
-    std::string address;  // the peer address of `to`, or the seed's
-    GossipMessage message;
-};
-
-struct GossipOutbox {
-    std::vector<GossipEnvelope> messages;
-    void clear() { messages.clear(); }
 };
 
 struct GossipStats {
@@ -135,7 +106,7 @@ public:
     // set, which overrides the node's own defaults on every node). The record gets the
     // next version and this node's id. errc::bad_request for a bad name or
     // properties, errc::overloaded past k_max_namespaces.
-    std::error_code put_namespace(Instant now, std::string_view name, const replica::NamespaceProps& props, bool create);
+    std::error_code put_namespace(Instant now, std::string_view name, const NamespaceProps& props, bool create);
     // The transfer of `p` from `from` to `to` finished (called by the node that ran it).
     // False when the view no longer has that move pending (stale: nothing to do).
     bool complete_handoff(Instant now, PartitionId p, NodeId from, NodeId to);
@@ -159,8 +130,8 @@ public:
     bool believes_up(NodeId peer, Instant now) const { return peer == config_.id || detector_.available(peer, now); }
     double phi(NodeId peer, Instant now) const { return detector_.phi(peer, now); }
     // Partitions moving from this node (it streams them) and to it.
-    std::vector<Transfer> outgoing_transfers() const;
-    std::vector<Transfer> incoming_transfers() const;
+    std::vector<ring::Move> outgoing_moves() const;
+    std::vector<ring::Move> incoming_moves() const;
     std::uint32_t incarnation() const { return incarnation_; }
     std::error_code load_error() const { return load_error_; }
     const GossipStats& stats() const { return stats_; }

@@ -33,23 +33,23 @@ auto claim_key(const PartitionClaim& c) {
     return std::make_tuple(c.version, c.owner.value, c.next.value, c.handoff_done);
 }
 
-void encode_props(const replica::NamespaceProps& p, std::string& out) {
+void encode_props(const NamespaceProps& p, std::string& out) {
     for (std::uint32_t v : {p.n, p.r, p.w, p.pr, p.pw, p.max_siblings}) put_varint(out, v);
     out.push_back(static_cast<char>(p.conflict));
     put_varint(out, static_cast<std::uint64_t>(p.ttl_s));
     put_string(out, p.datatype);
 }
 
-bool decode_props(ByteReader& r, replica::NamespaceProps& p) {
+bool decode_props(ByteReader& r, NamespaceProps& p) {
     std::uint8_t conflict = 0;
     std::uint64_t ttl = 0;
     for (std::uint32_t* v : {&p.n, &p.r, &p.w, &p.pr, &p.pw, &p.max_siblings})
         if (!r.u32(*v)) return false;
-    if (!r.byte(conflict) || conflict > static_cast<std::uint8_t>(replica::ConflictMode::lww)) return false;
-    p.conflict = static_cast<replica::ConflictMode>(conflict);
+    if (!r.byte(conflict) || conflict > static_cast<std::uint8_t>(ConflictMode::lww)) return false;
+    p.conflict = static_cast<ConflictMode>(conflict);
     if (!r.varint(ttl) || ttl > static_cast<std::uint64_t>(k_max_ttl_s)) return false;
     p.ttl_s = static_cast<std::int64_t>(ttl);
-    return r.string(p.datatype, k_max_namespace_bytes) && replica::props_problem(p).empty();
+    return r.string(p.datatype, k_max_namespace_bytes) && props_problem(p).empty();
 }
 
 // The merge order of a namespace record: version, writer, then its properties'
@@ -235,7 +235,7 @@ std::error_code decode(std::string_view bytes, ClusterView& out) {
         for (std::uint64_t i = 0; i < count; ++i) {
             std::string name;
             NamespaceRecord n;
-            if (!r.string(name, k_max_namespace_bytes) || !replica::valid_namespace_name(name)) return errc::corrupt;
+            if (!r.string(name, k_max_namespace_bytes) || !valid_namespace_name(name)) return errc::corrupt;
             if (!view.namespaces.empty() && !(view.namespaces.rbegin()->first < name)) return errc::corrupt;
             if (!r.varint(n.version) || !r.u32(n.set_by.value) || !decode_props(r, n.props)) return errc::corrupt;
             view.namespaces.emplace_hint(view.namespaces.end(), std::move(name), std::move(n));
@@ -271,8 +271,8 @@ std::error_code load_view(store::Store& store, std::optional<ClusterView>& out) 
     return {};
 }
 
-replica::Namespaces namespaces_of(const ClusterView& view) {
-    replica::Namespaces out;
+Namespaces namespaces_of(const ClusterView& view) {
+    Namespaces out;
     for (const auto& [name, n] : view.namespaces) out.emplace_hint(out.end(), name, n.props);
     return out;
 }
@@ -321,15 +321,8 @@ std::shared_ptr<const ring::Ring> ring_of(const ClusterView& view, bool target) 
 std::shared_ptr<const ring::Ring> make_ring(const ClusterView& view) { return ring_of(view, false); }
 std::shared_ptr<const ring::Ring> make_target_ring(const ClusterView& view) { return ring_of(view, true); }
 
-replica::HandoffPlan handoff_plan(const ClusterView& view, const ring::Ring& current, std::uint32_t n) {
-    std::vector<replica::Move> moves;
-    for (const Transfer& t : transfers(view)) moves.push_back({t.partition, t.from, t.to, t.done});
-    if (moves.empty() || !founded(view)) return {};
-    return replica::plan_handoffs(current, *make_target_ring(view), moves, n);
-}
-
-std::vector<Transfer> transfers(const ClusterView& view) {
-    std::vector<Transfer> out;
+std::vector<ring::Move> moves(const ClusterView& view) {
+    std::vector<ring::Move> out;
     for (std::uint32_t p = 0; p < view.claim.size(); ++p) {
         const PartitionClaim& c = view.claim[p];
         if (c.moving()) out.push_back({PartitionId{p}, c.owner, c.next, c.handoff_done});

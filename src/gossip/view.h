@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "core/types.h"
-#include "replica/handoff.h"
-#include "replica/namespaces.h"
+#include "core/limits.h"
+#include "core/namespace.h"
 #include "ring/ring.h"
 #include "store/store.h"
 
@@ -81,7 +81,7 @@ struct PartitionClaim {
 // command), with version + 1 and its own id; the merge takes the greatest
 // (version, set_by, properties), so concurrent changes on two nodes settle on one.
 struct NamespaceRecord {
-    replica::NamespaceProps props;
+    NamespaceProps props;
     std::uint64_t version = 0;
     NodeId set_by;
     friend bool operator==(const NamespaceRecord&, const NamespaceRecord&) = default;
@@ -138,7 +138,7 @@ std::error_code load_view(store::Store& store, std::optional<ClusterView>& out);
 // ---- queries -----------------------------------------------------------------------
 
 // The namespaces' properties, as the replica Node takes them.
-replica::Namespaces namespaces_of(const ClusterView& view);
+Namespaces namespaces_of(const ClusterView& view);
 
 const MemberRecord* find_member(const ClusterView& view, NodeId id);
 MemberStatus status_of(const ClusterView& view, NodeId id);  // joining when unknown
@@ -161,21 +161,9 @@ std::shared_ptr<const ring::Ring> make_ring(const ClusterView& view);
 // nullptr until founded.
 std::shared_ptr<const ring::Ring> make_target_ring(const ClusterView& view);
 
-// The replica side's plan for the view's pending handoffs (replica/handoff.h), with
-// replication factor n. `current` is the view's routing ring (make_ring(view), which
-// the caller already holds: Gossiper::ring()). Empty when nothing moves or the view is
-// not founded.
-replica::HandoffPlan handoff_plan(const ClusterView& view, const ring::Ring& current, std::uint32_t n);
-
-// A partition in handoff.
-struct Transfer {
-    PartitionId partition;
-    NodeId from;
-    NodeId to;
-    bool done = false;  // the data has moved; waiting for the claimant to switch owners
-    friend bool operator==(const Transfer&, const Transfer&) = default;
-};
-std::vector<Transfer> transfers(const ClusterView& view);
+// The claim slots in handoff (`done`: the data has moved; waiting for the claimant to
+// switch owners).
+std::vector<ring::Move> moves(const ClusterView& view);
 
 // Partitions owned per member (owners only), for balance checks and status output.
 std::map<NodeId, std::uint32_t> ownership_counts(const ClusterView& view);

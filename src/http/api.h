@@ -12,6 +12,7 @@
 #include "core/limits.h"
 #include "gossip/view.h"
 #include "replica/datatypes.h"
+#include "replica/namespaces.h"
 #include "replica/messages.h"
 
 namespace shoal::http {

@@ -30,48 +30,32 @@ Membership::Membership(gossip::Gossiper& gossiper, replica::Node& node, store::S
     : gossiper_(gossiper), node_(node), store_(store) {}
 
 bool Membership::sync(Instant now) {
-    for (const replica::Move& m : node_.take_completed_handoffs()) {
-        const bool took = gossiper_.complete_handoff(now, m.slot, m.from, m.to);
-        log::info("handoff stream finished", "partition=" + std::to_string(m.slot.value) + " to=" + id_text(m.to) +
-                                                 (took ? "" : " stale=true"));
+    const bool was_joined = glue_.joined();
+    const membership::SyncReport report = glue_.sync(now, gossiper_, node_);
+    for (const auto& f : report.finished) {
+        log::info("handoff stream finished", "partition=" + std::to_string(f.move.slot.value) +
+                                                 " to=" + id_text(f.move.to) + (f.taken ? "" : " stale=true"));
     }
-    if (gossiper_.view_epoch() == epoch_) return false;
-    epoch_ = gossiper_.view_epoch();
+    if (!report.view_changed) return false;
     // One log line whenever the membership summary changes (not on every merge).
     std::string summary;
     for (const auto& [id, m] : gossiper_.view().members)
         summary += " " + id_text(id) + ":" + std::string(gossip::status_name(m.status));
-    const std::size_t moving = gossip::transfers(gossiper_.view()).size();
+    const std::size_t moving = gossip::moves(gossiper_.view()).size();
     summary = "members=" + log::quoted(summary.empty() ? summary : summary.substr(1)) +
               " claimant=" + id_text(gossip::claimant(gossiper_.view())) + (moving ? " handoffs=running" : "");
     if (summary != last_summary_) {
         log::info("cluster view", summary + " moving=" + std::to_string(moving));
         last_summary_ = std::move(summary);
     }
-    node_.set_namespaces(gossip::namespaces_of(gossiper_.view()));
-    auto ring = gossiper_.ring();
-    if (ring == nullptr) return true;
-    if (!joined_) log::info("joined the cluster", "members=" + std::to_string(ring->members().size()));
-    joined_ = true;
-    node_.set_ring(ring);
-    node_.set_handoffs(gossip::handoff_plan(gossiper_.view(), *ring, node_.config().n));
+    if (report.ring_installed && !was_joined)
+        log::info("joined the cluster", "members=" + std::to_string(gossiper_.ring()->members().size()));
     return true;
 }
 
 std::vector<NodeId> Membership::tick(Instant now) {
     gossiper_.tick(now);
-    std::vector<NodeId> suspected;
-    // A node that has left gets no heartbeats any more: its detector would suspect
-    // everyone, and the hints it still hands over would never go out.
-    if (!joined_ || gossiper_.stopped()) return suspected;
-    for (const auto& [id, m] : gossiper_.view().members) {
-        if (id == node_.config().id || !gossip::is_active(m.status)) continue;
-        if (!gossiper_.believes_up(id, now) && node_.believes_up(id)) {
-            node_.suspect(now, id);
-            suspected.push_back(id);
-        }
-    }
-    return suspected;
+    return glue_.suspect_silent(now, gossiper_, node_);
 }
 
 bool holds_data(store::Store& store) {
@@ -158,7 +142,7 @@ http::Response Membership::namespaces(Instant now, const http::NamespaceCall& ca
         if (!current) return answer(404, "no such namespace: " + call.name);
         return json(http::namespace_json(call.name, *current));
     }
-    if (!joined_) return answer(503, "this node has not joined a cluster yet");
+    if (!glue_.joined()) return answer(503, "this node has not joined a cluster yet");
     const replica::NamespaceProps props = http::apply_props(call, current ? current->props : replica::NamespaceProps{});
     if (auto problem = replica::props_problem(props); !problem.empty()) return answer(400, problem);
     // Stored values are of their namespace's type: plain values do not read as sets.
@@ -181,7 +165,7 @@ http::Response Membership::namespaces(Instant now, const http::NamespaceCall& ca
             return answer(409, "no room: a cluster holds at most " + std::to_string(k_max_namespaces) + " namespaces");
         return answer(400, "bad namespace");
     }
-    node_.set_namespaces(gossip::namespaces_of(gossiper_.view()));
+    glue_.install_namespaces(gossiper_, node_);
     log::info(create ? "namespace created" : "namespace changed", "namespace=" + call.name);
     http::Response done = json(http::namespace_json(call.name, gossiper_.view().namespaces.at(call.name)));
     done.status = create ? 201 : 200;
@@ -194,7 +178,7 @@ std::string Membership::cluster_json(Instant now, std::string_view sync_mode) {
     std::string j = "{\"node\":" + id_text(cfg.id) + ",\"status\":" +
                     json_string(gossip::status_name(gossiper_.self_status())) +
                     ",\"claimant\":" + id_text(gossip::claimant(view)) +
-                    ",\"joined\":" + (joined_ ? "true" : "false") +
+                    ",\"joined\":" + (glue_.joined() ? "true" : "false") +
                     ",\"settled\":" + (gossip::settled(view) ? "true" : "false") +
                     ",\"epoch\":" + std::to_string(gossiper_.view_epoch()) + ",\"members\":[";
     bool first = true;
@@ -219,10 +203,10 @@ std::string Membership::cluster_json(Instant now, std::string_view sync_mode) {
     j += ",\"data_digest\":\"" + std::string(hex) + "\"";
     j += ",\"transfers\":[";
     first = true;
-    for (const gossip::Transfer& t : gossip::transfers(view)) {
+    for (const ring::Move& t : gossip::moves(view)) {
         if (!first) j += ',';
         first = false;
-        j += "{\"partition\":" + std::to_string(t.partition.value) + ",\"from\":" + id_text(t.from) +
+        j += "{\"partition\":" + std::to_string(t.slot.value) + ",\"from\":" + id_text(t.from) +
              ",\"to\":" + id_text(t.to) + ",\"done\":" + (t.done ? "true" : "false") + "}";
     }
     j += "],\"streams\":[";
@@ -244,7 +228,7 @@ std::string Membership::cluster_json(Instant now, std::string_view sync_mode) {
         j += "{\"id\":" + std::to_string(p) + ",\"owner\":" + id_text(c.owner);
         if (c.moving()) j += ",\"next\":" + id_text(c.next);
         j += ",\"replicas\":[";
-        if (joined_) {
+        if (glue_.joined()) {
             const auto order = ring.preference_order(PartitionId{p});
             for (std::size_t i = 0; i < std::min<std::size_t>(cfg.n, order.size()); ++i) {
                 if (i != 0) j += ',';
@@ -271,7 +255,7 @@ void Membership::render_metrics(std::string& out) const {
         out += "shoal_members{status=\"" + std::string(gossip::status_name(static_cast<gossip::MemberStatus>(st))) +
                "\"} " + std::to_string(counts[st]) + "\n";
     }
-    const auto moving = gossip::transfers(gossiper_.view());
+    const auto moving = gossip::moves(gossiper_.view());
     render_gauge(out, "shoal_partitions_moving", moving.size());
     std::uint64_t streams = 0;
     for (const auto& h : node_.handoff_progress()) streams += h.finished ? 0 : 1;

@@ -1,6 +1,7 @@
-// Membership inside a node: the glue between the gossiper (src/gossip, who is in the
-// cluster and who owns what) and the replica Node (routing and handoff streams). No
-// sockets here; the shell calls it on its loop thread.
+// Membership inside shoald: the glue between the gossiper and the replica Node
+// (membership/glue.h, which the simulator runs too), with what only a real node has:
+// logging, the admin commands, /cluster and the membership metrics. No sockets here;
+// the shell calls it on its loop thread.
 //
 // After each loop turn the shell calls sync(): when the view changed, the Node gets
 // the new ring and the new handoff plan; streams the Node finished are reported to
@@ -14,6 +15,7 @@
 #include "core/types.h"
 #include "gossip/gossiper.h"
 #include "http/api.h"
+#include "membership/glue.h"
 #include "replica/node.h"
 #include "store/store.h"
 
@@ -31,7 +33,7 @@ public:
     // Returns the peers newly suspected: the shell dials their links again.
     std::vector<NodeId> tick(Instant now);
     // True once this node belongs to a founded cluster (it has a ring to route by).
-    bool joined() const { return joined_; }
+    bool joined() const { return glue_.joined(); }
     // The node is exiting or removed: it owns nothing and should shut down.
     bool exited() const { return gossiper_.stopped(); }
 
@@ -50,9 +52,8 @@ private:
     gossip::Gossiper& gossiper_;
     replica::Node& node_;
     store::Store& store_;
-    std::uint64_t epoch_ = 0;
+    membership::Glue glue_;
     std::string last_summary_;
-    bool joined_ = false;
 };
 
 // True when the store holds any replica data (a node with data may not join another

@@ -29,14 +29,7 @@
 
 namespace shoal::replica {
 
-// One claim slot in handoff, as membership sees it.
-struct Move {
-    PartitionId slot;
-    NodeId from;
-    NodeId to;
-    bool done = false;  // the stream has finished; waiting for the owner switch
-    friend bool operator==(const Move&, const Move&) = default;
-};
+using ring::Move;  // one claim slot in handoff
 
 struct HandoffPlan {
     std::vector<Move> moves;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/errc.h"
+#include "core/namespace.h"
 #include "core/types.h"
 #include "replica/version.h"
 
@@ -209,27 +210,12 @@ using ClientToken = std::uint64_t;
 enum class ClientOp : std::uint8_t { get, put, del };
 
 // Per-request options; 0 means "the node's default".
-// Quorums a request may name instead of a number (r, w, pr, pw, dw); the core
-// resolves them against the request's n: one, a majority (n/2 + 1), or all n.
-inline constexpr std::uint32_t k_quorum_one = 0xfffffffd;
-inline constexpr std::uint32_t k_quorum_majority = 0xfffffffe;
-inline constexpr std::uint32_t k_quorum_all = 0xffffffff;
-
-// The count a quorum parameter names for `n` replicas: a named one resolved, a number
-// (0 included: "the default") as given.
-constexpr std::uint32_t resolve_quorum(std::uint32_t given, std::uint32_t n) {
-    return given == k_quorum_one ? 1 : given == k_quorum_majority ? n / 2 + 1 : given == k_quorum_all ? n : given;
-}
-
-// A quorum given by name (one, quorum, all) as its k_quorum_* value; false for
-// anything else.
-constexpr bool quorum_by_name(std::string_view value, std::uint32_t& out) {
-    if (value == "one") out = k_quorum_one;
-    else if (value == "quorum") out = k_quorum_majority;
-    else if (value == "all") out = k_quorum_all;
-    else return false;
-    return true;
-}
+// Quorums may be named (core/namespace.h).
+using shoal::k_quorum_all;
+using shoal::k_quorum_majority;
+using shoal::k_quorum_one;
+using shoal::quorum_by_name;
+using shoal::resolve_quorum;
 
 struct RequestOptions {
     std::string ns;  // the namespace (replica/namespaces.h); empty: "default"

@@ -16,37 +16,21 @@
 #include <string_view>
 
 #include "core/limits.h"
+#include "core/namespace.h"
 #include "replica/version.h"
 
 namespace shoal::replica {
 
-inline constexpr std::string_view k_default_namespace = "default";
-
-struct NamespaceProps {
-    // Request defaults; 0: the node's (n at most the node's n; quorums may be the
-    // named k_quorum_* values of messages.h).
-    std::uint32_t n = 0;
-    std::uint32_t r = 0;
-    std::uint32_t w = 0;
-    std::uint32_t pr = 0;
-    std::uint32_t pw = 0;
-    ConflictMode conflict = ConflictMode::dvv;
-    std::uint32_t max_siblings = 0;  // 0: the node's limit
-    std::int64_t ttl_s = 0;          // writes expire after this unless they say; 0: never
-    std::string datatype;            // reserved for data types; empty: plain values
-    friend bool operator==(const NamespaceProps&, const NamespaceProps&) = default;
-};
-
-using Namespaces = std::map<std::string, NamespaceProps, std::less<>>;
+// The cluster-recorded vocabulary (core/namespace.h), under its replica names.
+using shoal::ConflictMode;
+using shoal::k_default_namespace;
+using shoal::NamespaceProps;
+using shoal::Namespaces;
+using shoal::props_problem;
 
 // 1 to k_max_namespace_bytes characters of [a-z0-9_-] (core/limits.h: stored keys
 // are checked by the same rule).
 using shoal::valid_namespace_name;
-
-// Why `p` cannot be a namespace's properties ("" when it can), as far as it can tell
-// alone: quorums above its own n, a ttl past k_max_ttl_s, an unknown datatype. (Against
-// a node's n, r and w the membership layer checks the rest when the namespace is set.)
-std::string props_problem(const NamespaceProps& p);
 
 // The key as stored: `key` itself in the default namespace (ns empty or "default"),
 // else NUL, ns, NUL, key. Precondition: valid name, checked key.

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/namespace.h"
 #include "core/types.h"
 
 namespace shoal::replica {
@@ -76,11 +77,7 @@ struct Sibling {
     friend bool operator==(const Sibling&, const Sibling&) = default;
 };
 
-enum class ConflictMode {
-    dvv,  // default: concurrent writes become siblings
-    lww,  // last writer wins by (written, dot): concurrent writes are lost. A leader
-          // stamps a write after every stamp it holds for the key (apply_write).
-};
+using shoal::ConflictMode;  // core/namespace.h: dvv (siblings) or lww
 
 // The state of one key on one replica.
 struct SiblingSet {

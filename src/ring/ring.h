@@ -15,6 +15,16 @@ namespace shoal::ring {
 inline constexpr std::uint32_t k_default_partitions = 64;
 inline constexpr std::uint32_t k_max_partitions = 4096;
 
+// One claim slot changing owner, as membership decides it and the replica side carries
+// it out: `from` streams what the slot brings to `to`, then the slot switches owner.
+struct Move {
+    PartitionId slot;
+    NodeId from;
+    NodeId to;
+    bool done = false;  // the stream has finished; waiting for the owner switch
+    friend bool operator==(const Move&, const Move&) = default;
+};
+
 struct Member {
     NodeId id;
     std::string zone;  // empty = the default zone

@@ -141,9 +141,9 @@ bool World::converged(const std::map<NodeId, MemberStatus>& expected, std::strin
     }
     if (!first) return why = "no live node", false;
     if (!gossip::settled(*first)) {
-        why = "claim not settled: " + std::to_string(gossip::transfers(*first).size()) + " partitions moving";
-        for (const gossip::Transfer& t : gossip::transfers(*first))
-            why += " " + std::to_string(t.partition.value) + ":" + std::to_string(t.from.value) + "->" +
+        why = "claim not settled: " + std::to_string(gossip::moves(*first).size()) + " partitions moving";
+        for (const ring::Move& t : gossip::moves(*first))
+            why += " " + std::to_string(t.slot.value) + ":" + std::to_string(t.from.value) + "->" +
                    std::to_string(t.to.value) + (t.done ? "(done)" : "");
         return false;
     }
@@ -262,12 +262,12 @@ void World::deliver(InFlight& m) {
 void World::drive_handoffs(SimNode& n) {
     if (!n.g) return;
     std::set<std::uint32_t> current;
-    for (const gossip::Transfer& t : n.g->outgoing_transfers()) {
+    for (const ring::Move& t : n.g->outgoing_moves()) {
         if (t.done) continue;
-        current.insert(t.partition.value);
-        auto it = n.handoffs.find(t.partition.value);
+        current.insert(t.slot.value);
+        auto it = n.handoffs.find(t.slot.value);
         if (it == n.handoffs.end() || it->second.first != t.to) {
-            n.handoffs[t.partition.value] = {t.to, now_ + Duration::millis(rng_.between(1000, 4000))};
+            n.handoffs[t.slot.value] = {t.to, now_ + Duration::millis(rng_.between(1000, 4000))};
             continue;
         }
         if (now_ < it->second.second) continue;
@@ -276,8 +276,8 @@ void World::drive_handoffs(SimNode& n) {
             it->second.second = now_ + Duration::seconds(1);  // retry later
             continue;
         }
-        completed_.insert({t.partition.value, t.from, t.to});
-        n.g->complete_handoff(now_, t.partition, t.from, t.to);
+        completed_.insert({t.slot.value, t.from, t.to});
+        n.g->complete_handoff(now_, t.slot, t.from, t.to);
     }
     std::erase_if(n.handoffs, [&](const auto& kv) { return !current.contains(kv.first); });
 }

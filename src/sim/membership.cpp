@@ -90,7 +90,7 @@ void Simulation::member_ready() {
     std::uint64_t digest = 0;
     for (std::uint32_t i = 0; i < first && ready; ++i) {
         const SimNode& n = *nodes_[i];
-        ready = n.up && n.joined && n.gossip->self_status() == MemberStatus::valid && gossip::settled(n.gossip->view());
+        ready = n.up && n.joined() && n.gossip->self_status() == MemberStatus::valid && gossip::settled(n.gossip->view());
         const std::uint64_t d = ready ? gossip::digest(n.gossip->view()) : 0;
         ready = ready && (i == 0 || d == digest);
         digest = d;
@@ -283,7 +283,7 @@ void Simulation::crash_mover() {
     std::vector<std::uint32_t> movers;
     for (const auto& n : nodes_) {
         if (!n->up || !n->gossip) continue;
-        for (const gossip::Transfer& t : gossip::transfers(n->gossip->view())) {
+        for (const ring::Move& t : gossip::moves(n->gossip->view())) {
             if (t.done) continue;
             for (NodeId id : {t.from, t.to})
                 if (id.value >= 1 && id.value <= nodes_.size() && nodes_[id.value - 1]->up)
@@ -321,8 +321,10 @@ void Simulation::start_gossip(std::uint32_t i) {
     gc.detector.acceptable_pause = gc.interval;
     n.gossip_rng = std::make_unique<Rng>(hash_combine(config_.seed, (std::uint64_t{n.id.value} << 32) | n.epoch));
     n.gossip = std::make_unique<gossip::Gossiper>(std::move(gc), *n.gossip_rng, n.disk);
-    n.view_epoch = 0;
-    n.joined = false;
+    membership::GlueOptions glue;
+    glue.ownership_handoff = config_.ownership_handoff;
+    glue.extra_namespaces = sim_namespaces({}, config_.conflict);
+    n.glue = std::make_unique<membership::Glue>(std::move(glue));
     if (n.gossip->load_error()) {
         ++result_.agreement_failures;
         result_.violations.push_back("membership-agreement: node " + std::to_string(i + 1) +
@@ -339,24 +341,7 @@ std::shared_ptr<const ring::Ring> Simulation::placeholder_ring(std::uint32_t i) 
 
 void Simulation::membership_sync(std::uint32_t i) {
     SimNode& n = *nodes_[i];
-    gossip::Gossiper& g = *n.gossip;
-    const Instant now = node_now(i).mono;
-    if (config_.ownership_handoff) {
-        for (const replica::Move& m : n.core->take_completed_handoffs())
-            (void)g.complete_handoff(now, m.slot, m.from, m.to);
-    } else {
-        // The teeth: every move reported done at once, nothing streamed.
-        for (const gossip::Transfer& t : g.outgoing_transfers())
-            if (!t.done) (void)g.complete_handoff(now, t.partition, t.from, t.to);
-    }
-    if (g.view_epoch() == n.view_epoch) return;
-    n.view_epoch = g.view_epoch();
-    n.core->set_namespaces(sim_namespaces(gossip::namespaces_of(g.view()), config_.conflict));
-    auto ring = g.ring();
-    if (ring == nullptr) return;
-    n.joined = true;
-    n.core->set_ring(ring);
-    if (config_.ownership_handoff) n.core->set_handoffs(gossip::handoff_plan(g.view(), *ring, config_.n));
+    (void)n.glue->sync(node_now(i).mono, *n.gossip, *n.core);  // (with handoff off, the teeth)
 }
 
 void Simulation::send_gossip(std::uint32_t from, gossip::GossipEnvelope& envelope) {
@@ -396,7 +381,7 @@ void Simulation::exit_node(std::uint32_t i) {
     n.core.reset();
     n.buffered.reset();
     n.gossip.reset();
-    n.joined = false;
+    n.glue.reset();
     ++n.epoch;
 }
 
@@ -455,7 +440,7 @@ void Simulation::check_agreement(const std::vector<std::uint32_t>& live) {
         }
     }
     if (!gossip::settled(view)) {
-        fail("the claim is not settled (" + std::to_string(gossip::transfers(view).size()) + " partitions moving)");
+        fail("the claim is not settled (" + std::to_string(gossip::moves(view).size()) + " partitions moving)");
     }
     std::uint32_t valid = 0, want = 0;
     for (const auto& [id, m] : view.members) valid += m.status == MemberStatus::valid ? 1 : 0;

@@ -13,6 +13,7 @@
 #include "core/hash.h"
 #include "core/rng.h"
 #include "gossip/gossiper.h"
+#include "membership/glue.h"
 #include "replica/messages.h"
 #include "replica/node.h"
 #include "ring/ring.h"
@@ -114,12 +115,12 @@ struct SimNode {
     std::int64_t skew_us = 0;
     std::uint64_t epoch = 0;  // bumps on crash: stale ticks of an earlier life are ignored
     // Membership scenarios: the gossiper beside the core (saving its view straight to
-    // `disk`, synced), the view epoch last installed in the core, and the node's life.
+    // `disk`, synced), the glue between them that shoald runs, and the node's life.
     std::unique_ptr<Rng> gossip_rng;
     std::unique_ptr<gossip::Gossiper> gossip;
+    std::unique_ptr<membership::Glue> glue;
     std::vector<std::string> seeds;
-    std::uint64_t view_epoch = 0;
-    bool joined = false;   // holds a founded cluster's ring: serves clients
+    bool joined() const { return glue && glue->joined(); }  // holds a founded cluster's ring: serves clients
     bool started = true;   // false until its scripted start
     bool gone = false;     // exited, or died for good: never restarts
 };

@@ -288,8 +288,7 @@ void Simulation::crash_node(std::uint32_t i) {
     n.core.reset();
     n.buffered.reset();
     n.gossip.reset();
-    n.joined = false;
-    n.view_epoch = 0;
+    n.glue.reset();
     n.disk.crash();
     n.disk.fail_next_writes(0);  // injected disk errors not yet hit end with this life
     ++n.epoch;
@@ -360,7 +359,7 @@ void Simulation::process(Event& e) {
         }
         case EventKind::client_request: {
             SimNode& n = *nodes_[e.b];
-            if (membership() && (!n.started || n.gone || (n.up && !n.joined))) {
+            if (membership() && (!n.started || n.gone || (n.up && !n.joined()))) {
                 refuse_client(e);  // no such node (refused at once), or not in a cluster yet
                 return;
             }

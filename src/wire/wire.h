@@ -17,7 +17,7 @@
 
 #include "core/limits.h"
 #include "core/types.h"
-#include "gossip/gossiper.h"
+#include "gossip/messages.h"
 #include "replica/messages.h"
 
 namespace shoal::wire {

@@ -27,7 +27,7 @@ void add_member(ClusterView& v, std::uint32_t id, MemberStatus status, std::stri
 
 // Marks every moving partition done, as the transfer nodes would.
 void complete_all(ClusterView& v) {
-    for (const Transfer& t : transfers(v)) REQUIRE(mark_handoff_done(v, t.partition, t.from, t.to));
+    for (const ring::Move& t : moves(v)) REQUIRE(mark_handoff_done(v, t.slot, t.from, t.to));
 }
 
 ClusterView founded_cluster(std::uint32_t nodes) {
@@ -43,7 +43,7 @@ ClusterView founded_cluster(std::uint32_t nodes) {
 
 TEST_CASE("founding assigns every partition directly", "[gossip][claim]") {
     ClusterView v = founded_cluster(3);
-    CHECK(transfers(v).empty());
+    CHECK(moves(v).empty());
     CHECK(claimant(v) == NodeId{1});
     CHECK_FALSE(reconcile(v).changed());  // level-triggered: a fixed point
 }
@@ -58,7 +58,7 @@ TEST_CASE("a join moves only what balance needs, through handoff", "[gossip][cla
     CHECK(s.assigned == 0);
     // Owners do not change until the handoffs complete.
     for (std::uint32_t p = 0; p < k_q; ++p) CHECK(v.claim[p].owner == before.claim[p].owner);
-    for (const Transfer& t : transfers(v)) CHECK(t.to == NodeId{4});
+    for (const ring::Move& t : moves(v)) CHECK(t.to == NodeId{4});
     CHECK_FALSE(settled(v));
     CHECK_FALSE(reconcile(v).changed());
 
@@ -73,11 +73,11 @@ TEST_CASE("a stale or repeated handoff mark changes nothing", "[gossip][claim]")
     ClusterView v = founded_cluster(2);
     add_member(v, 3, MemberStatus::joining);
     reconcile(v);
-    const Transfer t = transfers(v).at(0);
-    CHECK_FALSE(mark_handoff_done(v, t.partition, t.to, t.from));
+    const ring::Move t = moves(v).at(0);
+    CHECK_FALSE(mark_handoff_done(v, t.slot, t.to, t.from));
     CHECK_FALSE(mark_handoff_done(v, PartitionId{k_q}, t.from, t.to));
-    CHECK(mark_handoff_done(v, t.partition, t.from, t.to));
-    CHECK_FALSE(mark_handoff_done(v, t.partition, t.from, t.to));
+    CHECK(mark_handoff_done(v, t.slot, t.from, t.to));
+    CHECK_FALSE(mark_handoff_done(v, t.slot, t.from, t.to));
 }
 
 TEST_CASE("a leaving member hands everything off, then exits", "[gossip][claim]") {
@@ -87,7 +87,7 @@ TEST_CASE("a leaving member hands everything off, then exits", "[gossip][claim]"
     CHECK(s.started == k_q / 4);
     CHECK(status_of(v, NodeId{2}) == MemberStatus::leaving);  // still serving
     CHECK(ownership_counts(v)[NodeId{2}] == k_q / 4);
-    for (const Transfer& t : transfers(v)) CHECK(t.from == NodeId{2});
+    for (const ring::Move& t : moves(v)) CHECK(t.from == NodeId{2});
     complete_all(v);
     s = reconcile(v);
     CHECK(s.finalized == k_q / 4);
@@ -122,17 +122,17 @@ TEST_CASE("removal of a handoff's target or source redirects the move", "[gossip
     ClusterView v = founded_cluster(3);
     add_member(v, 4, MemberStatus::joining);
     reconcile(v);
-    REQUIRE_FALSE(transfers(v).empty());
+    REQUIRE_FALSE(moves(v).empty());
     raise_status(v, NodeId{4}, MemberStatus::removed);  // the joiner died before its handoffs
     reconcile(v);
-    CHECK(transfers(v).empty());
+    CHECK(moves(v).empty());
     CHECK(settled(v));
 
     add_member(v, 5, MemberStatus::joining);
     reconcile(v);
     raise_status(v, NodeId{1}, MemberStatus::removed);  // a source died mid-handoff
     reconcile(v);
-    for (const Transfer& t : transfers(v)) CHECK(t.from != NodeId{1});
+    for (const ring::Move& t : moves(v)) CHECK(t.from != NodeId{1});
     complete_all(v);
     reconcile(v);
     CHECK(settled(v));

@@ -213,9 +213,9 @@ TEST_CASE("make_ring routes by current owners and lists active members", "[gossi
     REQUIRE(ring != nullptr);
     CHECK(ring->owner(PartitionId{0}) == NodeId{1});
     CHECK(ring->members().size() == 4);
-    const auto moving = transfers(v);
+    const auto moving = moves(v);
     REQUIRE(moving.size() == 1);
-    CHECK(moving[0] == Transfer{PartitionId{0}, NodeId{1}, NodeId{3}, false});
+    CHECK(moving[0] == ring::Move{PartitionId{0}, NodeId{1}, NodeId{3}, false});
 }
 
 TEST_CASE("namespaces: a merge never holds more than the bound; every node keeps the same ones", "[gossip][view]") {

@@ -82,8 +82,8 @@ struct Net {
     void complete_handoffs() {
         for (auto& [id, g] : nodes) {
             if (down.contains(id)) continue;
-            for (const Transfer& t : g->outgoing_transfers())
-                if (!t.done) g->complete_handoff(now, t.partition, t.from, t.to);
+            for (const ring::Move& t : g->outgoing_moves())
+                if (!t.done) g->complete_handoff(now, t.slot, t.from, t.to);
         }
     }
     // Runs with handoffs completing until every live node holds the same settled view.
@@ -135,11 +135,11 @@ TEST_CASE("a node joins through a seed; partitions hand off, then switch", "[gos
     CHECK(net.at(3).self_status() == MemberStatus::valid);
     // Admitted, but owners switch only once the handoffs are complete.
     CHECK(ownership_counts(one.view())[NodeId{1}] == k_q);
-    CHECK(one.outgoing_transfers().size() == k_q - (k_q / 3 + 1));  // node 1 keeps 11
-    CHECK(net.at(2).incoming_transfers().size() >= k_q / 3);
+    CHECK(one.outgoing_moves().size() == k_q - (k_q / 3 + 1));  // node 1 keeps 11
+    CHECK(net.at(2).incoming_moves().size() >= k_q / 3);
     REQUIRE(net.settle());
     CHECK(ownership_counts(one.view())[NodeId{2}] >= k_q / 3);
-    CHECK(one.outgoing_transfers().empty());
+    CHECK(one.outgoing_moves().empty());
 }
 
 TEST_CASE("a quiet cluster exchanges digests, not views", "[gossip][gossiper]") {
@@ -193,7 +193,7 @@ TEST_CASE("remove: a dead node's partitions are reassigned without handoff", "[g
     REQUIRE_FALSE(net.at(2).remove(net.now, NodeId{3}));
     net.run(Duration::seconds(3));
     CHECK(ownership_counts(net.at(1).view()).count(NodeId{3}) == 0);
-    CHECK(transfers(net.at(1).view()).empty());
+    CHECK(moves(net.at(1).view()).empty());
     CHECK(net.agreed());
     CHECK(settled(net.at(2).view()));
 }
@@ -332,8 +332,8 @@ TEST_CASE("namespaces: created on one node, changed on another, every node agree
     net.add(2, {address(1)});
     net.add(3, {address(1)});
     REQUIRE(net.settle());
-    replica::NamespaceProps lww;
-    lww.conflict = replica::ConflictMode::lww;
+    NamespaceProps lww;
+    lww.conflict = ConflictMode::lww;
     lww.ttl_s = 1800;
     REQUIRE_FALSE(net.at(2).put_namespace(net.now, "sessions", lww, /*create=*/true));
     CHECK(net.at(1).put_namespace(net.now, "default", lww, true) == errc::precondition_failed);
@@ -348,7 +348,7 @@ TEST_CASE("namespaces: created on one node, changed on another, every node agree
         CHECK(all.at("sessions").props == lww);
     }
     // Two nodes change it at once: both writes carry version 2; one settles everywhere.
-    replica::NamespaceProps a = lww, b = lww;
+    NamespaceProps a = lww, b = lww;
     a.ttl_s = 60;
     b.ttl_s = 120;
     REQUIRE_FALSE(net.at(1).put_namespace(net.now, "sessions", a, false));
