@@ -108,14 +108,13 @@ void Node::start_put(Now now, ClientToken token, ClientRequest& request, const R
     fsm.op.written = now.wall;
     if (opts.ttl_s > 0) fsm.op.expires = now.wall + Duration::seconds(opts.ttl_s);
     if (opts.expires_at.us != 0) fsm.op.expires = opts.expires_at;
-    fsm.w = opts.w;
-    fsm.pw = opts.pw;
+    fsm.acks = Quorum{opts.w, opts.pw};
     fsm.return_body = opts.return_body;
     fsm.condition = opts.condition;
     fsm.deadline = now.mono + Duration::millis(opts.timeout_ms);
     pick_targets(fsm.key, opts.n, fsm.targets);
-    if (fsm.targets.size() < fsm.w) {
-        fail_unavailable(token, fsm.targets, opts.n, fsm.w);
+    if (fsm.targets.size() < fsm.acks.need) {
+        fail_unavailable(token, fsm.targets, opts.n, fsm.acks.need);
         return;
     }
     // The leader issues the dot: this node when it is a primary target, else the
@@ -135,6 +134,17 @@ void Node::start_put(Now now, ClientToken token, ClientRequest& request, const R
     SHOAL_ASSERT(inserted);
     deadlines_.push({it->second.deadline, req});
     send_to_leader(now, req, it->second);
+}
+
+bool Node::pass_leadership(Now now, RequestId req, PutFsm& fsm) {
+    for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
+        const Target& t = fsm.targets[i];
+        if (t.failed || t.answered) continue;
+        fsm.leader = static_cast<int>(i);
+        send_to_leader(now, req, fsm);
+        return true;
+    }
+    return false;
 }
 
 void Node::send_to_leader(Now now, RequestId req, PutFsm& fsm) {
@@ -163,12 +173,11 @@ void Node::start_get(Now now, ClientToken token, ClientRequest& request, const R
     fsm.token = token;
     if (then_delete) fsm.then_delete = opts;
     fsm.key = std::move(request.key);
-    fsm.r = opts.r;
-    fsm.pr = opts.pr;
+    fsm.replies = Quorum{opts.r, opts.pr};
     fsm.deadline = now.mono + Duration::millis(opts.timeout_ms);
     pick_targets(fsm.key, opts.n, fsm.targets);
-    if (fsm.targets.size() < fsm.r) {
-        fail_unavailable(token, fsm.targets, opts.n, fsm.r);
+    if (fsm.targets.size() < fsm.replies.need) {
+        fail_unavailable(token, fsm.targets, opts.n, fsm.replies.need);
         return;
     }
     if (events_) note_routed(fsm.key, request.op, fsm.targets, NodeId{});
@@ -193,20 +202,17 @@ void Node::start_get(Now now, ClientToken token, ClientRequest& request, const R
 }
 
 std::size_t Node::ask(RequestId req, GetFsm& fsm, bool everyone) {
-    std::uint32_t coming = fsm.replies, primaries_coming = fsm.primary_replies;
-    std::size_t asked = 0;
+    // The replies already in, plus one from each target asked and still silent.
+    Quorum coming = fsm.replies;
     for (const auto& t : fsm.targets) {
-        if (t.asked && !t.answered && !t.failed) {
-            ++coming;
-            if (t.primary) ++primaries_coming;
-        }
+        if (t.asked && !t.answered && !t.failed) coming.count(t.primary);
     }
+    std::size_t asked = 0;
     for (auto& t : fsm.targets) {
-        if (!everyone && coming >= fsm.r && primaries_coming >= fsm.pr) break;
-        if (t.asked || (!everyone && primaries_coming < fsm.pr && !t.primary)) continue;
+        if (!everyone && coming.met()) break;
+        if (t.asked || (!everyone && coming.wants_primary() && !t.primary)) continue;
         t.asked = true;
-        ++coming;
-        if (t.primary) ++primaries_coming;
+        coming.count(t.primary);
         ++asked;
         send(t.node, GetReq{req, fsm.key});
     }
@@ -236,26 +242,19 @@ void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
         // copies, not this one; the new leader's replicate overwrites the damaged copy).
         leader.failed = true;
         leader.corrupt = resp.code == errc::corrupt;
-        for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
-            if (!fsm.targets[i].failed && !fsm.targets[i].answered) {
-                fsm.leader = static_cast<int>(i);
-                send_to_leader(now, resp.req, fsm);
-                return;
-            }
-        }
-        fail(fsm.token, resp.code == errc::overloaded ? errc::unavailable : resp.code, 0, fsm.w);
+        if (pass_leadership(now, resp.req, fsm)) return;
+        fail(fsm.token, resp.code == errc::overloaded ? errc::unavailable : resp.code, 0, fsm.acks.need);
         puts_.erase(it);
         return;
     }
     if (resp.code != errc::ok) {
         // The leader refused (too many siblings, store error): that is the answer.
-        fail(fsm.token, resp.code, 0, fsm.w);
+        fail(fsm.token, resp.code, 0, fsm.acks.need);
         puts_.erase(it);
         return;
     }
     leader.answered = true;
-    ++fsm.acks;
-    if (leader.primary) ++fsm.primary_acks;
+    fsm.acks.count(leader.primary);
     note_local(from, fsm.needs);
     fsm.dot = resp.dot;
     fsm.state = std::move(resp.state);
@@ -278,19 +277,18 @@ void Node::on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp) {
         return;
     }
     t->answered = true;
-    ++fsm.acks;
-    if (t->primary) ++fsm.primary_acks;
+    fsm.acks.count(t->primary);
     note_local(from, fsm.needs);
     maybe_finish_put(now, resp.req, fsm);
 }
 
 void Node::maybe_finish_put(Now now, RequestId req, PutFsm& fsm) {
-    if (fsm.acks < fsm.w || fsm.primary_acks < fsm.pw) return;
+    if (!fsm.acks.met()) return;
     ClientReply reply;
     reply.token = fsm.token;
     reply.code = errc::ok;
-    reply.replies = fsm.acks;
-    reply.required = fsm.w;
+    reply.replies = fsm.acks.got;
+    reply.required = fsm.acks.need;
     reply.dot = fsm.dot;
     // The context to write with next. Given only when the write left one live value
     // (or the siblings go back with it): a context is a version vector, and one that
@@ -319,13 +317,12 @@ void Node::on_get_resp(Now now, NodeId from, GetResp& resp) {
         t->corrupt = resp.code == errc::corrupt;
     } else {
         t->answered = true;
-        ++fsm.replies;
-        if (t->primary) ++fsm.primary_replies;
+        fsm.replies.count(t->primary);
         note_local(from, fsm.needs);
         fsm.digests[static_cast<std::size_t>(t - fsm.targets.data())] = digest(resp.state);
         fsm.merged = merge(fsm.merged, resp.state, mode_of(fsm.key));
     }
-    if (!fsm.replied && fsm.replies >= fsm.r && fsm.primary_replies >= fsm.pr) reply_get(now, fsm);
+    if (!fsm.replied && fsm.replies.met()) reply_get(now, fsm);
     if (!fsm.replied) ask(resp.req, fsm, /*everyone=*/false);  // in place of one that failed
     const bool all_in = std::all_of(fsm.targets.begin(), fsm.targets.end(),
                                     [](const Target& x) { return !x.asked || x.answered || x.failed; });
@@ -338,8 +335,8 @@ void Node::reply_get(Now now, GetFsm& fsm) {
     if (fsm.then_delete) return delete_what_was_read(now, fsm);
     ClientReply reply;
     reply.token = fsm.token;
-    reply.replies = fsm.replies;
-    reply.required = fsm.r;
+    reply.replies = fsm.replies.got;
+    reply.required = fsm.replies.need;
     reply.context = fsm.merged.context;
     for (const auto& s : fsm.merged.siblings) {
         if (!s.tombstone && !s.expired(now.wall)) reply.siblings.push_back(s);
@@ -354,8 +351,8 @@ void Node::delete_what_was_read(Now now, GetFsm& fsm) {
         ClientReply reply;
         reply.token = fsm.token;
         reply.code = errc::not_found;
-        reply.replies = fsm.replies;
-        reply.required = fsm.r;
+        reply.replies = fsm.replies.got;
+        reply.required = fsm.replies.need;
         out_.replies.push_back(std::move(reply));
         out_.needs = std::max(out_.needs, fsm.needs);
         return;
@@ -375,7 +372,7 @@ void Node::writes_lost(std::uint64_t seq) {
             ++it;
             continue;
         }
-        fail(it->second.token, errc::store_error, 0, it->second.w);
+        fail(it->second.token, errc::store_error, 0, it->second.acks.need);
         it = puts_.erase(it);
     }
     for (auto it = gets_.begin(); it != gets_.end();) {
@@ -384,11 +381,12 @@ void Node::writes_lost(std::uint64_t seq) {
             ++it;
             continue;
         }
-        if (fsm.replied) {
-        SHOAL_ASSERT(replied_gets_ > 0);
-        --replied_gets_;
-    }  // its reply waited with the lost batch: failed there
-        else fail(fsm.token, errc::store_error, 0, fsm.r);
+        if (fsm.replied) {  // its reply waited with the lost batch: failed there
+            SHOAL_ASSERT(replied_gets_ > 0);
+            --replied_gets_;
+        } else {
+            fail(fsm.token, errc::store_error, 0, fsm.replies.need);
+        }
         it = gets_.erase(it);
     }
     reload_from_store();
@@ -402,10 +400,10 @@ void Node::writes_lost(std::uint64_t seq) {
 void Node::finish_get(RequestId req, GetFsm& fsm) {
     if (!fsm.replied) {
         // Fewer than r good replies in time (or every target answered and too few were good).
-        fail(fsm.token, errc::quorum_not_met, fsm.replies, fsm.r);
+        fail(fsm.token, errc::quorum_not_met, fsm.replies.got, fsm.replies.need);
     }
     // A merge of copies too large to store anywhere is not sent (replicas would refuse it).
-    if (config_.read_repair && fsm.replies > 0 &&
+    if (config_.read_repair && fsm.replies.got > 0 &&
         state_bytes(fsm.merged) <= max_carried_state_bytes(config_.limits)) {
         const std::uint64_t want = digest(fsm.merged);
         for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
@@ -429,7 +427,7 @@ void Node::expire(Now now, RequestId req) {
             for (const auto& t : fsm.targets) {
                 if (!t.answered && !t.failed) missed(now.mono, t.node);
             }
-            fail(fsm.token, errc::quorum_not_met, fsm.acks, fsm.w);
+            fail(fsm.token, errc::quorum_not_met, fsm.acks.got, fsm.acks.need);
             puts_.erase(it);
             return;
         }
@@ -438,14 +436,9 @@ void Node::expire(Now now, RequestId req) {
             leader.failed = true;
             missed(now.mono, leader.node);
             ++stats_.leader_failovers;
-            for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
-                if (!fsm.targets[i].failed && !fsm.targets[i].answered) {
-                    fsm.leader = static_cast<int>(i);
-                    if (events_) events_->leader_failover(fsm.key, leader.node, fsm.targets[i].node);
-                    send_to_leader(now, req, fsm);
-                    return;
-                }
-            }
+            const NodeId silent = leader.node;
+            if (pass_leadership(now, req, fsm) && events_)
+                events_->leader_failover(fsm.key, silent, fsm.leader_target().node);
         }
         return;
     }

@@ -28,6 +28,7 @@
 #include "replica/handoff.h"
 #include "replica/merkle.h"
 #include "replica/messages.h"
+#include "replica/quorum.h"
 #include "replica/namespaces.h"
 #include "replica/version.h"
 #include "ring/ring.h"
@@ -282,7 +283,7 @@ private:
         int leader = -1;
         Instant leader_deadline;
         Instant deadline;
-        std::uint32_t w = 0, pw = 0, acks = 0, primary_acks = 0;
+        Quorum acks;  // w and pw, and the acknowledgements so far
         Dot dot;
         SiblingSet state;
         std::uint64_t needs = 0;  // the store batch this node's own copy of the write is in
@@ -300,7 +301,7 @@ private:
         std::vector<Target> targets;
         std::vector<std::uint64_t> digests;  // per target, once answered
         Instant deadline;
-        std::uint32_t r = 0, pr = 0, replies = 0, primary_replies = 0;
+        Quorum replies;  // r and pr, and the good replies so far
         bool replied = false;
         SiblingSet merged;
         std::uint64_t needs = 0;  // the store batch of staged state this node's own read saw
@@ -333,6 +334,9 @@ private:
     void fail_unavailable(ClientToken token, const std::vector<Target>& targets, std::uint32_t n,
                           std::uint32_t needed);
     void pick_targets(std::string_view key, std::uint32_t n, std::vector<Target>& out) const;
+    // The next target that has neither failed nor answered leads the put; false when
+    // none is left.
+    bool pass_leadership(Now now, RequestId req, PutFsm& fsm);
     void send_to_leader(Now now, RequestId req, PutFsm& fsm);
     void on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp);
     void on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp);
