@@ -121,14 +121,15 @@ void Node::start_put(Now now, ClientToken token, ClientRequest& request, const R
     // first primary (targets list primaries first), else this node if a fallback
     // target, else the first. Primaries lead whenever one is up, so fallbacks seldom
     // issue dots (and a fallback that did keeps its copy after handing it over).
-    fsm.leader = 0;
+    std::size_t leader = 0;
     for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
         const Target& t = fsm.targets[i];
-        if (t.node == config_.id && (t.primary || !fsm.targets[0].primary)) fsm.leader = static_cast<int>(i);
+        if (t.node == config_.id && (t.primary || !fsm.targets[0].primary)) leader = i;
     }
     // Conditional writes meet at one leader, the first primary, which checks them in
     // turn: of two concurrent creates one wins.
-    if (fsm.condition != WriteCondition::none) fsm.leader = 0;
+    if (fsm.condition != WriteCondition::none) leader = 0;
+    fsm.phase = PutFsm::Leading{leader, {}};
     if (events_) note_routed(fsm.key, request.op, fsm.targets, fsm.leader_target().node);
     auto [it, inserted] = puts_.emplace(req, std::move(fsm));
     SHOAL_ASSERT(inserted);
@@ -140,7 +141,7 @@ bool Node::pass_leadership(Now now, RequestId req, PutFsm& fsm) {
     for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
         const Target& t = fsm.targets[i];
         if (t.failed || t.answered) continue;
-        fsm.leader = static_cast<int>(i);
+        fsm.phase = PutFsm::Leading{i, {}};
         send_to_leader(now, req, fsm);
         return true;
     }
@@ -154,8 +155,10 @@ void Node::send_to_leader(Now now, RequestId req, PutFsm& fsm) {
     // quarter is the margin for its answer (and the clocks' skew) to arrive before the
     // next leader is asked, so that two leaders never both apply one write.
     const Duration leader_time = (fsm.deadline - now.mono) / 2;
-    fsm.leader_deadline = now.mono + leader_time;
-    deadlines_.push({fsm.leader_deadline, req});
+    PutFsm::Leading* leading = fsm.leading();
+    SHOAL_ASSERT(leading != nullptr);
+    leading->until = now.mono + leader_time;
+    deadlines_.push({leading->until, req});
     PutLeaderReq msg{req,
                      fsm.key,
                      fsm.op,
@@ -233,6 +236,7 @@ void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
     auto it = puts_.find(resp.req);
     if (it == puts_.end()) return;  // finished or expired already
     PutFsm& fsm = it->second;
+    if (fsm.leading() == nullptr) return;  // a leader answered already
     Target& leader = fsm.leader_target();
     if (leader.node != from || leader.answered || leader.failed) return;
     if (resp.code == errc::overloaded || resp.code == errc::store_full || resp.code == errc::store_error ||
@@ -256,13 +260,13 @@ void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
     leader.answered = true;
     fsm.acks.count(leader.primary);
     note_local(from, fsm.needs);
-    fsm.dot = resp.dot;
-    fsm.state = std::move(resp.state);
+    fsm.phase = PutFsm::Replicating{fsm.leading()->leader, resp.dot, std::move(resp.state)};
+    const SiblingSet& state = fsm.replicating().state;
     for (const auto& t : fsm.targets) {
         if (&t == &leader || (t.failed && !t.corrupt)) continue;  // a damaged copy is overwritten
-        send(t.node, ReplicateReq{resp.req, fsm.key, fsm.state, t.hint_for});
+        send(t.node, ReplicateReq{resp.req, fsm.key, state, t.hint_for});
     }
-    forward_write(fsm.key, fsm.state, fsm.targets);
+    forward_write(fsm.key, state, fsm.targets);
     maybe_finish_put(now, resp.req, fsm);
 }
 
@@ -289,15 +293,16 @@ void Node::maybe_finish_put(Now now, RequestId req, PutFsm& fsm) {
     reply.code = errc::ok;
     reply.replies = fsm.acks.got;
     reply.required = fsm.acks.need;
-    reply.dot = fsm.dot;
+    const PutFsm::Replicating& done = fsm.replicating();  // w counts the leader's answer
+    reply.dot = done.dot;
     // The context to write with next. Given only when the write left one live value
     // (or the siblings go back with it): a context is a version vector, and one that
     // covers this write's dot could cover a concurrent sibling of the same leader the
     // writer never saw -- writing with it would drop that sibling.
     const bool body = fsm.return_body;
-    if (body || live_count(fsm.state, now.wall) == 1) reply.context = fsm.state.context;
+    if (body || live_count(done.state, now.wall) == 1) reply.context = done.state.context;
     if (body) {
-        for (const auto& s : fsm.state.siblings) {
+        for (const auto& s : done.state.siblings) {
             if (!s.tombstone && !s.expired(now.wall)) reply.siblings.push_back(s);
         }
     }
@@ -431,7 +436,8 @@ void Node::expire(Now now, RequestId req) {
             puts_.erase(it);
             return;
         }
-        if (now.mono >= fsm.leader_deadline && !leader.answered && !leader.failed) {
+        const PutFsm::Leading* leading = fsm.leading();
+        if (leading != nullptr && now.mono >= leading->until && !leader.answered && !leader.failed) {
             // The leader is silent: suspect it and let the next target lead.
             leader.failed = true;
             missed(now.mono, leader.node);

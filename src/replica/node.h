@@ -276,23 +276,39 @@ public:
 
 private:
     struct PutFsm {
+        // The phases of a put. Leading: target `leader` is asked to issue the write's
+        // dot and apply it by `until`; after that the next target leads.
+        struct Leading {
+            std::size_t leader;
+            Instant until;
+        };
+        // Replicating: the leader issued `dot`; `state`, its copy with the write, goes
+        // to every other target, and their acknowledgements count towards w.
+        struct Replicating {
+            std::size_t leader;
+            Dot dot;
+            SiblingSet state;
+        };
         ClientToken token = 0;
         std::string key;
         WriteOp op;
         std::vector<Target> targets;
-        int leader = -1;
-        Instant leader_deadline;
+        std::variant<Leading, Replicating> phase{Leading{}};
         Instant deadline;
         Quorum acks;  // w and pw, and the acknowledgements so far
-        Dot dot;
-        SiblingSet state;
         std::uint64_t needs = 0;  // the store batch this node's own copy of the write is in
         bool return_body = false;
         WriteCondition condition = WriteCondition::none;
-        // The target leading the write: one must have been chosen.
+        // The target leading (or that led) the write.
         Target& leader_target() {
-            SHOAL_ASSERT(leader >= 0 && static_cast<std::size_t>(leader) < targets.size());
-            return targets[static_cast<std::size_t>(leader)];
+            const std::size_t i = std::visit([](const auto& p) { return p.leader; }, phase);
+            SHOAL_ASSERT(i < targets.size());
+            return targets[i];
+        }
+        Leading* leading() { return std::get_if<Leading>(&phase); }
+        Replicating& replicating() {
+            SHOAL_ASSERT(std::holds_alternative<Replicating>(phase));
+            return std::get<Replicating>(phase);
         }
     };
     struct GetFsm {
