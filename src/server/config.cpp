@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "gossip/view.h"
+#include "net/address.h"
 #include "ring/ring.h"
 
 namespace shoal::server {

@@ -8,8 +8,7 @@
 #include <vector>
 
 #include "core/limits.h"
-#include "net/shell.h"
-#include "replica/version.h"
+#include "replica/node.h"
 #include "store/store.h"
 #include "tls/tls.h"
 
