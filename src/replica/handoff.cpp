@@ -285,37 +285,6 @@ void Node::on_handoff_ack(Now now, NodeId from, const HandoffAck& ack) {
 
 // ---- copies this node no longer serves ----------------------------------------------
 
-void Node::retarget_hints(NodeId gone) {
-    struct Hint {
-        std::string stored;
-        std::uint64_t bytes;
-        std::string key;
-    };
-    std::vector<Hint> hints;
-    const auto range = store::hint_range(gone);
-    const std::error_code read = store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
-        std::uint64_t bytes = 0;
-        std::string_view key;
-        if (store::parse_hint_value(value, bytes, key)) hints.push_back({std::string(stored), bytes, std::string(key)});
-        return true;
-    });
-    if (!scanned(read)) return;  // the hints stay for the gone node: the next hint round retries
-    store::WriteBatch drop;
-    for (const auto& h : hints) drop.del(h.stored);
-    if (store_.write(drop, false)) {
-        ++stats_.store_errors;
-        return;
-    }
-    HintTarget& t = hint_targets_[gone];
-    for (const auto& h : hints) {
-        (void)forget_hint(t, h.bytes, h.key);
-        const auto order = ring_->preference_order(ring_->partition_of(hash_key(h.key)));
-        for (std::size_t i = 0; i < std::min<std::size_t>(config_.n, order.size()); ++i) {
-            if (order[i] != config_.id) store_hint(order[i], h.key, h.bytes);
-        }
-    }
-}
-
 bool Node::keeps(PartitionId p) const {
     if (ring_->is_primary(p, config_.id, config_.n)) return true;
     if (p.value >= handoff_.forward.size()) return false;
@@ -335,7 +304,7 @@ void Node::hand_over_unkept() {
     // for the writes fallbacks take (this pauses until deliveries drain it).
     constexpr std::size_t k_keys_per_tick = 1024;
     const std::uint64_t budget_hints = k_keys_per_tick * config_.n;
-    if (stats_.hints_pending + budget_hints > config_.repair.max_hints / 2) return;
+    if (hints_.pending() + budget_hints > config_.repair.max_hints / 2) return;
     std::size_t left = k_keys_per_tick;
     while (handover_.partition < ring_->partition_count()) {
         const std::uint32_t q = handover_.partition;
@@ -358,7 +327,7 @@ void Node::hand_over_unkept() {
             handover_.after.assign(stored);
             PartitionId part;
             std::string_view key;
-            if (store::parse_data_key(stored, part, key)) keys.emplace_back(std::string(key), key.size() + value.size());
+            if (store::parse_data_key(stored, part, key)) keys.emplace_back(std::string(key), hint_bytes(key, value.size()));
             return true;
         });
         if (ec) {
@@ -367,7 +336,7 @@ void Node::hand_over_unkept() {
         }
         for (const auto& [key, bytes] : keys) {
             // A key already hinted is on its way (every later write adds its own hint).
-            if (!hinted_keys_.contains(key)) hand_over(key, bytes);
+            if (!hints_.names(key)) hand_over(key, bytes);
         }
         left -= std::min(left, keys.size());
         if (more) return;  // the rest of p at the next tick

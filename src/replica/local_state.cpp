@@ -110,25 +110,6 @@ std::error_code Node::merge_in(std::string_view key, const SiblingSet& incoming,
     return {};
 }
 
-bool Node::hint_room(std::size_t bytes) const {
-    const auto& r = config_.repair;
-    return stats_.hints_pending < r.max_hints && stats_.hint_bytes_pending + bytes <= r.max_hint_bytes;
-}
-
-void Node::store_hint(NodeId target, std::string_view key, std::size_t bytes) {
-    store::WriteBatch batch;
-    batch.put(store::hint_key(target, next_hint_++), store::hint_value(bytes, key));
-    if (store_.write(batch, false)) {
-        ++stats_.store_errors;
-        return;
-    }
-    ++stats_.hints_stored;
-    ++stats_.hints_pending;
-    stats_.hint_bytes_pending += bytes;
-    ++hint_targets_[target].pending;
-    ++hinted_keys_[std::string(key)];
-}
-
 std::error_code Node::read_local(std::string_view key, SiblingSet& out) {
     return load(key, out);
 }
@@ -158,12 +139,9 @@ void Node::rebuild_tree(PartitionId p) {
 }
 
 void Node::reload_from_store() {
-    hint_targets_.clear();
-    hinted_keys_.clear();
+    hints_.clear();
     gc_.clear();
     gc_cursor_.clear();
-    stats_.hints_pending = 0;
-    stats_.hint_bytes_pending = 0;
     exchanges_.clear();  // their steps may have merged writes that are now lost
     deferred_.clear();
     rebuild_from_store();
@@ -197,11 +175,7 @@ void Node::rebuild_from_store() {
         std::uint64_t seq = 0, bytes = 0;
         std::string_view key;
         if (!store::parse_hint_key(stored, target, seq) || !store::parse_hint_value(value, bytes, key)) return true;
-        ++hint_targets_[target].pending;
-        ++stats_.hints_pending;
-        stats_.hint_bytes_pending += bytes;
-        ++hinted_keys_[std::string(key)];
-        next_hint_ = std::max(next_hint_, seq + 1);
+        hints_.found(target, seq, key, bytes);
         return true;
     }));
 }

@@ -10,20 +10,25 @@
 
 namespace shoal::replica {
 
+namespace {
+// Where the numbers a life gives its hints, batches and exchanges start: above all of
+// an earlier life's.
+std::uint64_t life_base(std::uint32_t incarnation) { return std::uint64_t{incarnation} << 32; }
+}  // namespace
+
 Node::Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const ring::Ring> ring, NodeEvents* events)
     : config_(std::move(config)),
       store_(store),
       ring_(std::move(ring)),
       events_(events),
-      actor_(make_actor(config_.id, config_.incarnation)) {
+      actor_(make_actor(config_.id, config_.incarnation)),
+      hints_(config_.repair.max_hints, config_.repair.max_hint_bytes, life_base(config_.incarnation)) {
     SHOAL_ASSERT(config_.id.valid());
     SHOAL_ASSERT(ring_ != nullptr);
     SHOAL_ASSERT(config_.r >= 1 && config_.w >= 1 && config_.r <= config_.n && config_.w <= config_.n);
-    next_hint_ = static_cast<std::uint64_t>(config_.incarnation) << 32;
     // Batch and exchange ids of an earlier life must not match this life's.
-    next_hint_batch_ = next_hint_ + 1;
-    next_xid_ = next_hint_ + 1;
-    next_handoff_seq_ = next_hint_ + 1;
+    next_xid_ = life_base(config_.incarnation) + 1;
+    next_handoff_seq_ = life_base(config_.incarnation) + 1;
     // Each life starts its round of exchanges somewhere else, so that a node
     // restarted often still reaches every partition.
     ae_cursor_ = hash_combine(config_.id.value, config_.incarnation);

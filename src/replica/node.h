@@ -26,6 +26,7 @@
 #include "core/limits.h"
 #include "core/types.h"
 #include "replica/handoff.h"
+#include "replica/hints.h"
 #include "replica/merkle.h"
 #include "replica/messages.h"
 #include "replica/quorum.h"
@@ -218,7 +219,7 @@ public:
     // True when nothing this node holds is waiting to go elsewhere: the check for
     // copies it no longer keeps has run on the current ring and plan, and every hint
     // is delivered. A node that has left the cluster exits only then.
-    bool handed_over() const { return !recheck_kept_ && !handover_.active && stats_.hints_pending == 0; }
+    bool handed_over() const { return !recheck_kept_ && !handover_.active && hints_.pending() == 0; }
     std::vector<HandoffProgress> handoff_progress() const;
 
     // Routing health of a peer, as this node believes it.
@@ -229,7 +230,12 @@ public:
     // Client requests waiting for their reply. (A get that has answered stays a little
     // longer for read repair; it does not count.)
     std::size_t inflight() const { return puts_.size() + gets_.size() - replied_gets_; }
-    const NodeStats& stats() const { return stats_; }
+    NodeStats stats() const {
+        NodeStats s = stats_;
+        s.hints_pending = hints_.pending();
+        s.hint_bytes_pending = hints_.bytes();
+        return s;
+    }
     const NodeConfig& config() const { return config_; }
     const std::shared_ptr<const ring::Ring>& ring() const { return ring_; }
     ActorId actor() const { return actor_; }
@@ -250,7 +256,7 @@ public:
     // The anti-entropy root of a partition here (0 when this node holds nothing of it).
     std::uint64_t merkle_root(PartitionId p) const;
     // Hints waiting for delivery, all targets.
-    std::uint64_t hints_pending() const { return stats_.hints_pending; }
+    std::uint64_t hints_pending() const { return hints_.pending(); }
     // One exchange in progress (the one with the lowest peer id), and how many run.
     struct ExchangeView {
         bool active = false;
@@ -397,12 +403,20 @@ private:
     // `hand_over`: keys of partitions this node does not keep go on to their primaries
     // (hint batches: yes; handoff batches, which only an incoming primary accepts: no).
     errc merge_items(const std::vector<KeyState>& items, std::uint64_t& merged, bool hand_over_unkept = true);
-    bool hint_room(std::size_t bytes) const;
-    struct HintTarget;
-    // Takes one hint (of `bytes`, naming `key`) off the counts; true when no other hint
-    // names the key any more.
-    bool forget_hint(HintTarget& t, std::uint64_t bytes, const std::string& key);
+    // Hinted handoff (hinted.cpp). A write for `hint_for` (a primary this node stands
+    // in for) that the hint store has no room for: counted in hints_dropped.
+    bool hint_refused(NodeId hint_for, std::size_t bytes);
+    // After a write landed here: a hint for the primary it stood in for, else, when
+    // this node does not keep the key, hints to the key's primaries (hand_over).
+    void after_write(NodeId hint_for, std::string_view key, std::size_t bytes);
+    // Writes a hint to `target` naming `key` and counts it in hints_.
     void store_hint(NodeId target, std::string_view key, std::size_t bytes);
+    void deliver_hints(Instant now);
+    // Hints for a node that is no longer in the ring (it exited or was removed) can
+    // never be delivered: they become hints for the key's current primaries.
+    void retarget_hints(NodeId gone);
+    void on_hint_batch(NodeId from, HintBatch& batch);
+    void on_hint_ack(Now now, NodeId from, const HintAck& ack);
 
     // Repair (repair.cpp).
     // Rebuilds what is kept in memory beside the store, after writes were lost.
@@ -418,10 +432,6 @@ private:
         ++stats_.store_errors;
         return false;
     }
-    void deliver_hints(Instant now);
-    // Hints for a node that is no longer in the ring (it exited or was removed) can
-    // never be delivered: they become hints for the key's current primaries.
-    void retarget_hints(NodeId gone);
     // A key this node holds but is no longer a primary of (nor an incoming one) is
     // handed to the current primaries as hints; once they have it, the copy goes.
     void hand_over(std::string_view key, std::size_t bytes);
@@ -434,8 +444,6 @@ private:
     // plan change moved them away, a stale peer wrote them here, or it was down when
     // they moved): a bounded step of the scan in handover_.
     void hand_over_unkept();
-    void on_hint_batch(NodeId from, HintBatch& batch);
-    void on_hint_ack(Now now, NodeId from, const HintAck& ack);
     // Takes a new actor id (a new persisted incarnation) for the dots issued from now on.
     bool retire_actor();
     struct Exchange;
@@ -499,7 +507,6 @@ private:
     bool must_retire_ = false;  // a lost batch may have carried this actor's dots: no more under it
     RequestId next_req_ = 1;
     std::uint64_t next_counter_ = 1;  // dots this actor issues only ever grow
-    std::uint64_t next_hint_ = 1;
     std::uint64_t next_ping_ = 1;
     std::unordered_map<RequestId, PutFsm> puts_;
     std::unordered_map<RequestId, GetFsm> gets_;
@@ -514,19 +521,7 @@ private:
     // Anti-entropy trees, one per partition (allocated when first needed).
     std::vector<std::unique_ptr<MerkleTree>> trees_;
 
-    // Hints: per target, what waits and what is in flight.
-    struct HintTarget {
-        std::uint64_t pending = 0;
-        std::uint64_t inflight = 0;  // batch seq, 0 = none
-        Instant deadline;
-        std::vector<std::string> inflight_hints;  // stored hint keys
-        std::vector<std::size_t> inflight_bytes;
-        std::vector<std::string> inflight_keys;   // user keys, one per hint
-    };
-    std::map<NodeId, HintTarget> hint_targets_;
-    std::unordered_map<std::string, std::uint32_t> hinted_keys_;  // user key -> hints naming it
-    std::uint64_t next_hint_batch_ = 1;
-    Instant next_hint_round_;
+    HintQueue hints_;  // what waits for each target, and the batches in flight
 
     // The exchanges this node initiates: at most one per peer, ae_max_parallel in all.
     struct Exchange {

@@ -1,5 +1,5 @@
-// The repair paths of the replication core: hinted handoff (a fallback hands the
-// writes it held back to their primary), Merkle-tree anti-entropy (primaries of a
+// The repair paths of the replication core (hinted handoff is in hinted.cpp): the
+// merge of a batch of peer states, Merkle-tree anti-entropy (primaries of a
 // partition compare trees and exchange only the keys that differ) and the scrub.
 // Tombstone GC, which waits on completed exchanges, is in gc.cpp.
 //
@@ -27,11 +27,6 @@ namespace {
 constexpr std::size_t k_max_tree_indices = MerkleTree::k_leaves;
 constexpr std::size_t k_max_listed_keys = 1 << 20;
 
-bool in_ring(const ring::Ring& ring, NodeId id) {
-    const auto& m = ring.members();
-    return std::any_of(m.begin(), m.end(), [&](const ring::Member& x) { return x.id == id; });
-}
-
 }  // namespace
 
 // ---- trees --------------------------------------------------------------------------
@@ -54,138 +49,15 @@ Node::ExchangeView Node::exchange() const {
     return ExchangeView{true, ex.partition, ex.peer, ex.leaves.size(), exchanges_.size()};
 }
 
-// ---- hinted handoff -----------------------------------------------------------------
-
-void Node::deliver_hints(Instant now) {
-    const auto& rc = config_.repair;
-    if (!rc.hinted_handoff || now < next_hint_round_) return;
-    next_hint_round_ = now + rc.hint_interval;
-    for (auto& [target, t] : hint_targets_) {
-        if (t.inflight != 0 && now >= t.deadline) {
-            missed(now, target);
-            t.inflight = 0;
-        }
-        // Hints for a member that left the ring go to the key's primaries instead.
-        if (t.inflight == 0 && t.pending != 0 && !alone() && !in_ring(*ring_, target)) {
-            retarget_hints(target);
-            continue;
-        }
-        if (t.inflight != 0 || t.pending == 0 || !believes_up(target)) continue;
-        t.inflight_hints.clear();
-        t.inflight_bytes.clear();
-        t.inflight_keys.clear();
-        std::size_t bytes = 0;
-        const auto range = store::hint_range(target);
-        HintTarget& batch_of = t;  // (a lambda may not capture a structured binding before clang 16)
-        const std::error_code read = store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
-            std::uint64_t hint_bytes = 0;
-            std::string_view key;
-            if (!store::parse_hint_value(value, hint_bytes, key)) return true;
-            batch_of.inflight_hints.emplace_back(stored);
-            batch_of.inflight_bytes.push_back(hint_bytes);
-            batch_of.inflight_keys.emplace_back(key);
-            bytes += batch_of.inflight_bytes.back();
-            return batch_of.inflight_hints.size() < rc.hint_batch_keys && bytes < rc.hint_batch_bytes;
-        });
-        if (!scanned(read)) {  // a partial batch would skip hints: none this round
-            t.inflight_hints.clear();
-            t.inflight_bytes.clear();
-            t.inflight_keys.clear();
-            continue;
-        }
-        if (t.inflight_hints.empty()) continue;
-        // Each distinct key once, with its current state, until the batch is full;
-        // the hints of keys left out stay for the next batch.
-        HintBatch batch;
-        batch.seq = next_hint_batch_++;
-        std::size_t batch_bytes = 0, taken = 0;
-        std::unordered_map<std::string_view, bool> seen;
-        for (; taken < t.inflight_keys.size(); ++taken) {
-            const std::string& key = t.inflight_keys[taken];
-            if (seen.count(key)) continue;
-            KeyState item;
-            if (load(key, item.state) || item.state.siblings.empty()) {
-                seen.emplace(key, true);
-                continue;  // nothing (readable) to hand over: the hint just goes
-            }
-            const std::size_t size = key.size() + state_bytes(item.state);
-            if (!batch.items.empty() && batch_bytes + size > rc.hint_batch_bytes) break;
-            seen.emplace(key, true);
-            batch_bytes += size;
-            item.key = key;
-            batch.items.push_back(std::move(item));
-        }
-        t.inflight_hints.resize(taken);
-        t.inflight_bytes.resize(taken);
-        t.inflight_keys.resize(taken);
-        t.inflight = batch.seq;
-        t.deadline = now + config_.request_timeout;
-        send(target, std::move(batch));
-    }
-}
-
 errc Node::merge_items(const std::vector<KeyState>& items, std::uint64_t& merged, bool hand_over_unkept) {
     for (const auto& item : items) {
         if (check_stored_key(config_.limits, item.key)) return errc::bad_request;
         bool changed = false;
         if (auto ec = merge_in(item.key, item.state, changed)) return to_errc(ec);
-        if (hand_over_unkept) hand_over(item.key, item.key.size() + state_bytes(item.state));
+        if (hand_over_unkept) hand_over(item.key, hint_bytes(item.key, item.state));
         ++merged;
     }
     return errc::ok;
-}
-
-void Node::on_hint_batch(NodeId from, HintBatch& batch) {
-    std::uint64_t merged = 0;
-    send(from, HintAck{batch.seq, merge_items(batch.items, merged)});
-}
-
-bool Node::forget_hint(HintTarget& t, std::uint64_t bytes, const std::string& key) {
-    --t.pending;
-    --stats_.hints_pending;
-    stats_.hint_bytes_pending -= bytes;
-    auto h = hinted_keys_.find(key);
-    if (h == hinted_keys_.end() || --h->second > 0) return false;
-    hinted_keys_.erase(h);
-    return true;
-}
-
-void Node::on_hint_ack(Now now, NodeId from, const HintAck& ack) {
-    auto it = hint_targets_.find(from);
-    if (it == hint_targets_.end() || it->second.inflight != ack.seq || ack.seq == 0) return;
-    HintTarget& t = it->second;
-    t.inflight = 0;
-    if (ack.code != errc::ok) return;  // retried next round
-    store::WriteBatch batch;
-    for (const auto& k : t.inflight_hints) batch.del(k);
-    if (store_.write(batch, false)) {
-        ++stats_.store_errors;
-        return;
-    }
-    if (events_) events_->hints_delivered(from, t.inflight_hints.size());
-    for (std::size_t i = 0; i < t.inflight_hints.size(); ++i) {
-        ++stats_.hints_delivered;
-        const std::string& key = t.inflight_keys[i];
-        if (!forget_hint(t, t.inflight_bytes[i], key)) continue;  // other hints still name it
-        // The primary has it now. A fallback keeps no copy of a key it is not a
-        // primary of: a stale copy could outlive the key's tombstone. If it issued
-        // dots for the key, it first retires its actor: a leader without the history
-        // of its own dots would, on its next write, claim to have seen them.
-        if (keeps(ring_->partition_of(hash_key(key)))) continue;
-        SiblingSet local;
-        const std::error_code ec = load(key, local);
-        if (ec == errc::corrupt) {
-            (void)remove(key, MerkleTree::corrupt_entry_hash(key));  // damaged: nothing to keep (a failure is counted)
-            continue;
-        }
-        if (ec) continue;
-        if (local.context.get(actor_) > 0 && !retire_actor()) continue;
-        (void)remove(key, entry_of(key, local));  // a failure is counted; the copy stays until a later pass
-    }
-    t.inflight_hints.clear();
-    t.inflight_bytes.clear();
-    t.inflight_keys.clear();
-    if (t.pending != 0) next_hint_round_ = now.mono;  // more to send: the next batch at the next tick
 }
 
 bool Node::retire_actor() {
@@ -368,10 +240,14 @@ void Node::send_leaf_step(Exchange& ex) {
     }
     std::vector<std::pair<std::uint32_t, KeyDigest>> found;
     SiblingSet state;
-    (void)scan_leaves(ex.partition, ex.step, [&](std::uint32_t leaf, std::string_view key, std::string_view bytes) {
-        bool corrupt = false;
-        found.push_back({leaf, KeyDigest{std::string(key), stored_entry(key, bytes, state, corrupt)}});
-    });
+    const std::error_code read =
+        scan_leaves(ex.partition, ex.step, [&](std::uint32_t leaf, std::string_view key, std::string_view bytes) {
+            bool corrupt = false;
+            found.push_back({leaf, KeyDigest{std::string(key), stored_entry(key, bytes, state, corrupt)}});
+        });
+    // A list short of keys would not offer the peer those keys' states: the exchange
+    // goes on, but proves nothing to tombstone GC (a failure is counted).
+    if (!scanned(read)) ex.truncated = true;
     // Bound the key list: hand whole leaves back until it fits (one leaf always goes).
     std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::sort(ex.step.begin(), ex.step.end());

@@ -31,11 +31,6 @@ void Node::on_put_leader_req(Now now, NodeId from, PutLeaderReq& req) {
     if (req.max_siblings != 0 && kept + 1 > req.max_siblings) return refuse(errc::too_many_siblings);
     // No dot may be issued under the old actor.
     if (must_retire_ && !retire_actor()) return refuse(errc::store_error);
-    const std::size_t hint_bytes = req.key.size() + req.op.value.size();  // an update's value is its new state
-    if (req.hint_for.valid() && !hint_room(hint_bytes)) {
-        ++stats_.hints_dropped;
-        return refuse(errc::overloaded);
-    }
     // The context may name only dots that were issued: none of this actor's beyond
     // what it has issued (a forged counter would make it issue, or wrap to, one it
     // issued already), and few enough actors that the joined context still decodes.
@@ -45,13 +40,14 @@ void Node::on_put_leader_req(Now now, NodeId from, PutLeaderReq& req) {
     }
     const std::uint64_t old_entry = entry_of(req.key, local);
     const Dot dot = apply_write(local, req.op, actor_, mode_of(req.key), next_counter_);
+    const std::size_t bytes = hint_bytes(req.key, local);
+    if (hint_refused(req.hint_for, bytes)) return refuse(errc::overloaded);
     next_counter_ = dot.counter + 1;
     if (auto ec = save(req.key, local, old_entry, config_.limits.max_state_bytes)) {
         return refuse(to_errc(ec));
     }
     if (events_) events_->dot_issued(req.key, dot, req.op.context);
-    if (req.hint_for.valid()) store_hint(req.hint_for, req.key, hint_bytes);
-    else hand_over(req.key, hint_bytes);
+    after_write(req.hint_for, req.key, bytes);
     resp.dot = dot;
     resp.state = std::move(local);
     send(from, std::move(resp));
@@ -83,19 +79,16 @@ std::error_code Node::apply_update(Now now, const SiblingSet& local, WriteOp& op
 
 void Node::on_replicate_req(NodeId from, ReplicateReq& req) {
     ReplicateResp resp{req.req, errc::ok};
-    std::size_t hint_bytes = req.key.size();
-    for (const auto& s : req.state.siblings) hint_bytes += s.value.size();
+    const std::size_t bytes = hint_bytes(req.key, req.state);
     std::error_code ec;
     if (store_failing_) {
         ec = store_failing_;  // it takes none: the coordinator counts on the others
-    } else if (req.hint_for.valid() && !hint_room(hint_bytes)) {
-        ++stats_.hints_dropped;
+    } else if (hint_refused(req.hint_for, bytes)) {
         ec = errc::overloaded;
     } else {
         bool changed = false;
         ec = merge_in(req.key, req.state, changed);
-        if (!ec && req.hint_for.valid()) store_hint(req.hint_for, req.key, hint_bytes);
-        else if (!ec) hand_over(req.key, hint_bytes);
+        if (!ec) after_write(req.hint_for, req.key, bytes);
     }
     if (ec) resp.code = to_errc(ec);
     if (req.req != 0) send(from, resp);

@@ -246,6 +246,34 @@ TEST_CASE("hinted handoff: the fallback hands the write to the primary once it i
     CHECK_FALSE(holds(c, fallback, key));  // not a primary: no stale copy stays behind
 }
 
+TEST_CASE("hinted handoff: a fallback with max_hints waiting refuses the next hinted write until they are delivered") {
+    NodeConfig config = fast_repair();
+    config.repair.max_hints = 1;
+    Cluster c(4, config);
+    const std::string key = "cart/full";
+    const auto p = primaries(c, key);
+    const std::uint32_t down = p[2];
+    std::uint32_t fallback = 1;
+    while (std::find(p.begin(), p.end(), fallback) != p.end()) ++fallback;
+    c.dead.insert(down);
+    REQUIRE(c.put(p[0], key, "v1").code == errc::ok);
+    RequestOptions all;
+    all.r = 3;
+    REQUIRE(c.get(p[0], key, all).code == errc::quorum_not_met);  // the coordinator notices the silent primary
+    REQUIRE(c.put(p[0], key, "v2").code == errc::ok);              // the fallback's one hint
+    REQUIRE(c.node(fallback).hints_pending() == 1);
+    CHECK(c.node(fallback).stats().hints_dropped == 0);
+    // At the bound: the fallback refuses, the two primaries still make W=2.
+    REQUIRE(c.put(p[0], key, "v3").code == errc::ok);
+    CHECK(c.node(fallback).stats().hints_dropped == 1);
+    CHECK(c.node(fallback).hints_pending() == 1);
+    c.dead.clear();
+    for (int i = 0; i < 200 && c.node(fallback).hints_pending() > 0; ++i) c.advance(Duration::millis(20));
+    REQUIRE(c.node(fallback).hints_pending() == 0);
+    CHECK(c.node(fallback).stats().hint_bytes_pending == 0);
+    CHECK(holds(c, down, key));  // v2 reached it through the hint, v3 directly or by repair
+}
+
 TEST_CASE("anti-entropy: a replica that missed writes catches up with no read, and the roots agree") {
     Cluster c(3, fast_repair());
     c.dead.insert(3);
