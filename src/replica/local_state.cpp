@@ -88,7 +88,7 @@ std::error_code Node::merge_in(std::string_view key, const SiblingSet& incoming,
         ++stats_.corrupt_repaired;
     }
     SiblingSet merged;
-    const VersionVector* reaped = old_entry == 0 ? recently_reaped(key) : nullptr;
+    const VersionVector* reaped = old_entry == 0 ? reaper_.recently_reaped(key) : nullptr;
     if (reaped != nullptr) {
         // We removed this key's tombstones once every primary had them. What they had
         // seen is deleted: an old copy coming back (late hint, a peer not yet reaped)
@@ -140,8 +140,7 @@ void Node::rebuild_tree(PartitionId p) {
 
 void Node::reload_from_store() {
     hints_.clear();
-    gc_.clear();
-    gc_cursor_.clear();
+    reaper_.clear_candidates();
     exchanges_.clear();  // their steps may have merged writes that are now lost
     deferred_.clear();
     rebuild_from_store();

@@ -14,6 +14,11 @@ namespace {
 // Where the numbers a life gives its hints, batches and exchanges start: above all of
 // an earlier life's.
 std::uint64_t life_base(std::uint32_t incarnation) { return std::uint64_t{incarnation} << 32; }
+
+ReaperBounds reaper_bounds(const RepairConfig& rc) {
+    return ReaperBounds{rc.gc_interval,   rc.tombstone_grace, rc.gc_batch, rc.max_gc_candidates,
+                        rc.reaped_memory, rc.max_recently_reaped};
+}
 }  // namespace
 
 Node::Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const ring::Ring> ring, NodeEvents* events)
@@ -22,7 +27,8 @@ Node::Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const
       ring_(std::move(ring)),
       events_(events),
       actor_(make_actor(config_.id, config_.incarnation)),
-      hints_(config_.repair.max_hints, config_.repair.max_hint_bytes, life_base(config_.incarnation)) {
+      hints_(config_.repair.max_hints, config_.repair.max_hint_bytes, life_base(config_.incarnation)),
+      reaper_(reaper_bounds(config_.repair)) {
     SHOAL_ASSERT(config_.id.valid());
     SHOAL_ASSERT(ring_ != nullptr);
     SHOAL_ASSERT(config_.r >= 1 && config_.w >= 1 && config_.r <= config_.n && config_.w <= config_.n);

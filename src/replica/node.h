@@ -27,6 +27,7 @@
 #include "core/types.h"
 #include "replica/handoff.h"
 #include "replica/hints.h"
+#include "replica/reaper.h"
 #include "replica/merkle.h"
 #include "replica/messages.h"
 #include "replica/quorum.h"
@@ -234,6 +235,7 @@ public:
         NodeStats s = stats_;
         s.hints_pending = hints_.pending();
         s.hint_bytes_pending = hints_.bytes();
+        s.gc_candidates = reaper_.candidates();
         return s;
     }
     const NodeConfig& config() const { return config_; }
@@ -462,7 +464,6 @@ private:
     void on_ae_done(Now now, NodeId from, const AeDone& m);
     void collect_gc(Now now);
     void scrub(Instant now);
-    const VersionVector* recently_reaped(std::string_view key) const;
     template <typename Visit>
     std::error_code scan_leaves(PartitionId p, const std::vector<std::uint32_t>& leaves, Visit&& visit);
 
@@ -547,23 +548,9 @@ private:
     std::uint64_t step_ = 1;
     std::map<std::pair<PartitionId, NodeId>, std::uint64_t> synced_;  // start step of the last complete exchange
 
-    // Tombstone GC: keys whose every sibling is a tombstone or expires.
-    struct GcCandidate {
-        PartitionId partition;
-        Time dead_at;                  // when its last sibling died (tombstone written / expiry)
-        std::uint64_t stable_seq = 0;  // our state of the key has not changed since this step
-    };
-    std::map<std::string, GcCandidate, std::less<>> gc_;
-    std::string gc_cursor_;
-    Instant next_gc_;
+    Reaper reaper_;  // tombstone GC: candidates, and keys recently reaped
     Instant next_scrub_;
     std::uint64_t scrub_cursor_ = 0;
-    struct Reaped {
-        Instant at;
-        VersionVector context;  // what the removed tombstones had seen
-    };
-    std::map<std::string, Reaped, std::less<>> reaped_;  // recently reaped keys (bounded)
-    std::deque<std::pair<std::string, Instant>> reaped_order_;
 
     // Ownership handoff: the plan, and the streams this node sends.
     struct Stream {
