@@ -21,8 +21,7 @@ void Node::collect_gc(Now now) {
         const auto order = ring_->preference_order(c.partition);
         for (std::size_t i = 0; i < std::min<std::size_t>(config_.n, order.size()); ++i) {
             if (order[i] == config_.id) continue;
-            auto s = synced_.find({c.partition, order[i]});
-            if (s == synced_.end() || s->second <= c.stable_step) return false;
+            if (!exchanges_.synced_after(c.partition, order[i], c.stable_step)) return false;
         }
         return true;
     });

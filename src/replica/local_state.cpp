@@ -141,8 +141,7 @@ void Node::rebuild_tree(PartitionId p) {
 void Node::reload_from_store() {
     hints_.clear();
     reaper_.clear_candidates();
-    exchanges_.clear();  // their steps may have merged writes that are now lost
-    deferred_.clear();
+    exchanges_.clear_running();
     rebuild_from_store();
 }
 

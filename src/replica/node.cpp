@@ -28,16 +28,13 @@ Node::Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const
       events_(events),
       actor_(make_actor(config_.id, config_.incarnation)),
       hints_(config_.repair.max_hints, config_.repair.max_hint_bytes, life_base(config_.incarnation)),
+      exchanges_(life_base(config_.incarnation), hash_combine(config_.id.value, config_.incarnation)),
       reaper_(reaper_bounds(config_.repair)) {
     SHOAL_ASSERT(config_.id.valid());
     SHOAL_ASSERT(ring_ != nullptr);
     SHOAL_ASSERT(config_.r >= 1 && config_.w >= 1 && config_.r <= config_.n && config_.w <= config_.n);
     // Batch and exchange ids of an earlier life must not match this life's.
-    next_xid_ = life_base(config_.incarnation) + 1;
     next_handoff_seq_ = life_base(config_.incarnation) + 1;
-    // Each life starts its round of exchanges somewhere else, so that a node
-    // restarted often still reaches every partition.
-    ae_cursor_ = hash_combine(config_.id.value, config_.incarnation);
     rebuild_from_store();
 }
 

@@ -26,6 +26,7 @@
 #include "core/limits.h"
 #include "core/types.h"
 #include "replica/handoff.h"
+#include "replica/exchanges.h"
 #include "replica/hints.h"
 #include "replica/reaper.h"
 #include "replica/merkle.h"
@@ -269,7 +270,7 @@ public:
     };
     ExchangeView exchange() const;
     // Exchanges this node started that were aborted (timed out or refused), by peer.
-    const std::map<NodeId, std::uint64_t>& ae_aborted_by_peer() const { return ae_aborted_by_peer_; }
+    const std::map<NodeId, std::uint64_t>& ae_aborted_by_peer() const { return exchanges_.aborted_by_peer(); }
 
     // One replica a request was sent to.
     struct Target {
@@ -448,9 +449,9 @@ private:
     void hand_over_unkept();
     // Takes a new actor id (a new persisted incarnation) for the dots issued from now on.
     bool retire_actor();
-    struct Exchange;
+    using Exchange = Exchanges::Exchange;
+    // Ends exchanges past their deadline; starts the next when one is due.
     void start_exchange(Instant now);
-    void begin_exchange(Instant now, PartitionId p, NodeId peer);
     // The exchange with `peer` whose id is `xid` (its deadline renewed: it answered).
     Exchange* exchange_with(Instant now, NodeId peer, std::uint64_t xid);
     void send_leaf_step(Exchange& ex);
@@ -524,29 +525,13 @@ private:
 
     HintQueue hints_;  // what waits for each target, and the batches in flight
 
-    // The exchanges this node initiates: at most one per peer, ae_max_parallel in all.
-    struct Exchange {
-        std::uint64_t xid = 0;
-        PartitionId partition;
-        NodeId peer;
-        std::uint32_t level = 0;
-        Instant started;
-        std::uint64_t start_step = 0;
-        Instant deadline;
-        std::vector<std::uint32_t> leaves;  // differing leaves not yet exchanged
-        std::vector<std::uint32_t> step;    // leaves of the step in flight
-        bool truncated = false;
-    };
-    std::map<NodeId, Exchange> exchanges_;
-    std::map<NodeId, std::deque<PartitionId>> deferred_;  // pairs met while their peer was busy
-    std::map<NodeId, std::uint64_t> ae_aborted_by_peer_;
-    std::uint64_t next_xid_ = 1;
-    std::uint64_t ae_cursor_ = 0;
-    Instant next_ae_;
+    // Anti-entropy: the exchanges this node starts, and each pair's last complete one.
+    // (Each life starts its cursor somewhere else, so that a node restarted often
+    // still reaches every partition.)
+    Exchanges exchanges_;
     // Steps of a counter that grows with every change of local state and every
     // exchange start: a local order immune to clock jumps.
     std::uint64_t step_ = 1;
-    std::map<std::pair<PartitionId, NodeId>, std::uint64_t> synced_;  // start step of the last complete exchange
 
     Reaper reaper_;  // tombstone GC: candidates, and keys recently reaped
     Instant next_scrub_;

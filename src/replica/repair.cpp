@@ -44,9 +44,10 @@ std::uint64_t Node::merkle_root(PartitionId p) const {
 }
 
 Node::ExchangeView Node::exchange() const {
-    if (exchanges_.empty()) return ExchangeView{};
-    const Exchange& ex = exchanges_.begin()->second;
-    return ExchangeView{true, ex.partition, ex.peer, ex.leaves.size(), exchanges_.size()};
+    const auto& running = exchanges_.running();
+    if (running.empty()) return ExchangeView{};
+    const Exchange& ex = running.begin()->second;
+    return ExchangeView{true, ex.partition, ex.peer, ex.leaves.size(), running.size()};
 }
 
 errc Node::merge_items(const std::vector<KeyState>& items, std::uint64_t& merged, bool hand_over_unkept) {
@@ -80,83 +81,39 @@ void Node::start_exchange(Instant now) {
     const auto& rc = config_.repair;
     // Each exchange has its own deadline: a peer that stopped answering costs only its
     // own exchange a timeout, never the others'.
-    for (auto it = exchanges_.begin(); it != exchanges_.end();) {
-        if (now < it->second.deadline) {
-            ++it;
-            continue;
-        }
+    for (NodeId peer : exchanges_.expire(now)) {
         ++stats_.ae_aborted;
-        ++ae_aborted_by_peer_[it->first];
-        missed(now, it->first);  // skipped by the next exchanges until it answers a ping
-        it = exchanges_.erase(it);
+        missed(now, peer);  // skipped by the next exchanges until it answers a ping
     }
-    if (!rc.anti_entropy || now < next_ae_ || exchanges_.size() >= rc.ae_max_parallel) return;
-    next_ae_ = now + rc.ae_interval;
+    if (!rc.anti_entropy || !exchanges_.may_start(now, rc.ae_interval, rc.ae_max_parallel)) return;
     const std::uint64_t n = config_.n;
     const std::uint64_t total = static_cast<std::uint64_t>(ring_->partition_count()) * n;
-    // A pair met while its peer was busy waits for that peer; a peer that stopped
-    // answering (and so is believed down) drops what waited for it: the cursor brings
-    // those pairs round again.
-    for (auto it = deferred_.begin(); it != deferred_.end();) {
-        if (!believes_up(it->first) || it->second.empty()) {
-            it = deferred_.erase(it);
-            continue;
-        }
-        if (exchanges_.count(it->first) == 0) {
-            const PartitionId p = it->second.front();
-            it->second.pop_front();
-            return begin_exchange(now, p, it->first);
-        }
-        ++it;
-    }
-    // The cursor walks (partition, replica) pairs; exchanges with different peers run
-    // side by side, one per peer, so a slow or silent peer holds up only its own.
-    for (std::uint64_t tries = 0; tries < total; ++tries) {
-        const std::uint64_t c = ae_cursor_++ % total;
+    // The cursor walks (partition, replica) pairs of the partitions this node is a
+    // primary of, with peers believed up.
+    const auto pair_at = [&](std::uint64_t c) -> std::optional<Exchanges::Pair> {
         const PartitionId p{static_cast<std::uint32_t>(c / n)};
         const auto order = ring_->preference_order(p);
         const std::size_t slot = c % n;
-        if (slot >= order.size()) continue;
+        if (slot >= order.size()) return std::nullopt;
         const NodeId peer = order[slot];
-        if (peer == config_.id || !believes_up(peer) || !ring_->is_primary(p, config_.id, config_.n)) continue;
-        if (exchanges_.count(peer) != 0) {
-            auto& waiting = deferred_[peer];
-            if (std::find(waiting.begin(), waiting.end(), p) == waiting.end()) waiting.push_back(p);
-            continue;
-        }
-        return begin_exchange(now, p, peer);
-    }
-}
-
-void Node::begin_exchange(Instant now, PartitionId p, NodeId peer) {
-    Exchange& ex = exchanges_[peer];
-    ex.xid = next_xid_++;
-    ex.partition = p;
-    ex.peer = peer;
-    ex.started = now;
-    ex.start_step = ++step_;
-    ex.deadline = now + config_.repair.ae_timeout;
+        if (peer == config_.id || !believes_up(peer) || !ring_->is_primary(p, config_.id, config_.n)) return std::nullopt;
+        return Exchanges::Pair{p, peer};
+    };
+    const auto pair = exchanges_.next_pair(total, [&](NodeId peer) { return believes_up(peer); }, pair_at);
+    if (!pair) return;
+    Exchange& ex = exchanges_.begin(*pair, now, ++step_, now + rc.ae_timeout);
     stats_.ae_bytes_sent += 12;
-    send(peer, AeTree{ex.xid, p, 0, {0}, {merkle_root(p)}});
+    send(ex.peer, AeTree{ex.xid, ex.partition, 0, {0}, {merkle_root(ex.partition)}});
 }
 
 Node::Exchange* Node::exchange_with(Instant now, NodeId peer, std::uint64_t xid) {
-    auto it = exchanges_.find(peer);
-    if (it == exchanges_.end() || it->second.xid != xid) return nullptr;
-    it->second.deadline = now + config_.repair.ae_timeout;  // it answered: time again
-    return &it->second;
+    return exchanges_.answered(peer, xid, now + config_.repair.ae_timeout);  // it answered: time again
 }
 
 void Node::finish_exchange(Exchange& ex, bool complete) {
     if (events_) events_->exchange_finished(ex.peer, ex.partition, complete);
-    if (complete) {
-        ++stats_.ae_exchanges;
-        if (!ex.truncated) synced_[{ex.partition, ex.peer}] = ex.start_step;
-    } else {
-        ++stats_.ae_aborted;
-        ++ae_aborted_by_peer_[ex.peer];
-    }
-    exchanges_.erase(ex.peer);
+    ++(complete ? stats_.ae_exchanges : stats_.ae_aborted);
+    exchanges_.finish(ex, complete);
 }
 
 void Node::on_ae_tree(NodeId from, const AeTree& m) {
