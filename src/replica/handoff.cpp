@@ -75,6 +75,18 @@ HandoffPlan plan_handoffs(const ring::Ring& current, const ring::Ring& target, s
 
 // ---- the Node's streams ----------------------------------------------------------------
 
+HandoffStream::Batch HandoffStream::acknowledged() {
+    SHOAL_ASSERT(inflight.has_value());
+    Batch b = std::move(*inflight);
+    inflight.reset();
+    index = b.next_index;
+    after = b.next_after;
+    keys_sent += b.keys;
+    bytes_sent += b.bytes;
+    finished = b.last;
+    return b;
+}
+
 void Node::set_handoffs(HandoffPlan plan) {
     SHOAL_ASSERT(plan.streams.size() == plan.moves.size());
     std::vector<Stream> next;
@@ -147,10 +159,10 @@ void Node::stream_handoffs(Instant now) {
     std::size_t active = 0;
     for (Stream& s : streams_) {
         // A destination believed down waits (and takes no slot from the others).
-        if (s.finished || (s.inflight == 0 && !believes_up(s.move.to))) continue;
+        if (s.finished || (!s.inflight && !believes_up(s.move.to))) continue;
         if (active++ >= config_.handoff.concurrency) break;
-        if (s.inflight != 0 && now < s.deadline) continue;
-        if (s.inflight != 0) ++stats_.handoff_retries;
+        if (s.inflight && now < s.inflight->deadline) continue;
+        if (s.inflight) ++stats_.handoff_retries;
         send_handoff_batch(now, s);
     }
 }
@@ -215,13 +227,8 @@ void Node::send_handoff_batch(Instant now, Stream& s) {
     }
     batch.last = index >= s.partitions.size();
     if (s.partitions.empty()) batch.partition = s.move.slot;
-    s.inflight = batch.seq;
-    s.deadline = now + config_.handoff.timeout;
-    s.next_index = index;
-    s.next_after = after;
-    s.batch_last = batch.last;
-    s.batch_keys = batch.items.size();
-    s.batch_bytes = bytes;
+    s.inflight = Stream::Batch{batch.seq, now + config_.handoff.timeout, index, after, batch.last, batch.items.size(),
+                               bytes};
     send(s.move.to, std::move(batch));
 }
 
@@ -244,31 +251,26 @@ void Node::on_handoff_batch(NodeId from, HandoffBatch& batch) {
 
 void Node::on_handoff_ack(Now now, NodeId from, const HandoffAck& ack) {
     auto it = std::find_if(streams_.begin(), streams_.end(), [&](const Stream& s) {
-        return s.move.slot == ack.slot && s.move.to == from && s.inflight == ack.seq && ack.seq != 0;
+        return s.move.slot == ack.slot && s.move.to == from && s.inflight && s.inflight->seq == ack.seq;
     });
     if (it == streams_.end()) return;
     Stream& s = *it;
-    s.inflight = 0;
     if (ack.code != errc::ok) {
-        // Refused (the destination's view lags, or its store failed): sent again after
-        // a short pause. A destination that keeps refusing shows in handoff_refusals.
+        // Refused (the destination's view lags, or its store failed): the batch stays
+        // out and is sent again after a short pause. A destination that keeps refusing
+        // shows in handoff_refusals.
         ++stats_.handoff_retries;
         ++stats_.handoff_refusals;
-        s.inflight = ack.seq;
         // Most often the destination's view has not caught up yet: soon, not after
         // the full timeout.
-        s.deadline = std::min(s.deadline, now.mono + config_.handoff.refusal_backoff);
+        s.inflight->deadline = std::min(s.inflight->deadline, now.mono + config_.handoff.refusal_backoff);
         return;
     }
-    s.index = s.next_index;
-    s.after = s.next_after;
-    s.keys_sent += s.batch_keys;
-    s.bytes_sent += s.batch_bytes;
-    stats_.handoff_keys_sent += s.batch_keys;
-    stats_.handoff_bytes_sent += s.batch_bytes;
+    const Stream::Batch done = s.acknowledged();
+    stats_.handoff_keys_sent += done.keys;
+    stats_.handoff_bytes_sent += done.bytes;
     store::WriteBatch cursor;
-    if (s.batch_last) {
-        s.finished = true;
+    if (s.finished) {
         ++stats_.handoffs_completed;
         completed_.push_back(s.move);
         cursor.del(cursor_key(s.move));

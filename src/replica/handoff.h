@@ -19,8 +19,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/limits.h"
@@ -52,6 +55,34 @@ struct HandoffProgress {
     std::uint64_t keys_sent = 0;        // acknowledged keys (this life of the node)
     std::uint64_t bytes_sent = 0;
     bool finished = false;
+};
+
+// One stream this node sends: a move's partitions in order, each in stored key order,
+// from the last acknowledged position. Its phases: no batch out, a batch in flight
+// (`inflight`: what it carries and where it takes the stream once acknowledged), and
+// finished.
+struct HandoffStream {
+    struct Batch {
+        std::uint64_t seq = 0;
+        Instant deadline;             // resent (from the same position) after it
+        std::size_t next_index = 0;   // the position once acknowledged
+        std::string next_after;
+        bool last = false;            // the stream's last batch
+        std::size_t keys = 0, bytes = 0;
+    };
+    Move move;
+    std::vector<PartitionId> partitions;
+    std::size_t index = 0;  // the partition being sent
+    std::string after;      // its last acknowledged stored key ("" = none yet)
+    std::optional<Batch> inflight;
+    std::uint64_t keys_sent = 0, bytes_sent = 0;
+    bool finished = false;
+    std::set<PartitionId> sent;  // sent whole under an earlier list: skipped
+    std::optional<std::pair<PartitionId, std::string>> resume;  // and where one was left off
+
+    // The batch in flight was acknowledged: the stream moves to where it led (and is
+    // finished after the last); returns it.
+    Batch acknowledged();
 };
 
 // Tuning of the streams.

@@ -469,7 +469,7 @@ private:
     std::error_code scan_leaves(PartitionId p, const std::vector<std::uint32_t>& leaves, Visit&& visit);
 
     // Ownership handoff (handoff.cpp).
-    struct Stream;
+    using Stream = HandoffStream;
     void stream_handoffs(Instant now);
     void send_handoff_batch(Instant now, Stream& s);
     void on_handoff_batch(NodeId from, HandoffBatch& batch);
@@ -538,24 +538,8 @@ private:
     std::uint64_t scrub_cursor_ = 0;
 
     // Ownership handoff: the plan, and the streams this node sends.
-    struct Stream {
-        Move move;
-        std::vector<PartitionId> partitions;
-        std::size_t index = 0;  // the partition being sent
-        std::string after;      // its last acknowledged stored key ("" = none yet)
-        std::uint64_t inflight = 0;  // batch seq, 0 = none
-        Instant deadline;
-        std::size_t next_index = 0;  // the position once the batch in flight is acknowledged
-        std::string next_after;
-        bool batch_last = false;
-        std::size_t batch_keys = 0, batch_bytes = 0;
-        std::uint64_t keys_sent = 0, bytes_sent = 0;
-        bool finished = false;
-        std::set<PartitionId> sent;  // sent whole under an earlier list: skipped
-        std::optional<std::pair<PartitionId, std::string>> resume;  // and where one was left off
-    };
     HandoffPlan handoff_;
-    std::vector<Stream> streams_;
+    std::vector<HandoffStream> streams_;
     std::vector<Move> completed_;
     std::uint64_t next_handoff_seq_ = 1;
 };

@@ -384,3 +384,25 @@ TEST_CASE("handoff: when a stream's partition list changes, partitions already s
             CHECK(holds(c, 4, key_of(k)));
     }
 }
+
+TEST_CASE("a handoff stream moves to where an acknowledged batch led, and finishes after the last") {
+    HandoffStream s;
+    s.partitions = {PartitionId{3}, PartitionId{5}};
+    CHECK_FALSE(s.inflight);
+    s.inflight = HandoffStream::Batch{7, Instant{100}, 0, "key-9", false, 10, 400};
+    const auto first = s.acknowledged();
+    CHECK(first.seq == 7);
+    CHECK_FALSE(s.inflight);
+    CHECK(s.index == 0);
+    CHECK(s.after == "key-9");
+    CHECK(s.keys_sent == 10);
+    CHECK(s.bytes_sent == 400);
+    CHECK_FALSE(s.finished);
+    s.inflight = HandoffStream::Batch{8, Instant{200}, 2, "", true, 5, 100};
+    (void)s.acknowledged();
+    CHECK(s.index == 2);
+    CHECK(s.after.empty());
+    CHECK(s.keys_sent == 15);
+    CHECK(s.bytes_sent == 500);
+    CHECK(s.finished);
+}
