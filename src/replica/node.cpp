@@ -296,6 +296,7 @@ void Node::on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp) {
 
 void Node::maybe_finish_put(Now now, RequestId req, PutFsm& fsm) {
     if (!fsm.acks.met()) return;
+    SHOAL_ASSERT(fsm.acks.got <= fsm.targets.size());  // one acknowledgement per target
     ClientReply reply;
     reply.token = fsm.token;
     reply.code = errc::ok;
@@ -332,6 +333,7 @@ void Node::on_get_resp(Now now, NodeId from, GetResp& resp) {
         t->answered = true;
         fsm.replies.count(t->primary);
         note_local(from, fsm.needs);
+        SHOAL_ASSERT(fsm.digests.size() == fsm.targets.size());
         fsm.digests[static_cast<std::size_t>(t - fsm.targets.data())] = digest(resp.state);
         fsm.merged = merge(fsm.merged, resp.state, mode_of(fsm.key));
     }
@@ -343,6 +345,7 @@ void Node::on_get_resp(Now now, NodeId from, GetResp& resp) {
 }
 
 void Node::reply_get(Now now, GetFsm& fsm) {
+    SHOAL_ASSERT(!fsm.replied);  // a client has one reply
     fsm.replied = true;
     ++replied_gets_;
     if (fsm.then_delete) return delete_what_was_read(now, fsm);
@@ -428,7 +431,10 @@ void Node::finish_get(RequestId req, GetFsm& fsm) {
             send(t.node, ReplicateReq{0, fsm.key, fsm.merged, t.hint_for});
         }
     }
-    if (fsm.replied) --replied_gets_;
+    if (fsm.replied) {
+        SHOAL_ASSERT(replied_gets_ > 0);
+        --replied_gets_;
+    }
     gets_.erase(req);
 }
 

@@ -231,7 +231,10 @@ public:
     void suspect(Instant now, NodeId peer) { missed(now, peer); }
     // Client requests waiting for their reply. (A get that has answered stays a little
     // longer for read repair; it does not count.)
-    std::size_t inflight() const { return puts_.size() + gets_.size() - replied_gets_; }
+    std::size_t inflight() const {
+        SHOAL_ASSERT(replied_gets_ <= gets_.size());
+        return puts_.size() + gets_.size() - replied_gets_;
+    }
     NodeStats stats() const {
         NodeStats s = stats_;
         s.hints_pending = hints_.pending();
