@@ -38,6 +38,11 @@ void Glue::install_namespaces(const gossip::Gossiper& gossiper, replica::Node& n
     node.set_namespaces(std::move(namespaces));
 }
 
+std::vector<NodeId> Glue::tick(Instant now, gossip::Gossiper& gossiper, replica::Node& node) const {
+    gossiper.tick(now);
+    return suspect_silent(now, gossiper, node);
+}
+
 std::vector<NodeId> Glue::suspect_silent(Instant now, const gossip::Gossiper& gossiper, replica::Node& node) const {
     std::vector<NodeId> suspected;
     if (!joined_ || gossiper.stopped()) return suspected;

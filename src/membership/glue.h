@@ -56,6 +56,9 @@ public:
     SyncReport sync(Instant now, gossip::Gossiper& gossiper, replica::Node& node);
     // Installs the view's namespaces in the Node (after a namespace command).
     void install_namespaces(const gossip::Gossiper& gossiper, replica::Node& node) const;
+    // Time passed: the gossiper's round (heartbeats, its detector), then
+    // suspect_silent. shoald's membership and the simulator both call it every tick.
+    std::vector<NodeId> tick(Instant now, gossip::Gossiper& gossiper, replica::Node& node) const;
     // The gossiper's phi-accrual detector suspects an active member the Node still
     // routes to: the Node marks it down and probes it (its next answer marks it up).
     // Returns the peers newly suspected. Nothing before the node joined or after it

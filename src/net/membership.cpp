@@ -54,8 +54,7 @@ bool Membership::sync(Instant now) {
 }
 
 std::vector<NodeId> Membership::tick(Instant now) {
-    gossiper_.tick(now);
-    return glue_.suspect_silent(now, gossiper_, node_);
+    return glue_.tick(now, gossiper_, node_);
 }
 
 bool holds_data(store::Store& store) {

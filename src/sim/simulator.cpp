@@ -377,7 +377,7 @@ void Simulation::process(Event& e) {
         case EventKind::node_tick: {
             SimNode& n = *nodes_[e.a];
             if (!n.up || e.token != n.epoch) return;
-            if (n.gossip) n.gossip->tick(node_now(e.a).mono);
+            if (n.gossip) (void)n.glue->tick(node_now(e.a).mono, *n.gossip, *n.core);  // as shoald's membership
             n.core->tick(node_now(e.a));
             after_node_turn(e.a);
             e.kind = EventKind::node_tick;

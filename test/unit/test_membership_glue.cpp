@@ -62,13 +62,16 @@ struct Pair {
     }
     Member& at(std::uint32_t id) { return *members.at(id); }
 
-    void run(Duration d) {
+    // `through_glue`: each member ticks as shoald does (Glue::tick, which passes
+    // suspicion on); otherwise the gossiper alone.
+    void run(Duration d, bool through_glue = false) {
         const Instant end = now + d;
         while (now < end) {
             now = now + Duration::millis(100);
             for (auto& [id, m] : members) {
                 if (m->down) continue;
-                m->gossiper->tick(now);
+                if (through_glue) (void)m->glue.tick(now, *m->gossiper, *m->node);
+                else m->gossiper->tick(now);
                 (void)m->glue.sync(now, *m->gossiper, *m->node);
             }
             for (int pass = 0; pass < 10; ++pass) {
@@ -172,6 +175,21 @@ TEST_CASE("glue: a member the phi detector suspects is marked down in the Node, 
     CHECK(suspected[0] == NodeId{2});
     CHECK_FALSE(one.node->believes_up(NodeId{2}));
     CHECK(one.glue.suspect_silent(p.now, *one.gossiper, *one.node).empty());  // already down
+}
+
+TEST_CASE("glue: ticking through the glue passes the detector's suspicion to the Node", "[membership]") {
+    Pair p;
+    p.add(1, {});
+    p.run(Duration::seconds(1), true);
+    p.add(2, {"n1"});
+    p.run(Duration::seconds(5), true);
+    auto& one = p.at(1);
+    REQUIRE(one.glue.joined());
+    CHECK(one.node->believes_up(NodeId{2}));  // heard: no suspicion
+    p.at(2).down = true;
+    p.run(Duration::seconds(5), true);
+    CHECK_FALSE(one.gossiper->believes_up(NodeId{2}, p.now));
+    CHECK_FALSE(one.node->believes_up(NodeId{2}));  // no separate call needed
 }
 
 }  // namespace shoal::test
