@@ -220,21 +220,34 @@ bool holds(Cluster& c, std::uint32_t id, const std::string& key) {
     REQUIRE(!c.node(id).read_local(key, s));
     return !s.siblings.empty();
 }
+
+// A key whose third primary is silent, and the first node that is no primary of it
+// (the fallback that stands in). v1 is written before the coordinator (the first
+// primary) notices the silence, v2 after: v2 goes to the fallback with a hint.
+struct StandIn {
+    std::vector<std::uint32_t> primaries;
+    std::uint32_t down = 0;
+    std::uint32_t fallback = 1;
+};
+StandIn stand_in(Cluster& c, const std::string& key) {
+    StandIn s;
+    s.primaries = primaries(c, key);
+    s.down = s.primaries[2];
+    while (std::find(s.primaries.begin(), s.primaries.end(), s.fallback) != s.primaries.end()) ++s.fallback;
+    c.dead.insert(s.down);
+    REQUIRE(c.put(s.primaries[0], key, "v1").code == errc::ok);
+    RequestOptions all;
+    all.r = 3;
+    REQUIRE(c.get(s.primaries[0], key, all).code == errc::quorum_not_met);  // the coordinator notices
+    REQUIRE(c.put(s.primaries[0], key, "v2").code == errc::ok);              // now the fallback stands in
+    return s;
+}
 }  // namespace
 
 TEST_CASE("hinted handoff: the fallback hands the write to the primary once it is back, then drops its copy") {
     Cluster c(4, fast_repair());
     const std::string key = "cart/hinted";
-    const auto p = primaries(c, key);
-    const std::uint32_t down = p[2];
-    std::uint32_t fallback = 1;
-    while (std::find(p.begin(), p.end(), fallback) != p.end()) ++fallback;
-    c.dead.insert(down);
-    REQUIRE(c.put(p[0], key, "v1").code == errc::ok);
-    RequestOptions all;
-    all.r = 3;
-    REQUIRE(c.get(p[0], key, all).code == errc::quorum_not_met);  // the coordinator notices the silent primary
-    REQUIRE(c.put(p[0], key, "v2").code == errc::ok);              // now the fallback stands in
+    const auto [p, down, fallback] = stand_in(c, key);
     CHECK(c.node(fallback).hints_pending() >= 1);
     CHECK(holds(c, fallback, key));
     CHECK_FALSE(holds(c, down, key));
@@ -251,17 +264,8 @@ TEST_CASE("hinted handoff: a fallback with max_hints waiting refuses the next hi
     config.repair.max_hints = 1;
     Cluster c(4, config);
     const std::string key = "cart/full";
-    const auto p = primaries(c, key);
-    const std::uint32_t down = p[2];
-    std::uint32_t fallback = 1;
-    while (std::find(p.begin(), p.end(), fallback) != p.end()) ++fallback;
-    c.dead.insert(down);
-    REQUIRE(c.put(p[0], key, "v1").code == errc::ok);
-    RequestOptions all;
-    all.r = 3;
-    REQUIRE(c.get(p[0], key, all).code == errc::quorum_not_met);  // the coordinator notices the silent primary
-    REQUIRE(c.put(p[0], key, "v2").code == errc::ok);              // the fallback's one hint
-    REQUIRE(c.node(fallback).hints_pending() == 1);
+    const auto [p, down, fallback] = stand_in(c, key);
+    REQUIRE(c.node(fallback).hints_pending() == 1);  // v2's: the one hint it may hold
     CHECK(c.node(fallback).stats().hints_dropped == 0);
     // At the bound: the fallback refuses, the two primaries still make W=2.
     REQUIRE(c.put(p[0], key, "v3").code == errc::ok);
