@@ -24,13 +24,12 @@ bool Exchanges::may_start(Instant now, Duration interval, std::size_t max_parall
     return true;
 }
 
-Exchanges::Exchange& Exchanges::begin(Pair pair, Instant now, std::uint64_t start_step, Instant deadline) {
+Exchanges::Exchange& Exchanges::begin(Pair pair, std::uint64_t start_step, Instant deadline) {
     SHOAL_ASSERT(running_.count(pair.peer) == 0);  // one exchange per peer
     Exchange& ex = running_[pair.peer];
     ex.xid = next_xid_++;
     ex.partition = pair.partition;
     ex.peer = pair.peer;
-    ex.started = now;
     ex.start_step = start_step;
     ex.deadline = deadline;
     return ex;

@@ -26,7 +26,6 @@ public:
         PartitionId partition;
         NodeId peer;
         std::uint32_t level = 0;  // of the tree, while comparing it
-        Instant started;
         std::uint64_t start_step = 0;
         Instant deadline;
         std::vector<std::uint32_t> leaves;  // differing leaves not yet exchanged
@@ -55,7 +54,7 @@ public:
     std::optional<Pair> next_pair(std::uint64_t total, Up&& up, PairAt&& pair_at);
 
     // Starts the exchange of `pair`, from local step `start_step`, due by `deadline`.
-    Exchange& begin(Pair pair, Instant now, std::uint64_t start_step, Instant deadline);
+    Exchange& begin(Pair pair, std::uint64_t start_step, Instant deadline);
     // The exchange with `peer` whose id is `xid`, its deadline moved to `deadline` (it
     // answered); nullptr when there is none.
     Exchange* answered(NodeId peer, std::uint64_t xid, Instant deadline);

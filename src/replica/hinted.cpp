@@ -3,7 +3,8 @@
 // once the primary answers again, and drops its own copy of a key it does not keep
 // once no hint names it. The counts and batches are the HintQueue's (hints.h).
 #include <algorithm>
-#include <unordered_map>
+#include <limits>
+#include <unordered_set>
 
 #include "core/assert.h"
 #include "core/hash.h"
@@ -28,6 +29,21 @@ bool Node::hint_refused(NodeId hint_for, std::size_t bytes) {
 void Node::after_write(NodeId hint_for, std::string_view key, std::size_t bytes) {
     if (hint_for.valid()) store_hint(hint_for, key, bytes);
     else hand_over(key, bytes);
+}
+
+std::error_code Node::read_hints(NodeId target, std::size_t max_hints, std::size_t max_bytes,
+                                 std::vector<HintQueue::Hint>& out) {
+    std::size_t bytes = 0;
+    const auto range = store::hint_range(target);
+    return store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
+        HintQueue::Hint h{std::string(stored), 0, {}};
+        std::string_view key;
+        if (!store::parse_hint_value(value, h.bytes, key)) return true;
+        h.key = key;
+        bytes += h.bytes;
+        out.push_back(std::move(h));
+        return out.size() < max_hints && bytes < max_bytes;
+    });
 }
 
 void Node::store_hint(NodeId target, std::string_view key, std::size_t bytes) {
@@ -56,35 +72,24 @@ void Node::deliver_hints(Instant now) {
         }
         if (t.inflight != 0 || t.pending == 0 || !believes_up(target)) continue;
         std::vector<HintQueue::Hint> found;
-        std::size_t bytes = 0;
-        const auto range = store::hint_range(target);
-        const std::error_code read = store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
-            HintQueue::Hint h{std::string(stored), 0, {}};
-            std::string_view key;
-            if (!store::parse_hint_value(value, h.bytes, key)) return true;
-            h.key = key;
-            bytes += h.bytes;
-            found.push_back(std::move(h));
-            return found.size() < rc.hint_batch_keys && bytes < rc.hint_batch_bytes;
-        });
         // A partial batch would skip hints: none this round.
-        if (!scanned(read) || found.empty()) continue;
+        if (!scanned(read_hints(target, rc.hint_batch_keys, rc.hint_batch_bytes, found)) || found.empty()) continue;
         // Each distinct key once, with its current state, until the batch is full;
         // the hints of keys left out stay for the next batch.
         HintBatch batch;
         std::size_t batch_bytes = 0, taken = 0;
-        std::unordered_map<std::string_view, bool> seen;
+        std::unordered_set<std::string_view> seen;
         for (; taken < found.size(); ++taken) {
             const std::string& key = found[taken].key;
-            if (seen.count(key)) continue;
+            if (seen.contains(key)) continue;
             KeyState item;
             if (load(key, item.state) || item.state.siblings.empty()) {
-                seen.emplace(key, true);
+                seen.insert(key);
                 continue;  // nothing (readable) to hand over: the hint just goes
             }
-            const std::size_t size = key.size() + state_bytes(item.state);
+            const std::size_t size = hint_bytes(key, item.state);
             if (!batch.items.empty() && batch_bytes + size > rc.hint_batch_bytes) break;
-            seen.emplace(key, true);
+            seen.insert(key);
             batch_bytes += size;
             item.key = key;
             batch.items.push_back(std::move(item));
@@ -135,14 +140,9 @@ void Node::on_hint_ack(Now now, NodeId from, const HintAck& ack) {
 
 void Node::retarget_hints(NodeId gone) {
     std::vector<HintQueue::Hint> found;
-    const auto range = store::hint_range(gone);
-    const std::error_code read = store_.scan(range.begin, range.end, [&](std::string_view stored, std::string_view value) {
-        std::uint64_t bytes = 0;
-        std::string_view key;
-        if (store::parse_hint_value(value, bytes, key)) found.push_back({std::string(stored), bytes, std::string(key)});
-        return true;
-    });
-    if (!scanned(read)) return;  // the hints stay for the gone node: the next hint round retries
+    constexpr std::size_t all = std::numeric_limits<std::size_t>::max();
+    // On a failed read the hints stay for the gone node: the next hint round retries.
+    if (!scanned(read_hints(gone, all, all, found))) return;
     store::WriteBatch drop;
     for (const auto& h : found) drop.del(h.stored);
     if (store_.write(drop, false)) {

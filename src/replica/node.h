@@ -415,6 +415,10 @@ private:
     // After a write landed here: a hint for the primary it stood in for, else, when
     // this node does not keep the key, hints to the key's primaries (hand_over).
     void after_write(NodeId hint_for, std::string_view key, std::size_t bytes);
+    // Reads the stored hints to `target`, in order, into `out`: at most `max_hints`, and
+    // stopping once they count `max_bytes`.
+    std::error_code read_hints(NodeId target, std::size_t max_hints, std::size_t max_bytes,
+                               std::vector<HintQueue::Hint>& out);
     // Writes a hint to `target` naming `key` and counts it in hints_.
     void store_hint(NodeId target, std::string_view key, std::size_t bytes);
     void deliver_hints(Instant now);

@@ -21,13 +21,14 @@
 
 namespace shoal::replica {
 
+// Its bounds, all from RepairConfig (node.h), where their defaults live.
 struct ReaperBounds {
-    Duration interval = Duration::seconds(1);       // between rounds
-    Duration grace = Duration::seconds(24 * 3600);  // after a key's last sibling died
-    std::size_t batch = 256;                        // candidates looked at per round
-    std::size_t max_candidates = 1'000'000;         // more wait for the next start's scan
-    Duration memory = Duration::seconds(24 * 3600);  // how long a reaped context is kept
-    std::size_t max_remembered = 100'000;            // and how many at most
+    Duration interval;               // between rounds (gc_interval)
+    Duration grace;                  // after a key's last sibling died (tombstone_grace)
+    std::size_t batch = 0;           // candidates looked at per round (gc_batch)
+    std::size_t max_candidates = 0;  // more wait for the next start's scan (max_gc_candidates)
+    Duration memory;                 // how long a reaped context is kept (reaped_memory)
+    std::size_t max_remembered = 0;  // and how many at most (max_recently_reaped)
 };
 
 class Reaper {

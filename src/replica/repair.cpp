@@ -101,7 +101,7 @@ void Node::start_exchange(Instant now) {
     };
     const auto pair = exchanges_.next_pair(total, [&](NodeId peer) { return believes_up(peer); }, pair_at);
     if (!pair) return;
-    Exchange& ex = exchanges_.begin(*pair, now, ++step_, now + rc.ae_timeout);
+    Exchange& ex = exchanges_.begin(*pair, ++step_, now + rc.ae_timeout);
     stats_.ae_bytes_sent += 12;
     send(ex.peer, AeTree{ex.xid, ex.partition, 0, {0}, {merkle_root(ex.partition)}});
 }

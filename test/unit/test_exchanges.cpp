@@ -24,13 +24,13 @@ TEST_CASE("exchanges: one per peer; a pair whose peer is busy waits for it and g
     REQUIRE(a);
     CHECK(a->partition == PartitionId{0});
     CHECK(a->peer == NodeId{2});
-    Exchanges::Exchange& ex = x.begin(*a, now, 7, now + Duration::seconds(1));
+    Exchanges::Exchange& ex = x.begin(*a, 7, now + Duration::seconds(1));
     CHECK(ex.xid == 101);
     CHECK(ex.start_step == 7);
     auto b = x.next_pair(4, everyone_up, two_peers);
     REQUIRE(b);
     CHECK(b->peer == NodeId{3});
-    x.begin(*b, now, 8, now + Duration::seconds(1));
+    x.begin(*b, 8, now + Duration::seconds(1));
     // Both peers busy: the walk puts positions 2 and 3 aside and finds nothing.
     CHECK_FALSE(x.next_pair(4, everyone_up, two_peers));
     CHECK(x.running().size() == 2);
@@ -46,8 +46,8 @@ TEST_CASE("exchanges: one per peer; a pair whose peer is busy waits for it and g
 
 TEST_CASE("exchanges: what waited for a peer believed down is dropped", "[exchanges]") {
     Exchanges x(0, 0);
-    x.begin(Exchanges::Pair{PartitionId{9}, NodeId{2}}, Instant{0}, 1, Instant{100});
-    x.begin(Exchanges::Pair{PartitionId{8}, NodeId{3}}, Instant{0}, 2, Instant{100});
+    x.begin(Exchanges::Pair{PartitionId{9}, NodeId{2}}, 1, Instant{100});
+    x.begin(Exchanges::Pair{PartitionId{8}, NodeId{3}}, 2, Instant{100});
     CHECK_FALSE(x.next_pair(4, everyone_up, two_peers));  // 0..3 put aside
     x.finish(*x.answered(NodeId{2}, 1, Instant{0}), false);
     const auto two_down = [](NodeId p) { return p != NodeId{2}; };
@@ -64,9 +64,9 @@ TEST_CASE("exchanges: deadlines, answers that renew them, and a bounded pace", "
     Exchanges x(0, 0);
     CHECK(x.may_start(Instant{0}, Duration::millis(250), 2));
     CHECK_FALSE(x.may_start(Instant{1}, Duration::millis(250), 2));  // not due yet
-    const Exchanges::Exchange& ex = x.begin(Exchanges::Pair{PartitionId{1}, NodeId{2}}, Instant{0}, 1, Instant{500});
+    const Exchanges::Exchange& ex = x.begin(Exchanges::Pair{PartitionId{1}, NodeId{2}}, 1, Instant{500});
     const std::uint64_t xid = ex.xid;
-    x.begin(Exchanges::Pair{PartitionId{1}, NodeId{3}}, Instant{0}, 2, Instant{500});
+    x.begin(Exchanges::Pair{PartitionId{1}, NodeId{3}}, 2, Instant{500});
     CHECK_FALSE(x.may_start(Instant{300'000}, Duration::millis(250), 2));  // due, but two run
     CHECK(x.answered(NodeId{2}, xid + 99, Instant{900}) == nullptr);  // another exchange's id
     REQUIRE(x.answered(NodeId{2}, xid, Instant{900}) != nullptr);    // deadline now 900
@@ -81,15 +81,15 @@ TEST_CASE("exchanges: only a complete exchange with nothing left out counts for 
     Exchanges x(0, 0);
     const Exchanges::Pair pair{PartitionId{4}, NodeId{2}};
     CHECK_FALSE(x.synced_after(pair.partition, pair.peer, 0));
-    Exchanges::Exchange& truncated = x.begin(pair, Instant{0}, 10, Instant{100});
+    Exchanges::Exchange& truncated = x.begin(pair, 10, Instant{100});
     truncated.truncated = true;
     x.finish(truncated, true);
     CHECK_FALSE(x.synced_after(pair.partition, pair.peer, 0));
-    x.finish(x.begin(pair, Instant{0}, 20, Instant{100}), true);
+    x.finish(x.begin(pair, 20, Instant{100}), true);
     CHECK(x.synced_after(pair.partition, pair.peer, 19));
     CHECK_FALSE(x.synced_after(pair.partition, pair.peer, 20));  // started at step 20: not after it
     CHECK_FALSE(x.synced_after(pair.partition, NodeId{3}, 0));
-    x.begin(pair, Instant{0}, 30, Instant{100});
+    x.begin(pair, 30, Instant{100});
     x.clear_running();
     CHECK(x.running().empty());
     CHECK(x.synced_after(pair.partition, pair.peer, 19));  // the record stays

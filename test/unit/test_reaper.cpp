@@ -33,6 +33,7 @@ ReaperBounds quick() {
     b.interval = Duration::millis(10);
     b.grace = Duration::seconds(1);
     b.batch = 2;
+    b.max_candidates = 100;
     b.memory = Duration::seconds(5);
     b.max_remembered = 2;
     return b;
