@@ -180,6 +180,10 @@ using PeerMessage = std::variant<PutLeaderReq, PutLeaderResp, ReplicateReq, Repl
 struct Envelope {
     NodeId to;
     PeerMessage msg;
+    // The sender's store batch this message rests on (0: none): one that vouches for
+    // the sender's state (promises_nothing false) may leave only once every batch up
+    // to it is durable.
+    std::uint64_t needs = 0;
 };
 
 // True for an answer to something this node sent (a reply, an acknowledgement, a

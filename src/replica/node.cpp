@@ -50,16 +50,34 @@ bool Node::believes_up(NodeId peer) const {
     return it == health_.end() || !it->second.down;
 }
 
+std::uint64_t Outbox::needs() const {
+    std::uint64_t n = 0;
+    for (const auto& m : messages) n = std::max(n, m.needs);
+    for (const auto& r : replies) n = std::max(n, r.needs);
+    return n;
+}
+
 void Node::take_output(Outbox& out) {
+    SHOAL_ASSERT(!step_out_.active);
+    settle(std::max(turn_needs_, store_.take_horizon()));
     out.clear();
     std::swap(out, out_);
-    out.needs = std::max(out.needs, store_.take_horizon());
+    settled_messages_ = settled_replies_ = 0;
+    turn_needs_ = 0;
     store_.take_batch(out.writes);
 }
 
 // ---- client requests ---------------------------------------------------------------
 
 void Node::submit(Now now, ClientToken token, ClientRequest request) {
+    last_now_ = now;
+    begin_step();
+    submit_one(now, token, request);
+    end_step();
+    drain_local(now);
+}
+
+void Node::submit_one(Now now, ClientToken token, ClientRequest& request) {
     RequestOptions opts;
     if (auto ec = validate(request, opts)) {
         fail(token, to_errc(ec), 0, 0);
@@ -89,7 +107,6 @@ void Node::submit(Now now, ClientToken token, ClientRequest request) {
             start_put(now, token, request, opts);
             break;
     }
-    drain_local(now);
 }
 
 void Node::fail(ClientToken token, errc code, std::uint32_t replies, std::uint32_t required) {
@@ -100,7 +117,7 @@ void Node::fail(ClientToken token, errc code, std::uint32_t replies, std::uint32
     reply.code = code;
     reply.replies = replies;
     reply.required = required;
-    out_.replies.push_back(std::move(reply));
+    out_.replies.push_back(OutReply{std::move(reply), 0});
 }
 
 void Node::start_put(Now now, ClientToken token, ClientRequest& request, const RequestOptions& opts) {
@@ -266,8 +283,7 @@ void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
         return;
     }
     leader.answered = true;
-    fsm.acks.count(leader.primary);
-    note_local(from, fsm.needs);
+    count_copy(resp.req, fsm, leader, from);
     fsm.phase = PutFsm::Replicating{fsm.leading()->leader, resp.dot, std::move(resp.state)};
     const SiblingSet& state = fsm.replicating().state;
     for (const auto& t : fsm.targets) {
@@ -289,9 +305,37 @@ void Node::on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp) {
         return;
     }
     t->answered = true;
-    fsm.acks.count(t->primary);
-    note_local(from, fsm.needs);
+    count_copy(resp.req, fsm, *t, from);
     maybe_finish_put(now, resp.req, fsm);
+}
+
+void Node::count_copy(RequestId req, PutFsm& fsm, Target& t, NodeId from) {
+    if (from != config_.id || local_needs_ <= store_.done_seq()) {
+        fsm.acks.count(t.primary);
+        return;
+    }
+    SHOAL_ASSERT(fsm.needs == 0);  // one own copy per put
+    SHOAL_ASSERT(own_copies_.empty() || own_copies_.back().first <= local_needs_);  // staged in order
+    fsm.needs = local_needs_;
+    fsm.own = static_cast<std::size_t>(&t - fsm.targets.data());
+    own_copies_.emplace_back(local_needs_, req);
+}
+
+void Node::writes_durable(std::uint64_t seq) {
+    begin_step();
+    while (!own_copies_.empty() && own_copies_.front().first <= seq) {
+        const RequestId req = own_copies_.front().second;
+        own_copies_.pop_front();
+        auto it = puts_.find(req);
+        if (it == puts_.end() || it->second.needs == 0) continue;  // finished, or lost with its batch
+        PutFsm& fsm = it->second;
+        SHOAL_ASSERT(fsm.needs <= seq && fsm.own < fsm.targets.size());
+        fsm.needs = 0;
+        fsm.acks.count(fsm.targets[fsm.own].primary);
+        maybe_finish_put(last_now_, req, fsm);
+    }
+    end_step();
+    drain_local(last_now_);
 }
 
 void Node::maybe_finish_put(Now now, RequestId req, PutFsm& fsm) {
@@ -315,8 +359,7 @@ void Node::maybe_finish_put(Now now, RequestId req, PutFsm& fsm) {
             if (!s.tombstone && !s.expired(now.wall)) reply.siblings.push_back(s);
         }
     }
-    out_.replies.push_back(std::move(reply));
-    out_.needs = std::max(out_.needs, fsm.needs);
+    out_.replies.push_back(OutReply{std::move(reply), 0});  // its copies are durable
     puts_.erase(req);
 }
 
@@ -358,8 +401,7 @@ void Node::reply_get(Now now, GetFsm& fsm) {
         if (!s.tombstone && !s.expired(now.wall)) reply.siblings.push_back(s);
     }
     reply.code = reply.siblings.empty() ? errc::not_found : errc::ok;
-    out_.replies.push_back(std::move(reply));
-    out_.needs = std::max(out_.needs, fsm.needs);
+    out_.replies.push_back(OutReply{std::move(reply), fsm.needs});
 }
 
 void Node::delete_what_was_read(Now now, GetFsm& fsm) {
@@ -369,8 +411,7 @@ void Node::delete_what_was_read(Now now, GetFsm& fsm) {
         reply.code = errc::not_found;
         reply.replies = fsm.replies.got;
         reply.required = fsm.replies.need;
-        out_.replies.push_back(std::move(reply));
-        out_.needs = std::max(out_.needs, fsm.needs);
+        out_.replies.push_back(OutReply{std::move(reply), fsm.needs});
         return;
     }
     ClientRequest del;
@@ -391,6 +432,7 @@ void Node::writes_lost(std::uint64_t seq) {
         fail(it->second.token, errc::store_error, 0, it->second.acks.need);
         it = puts_.erase(it);
     }
+    std::erase_if(own_copies_, [seq](const auto& copy) { return copy.first >= seq; });
     for (auto it = gets_.begin(); it != gets_.end();) {
         GetFsm& fsm = it->second;
         if (fsm.needs < seq) {
@@ -480,24 +522,68 @@ void Node::expire(Now now, RequestId req) {
 
 void Node::send(NodeId to, PeerMessage message) {
     if (to == config_.id) {
-        local_.push_back(std::move(message));
+        // Made within a step, it gets the step's needs as the step ends (end_step).
+        const std::uint64_t needs = step_out_.active ? 0 : std::max(turn_needs_, store_.horizon());
+        local_.push_back(LocalMessage{std::move(message), needs});
         return;
     }
     out_.messages.push_back(Envelope{to, std::move(message)});
 }
 
 void Node::step(Now now, NodeId from, PeerMessage message) {
+    last_now_ = now;
+    begin_step();
     if (is_answer(message)) heard_from(from);  // liveness for routing: answers only
     dispatch(now, from, message);
+    end_step();
     drain_local(now);
 }
 
 void Node::drain_local(Now now) {
     while (!local_.empty()) {
-        PeerMessage m = std::move(local_.front());
+        LocalMessage m = std::move(local_.front());
         local_.pop_front();
-        dispatch(now, config_.id, m);
+        // What it carries rests on what its sender's step did: so does all its answer.
+        begin_step(m.needs);
+        local_needs_ = m.needs;
+        dispatch(now, config_.id, m.msg);
+        local_needs_ = 0;
+        end_step();
     }
+}
+
+void Node::begin_step(std::uint64_t floor) {
+    SHOAL_ASSERT(!step_out_.active);  // steps do not nest
+    // Output made since the last step, outside any, rests on all the turn did so far.
+    settle(std::max(turn_needs_, store_.horizon()));
+    turn_needs_ = std::max(turn_needs_, store_.take_horizon());
+    step_out_ = Step{true, out_.messages.size(), out_.replies.size(), local_.size(), floor};
+}
+
+void Node::end_step() {
+    SHOAL_ASSERT(step_out_.active);
+    const std::uint64_t seq = std::max(store_.horizon(), step_out_.floor);
+    SHOAL_ASSERT(settled_messages_ == step_out_.messages && settled_replies_ == step_out_.replies);
+    settle(seq);
+    for (std::size_t i = step_out_.local; i < local_.size(); ++i) local_[i].needs = std::max(local_[i].needs, seq);
+    turn_needs_ = std::max(turn_needs_, seq);
+    step_out_.active = false;
+}
+
+void Node::rest_on(std::uint64_t seq) {
+    std::uint64_t& floor = step_out_.active ? step_out_.floor : turn_needs_;
+    floor = std::max(floor, seq);
+}
+
+void Node::settle(std::uint64_t seq) {
+    for (std::size_t i = settled_messages_; i < out_.messages.size(); ++i) {
+        out_.messages[i].needs = std::max(out_.messages[i].needs, seq);
+    }
+    for (std::size_t i = settled_replies_; i < out_.replies.size(); ++i) {
+        out_.replies[i].needs = std::max(out_.replies[i].needs, seq);
+    }
+    settled_messages_ = out_.messages.size();
+    settled_replies_ = out_.replies.size();
 }
 
 namespace {
@@ -549,6 +635,8 @@ void Node::missed(Instant now, NodeId peer) {
 }
 
 void Node::tick(Now now) {
+    last_now_ = now;
+    begin_step();
     while (!deadlines_.empty() && deadlines_.top().at <= now.mono) {
         const RequestId req = deadlines_.top().req;
         deadlines_.pop();
@@ -569,6 +657,7 @@ void Node::tick(Now now) {
         handover_ = HandOverScan{true, 0, {}};  // from the first partition again
     }
     if (handover_.active) hand_over_unkept();
+    end_step();
     drain_local(now);
 }
 

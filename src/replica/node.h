@@ -159,23 +159,29 @@ struct NodeStats {
     std::uint64_t writes_forwarded = 0;    // writes also sent to an incoming primary
 };
 
+// A client reply, and the store batch it rests on (0: none).
+struct OutReply {
+    ClientReply reply;
+    std::uint64_t needs = 0;
+};
+
 // What one turn of the core hands out: its writes, to persist (synced when
-// `writes.sync`), and what it sends and answers. Replies and every message that
-// could vouch for this node's state (promises_nothing() false) rest on the store's
-// batches up to `needs`: they may leave only once those are durable. That covers the
-// turn's own writes, staged state it read, and, for a coordinator's reply, what its
-// own copy contributed in earlier turns.
+// `writes.sync`), and what it sends and answers. Each reply, and each message that
+// could vouch for this node's state (promises_nothing() false), rests on the store's
+// batches up to its own `needs` and may leave only once those are durable: what the
+// step that made it read and wrote, and, for a coordinator's reply, what its own copy
+// contributed in earlier steps. So one answer's wait is its own, not its turn's.
 struct Outbox {
     std::vector<Envelope> messages;
-    std::vector<ClientReply> replies;
+    std::vector<OutReply> replies;
     store::StagedBatch writes;  // seq 0: the turn wrote nothing
-    std::uint64_t needs = 0;    // 0: rests on nothing unsynced
     bool has_writes() const { return writes.seq != 0; }
+    // The latest batch anything here rests on (0: nothing unsynced).
+    std::uint64_t needs() const;
     void clear() {
         messages.clear();
         replies.clear();
         writes = store::StagedBatch{};
-        needs = 0;
     }
 };
 
@@ -251,6 +257,10 @@ public:
     // store (trees, hint counts, GC candidates) is read again from it, and the node
     // takes a new actor before it issues another dot.
     void writes_lost(std::uint64_t seq);
+    // The turn driver calls this when every batch up to `seq` is durable: this node's
+    // own copies in them now count towards their puts' w (a put may be answered here,
+    // with the clock of the node's last step).
+    void writes_durable(std::uint64_t seq);
     // The shell's word that the store refuses writes (a full disk; empty: fine again).
     // Meanwhile this node leads no put and takes no replica write (each is answered with
     // the error at once, so coordinators go to the other replicas); it still serves reads.
@@ -308,7 +318,12 @@ private:
         std::variant<Leading, Replicating> phase{Leading{}};
         Instant deadline;
         Quorum acks;  // w and pw, and the acknowledgements so far
-        std::uint64_t needs = 0;  // the store batch this node's own copy of the write is in
+        // This node's own copy of the write (target `own`), while the batch holding it
+        // is not yet durable (0: none waiting). It counts towards w only once it is, so
+        // an acknowledgement means W durable copies, any W of the targets': the
+        // coordinator's disk is not on the path of its replies.
+        std::uint64_t needs = 0;
+        std::size_t own = 0;
         bool return_body = false;
         WriteCondition condition = WriteCondition::none;
         // The target leading (or that led) the write.
@@ -380,8 +395,11 @@ private:
     void fail(ClientToken token, errc code, std::uint32_t replies, std::uint32_t required);
     // An answer from this node to itself may rest on staged writes: a request's reply
     // then waits for them.
+    // A target's good answer to a put counts towards w; this node's own waits until the
+    // batch holding it is durable (writes_durable).
+    void count_copy(RequestId req, PutFsm& fsm, Target& t, NodeId from);
     void note_local(NodeId from, std::uint64_t& needs) const {
-        if (from == config_.id) needs = std::max(needs, store_.horizon());
+        if (from == config_.id) needs = std::max(needs, local_needs_);
     }
 
     // Replica side.
@@ -487,6 +505,15 @@ private:
     void send(NodeId to, PeerMessage message);
     void dispatch(Now now, NodeId from, PeerMessage& message);
     void drain_local(Now now);
+    void submit_one(Now now, ClientToken token, ClientRequest& request);
+    // Brackets one step (see Step); `floor`: what all its output rests on besides.
+    void begin_step(std::uint64_t floor = 0);
+    void end_step();
+    // What the step under way sends and answers rests on batch `seq` too (state kept in
+    // memory beside the store: the Merkle trees).
+    void rest_on(std::uint64_t seq);
+    // Raises the needs of out_'s items made since the last settling to at least `seq`.
+    void settle(std::uint64_t seq);
     void heard_from(NodeId peer);
     void missed(Instant now, NodeId peer);
 
@@ -522,8 +549,30 @@ private:
     std::size_t replied_gets_ = 0;  // gets_ entries whose client has its reply
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
     std::unordered_map<NodeId, PeerHealth> health_;
-    std::deque<PeerMessage> local_;  // messages this node sent to itself
+    // Messages this node sent to itself, each with what it rests on; handled in turn
+    // after the step that sent them.
+    struct LocalMessage {
+        PeerMessage msg;
+        std::uint64_t needs = 0;
+    };
+    std::deque<LocalMessage> local_;
+    // Puts whose own copy waits for its batch: (batch, request), in batch order.
+    std::deque<std::pair<std::uint64_t, RequestId>> own_copies_;
+    Now last_now_{};  // the clock of the last step
+    std::uint64_t local_needs_ = 0;  // while a message to itself is handled: what it rests on
     Outbox out_;
+    // The step under way (a request, a message, a tick): what it sends and answers from
+    // these positions of out_ and local_ on rests on what it read and wrote
+    // (store_.horizon()) and on `floor`. Output made outside a step rests on all the
+    // turn's (turn_needs_).
+    struct Step {
+        bool active = false;
+        std::size_t messages = 0, replies = 0, local = 0;
+        std::uint64_t floor = 0;
+    };
+    Step step_out_;
+    std::size_t settled_messages_ = 0, settled_replies_ = 0;  // out_ items whose needs are final
+    std::uint64_t turn_needs_ = 0;
     NodeStats stats_;
     std::string scratch_;
 

@@ -119,7 +119,7 @@ void Node::finish_exchange(Exchange& ex, bool complete) {
 void Node::on_ae_tree(NodeId from, const AeTree& m) {
     // The answer comes from the trees, which hold every staged write: it may leave only
     // once those are durable (a peer's tombstone GC trusts it).
-    out_.needs = std::max(out_.needs, store_.staged_seq());
+    rest_on(store_.staged_seq());
     AeTreeResp resp{m.xid, errc::ok, {}};
     const bool valid = m.partition.value < ring_->partition_count() && m.level <= MerkleTree::k_depth &&
                        m.index.size() == m.hash.size() && m.index.size() <= k_max_tree_indices;
@@ -230,7 +230,7 @@ void Node::send_leaf_step(Exchange& ex) {
 }
 
 void Node::on_ae_keys(NodeId from, const AeKeys& m) {
-    out_.needs = std::max(out_.needs, store_.staged_seq());  // digests from the trees, as above
+    rest_on(store_.staged_seq());  // digests from the trees, as above
     AeKeysResp resp{m.xid, errc::ok, false, {}, {}};
     bool valid = m.partition.value < ring_->partition_count() && m.leaves.size() <= MerkleTree::k_leaves &&
                  m.keys.size() <= k_max_listed_keys;

@@ -86,7 +86,7 @@ void Node::fail_unavailable(ClientToken token, const std::vector<Target>& target
         std::count_if(targets.begin(), targets.end(), [](const Target& t) { return t.primary; }));
     const auto primaries = static_cast<std::uint32_t>(std::min<std::size_t>(n, ring_->members().size()));
     fail(token, errc::unavailable, static_cast<std::uint32_t>(targets.size()), needed);
-    ClientReply& reply = out_.replies.back();
+    ClientReply& reply = out_.replies.back().reply;
     reply.primaries = primaries;
     reply.primaries_down = primaries - std::min(up, primaries);
 }

@@ -1,6 +1,8 @@
 #include "turn/driver.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <vector>
 #include <utility>
 
 #include "core/assert.h"
@@ -18,33 +20,59 @@ bool Driver::saturated() const {
 }
 
 void Driver::end_turn() {
+    SHOAL_ASSERT(!in_turn_);
+    in_turn_ = true;
+    do {
+        again_ = false;
+        take_turn();
+    } while (again_);  // a commit finished within it and completed requests
+    in_turn_ = false;
+}
+
+void Driver::take_turn() {
+    replica::Outbox out;
+    node_.take_output(out);
     Turn turn;
-    node_.take_output(turn.out);
     if (gossiper_ != nullptr) gossiper_->take_output(turn.gossip);
-    if (turn.out.has_writes()) {
-        staged_bytes_ += turn.out.writes.writes.size_bytes();
+    if (out.has_writes()) {
+        staged_bytes_ += out.writes.writes.size_bytes();
         ++next_turns_;
         if (next_.seq == 0) {
-            next_ = std::move(turn.out.writes);
+            next_ = std::move(out.writes);
         } else {
-            next_.append(std::move(turn.out.writes));
+            next_.append(std::move(out.writes));
         }
     }
-    if (turn.out.needs <= store_.done_seq()) {
-        release(turn);
-        start_commit();
-        return;
+    const std::uint64_t done = store_.done_seq();
+    turn.gossip_needs = out.needs();
+    // Requests that vouch for nothing, and whatever rests on nothing unsynced, go now;
+    // the rest waits for the disk.
+    for (auto& e : out.messages) {
+        if (e.needs <= done) {
+            sink_.send(e);
+        } else if (replica::promises_nothing(e.msg)) {
+            ++stats_.messages_early;
+            sink_.send(e);
+        } else {
+            turn.messages.push_back(std::move(e));
+        }
     }
-    // Requests that vouch for nothing go now; the rest waits for the disk.
-    auto& messages = turn.out.messages;
-    const auto held = std::stable_partition(messages.begin(), messages.end(), [](const replica::Envelope& e) {
-        return replica::promises_nothing(e.msg);
-    });
-    for (auto it = messages.begin(); it != held; ++it) sink_.send(*it);
-    stats_.messages_early += static_cast<std::uint64_t>(held - messages.begin());
-    messages.erase(messages.begin(), held);
-    ++stats_.turns_held;
-    waiting_.push_back(std::move(turn));
+    if (turn.gossip_needs <= done) {
+        for (auto& message : turn.gossip.messages) sink_.send(message);
+        turn.gossip.messages.clear();
+    }
+    for (auto& r : out.replies) {
+        if (r.needs <= done) {
+            if (turn.gossip_needs > done) ++stats_.replies_early;  // the turn as a whole would wait
+            sink_.reply(r.reply);
+        } else {
+            turn.replies.push_back(std::move(r));
+        }
+    }
+    if (!turn.empty()) {
+        ++stats_.turns_held;
+        waiting_.push_back(std::move(turn));
+    }
     start_commit();
 }
 
@@ -74,39 +102,66 @@ void Driver::committed(std::uint64_t seq, std::error_code ec) {
         std::deque<Turn> failed = std::move(waiting_);
         waiting_.clear();
         for (Turn& turn : failed) fail(turn);
+        if (in_turn_) {
+            again_ = true;
+        } else {
+            end_turn();  // the requests writes_lost failed are answered now
+        }
         return;
     }
     ++stats_.commits;
     stats_.turns_persisted += out_turns_;
     SHOAL_ASSERT(staged_bytes_ >= out_bytes_);
     staged_bytes_ -= out_bytes_;
-    // Release, in turn order, every waiting turn that rests on nothing later.
-    std::deque<Turn> ready;
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-        if (it->out.needs <= seq) {
-            ready.push_back(std::move(*it));
-            it = waiting_.erase(it);
-        } else {
-            ++it;
-        }
+    node_.writes_durable(seq);  // its own copies count now: replies may follow
+    // Release, in the order it was made, everything that rests on nothing later. (The
+    // Sink calls no driver method back, so waiting_ holds still meanwhile.)
+    for (Turn& turn : waiting_) release(turn, seq);
+    std::erase_if(waiting_, [](const Turn& turn) { return turn.empty(); });
+    if (in_turn_) {
+        again_ = true;  // end_turn takes what writes_durable made
+    } else {
+        end_turn();  // which also starts the next commit
     }
-    for (Turn& turn : ready) release(turn);
-    start_commit();
 }
 
-void Driver::release(Turn& turn) {
-    for (auto& message : turn.out.messages) sink_.send(message);
-    for (auto& message : turn.gossip.messages) sink_.send(message);
-    for (auto& reply : turn.out.replies) sink_.reply(reply);
+namespace {
+// Hands `go` the items that `ready` says may go, in order, and keeps the rest in order.
+template <class T, class Ready, class Go>
+void take_ready(std::vector<T>& items, Ready ready, Go go) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (ready(items[i])) {
+            go(items[i]);
+        } else {
+            if (kept != i) items[kept] = std::move(items[i]);
+            ++kept;
+        }
+    }
+    items.erase(items.begin() + static_cast<std::ptrdiff_t>(kept), items.end());
+}
+}  // namespace
+
+void Driver::release(Turn& turn, std::uint64_t seq) {
+    take_ready(
+        turn.messages, [seq](const replica::Envelope& e) { return e.needs <= seq; },
+        [this](replica::Envelope& e) { sink_.send(e); });
+    if (turn.gossip_needs <= seq) {
+        for (auto& message : turn.gossip.messages) sink_.send(message);
+        turn.gossip.messages.clear();
+    }
+    take_ready(
+        turn.replies, [seq](const replica::OutReply& r) { return r.needs <= seq; },
+        [this](replica::OutReply& r) { sink_.reply(r.reply); });
 }
 
 void Driver::fail(Turn& turn) {
     ++stats_.turns_failed;
-    stats_.messages_dropped += turn.out.messages.size();
+    stats_.messages_dropped += turn.messages.size();
     for (auto& message : turn.gossip.messages) sink_.send(message);
-    for (auto& reply : turn.out.replies) {
+    for (auto& r : turn.replies) {
         ++stats_.replies_failed;
-        replica::ClientReply failed{reply.token, errc::store_error};
+        replica::ClientReply failed{r.reply.token, errc::store_error};
         sink_.reply(failed);
     }
 }

@@ -9,18 +9,20 @@
 // turns run and stage their writes; they are coalesced into the next batch, so group
 // commit grows with load and the loop never waits for the disk.
 //
-// Promise: a turn's replies, and its messages that vouch for the node's state
-// (replica::promises_nothing false), reach the Sink only once every batch up to the
-// turn's `needs` is durable: its own writes, staged state it read, and what a
-// coordinator's own copy contributed to a reply. A turn that rests on nothing unsynced
-// is released at once, even past turns still waiting, and waiting turns are released in
-// order of their turns. Requests that vouch for nothing (a leader's replicate, a get's
-// read requests) go at once, so a leader's fsync and its replicas' run side by side.
-// When a batch fails, every turn still waiting (each rests on it or on a later batch,
-// lost with it) fails: its replies become errc::store_error, its peer messages are
-// dropped, its gossip still goes out (it carries no write), and the core fails the
-// requests whose answers rested on it and reloads what it keeps beside the store.
-// Nothing released earlier is touched.
+// Promise: each reply, and each message that vouches for the node's state
+// (replica::promises_nothing false), reaches the Sink only once every batch up to its
+// own `needs` is durable: the writes and staged reads of the step that made it, and
+// what a coordinator's own copy contributed to a reply. So an answer waits for what it
+// rests on, not for the newest batch its turn happened to stage. What rests on nothing
+// unsynced goes at once, even past output still waiting; waiting output is released in
+// the order it was made. Requests that vouch for nothing (a leader's replicate, a get's
+// read requests) go at once, so a leader's fsync and its replicas' run side by side. A
+// turn's gossip waits for the latest batch anything of its turn rests on.
+// When a batch fails, everything still waiting (each rests on it or on a later batch,
+// lost with it) fails: replies become errc::store_error, peer messages are dropped,
+// gossip still goes out (it carries no write), and the core fails the requests whose
+// answers rested on it and reloads what it keeps beside the store. Nothing released
+// earlier is touched.
 //
 // Pure: no threads, clocks or sockets. Single-threaded: committed() is called on the
 // loop that calls end_turn().
@@ -30,6 +32,7 @@
 #include <cstdint>
 #include <deque>
 #include <system_error>
+#include <vector>
 
 #include "gossip/gossiper.h"
 #include "replica/node.h"
@@ -59,7 +62,7 @@ struct DriverLimits {
     // Bytes of writes staged or out. Past it the driver is saturated: the owner stops
     // reading new client requests until a commit brings it back under.
     std::size_t max_staged_bytes = 64u << 20;
-    // Turns waiting for their batch. Also a saturation bound.
+    // Turns with output waiting for its batch. Also a saturation bound.
     std::size_t max_waiting_turns = 65'536;
 };
 
@@ -70,7 +73,8 @@ struct DriverStats {
     std::uint64_t turns_failed = 0;    // turns failed by a lost batch
     std::uint64_t replies_failed = 0;
     std::uint64_t messages_dropped = 0;
-    std::uint64_t turns_held = 0;       // turns that waited for a batch
+    std::uint64_t turns_held = 0;       // turns with output that waited for a batch
+    std::uint64_t replies_early = 0;    // replies sent at once though their turn rests on a later batch
     std::uint64_t messages_early = 0;   // requests sent before their turn's batch was durable
 };
 
@@ -86,7 +90,9 @@ public:
     // releases it as promised above. May release earlier turns' output too (an inline
     // committer finishes within this call).
     void end_turn();
-    // The committer finished batch `seq` (`ec` empty: durable).
+    // The committer finished batch `seq` (`ec` empty: durable). When durable, the core
+    // hears it (Node::writes_durable) and what that completes goes out as a turn of its
+    // own (end_turn, unless this is called from within one).
     void committed(std::uint64_t seq, std::error_code ec);
 
     // Past a bound of DriverLimits.
@@ -98,13 +104,19 @@ public:
     const DriverStats& stats() const { return stats_; }
 
 private:
+    // What a turn holds back until batches are durable, each with its `needs`.
     struct Turn {
-        replica::Outbox out;  // out.needs: the batch that must be durable first
+        std::vector<replica::Envelope> messages;
+        std::vector<replica::OutReply> replies;
         gossip::GossipOutbox gossip;
+        std::uint64_t gossip_needs = 0;
+        bool empty() const { return messages.empty() && replies.empty() && gossip.messages.empty(); }
     };
-    void release(Turn& turn);
+    // Sends what of `turn` rests on batches up to `seq`, in order.
+    void release(Turn& turn, std::uint64_t seq);
     void fail(Turn& turn);
     void start_commit();
+    void take_turn();
 
     replica::Node& node_;
     gossip::Gossiper* gossiper_;
@@ -120,6 +132,8 @@ private:
     std::uint64_t next_turns_ = 0;
     std::size_t staged_bytes_ = 0;  // in next_ and out
     DriverStats stats_;
+    bool in_turn_ = false;  // within end_turn
+    bool again_ = false;    // a commit finished within end_turn: take the core's output again
 };
 
 }  // namespace shoal::turn
