@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "client/client.h"
 #include "client/dev_cluster.h"
 
 namespace shoal::cli {
@@ -41,6 +42,12 @@ bool print_command_help(const std::vector<std::string>& positional);
 int cmd_cert(const Args& a);
 // `shoal token NAME --role R --tokens FILE` (cli_cert.cpp).
 int cmd_token(const Args& a);
+
+// Prints why a request failed (stderr) and returns its exit code; k_ok for ok.
+int exit_for(const client::Result& r, const char* what);
+
+// `shoal set|counter|map ...` (cli_datatypes.cpp): a.positional[0] names the type.
+int cmd_datatype(client::Client& c, const Args& a, const client::RequestOptions& o);
 
 // `shoal ns list|show|create|set` (cli_ns.cpp).
 int cmd_ns(const Args& a, const std::vector<std::string>& http_nodes);

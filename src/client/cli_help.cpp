@@ -38,6 +38,28 @@ constexpr CommandHelp k_help[] = {
      "nothing was there).\n"
      "example:\n"
      "  shoal del session/9f2c --ns sessions\n"},
+    {"set",
+     "usage: shoal set add KEY MEMBER... | remove KEY MEMBER... | members KEY | contains KEY MEMBER\n"
+     "                 --ns NAME [--r Q] [--w Q] [--timeout-ms T]\n"
+     "An add-wins set: concurrent adds and removes merge, and a remove takes only what a read saw.\n"
+     "`remove` reads first and removes the members named that the read found (exit 1 when none\n"
+     "was). `members` prints one per line (exit 1 when empty); `contains` prints yes or no (exit\n"
+     "0 or 1). NAME is a namespace made with --datatype set.\n"
+     "example:\n"
+     "  shoal ns create carts --datatype set && shoal set add alice apple pear --ns carts\n"},
+    {"counter",
+     "usage: shoal counter incr KEY [N] | decr KEY [N] | get KEY  --ns NAME [--r Q] [--w Q]\n"
+     "A counter that merges increments from every replica (N: 1 and up, default 1). An increment\n"
+     "that is retried after a timeout may count twice.\n"
+     "example:\n"
+     "  shoal ns create hits --datatype counter && shoal counter incr home --ns hits\n"},
+    {"map",
+     "usage: shoal map set KEY FIELD VALUE | incr KEY FIELD [N] | del KEY FIELD... | get KEY [FIELD]\n"
+     "                 --ns NAME [--r Q] [--w Q]\n"
+     "A map of fields: registers (set, del: the latest write wins) and counters (incr). `get`\n"
+     "prints FIELD's value, or every field as NAME: VALUE (exit 1 when there is none).\n"
+     "example:\n"
+     "  shoal ns create profiles --datatype map && shoal map set alice email a@example.org --ns profiles\n"},
     {"ns",
      "usage: shoal ns list | show NAME | create NAME [PROPS] | set NAME PROPS\n"
      "Namespaces: groups of keys with their own request defaults and conflict rules, kept in\n"

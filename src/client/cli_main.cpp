@@ -32,6 +32,28 @@ using namespace shoal;
 
 using namespace shoal::cli;
 
+namespace shoal::cli {
+
+int exit_for(const client::Result& r, const char* what) {
+    if (r.code == errc::ok) return k_ok;
+    if (r.code == errc::not_found) return k_not_found;
+    if (r.code == errc::unavailable && r.required) {
+        std::fprintf(stderr, "shoal %s: %s\n", what,
+                     replica::unavailable_text(r.replies, r.required, r.primaries, r.primaries_down).c_str());
+    } else {
+        std::fprintf(stderr, "shoal %s: %s", what, make_error_code(r.code).message().c_str());
+        if (r.required && r.code != errc::precondition_failed)
+            std::fprintf(stderr, " (%u of %u replicas answered)", r.replies, r.required);
+        std::fprintf(stderr, "\n");
+    }
+    const bool unavailable = r.code == errc::quorum_not_met || r.code == errc::unavailable || r.code == errc::timeout ||
+                             r.code == errc::overloaded || r.code == errc::shutting_down;
+    if (r.code == errc::precondition_failed) return k_condition_failed;
+    return unavailable ? k_unavailable : k_error;
+}
+
+}  // namespace shoal::cli
+
 namespace {
 
 
@@ -48,6 +70,12 @@ const char* k_usage_text =
     "      [--if-match C]                  only if nothing was written since the read that gave C\n"
     "    per request: --ns NAME (default: default) --r Q --w Q --pr Q --pw Q --dw Q (Q: a number,\n"
     "                 one, quorum or all) --n N --timeout-ms T --ttl-s S\n"
+    "Data types (keys of a namespace made with --datatype set|counter|map; name it with --ns):\n"
+    "  set add KEY MEMBER...               add members (exit 0 once W replicas have the add)\n"
+    "  set remove KEY MEMBER...            remove what a read finds of them (an add it did not see stays)\n"
+    "  set members KEY | set contains KEY MEMBER   list the members; exit 0 if MEMBER is one, 1 if not\n"
+    "  counter incr KEY [N] | decr KEY [N] | get KEY\n"
+    "  map set KEY FIELD VALUE | incr KEY FIELD [N] | del KEY FIELD... | get KEY [FIELD]\n"
     "Namespaces (their own n, r, w, pr, pw, conflict mode, max siblings and TTL):\n"
     "  ns list | ns show NAME\n"
     "  ns create NAME [PROPS]              e.g. ns create sessions --conflict lww --ttl-s 1800\n"
@@ -200,24 +228,6 @@ bool request_options(const Args& a, client::RequestOptions& o) {
         o.ttl_s = v;
     }
     return true;
-}
-
-int exit_for(const client::Result& r, const char* what) {
-    if (r.code == errc::ok) return k_ok;
-    if (r.code == errc::not_found) return k_not_found;
-    if (r.code == errc::unavailable && r.required) {
-        std::fprintf(stderr, "shoal %s: %s\n", what,
-                     replica::unavailable_text(r.replies, r.required, r.primaries, r.primaries_down).c_str());
-    } else {
-        std::fprintf(stderr, "shoal %s: %s", what, make_error_code(r.code).message().c_str());
-        if (r.required && r.code != errc::precondition_failed)
-            std::fprintf(stderr, " (%u of %u replicas answered)", r.replies, r.required);
-        std::fprintf(stderr, "\n");
-    }
-    const bool unavailable = r.code == errc::quorum_not_met || r.code == errc::unavailable || r.code == errc::timeout ||
-                             r.code == errc::overloaded || r.code == errc::shutting_down;
-    if (r.code == errc::precondition_failed) return k_condition_failed;
-    return unavailable ? k_unavailable : k_error;
 }
 
 int cmd_get(client::Client& c, const Args& a, const client::RequestOptions& o) {
@@ -383,6 +393,7 @@ int main(int argc, char** argv) {
     if (cmd == "get") return cmd_get(c, a, ro);
     if (cmd == "put") return cmd_put(c, a, ro);
     if (cmd == "del") return cmd_del(c, a, ro);
+    if (cmd == "set" || cmd == "counter" || cmd == "map") return cmd_datatype(c, a, ro);
     std::fprintf(stderr, "shoal: unknown command '%s'\n\n%s", cmd.c_str(), k_usage_text);
     return k_usage;
 }

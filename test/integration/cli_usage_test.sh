@@ -32,9 +32,18 @@ expect 4 "shoal get" get -- --k
 expect 2 "--ns takes 1 to 32" get k --ns Bad
 expect 2 "--conflict applies to \`shoal ns\`" put k v --conflict lww
 expect 2 "usage: shoal ns list" ns
+expect 2 "name the namespace with --ns" set add cart apple
+expect 2 "usage: shoal set add KEY MEMBER" set add
+expect 2 "name at least one member" set add cart --ns carts
+expect 2 "N must be 1.." counter incr k 0 --ns hits
+expect 2 "N must be 1.." counter incr k 9223372036854775808 --ns hits
+expect 2 "usage: shoal counter incr" counter incr k 1 2 --ns hits
+expect 2 "usage: shoal map set KEY FIELD VALUE" map set k f --ns profiles
+expect 2 "name at least one field" map del k --ns profiles
+expect 2 "usage: shoal set add" set frobnicate k --ns carts
 "$shoal" --version | grep -q "^shoal [0-9]" || { echo "FAIL: --version"; failed=1; }
 # Each command's --help: its usage and an example, exit 0.
-for cmd in get put del ns cluster dev; do
+for cmd in get put del set counter map ns cluster dev; do
   out=$("$shoal" "$cmd" --help); rc=$?
   if [ "$rc" -ne 0 ] || ! grep -q "^usage: shoal $cmd" <<<"$out" || ! grep -q "^example" <<<"$out"; then
     echo "FAIL: shoal $cmd --help -> exit $rc: $out"; failed=1

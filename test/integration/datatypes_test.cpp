@@ -104,3 +104,44 @@ TEST_CASE("data types: sets and counters through every node, a node killed in th
     CHECK(cl.update("alice", dt::SetUpdate{{}, {"w2-0"}, {}}, carts).code == errc::precondition_failed);
     CHECK(cl.put("alice", "plain", "", carts).code == errc::wrong_type);
 }
+
+TEST_CASE("data types: the CLI's set, counter and map commands, with their exit codes") {
+    DevCluster c(3, base_port() + 90);
+    REQUIRE(c.run("ns create carts --datatype set") == 0);
+    REQUIRE(c.run("ns create hits --datatype counter") == 0);
+    REQUIRE(c.run("ns create profiles --datatype map") == 0);
+    // The namespaces reach every node through gossip; a CLI call may land on any.
+    for (int i = 0; i < 100 && c.run("set members none --ns carts --r all") != 1; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    for (int i = 0; i < 100 && c.run("map get none --ns profiles --r all") != 1; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+
+    CHECK(c.run("set add alice apple pear fig --ns carts") == 0);
+    CHECK(c.output("set members alice --ns carts") == "apple\nfig\npear\n");
+    CHECK(c.run("set contains alice pear --ns carts") == 0);
+    CHECK(c.run("set contains alice kiwi --ns carts") == 1);
+    CHECK(c.output("set remove alice pear kiwi --ns carts").find("removed 1 of 2 named") != std::string::npos);
+    CHECK(c.output("set members alice --ns carts") == "apple\nfig\n");
+    CHECK(c.run("set remove alice kiwi --ns carts") == 1);  // nothing named is there
+    CHECK(c.run("set members nobody --ns carts") == 1);
+
+    CHECK(c.run("counter incr home --ns hits") == 0);
+    CHECK(c.run("counter incr home 41 --ns hits") == 0);
+    CHECK(c.run("counter decr home 2 --ns hits") == 0);
+    CHECK(c.output("counter get home --ns hits") == "40\n");
+
+    CHECK(c.run("map set alice email a@example.org --ns profiles") == 0);
+    CHECK(c.run("map incr alice visits 3 --ns profiles") == 0);
+    CHECK(c.output("map get alice --ns profiles") == "email: a@example.org\nvisits: 3\n");
+    CHECK(c.output("map get alice visits --ns profiles") == "3\n");
+    CHECK(c.run("map del alice email --ns profiles") == 0);
+    CHECK(c.output("map get alice --ns profiles") == "visits: 3\n");
+    CHECK(c.run("map get alice email --ns profiles") == 1);
+
+    // A type the namespace does not hold is refused by the node (exit 5), as is a set
+    // command on the default namespace (exit 2, before any node is asked).
+    CHECK(c.run("counter incr alice --ns carts") == 5);
+    CHECK(c.run("set add alice apple") == 2);
+}
