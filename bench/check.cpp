@@ -4,9 +4,77 @@
 #include <cstdio>
 #include <thread>
 
+#include <boost/asio/io_context.hpp>
+
 #include "client/client.h"
+#include "driver.h"
 
 namespace shoal::bench {
+
+namespace {
+
+// Reads a cart through one node: its items' lists (one per sibling) or, for carts kept
+// as sets, its members; false when the node did not answer.
+class CartReader {
+public:
+    virtual ~CartReader() = default;
+    virtual bool read(const std::string& key, std::vector<std::string>& values) = 0;
+};
+
+class NativeReader final : public CartReader {
+public:
+    NativeReader(const std::string& node, const tls::Files& tls) {
+        client::Options o;
+        o.nodes = {node};
+        o.tls = tls;
+        o.request_timeout = Duration::seconds(5);
+        o.max_attempts = 1;  // this node's answer, not another's
+        client_ = std::make_unique<client::Client>(o);
+        all_.r = replica::k_quorum_all;
+    }
+    bool read(const std::string& key, std::vector<std::string>& values) override {
+        client::Result got = client_->get(key, all_);
+        values = std::move(got.values);
+        return got.code == errc::ok || got.code == errc::not_found;
+    }
+
+private:
+    std::unique_ptr<client::Client> client_;
+    client::RequestOptions all_;
+};
+
+// SMEMBERS over RESP, in database `db`, reading at every replica (SHOAL.OPTIONS R all).
+class SetReader final : public CartReader {
+public:
+    SetReader(const std::string& node, const tls::Files& tls, int db) {
+        ConnectionOptions o;
+        o.nodes = {node};  // this node's answer, not another's
+        o.tls = tls;
+        o.resp_db = db;
+        o.resp_read_all = true;
+        conn_ = make_resp_connection(io_, o);
+    }
+    ~SetReader() override { conn_->close(); }
+    bool read(const std::string& key, std::vector<std::string>& values) override {
+        bool done = false;
+        Reply got;
+        conn_->set_members(key, [&](Reply r) {
+            got = std::move(r);
+            done = true;
+        });
+        io_.restart();
+        while (!done && io_.run_one() > 0) {
+        }
+        values = std::move(got.values);
+        return done && got.ok;
+    }
+
+private:
+    boost::asio::io_context io_;
+    std::unique_ptr<Connection> conn_;
+};
+
+}  // namespace
 
 std::set<std::string> cart_items(const std::vector<std::string>& sibling_values) {
     std::set<std::string> out;
@@ -42,7 +110,8 @@ void CartCheck::read(std::uint64_t conn, const std::string& key, const std::vect
     }
 }
 
-CheckReport CartCheck::verify(const std::vector<std::string>& nodes, double timeout_s, const tls::Files& tls) {
+CheckReport CartCheck::verify(const std::vector<std::string>& nodes, double timeout_s, const tls::Files& tls,
+                              int sets_db) {
     CheckReport r;
     std::map<std::string, std::set<std::string>> acked;
     {
@@ -53,17 +122,14 @@ CheckReport CartCheck::verify(const std::vector<std::string>& nodes, double time
     }
     r.carts = acked.size();
     for (const auto& [key, items] : acked) r.acked_adds += items.size();
-    std::vector<std::unique_ptr<client::Client>> clients;
+    std::vector<std::unique_ptr<CartReader>> clients;
     for (const auto& n : nodes) {
-        client::Options o;
-        o.nodes = {n};
-        o.tls = tls;
-        o.request_timeout = Duration::seconds(5);
-        o.max_attempts = 1;  // this node's answer, not another's
-        clients.push_back(std::make_unique<client::Client>(o));
+        if (sets_db == k_not_sets) {
+            clients.push_back(std::make_unique<NativeReader>(n, tls));
+        } else {
+            clients.push_back(std::make_unique<SetReader>(n, tls, sets_db));
+        }
     }
-    client::RequestOptions all;
-    all.r = replica::k_quorum_all;
     const auto start = std::chrono::steady_clock::now();
     std::map<std::string, std::set<std::string>> found;  // key -> items some node returned
     std::set<std::string> pending, counted;  // counted: carts whose siblings are in r.siblings
@@ -74,15 +140,16 @@ CheckReport CartCheck::verify(const std::vector<std::string>& nodes, double time
             std::set<std::string> first;
             bool agree = true;
             for (std::size_t i = 0; i < clients.size(); ++i) {
-                const client::Result got = clients[i]->get(key, all);
-                const bool ok = got.code == errc::ok || got.code == errc::not_found;
-                const std::set<std::string> items = ok ? cart_items(got.values) : std::set<std::string>{};
+                std::vector<std::string> values;
+                const bool ok = clients[i]->read(key, values);
+                const std::set<std::string> items = ok ? cart_items(values) : std::set<std::string>{};
                 found[key].insert(items.begin(), items.end());
                 if (i == 0) {
                     first = items;
                     if (ok && counted.insert(key).second) {  // the first answer through node 1
-                        r.siblings[got.values.size()] += 1;
-                        r.max_siblings = std::max<std::uint64_t>(r.max_siblings, got.values.size());
+                        const std::size_t siblings = sets_db == k_not_sets ? values.size() : 1;  // a set: one value
+                        r.siblings[siblings] += 1;
+                        r.max_siblings = std::max<std::uint64_t>(r.max_siblings, siblings);
                     }
                 }
                 agree = agree && ok && items == first;

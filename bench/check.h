@@ -43,8 +43,11 @@ public:
     void read(std::uint64_t conn, const std::string& key, const std::vector<std::string>& sibling_values);
 
     // Reads every cart through each of `nodes` (client addresses) with r=all until they
-    // agree or `timeout_s` passes. Prints its progress.
-    CheckReport verify(const std::vector<std::string>& nodes, double timeout_s, const tls::Files& tls = {});
+    // agree or `timeout_s` passes. Prints its progress. Carts kept as sets (`sets_db`:
+    // the RESP database they are in) are read with SMEMBERS through RESP addresses.
+    static constexpr int k_not_sets = -2;
+    CheckReport verify(const std::vector<std::string>& nodes, double timeout_s, const tls::Files& tls = {},
+                       int sets_db = k_not_sets);
 
 private:
     std::mutex mu_;

@@ -1,8 +1,8 @@
 // Drivers: one connection to a store, with asynchronous get/put/del on the caller's
 // io_context. Three kinds: Shoal's native protocol (the client library), Shoal's HTTP
 // API (a keep-alive HTTP/1.1 client of our own, one request in flight per
-// connection), and RESP (Redis GET/SET/DEL, pipelined), so redis-server runs under the
-// same tool.
+// connection), and RESP (Redis GET/SET/DEL, and SADD/SMEMBERS for carts kept as sets,
+// pipelined), so redis-server runs under the same tool.
 //
 // Contract: the callback runs exactly once, on the io_context's thread, possibly before
 // the call returns (a failure found at once). Not thread-safe: one io_context thread
@@ -49,6 +49,10 @@ struct Knobs {
 struct ConnectionOptions {
     std::vector<std::string> nodes;  // "host:port"; the first is tried first
     Knobs knobs;
+    // RESP: the logical database every connection selects first (-1: none, Redis's 0),
+    // and whether it reads at all replicas (SHOAL.OPTIONS R all; Shoal only).
+    int resp_db = -1;
+    bool resp_read_all = false;
     tls::Files tls;  // TLS to the nodes (a TLS dev cluster's CA and admin certificate); none: plain
 };
 
@@ -59,6 +63,10 @@ public:
     virtual void put(const std::string& key, std::string_view value, const std::string& context, std::int64_t ttl_s,
                      Callback done) = 0;
     virtual void del(const std::string& key, const std::string& context, Callback done) = 0;
+    // Sets (RESP only: SADD, SMEMBERS; the members come back as `values`). Other drivers
+    // answer "unsupported".
+    virtual void set_add(const std::string& key, const std::string& member, Callback done);
+    virtual void set_members(const std::string& key, Callback done);
     virtual std::size_t outstanding() const = 0;
     // Fails everything outstanding (their callbacks run now, with "closed") and closes.
     virtual void close() = 0;

@@ -84,6 +84,18 @@ std::string_view driver_name(DriverKind k) {
     return "?";
 }
 
+void Connection::set_add(const std::string&, const std::string&, Callback done) {
+    Reply r;
+    r.error = "unsupported";
+    done(std::move(r));
+}
+
+void Connection::set_members(const std::string&, Callback done) {
+    Reply r;
+    r.error = "unsupported";
+    done(std::move(r));
+}
+
 std::unique_ptr<Connection> make_connection(DriverKind kind, boost::asio::io_context& io,
                                             const ConnectionOptions& o) {
     switch (kind) {

@@ -1,5 +1,7 @@
-// The RESP driver: Redis GET, SET (EX for a TTL) and DEL, pipelined on one connection.
-// Redis has no causal contexts or quorums: those knobs are ignored.
+// The RESP driver: Redis GET, SET (EX for a TTL) and DEL, and SADD and SMEMBERS for
+// carts kept as sets, pipelined on one connection; each connection may first SELECT a
+// database (a Shoal namespace) and ask Shoal to read at every replica. Redis has no
+// causal contexts or per-request quorums: those knobs are ignored.
 #include <charconv>
 
 #include "resp/protocol.h"
@@ -13,7 +15,33 @@ using resp::put_bulk;  // a command's arguments are bulk strings, as a node's re
 
 class RespConnection final : public StreamConnection {
 public:
-    RespConnection(boost::asio::io_context& io, const ConnectionOptions& o) : StreamConnection(io, o, 4096) {}
+    RespConnection(boost::asio::io_context& io, const ConnectionOptions& o) : StreamConnection(io, o, 4096) {
+        std::string prelude;
+        std::vector<bool> required;
+        if (o.resp_db >= 0) {
+            prelude += "*2\r\n$6\r\nSELECT\r\n";
+            put_bulk(prelude, std::to_string(o.resp_db));
+            required.push_back(true);
+        }
+        if (o.resp_read_all) {  // redis-server refuses it: it has one copy to read anyway
+            prelude += "*3\r\n$13\r\nSHOAL.OPTIONS\r\n$1\r\nR\r\n$3\r\nall\r\n";
+            required.push_back(false);
+        }
+        if (!required.empty()) set_prelude(std::move(prelude), std::move(required));
+    }
+
+    void set_add(const std::string& key, const std::string& member, Callback done) override {
+        std::string c = "*3\r\n$4\r\nSADD\r\n";
+        put_bulk(c, key);
+        put_bulk(c, member);
+        submit(std::move(c), std::move(done));
+    }
+
+    void set_members(const std::string& key, Callback done) override {
+        std::string c = "*2\r\n$8\r\nSMEMBERS\r\n";
+        put_bulk(c, key);
+        submit(std::move(c), std::move(done));
+    }
 
     void get(const std::string& key, Callback done) override {
         std::string c = "*2\r\n$3\r\nGET\r\n";
@@ -70,6 +98,31 @@ protected:
                 out.ok = out.found = true;
                 out.values.emplace_back(in.substr(eol + 2, static_cast<std::size_t>(len)));
                 used = need;
+                return Parse::done;
+            }
+            case '*': {  // an array of bulk strings (SMEMBERS)
+                long long count = 0;
+                if (std::from_chars(line.data(), line.data() + line.size(), count).ec != std::errc{} || count > 1'000'000)
+                    return Parse::bad;
+                std::size_t pos = eol + 2;
+                Reply r;
+                r.ok = true;
+                for (long long i = 0; i < count; ++i) {
+                    const std::string_view rest = in.substr(pos);
+                    const auto end = rest.find("\r\n");
+                    if (end == std::string_view::npos) return Parse::need_more;
+                    long long len = 0;
+                    if (rest[0] != '$' || std::from_chars(rest.data() + 1, rest.data() + end, len).ec != std::errc{} ||
+                        len < 0)
+                        return Parse::bad;
+                    const std::size_t need = end + 2 + static_cast<std::size_t>(len) + 2;
+                    if (rest.size() < need) return Parse::need_more;
+                    r.values.emplace_back(rest.substr(end + 2, static_cast<std::size_t>(len)));
+                    pos += need;
+                }
+                r.found = count > 0;
+                out = std::move(r);
+                used = pos;
                 return Parse::done;
             }
             default: return Parse::bad;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "client/dev_cluster.h"
+#include "core/limits.h"
 #include "client/dev_netns.h"
 #include "client/dev_tls.h"
 #include "client/http_get.h"
@@ -30,8 +31,8 @@ reports throughput, latency percentiles, errors by kind, CPU cost and fault phas
 Target
   --driver native|http|resp   protocol (default native)
   --dev DIR                   a `shoal dev` cluster folder: takes its node addresses (client
-                              ports for native, HTTP ports for http), costs its shoald
-                              processes, and is what --fault acts on
+                              ports for native, HTTP ports for http, Redis ports for resp),
+                              costs its shoald processes, and is what --fault acts on
   --nodes H:P,...             addresses to use instead (for resp: redis-server's)
   --pid PID                   also cost this process (repeatable; e.g. redis-server's pid)
   --cacert F [--cert F --key F]   TLS to the nodes (default: a TLS dev cluster's CA and admin
@@ -105,6 +106,14 @@ Checking (cart adds; with --preset cart or a --mix with cart)
                               add or disagreement.
   --check-timeout D           how long to wait for the nodes to agree
 
+Redis sets (--driver resp)
+  --resp-db N                 every connection first selects database N (a Shoal node maps
+                              each to a namespace: resp_databases)
+  --sets                      carts are sets: a cart add is one SADD of a new item (no read
+                              first), a read SMEMBERS; needs a set database (Shoal: a namespace
+                              made with --datatype set). Reads and cart adds only; with --check
+                              the carts are read back with SMEMBERS through every node at r=all
+
 Output
   a live line each second; a final table per operation (count, ok, errors by kind, ops/s,
   p50/p90/p99/p99.9/max from log-linear histograms, relative error <= 0.8%); CPU cost of the
@@ -129,7 +138,7 @@ struct Args {
 };
 
 bool parse_args(int argc, char** argv, Args& a, std::string& error) {
-    static const char* k_flags[] = {"help", "no-load", "load-only", "no-context-cache", "quiet", "check"};
+    static const char* k_flags[] = {"help", "no-load", "load-only", "no-context-cache", "quiet", "check", "sets"};
     for (int i = 1; i < argc; ++i) {
         std::string s = argv[i];
         if (s.rfind("--", 0) != 0) {
@@ -250,7 +259,9 @@ Settings settings_from(const Args& a) {
         r.nodes = split_list(opt(a, "nodes"));
     } else if (!r.dev_dir.empty()) {
         for (const auto& n : shoal::client::dev_nodes(r.dev_dir))
-            r.nodes.push_back(r.driver == DriverKind::http ? n.http : n.client);
+            r.nodes.push_back(r.driver == DriverKind::http   ? n.http
+                              : r.driver == DriverKind::resp ? shoal::client::resp_address(n)
+                                                             : n.client);
         if (r.nodes.empty()) usage_error("no `shoal dev` cluster in " + r.dev_dir);
     }
     if (r.nodes.empty()) usage_error("name a target: --dev DIR or --nodes H:P,...");
@@ -319,7 +330,21 @@ Settings settings_from(const Args& a) {
     s.check_timeout_s = seconds_opt(a, "check-timeout", 60);
     if (r.check && r.workload.mix.weight[static_cast<std::size_t>(OpKind::cart)] <= 0)
         usage_error("--check verifies cart adds: use --preset cart, or a --mix with cart");
-    if (r.check && r.driver != DriverKind::native) usage_error("--check reads back through the native protocol: use --driver native");
+    r.sets = a.flags.count("sets") > 0;
+    if (a.opts.count("resp-db")) {
+        if (r.driver != DriverKind::resp) usage_error("--resp-db applies to --driver resp");
+        r.resp_db = static_cast<int>(number(a, "resp-db", 0, 0, static_cast<double>(shoal::k_max_resp_databases - 1)));
+    }
+    if (r.sets) {
+        if (r.driver != DriverKind::resp) usage_error("--sets keeps carts as Redis sets: use --driver resp");
+        for (std::size_t k = 0; k < k_op_kinds; ++k) {
+            const auto kind = static_cast<OpKind>(k);
+            if (r.workload.mix.weight[k] > 0 && kind != OpKind::read && kind != OpKind::cart)
+                usage_error("--sets runs reads (SMEMBERS) and cart adds (SADD) only: use --preset cart or a --mix of read and cart");
+        }
+    }
+    if (r.check && r.driver != DriverKind::native && !r.sets)
+        usage_error("--check reads back through the native protocol: use --driver native (or --driver resp --sets)");
     s.csv = opt(a, "csv");
     s.json = opt(a, "json");
     s.plot = opt(a, "plot");
@@ -449,7 +474,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (CartCheck* check = engine.check()) {
-        const CheckReport c = check->verify(s.run.nodes, s.check_timeout_s, s.run.tls);
+        const CheckReport c = check->verify(s.run.nodes, s.check_timeout_s, s.run.tls,
+                                            s.run.sets ? std::max(s.run.resp_db, 0) : CartCheck::k_not_sets);
         print_check(c);
         if (!c.passed()) return 3;
     }

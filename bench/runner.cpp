@@ -205,7 +205,7 @@ struct Worker {
         const std::uint64_t i = e.load_next.fetch_add(1);
         if (i >= e.s.workload.key_count || !e.running.load()) return;
         begin();
-        conns[c]->put(e.key(i), value(), {}, e.s.workload.ttl_s, [this, c, start = Clock::now()](Reply r) {
+        auto loaded_one = [this, c, start = Clock::now()](Reply r) {
             {
                 std::lock_guard lock(mu);
                 (r.ok ? loaded.ok : loaded.errors)++;
@@ -214,7 +214,12 @@ struct Worker {
             }
             end();
             asio::post(io, [this, c] { issue_load(c); });
-        });
+        };
+        if (e.s.sets) {
+            conns[c]->set_add(e.key(i), "loaded", std::move(loaded_one));  // every cart starts with one item
+        } else {
+            conns[c]->put(e.key(i), value(), {}, e.s.workload.ttl_s, std::move(loaded_one));
+        }
     }
 
     void begin() {
@@ -246,6 +251,7 @@ struct Worker {
         }
         begin();
         Connection& conn = *conns[c];
+        if (e.s.sets) return issue_on_sets(op);
         switch (kind) {
             case OpKind::read:
                 conn.get(e.key(op.key), [this, op](Reply r) {
@@ -279,6 +285,33 @@ struct Worker {
         SHOAL_UNREACHABLE("bad OpKind");
     }
 
+    // Carts kept as sets: a read is SMEMBERS, a cart add one SADD of a new item (no read
+    // first: the set merges concurrent adds itself). Settings allow no other kind.
+    void issue_on_sets(Op op) {
+        Connection& conn = *conns[op.conn];
+        const bool checked = e.checker != nullptr;
+        if (op.kind == OpKind::read) {
+            conn.set_members(e.key(op.key), [this, op, checked](Reply r) mutable {
+                op.siblings = r.ok && r.found ? 1 : 0;
+                if (checked && r.ok) e.checker->read(ids[op.conn], e.key(op.key), r.values);
+                complete(op, r);
+            });
+            return;
+        }
+        SHOAL_ASSERT(op.kind == OpKind::cart);
+        std::string item = new_item();
+        conn.set_add(e.key(op.key), item, [this, op, checked, item](Reply w) {
+            if (checked && w.ok) e.checker->acked(ids[op.conn], e.key(op.key), item);
+            complete(op, w);
+        });
+    }
+
+    // A new cart item: unique under --check (so a lost one is seen), else any.
+    std::string new_item() {
+        return e.checker ? "w" + std::to_string(index) + "i" + std::to_string(++next_item)
+                         : "item" + std::to_string(rng.below(1000000));
+    }
+
     // The union of the siblings' items plus one new item (`item`), oldest items dropped
     // to fit -- except under --check, where items are unique and none is dropped.
     std::string cart_with_item(const std::vector<std::string>& siblings, std::string& item) {
@@ -294,8 +327,7 @@ struct Worker {
                 pos = comma + 1;
             }
         }
-        item = e.checker ? "w" + std::to_string(index) + "i" + std::to_string(++next_item)
-                         : "item" + std::to_string(rng.below(1000000));
+        item = new_item();
         items.push_back(item);
         std::size_t size = 0;
         for (const auto& i : items) size += i.size() + 1;
@@ -325,7 +357,8 @@ struct Worker {
         if (r.ok) {
             ++st.ok;
             if (op.kind == OpKind::read && !r.found) ++st.not_found;
-            if (op.kind == OpKind::read && r.found) st.note_siblings(r.values.size());
+            // (A set's members are one value: issue_on_sets counts it in op.siblings.)
+            if (op.kind == OpKind::read && r.found && !e.s.sets) st.note_siblings(r.values.size());
             if (op.siblings > 0) st.note_siblings(op.siblings);
             st.latency_ns.record(latency);
         } else {
@@ -352,6 +385,7 @@ Worker::Worker(Engine::Impl& engine, std::size_t index, std::vector<std::size_t>
         ConnectionOptions o;
         o.knobs = e.s.knobs;
         o.tls = e.s.tls;
+        o.resp_db = e.s.resp_db;
         for (std::size_t k = 0; k < nodes.size(); ++k) o.nodes.push_back(nodes[(c + k) % nodes.size()]);
         conns.push_back(make_connection(e.s.driver, io, o));
     }

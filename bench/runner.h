@@ -44,6 +44,10 @@ struct RunSettings {
     std::vector<int> cost_pids;  // further server pids to cost (redis-server)
     bool live = true;            // print a line each second
     bool check = false;          // record cart adds for CartCheck (check.h): unique items, none dropped
+    // RESP: carts are sets (a cart add is one SADD, a read SMEMBERS), in logical
+    // database resp_db (-1: none selected). Only read and cart operations then.
+    bool sets = false;
+    int resp_db = -1;
     tls::Files tls;              // TLS to the nodes (from the dev cluster's folder, or --cacert/--cert/--key)
 };
 

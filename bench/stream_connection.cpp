@@ -41,6 +41,8 @@ struct StreamConnection::State : std::enable_shared_from_this<StreamConnection::
     std::deque<Pending> waiting, in_flight;
     std::string out, writing, in;
     bool write_active = false, timer_armed = false;
+    std::string prelude;                 // sent first on every connection
+    std::vector<bool> prelude_required;  // per reply it draws: must it be ok
     std::vector<char> buf = std::vector<char>(64 * 1024);
 
     void submit(std::string bytes, Callback done) {
@@ -78,10 +80,24 @@ struct StreamConnection::State : std::enable_shared_from_this<StreamConnection::
                 if (e2) return self->broken(g, "tls_handshake");
                 self->conn = Conn::ready;
                 self->in.clear();
+                self->send_prelude(g);
                 self->read();
                 self->pump();
             });
         });
+    }
+
+    // The commands every connection starts with (RESP: SELECT, SHOAL.OPTIONS): a reply
+    // that must be ok and is not gives the connection up ("setup_refused").
+    void send_prelude(std::uint64_t g) {
+        const auto deadline = Clock::now() + std::chrono::milliseconds(owner->options_.knobs.timeout_ms);
+        for (const bool required : prelude_required) {
+            auto check = [self = shared_from_this(), g, required](Reply r) {
+                if (required && !r.ok) self->broken(g, "setup_refused");
+            };
+            in_flight.push_back(Pending{{}, std::move(check), deadline});
+        }
+        out += prelude;
     }
 
     // The connection failed: what was sent fails; what waits is sent on the next
@@ -227,6 +243,11 @@ std::size_t StreamConnection::outstanding() const {
 
 const std::string& StreamConnection::current_node() const {
     return options_.nodes[state_->node_index % options_.nodes.size()];
+}
+
+void StreamConnection::set_prelude(std::string bytes, std::vector<bool> required) {
+    state_->prelude = std::move(bytes);
+    state_->prelude_required = std::move(required);
 }
 
 void StreamConnection::submit(std::string bytes, Callback done) {

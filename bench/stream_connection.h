@@ -12,6 +12,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "driver.h"
 
@@ -30,6 +31,9 @@ public:
 protected:
     // Queues one encoded request.
     void submit(std::string bytes, Callback done);
+    // Requests every connection sends first (before any submitted), drawing one reply
+    // each; `required[i]`: the i-th must be ok, else the connection is given up.
+    void set_prelude(std::string bytes, std::vector<bool> required);
     // Parses one reply from the front of `in`; on done sets `used` (bytes consumed) and
     // `out`; `close_after` when the server will close the connection after it.
     virtual Parse parse(std::string_view in, std::size_t& used, Reply& out, bool& close_after) = 0;

@@ -67,6 +67,8 @@ inline constexpr std::size_t k_max_namespace_bytes = 32;
 inline constexpr std::size_t k_namespace_key_overhead = k_max_namespace_bytes + 2;
 // The most namespaces a cluster holds (they travel in every gossiped view).
 inline constexpr std::size_t k_max_namespaces = 256;
+// The most Redis logical databases a node maps to namespaces (SELECT 0..15, as Redis).
+inline constexpr std::size_t k_max_resp_databases = 16;
 
 // The longest media type a value may carry (a PUT's Content-Type, stored with it).
 inline constexpr std::size_t k_max_content_type_bytes = 128;

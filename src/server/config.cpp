@@ -73,7 +73,8 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
             const std::size_t comma = std::min(value.find(',', start), value.size());
             names.push_back(value.substr(start, comma - start));
             if (!replica::valid_namespace_name(names.back())) return bad("namespace names (a-z 0-9 _ -), comma-separated");
-            if (names.size() > 16) return bad("at most 16 databases");
+            if (names.size() > k_max_resp_databases)
+                return bad(("at most " + std::to_string(k_max_resp_databases) + " databases").c_str());
             start = comma + 1;
         }
         return o.resp_databases = std::move(names), "";

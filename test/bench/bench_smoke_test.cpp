@@ -167,6 +167,45 @@ TEST_CASE("bench: the RESP driver against redis-server") {
     check_sane(s);
     CHECK(num(at(s, {"result", "total", "all"}).at("errors")) == 0);
     CHECK(num(at(s, {"result", "cost"}).at("server_cpu_s")) >= 0);
+    // Carts as Redis sets, checked: SMEMBERS through the one node reads every add back.
+    const auto sets = run_bench(tmp.path, "resp-sets", "--driver resp --nodes 127.0.0.1:27179 --sets --preset cart"
+                                                       " --keys 200 --clients 4 --warmup 200ms --duration 1s --check");
+    check_sane(sets);
+    CHECK(num(at(sets, {"result", "total", "all"}).at("errors")) == 0);
+}
+
+TEST_CASE("bench: carts as sets over RESP (SADD, SMEMBERS) on Shoal, every acknowledged add read back") {
+    TempDir tmp;
+    Cluster c(tmp.path, 27100);
+    const std::string shoal = g_shoal + " --dir " + c.dir;
+    REQUIRE(sh(shoal + " ns create carts --datatype set >/dev/null") == 0);
+    for (int n = 1; n <= 3; ++n) {
+        const std::string conf = c.dir + "/n" + std::to_string(n) + ".conf";
+        REQUIRE(sh("echo 'resp_databases = default,carts' >>" + conf) == 0);
+        REQUIRE(sh(shoal + " dev restart " + std::to_string(n) + " >/dev/null") == 0);
+    }
+    REQUIRE(sh(shoal + " cluster wait --timeout-s 30 >/dev/null") == 0);
+    // --check exits 3 on a lost add or nodes that disagree: run_bench requires 0.
+    const auto s = run_bench(tmp.path, "resp-sets",
+                             "--dev " + c.dir +
+                                 " --driver resp --resp-db 1 --sets --preset cart --keys 300 --clients 4"
+                                 " --warmup 200ms --duration 2s --check --check-timeout 30s");
+    check_sane(s);
+    const auto& cart = at(s, {"result", "total", "ops", "cart"});
+    CHECK(num(cart.at("ok")) > 50);
+    CHECK(num(at(s, {"result", "total", "ops", "read"}).at("ok")) > 10);
+
+    // The same flags where the database holds strings: every SADD is refused (WRONGTYPE).
+    const int rc = sh(g_bench + " --quiet --dev " + c.dir +
+                      " --driver resp --resp-db 0 --sets --preset cart --keys 50 --clients 2 --no-load"
+                      " --warmup 0s --duration 1s --json " + (tmp.path / "wrong.json").string() + " >/dev/null 2>&1");
+    CHECK(rc == 0);  // the run completes; its errors are counted
+    std::ifstream in(tmp.path / "wrong.json");
+    std::stringstream body;
+    body << in.rdbuf();
+    const auto w = json::parse(body.str()).as_object();
+    CHECK(num(at(w, {"result", "total", "ops", "cart"}).at("ok")) == 0);
+    CHECK(num(at(w, {"result", "total", "ops", "cart"}).at("errors")) > 0);
 }
 
 int main(int argc, char** argv) {
