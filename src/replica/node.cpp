@@ -158,8 +158,7 @@ void Node::start_put(Now now, ClientToken token, ClientRequest& request, const R
     if (events_) note_routed(fsm.key, request.op, fsm.targets, fsm.leader_target().node);
     auto [it, inserted] = puts_.emplace(req, std::move(fsm));
     SHOAL_ASSERT(inserted);
-    deadlines_.push({it->second.deadline, req});
-    send_to_leader(now, req, it->second);
+    send_to_leader(now, req, it->second);  // queues the leader's `until`, before the deadline
 }
 
 bool Node::pass_leadership(Now now, RequestId req, PutFsm& fsm) {
@@ -213,7 +212,11 @@ void Node::start_get(Now now, ClientToken token, ClientRequest& request, const R
     auto [it, inserted] = gets_.emplace(req, std::move(fsm));
     SHOAL_ASSERT(inserted);
     GetFsm& g = it->second;
-    deadlines_.push({g.deadline, req});
+    // The retry comes first, and the deadline joins the queue when it passes (expire);
+    // without a retry before it, the deadline goes in now.
+    const bool retry = config_.read_fanout != ReadFanout::all && now.mono + config_.read_retry < g.deadline;
+    deadlines_.push({retry ? now.mono + config_.read_retry : g.deadline, req});
+    g.deadline_queued = !retry;
     if (config_.read_fanout == ReadFanout::all) {
         ask(req, g, /*everyone=*/true);
         return;
@@ -226,7 +229,6 @@ void Node::start_get(Now now, ClientToken token, ClientRequest& request, const R
         }
     }
     ask(req, g, /*everyone=*/false);
-    if (now.mono + config_.read_retry < g.deadline) deadlines_.push({now.mono + config_.read_retry, req});
 }
 
 std::size_t Node::ask(RequestId req, GetFsm& fsm, bool everyone) {
@@ -502,6 +504,7 @@ void Node::expire(Now now, RequestId req) {
             if (pass_leadership(now, req, fsm) && events_)
                 events_->leader_failover(fsm.key, silent, fsm.leader_target().node);
         }
+        queue_deadline(req, fsm);
         return;
     }
     auto it = gets_.find(req);
@@ -512,9 +515,10 @@ void Node::expire(Now now, RequestId req) {
             if (t.asked && !t.answered && !t.failed) missed(now.mono, t.node);
         }
         finish_get(req, fsm);
-    } else if (!fsm.replied) {
+    } else {
         // Slow to answer (paused, partitioned, not yet known to be down): ask the rest.
-        if (ask(req, fsm, /*everyone=*/true) > 0) ++stats_.read_retries;
+        if (!fsm.replied && ask(req, fsm, /*everyone=*/true) > 0) ++stats_.read_retries;
+        queue_deadline(req, fsm);
     }
 }
 

@@ -317,6 +317,10 @@ private:
         std::vector<Target> targets;
         std::variant<Leading, Replicating> phase{Leading{}};
         Instant deadline;
+        // deadlines_ holds the request's nearest instant only (a leader's `until`); the
+        // deadline itself joins when that one passes with the request still open, so
+        // the queue holds few entries of requests long finished.
+        bool deadline_queued = false;
         Quorum acks;  // w and pw, and the acknowledgements so far
         // This node's own copy of the write (target `own`), while the batch holding it
         // is not yet durable (0: none waiting). It counts towards w only once it is, so
@@ -344,6 +348,7 @@ private:
         std::vector<Target> targets;
         std::vector<std::uint64_t> digests;  // per target, once answered
         Instant deadline;
+        bool deadline_queued = false;  // as PutFsm's: queued once the read retry passes
         Quorum replies;  // r and pr, and the good replies so far
         bool replied = false;
         SiblingSet merged;
@@ -392,6 +397,12 @@ private:
     std::size_t ask(RequestId req, GetFsm& fsm, bool everyone);
     void reply_get(Now now, GetFsm& fsm);
     void expire(Now now, RequestId req);
+    template <class Fsm>
+    void queue_deadline(RequestId req, Fsm& fsm) {
+        if (fsm.deadline_queued) return;
+        fsm.deadline_queued = true;
+        deadlines_.push({fsm.deadline, req});
+    }
     void fail(ClientToken token, errc code, std::uint32_t replies, std::uint32_t required);
     // An answer from this node to itself may rest on staged writes: a request's reply
     // then waits for them.
