@@ -108,7 +108,7 @@ void Node::start_get(Now now, ClientToken token, ClientRequest& request, const R
     const RequestId req = next_req_++;
     GetFsm fsm;
     fsm.token = token;
-    if (then_delete) fsm.then_delete = opts;
+    if (then_delete) fsm.phase = GetFsm::Collecting{opts};
     fsm.key = std::move(request.key);
     fsm.replies = Quorum{opts.r, opts.pr};
     fsm.deadline = now.mono + Duration::millis(opts.timeout_ms);
@@ -176,18 +176,19 @@ void Node::on_get_resp(Now now, NodeId from, GetResp& resp) {
         fsm.digests[static_cast<std::size_t>(t - fsm.targets.data())] = digest(resp.state);
         fsm.merged = merge(fsm.merged, resp.state, mode_of(fsm.key));
     }
-    if (!fsm.replied && fsm.replies.met()) reply_get(now, fsm);
-    if (!fsm.replied) ask(resp.req, fsm, /*everyone=*/false);  // in place of one that failed
+    if (!fsm.answered() && fsm.replies.met()) reply_get(now, fsm);
+    if (!fsm.answered()) ask(resp.req, fsm, /*everyone=*/false);  // in place of one that failed
     const bool all_in = std::all_of(fsm.targets.begin(), fsm.targets.end(),
                                     [](const Target& x) { return !x.asked || x.answered || x.failed; });
     if (all_in) finish_get(resp.req, fsm);
 }
 
 void Node::reply_get(Now now, GetFsm& fsm) {
-    SHOAL_ASSERT(!fsm.replied);  // a client has one reply
-    fsm.replied = true;
+    SHOAL_ASSERT(!fsm.answered());  // a client has one reply
+    std::optional<RequestOptions> then_delete = std::move(std::get<GetFsm::Collecting>(fsm.phase).then_delete);
+    fsm.phase = GetFsm::Answered{};
     ++replied_gets_;
-    if (fsm.then_delete) return delete_what_was_read(now, fsm);
+    if (then_delete) return delete_what_was_read(now, fsm, *then_delete);
     ClientReply reply;
     reply.token = fsm.token;
     reply.replies = fsm.replies.got;
@@ -200,7 +201,7 @@ void Node::reply_get(Now now, GetFsm& fsm) {
     out_.replies.push_back(OutReply{std::move(reply), fsm.needs});
 }
 
-void Node::delete_what_was_read(Now now, GetFsm& fsm) {
+void Node::delete_what_was_read(Now now, GetFsm& fsm, RequestOptions opts) {
     if (live_count(fsm.merged, now.wall) == 0) {
         ClientReply reply;
         reply.token = fsm.token;
@@ -214,7 +215,6 @@ void Node::delete_what_was_read(Now now, GetFsm& fsm) {
     del.op = ClientOp::del;
     del.key = fsm.key;
     del.context = fsm.merged.context;
-    RequestOptions opts = *fsm.then_delete;
     opts.timeout_ms = std::max<std::int64_t>(1, (fsm.deadline - now.mono).ms());  // what the read left
     start_put(now, fsm.token, del, opts);
 }
@@ -235,7 +235,7 @@ void Node::writes_lost(std::uint64_t seq) {
             ++it;
             continue;
         }
-        if (fsm.replied) {  // its reply waited with the lost batch: failed there
+        if (fsm.answered()) {  // its reply waited with the lost batch: failed there
             SHOAL_ASSERT(replied_gets_ > 0);
             --replied_gets_;
         } else {
@@ -252,7 +252,7 @@ void Node::writes_lost(std::uint64_t seq) {
 }
 
 void Node::finish_get(RequestId req, GetFsm& fsm) {
-    if (!fsm.replied) {
+    if (!fsm.answered()) {
         // Fewer than r good replies in time (or every target answered and too few were good).
         fail(fsm.token, errc::quorum_not_met, fsm.replies.got, fsm.replies.need);
     }
@@ -269,7 +269,7 @@ void Node::finish_get(RequestId req, GetFsm& fsm) {
             send(t.node, ReplicateReq{0, fsm.key, fsm.merged, t.hint_for});
         }
     }
-    if (fsm.replied) {
+    if (fsm.answered()) {
         SHOAL_ASSERT(replied_gets_ > 0);
         --replied_gets_;
     }
@@ -311,7 +311,7 @@ void Node::expire(Now now, RequestId req) {
         finish_get(req, fsm);
     } else {
         // Slow to answer (paused, partitioned, not yet known to be down): ask the rest.
-        if (!fsm.replied && ask(req, fsm, /*everyone=*/true) > 0) ++stats_.read_retries;
+        if (!fsm.answered() && ask(req, fsm, /*everyone=*/true) > 0) ++stats_.read_retries;
         queue_deadline(req, fsm);
     }
 }

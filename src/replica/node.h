@@ -283,11 +283,19 @@ private:
         Instant deadline;
         bool deadline_queued = false;  // as PutFsm's: queued once the read retry passes
         Quorum replies;  // r and pr, and the good replies so far
-        bool replied = false;
+        // The phases of a read. Collecting: short of r (and pr) good answers; a delete
+        // without a context waits here for what it will delete (`then_delete`: once R
+        // have answered, it deletes what they hold). Answered: the client has its reply
+        // (or the delete went on as a put); the read stays until every target asked has
+        // answered or the deadline passes, to read-repair the copies that differ.
+        struct Collecting {
+            std::optional<RequestOptions> then_delete;
+        };
+        struct Answered {};
+        std::variant<Collecting, Answered> phase;
         SiblingSet merged;
         std::uint64_t needs = 0;  // the store batch of staged state this node's own read saw
-        // A delete without a context: once R have answered, it deletes what they hold.
-        std::optional<RequestOptions> then_delete;
+        bool answered() const { return std::holds_alternative<Answered>(phase); }
     };
     struct PeerHealth {
         bool down = false;
@@ -307,7 +315,7 @@ private:
     void start_get(Now now, ClientToken token, ClientRequest& request, const RequestOptions& opts,
                    bool then_delete = false);
     // The second half of a delete without a context: deletes what the read found.
-    void delete_what_was_read(Now now, GetFsm& fsm);
+    void delete_what_was_read(Now now, GetFsm& fsm, RequestOptions opts);
     // Refuses a request whose targets are fewer than `needed`, saying why: how many of
     // the key's primaries are believed down and how many targets were left.
     // Tells events_ (set) where a request went.
@@ -498,7 +506,7 @@ private:
     std::uint64_t next_ping_ = 1;
     std::unordered_map<RequestId, PutFsm> puts_;
     std::unordered_map<RequestId, GetFsm> gets_;
-    std::size_t replied_gets_ = 0;  // gets_ entries whose client has its reply
+    std::size_t replied_gets_ = 0;  // gets_ entries Answered
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
     std::unordered_map<NodeId, PeerHealth> health_;
     // Messages this node sent to itself, each with what it rests on; handled in turn
