@@ -196,14 +196,27 @@ struct Settings {
     std::exit(2);
 }
 
+std::string shortest(double v) {  // 15, 0.999, 1e+12: as a person writes it
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
 double number(const Args& a, const std::string& name, double def, double lo, double hi) {
     auto it = a.opts.find(name);
     if (it == a.opts.end()) return def;
     char* end = nullptr;
     const double v = std::strtod(it->second.back().c_str(), &end);
     if (end == it->second.back().c_str() || *end != '\0' || !(v >= lo && v <= hi))
-        usage_error("--" + name + " must be a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        usage_error("--" + name + " must be a number in [" + shortest(lo) + ", " + shortest(hi) + "]");
     return v;
+}
+
+// A whole number in [lo, hi].
+long long whole(const Args& a, const std::string& name, long long def, long long lo, long long hi) {
+    const double v = number(a, name, static_cast<double>(def), static_cast<double>(lo), static_cast<double>(hi));
+    if (v != std::floor(v)) usage_error("--" + name + " must be a whole number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    return static_cast<long long>(v);
 }
 
 double seconds_opt(const Args& a, const std::string& name, double def) {
@@ -333,7 +346,7 @@ Settings settings_from(const Args& a) {
     r.sets = a.flags.count("sets") > 0;
     if (a.opts.count("resp-db")) {
         if (r.driver != DriverKind::resp) usage_error("--resp-db applies to --driver resp");
-        r.resp_db = static_cast<int>(number(a, "resp-db", 0, 0, static_cast<double>(shoal::k_max_resp_databases - 1)));
+        r.resp_db = static_cast<int>(whole(a, "resp-db", 0, 0, static_cast<long long>(shoal::k_max_resp_databases) - 1));
     }
     if (r.sets) {
         if (r.driver != DriverKind::resp) usage_error("--sets keeps carts as Redis sets: use --driver resp");

@@ -208,6 +208,19 @@ TEST_CASE("bench: carts as sets over RESP (SADD, SMEMBERS) on Shoal, every ackno
     CHECK(num(at(w, {"result", "total", "ops", "cart"}).at("errors")) > 0);
 }
 
+TEST_CASE("bench: the sets options' usage errors exit 2 before any connection") {
+    const std::string to = g_bench + " --nodes 127.0.0.1:1 --duration 1s ";
+    for (const char* bad : {"--driver native --sets --preset cart",        // sets are RESP's
+                            "--driver resp --sets --preset a",             // updates are not cart adds
+                            "--driver native --resp-db 1",                 // a database is RESP's
+                            "--driver resp --resp-db 16",                  // Redis has 0..15
+                            "--driver resp --resp-db 1.5",                 // a whole number
+                            "--driver http --sets --preset cart --check"}) {
+        INFO(bad);
+        CHECK(sh(to + bad + " >/dev/null 2>&1") == 2);
+    }
+}
+
 int main(int argc, char** argv) {
     if (argc >= 3) {
         g_bench = argv[1];
