@@ -13,6 +13,9 @@ namespace {
 
 using resp::put_bulk;  // a command's arguments are bulk strings, as a node's replies
 
+// An array reply (a set's members) is read as a command is, within these bounds.
+constexpr resp::ParseLimits k_reply_limits{.max_args = 1'000'000, .max_bulk_bytes = 1u << 20, .max_command_bytes = 256u << 20};
+
 class RespConnection final : public StreamConnection {
 public:
     RespConnection(boost::asio::io_context& io, const ConnectionOptions& o) : StreamConnection(io, o, 4096) {
@@ -100,29 +103,15 @@ protected:
                 used = need;
                 return Parse::done;
             }
-            case '*': {  // an array of bulk strings (SMEMBERS)
-                long long count = 0;
-                if (std::from_chars(line.data(), line.data() + line.size(), count).ec != std::errc{} || count > 1'000'000)
-                    return Parse::bad;
-                std::size_t pos = eol + 2;
-                Reply r;
-                r.ok = true;
-                for (long long i = 0; i < count; ++i) {
-                    const std::string_view rest = in.substr(pos);
-                    const auto end = rest.find("\r\n");
-                    if (end == std::string_view::npos) return Parse::need_more;
-                    long long len = 0;
-                    if (rest[0] != '$' || std::from_chars(rest.data() + 1, rest.data() + end, len).ec != std::errc{} ||
-                        len < 0)
-                        return Parse::bad;
-                    const std::size_t need = end + 2 + static_cast<std::size_t>(len) + 2;
-                    if (rest.size() < need) return Parse::need_more;
-                    r.values.emplace_back(rest.substr(end + 2, static_cast<std::size_t>(len)));
-                    pos += need;
+            case '*': {  // an array of bulk strings (SMEMBERS): a command's own form
+                std::string error;
+                switch (resp::parse_command(in, k_reply_limits, out.values, used, error)) {
+                    case resp::Parsed::incomplete: return Parse::need_more;
+                    case resp::Parsed::bad: return Parse::bad;
+                    case resp::Parsed::command: break;
                 }
-                r.found = count > 0;
-                out = std::move(r);
-                used = pos;
+                out.ok = true;
+                out.found = !out.values.empty();
                 return Parse::done;
             }
             default: return Parse::bad;

@@ -353,11 +353,11 @@ private:
         deadlines_.push({fsm.deadline, req});
     }
     void fail(ClientToken token, errc code, std::uint32_t replies, std::uint32_t required);
-    // An answer from this node to itself may rest on staged writes: a request's reply
-    // then waits for them.
     // A target's good answer to a put counts towards w; this node's own waits until the
     // batch holding it is durable (writes_durable).
     void count_copy(RequestId req, PutFsm& fsm, Target& t, NodeId from);
+    // An answer from this node to itself (a read of its own copy) may rest on staged
+    // writes: the request's reply then waits for them.
     void note_local(NodeId from, std::uint64_t& needs) const {
         if (from == config_.id) needs = std::max(needs, local_needs_);
     }

@@ -45,8 +45,8 @@ void Driver::take_turn() {
     }
     const std::uint64_t done = store_.done_seq();
     turn.gossip_needs = out.needs();
-    // Requests that vouch for nothing, and whatever rests on nothing unsynced, go now;
-    // the rest waits for the disk.
+    // Requests that vouch for nothing go now, in order among what is ready; the rest
+    // waits for the disk, and release() sends what of it rests on nothing unsynced.
     for (auto& e : out.messages) {
         if (e.needs <= done) {
             sink_.send(e);
@@ -57,18 +57,12 @@ void Driver::take_turn() {
             turn.messages.push_back(std::move(e));
         }
     }
-    if (turn.gossip_needs <= done) {
-        for (auto& message : turn.gossip.messages) sink_.send(message);
-        turn.gossip.messages.clear();
+    turn.replies = std::move(out.replies);
+    if (turn.gossip_needs > done) {  // the turn as a whole would wait: these replies need not
+        stats_.replies_early += static_cast<std::uint64_t>(std::count_if(
+            turn.replies.begin(), turn.replies.end(), [done](const replica::OutReply& r) { return r.needs <= done; }));
     }
-    for (auto& r : out.replies) {
-        if (r.needs <= done) {
-            if (turn.gossip_needs > done) ++stats_.replies_early;  // the turn as a whole would wait
-            sink_.reply(r.reply);
-        } else {
-            turn.replies.push_back(std::move(r));
-        }
-    }
+    release(turn, done);
     if (!turn.empty()) {
         ++stats_.turns_held;
         waiting_.push_back(std::move(turn));
@@ -102,11 +96,7 @@ void Driver::committed(std::uint64_t seq, std::error_code ec) {
         std::deque<Turn> failed = std::move(waiting_);
         waiting_.clear();
         for (Turn& turn : failed) fail(turn);
-        if (in_turn_) {
-            again_ = true;
-        } else {
-            end_turn();  // the requests writes_lost failed are answered now
-        }
+        follow_up();  // the requests writes_lost failed are answered now
         return;
     }
     ++stats_.commits;
@@ -118,10 +108,14 @@ void Driver::committed(std::uint64_t seq, std::error_code ec) {
     // Sink calls no driver method back, so waiting_ holds still meanwhile.)
     for (Turn& turn : waiting_) release(turn, seq);
     std::erase_if(waiting_, [](const Turn& turn) { return turn.empty(); });
+    follow_up();  // what writes_durable completed; also starts the next commit
+}
+
+void Driver::follow_up() {
     if (in_turn_) {
-        again_ = true;  // end_turn takes what writes_durable made
+        again_ = true;  // end_turn, under way, takes the core's output again
     } else {
-        end_turn();  // which also starts the next commit
+        end_turn();
     }
 }
 

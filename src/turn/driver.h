@@ -117,6 +117,8 @@ private:
     void fail(Turn& turn);
     void start_commit();
     void take_turn();
+    // What a finished commit made the core hand out goes as a turn of its own.
+    void follow_up();
 
     replica::Node& node_;
     gossip::Gossiper* gossiper_;
