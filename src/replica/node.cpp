@@ -105,141 +105,102 @@ void Node::fail(ClientToken token, errc code, std::uint32_t replies, std::uint32
 
 void Node::start_get(Now now, ClientToken token, ClientRequest& request, const RequestOptions& opts,
                      bool then_delete) {
-    const RequestId req = next_req_++;
-    GetFsm fsm;
-    fsm.token = token;
-    if (then_delete) fsm.phase = GetFsm::Collecting{opts};
-    fsm.key = std::move(request.key);
-    fsm.replies = Quorum{opts.r, opts.pr};
-    fsm.deadline = now.mono + Duration::millis(opts.timeout_ms);
-    pick_targets(fsm.key, opts.n, fsm.targets);
-    if (fsm.targets.size() < fsm.replies.need) {
-        fail_unavailable(token, fsm.targets, opts.n, fsm.replies.need);
+    const RequestId req = next_req_++;  // taken even by a read refused at once
+    GetCoordinator::Spec spec;
+    spec.token = token;
+    if (then_delete) spec.then_delete = opts;
+    spec.key = std::move(request.key);
+    spec.replies = Quorum{opts.r, opts.pr};
+    spec.deadline = now.mono + Duration::millis(opts.timeout_ms);
+    pick_targets(spec.key, opts.n, spec.targets);
+    if (spec.targets.size() < spec.replies.need) {
+        fail_unavailable(token, spec.targets, opts.n, spec.replies.need);
         return;
     }
-    if (events_) note_routed(fsm.key, request.op, fsm.targets, NodeId{});
-    fsm.digests.assign(fsm.targets.size(), 0);
-    auto [it, inserted] = gets_.emplace(req, std::move(fsm));
+    if (events_) note_routed(spec.key, request.op, spec.targets, NodeId{});
+    auto [it, inserted] = gets_.try_emplace(req, std::move(spec));
     SHOAL_ASSERT(inserted);
-    GetFsm& g = it->second;
+    GetCoordinator& get = it->second;
     // The retry comes first, and the deadline joins the queue when it passes (expire);
     // without a retry before it, the deadline goes in now.
-    const bool retry = config_.read_fanout != ReadFanout::all && now.mono + config_.read_retry < g.deadline;
-    deadlines_.push({retry ? now.mono + config_.read_retry : g.deadline, req});
-    g.deadline_queued = !retry;
+    const bool retry = config_.read_fanout != ReadFanout::all && now.mono + config_.read_retry < get.deadline();
+    if (retry) {
+        deadlines_.push({now.mono + config_.read_retry, req});
+    } else {
+        queue_deadline(req, get);
+    }
     if (config_.read_fanout == ReadFanout::all) {
-        ask(req, g, /*everyone=*/true);
+        ask(req, get, /*everyone=*/true);
         return;
     }
     // This node's own copy costs no message: it is asked first when it holds one.
-    for (auto& t : g.targets) {
-        if (t.node == config_.id) {
-            t.asked = true;
-            send(t.node, GetReq{req, g.key});
-        }
-    }
-    ask(req, g, /*everyone=*/false);
+    if (const Target* self = get.ask_self(config_.id)) send(self->node, GetReq{req, get.key()});
+    ask(req, get, /*everyone=*/false);
 }
 
-std::size_t Node::ask(RequestId req, GetFsm& fsm, bool everyone) {
-    // The replies already in, plus one from each target asked and still silent.
-    Quorum coming = fsm.replies;
-    for (const auto& t : fsm.targets) {
-        if (t.asked && !t.answered && !t.failed) coming.count(t.primary);
-    }
-    std::size_t asked = 0;
-    for (auto& t : fsm.targets) {
-        if (!everyone && coming.met()) break;
-        if (t.asked || (!everyone && coming.wants_primary() && !t.primary)) continue;
-        t.asked = true;
-        coming.count(t.primary);
-        ++asked;
-        send(t.node, GetReq{req, fsm.key});
-    }
-    return asked;
+std::size_t Node::ask(RequestId req, GetCoordinator& get, bool everyone) {
+    return get.ask(everyone, [&](const Target& t) { send(t.node, GetReq{req, get.key()}); });
 }
 
 void Node::on_get_resp(Now now, NodeId from, GetResp& resp) {
     auto it = gets_.find(resp.req);
     if (it == gets_.end()) return;
-    GetFsm& fsm = it->second;
-    Target* t = find_target(fsm, from);
-    if (t == nullptr) return;
-    if (resp.code != errc::ok) {
-        t->failed = true;
-        t->corrupt = resp.code == errc::corrupt;
-    } else {
-        t->answered = true;
-        fsm.replies.count(t->primary);
-        note_local(from, fsm.needs);
-        SHOAL_ASSERT(fsm.digests.size() == fsm.targets.size());
-        fsm.digests[static_cast<std::size_t>(t - fsm.targets.data())] = digest(resp.state);
-        fsm.merged = merge(fsm.merged, resp.state, mode_of(fsm.key));
-    }
-    if (!fsm.answered() && fsm.replies.met()) reply_get(now, fsm);
-    if (!fsm.answered()) ask(resp.req, fsm, /*everyone=*/false);  // in place of one that failed
-    const bool all_in = std::all_of(fsm.targets.begin(), fsm.targets.end(),
-                                    [](const Target& x) { return !x.asked || x.answered || x.failed; });
-    if (all_in) finish_get(resp.req, fsm);
+    GetCoordinator& get = it->second;
+    const GetCoordinator::Answer answer = get.on_answer(from, resp.code, resp.state, mode_of(get.key()));
+    if (answer == GetCoordinator::Answer::stale) return;
+    if (answer == GetCoordinator::Answer::counted && from == config_.id) get.rest_on(local_needs_);
+    if (get.ready()) reply_get(now, get);
+    if (!get.answered()) ask(resp.req, get, /*everyone=*/false);  // in place of one that failed
+    if (get.all_in()) finish_get(resp.req, get);
 }
 
-void Node::reply_get(Now now, GetFsm& fsm) {
-    SHOAL_ASSERT(!fsm.answered());  // a client has one reply
-    std::optional<RequestOptions> then_delete = std::move(std::get<GetFsm::Collecting>(fsm.phase).then_delete);
-    fsm.phase = GetFsm::Answered{};
+void Node::reply_get(Now now, GetCoordinator& get) {
+    std::optional<RequestOptions> then_delete = get.answer();
     ++replied_gets_;
-    if (then_delete) return delete_what_was_read(now, fsm, *then_delete);
-    ClientReply reply;
-    reply.token = fsm.token;
-    reply.replies = fsm.replies.got;
-    reply.required = fsm.replies.need;
-    reply.context = fsm.merged.context;
-    for (const auto& s : fsm.merged.siblings) {
-        if (!s.tombstone && !s.expired(now.wall)) reply.siblings.push_back(s);
-    }
-    reply.code = reply.siblings.empty() ? errc::not_found : errc::ok;
-    out_.replies.push_back(OutReply{std::move(reply), fsm.needs});
+    SHOAL_ASSERT(replied_gets_ <= gets_.size());
+    if (then_delete) return delete_what_was_read(now, get, *then_delete);
+    out_.replies.push_back(OutReply{get.reply(now.wall), get.needs()});
 }
 
-void Node::delete_what_was_read(Now now, GetFsm& fsm, RequestOptions opts) {
-    if (live_count(fsm.merged, now.wall) == 0) {
+void Node::delete_what_was_read(Now now, GetCoordinator& get, RequestOptions opts) {
+    if (live_count(get.merged(), now.wall) == 0) {
         ClientReply reply;
-        reply.token = fsm.token;
+        reply.token = get.token();
         reply.code = errc::not_found;
-        reply.replies = fsm.replies.got;
-        reply.required = fsm.replies.need;
-        out_.replies.push_back(OutReply{std::move(reply), fsm.needs});
+        reply.replies = get.replies().got;
+        reply.required = get.replies().need;
+        out_.replies.push_back(OutReply{std::move(reply), get.needs()});
         return;
     }
     ClientRequest del;
     del.op = ClientOp::del;
-    del.key = fsm.key;
-    del.context = fsm.merged.context;
-    opts.timeout_ms = std::max<std::int64_t>(1, (fsm.deadline - now.mono).ms());  // what the read left
-    start_put(now, fsm.token, del, opts);
+    del.key = get.key();
+    del.context = get.merged().context;
+    opts.timeout_ms = std::max<std::int64_t>(1, (get.deadline() - now.mono).ms());  // what the read left
+    start_put(now, get.token(), del, opts);
 }
 
 void Node::writes_lost(std::uint64_t seq) {
     for (auto it = puts_.begin(); it != puts_.end();) {
-        if (it->second.needs < seq) {
+        if (it->second.needs() < seq) {
             ++it;
             continue;
         }
-        fail(it->second.token, errc::store_error, 0, it->second.acks.need);
+        fail(it->second.token(), errc::store_error, 0, it->second.acks().need);
         it = puts_.erase(it);
     }
     std::erase_if(own_copies_, [seq](const auto& copy) { return copy.first >= seq; });
     for (auto it = gets_.begin(); it != gets_.end();) {
-        GetFsm& fsm = it->second;
-        if (fsm.needs < seq) {
+        GetCoordinator& get = it->second;
+        if (get.needs() < seq) {
             ++it;
             continue;
         }
-        if (fsm.answered()) {  // its reply waited with the lost batch: failed there
+        if (get.answered()) {  // its reply waited with the lost batch: failed there
             SHOAL_ASSERT(replied_gets_ > 0);
             --replied_gets_;
         } else {
-            fail(fsm.token, errc::store_error, 0, fsm.replies.need);
+            fail(get.token(), errc::store_error, 0, get.replies().need);
         }
         it = gets_.erase(it);
     }
@@ -251,25 +212,20 @@ void Node::writes_lost(std::uint64_t seq) {
     must_retire_ = !retire_actor();
 }
 
-void Node::finish_get(RequestId req, GetFsm& fsm) {
-    if (!fsm.answered()) {
+void Node::finish_get(RequestId req, GetCoordinator& get) {
+    if (!get.answered()) {
         // Fewer than r good replies in time (or every target answered and too few were good).
-        fail(fsm.token, errc::quorum_not_met, fsm.replies.got, fsm.replies.need);
+        fail(get.token(), errc::quorum_not_met, get.replies().got, get.replies().need);
     }
     // A merge of copies too large to store anywhere is not sent (replicas would refuse it).
-    if (config_.read_repair && fsm.replies.got > 0 &&
-        state_bytes(fsm.merged) <= max_carried_state_bytes(config_.limits)) {
-        const std::uint64_t want = digest(fsm.merged);
-        for (std::size_t i = 0; i < fsm.targets.size(); ++i) {
-            const Target& t = fsm.targets[i];
-            // A damaged copy counts for nothing in the answer, but gets the merge.
-            if (!t.corrupt && (!t.answered || fsm.digests[i] == want)) continue;
+    if (config_.read_repair && state_bytes(get.merged()) <= max_carried_state_bytes(config_.limits)) {
+        get.for_each_stale_copy([&](const Target& t) {
             ++stats_.read_repairs_sent;
-            if (events_) events_->read_repair(fsm.key, t.node);
-            send(t.node, ReplicateReq{0, fsm.key, fsm.merged, t.hint_for});
-        }
+            if (events_) events_->read_repair(get.key(), t.node);
+            send(t.node, ReplicateReq{0, get.key(), get.merged(), t.hint_for});
+        });
     }
-    if (fsm.answered()) {
+    if (get.answered()) {
         SHOAL_ASSERT(replied_gets_ > 0);
         --replied_gets_;
     }
@@ -277,43 +233,44 @@ void Node::finish_get(RequestId req, GetFsm& fsm) {
 }
 
 void Node::expire(Now now, RequestId req) {
-    if (auto it = puts_.find(req); it != puts_.end()) {
-        PutFsm& fsm = it->second;
-        Target& leader = fsm.leader_target();
-        if (now.mono >= fsm.deadline) {
-            for (const auto& t : fsm.targets) {
-                if (!t.answered && !t.failed) missed(now.mono, t.node);
+    if (auto it = puts_.find(req); it != puts_.end()) return expire_put(now, req, it->second);
+    if (auto it = gets_.find(req); it != gets_.end()) return expire_get(now, req, it->second);
+}
+
+void Node::expire_put(Now now, RequestId req, PutCoordinator& put) {
+    switch (put.on_time(now.mono)) {
+        case PutCoordinator::Due::deadline:
+            for (const auto& t : put.targets()) {
+                if (t.open()) missed(now.mono, t.node);
             }
-            fail(fsm.token, errc::quorum_not_met, fsm.acks.got, fsm.acks.need);
-            puts_.erase(it);
+            fail(put.token(), errc::quorum_not_met, put.acks().got, put.acks().need);
+            puts_.erase(req);
             return;
-        }
-        const PutFsm::Leading* leading = fsm.leading();
-        if (leading != nullptr && now.mono >= leading->until && !leader.answered && !leader.failed) {
+        case PutCoordinator::Due::leader_silent: {
             // The leader is silent: suspect it and let the next target lead.
-            leader.failed = true;
-            missed(now.mono, leader.node);
+            const NodeId silent = put.leader_target().node;
+            missed(now.mono, silent);
             ++stats_.leader_failovers;
-            const NodeId silent = leader.node;
-            if (pass_leadership(now, req, fsm) && events_)
-                events_->leader_failover(fsm.key, silent, fsm.leader_target().node);
+            if (pass_leadership(now, req, put) && events_)
+                events_->leader_failover(put.key(), silent, put.leader_target().node);
+            break;
         }
-        queue_deadline(req, fsm);
+        case PutCoordinator::Due::nothing: break;
+    }
+    queue_deadline(req, put);
+}
+
+void Node::expire_get(Now now, RequestId req, GetCoordinator& get) {
+    if (get.expired(now.mono)) {
+        for (const auto& t : get.targets()) {
+            if (t.asked && t.open()) missed(now.mono, t.node);
+        }
+        finish_get(req, get);
         return;
     }
-    auto it = gets_.find(req);
-    if (it == gets_.end()) return;
-    GetFsm& fsm = it->second;
-    if (now.mono >= fsm.deadline) {
-        for (const auto& t : fsm.targets) {
-            if (t.asked && !t.answered && !t.failed) missed(now.mono, t.node);
-        }
-        finish_get(req, fsm);
-    } else {
-        // Slow to answer (paused, partitioned, not yet known to be down): ask the rest.
-        if (!fsm.answered() && ask(req, fsm, /*everyone=*/true) > 0) ++stats_.read_retries;
-        queue_deadline(req, fsm);
-    }
+    // Slow to answer (paused, partitioned, not yet known to be down): ask the rest.
+    if (!get.answered() && ask(req, get, /*everyone=*/true) > 0) ++stats_.read_retries;
+    queue_deadline(req, get);
 }
 
 namespace {

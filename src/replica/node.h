@@ -27,6 +27,7 @@
 #include "core/types.h"
 #include "replica/handoff.h"
 #include "replica/exchanges.h"
+#include "replica/get_coordinator.h"
 #include "replica/hints.h"
 #include "replica/reaper.h"
 #include "replica/merkle.h"
@@ -34,6 +35,7 @@
 #include "replica/quorum.h"
 #include "replica/namespaces.h"
 #include "replica/node_output.h"
+#include "replica/put_coordinator.h"
 #include "replica/version.h"
 #include "ring/ring.h"
 #include "store/buffered_store.h"
@@ -218,85 +220,7 @@ public:
     // Exchanges this node started that were aborted (timed out or refused), by peer.
     const std::map<NodeId, std::uint64_t>& ae_aborted_by_peer() const { return exchanges_.aborted_by_peer(); }
 
-    // One replica a request was sent to.
-    struct Target {
-        NodeId node;
-        NodeId hint_for;  // a fallback's hint: the primary it stands in for
-        bool primary = false;
-        bool asked = false;  // reads only: the request went out to it (a put asks every target)
-        bool answered = false;
-        bool failed = false;
-        bool corrupt = false;  // answered that its copy is damaged: read repair rewrites it
-    };
-
 private:
-    struct PutFsm {
-        // The phases of a put. Leading: target `leader` is asked to issue the write's
-        // dot and apply it by `until`; after that the next target leads.
-        struct Leading {
-            std::size_t leader;
-            Instant until;
-        };
-        // Replicating: the leader issued `dot`; `state`, its copy with the write, goes
-        // to every other target, and their acknowledgements count towards w.
-        struct Replicating {
-            std::size_t leader;
-            Dot dot;
-            SiblingSet state;
-        };
-        ClientToken token = 0;
-        std::string key;
-        WriteOp op;
-        std::vector<Target> targets;
-        std::variant<Leading, Replicating> phase{Leading{}};
-        Instant deadline;
-        // deadlines_ holds the request's nearest instant only (a leader's `until`); the
-        // deadline itself joins when that one passes with the request still open, so
-        // the queue holds few entries of requests long finished.
-        bool deadline_queued = false;
-        Quorum acks;  // w and pw, and the acknowledgements so far
-        // This node's own copy of the write (target `own`), while the batch holding it
-        // is not yet durable (0: none waiting). It counts towards w only once it is, so
-        // an acknowledgement means W durable copies, any W of the targets': the
-        // coordinator's disk is not on the path of its replies.
-        std::uint64_t needs = 0;
-        std::size_t own = 0;
-        bool return_body = false;
-        WriteCondition condition = WriteCondition::none;
-        // The target leading (or that led) the write.
-        Target& leader_target() {
-            const std::size_t i = std::visit([](const auto& p) { return p.leader; }, phase);
-            SHOAL_ASSERT(i < targets.size());
-            return targets[i];
-        }
-        Leading* leading() { return std::get_if<Leading>(&phase); }
-        Replicating& replicating() {
-            SHOAL_ASSERT(std::holds_alternative<Replicating>(phase));
-            return std::get<Replicating>(phase);
-        }
-    };
-    struct GetFsm {
-        ClientToken token = 0;
-        std::string key;
-        std::vector<Target> targets;
-        std::vector<std::uint64_t> digests;  // per target, once answered
-        Instant deadline;
-        bool deadline_queued = false;  // as PutFsm's: queued once the read retry passes
-        Quorum replies;  // r and pr, and the good replies so far
-        // The phases of a read. Collecting: short of r (and pr) good answers; a delete
-        // without a context waits here for what it will delete (`then_delete`: once R
-        // have answered, it deletes what they hold). Answered: the client has its reply
-        // (or the delete went on as a put); the read stays until every target asked has
-        // answered or the deadline passes, to read-repair the copies that differ.
-        struct Collecting {
-            std::optional<RequestOptions> then_delete;
-        };
-        struct Answered {};
-        std::variant<Collecting, Answered> phase;
-        SiblingSet merged;
-        std::uint64_t needs = 0;  // the store batch of staged state this node's own read saw
-        bool answered() const { return std::holds_alternative<Answered>(phase); }
-    };
     struct PeerHealth {
         bool down = false;
         Instant next_ping;
@@ -315,7 +239,7 @@ private:
     void start_get(Now now, ClientToken token, ClientRequest& request, const RequestOptions& opts,
                    bool then_delete = false);
     // The second half of a delete without a context: deletes what the read found.
-    void delete_what_was_read(Now now, GetFsm& fsm, RequestOptions opts);
+    void delete_what_was_read(Now now, GetCoordinator& get, RequestOptions opts);
     // Refuses a request whose targets are fewer than `needed`, saying why: how many of
     // the key's primaries are believed down and how many targets were left.
     // Tells events_ (set) where a request went.
@@ -325,42 +249,30 @@ private:
     void pick_targets(std::string_view key, std::uint32_t n, std::vector<Target>& out) const;
     // The next target that has neither failed nor answered leads the put; false when
     // none is left.
-    bool pass_leadership(Now now, RequestId req, PutFsm& fsm);
-    void send_to_leader(Now now, RequestId req, PutFsm& fsm);
+    bool pass_leadership(Now now, RequestId req, PutCoordinator& put);
+    // Target `leader` leads the put: it is sent the write, with half the time left.
+    void send_to_leader(Now now, RequestId req, PutCoordinator& put, std::size_t leader);
     void on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp);
     void on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp);
     void on_get_resp(Now now, NodeId from, GetResp& resp);
-    void maybe_finish_put(Now now, RequestId req, PutFsm& fsm);
-    void finish_get(RequestId req, GetFsm& fsm);
-    // Asks targets not yet asked, in order (this node, then primaries first): every one
-    // of them when `everyone`, else as many as it takes for the outstanding ones to
-    // still reach R (and PR) replies. Returns how many it asked.
-    std::size_t ask(RequestId req, GetFsm& fsm, bool everyone);
-    void reply_get(Now now, GetFsm& fsm);
+    void maybe_finish_put(Now now, RequestId req, PutCoordinator& put);
+    void finish_get(RequestId req, GetCoordinator& get);
+    // Asks the read's targets not yet asked (GetCoordinator::ask); returns how many.
+    std::size_t ask(RequestId req, GetCoordinator& get, bool everyone);
+    void reply_get(Now now, GetCoordinator& get);
     void expire(Now now, RequestId req);
-    // The target `from` of a request, while it has neither answered nor failed.
-    template <class Fsm>
-    static Target* find_target(Fsm& fsm, NodeId from) {
-        for (auto& t : fsm.targets) {
-            if (t.node == from && !t.answered && !t.failed) return &t;
-        }
-        return nullptr;
-    }
-    template <class Fsm>
-    void queue_deadline(RequestId req, Fsm& fsm) {
-        if (fsm.deadline_queued) return;
-        fsm.deadline_queued = true;
-        deadlines_.push({fsm.deadline, req});
+    void expire_put(Now now, RequestId req, PutCoordinator& put);
+    void expire_get(Now now, RequestId req, GetCoordinator& get);
+    // Queues a request's deadline, once (its earlier instants come first: a leader's
+    // `until`, a read's retry).
+    template <class Coordinator>
+    void queue_deadline(RequestId req, Coordinator& c) {
+        if (c.queue_deadline_once()) deadlines_.push({c.deadline(), req});
     }
     void fail(ClientToken token, errc code, std::uint32_t replies, std::uint32_t required);
     // A target's good answer to a put counts towards w; this node's own waits until the
     // batch holding it is durable (writes_durable).
-    void count_copy(RequestId req, PutFsm& fsm, Target& t, NodeId from);
-    // An answer from this node to itself (a read of its own copy) may rest on staged
-    // writes: the request's reply then waits for them.
-    void note_local(NodeId from, std::uint64_t& needs) const {
-        if (from == config_.id) needs = std::max(needs, local_needs_);
-    }
+    void count_copy(RequestId req, PutCoordinator& put, const Target& t, NodeId from);
 
     // Replica side.
     void on_put_leader_req(Now now, NodeId from, PutLeaderReq& req);
@@ -504,8 +416,8 @@ private:
     RequestId next_req_ = 1;
     std::uint64_t next_counter_ = 1;  // dots this actor issues only ever grow
     std::uint64_t next_ping_ = 1;
-    std::unordered_map<RequestId, PutFsm> puts_;
-    std::unordered_map<RequestId, GetFsm> gets_;
+    std::unordered_map<RequestId, PutCoordinator> puts_;
+    std::unordered_map<RequestId, GetCoordinator> gets_;
     std::size_t replied_gets_ = 0;  // gets_ entries Answered
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
     std::unordered_map<NodeId, PeerHealth> health_;
