@@ -163,7 +163,7 @@ TEST_CASE("regress: a store whose compactions meet damaged blocks is moved aside
     bool rebuilt = false;
     int rounds = 0;
     std::int64_t ok = 0, errors = 0;
-    for (; rounds < 8 && !rebuilt; ++rounds) {
+    for (; rounds < 16 && !rebuilt; ++rounds) {  // compactions reach the damage at their own pace
         const std::string json = c.dir + "/round.json";
         (void)std::system(
             (load + " --no-load --duration 4s --json " + json + " >>" + c.dir + "/bench.log 2>&1").c_str());
