@@ -148,6 +148,7 @@ void Node::on_get_resp(Now now, NodeId from, GetResp& resp) {
     GetCoordinator& get = it->second;
     const GetCoordinator::Answer answer = get.on_answer(from, resp.code, resp.state, mode_of(get.key()));
     if (answer == GetCoordinator::Answer::stale) return;
+    // This node's read of its own copy may have seen staged writes: the reply waits for them.
     if (answer == GetCoordinator::Answer::counted && from == config_.id) get.rest_on(local_needs_);
     if (get.ready()) reply_get(now, get);
     if (!get.answered()) ask(resp.req, get, /*everyone=*/false);  // in place of one that failed

@@ -263,8 +263,10 @@ private:
     void expire(Now now, RequestId req);
     void expire_put(Now now, RequestId req, PutCoordinator& put);
     void expire_get(Now now, RequestId req, GetCoordinator& get);
-    // Queues a request's deadline, once (its earlier instants come first: a leader's
-    // `until`, a read's retry).
+    // Queues a request's deadline, once. deadlines_ holds each request's nearest instant
+    // only (a leader's `until`, a read's retry); the deadline joins when that one passes
+    // with the request still open, so the queue holds few entries of requests long
+    // finished.
     template <class Coordinator>
     void queue_deadline(RequestId req, Coordinator& c) {
         if (c.queue_deadline_once()) deadlines_.push({c.deadline(), req});
