@@ -10,8 +10,8 @@
 
 namespace shoal::gossip {
 
-Gossiper::Gossiper(GossipConfig config, Rng& rng, store::Store& store)
-    : config_(std::move(config)), rng_(rng), store_(store), detector_(config_.detector) {
+Gossiper::Gossiper(GossipConfig config, Rng& rng, store::Store& store, health::Detector& detector)
+    : config_(std::move(config)), rng_(rng), store_(store), detector_(detector) {
     SHOAL_ASSERT(config_.id.valid());
     SHOAL_ASSERT(ring::valid_partition_count(config_.partition_count));
     SHOAL_ASSERT(config_.interval.us > 0);
@@ -109,8 +109,12 @@ bool Gossiper::maintain() {
 void Gossiper::changed(Instant now) {
     (void)now;
     maintain();
-    for (const auto& [id, m] : view_.members)
-        if (!is_active(m.status) && detector_.known(id)) detector_.forget(id);
+    if (stopped()) {
+        detector_.forget_histories();  // see heard_from
+    } else {
+        for (const auto& [id, m] : view_.members)
+            if (!is_active(m.status)) detector_.forget(id);
+    }
     epoch_ += 1;
     unsaved_ = true;
     if (auto ec = save_view(store_, view_, config_.sync_saves)) {
@@ -170,7 +174,7 @@ void Gossiper::round(Instant now) {
     if (peers.empty()) return;  // a founder alone, or the last member
     std::vector<NodeId> up;
     for (NodeId p : peers)
-        if (detector_.available(p, now)) up.push_back(p);
+        if (detector_.up(p, now)) up.push_back(p);
     const std::vector<NodeId>& pool = up.empty() ? peers : up;
     const NodeId peer = pool[rng_.below(pool.size())];
     send(peer, address_of(peer), GossipSyn{config_.peer_address, current_digest(), std::nullopt});
@@ -230,7 +234,8 @@ bool Gossiper::absorb(Instant now, const ClusterView& other) {
 
 void Gossiper::heard_from(Instant now, NodeId peer) {
     // Only members feed the detector: its table stays bounded by the view.
-    if (peer.valid() && peer != config_.id && find_member(view_, peer)) detector_.heartbeat(peer, now);
+    if (stopped()) return;  // it gets no heartbeats now, and would find everyone silent
+    if (peer.valid() && peer != config_.id && find_member(view_, peer)) detector_.heard(peer, now);
 }
 
 std::error_code Gossiper::join(Instant now, std::vector<std::string> seeds) {

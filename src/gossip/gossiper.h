@@ -33,7 +33,7 @@
 #include "core/rng.h"
 #include "core/types.h"
 #include "gossip/claim.h"
-#include "gossip/failure_detector.h"
+#include "health/detector.h"
 #include "gossip/messages.h"
 #include "gossip/view.h"
 #include "store/store.h"
@@ -52,7 +52,6 @@ struct GossipConfig {
     std::vector<std::string> seeds;
     Duration interval = Duration::seconds(1);
     Duration heartbeat_interval = Duration::seconds(1);  // zero: no heartbeats
-    DetectorConfig detector;
     bool sync_saves = true;  // save the view with a synced write
 };
 
@@ -72,7 +71,9 @@ public:
     // else starts a view holding only this node, joining. `rng` and `store` must
     // outlive the Gossiper. A saved view that does not decode is reported by
     // load_error() and replaced by a fresh one (gossip refills it).
-    Gossiper(GossipConfig config, Rng& rng, store::Store& store);
+    // `detector` is the node's one failure detector (the replica Node is handed the
+    // same): the Gossiper feeds it what members send and asks it whom to gossip with.
+    Gossiper(GossipConfig config, Rng& rng, store::Store& store, health::Detector& detector);
     Gossiper(const Gossiper&) = delete;
     Gossiper& operator=(const Gossiper&) = delete;
 
@@ -82,9 +83,6 @@ public:
     void step(Instant now, NodeId from, const GossipMessage& message);
     // Moves everything to send into `out` (cleared first).
     void take_output(GossipOutbox& out);
-
-    // Any message (a replica reply too) from a peer is evidence it is up.
-    void heard_from(Instant now, NodeId peer);
 
     // ---- membership commands (an operator's, through any node) ----
     // A node alone in its own cluster joins another through `seeds` (peer addresses):
@@ -126,8 +124,8 @@ public:
     // round, merging what comes back. It answers no one and sends no heartbeats.
     void set_following(bool following) { following_ = following; }
     bool is_claimant() const { return claimant(view_) == config_.id; }
-    // Routing health of a peer (phi-accrual).
-    bool believes_up(NodeId peer, Instant now) const { return peer == config_.id || detector_.available(peer, now); }
+    // The peer's frames arrive on time (the detector does not find it silent).
+    bool believes_up(NodeId peer, Instant now) const { return peer == config_.id || !detector_.silent(peer, now); }
     double phi(NodeId peer, Instant now) const { return detector_.phi(peer, now); }
     // Partitions moving from this node (it streams them) and to it.
     std::vector<ring::Move> outgoing_moves() const;
@@ -141,6 +139,8 @@ private:
     void start_view();
     void round(Instant now);
     void send_heartbeats(Instant now);
+    // A gossip frame from `peer`: evidence for the detector, from members only.
+    void heard_from(Instant now, NodeId peer);
     void on_syn(Instant now, NodeId from, const GossipSyn& syn);
     void on_ack(Instant now, NodeId from, const GossipAck& ack);
     // Merges a received view; false if it belongs to another cluster shape.
@@ -158,7 +158,7 @@ private:
     GossipConfig config_;
     Rng& rng_;
     store::Store& store_;
-    FailureDetector detector_;
+    health::Detector& detector_;
     ClusterView view_;
     std::uint32_t incarnation_ = 1;
     std::uint64_t epoch_ = 1;

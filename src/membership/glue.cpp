@@ -38,22 +38,10 @@ void Glue::install_namespaces(const gossip::Gossiper& gossiper, replica::Node& n
     node.set_namespaces(std::move(namespaces));
 }
 
-std::vector<NodeId> Glue::tick(Instant now, gossip::Gossiper& gossiper, replica::Node& node) const {
+std::vector<NodeId> Glue::tick(Instant now, gossip::Gossiper& gossiper, health::Detector& detector) const {
     gossiper.tick(now);
-    return suspect_silent(now, gossiper, node);
-}
-
-std::vector<NodeId> Glue::suspect_silent(Instant now, const gossip::Gossiper& gossiper, replica::Node& node) const {
-    std::vector<NodeId> suspected;
-    if (!joined_ || gossiper.stopped()) return suspected;
-    for (const auto& [id, m] : gossiper.view().members) {
-        if (id == node.config().id || !gossip::is_active(m.status)) continue;
-        if (!gossiper.believes_up(id, now) && node.believes_up(id)) {
-            node.suspect(now, id);
-            suspected.push_back(id);
-        }
-    }
-    return suspected;
+    if (!joined_ || gossiper.stopped()) return {};
+    return detector.newly_silent(now);
 }
 
 }  // namespace shoal::membership

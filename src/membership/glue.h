@@ -56,14 +56,11 @@ public:
     SyncReport sync(Instant now, gossip::Gossiper& gossiper, replica::Node& node);
     // Installs the view's namespaces in the Node (after a namespace command).
     void install_namespaces(const gossip::Gossiper& gossiper, replica::Node& node) const;
-    // Time passed: the gossiper's round (heartbeats, its detector), then
-    // suspect_silent. shoald's membership and the simulator both call it every tick.
-    std::vector<NodeId> tick(Instant now, gossip::Gossiper& gossiper, replica::Node& node) const;
-    // The gossiper's phi-accrual detector suspects an active member the Node still
-    // routes to: the Node marks it down and probes it (its next answer marks it up).
-    // Returns the peers newly suspected. Nothing before the node joined or after it
-    // stopped (it gets no heartbeats then, and would suspect everyone).
-    std::vector<NodeId> suspect_silent(Instant now, const gossip::Gossiper& gossiper, replica::Node& node) const;
+    // Time passed: the gossiper's round (heartbeats). Returns the peers the node's
+    // detector (the one the gossiper and the Node share) found newly silent, for the
+    // shell to dial again; none before the node joined or after it stopped.
+    // shoald's membership and the simulator both call it every tick.
+    std::vector<NodeId> tick(Instant now, gossip::Gossiper& gossiper, health::Detector& detector) const;
 
     // True once the node belongs to a founded cluster (it has a ring to route by).
     bool joined() const { return joined_; }

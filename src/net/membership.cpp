@@ -26,8 +26,9 @@ std::string id_text(NodeId id) { return std::to_string(id.value); }
 
 }  // namespace
 
-Membership::Membership(gossip::Gossiper& gossiper, replica::Node& node, store::Store& store)
-    : gossiper_(gossiper), node_(node), store_(store) {}
+Membership::Membership(gossip::Gossiper& gossiper, replica::Node& node, health::Detector& detector,
+                       store::Store& store)
+    : gossiper_(gossiper), node_(node), detector_(detector), store_(store) {}
 
 bool Membership::sync(Instant now) {
     const bool was_joined = glue_.joined();
@@ -54,7 +55,7 @@ bool Membership::sync(Instant now) {
 }
 
 std::vector<NodeId> Membership::tick(Instant now) {
-    return glue_.tick(now, gossiper_, node_);
+    return glue_.tick(now, gossiper_, detector_);
 }
 
 bool holds_data(store::Store& store) {
@@ -189,7 +190,7 @@ std::string Membership::cluster_json(Instant now, std::string_view sync_mode) {
              ",\"zone\":" + json_string(m.zone) + ",\"peer\":" + json_string(m.peer_address) +
              ",\"client\":" + json_string(m.client_address) + ",\"http\":" + json_string(m.http_address) +
              ",\"incarnation\":" + std::to_string(m.incarnation) + ",\"up\":" + (up ? "true" : "false") +
-             ",\"routable\":" + (node_.believes_up(id) ? "true" : "false") + "}";
+             ",\"routable\":" + (id == cfg.id || detector_.up(id, now) ? "true" : "false") + "}";
     }
     j += "],\"n\":" + std::to_string(cfg.n) + ",\"r\":" + std::to_string(cfg.r) + ",\"w\":" + std::to_string(cfg.w);
     j += ",\"sync\":" + json_string(sync_mode);

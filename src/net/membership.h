@@ -23,14 +23,14 @@ namespace shoal::net {
 
 class Membership {
 public:
-    Membership(gossip::Gossiper& gossiper, replica::Node& node, store::Store& store);
+    Membership(gossip::Gossiper& gossiper, replica::Node& node, health::Detector& detector, store::Store& store);
 
     // Installs a changed view in the Node and reports finished handoffs. Returns true
     // when the view changed since the last call.
     bool sync(Instant now);
-    // Time passed: the gossiper's round and heartbeats; peers its phi-accrual detector
-    // suspects are marked down for routing in the Node (an answer marks them up).
-    // Returns the peers newly suspected: the shell dials their links again.
+    // Time passed: the gossiper's round and heartbeats. Returns the peers the node's
+    // detector found newly silent: the shell dials their links again (the Node already
+    // routes around them and probes them).
     std::vector<NodeId> tick(Instant now);
     // True once this node belongs to a founded cluster (it has a ring to route by).
     bool joined() const { return glue_.joined(); }
@@ -51,6 +51,7 @@ private:
 
     gossip::Gossiper& gossiper_;
     replica::Node& node_;
+    health::Detector& detector_;
     store::Store& store_;
     membership::Glue glue_;
     std::string last_summary_;

@@ -278,8 +278,8 @@ struct Shell::Impl : std::enable_shared_from_this<Shell::Impl>, turn::Sink {
             if (stopped_) break;
             const Now now = clocks_now();
             for (NodeId peer : membership_.tick(now.mono)) {
-                // Suspected: whatever the link's socket believes, dial it again; the
-                // core probes the peer and marks it up when it answers.
+                // Fell silent: whatever the link's socket believes, dial it again; the
+                // core probes the peer, which is up again once it answers.
                 if (auto it = links_.find(peer.value); it != links_.end()) it->second->redial();
             }
             node_.tick(now);

@@ -94,8 +94,6 @@ awaitable<void> Shell::Impl::serve_peer(std::shared_ptr<tls::Stream> held, ConnW
                 ++metrics_.peer_messages_dropped;
                 return {};
             }
-            // Only an answer proves the peer hears us (see replica::is_answer).
-            if (replica::is_answer(frame.peer)) membership_.gossiper().heard_from(now.mono, from);
             node_.step(now, from, std::move(frame.peer));
         } else {
             return "unexpected frame kind on a peer connection";

@@ -21,10 +21,12 @@ ReaperBounds reaper_bounds(const RepairConfig& rc) {
 }
 }  // namespace
 
-Node::Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const ring::Ring> ring, NodeEvents* events)
+Node::Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const ring::Ring> ring,
+           health::Detector& detector, NodeEvents* events)
     : config_(std::move(config)),
       store_(store),
       ring_(std::move(ring)),
+      detector_(detector),
       events_(events),
       actor_(make_actor(config_.id, config_.incarnation)),
       hints_(config_.repair.max_hints, config_.repair.max_hint_bytes, life_base(config_.incarnation)),
@@ -44,11 +46,7 @@ void Node::set_ring(std::shared_ptr<const ring::Ring> ring) {
     recheck_kept_ = true;  // partitions this node stops serving are handed over at the next tick
 }
 
-bool Node::believes_up(NodeId peer) const {
-    if (peer == config_.id) return true;
-    auto it = health_.find(peer);
-    return it == health_.end() || !it->second.down;
-}
+bool Node::believes_up(NodeId peer) const { return peer == config_.id || detector_.up(peer, last_now_.mono); }
 
 // ---- client requests ---------------------------------------------------------------
 
@@ -309,17 +307,8 @@ void Node::dispatch(Now now, NodeId from, PeerMessage& message) {
                message);
 }
 
-void Node::heard_from(NodeId peer) {
-    if (peer == config_.id) return;
-    auto it = health_.find(peer);
-    if (it != health_.end()) it->second.down = false;
-}
-
 void Node::missed(Instant now, NodeId peer) {
-    if (peer == config_.id) return;
-    PeerHealth& h = health_[peer];
-    if (!h.down) h.next_ping = now;
-    h.down = true;
+    if (peer != config_.id) detector_.missed(peer, now);
 }
 
 void Node::tick(Now now) {
@@ -330,11 +319,7 @@ void Node::tick(Now now) {
         deadlines_.pop();
         expire(now, req);
     }
-    for (auto& [peer, h] : health_) {
-        if (!h.down || now.mono < h.next_ping) continue;
-        h.next_ping = now.mono + config_.ping_interval;
-        out_.messages.push_back(Envelope{peer, Ping{next_ping_++}});
-    }
+    for (NodeId peer : detector_.due_probes(now.mono)) out_.messages.push_back(Envelope{peer, Ping{next_ping_++}});
     deliver_hints(now.mono);
     start_exchange(now.mono);
     collect_gc(now);

@@ -25,6 +25,7 @@
 #include "core/assert.h"
 #include "core/limits.h"
 #include "core/types.h"
+#include "health/detector.h"
 #include "replica/handoff.h"
 #include "replica/exchanges.h"
 #include "replica/get_coordinator.h"
@@ -80,7 +81,6 @@ struct NodeConfig {
     std::uint32_t w = 2;
     Duration request_timeout = Duration::seconds(2);
     Duration max_request_timeout = Duration::seconds(60);
-    Duration ping_interval = Duration::millis(250);
     ConflictMode conflict = ConflictMode::dvv;
     bool read_repair = true;
     // How many of a key's targets a read asks at first: `quorum` asks R of them (this
@@ -123,8 +123,11 @@ public:
 class Node {
 public:
     // `store` stages this node's writes; take_output() takes them out of it.
+    // `detector` is the node's one failure detector (its Gossiper is handed the same):
+    // the Node tells it which peers answered and which missed, probes the ones it finds
+    // down, and routes around them.
     Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const ring::Ring> ring,
-         NodeEvents* events = nullptr);
+         health::Detector& detector, NodeEvents* events = nullptr);
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
 
@@ -165,11 +168,8 @@ public:
     bool handed_over() const { return !recheck_kept_ && !handover_.active && hints_.pending() == 0; }
     std::vector<HandoffProgress> handoff_progress() const;
 
-    // Routing health of a peer, as this node believes it.
+    // Routing health of a peer at the last step's clock (the detector's up()).
     bool believes_up(NodeId peer) const;
-    // Another detector (membership's phi-accrual, fed by heartbeats) suspects `peer`:
-    // it is marked down for routing and probed; its next answer marks it up again.
-    void suspect(Instant now, NodeId peer) { missed(now, peer); }
     // Client requests waiting for their reply. (A get that has answered stays a little
     // longer for read repair; it does not count.)
     std::size_t inflight() const {
@@ -221,10 +221,6 @@ public:
     const std::map<NodeId, std::uint64_t>& ae_aborted_by_peer() const { return exchanges_.aborted_by_peer(); }
 
 private:
-    struct PeerHealth {
-        bool down = false;
-        Instant next_ping;
-    };
     struct Deadline {
         Instant at;
         RequestId req;
@@ -388,7 +384,7 @@ private:
     void rest_on(std::uint64_t seq);
     // Raises the needs of out_'s items made since the last settling to at least `seq`.
     void settle(std::uint64_t seq);
-    void heard_from(NodeId peer);
+    // `peer` was asked and did not answer in time (the detector's missed()).
     void missed(Instant now, NodeId peer);
 
     // The conflict mode a stored key's replicas keep (its namespace's).
@@ -411,6 +407,7 @@ private:
         std::string after;  // last stored key looked at in that partition
     };
     HandOverScan handover_;
+    health::Detector& detector_;
     NodeEvents* events_;
     ActorId actor_;
     std::error_code store_failing_;  // set_store_failing
@@ -422,7 +419,6 @@ private:
     std::unordered_map<RequestId, GetCoordinator> gets_;
     std::size_t replied_gets_ = 0;  // gets_ entries Answered
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
-    std::unordered_map<NodeId, PeerHealth> health_;
     // Messages this node sent to itself, each with what it rests on; handled in turn
     // after the step that sent them.
     struct LocalMessage {

@@ -38,7 +38,9 @@ void Node::send(NodeId to, PeerMessage message) {
 void Node::step(Now now, NodeId from, PeerMessage message) {
     last_now_ = now;
     begin_step();
-    if (is_answer(message)) heard_from(from);  // liveness for routing: answers only
+    // Only an answer proves the peer hears this node (a request may come from a peer
+    // that cannot hear it).
+    if (is_answer(message) && from != config_.id) detector_.answered(from, now.mono);
     dispatch(now, from, message);
     end_step();
     drain_local(now);

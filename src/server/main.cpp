@@ -22,6 +22,7 @@
 #include "core/build_info.h"
 #include "core/rng.h"
 #include "gossip/gossiper.h"
+#include "health/detector.h"
 #include "http/server.h"
 #include "net/log.h"
 #include "net/debug_events.h"
@@ -182,8 +183,12 @@ int main(int argc, char** argv) {
     gc.seeds = o.seeds;
     gc.interval = Duration::millis(o.gossip_interval_ms);
     gc.heartbeat_interval = gc.interval;
-    gc.detector.first_estimate = gc.interval;
-    gc.detector.acceptable_pause = gc.interval;
+    // The node's one failure detector, shared by its gossiper and its Node: heartbeats
+    // come every gossip interval.
+    health::DetectorConfig dc;
+    dc.first_estimate = gc.interval;
+    dc.acceptable_pause = gc.interval;
+    health::Detector detector(dc);
     Rng rng(static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
             (static_cast<std::uint64_t>(o.id) << 32) ^ static_cast<std::uint64_t>(::getpid()));
     {
@@ -198,13 +203,13 @@ int main(int argc, char** argv) {
                       "error=" + log::quoted(e.message()));
         }
     }
-    gossip::Gossiper gossiper(gc, rng, *db);
+    gossip::Gossiper gossiper(gc, rng, *db, detector);
     auto ring = gossiper.ring();
     // At log_level = debug the core's routing and repair decisions are logged.
     net::DebugEvents debug_events;
-    replica::Node node(nc, buffered, ring ? ring : placeholder_ring(o),
+    replica::Node node(nc, buffered, ring ? ring : placeholder_ring(o), detector,
                        log::enabled(log::Level::debug) ? &debug_events : nullptr);
-    net::Membership membership(gossiper, node, *db);
+    net::Membership membership(gossiper, node, detector, *db);
 
     // TLS: every listener and every peer link, with this node's certificate, which must
     // name this node.

@@ -64,7 +64,9 @@ void World::start(NodeId id, std::vector<std::string> seeds) {
     c.seeds = n.seeds;
     c.interval = k_interval;
     c.heartbeat_interval = heartbeats_ ? k_interval : Duration{};
-    n.g = std::make_unique<gossip::Gossiper>(c, *n.rng, *n.disk);
+    n.g.reset();
+    n.detector = std::make_unique<health::Detector>();
+    n.g = std::make_unique<gossip::Gossiper>(c, *n.rng, *n.disk, *n.detector);
     if (n.g->load_error())
         violations_.push_back("restart: node " + std::to_string(id.value) + " could not load its view");
     observe(n);

@@ -48,6 +48,7 @@ struct SimNode {
     std::vector<std::string> seeds;
     std::unique_ptr<store::MemStore> disk;
     std::unique_ptr<Rng> rng;
+    std::unique_ptr<health::Detector> detector;  // the gossiper's (a fresh one each start)
     std::unique_ptr<gossip::Gossiper> g;  // null while down
     bool exited = false;                  // left the cluster and shut down
     bool dead = false;                    // crashed for good

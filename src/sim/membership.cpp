@@ -317,10 +317,8 @@ void Simulation::start_gossip(std::uint32_t i) {
     gc.seeds = n.seeds;  // empty for node 1 only: it founds the cluster
     gc.interval = config_.gossip_interval;
     gc.heartbeat_interval = gc.interval;
-    gc.detector.first_estimate = gc.interval;
-    gc.detector.acceptable_pause = gc.interval;
     n.gossip_rng = std::make_unique<Rng>(hash_combine(config_.seed, (std::uint64_t{n.id.value} << 32) | n.epoch));
-    n.gossip = std::make_unique<gossip::Gossiper>(std::move(gc), *n.gossip_rng, n.disk);
+    n.gossip = std::make_unique<gossip::Gossiper>(std::move(gc), *n.gossip_rng, n.disk, *n.detector);
     membership::GlueOptions glue;
     glue.ownership_handoff = config_.ownership_handoff;
     glue.extra_namespaces = sim_namespaces({}, config_.conflict);
@@ -365,7 +363,6 @@ void Simulation::deliver_gossip(Event& e) {
     if (!n.up) return;
     trace(e.gossip->index());
     const Instant now = node_now(e.b).mono;
-    n.gossip->heard_from(now, NodeId{e.a + 1});
     n.gossip->step(now, NodeId{e.a + 1}, *e.gossip);
     after_node_turn(e.b);
 }
@@ -382,6 +379,7 @@ void Simulation::exit_node(std::uint32_t i) {
     n.buffered.reset();
     n.gossip.reset();
     n.glue.reset();
+    n.detector.reset();
     ++n.epoch;
 }
 

@@ -106,6 +106,7 @@ struct SimNode {
     NodeId id;
     store::MemStore disk;
     std::unique_ptr<store::BufferedStore> buffered;
+    std::unique_ptr<health::Detector> detector;  // the one its gossiper and core share
     std::unique_ptr<replica::Node> core;
     // The turn driver shoald runs, over core and buffered; the batch it has out.
     std::unique_ptr<NodeIo> io;

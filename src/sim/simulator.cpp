@@ -239,13 +239,16 @@ void Simulation::start_node(std::uint32_t i) {
     nc.repair.scrub_interval = Duration::millis(100);
     nc.handoff.batch_keys = 8;  // small: a stream takes several batches, so crashes cut it
     nc.handoff.timeout = Duration::millis(500);
+    health::DetectorConfig dc;
+    if (membership()) dc.first_estimate = dc.acceptable_pause = config_.gossip_interval;  // heartbeats' rhythm
+    n.detector = std::make_unique<health::Detector>(dc);
     std::shared_ptr<const ring::Ring> ring = ring_;
     if (membership()) {
         start_gossip(i);
         ring = n.gossip->ring();
         if (ring == nullptr) ring = placeholder_ring(i);  // never serves clients
     }
-    n.core = std::make_unique<replica::Node>(nc, *n.buffered, std::move(ring), this);
+    n.core = std::make_unique<replica::Node>(nc, *n.buffered, std::move(ring), *n.detector, this);
     n.core->set_namespaces(sim_namespaces({}, config_.conflict));
     attach_driver(i);
     n.up = true;
@@ -289,6 +292,7 @@ void Simulation::crash_node(std::uint32_t i) {
     n.buffered.reset();
     n.gossip.reset();
     n.glue.reset();
+    n.detector.reset();
     n.disk.crash();
     n.disk.fail_next_writes(0);  // injected disk errors not yet hit end with this life
     ++n.epoch;
@@ -352,7 +356,6 @@ void Simulation::process(Event& e) {
             SimNode& n = *nodes_[e.b];
             if (!n.up) return;
             trace(e.peer->index());
-            if (n.gossip) n.gossip->heard_from(node_now(e.b).mono, NodeId{e.a + 1});
             n.core->step(node_now(e.b), NodeId{e.a + 1}, std::move(*e.peer));
             after_node_turn(e.b);
             return;
@@ -377,7 +380,7 @@ void Simulation::process(Event& e) {
         case EventKind::node_tick: {
             SimNode& n = *nodes_[e.a];
             if (!n.up || e.token != n.epoch) return;
-            if (n.gossip) (void)n.glue->tick(node_now(e.a).mono, *n.gossip, *n.core);  // as shoald's membership
+            if (n.gossip) (void)n.glue->tick(node_now(e.a).mono, *n.gossip, *n.detector);  // as shoald's membership
             n.core->tick(node_now(e.a));
             after_node_turn(e.a);
             e.kind = EventKind::node_tick;

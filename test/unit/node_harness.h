@@ -45,6 +45,7 @@ struct Cluster {
         NodeId id;
         store::MemStore disk;
         std::unique_ptr<store::BufferedStore> buffered;
+        std::unique_ptr<health::Detector> detector;  // a fresh one each life
         std::unique_ptr<Node> node;
         Io io;
         std::unique_ptr<turn::Driver> driver;
@@ -54,7 +55,8 @@ struct Cluster {
         m.driver.reset();
         m.node.reset();
         m.buffered = std::make_unique<store::BufferedStore>(m.disk, store::SyncMode::batch);
-        m.node = std::make_unique<Node>(c, *m.buffered, std::move(r));
+        m.detector = std::make_unique<health::Detector>();
+        m.node = std::make_unique<Node>(c, *m.buffered, std::move(r), *m.detector);
         m.io.cluster = this;
         m.io.member = &m;
         m.driver = std::make_unique<turn::Driver>(*m.node, nullptr, *m.buffered, m.io, m.io);
@@ -86,6 +88,7 @@ struct Cluster {
         return std::make_shared<const ring::Ring>(64, ms, ring::compute_claim(64, ms, {}));
     }
     Node& node(std::uint32_t id) { return *members[id - 1]->node; }
+    health::Detector& detector(std::uint32_t id) { return *members[id - 1]->detector; }
     // A crash and restart: the node is rebuilt from its store with a new incarnation.
     void restart(std::uint32_t id) {
         Member& m = *members[id - 1];

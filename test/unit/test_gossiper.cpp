@@ -27,6 +27,7 @@ struct Net {
     Rng rng{1};
     Instant now{};
     std::map<NodeId, std::unique_ptr<store::MemStore>> stores;  // disks outlive restarts
+    std::map<NodeId, std::unique_ptr<health::Detector>> detectors;  // a fresh one each start
     std::map<NodeId, std::unique_ptr<Gossiper>> nodes;
     std::set<NodeId> down;
     std::uint64_t delivered = 0;
@@ -40,7 +41,10 @@ struct Net {
         auto& store = stores[c.id];
         if (!store) store = std::make_unique<store::MemStore>();
         auto& node = nodes[c.id];
-        node = std::make_unique<Gossiper>(c, rng, *store);
+        node.reset();
+        auto& detector = detectors[c.id];
+        detector = std::make_unique<health::Detector>();
+        node = std::make_unique<Gossiper>(c, rng, *store, *detector);
         return *node;
     }
     Gossiper& at(std::uint32_t id) { return *nodes.at(NodeId{id}); }

@@ -31,6 +31,7 @@ struct Pair {
     struct Member {
         store::MemStore disk;
         store::BufferedStore buffered{disk, store::SyncMode::none};
+        std::unique_ptr<health::Detector> detector;
         std::unique_ptr<gossip::Gossiper> gossiper;
         std::unique_ptr<replica::Node> node;
         membership::Glue glue;
@@ -49,12 +50,14 @@ struct Pair {
         gc.seeds = std::move(seeds);
         gc.interval = Duration::millis(200);
         gc.heartbeat_interval = Duration::millis(200);
-        gc.detector.first_estimate = gc.detector.acceptable_pause = Duration::millis(200);
-        m->gossiper = std::make_unique<gossip::Gossiper>(gc, rng, m->disk);
+        health::DetectorConfig dc;
+        dc.first_estimate = dc.acceptable_pause = Duration::millis(200);
+        m->detector = std::make_unique<health::Detector>(dc);
+        m->gossiper = std::make_unique<gossip::Gossiper>(gc, rng, m->disk, *m->detector);
         replica::NodeConfig nc;
         nc.id = NodeId{id};
         nc.n = 2;
-        m->node = std::make_unique<replica::Node>(nc, m->buffered, alone(NodeId{id}));
+        m->node = std::make_unique<replica::Node>(nc, m->buffered, alone(NodeId{id}), *m->detector);
         m->glue = membership::Glue(std::move(options));
         auto& ref = *m;
         members[id] = std::move(m);
@@ -62,15 +65,15 @@ struct Pair {
     }
     Member& at(std::uint32_t id) { return *members.at(id); }
 
-    // `through_glue`: each member ticks as shoald does (Glue::tick, which passes
-    // suspicion on); otherwise the gossiper alone.
+    // `through_glue`: each member ticks as shoald does (Glue::tick, which reports the
+    // peers newly silent); otherwise the gossiper alone.
     void run(Duration d, bool through_glue = false) {
         const Instant end = now + d;
         while (now < end) {
             now = now + Duration::millis(100);
             for (auto& [id, m] : members) {
                 if (m->down) continue;
-                if (through_glue) (void)m->glue.tick(now, *m->gossiper, *m->node);
+                if (through_glue) (void)m->glue.tick(now, *m->gossiper, *m->detector);
                 else m->gossiper->tick(now);
                 (void)m->glue.sync(now, *m->gossiper, *m->node);
             }
@@ -154,7 +157,7 @@ TEST_CASE("glue: a joiner's moves are reported done at once when handoff is off 
     CHECK(owned > 0);
 }
 
-TEST_CASE("glue: a member the phi detector suspects is marked down in the Node, once", "[membership]") {
+TEST_CASE("glue: the gossiper and the Node share one detector; a silent member is reported once", "[membership]") {
     Pair p;
     p.add(1, {});
     p.run(Duration::seconds(1));
@@ -163,33 +166,28 @@ TEST_CASE("glue: a member the phi detector suspects is marked down in the Node, 
     auto& one = p.at(1);
     REQUIRE(one.glue.joined());
     REQUIRE(one.gossiper->believes_up(NodeId{2}, p.now));
-    CHECK(one.glue.suspect_silent(p.now, *one.gossiper, *one.node).empty());  // heard recently
+    CHECK(one.detector->known(NodeId{2}));  // the gossiper fed it node 2's heartbeats
+    CHECK(one.glue.tick(p.now, *one.gossiper, *one.detector).empty());  // heard recently
 
     p.at(2).down = true;  // silent from now on
     p.run(Duration::seconds(5));
-    REQUIRE_FALSE(one.gossiper->believes_up(NodeId{2}, p.now));
-    // run() syncs but does not pass suspicion on: the Node still routes to node 2.
-    REQUIRE(one.node->believes_up(NodeId{2}));
-    const std::vector<NodeId> suspected = one.glue.suspect_silent(p.now, *one.gossiper, *one.node);
-    REQUIRE(suspected.size() == 1);
-    CHECK(suspected[0] == NodeId{2});
-    CHECK_FALSE(one.node->believes_up(NodeId{2}));
-    CHECK(one.glue.suspect_silent(p.now, *one.gossiper, *one.node).empty());  // already down
-}
-
-TEST_CASE("glue: ticking through the glue passes the detector's suspicion to the Node", "[membership]") {
-    Pair p;
-    p.add(1, {});
-    p.run(Duration::seconds(1), true);
-    p.add(2, {"n1"});
-    p.run(Duration::seconds(5), true);
-    auto& one = p.at(1);
-    REQUIRE(one.glue.joined());
-    CHECK(one.node->believes_up(NodeId{2}));  // heard: no suspicion
-    p.at(2).down = true;
-    p.run(Duration::seconds(5), true);
+    // One verdict: the gossiper and the Node see node 2 down at once, with no hand-off.
     CHECK_FALSE(one.gossiper->believes_up(NodeId{2}, p.now));
-    CHECK_FALSE(one.node->believes_up(NodeId{2}));  // no separate call needed
+    CHECK_FALSE(one.detector->up(NodeId{2}, p.now));
+    // Newly silent: reported once, for the shell to dial its link again.
+    const std::vector<NodeId> fell = one.glue.tick(p.now, *one.gossiper, *one.detector);
+    REQUIRE(fell.size() == 1);
+    CHECK(fell[0] == NodeId{2});
+    CHECK(one.glue.tick(p.now, *one.gossiper, *one.detector).empty());  // already reported
+
+    // The Node routes around it and probes it: its tick pings node 2.
+    one.node->tick(Now{p.now, Time{p.now.us}});
+    replica::Outbox out;
+    one.node->take_output(out);
+    bool pinged = false;
+    for (const auto& e : out.messages) pinged |= e.to == NodeId{2} && std::holds_alternative<replica::Ping>(e.msg);
+    CHECK(pinged);
+    CHECK_FALSE(one.node->believes_up(NodeId{2}));
 }
 
 }  // namespace shoal::test

@@ -101,8 +101,8 @@ TEST_CASE("a quorum that cannot be met fails with the count of replies") {
     one.r = 1;
     CHECK(c.get(1, "k", one).code == errc::ok);  // r=1 is met by the coordinator itself
     // Once node 1 believes both down, it refuses before asking anyone, and says why.
-    c.node(1).suspect(c.now.mono, NodeId{2});
-    c.node(1).suspect(c.now.mono, NodeId{3});
+    c.detector(1).missed(NodeId{2}, c.now.mono);
+    c.detector(1).missed(NodeId{3}, c.now.mono);
     const ClientReply refused = c.put(1, "k", "v2");
     CHECK(refused.code == errc::unavailable);
     CHECK(refused.primaries == 3);

@@ -192,8 +192,8 @@ TEST_CASE("resp: what review found: expired values do not pile up, options are s
     // A read that fails fails MGET, rather than reading as "no such key".
     c.dead.insert(2);
     c.dead.insert(3);
-    c.node(1).suspect(c.now.mono, NodeId{2});
-    c.node(1).suspect(c.now.mono, NodeId{3});
+    c.detector(1).missed(NodeId{2}, c.now.mono);
+    c.detector(1).missed(NodeId{3}, c.now.mono);
     CHECK(run(s, {"MGET", "a", "b"}).rfind("-ERR unavailable", 0) == 0);
 }
 

@@ -275,7 +275,8 @@ TEST_CASE("turn driver: saturated past its staged-bytes bound until a commit cat
     store::BufferedStore buffered(disk, store::SyncMode::batch);
     NodeConfig config = one_copy();
     config.id = NodeId{1};
-    Node node(config, buffered, Cluster::balanced(1));
+    health::Detector detector;
+    Node node(config, buffered, Cluster::balanced(1), detector);
     struct Held final : turn::Sink, turn::Committer {
         std::vector<store::StagedBatch> batches;
         std::vector<ClientReply> replies;
