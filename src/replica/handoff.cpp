@@ -357,7 +357,12 @@ void Node::forward_write(std::string_view key, const SiblingSet& state, const st
             std::any_of(targets.begin(), targets.end(), [&](const Target& t) { return t.node == b; });
         if (targeted) continue;
         ++stats_.writes_forwarded;
-        send(b, ReplicateReq{0, std::string(key), state, NodeId{}});
+        ReplicateReq forward{0, std::string(key), state, NodeId{}};
+        if (b == config_.id) {
+            replicate_here(std::move(forward));
+        } else {
+            send(b, std::move(forward));
+        }
     }
 }
 

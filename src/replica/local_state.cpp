@@ -37,6 +37,13 @@ std::uint64_t Node::entry_of(std::string_view key, const SiblingSet& state) cons
     return MerkleTree::entry_hash(key, digest(state));
 }
 
+void Node::count_stored(std::uint64_t old_entry, std::uint64_t new_entry) {
+    // Not an assertion: after a scan that failed part-way (rebuild_from_store) the count
+    // may be short of what the store holds, and a removal must not wrap it.
+    if (old_entry == 0 && new_entry != 0) ++stats_.keys_stored;
+    if (old_entry != 0 && new_entry == 0 && stats_.keys_stored > 0) --stats_.keys_stored;
+}
+
 std::error_code Node::save(std::string_view key, const SiblingSet& state, std::uint64_t old_entry, std::size_t bound) {
     const std::uint64_t h = hash_key(key);
     const PartitionId p = ring_->partition_of(h);
@@ -56,7 +63,7 @@ std::error_code Node::save(std::string_view key, const SiblingSet& state, std::u
     }
     const std::uint64_t new_entry = entry_of(key, state);
     tree(p).update(h, old_entry, new_entry);
-    stats_.keys_stored += (old_entry == 0 && new_entry != 0) - (old_entry != 0 && new_entry == 0);
+    count_stored(old_entry, new_entry);
     note_state(key, p, state);
     return {};
 }
@@ -71,7 +78,7 @@ std::error_code Node::remove(std::string_view key, std::uint64_t old_entry) {
         return ec;
     }
     tree(p).update(h, old_entry, 0);
-    stats_.keys_stored -= old_entry != 0;
+    count_stored(old_entry, 0);
     note_state(key, p, SiblingSet{});
     return {};
 }

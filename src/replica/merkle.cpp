@@ -33,7 +33,9 @@ std::uint64_t MerkleTree::corrupt_entry_hash(std::string_view key) {
 void MerkleTree::update(std::uint64_t key_hash, std::uint64_t old_entry, std::uint64_t new_entry) {
     if (old_entry == new_entry) return;
     if (old_entry == 0) ++entries_;
-    if (new_entry == 0) --entries_;
+    // Not an assertion: a tree rebuilt from a scan that failed part-way may lack
+    // entries the store holds, and their removal must not wrap the count.
+    if (new_entry == 0 && entries_ > 0) --entries_;
     std::uint32_t index = leaf_of(key_hash);
     for (std::uint32_t l = k_depth + 1; l-- > 0;) {
         levels_[l][index] += new_entry - old_entry;

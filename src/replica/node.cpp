@@ -55,7 +55,6 @@ void Node::submit(Now now, ClientToken token, ClientRequest request) {
     begin_step();
     submit_one(now, token, request);
     end_step();
-    drain_local(now);
 }
 
 void Node::submit_one(Now now, ClientToken token, ClientRequest& request) {
@@ -127,17 +126,27 @@ void Node::start_get(Now now, ClientToken token, ClientRequest& request, const R
     } else {
         queue_deadline(req, get);
     }
+    // This node's own copy costs no message: it is asked first when it holds one, and
+    // read once the peers are asked (its answer may finish the read).
+    bool own = false;
     if (config_.read_fanout == ReadFanout::all) {
-        ask(req, get, /*everyone=*/true);
-        return;
+        ask(req, get, /*everyone=*/true, &own);
+    } else {
+        own = get.ask_self(config_.id) != nullptr;
+        ask(req, get, /*everyone=*/false);
     }
-    // This node's own copy costs no message: it is asked first when it holds one.
-    if (const Target* self = get.ask_self(config_.id)) send(self->node, GetReq{req, get.key()});
-    ask(req, get, /*everyone=*/false);
+    if (!own) return;
+    GetResp resp = read_here(req, get.key());
+    on_get_resp(now, config_.id, resp);  // last: `get` may be gone after it
 }
 
-std::size_t Node::ask(RequestId req, GetCoordinator& get, bool everyone) {
-    return get.ask(everyone, [&](const Target& t) { send(t.node, GetReq{req, get.key()}); });
+std::size_t Node::ask(RequestId req, GetCoordinator& get, bool everyone, bool* own) {
+    return get.ask(everyone, [&](const Target& t) {
+        if (t.node != config_.id) return send(t.node, GetReq{req, get.key()});
+        // Only a read's first ask can include this node (later ones find it asked).
+        SHOAL_ASSERT(own != nullptr);
+        *own = true;
+    });
 }
 
 void Node::on_get_resp(Now now, NodeId from, GetResp& resp) {
@@ -147,7 +156,7 @@ void Node::on_get_resp(Now now, NodeId from, GetResp& resp) {
     const GetCoordinator::Answer answer = get.on_answer(from, resp.code, resp.state, mode_of(get.key()));
     if (answer == GetCoordinator::Answer::stale) return;
     // This node's read of its own copy may have seen staged writes: the reply waits for them.
-    if (answer == GetCoordinator::Answer::counted && from == config_.id) get.rest_on(local_needs_);
+    if (answer == GetCoordinator::Answer::counted && from == config_.id) get.rest_on(store_.horizon());
     if (get.ready()) reply_get(now, get);
     if (!get.answered()) ask(resp.req, get, /*everyone=*/false);  // in place of one that failed
     if (get.all_in()) finish_get(resp.req, get);
@@ -162,6 +171,7 @@ void Node::reply_get(Now now, GetCoordinator& get) {
 }
 
 void Node::delete_what_was_read(Now now, GetCoordinator& get, RequestOptions opts) {
+    SHOAL_ASSERT(get.answered());  // the merge of r good copies is final
     if (live_count(get.merged(), now.wall) == 0) {
         ClientReply reply;
         reply.token = get.token();
@@ -221,7 +231,9 @@ void Node::finish_get(RequestId req, GetCoordinator& get) {
         get.for_each_stale_copy([&](const Target& t) {
             ++stats_.read_repairs_sent;
             if (events_) events_->read_repair(get.key(), t.node);
-            send(t.node, ReplicateReq{0, get.key(), get.merged(), t.hint_for});
+            ReplicateReq repair{0, get.key(), get.merged(), t.hint_for};
+            if (t.node == config_.id) return replicate_here(std::move(repair));
+            send(t.node, std::move(repair));
         });
     }
     if (get.answered()) {
@@ -250,9 +262,12 @@ void Node::expire_put(Now now, RequestId req, PutCoordinator& put) {
             const NodeId silent = put.leader_target().node;
             missed(now.mono, silent);
             ++stats_.leader_failovers;
-            if (pass_leadership(now, req, put) && events_)
-                events_->leader_failover(put.key(), silent, put.leader_target().node);
-            break;
+            const std::optional<std::size_t> next = put.next_leader();
+            if (!next) break;
+            if (events_) events_->leader_failover(put.key(), silent, put.targets()[*next].node);
+            queue_deadline(req, put);
+            send_to_leader(now, req, put, *next);  // last: `put` may be gone after it
+            return;
         }
         case PutCoordinator::Due::nothing: break;
     }
@@ -285,11 +300,14 @@ Handlers(F...) -> Handlers<F...>;
 
 void Node::dispatch(Now now, NodeId from, PeerMessage& message) {
     std::visit(Handlers{
-                   [&](PutLeaderReq& m) { on_put_leader_req(now, from, m); },
+                   [&](PutLeaderReq& m) { send(from, lead(now, from, m)); },
                    [&](PutLeaderResp& m) { on_put_leader_resp(now, from, m); },
-                   [&](ReplicateReq& m) { on_replicate_req(from, m); },
+                   [&](ReplicateReq& m) {
+                       ReplicateResp resp = replicate(m);
+                       if (m.req != 0) send(from, resp);  // read repair and forwarding want none
+                   },
                    [&](ReplicateResp& m) { on_replicate_resp(now, from, m); },
-                   [&](GetReq& m) { on_get_req(from, m); },
+                   [&](GetReq& m) { send(from, read_here(m.req, m.key)); },
                    [&](GetResp& m) { on_get_resp(now, from, m); },
                    [&](Ping& m) { send(from, Pong{m.seq}); },
                    [&](Pong&) {},  // its arrival is what counts (step marks the peer heard)
@@ -331,7 +349,6 @@ void Node::tick(Now now) {
     }
     if (handover_.active) hand_over_unkept();
     end_step();
-    drain_local(now);
 }
 
 std::error_code bump_incarnation(store::Store& store, std::uint32_t& incarnation, std::uint32_t floor) {

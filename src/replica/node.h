@@ -254,7 +254,9 @@ private:
     void maybe_finish_put(Now now, RequestId req, PutCoordinator& put);
     void finish_get(RequestId req, GetCoordinator& get);
     // Asks the read's targets not yet asked (GetCoordinator::ask); returns how many.
-    std::size_t ask(RequestId req, GetCoordinator& get, bool everyone);
+    // This node among them is not sent a message: `*own` is set, and the caller reads
+    // the own copy (only a read's first ask may include it).
+    std::size_t ask(RequestId req, GetCoordinator& get, bool everyone, bool* own = nullptr);
     void reply_get(Now now, GetCoordinator& get);
     void expire(Now now, RequestId req);
     void expire_put(Now now, RequestId req, PutCoordinator& put);
@@ -272,11 +274,14 @@ private:
     // batch holding it is durable (writes_durable).
     void count_copy(RequestId req, PutCoordinator& put, const Target& t, NodeId from);
 
-    // Replica side.
-    void on_put_leader_req(Now now, NodeId from, PutLeaderReq& req);
+    // Replica side: each handler returns its answer, which dispatch sends to the peer
+    // that asked; a coordinator that is itself a target calls it directly.
+    PutLeaderResp lead(Now now, NodeId from, PutLeaderReq& req);
     std::error_code apply_update(Now now, const SiblingSet& local, WriteOp& op) const;
-    void on_replicate_req(NodeId from, ReplicateReq& req);
-    void on_get_req(NodeId from, const GetReq& req);
+    ReplicateResp replicate(ReplicateReq& req);
+    GetResp read_here(RequestId req, std::string_view key);
+    // Read repair or a forwarded write of this node's own copy (no answer wanted).
+    void replicate_here(ReplicateReq req);
     std::error_code load(std::string_view key, SiblingSet& out);
     // Writes a key's new state; `old_entry` is its current tree entry (entry_of). A
     // state that would not decode again (too many actors or siblings) or whose stored
@@ -374,7 +379,6 @@ private:
     // Plumbing.
     void send(NodeId to, PeerMessage message);
     void dispatch(Now now, NodeId from, PeerMessage& message);
-    void drain_local(Now now);
     void submit_one(Now now, ClientToken token, ClientRequest& request);
     // Brackets one step (see Step); `floor`: what all its output rests on besides.
     void begin_step(std::uint64_t floor = 0);
@@ -387,6 +391,8 @@ private:
     // `peer` was asked and did not answer in time (the detector's missed()).
     void missed(Instant now, NodeId peer);
 
+    // keys_stored after a key's tree entry went from `old_entry` to `new_entry`.
+    void count_stored(std::uint64_t old_entry, std::uint64_t new_entry);
     // The conflict mode a stored key's replicas keep (its namespace's).
     ConflictMode mode_of(std::string_view key) const { return conflict_of(namespaces_, key, config_.conflict); }
     // The sibling bound its leader checks: its namespace's, else the node's.
@@ -419,25 +425,17 @@ private:
     std::unordered_map<RequestId, GetCoordinator> gets_;
     std::size_t replied_gets_ = 0;  // gets_ entries Answered
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
-    // Messages this node sent to itself, each with what it rests on; handled in turn
-    // after the step that sent them.
-    struct LocalMessage {
-        PeerMessage msg;
-        std::uint64_t needs = 0;
-    };
-    std::deque<LocalMessage> local_;
     // Puts whose own copy waits for its batch: (batch, request), in batch order.
     std::deque<std::pair<std::uint64_t, RequestId>> own_copies_;
     Now last_now_{};  // the clock of the last step
-    std::uint64_t local_needs_ = 0;  // while a message to itself is handled: what it rests on
     Outbox out_;
     // The step under way (a request, a message, a tick): what it sends and answers from
-    // these positions of out_ and local_ on rests on what it read and wrote
+    // these positions of out_ on rests on what it read and wrote
     // (store_.horizon()) and on `floor`. Output made outside a step rests on all the
     // turn's (turn_needs_).
     struct Step {
         bool active = false;
-        std::size_t messages = 0, replies = 0, local = 0;
+        std::size_t messages = 0, replies = 0;
         std::uint64_t floor = 0;
     };
     Step step_out_;

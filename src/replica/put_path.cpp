@@ -1,7 +1,9 @@
 // The put path's Node side: it starts a PutCoordinator (put_coordinator.h) for each
-// write and carries out what it decides -- the message to the leader (itself when it is
-// one), the leader's state to the other targets, the reply once W copies are durable
-// (its own counting only once its batch is: writes_durable).
+// write and carries out what it decides -- the request to the leader, the leader's
+// state to the other targets, the reply once W copies are durable (its own counting
+// only once its batch is: writes_durable). When this node is the leader or a replica
+// it calls its own handler (lead, replicate) instead of sending itself a message; such
+// a call comes last in what calls it, since its answer may finish the put.
 #include <algorithm>
 
 #include "replica/node.h"
@@ -40,7 +42,7 @@ void Node::start_put(Now now, ClientToken token, ClientRequest& request, const R
 bool Node::pass_leadership(Now now, RequestId req, PutCoordinator& put) {
     const std::optional<std::size_t> next = put.next_leader();
     if (!next) return false;
-    send_to_leader(now, req, put, *next);
+    send_to_leader(now, req, put, *next);  // last: `put` may be gone after it
     return true;
 }
 
@@ -60,7 +62,9 @@ void Node::send_to_leader(Now now, RequestId req, PutCoordinator& put, std::size
                      max_siblings_of(put.key()),
                      now.wall + leader_time * 3 / 4,  // the leader's wall clock judges it
                      put.condition()};
-    send(t.node, std::move(msg));
+    if (t.node != config_.id) return send(t.node, std::move(msg));
+    PutLeaderResp resp = lead(now, config_.id, msg);
+    on_put_leader_resp(now, config_.id, resp);
 }
 
 void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
@@ -81,10 +85,19 @@ void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
     }
     count_copy(resp.req, put, put.leader_target(), from);
     const SiblingSet& state = put.replicating().state;
-    put.for_each_replica(
-        [&](const Target& t) { send(t.node, ReplicateReq{resp.req, put.key(), state, t.hint_for}); });
+    std::optional<ReplicateReq> own;  // this node is a replica (another one led)
+    put.for_each_replica([&](const Target& t) {
+        ReplicateReq req{resp.req, put.key(), state, t.hint_for};
+        if (t.node == config_.id) {
+            own = std::move(req);
+        } else {
+            send(t.node, std::move(req));
+        }
+    });
     forward_write(put.key(), state, put.targets());
-    maybe_finish_put(now, resp.req, put);
+    if (!own) return maybe_finish_put(now, resp.req, put);
+    const ReplicateResp own_answer = replicate(*own);
+    on_replicate_resp(now, config_.id, own_answer);  // counts the own copy, may finish the put
 }
 
 void Node::on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp) {
@@ -98,13 +111,16 @@ void Node::on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp) {
 }
 
 void Node::count_copy(RequestId req, PutCoordinator& put, const Target& t, NodeId from) {
-    if (from != config_.id || local_needs_ <= store_.done_seq()) {
+    // The own copy was written in this very step: the batch holding it is the step's
+    // horizon (BufferedStore::horizon), and it counts once that batch is durable.
+    const std::uint64_t batch = store_.horizon();
+    if (from != config_.id || batch <= store_.done_seq()) {
         put.count(t);
         return;
     }
-    SHOAL_ASSERT(own_copies_.empty() || own_copies_.back().first <= local_needs_);  // staged in order
-    put.await_durable(t, local_needs_);
-    own_copies_.emplace_back(local_needs_, req);
+    SHOAL_ASSERT(own_copies_.empty() || own_copies_.back().first <= batch);  // staged in order
+    put.await_durable(t, batch);
+    own_copies_.emplace_back(batch, req);
 }
 
 void Node::writes_durable(std::uint64_t seq) {
@@ -118,7 +134,6 @@ void Node::writes_durable(std::uint64_t seq) {
         maybe_finish_put(last_now_, req, it->second);
     }
     end_step();
-    drain_local(last_now_);
 }
 
 void Node::maybe_finish_put(Now now, RequestId req, PutCoordinator& put) {

@@ -1,17 +1,19 @@
 // The replica side of a node's requests: leading a put (issuing its dot against the
-// local copy), applying a leader's replicate request, answering a read.
+// local copy), applying a leader's replicate request, answering a read. Each returns
+// its answer: dispatch sends it to the peer that asked, and a coordinator that is
+// itself a target calls it directly (put_path.cpp, node.cpp).
 #include "core/hash.h"
 #include "replica/datatypes.h"
 #include "replica/node.h"
 
 namespace shoal::replica {
 
-void Node::on_put_leader_req(Now now, NodeId from, PutLeaderReq& req) {
+PutLeaderResp Node::lead(Now now, NodeId from, PutLeaderReq& req) {
     PutLeaderResp resp;
     resp.req = req.req;
     const auto refuse = [&](errc code) {
         resp.code = code;
-        send(from, std::move(resp));
+        return std::move(resp);
     };
     // A store that refuses writes: the coordinator's next target leads.
     if (store_failing_) return refuse(to_errc(store_failing_));
@@ -50,7 +52,7 @@ void Node::on_put_leader_req(Now now, NodeId from, PutLeaderReq& req) {
     after_write(req.hint_for, req.key, bytes);
     resp.dot = dot;
     resp.state = std::move(local);
-    send(from, std::move(resp));
+    return resp;
 }
 
 // A data-type update becomes a plain write of the key's next state: the merge of the
@@ -77,7 +79,7 @@ std::error_code Node::apply_update(Now now, const SiblingSet& local, WriteOp& op
     return {};
 }
 
-void Node::on_replicate_req(NodeId from, ReplicateReq& req) {
+ReplicateResp Node::replicate(ReplicateReq& req) {
     ReplicateResp resp{req.req, errc::ok};
     const std::size_t bytes = hint_bytes(req.key, req.state);
     std::error_code ec;
@@ -91,14 +93,19 @@ void Node::on_replicate_req(NodeId from, ReplicateReq& req) {
         if (!ec) after_write(req.hint_for, req.key, bytes);
     }
     if (ec) resp.code = to_errc(ec);
-    if (req.req != 0) send(from, resp);
+    return resp;
 }
 
-void Node::on_get_req(NodeId from, const GetReq& req) {
+GetResp Node::read_here(RequestId req, std::string_view key) {
     GetResp resp;
-    resp.req = req.req;
-    if (auto ec = load(req.key, resp.state)) resp.code = to_errc(ec);
-    send(from, std::move(resp));
+    resp.req = req;
+    if (auto ec = load(key, resp.state)) resp.code = to_errc(ec);
+    return resp;
+}
+
+void Node::replicate_here(ReplicateReq req) {
+    SHOAL_ASSERT(req.req == 0);  // an answer would be to this node: see on_put_leader_resp
+    (void)replicate(req);  // counted in stats_ like any replica write
 }
 
 }  // namespace shoal::replica

@@ -110,6 +110,12 @@ void Node::pick_targets(std::string_view key, std::uint32_t n, std::vector<Targe
     for (std::size_t i = primaries; i < order.size() && next_skipped < skipped_count; ++i) {
         if (believes_up(order[i])) out.push_back(Target{order[i], skipped[next_skipped++], false});
     }
+    // At most one target per primary, each node once, a fallback always for a primary.
+    SHOAL_ASSERT(out.size() <= primaries);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        SHOAL_ASSERT(out[i].primary != out[i].hint_for.valid());
+        for (std::size_t j = 0; j < i; ++j) SHOAL_ASSERT(out[j].node != out[i].node);
+    }
 }
 
 }  // namespace shoal::replica

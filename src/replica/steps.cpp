@@ -1,7 +1,8 @@
 // Steps and what their output rests on: the core's entry points (submit, step, tick)
 // bracket each request, message and tick as a step, and everything a step sends or
-// answers gets the store batches it read and wrote (Outbox's needs); messages this node
-// sends itself are handled as steps of their own, after the one that sent them.
+// answers gets the store batches it read and wrote (Outbox's needs). A node never
+// sends itself a message: where it is a target of its own request it calls the
+// handler (put_path.cpp, node.cpp), within the same step.
 #include <algorithm>
 
 #include "replica/node.h"
@@ -26,12 +27,7 @@ void Node::take_output(Outbox& out) {
 }
 
 void Node::send(NodeId to, PeerMessage message) {
-    if (to == config_.id) {
-        // Made within a step, it gets the step's needs as the step ends (end_step).
-        const std::uint64_t needs = step_out_.active ? 0 : std::max(turn_needs_, store_.horizon());
-        local_.push_back(LocalMessage{std::move(message), needs});
-        return;
-    }
+    SHOAL_ASSERT_MSG(to != config_.id, "a message to this node itself: call its handler");
     out_.messages.push_back(Envelope{to, std::move(message)});
 }
 
@@ -43,20 +39,6 @@ void Node::step(Now now, NodeId from, PeerMessage message) {
     if (is_answer(message) && from != config_.id) detector_.answered(from, now.mono);
     dispatch(now, from, message);
     end_step();
-    drain_local(now);
-}
-
-void Node::drain_local(Now now) {
-    while (!local_.empty()) {
-        LocalMessage m = std::move(local_.front());
-        local_.pop_front();
-        // What it carries rests on what its sender's step did: so does all its answer.
-        begin_step(m.needs);
-        local_needs_ = m.needs;
-        dispatch(now, config_.id, m.msg);
-        local_needs_ = 0;
-        end_step();
-    }
 }
 
 void Node::begin_step(std::uint64_t floor) {
@@ -64,7 +46,7 @@ void Node::begin_step(std::uint64_t floor) {
     // Output made since the last step, outside any, rests on all the turn did so far.
     settle(std::max(turn_needs_, store_.horizon()));
     turn_needs_ = std::max(turn_needs_, store_.take_horizon());
-    step_out_ = Step{true, out_.messages.size(), out_.replies.size(), local_.size(), floor};
+    step_out_ = Step{true, out_.messages.size(), out_.replies.size(), floor};
 }
 
 void Node::end_step() {
@@ -72,7 +54,6 @@ void Node::end_step() {
     const std::uint64_t seq = std::max(store_.horizon(), step_out_.floor);
     SHOAL_ASSERT(settled_messages_ == step_out_.messages && settled_replies_ == step_out_.replies);
     settle(seq);
-    for (std::size_t i = step_out_.local; i < local_.size(); ++i) local_[i].needs = std::max(local_[i].needs, seq);
     turn_needs_ = std::max(turn_needs_, seq);
     step_out_.active = false;
 }
