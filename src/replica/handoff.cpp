@@ -307,26 +307,28 @@ void Node::hand_over_unkept() {
     constexpr std::size_t k_keys_per_tick = 1024;
     const std::uint64_t budget_hints = k_keys_per_tick * config_.n;
     if (hints_.pending() + budget_hints > config_.repair.max_hints / 2) return;
+    SHOAL_ASSERT(handover_.has_value());
+    HandOverScan& scan = *handover_;
     std::size_t left = k_keys_per_tick;
-    while (handover_.partition < ring_->partition_count()) {
-        const std::uint32_t q = handover_.partition;
+    while (scan.partition < ring_->partition_count()) {
+        const std::uint32_t q = scan.partition;
         const PartitionId p{q};
         // The tree says whether anything of p is here, without a scan.
         if (keeps(p) || q >= trees_.size() || !trees_[q] || trees_[q]->entries() == 0) {
-            ++handover_.partition;
-            handover_.after.clear();
+            ++scan.partition;
+            scan.after.clear();
             continue;
         }
         std::vector<std::pair<std::string, std::size_t>> keys;
         const auto range = store::data_range(p);
-        const std::string begin = handover_.after.empty() ? range.begin : handover_.after + std::string(1, '\0');
+        const std::string begin = scan.after.empty() ? range.begin : scan.after + std::string(1, '\0');
         bool more = false;
         auto ec = store_.scan(begin, range.end, [&](std::string_view stored, std::string_view value) {
             if (keys.size() >= left) {
                 more = true;
                 return false;
             }
-            handover_.after.assign(stored);
+            scan.after.assign(stored);
             PartitionId part;
             std::string_view key;
             if (store::parse_data_key(stored, part, key)) keys.emplace_back(std::string(key), hint_bytes(key, value.size()));
@@ -342,10 +344,10 @@ void Node::hand_over_unkept() {
         }
         left -= std::min(left, keys.size());
         if (more) return;  // the rest of p at the next tick
-        ++handover_.partition;
-        handover_.after.clear();
+        ++scan.partition;
+        scan.after.clear();
     }
-    handover_.active = false;
+    handover_.reset();
 }
 
 void Node::forward_write(std::string_view key, const SiblingSet& state, const std::vector<Target>& targets) {

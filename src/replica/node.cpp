@@ -345,9 +345,9 @@ void Node::tick(Now now) {
     stream_handoffs(now.mono);
     if (recheck_kept_ && plan_installed_ && !alone()) {
         recheck_kept_ = false;
-        handover_ = HandOverScan{true, 0, {}};  // from the first partition again
+        handover_ = HandOverScan{};  // from the first partition again
     }
-    if (handover_.active) hand_over_unkept();
+    if (handover_) hand_over_unkept();
     end_step();
 }
 

@@ -165,7 +165,7 @@ public:
     // True when nothing this node holds is waiting to go elsewhere: the check for
     // copies it no longer keeps has run on the current ring and plan, and every hint
     // is delivered. A node that has left the cluster exits only then.
-    bool handed_over() const { return !recheck_kept_ && !handover_.active && hints_.pending() == 0; }
+    bool handed_over() const { return !recheck_kept_ && !handover_ && hints_.pending() == 0; }
     std::vector<HandoffProgress> handoff_progress() const;
 
     // Routing health of a peer at the last step's clock (the detector's up()).
@@ -408,11 +408,10 @@ private:
     bool plan_installed_ = false;
     // The scan that hands over what this node no longer keeps, resumed tick by tick.
     struct HandOverScan {
-        bool active = false;
         std::uint32_t partition = 0;
         std::string after;  // last stored key looked at in that partition
     };
-    HandOverScan handover_;
+    std::optional<HandOverScan> handover_;  // a scan under way
     health::Detector& detector_;
     NodeEvents* events_;
     ActorId actor_;
