@@ -120,6 +120,8 @@ const char* k_usage_text =
     "  --dir DIR          the dev cluster folder\n"
     "  --cacert F         TLS: the cluster CA (default: the dev cluster's, if it has one)\n"
     "  --cert F --key F   TLS: this client's certificate and key (default: the dev cluster's admin)\n"
+    "  --token T          TLS: a token from `shoal token` names this client instead (or $SHOAL_TOKEN;\n"
+    "                     get, put, del and the data types)\n"
     "  --help, --version  (shoal COMMAND --help: that command, with an example)\n"
     "\n"
     "Options are strict: an unknown one, or a value out of range, is a usage error; `--`\n"
@@ -137,7 +139,7 @@ bool parse(int argc, char** argv, Args& a) {
                                      "w",     "n",        "pr",         "pw",      "dw",           "timeout-ms",
                                      "ttl-s", "timeout-s", "ns",        "conflict", "max-siblings", "datatype",
                                      "cacert", "cert",     "key",       "certs",   "hosts",        "role",
-                                     "days",  "tokens"};
+                                     "days",  "tokens", "token"};
     bool options_done = false;
     for (int i = 1; i < argc; ++i) {
         std::string s = argv[i];
@@ -352,6 +354,19 @@ int main(int argc, char** argv) {
         tls_files.cert = a.opts["cert"];
         tls_files.key = a.opts["key"];
     }
+    std::string token = a.opts.count("token") ? a.opts["token"] : (std::getenv("SHOAL_TOKEN") ? std::getenv("SHOAL_TOKEN") : "");
+    if (!token.empty()) {
+        if (token.size() < k_min_token_bytes || token.size() > k_max_token_bytes) {
+            std::fprintf(stderr, "shoal: a token is %zu to %zu bytes (this one is %zu)\n", k_min_token_bytes,
+                         k_max_token_bytes, token.size());
+            return k_usage;
+        }
+        if (!tls_files.enabled()) {
+            std::fprintf(stderr, "shoal: --token needs TLS (--cacert, or a dev cluster with certificates)\n");
+            return k_usage;
+        }
+        if (!a.opts.count("cert")) tls_files.cert = tls_files.key = "";  // the token names this client
+    }
     if (tls_files.enabled()) {
         std::string why;
         if (!tls::client_context(tls_files, why)) {
@@ -389,6 +404,7 @@ int main(int argc, char** argv) {
     client::Options co;
     co.nodes = nodes;
     co.tls = tls_files;
+    co.token = token;
     client::Client c(co);
     if (cmd == "get") return cmd_get(c, a, ro);
     if (cmd == "put") return cmd_put(c, a, ro);

@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 
+#include "core/limits.h"
 #include "net/address.h"
 #include "replica/codec.h"
 #include "tls/stream.h"
@@ -71,6 +72,11 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
             fail_all(errc::unavailable);
             return;
         }
+        if (!options_.token.empty() &&
+            (options_.token.size() < k_min_token_bytes || options_.token.size() > k_max_token_bytes)) {
+            fail_all(errc::bad_request);  // a node would close the connection on such a hello
+            return;
+        }
         state_ = State::connecting;
         ++generation_;
         const std::string& node = options_.nodes[node_index_ % options_.nodes.size()];
@@ -105,7 +111,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
         state_ = State::ready;
         reader_ = wire::FrameReader();
         out_.clear();
-        wire::encode_hello(wire::Hello{wire::Hello::Role::client, NodeId{}, 1}, out_);
+        wire::encode_hello(wire::Hello{wire::Hello::Role::client, NodeId{}, 1, options_.token}, out_);
         // Everything outstanding is (re)sent on the new connection.
         unsent_.clear();
         for (auto& [id, p] : pending_) unsent_.push_back(id);

@@ -46,6 +46,11 @@ struct Options {
     // TLS (tls.ca set): the node's certificate must come from that CA and name the host
     // dialled; tls.cert/tls.key, when set, are presented as this client's identity.
     tls::Files tls;
+    // A bearer token (`shoal token`: k_min_token_bytes..k_max_token_bytes, core/limits.h),
+    // sent in the hello: it names this client and its role, over any certificate. One of
+    // another length fails every request (usage); one the node does not know gets each
+    // request answered forbidden. Needs TLS: over plain TCP nothing is checked.
+    std::string token;
 };
 
 struct Result {

@@ -54,11 +54,14 @@ static_assert(k_max_client_context_entries * 2 <= k_max_context_entries);
 // context naming one is refused, so counters never wrap.
 inline constexpr std::uint64_t k_max_counter = 1ULL << 62;
 
-// The largest first frame a connection may send: its hello (a role, a node id and a
-// protocol version: a few dozen bytes encoded). Until it has said hello a connection
-// holds no more than this and one read buffer, so the unnamed connections a port
-// admits cost little (the wire tests check that a hello fits).
-inline constexpr std::size_t k_max_hello_frame_bytes = 256;
+// A bearer token a client presents (tls/tokens.h): 16..128 bytes.
+inline constexpr std::size_t k_min_token_bytes = 16, k_max_token_bytes = 128;
+// The largest first frame a connection may send: its hello (a role, a node id, a
+// protocol version, and for a native client a token: a few dozen bytes encoded, plus
+// the token). Until it has said hello a connection holds no more than this and one
+// read buffer, so the unnamed connections a port admits cost little (the wire tests
+// check that the largest hello fits).
+inline constexpr std::size_t k_max_hello_frame_bytes = 128 + k_max_token_bytes;
 
 // A namespace's name: 1 to this many of [a-z0-9_-] (replica/namespaces.h). A key in
 // any namespace but `default` is stored and carried with its namespace in front

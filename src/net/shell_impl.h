@@ -28,7 +28,8 @@ namespace shoal::net {
 struct ClientConn : std::enable_shared_from_this<ClientConn> {
     ClientConn(tls::Stream s, asio::io_context& io) : stream(std::move(s)), wake(io), backlog(io) {}
     tls::Stream stream;
-    tls::Identity identity;  // from its certificate, when it presented one
+    tls::Identity identity;  // from its hello's token, else its certificate, when it presented one
+    bool token_refused = false;  // its hello's token names no client: every request is forbidden
     asio::steady_timer wake;
     ReadGate backlog;  // closed while too much waits (see pace): no more requests are read
     WriteProgress writing_progress;

@@ -131,14 +131,16 @@ awaitable<void> Shell::Impl::write_client(std::shared_ptr<ClientConn> c) {
 
 void Shell::Impl::on_client_frame(const std::shared_ptr<ClientConn>& c, wire::ClientFrame& f) {
     const std::uint64_t id = f.request_id;
-    // Reads need readonly, writes readwrite (roles from the certificate; tls/identity.h).
+    // Reads need readonly, writes readwrite (roles from the hello's token or the certificate; tls/identity.h).
     if (config_.tls) {
-        const tls::Role held = tls::role_of(c->identity, config_.tls->access());
+        const tls::Role held = c->token_refused ? tls::Role::none : tls::role_of(c->identity, config_.tls->access());
         const tls::Role needed =
             f.request.op == replica::ClientOp::get ? tls::Role::readonly : tls::Role::readwrite;
         if (!tls::permits(held, needed)) {
             ++metrics_.requests_forbidden;
-            log::info("client request refused", "reason=" + log::quoted(tls::refusal(c->identity, held, needed)));
+            const std::string why = c->token_refused ? "the token in its hello names no client"
+                                                     : tls::refusal(c->identity, held, needed);
+            log::info("client request refused", "reason=" + log::quoted(why));
             wire::encode_reply(id, replica::ClientReply{0, errc::forbidden}, c->out);
             c->wake.cancel();
             return;
@@ -175,6 +177,14 @@ awaitable<void> Shell::Impl::serve_client(std::shared_ptr<ClientConn> c, ConnWat
         if (!greeted) {
             if (frame.kind != wire::Frame::Kind::hello) return "first frame is not a hello";
             greeted = true;
+            // A token names the client (over its certificate, as Redis AUTH does). One
+            // that names nobody gets it no role, not even the anonymous one: each of its
+            // requests is answered forbidden.
+            if (!frame.hello.token.empty() && config_.tls) {
+                c->identity = config_.tls->identify(frame.hello.token);
+                c->token_refused = c->identity.kind == tls::Identity::Kind::none;
+                if (c->token_refused) log::info("client token refused", "reason=" + log::quoted("it names no client"));
+            }
             return {};
         }
         if (frame.kind != wire::Frame::Kind::client_request) return "unexpected frame kind on a client connection";

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/limits.h"
 #include "tls/identity.h"
 
 namespace shoal::tls {
@@ -35,7 +36,6 @@ private:
 // At most this many tokens in one file, and this long a line: the file is input too.
 inline constexpr std::size_t k_max_tokens = 10000;
 inline constexpr std::size_t k_max_token_line = 256;
-// A token a client presents: 16..128 bytes.
-inline constexpr std::size_t k_min_token_bytes = 16, k_max_token_bytes = 128;
+// A token a client presents: k_min_token_bytes..k_max_token_bytes (core/limits.h).
 
 }  // namespace shoal::tls

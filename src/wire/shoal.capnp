@@ -65,6 +65,7 @@ struct Hello {
   role @0 :Role;
   node @1 :UInt32;         # peer: the sender's node id
   protocol @2 :UInt32;
+  token @3 :Data;          # client: a bearer token naming it (tls/tokens.h); empty: none
 }
 
 # ---- peer messages ----------------------------------------------------------------

@@ -268,6 +268,8 @@ bool get_hello(cs::Hello::Reader r, Hello& out) {
     }
     out.node = NodeId{r.getNode()};
     out.protocol = r.getProtocol();
+    if (r.getToken().size() > k_max_token_bytes) return false;
+    out.token = to_string(r.getToken());
     return out.role == Hello::Role::client || out.node.valid();
 }
 
@@ -474,6 +476,7 @@ void encode_hello(const Hello& hello, std::string& out) {
         b.setRole(hello.role == Hello::Role::peer ? cs::Hello::Role::PEER : cs::Hello::Role::CLIENT);
         b.setNode(hello.node.value);
         b.setProtocol(hello.protocol);
+        if (!hello.token.empty()) b.setToken(as_data(hello.token));
     });
 }
 

@@ -31,6 +31,7 @@ struct Hello {
     Role role = Role::client;
     NodeId node;                 // peer: the sender's node id
     std::uint32_t protocol = 1;  // protocol version
+    std::string token;           // client: a bearer token (at most k_max_token_bytes); empty: none
 };
 
 // A client request on the wire carries the client's own request id, echoed back.

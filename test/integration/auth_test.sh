@@ -6,7 +6,8 @@
 #   - no certificate and no token: 401 for data, /health stays open on loopback
 #   - readonly reads but cannot write; readwrite writes but cannot remove or make leave a
 #     member, nor create a namespace; admin can
-#   - bearer tokens (shoal token, tokens_file, reloaded by SIGHUP) over HTTP and Redis AUTH
+#   - bearer tokens (shoal token, tokens_file, reloaded by SIGHUP) over HTTP, Redis AUTH
+#     and the native protocol's hello (the CLI's --token)
 #   - shoald refuses: a certificate of another node, a listener beyond loopback without TLS
 # Usage: auth_test.sh SHOAL_CLI
 set -uo pipefail
@@ -112,6 +113,20 @@ rc() { timeout 10 redis-cli --no-auth-warning --tls --cacert "$t/ca.crt" -p "$r1
 got=$(rc set k v); [[ "$got" == NOAUTH* ]] && ok "redis SET without AUTH: $got" || bad "redis SET without AUTH: $got"
 got=$(rc --user app --pass "$tok" set k v); [ "$got" = OK ] && ok "redis SET after AUTH app: OK" || bad "redis SET after AUTH: $got"
 got=$(rc --pass wrong-token-wrong-token get k); [[ "$got" == *WRONGPASS* ]] && ok "redis AUTH with a bad token: WRONGPASS" || bad "redis AUTH bad token: $got"
+
+# The native protocol: a token in the client's hello names it (node 1 reads the tokens).
+n1="127.0.0.1:$((base + 12))"
+native() { timeout 20 "$shoal" --dir "$dir" --cacert "$t/ca.crt" --nodes "$n1" "$@"; }
+native put nt v 2>"$dir/nt.err"; rc=$?
+[ $rc = 5 ] && grep -q "not allowed" "$dir/nt.err" && ok "native put with no certificate and no token refused (exit 5)" || bad "native put, no credentials: rc $rc $(cat "$dir/nt.err")"
+native --token "$tok" put nt v >/dev/null 2>"$dir/nt.err" && ok "native put with a readwrite token" || bad "native put with a readwrite token: $(cat "$dir/nt.err")"
+native --token "$late" get nt >/dev/null 2>"$dir/nt.err" && ok "native get with a readonly token" || bad "native get with a readonly token: $(cat "$dir/nt.err")"
+native --token "$late" put nt w 2>"$dir/nt.err"; rc=$?
+[ $rc = 5 ] && grep -q "not allowed" "$dir/nt.err" && ok "native put with a readonly token refused (exit 5)" || bad "native put, readonly token: rc $rc $(cat "$dir/nt.err")"
+SHOAL_TOKEN=0123456789abcdef0123456789abcdef native get nt 2>"$dir/nt.err"; rc=$?
+[ $rc = 5 ] && grep -q "not allowed" "$dir/nt.err" && ok "native get with an unknown token (\$SHOAL_TOKEN) refused (exit 5)" || bad "native get, unknown token: rc $rc $(cat "$dir/nt.err")"
+native --token short get nt 2>"$dir/nt.err"; rc=$?
+[ $rc = 2 ] && grep -q "a token is 16 to 128 bytes" "$dir/nt.err" && ok "a token of 5 bytes is a usage error (exit 2)" || bad "short token: rc $rc $(cat "$dir/nt.err")"
 
 # shoald refuses to start on a certificate that names another node, and beyond loopback without TLS.
 sed -e "s|node-1\.|node-2.|g" -e "s|^data_dir = .*|data_dir = $dir/wrong|" -e "s|:$((base + 1))\([1-4]\)|:$((base + 5))\1|g" "$dir/n1.conf" >"$dir/wrong.conf"

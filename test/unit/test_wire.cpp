@@ -23,7 +23,23 @@ TEST_CASE("wire: hello round trip", "[wire]") {
         CHECK(f.hello.role == h.role);
         CHECK(f.hello.node == h.node);
         CHECK(f.hello.protocol == h.protocol);
+        CHECK(f.hello.token.empty());
     }
+}
+
+TEST_CASE("wire: a client hello carries its token, up to k_max_token_bytes", "[wire][limits]") {
+    Hello h{Hello::Role::client, NodeId{}, 1, std::string(shoal::k_max_token_bytes, 't')};
+    std::string bytes;
+    shoal::wire::encode_hello(h, bytes);
+    CHECK(bytes.size() <= shoal::k_max_hello_frame_bytes);  // it fits a stranger's first frame
+    Frame f = decode_one(bytes);
+    REQUIRE(f.kind == Frame::Kind::hello);
+    CHECK(f.hello.token == h.token);
+    // One byte more is no hello.
+    h.token.push_back('t');
+    bytes.clear();
+    shoal::wire::encode_hello(h, bytes);
+    require_error(bytes, errc::bad_request);
 }
 
 TEST_CASE("wire: peer hello without a node id is refused", "[wire]") {
