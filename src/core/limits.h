@@ -72,6 +72,10 @@ inline constexpr std::size_t k_namespace_key_overhead = k_max_namespace_bytes + 
 inline constexpr std::size_t k_max_namespaces = 256;
 // The most Redis logical databases a node maps to namespaces (SELECT 0..15, as Redis).
 inline constexpr std::size_t k_max_resp_databases = 16;
+// The most key prefixes a node maps to namespaces (resp_prefixes), and the longest
+// prefix: both small, as each command's keys are matched against every prefix.
+inline constexpr std::size_t k_max_resp_prefixes = 32;
+inline constexpr std::size_t k_max_resp_prefix_bytes = 64;
 
 // The longest media type a value may carry (a PUT's Content-Type, stored with it).
 inline constexpr std::size_t k_max_content_type_bytes = 128;

@@ -23,16 +23,30 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
     std::string out;
     if (args.empty()) return done(out, false);
     const std::string name = upper(args[0]);
+    // The command's namespace: its first key's (by prefix, else the database's). The
+    // keys of one MGET or MSET must be in namespaces of one kind (DEL and EXISTS take
+    // any kind).
+    const std::string& ns = args.size() >= 2 ? s.ns_of(args[1]) : s.ns();
+    const std::string datatype = s.core.datatype(ns);
+    const bool multi = name == "MGET" || name == "MSET";
+    for (std::size_t i = 2; multi && i < args.size(); i += name == "MSET" ? 2 : 1) {
+        const std::string& other = s.ns_of(args[i]);
+        if (other != ns && s.core.datatype(other) != datatype) {
+            put_error(out, "ERR the keys of one command must be in namespaces of one kind: " + args[1] + " is in " +
+                               ns + ", " + args[i] + " in " + other);
+            return done(out, false);
+        }
+    }
     // A namespace of a data type takes its type's commands, and of the string ones only
     // those that do not look inside a value; a namespace of strings takes no set commands.
-    const std::string datatype = s.core.datatype(s.ns());
     const Command* c = datatype.empty() ? nullptr : find_datatype_command(datatype, name);
     const bool passes = name == "DEL" || name == "UNLINK" || name == "EXISTS";
     const bool other_kind = is_datatype_command(name) || (!datatype.empty() && find_string_command(name) && !passes);
     if (c == nullptr && other_kind) {
-        put_error(out, "WRONGTYPE Operation against a key holding the wrong kind of value (database " +
-                           std::to_string(s.db) + " is namespace " + s.ns() + ", which holds " +
-                           (datatype.empty() ? std::string("strings") : datatype + "s") + ")");
+        const std::string where = &ns == &s.ns() ? "database " + std::to_string(s.db) + " is namespace " + ns
+                                                 : "the key's prefix names namespace " + ns;
+        put_error(out, "WRONGTYPE Operation against a key holding the wrong kind of value (" + where +
+                           ", which holds " + (datatype.empty() ? std::string("strings") : datatype + "s") + ")");
         return done(out, false);
     }
     if (c == nullptr) c = find_string_command(name);
@@ -90,7 +104,7 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
     } else if (connection_command(s, name, args, out)) {
         // SHOAL.OPTIONS, WAIT, CONFIG, CLIENT, COMMAND, RESET (shoal_commands.cpp)
     } else if (name == "INFO") {
-        put_bulk(out, "# Server\r\nredis_version:7.0.0\r\nshoal_namespace:" + ns() + "\r\n");
+        put_bulk(out, "# Server\r\nredis_version:7.0.0\r\nshoal_namespace:" + s.ns() + "\r\n");
     } else {
         put_error(out,
                   "ERR unknown command '" + lower(args[0]).substr(0, 64) +
@@ -114,7 +128,7 @@ std::optional<std::string> Session::concurrent_key(const std::vector<std::string
     const std::string name = upper(args[0]);
     const bool several_keys = name == "DEL" || name == "UNLINK" || name == "EXISTS" || name == "MGET";
     if (name == "MSET" || (several_keys && args.size() != 2)) return std::nullopt;
-    const std::string datatype = state_->core.datatype(state_->ns());
+    const std::string datatype = state_->core.datatype(state_->ns_of(args[1]));
     const bool keyed = (!datatype.empty() && find_datatype_command(datatype, name)) || find_string_command(name) ||
                        find_hash_command(name) || find_shoal_command(name) || is_datatype_command(name);
     if (!keyed) return std::nullopt;

@@ -49,8 +49,17 @@ public:
     }
 };
 
+// A key that starts with `prefix` is in namespace `ns`, whichever database is selected.
+struct PrefixNamespace {
+    std::string prefix;
+    std::string ns;
+};
+
 struct SessionConfig {
     std::vector<std::string> databases{"default"};  // database i -> namespace
+    // Keys by prefix (resp_prefixes): the longest prefix a key starts with names its
+    // namespace; a key no prefix matches is in the selected database's.
+    std::vector<PrefixNamespace> prefixes;
     std::size_t max_value_bytes = 1 << 20;
     // What the connection may do before AUTH: reads need readonly, writes readwrite (its
     // certificate's role, the anonymous role, or admin when TLS is off).

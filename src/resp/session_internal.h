@@ -25,7 +25,15 @@ struct Session::State {
     std::size_t db = 0;
     bool resp3 = false;
     tls::Role role = config.role;  // AUTH may raise it
+    // The selected database's namespace.
     const std::string& ns() const { return config.databases[db]; }
+    // The namespace `key` is in: its longest prefix's (SessionConfig::prefixes), else ns().
+    const std::string& ns_of(std::string_view key) const {
+        const PrefixNamespace* best = nullptr;
+        for (const auto& p : config.prefixes)
+            if (key.starts_with(p.prefix) && (best == nullptr || p.prefix.size() > best->prefix.size())) best = &p;
+        return best != nullptr ? best->ns : ns();
+    }
     // The context of this connection's last read of each set key (by namespace and
     // key): what an SREM removes from. At most k_max_read_contexts; past it the oldest
     // half is forgotten (an SREM of one of those asks for a read again).

@@ -24,7 +24,7 @@ using replica::ClientOp;
 using replica::ClientReply;
 using replica::ClientRequest;
 
-std::string context_key(const State& s, const std::string& key) { return s.ns() + '\0' + key; }
+std::string context_key(const State& s, const std::string& key) { return s.ns_of(key) + '\0' + key; }
 
 void remember(State& s, const std::string& key, const replica::VersionVector& context) {
     if (s.read_contexts.size() >= k_max_read_contexts && !s.read_contexts.contains(context_key(s, key))) {
@@ -45,7 +45,7 @@ void read_state(const StatePtr& s, dt::Type type, const std::string& key, bool r
     ClientRequest q;
     q.op = ClientOp::get;
     q.key = key;
-    q.options.ns = s->ns();
+    q.options.ns = s->ns_of(q.key);
     submit(s, std::move(q), [s, type, key, record, done = std::move(done)](ClientReply reply) {
         StateRead r;
         r.code = reply.code == errc::not_found ? errc::ok : reply.code;
@@ -65,7 +65,7 @@ void send_update(const StatePtr& s, dt::Type type, const std::string& key, const
     q.op = ClientOp::put;
     q.key = key;
     q.update = dt::encode(update);
-    q.options.ns = s->ns();
+    q.options.ns = s->ns_of(q.key);
     q.options.return_body = true;
     submit(s, std::move(q), [s, type, done = std::move(done)](ClientReply reply) {
         StateRead r;

@@ -24,7 +24,7 @@ void cmd_shoal_get(StatePtr s, std::vector<std::string> a, Reply done) {
     ClientRequest q;
     q.op = ClientOp::get;
     q.key = a[1];
-    q.options.ns = s->ns();
+    q.options.ns = s->ns_of(q.key);
     submit(s, std::move(q), [done = std::move(done)](ClientReply r) {
         if (r.code != errc::ok && r.code != errc::not_found) return done(error(error_text(r.code, r)));
         std::string out;
@@ -43,7 +43,7 @@ void cmd_shoal_put(StatePtr s, std::vector<std::string> a, Reply done) {
     if (replica::context_from_token(a[2], q.context))
         return done(error("ERR the context does not decode: pass the first element of a SHOAL.GET reply (or \"\")"));
     q.value = a[3];
-    q.options.ns = s->ns();
+    q.options.ns = s->ns_of(q.key);
     submit(s, std::move(q), [done = std::move(done)](ClientReply w) {
         if (w.code == errc::wrong_type) return done(error(k_wrongtype));
         done(w.code == errc::ok ? simple("OK") : error(error_text(w.code, w)));

@@ -45,7 +45,7 @@ void read(const StatePtr& s, const std::string& key, std::function<void(Read)> d
     ClientRequest q;
     q.op = ClientOp::get;
     q.key = key;
-    q.options.ns = s->ns();
+    q.options.ns = s->ns_of(q.key);
     submit(s, std::move(q), [done = std::move(done)](ClientReply reply) {
         Read r;
         r.code = reply.code == errc::not_found ? errc::ok : reply.code;
@@ -69,7 +69,7 @@ void write_over(const StatePtr& s, const std::string& key, const Read& seen, con
     q.op = w.del ? ClientOp::del : ClientOp::put;
     q.key = key;
     q.value = w.value;
-    q.options.ns = s->ns();
+    q.options.ns = s->ns_of(q.key);
     q.options.expires_at = w.expires_at;
     // The read's context either way: it supersedes what the read saw, expired values
     // and tombstones included (else they would pile up beside the new value).
@@ -145,7 +145,7 @@ bool expiry_of(const std::string& opt, const std::string& value, Time now, Time&
 // Stores `value` as the key's one value, replying +OK: a blind write where the
 // namespace keeps the last writer's, else a write over what a read found.
 void put_value(const StatePtr& s, std::string key, std::string value, Time expires, Reply done) {
-    if (!s->core.last_writer_wins(s->ns())) {
+    if (!s->core.last_writer_wins(s->ns_of(key))) {
         return rmw(
             s, std::move(key),
             [value = std::move(value), expires](const Read&) {
@@ -162,7 +162,7 @@ void put_value(const StatePtr& s, std::string key, std::string value, Time expir
     q.op = ClientOp::put;
     q.key = std::move(key);
     q.value = std::move(value);
-    q.options.ns = s->ns();
+    q.options.ns = s->ns_of(q.key);
     q.options.expires_at = expires;
     submit(s, std::move(q), [done = std::move(done)](ClientReply w) {
         done(w.code == errc::ok ? simple("OK") : error(error_text(w.code, w)));
@@ -308,7 +308,7 @@ void delete_one(const StatePtr& s, const std::string& key, std::function<void(st
     ClientRequest q;
     q.op = ClientOp::del;  // without a context: deletes what a read finds
     q.key = key;
-    q.options.ns = s->ns();
+    q.options.ns = s->ns_of(q.key);
     submit(s, std::move(q), [done = std::move(done)](ClientReply w) {
         if (w.code == errc::not_found) return done(0, "");
         if (w.code != errc::ok) return done(0, error(error_text(w.code, w)));

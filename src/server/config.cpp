@@ -79,6 +79,30 @@ std::string apply(NodeOptions& o, const std::string& key, const std::string& val
         }
         return o.resp_databases = std::move(names), "";
     }
+    if (key == "resp_prefixes") {  // PREFIX=NS,...: keys that start with PREFIX are in NS
+        std::vector<std::pair<std::string, std::string>> maps;
+        const char* shape = "PREFIX=NAMESPACE pairs, comma-separated";
+        std::size_t start = 0;
+        while (!value.empty() && start <= value.size()) {
+            const std::size_t comma = std::min(value.find(',', start), value.size());
+            const std::string item = value.substr(start, comma - start);
+            const std::size_t eq = item.find('=');
+            if (eq == std::string::npos || eq == 0) return bad(shape);
+            std::string prefix = item.substr(0, eq), ns = item.substr(eq + 1);
+            if (prefix.size() > k_max_resp_prefix_bytes)
+                return bad(("a prefix is at most " + std::to_string(k_max_resp_prefix_bytes) + " bytes").c_str());
+            for (char ch : prefix)
+                if (ch == ' ' || ch == '\t' || static_cast<unsigned char>(ch) < 0x20) return bad("a prefix holds no spaces or control bytes");
+            if (!replica::valid_namespace_name(ns)) return bad("namespace names (a-z 0-9 _ -) after each '='");
+            for (const auto& [p, n] : maps)
+                if (p == prefix) return bad(("the prefix '" + prefix + "' given twice").c_str());
+            maps.emplace_back(std::move(prefix), std::move(ns));
+            if (maps.size() > k_max_resp_prefixes)
+                return bad(("at most " + std::to_string(k_max_resp_prefixes) + " prefixes").c_str());
+            start = comma + 1;
+        }
+        return o.resp_prefixes = std::move(maps), "";
+    }
     if (key == "data_dir") return value.empty() ? bad("a directory") : (o.data_dir = value, "");
     if (key == "tls_ca" || key == "tls_cert" || key == "tls_key") {
         if (value.empty() || value.size() > 4096) return bad("a file path");
@@ -245,6 +269,7 @@ std::string usage() {
            "  --http-listen HOST:PORT    HTTP API           (default 127.0.0.1:7103)\n"
            "  --resp-listen HOST:PORT    Redis protocol     (default 127.0.0.1:7104; off: none)\n"
            "  --resp-databases NS,...    Redis database i serves namespace i (default: default)\n"
+           "  --resp-prefixes P=NS,...   Redis keys starting with P are in namespace NS, in any database\n"
            "  --partitions Q           partitions, a power of two, fixed per cluster (default 64)\n"
            "  --gossip-interval-ms T   between gossip rounds and heartbeats (default 1000)\n"
            "  --n N --r R --w W        replication defaults (3, 2, 2)\n"

@@ -22,6 +22,7 @@ struct NodeOptions {
     std::string http_listen = "127.0.0.1:7103";
     std::string resp_listen = "127.0.0.1:7104";  // the Redis-protocol listener; "off": none
     std::vector<std::string> resp_databases{"default"};  // Redis database i -> namespace
+    std::vector<std::pair<std::string, std::string>> resp_prefixes;  // Redis key prefix -> namespace
     std::string data_dir;                   // data_dir: required
     std::vector<std::string> seeds;         // seeds: HOST:PORT,... (peer addresses)
     std::int64_t gossip_interval_ms = 1000;

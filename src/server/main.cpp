@@ -315,6 +315,7 @@ int main(int argc, char** argv) {
         ro.limits.max_command_bytes = 4 * o.limits.max_value_bytes + 64 * 1024;  // MSET of a few full values
         ro.tls = tls_contexts;
         ro.session.databases = o.resp_databases;
+        for (const auto& [prefix, ns] : o.resp_prefixes) ro.session.prefixes.push_back({prefix, ns});
         ro.session.max_value_bytes = o.limits.max_value_bytes;
         resp_server = std::make_unique<resp::RespServer>(io, resp_core, ro, ec);
         if (ec) return fail("cannot listen for the Redis protocol on " + o.resp_listen + ": " + ec.message());

@@ -71,3 +71,29 @@ TEST_CASE("config: read_fanout and read_retry_ms, at their edges", "[config]") {
     CHECK(parse_file(k_required + "read_retry_ms = 60001\n", bad).find("1..60000") != std::string::npos);
     CHECK(parse_file(k_required + "read_fanout = some\n", bad).find("quorum or all") != std::string::npos);
 }
+
+TEST_CASE("config: resp_prefixes, at their edges", "[config][resp][limits]") {
+    server::NodeOptions o;
+    REQUIRE(parse_file(k_required + "resp_prefixes = cart:=carts,s:=sessions\n", o) == "");
+    REQUIRE(o.resp_prefixes.size() == 2);
+    CHECK(o.resp_prefixes[0] == std::pair<std::string, std::string>{"cart:", "carts"});
+    CHECK(o.resp_prefixes[1] == std::pair<std::string, std::string>{"s:", "sessions"});
+    // The longest prefix, and the most prefixes, are accepted; one more of either is not.
+    server::NodeOptions edge;
+    std::string many;
+    for (std::size_t i = 0; i < k_max_resp_prefixes; ++i) many += (i ? "," : "") + std::to_string(i) + ":=ns";
+    REQUIRE(parse_file(k_required + "resp_prefixes = " + many + "\n", edge) == "");
+    CHECK(edge.resp_prefixes.size() == k_max_resp_prefixes);
+    server::NodeOptions bad;
+    CHECK(parse_file(k_required + "resp_prefixes = " + many + ",x:=ns\n", bad).find("at most 32 prefixes") !=
+          std::string::npos);
+    server::NodeOptions longest;
+    REQUIRE(parse_file(k_required + "resp_prefixes = " + std::string(k_max_resp_prefix_bytes, 'p') + "=ns\n",
+                       longest) == "");
+    CHECK(parse_file(k_required + "resp_prefixes = " + std::string(k_max_resp_prefix_bytes + 1, 'p') + "=ns\n", bad)
+              .find("at most 64 bytes") != std::string::npos);
+    CHECK(parse_file(k_required + "resp_prefixes = a:=x,a:=y\n", bad).find("given twice") != std::string::npos);
+    CHECK(parse_file(k_required + "resp_prefixes = a:=Bad\n", bad).find("namespace names") != std::string::npos);
+    CHECK(parse_file(k_required + "resp_prefixes = =carts\n", bad).find("PREFIX=NAMESPACE") != std::string::npos);
+    CHECK(parse_file(k_required + "resp_prefixes = a b=carts\n", bad).find("no spaces") != std::string::npos);
+}

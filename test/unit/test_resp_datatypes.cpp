@@ -240,3 +240,30 @@ TEST_CASE("resp pipeline: which commands may run beside others (one key each) an
 }
 
 }  // namespace shoal::resp
+
+TEST_CASE("resp datatypes: a key prefix names its namespace, in any database", "[resp][datatypes][limits]") {
+    test::Cluster c(3);
+    DtCore core(c);
+    SessionConfig cfg = three_databases();
+    cfg.prefixes = {{"cart:", "carts"}, {"cart:vip:", "profiles"}, {"hit:", "hits"}};
+    Session s(core, cfg);
+    // Database 0 holds strings, yet cart: keys are sets (the carts namespace's type).
+    CHECK(run(s, {"SADD", "cart:alice", "apple"}) == ":1\r\n");
+    CHECK(run(s, {"INCRBY", "hit:home", "3"}) == ":3\r\n");
+    CHECK(run(s, {"SET", "plain", "v"}) == "+OK\r\n");
+    CHECK(run(s, {"SET", "cart:bob", "v"}).starts_with(
+        "-WRONGTYPE Operation against a key holding the wrong kind of value (the key's prefix names namespace carts"));
+    // The longest prefix wins: cart:vip: keys are in profiles (a map namespace).
+    CHECK(run(s, {"SADD", "cart:vip:eve", "x"}).starts_with("-WRONGTYPE"));
+    CHECK(run(s, {"HSET", "cart:vip:eve", "name", "Eve"}) == ":1\r\n");
+    // The same key in the carts database: one namespace, one key.
+    Session in_carts(core, three_databases());
+    REQUIRE(run(in_carts, {"SELECT", "1"}) == "+OK\r\n");
+    CHECK(run(in_carts, {"SMEMBERS", "cart:alice"}) == "*1\r\n$5\r\napple\r\n");
+    CHECK(run(in_carts, {"SMEMBERS", "plain"}) == "*0\r\n");  // plain stayed in default
+    // An MGET over namespaces of two kinds is refused whole; DEL takes any kind.
+    CHECK(run(s, {"MGET", "plain", "cart:alice"}).starts_with("-ERR the keys of one command must be in namespaces"));
+    CHECK(run(s, {"MGET", "plain", "other"}) == "*2\r\n$1\r\nv\r\n$-1\r\n");
+    CHECK(run(s, {"DEL", "plain", "cart:alice"}) == ":2\r\n");
+    CHECK(run(in_carts, {"SMEMBERS", "cart:alice"}) == "*0\r\n");
+}
