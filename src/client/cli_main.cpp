@@ -354,7 +354,9 @@ int main(int argc, char** argv) {
         tls_files.cert = a.opts["cert"];
         tls_files.key = a.opts["key"];
     }
-    std::string token = a.opts.count("token") ? a.opts["token"] : (std::getenv("SHOAL_TOKEN") ? std::getenv("SHOAL_TOKEN") : "");
+    const bool native = cmd == "get" || cmd == "put" || cmd == "del" || cmd == "set" || cmd == "counter" || cmd == "map";
+    std::string token = !native ? "" : a.opts.count("token") ? a.opts["token"] : (std::getenv("SHOAL_TOKEN") ? std::getenv("SHOAL_TOKEN") : "");
+    tls::Files native_tls = tls_files;
     if (!token.empty()) {
         if (token.size() < k_min_token_bytes || token.size() > k_max_token_bytes) {
             std::fprintf(stderr, "shoal: a token is %zu to %zu bytes (this one is %zu)\n", k_min_token_bytes,
@@ -365,7 +367,7 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "shoal: --token needs TLS (--cacert, or a dev cluster with certificates)\n");
             return k_usage;
         }
-        if (!a.opts.count("cert")) tls_files.cert = tls_files.key = "";  // the token names this client
+        if (!a.opts.count("cert")) native_tls.cert = native_tls.key = "";  // the token names this client
     }
     if (tls_files.enabled()) {
         std::string why;
@@ -403,7 +405,7 @@ int main(int argc, char** argv) {
                 nodes.end());
     client::Options co;
     co.nodes = nodes;
-    co.tls = tls_files;
+    co.tls = native_tls;
     co.token = token;
     client::Client c(co);
     if (cmd == "get") return cmd_get(c, a, ro);

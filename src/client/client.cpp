@@ -72,9 +72,9 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
             fail_all(errc::unavailable);
             return;
         }
-        if (!options_.token.empty() &&
-            (options_.token.size() < k_min_token_bytes || options_.token.size() > k_max_token_bytes)) {
-            fail_all(errc::bad_request);  // a node would close the connection on such a hello
+        if (!options_.token.empty() && (!options_.tls.enabled() || options_.token.size() < k_min_token_bytes ||
+                                        options_.token.size() > k_max_token_bytes)) {
+            fail_all(errc::bad_request);  // never in cleartext, nor of a length no node takes
             return;
         }
         state_ = State::connecting;
