@@ -355,7 +355,9 @@ int main(int argc, char** argv) {
         tls_files.key = a.opts["key"];
     }
     const bool native = cmd == "get" || cmd == "put" || cmd == "del" || cmd == "set" || cmd == "counter" || cmd == "map";
-    std::string token = !native ? "" : a.opts.count("token") ? a.opts["token"] : (std::getenv("SHOAL_TOKEN") ? std::getenv("SHOAL_TOKEN") : "");
+    const char* env_token = std::getenv("SHOAL_TOKEN");
+    std::string token;
+    if (native) token = a.opts.count("token") ? a.opts["token"] : env_token != nullptr ? env_token : "";
     tls::Files native_tls = tls_files;
     if (!token.empty()) {
         if (token.size() < k_min_token_bytes || token.size() > k_max_token_bytes) {

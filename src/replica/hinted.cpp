@@ -20,14 +20,18 @@ bool in_ring(const ring::Ring& ring, NodeId id) {
 }
 }  // namespace
 
+// A hint names another node: one naming this node (only a faulty or forged peer sends
+// it) is no hint, as the copy written here is this node's own.
+bool Node::is_hint(NodeId hint_for) const { return hint_for.valid() && hint_for != config_.id; }
+
 bool Node::hint_refused(NodeId hint_for, std::size_t bytes) {
-    if (!hint_for.valid() || hints_.room(bytes)) return false;
+    if (!is_hint(hint_for) || hints_.room(bytes)) return false;
     ++stats_.hints_dropped;
     return true;
 }
 
 void Node::after_write(NodeId hint_for, std::string_view key, std::size_t bytes) {
-    if (hint_for.valid()) store_hint(hint_for, key, bytes);
+    if (is_hint(hint_for)) store_hint(hint_for, key, bytes);
     else hand_over(key, bytes);
 }
 
@@ -61,6 +65,7 @@ void Node::deliver_hints(Instant now) {
     const auto& rc = config_.repair;
     if (!rc.hinted_handoff || !hints_.round_due(now, rc.hint_interval)) return;
     for (auto& [target, t] : hints_.targets()) {
+        if (target == config_.id) continue;  // stored by an older version for a forged hint: never sent
         if (t.inflight != 0 && now >= t.deadline) {
             missed(now, target);
             HintQueue::expire(t);

@@ -388,6 +388,8 @@ private:
     void rest_on(std::uint64_t seq);
     // Raises the needs of out_'s items made since the last settling to at least `seq`.
     void settle(std::uint64_t seq);
+    // A write's hint_for names a hint: another node (hinted.cpp).
+    bool is_hint(NodeId hint_for) const;
     // `peer` was asked and did not answer in time (the detector's missed()).
     void missed(Instant now, NodeId peer);
 

@@ -496,3 +496,18 @@ TEST_CASE("If-Match writes only when nothing was written since the read", "[node
     del.options.condition = WriteCondition::if_none_match;
     CHECK(c.call(1, del).code == errc::bad_request);
 }
+
+TEST_CASE("node: a peer's write that names the node itself as hint target is a plain write", "[node][regress]") {
+    Cluster c(3);
+    REQUIRE(c.put(1, "k", "v").code == errc::ok);
+    SiblingSet state;
+    REQUIRE(!c.node(1).read_local("k", state));
+    // Node 2 is told to hold a hint for itself (only a faulty or forged peer says so).
+    c.node(2).step(c.now, NodeId{1}, ReplicateReq{0, "k", state, NodeId{2}});
+    CHECK(c.node(2).hints_pending() == 0);
+    c.now = c.now + Duration::seconds(1);
+    c.node(2).tick(c.now);  // hint delivery sends nothing to itself (it asserted before)
+    SiblingSet here;
+    REQUIRE(!c.node(2).read_local("k", here));
+    CHECK(here.siblings.size() == 1);
+}
