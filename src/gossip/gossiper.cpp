@@ -233,9 +233,12 @@ bool Gossiper::absorb(Instant now, const ClusterView& other) {
 }
 
 void Gossiper::heard_from(Instant now, NodeId peer) {
-    // Only members feed the detector: its table stays bounded by the view.
+    // Only active members feed the detector: its table stays bounded by the view, and
+    // a member that left is not probed once it has gone (changed() forgets it).
     if (stopped()) return;  // it gets no heartbeats now, and would find everyone silent
-    if (peer.valid() && peer != config_.id && find_member(view_, peer)) detector_.heard(peer, now);
+    if (!peer.valid() || peer == config_.id) return;
+    const MemberRecord* m = find_member(view_, peer);
+    if (m != nullptr && is_active(m->status)) detector_.heard(peer, now);
 }
 
 std::error_code Gossiper::join(Instant now, std::vector<std::string> seeds) {

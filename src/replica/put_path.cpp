@@ -111,14 +111,17 @@ void Node::on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp) {
 }
 
 void Node::count_copy(RequestId req, PutCoordinator& put, const Target& t, NodeId from) {
-    // The own copy was written in this very step: the batch holding it is the step's
-    // horizon (BufferedStore::horizon), and it counts once that batch is durable.
-    const std::uint64_t batch = store_.horizon();
+    // The own copy was written (or found as it is) in this very step: the batch holding
+    // it is at most the step's horizon (BufferedStore::horizon), and it counts once that
+    // batch is durable. A copy found in an older batch than the newest one waiting
+    // waits with it: the queue stays in batch order, and it counts a little late,
+    // never early.
+    std::uint64_t batch = store_.horizon();
     if (from != config_.id || batch <= store_.done_seq()) {
         put.count(t);
         return;
     }
-    SHOAL_ASSERT(own_copies_.empty() || own_copies_.back().first <= batch);  // staged in order
+    if (!own_copies_.empty()) batch = std::max(batch, own_copies_.back().first);
     put.await_durable(t, batch);
     own_copies_.emplace_back(batch, req);
 }
