@@ -205,6 +205,20 @@ void print_answer(const std::string& from, const client::HttpResult& res) {
     std::printf("%s: %d %s\n", from.c_str(), res.status, body.c_str());
 }
 
+// A 421 answer's JSON: where to send the command instead, and why.
+std::string ruler_http(const std::string& body) {
+    boost::system::error_code ec;
+    const auto v = json::parse(body, ec);
+    if (ec || !v.is_object()) return {};
+    return str_of(v.as_object(), "ruler_http");
+}
+std::string error_of(const std::string& body) {
+    boost::system::error_code ec;
+    const auto v = json::parse(body, ec);
+    if (ec || !v.is_object()) return body;
+    return str_of(v.as_object(), "error");
+}
+
 int exit_for_admin(const client::HttpResult& res) {
     return res.status == 202 ? k_ok : res.status == 404 ? k_not_found : k_error;
 }
@@ -248,14 +262,27 @@ int cmd_leave_remove(const Args& a, const std::vector<std::string>& http_nodes) 
     }
     const bool force = a.flags.count("force") > 0;
     if (force && op != "remove") return std::fputs("shoal cluster leave: --force applies to remove\n", stderr), k_usage;
+    const std::string path = "/cluster/" + op + "?node=" + std::to_string(value) + (force ? "&force=true" : "");
     for (const auto& h : http_nodes) {
-        const auto res = client::http_request(
-            "POST", h, "/cluster/" + op + "?node=" + std::to_string(value) + (force ? "&force=true" : ""));
+        auto res = client::http_request("POST", h, path);
         if (res.status == 0) {
             std::fprintf(stderr, "%s: no answer (%s); trying the next node\n", h.c_str(), res.error.c_str());
             continue;
         }
-        print_answer(h, res);
+        // 421: another member's status changes through the ruler, whom the answer names.
+        std::string at = h;
+        for (int hops = 0; res.status == 421 && hops < 2; ++hops) {
+            const std::string ruler = ruler_http(res.body);
+            if (ruler.empty() || ruler == at) break;
+            std::printf("%s: %s; asking %s\n", at.c_str(), error_of(res.body).c_str(), ruler.c_str());
+            at = ruler;
+            res = client::http_request("POST", at, path);
+            if (res.status == 0) {
+                std::fprintf(stderr, "%s: no answer (%s)\n", at.c_str(), res.error.c_str());
+                return k_unavailable;
+            }
+        }
+        print_answer(at, res);
         return exit_for_admin(res);
     }
     std::fprintf(stderr, "shoal cluster %s: no node answered\n", op.c_str());

@@ -21,10 +21,10 @@ void write_claim(PartitionClaim& c, NodeId owner, NodeId next) {
     c.handoff_done = false;
 }
 
-std::uint32_t admit_joining(ClusterView& view) {
+std::uint32_t admit_joining(ClusterView& view, const std::function<bool(NodeId)>& admissible) {
     std::uint32_t n = 0;
     for (auto& [id, m] : view.members) {
-        if (m.status != MemberStatus::joining) continue;
+        if (m.status != MemberStatus::joining || (admissible && !admissible(id))) continue;
         m.status = MemberStatus::valid;
         n += 1;
     }
@@ -85,10 +85,10 @@ std::uint32_t exit_leavers(ClusterView& view) {
 
 }  // namespace
 
-ReconcileStats reconcile(ClusterView& view) {
+ReconcileStats reconcile(ClusterView& view, const std::function<bool(NodeId)>& admissible) {
     SHOAL_ASSERT(view.claim.size() == view.partition_count);
     ReconcileStats stats;
-    stats.admitted = admit_joining(view);
+    stats.admitted = admit_joining(view, admissible);
     stats.finalized = finalize_done(view);
     retarget(view, stats);
     stats.exited = exit_leavers(view);

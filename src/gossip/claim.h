@@ -14,6 +14,8 @@
 // claimant assigns those directly.
 #pragma once
 
+#include <functional>
+
 #include "gossip/view.h"
 
 namespace shoal::gossip {
@@ -31,8 +33,11 @@ struct ReconcileStats {
 // partitions whose handoff is done; compute the target claim over valid members with
 // ring::compute_claim (previous = each partition's owner-to-be, for stability) and
 // start handoffs towards it; mark leaving members that own nothing and receive nothing
-// as exiting. Cost: O(Q log Q + Q x M). Deterministic.
-ReconcileStats reconcile(ClusterView& view);
+// as exiting. Cost: O(Q log Q + Q x M). Deterministic. When `admissible` is given, a
+// joining member is admitted only once it holds (the Gossiper's: the claimant has heard
+// the member's own record from the member, so a member announced by others alone, who
+// may never exist, is not given partitions).
+ReconcileStats reconcile(ClusterView& view, const std::function<bool(NodeId)>& admissible = {});
 
 // The transfer of p from `from` to `to` has completed. Returns false (and changes
 // nothing) when the view no longer has p moving from -> to, or it is already marked.

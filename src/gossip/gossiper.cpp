@@ -99,10 +99,12 @@ bool Gossiper::maintain() {
         view_.cluster_id = hash_combine(first.id.value, hash_bytes(first.peer_address, 0x636c7573746572ull)) | 1;
         any = true;
     }
-    if (is_claimant() && reconcile(view_).changed()) {
+    const auto heard_itself = [this](NodeId id) { return id == config_.id || direct_.contains(id); };
+    if (is_claimant() && reconcile(view_, heard_itself).changed()) {
         stats_.reconciles += 1;
         any = true;
     }
+    push_ |= any;  // only this node may tell the others what it wrote here
     return any;
 }
 
@@ -125,6 +127,7 @@ void Gossiper::changed(Instant now) {
 }
 
 void Gossiper::tick(Instant now) {
+    if (!started_) started_ = now;
     if (unsaved_ && !save_view(store_, view_, config_.sync_saves)) unsaved_ = false;
     if (stopped() && !following_) return;
     if (!next_round_ || now >= *next_round_) {
@@ -155,6 +158,7 @@ void Gossiper::round(Instant now) {
     // A claimant re-checks the claim every round too: a handoff mark may have arrived
     // in a view that changed nothing else, or an earlier reconcile lost a tie.
     if (maintain()) changed(now);
+    if (push_) push(now);
     const std::vector<NodeId> peers = active_peers();
     // Until admitted, push the whole view to a seed or a known peer: two joiners that
     // found each other first must not form an island that never reaches the cluster.
@@ -176,30 +180,55 @@ void Gossiper::round(Instant now) {
     for (NodeId p : peers)
         if (detector_.up(p, now)) up.push_back(p);
     const std::vector<NodeId>& pool = up.empty() ? peers : up;
-    const NodeId peer = pool[rng_.below(pool.size())];
+    const NodeId c = claimant(view_);
+    // A follower needs the claimant's word only (nobody else's is taken, and it has no
+    // news of its own): it pulls from the claimant.
+    const NodeId peer = stopped() && c.valid() ? c : pool[rng_.below(pool.size())];
     send(peer, address_of(peer), GossipSyn{config_.peer_address, current_digest(), std::nullopt});
+    // The claimant's word reaches this node from the claimant only (authority.h). One
+    // that falls silent here may only have stopped talking to this node (a member that
+    // others see exiting gets no heartbeats): it is asked every round too.
+    if (c.valid() && c != config_.id && c != peer && !detector_.up(c, now))
+        send(c, address_of(c), GossipSyn{config_.peer_address, current_digest(), std::nullopt});
 }
 
 void Gossiper::send_heartbeats(Instant now) {
     (void)now;
     heartbeat_seq_ += 1;
-    for (NodeId p : active_peers()) send(p, address_of(p), Heartbeat{heartbeat_seq_});
+    const MemberRecord& self = view_.members.at(config_.id);
+    const std::uint64_t ruled = is_claimant() ? current_ruled_digest() : 0;
+    for (NodeId p : active_peers())
+        send(p, address_of(p), Heartbeat{heartbeat_seq_, self.version, self.incarnation, ruled});
 }
 
 void Gossiper::step(Instant now, NodeId from, const GossipMessage& message) {
+    if (!started_) started_ = now;
     heard_from(now, from);
     if (stopped() && !(following_ && !std::holds_alternative<GossipSyn>(message))) return;
     if (const auto* syn = std::get_if<GossipSyn>(&message)) return on_syn(now, from, *syn);
     if (const auto* ack = std::get_if<GossipAck>(&message)) return on_ack(now, from, *ack);
     if (const auto* ack2 = std::get_if<GossipAck2>(&message)) {
-        absorb(now, ack2->view);
+        absorb(now, from, ack2->view);
         return;
     }
-    // Heartbeat: recorded above.
+    if (const auto* hb = std::get_if<Heartbeat>(&message)) on_heartbeat(now, from, *hb);
+}
+
+// A member's record and the claimant's rulings are taken from them only (authority.h),
+// so a heartbeat that shows this node holds less of either pulls the sender's view.
+void Gossiper::on_heartbeat(Instant now, NodeId from, const Heartbeat& hb) {
+    const MemberRecord* m = find_member(view_, from);
+    if (m == nullptr || from == config_.id || !is_active(m->status)) return;
+    const bool record_behind = hb.version > m->version || (hb.version == m->version && hb.incarnation != m->incarnation);
+    const bool ruling_differs = hb.ruled_digest != 0 && hb.ruled_digest != current_ruled_digest() &&
+                                rules(view_, from, [this, now](NodeId id) { return absent(id, now); });
+    if (!record_behind && !ruling_differs) return;
+    stats_.pulls += 1;
+    send(from, address_of(from), GossipSyn{config_.peer_address, current_digest(), std::nullopt});
 }
 
 void Gossiper::on_syn(Instant now, NodeId from, const GossipSyn& syn) {
-    if (syn.view && !absorb(now, *syn.view)) return;
+    if (syn.view && !absorb(now, from, *syn.view)) return;
     const std::uint64_t mine = current_digest();
     std::string address = address_of(from);
     // A joiner is in no view yet: answer it at the address it gave. Under TLS `from` is
@@ -213,23 +242,72 @@ void Gossiper::on_syn(Instant now, NodeId from, const GossipSyn& syn) {
 }
 
 void Gossiper::on_ack(Instant now, NodeId from, const GossipAck& ack) {
-    if (ack.view && !absorb(now, *ack.view)) return;
+    if (ack.view && !absorb(now, from, *ack.view)) return;
     if (current_digest() == ack.digest) return;
     stats_.full_views_sent += 1;
     send(from, address_of(from), GossipAck2{view_});
 }
 
-bool Gossiper::absorb(Instant now, const ClusterView& other) {
+bool Gossiper::absorb(Instant now, NodeId from, const ClusterView& other) {
     const bool other_cluster = other.cluster_id != 0 && view_.cluster_id != 0 && other.cluster_id != view_.cluster_id;
     if (other_cluster || other.partition_count != view_.partition_count || other.claim.size() != view_.claim.size()) {
         stats_.rejected += 1;
         return false;
     }
-    if (merge_into(view_, other)) {
+    ClusterView admitted = other;
+    const Admission admission = admit(view_, admitted, from, standing(now));
+    stats_.hearsay_dropped += admission.refused;
+    bool any = merge_into(view_, admitted);
+    if (admission.ruling) any |= take_ruling(view_, admitted);
+    any |= outbid(view_, admission);
+    // A member's own record from itself is the truth about it, even below a version
+    // this node had only from others (who may have announced it falsely).
+    const auto theirs = admitted.members.find(from);
+    const auto mine = view_.members.find(from);
+    if (from != config_.id && theirs != admitted.members.end() && mine != view_.members.end()) {
+        if (!direct_.contains(from) && !same_payload(mine->second, theirs->second)) {
+            copy_payload(mine->second, theirs->second);
+            any = true;
+        }
+        direct_.insert(from);
+    }
+    if (any) {
         stats_.views_merged += 1;
         changed(now);
     }
     return true;
+}
+
+Standing Gossiper::standing(Instant now) const {
+    return Standing{config_.id, self_status() == MemberStatus::joining, [this, now](NodeId id) { return absent(id, now); }};
+}
+
+Duration Gossiper::absent_after() const {
+    return std::max(config_.interval, config_.heartbeat_interval) * 8;
+}
+
+bool Gossiper::absent(NodeId peer, Instant now) const {
+    if (peer == config_.id) return false;
+    if (detector_.silent(peer, now)) return true;
+    return !detector_.known(peer) && started_ && now - *started_ >= absent_after();
+}
+
+NodeId Gossiper::ruler(Instant now) const {
+    return gossip::ruler(view_, [this, now](NodeId id) { return absent(id, now); });
+}
+
+bool Gossiper::may_rule(Instant now) const {
+    return rules(view_, config_.id, [this, now](NodeId id) { return absent(id, now); });
+}
+
+void Gossiper::push(Instant now) {
+    (void)now;
+    push_ = false;
+    if (stopped()) return;
+    for (NodeId p : active_peers()) {
+        stats_.full_views_sent += 1;
+        send(p, address_of(p), GossipAck2{view_});
+    }
 }
 
 void Gossiper::heard_from(Instant now, NodeId peer) {
@@ -273,7 +351,9 @@ std::error_code Gossiper::leave(Instant now, NodeId member) {
     const MemberRecord* m = find_member(view_, member);
     if (!m) return errc::not_found;
     if (m->status != MemberStatus::joining && m->status != MemberStatus::valid) return errc::bad_request;
+    if (member != config_.id && !may_rule(now)) return errc::precondition_failed;
     raise_status(view_, member, MemberStatus::leaving);
+    push_ = true;
     changed(now);
     return {};
 }
@@ -282,7 +362,9 @@ std::error_code Gossiper::remove(Instant now, NodeId member) {
     const MemberRecord* m = find_member(view_, member);
     if (!m) return errc::not_found;
     if (member == config_.id || m->status >= MemberStatus::exiting) return errc::bad_request;
+    if (!may_rule(now)) return errc::precondition_failed;
     raise_status(view_, member, MemberStatus::removed);
+    push_ = true;
     changed(now);
     return {};
 }
@@ -302,12 +384,14 @@ std::error_code Gossiper::put_namespace(Instant now, std::string_view name, cons
     record.version = saturating_next(record.version);
     record.set_by = config_.id;
     record.props = props;
+    push_ = true;
     changed(now);
     return {};
 }
 
 bool Gossiper::complete_handoff(Instant now, PartitionId p, NodeId from, NodeId to) {
     if (!mark_handoff_done(view_, p, from, to)) return false;
+    push_ = true;
     changed(now);
     return true;
 }
@@ -319,6 +403,14 @@ std::uint64_t Gossiper::current_digest() {
         digest_epoch_ = epoch_;
     }
     return digest_;
+}
+
+std::uint64_t Gossiper::current_ruled_digest() {
+    if (ruled_epoch_ != epoch_) {
+        ruled_ = ruled_digest(view_);
+        ruled_epoch_ = epoch_;
+    }
+    return ruled_;
 }
 
 std::shared_ptr<const ring::Ring> Gossiper::ring() {

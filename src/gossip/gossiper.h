@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <system_error>
 #include <variant>
@@ -32,6 +33,7 @@
 
 #include "core/rng.h"
 #include "core/types.h"
+#include "gossip/authority.h"
 #include "gossip/claim.h"
 #include "health/detector.h"
 #include "gossip/messages.h"
@@ -62,6 +64,10 @@ struct GossipStats {
     std::uint64_t views_merged = 0;  // merges that changed this node's view
     std::uint64_t rejected = 0;      // views of another cluster (its id or partition count differs)
     std::uint64_t reconciles = 0;    // claimant reconciles that changed the claim
+    // Records put back because the sender may not write them (authority.h): mostly
+    // relays of what others wrote, so no sign of an attack by itself.
+    std::uint64_t hearsay_dropped = 0;
+    std::uint64_t pulls = 0;  // views asked of a member whose heartbeat showed this node behind
     std::uint64_t store_errors = 0;
 };
 
@@ -84,7 +90,10 @@ public:
     // Moves everything to send into `out` (cleared first).
     void take_output(GossipOutbox& out);
 
-    // ---- membership commands (an operator's, through any node) ----
+    // ---- membership commands (an operator's) ----
+    // Changing another member's status goes through the ruler (authority.h): on any
+    // other node leave(member) and remove(member) are errc::precondition_failed, and
+    // ruler() names the node to send them to.
     // A node alone in its own cluster joins another through `seeds` (peer addresses):
     // its own one-node view is dropped and it announces itself as joining. The caller
     // checks that the node holds no data. errc::bad_request when the view has other
@@ -124,6 +133,14 @@ public:
     // round, merging what comes back. It answers no one and sends no heartbeats.
     void set_following(bool following) { following_ = following; }
     bool is_claimant() const { return claimant(view_) == config_.id; }
+    // The member that may rule on statuses and the claim as this node sees it: the
+    // claimant, or the lowest-id valid member that is not absent (authority.h).
+    NodeId ruler(Instant now) const;
+    bool may_rule(Instant now) const;
+    // No frame from `peer` for long enough: silent to the detector, or never heard
+    // although this node has been running for absent_after() (never true for self).
+    bool absent(NodeId peer, Instant now) const;
+    Duration absent_after() const;
     // The peer's frames arrive on time (the detector does not find it silent).
     bool believes_up(NodeId peer, Instant now) const { return peer == config_.id || !detector_.silent(peer, now); }
     double phi(NodeId peer, Instant now) const { return detector_.phi(peer, now); }
@@ -143,13 +160,20 @@ private:
     void heard_from(Instant now, NodeId peer);
     void on_syn(Instant now, NodeId from, const GossipSyn& syn);
     void on_ack(Instant now, NodeId from, const GossipAck& ack);
-    // Merges a received view; false if it belongs to another cluster shape.
-    bool absorb(Instant now, const ClusterView& other);
+    void on_heartbeat(Instant now, NodeId from, const Heartbeat& hb);
+    // Merges of a view received from `from` what `from` may write (authority.h); false
+    // if it belongs to another cluster shape.
+    bool absorb(Instant now, NodeId from, const ClusterView& other);
+    Standing standing(Instant now) const;
+    // Sends the whole view to every active peer (a change this node made: only it can
+    // tell the others, relays are not taken).
+    void push(Instant now);
     // After any local or merged change: refute stale self data, reconcile when
     // claimant, save, bump the epoch.
     void changed(Instant now);
     bool maintain();
     std::uint64_t current_digest();
+    std::uint64_t current_ruled_digest();
     bool refute_self();
     std::vector<NodeId> active_peers() const;
     std::string address_of(NodeId id) const;
@@ -167,10 +191,15 @@ private:
     std::optional<Instant> next_round_;
     std::optional<Instant> next_heartbeat_;
     bool unsaved_ = false;
+    bool push_ = false;                // this node changed what only it may write
+    std::optional<Instant> started_;   // the first tick or step
+    std::set<NodeId> direct_;          // members whose record this node has from themselves
     std::shared_ptr<const ring::Ring> ring_;
     std::uint64_t ring_epoch_ = 0;
     std::uint64_t digest_ = 0;
     std::uint64_t digest_epoch_ = 0;
+    std::uint64_t ruled_ = 0;
+    std::uint64_t ruled_epoch_ = 0;
     std::error_code load_error_;
     GossipOutbox out_;
     GossipStats stats_;

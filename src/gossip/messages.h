@@ -28,6 +28,11 @@ struct GossipAck2 {
 };
 struct Heartbeat {
     std::uint64_t seq = 0;
+    // The sender's own record version and incarnation, and from the claimant the
+    // ruled_digest() of its view (0 from others): a receiver holding less pulls.
+    std::uint64_t version = 0;
+    std::uint32_t incarnation = 0;
+    std::uint64_t ruled_digest = 0;
 };
 using GossipMessage = std::variant<GossipSyn, GossipAck, GossipAck2, Heartbeat>;
 

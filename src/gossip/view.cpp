@@ -252,6 +252,21 @@ std::uint64_t digest(const ClusterView& view) {
     return hash_bytes(bytes, k_digest_seed);
 }
 
+std::uint64_t ruled_digest(const ClusterView& view) {
+    std::string bytes;
+    for (const auto& [id, m] : view.members) {
+        put_varint(bytes, id.value);
+        bytes.push_back(static_cast<char>(m.status));
+    }
+    for (const PartitionClaim& c : view.claim) {
+        put_varint(bytes, c.owner.value);
+        put_varint(bytes, c.next.value);
+        put_varint(bytes, c.version);
+        bytes.push_back(c.handoff_done ? 1 : 0);
+    }
+    return hash_bytes(bytes, k_digest_seed) | 1;  // never 0: 0 means "not the claimant"
+}
+
 std::error_code save_view(store::Store& store, const ClusterView& view, bool sync) {
     std::string bytes;
     encode(view, bytes);

@@ -126,6 +126,9 @@ std::error_code decode(std::string_view bytes, ClusterView& out);
 // xxHash of the encoding: equal views have equal digests. Gossip compares digests
 // before sending whole views.
 std::uint64_t digest(const ClusterView& view);
+// xxHash of what the claimant rules (every member's status and the claim), never 0.
+// The claimant's heartbeats carry it: a node holding another pulls the claimant's view.
+std::uint64_t ruled_digest(const ClusterView& view);
 
 // ---- persistence ---------------------------------------------------------------------
 

@@ -93,6 +93,7 @@ http::Response Membership::command(Instant now, const http::MembershipCall& call
     const NodeId target = call.node == 0 ? self : NodeId{call.node};
     const gossip::MemberRecord* m = gossip::find_member(gossiper_.view(), target);
     if (m == nullptr) return answer(404, "no member with id " + id_text(target));
+    if (target != self && !gossiper_.may_rule(now)) return misdirected(now, target);
     if (call.op == Op::leave) {
         if (gossiper_.leave(now, target))
             return answer(409, "node " + id_text(target) + " cannot leave: it is " +
@@ -111,6 +112,24 @@ http::Response Membership::command(Instant now, const http::MembershipCall& call
                                (target == self ? ", and a node cannot remove itself: use leave" : "") + ")");
     log::warn("member removed", "member=" + id_text(target));
     return answer(202, "node " + id_text(target) + " removed: its partitions were reassigned");
+}
+
+// Another member's status changes only through the ruler (gossip/authority.h): the
+// others would not take it from this node. The answer names where to send it; the CLI
+// follows it.
+http::Response Membership::misdirected(Instant now, NodeId target) const {
+    const NodeId ruler = gossiper_.ruler(now);
+    const gossip::MemberRecord* r = gossip::find_member(gossiper_.view(), ruler);
+    http::Response res;
+    res.status = 421;
+    res.content_type = "application/json";
+    std::string why = "node " + id_text(gossiper_.config().id) + " may not change the status of node " +
+                      id_text(target) + ": ";
+    why += r ? "send it to node " + id_text(ruler) + " (the claimant, or the first valid member that is up)"
+             : "no valid member is up as far as this node can tell";
+    res.body = "{\"error\":" + json_string(why) + ",\"ruler\":" + id_text(ruler) +
+               ",\"ruler_http\":" + json_string(r ? r->http_address : std::string{}) + "}\n";
+    return res;
 }
 
 http::Response Membership::namespaces(Instant now, const http::NamespaceCall& call) {
@@ -178,6 +197,9 @@ std::string Membership::cluster_json(Instant now, std::string_view sync_mode) {
     std::string j = "{\"node\":" + id_text(cfg.id) + ",\"status\":" +
                     json_string(gossip::status_name(gossiper_.self_status())) +
                     ",\"claimant\":" + id_text(gossip::claimant(view)) +
+                    ",\"ruler\":" + id_text(gossiper_.ruler(now)) +
+                    // A string: 64 bits do not fit a JSON number everywhere.
+                    ",\"cluster_id\":\"" + std::to_string(view.cluster_id) + "\"" +
                     ",\"joined\":" + (glue_.joined() ? "true" : "false") +
                     ",\"settled\":" + (gossip::settled(view) ? "true" : "false") +
                     ",\"epoch\":" + std::to_string(gossiper_.view_epoch()) + ",\"members\":[";
@@ -246,6 +268,7 @@ void Membership::render_metrics(std::string& out) const {
     render_counter(out, "shoal_gossip_views_merged_total", s.views_merged);
     render_counter(out, "shoal_gossip_full_views_sent_total", s.full_views_sent);
     render_counter(out, "shoal_gossip_rejected_total", s.rejected);
+    render_counter(out, "shoal_gossip_hearsay_dropped_total", s.hearsay_dropped);
     render_counter(out, "shoal_gossip_claim_changes_total", s.reconciles);
     render_counter(out, "shoal_gossip_store_errors_total", s.store_errors);
     std::uint64_t counts[gossip::k_max_status + 1] = {};

@@ -48,6 +48,7 @@ public:
     gossip::Gossiper& gossiper() { return gossiper_; }
 
 private:
+    http::Response misdirected(Instant now, NodeId target) const;
 
     gossip::Gossiper& gossiper_;
     replica::Node& node_;

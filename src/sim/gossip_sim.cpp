@@ -48,6 +48,21 @@ struct Script {
     std::map<NodeId, MemberStatus> expected;  // statuses once everything settles
 };
 
+// An operator's leave or remove of another node, sent where the cluster takes it: to
+// a member that may rule (gossip/authority.h). Until one may (a leave or a death is
+// still spreading), the operator tries again every 500 ms, for at most 30 s.
+void through_ruler(World& x, NodeId target, bool target_too, const std::function<std::error_code(NodeId)>& op) {
+    for (int tries = 0; tries < 60; ++tries) {
+        const NodeId via = x.pick_ruler(target, target_too);
+        if (via.valid()) {
+            if (auto ec = op(via)) x.violations().push_back("command: refused by the ruler: " + ec.message());
+            return;
+        }
+        x.run_until(x.now() + Duration::millis(500));
+    }
+    x.violations().push_back("command: no member may rule for 30 s");
+}
+
 // `count` seed addresses drawn from ids 1..max_id other than `except` (repeats allowed).
 std::vector<std::string> seeds_among(World& w, NodeId except, std::uint32_t max_id, int count) {
     std::vector<NodeId> candidates;
@@ -95,9 +110,15 @@ Script script_for(GossipScenario s, World& w, Instant t0) {
                 const NodeId who{ids[i]};
                 const bool self = rng.chance(0.5);
                 sc.actions.push_back({at(0, 3000), [who, self](World& x) {
-                                          const NodeId via = self && x.node(who).live() ? who : x.pick_live(who);
-                                          if (auto ec = x.node(via).g->leave(x.now(), who))
-                                              x.violations().push_back("command: leave failed: " + ec.message());
+                                          if (self && x.node(who).live()) {
+                                              if (auto ec = x.node(who).g->leave(x.now()))
+                                                  x.violations().push_back("command: leave failed: " + ec.message());
+                                              return;
+                                          }
+                                          through_ruler(x, who, true, [&](NodeId via) {
+                                              return via == who ? x.node(via).g->leave(x.now())
+                                                                : x.node(via).g->leave(x.now(), who);
+                                          });
                                       }});
                 sc.expected[who] = MemberStatus::exiting;
             }
@@ -112,8 +133,8 @@ Script script_for(GossipScenario s, World& w, Instant t0) {
                                       x.node(victim).dead = true;
                                   }});
             sc.actions.push_back({removed, [victim](World& x) {
-                                      if (auto ec = x.node(x.pick_live()).g->remove(x.now(), victim))
-                                          x.violations().push_back("command: remove failed: " + ec.message());
+                                      through_ruler(x, victim, false,
+                                                    [&](NodeId via) { return x.node(via).g->remove(x.now(), victim); });
                                   }});
             auto seeds = seeds_among(w, victim, 4, 2);
             sc.actions.push_back({died + Duration::millis(rng.between(0, 10000)),
@@ -249,7 +270,7 @@ SpreadResult measure_spread(std::uint32_t nodes, std::uint64_t first_seed, std::
         const std::uint64_t seed = first_seed + run;
         NetFaults f;
         f.drop = drop;
-        World w(hash_combine(seed, nodes), f, false, false);
+        World w(hash_combine(seed, nodes), f, true, false);
         // A settled cluster, written straight to every node's disk.
         ClusterView v = ClusterView::empty(k_q);
         for (std::uint32_t id = 1; id <= nodes; ++id) {

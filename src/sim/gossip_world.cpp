@@ -4,7 +4,6 @@
 #include "sim/gossip_world.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 
 #include "core/assert.h"
@@ -106,6 +105,16 @@ NodeId World::pick_live(NodeId except) {
     return ids[rng_.below(ids.size())];
 }
 
+NodeId World::pick_ruler(NodeId target, bool target_too) {
+    std::vector<NodeId> ids;
+    for (auto& [id, n] : nodes_)
+        if (n.live() && (id != target || target_too) && n.g->self_status() == MemberStatus::valid &&
+            n.g->may_rule(now_))
+            ids.push_back(id);
+    if (ids.empty()) return NodeId{};
+    return ids[rng_.below(ids.size())];
+}
+
 void World::run_until(Instant end, const std::function<bool()>& stop) {
     while (now_ < end) {
         const Instant step_end = now_ + k_tick;
@@ -203,6 +212,10 @@ void World::dump() {
         for (std::uint32_t p = 0; p < 8; ++p)
             std::printf(" %u>%u@%llu%s", v.claim[p].owner.value, v.claim[p].next.value,
                         (unsigned long long)v.claim[p].version, v.claim[p].handoff_done ? "d" : "");
+        for (std::uint32_t p = 8; p < v.claim.size(); ++p)
+            if (!(v.claim[p] == any_live_view()->claim[p]))
+                std::printf(" DIFF p%u %u>%u@%llu%s", p, v.claim[p].owner.value, v.claim[p].next.value,
+                            (unsigned long long)v.claim[p].version, v.claim[p].handoff_done ? "d" : "");
         std::printf(" fd:");
         for (auto& [mid, m] : v.members) std::printf(" %u:%.1f", mid.value, n.g->phi(mid, now_));
         std::printf("\n");

@@ -85,6 +85,10 @@ public:
     // A node an operator's command can be issued through: live, a valid member (so its
     // view knows the cluster), not `except`.
     NodeId pick_live(NodeId except = NodeId{});
+    // A live valid member that may rule on statuses (where an operator's leave or
+    // remove of another node goes), `target` itself only when `target_too`. Invalid when
+    // none may (views are still spreading: an operator told so tries again).
+    NodeId pick_ruler(NodeId target, bool target_too);
     // Runs simulated time forward to `end` (in ticks of 100 ms).
     void run_until(Instant end, const std::function<bool()>& stop = {});
     // All live nodes hold one view, the claim is settled and healthy, statuses are as

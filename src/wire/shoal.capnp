@@ -266,6 +266,12 @@ struct GossipAck2 {
 
 struct Heartbeat {
   seq @0 :UInt64;
+  # The sender's own record as it stands (its version and incarnation), and, from the
+  # claimant, the digest of the statuses and claim it rules (0 otherwise): a receiver
+  # that holds less pulls the sender's view, since relays of those are not taken.
+  version @1 :UInt64;
+  incarnation @2 :UInt32;
+  ruledDigest @3 :UInt64;
 }
 
 # ---- the frame --------------------------------------------------------------------

@@ -49,7 +49,11 @@ void put_message(cs::Frame::Builder f, const gossip::GossipAck2& m) {
     put_view(f.initGossipAck2(), m.view);
 }
 void put_message(cs::Frame::Builder f, const gossip::Heartbeat& m) {
-    f.initHeartbeat().setSeq(m.seq);
+    auto b = f.initHeartbeat();
+    b.setSeq(m.seq);
+    b.setVersion(m.version);
+    b.setIncarnation(m.incarnation);
+    b.setRuledDigest(m.ruled_digest);
 }
 
 bool get_view(capnp::Data::Reader bytes, ClusterView& out) {
@@ -82,7 +86,11 @@ bool get_message(cs::GossipAck2::Reader r, gossip::GossipMessage& out) {
     return get_view(r.getView(), m.view);
 }
 bool get_message(cs::Heartbeat::Reader r, gossip::GossipMessage& out) {
-    out.emplace<gossip::Heartbeat>().seq = r.getSeq();
+    auto& m = out.emplace<gossip::Heartbeat>();
+    m.seq = r.getSeq();
+    m.version = r.getVersion();
+    m.incarnation = r.getIncarnation();
+    m.ruled_digest = r.getRuledDigest();
     return true;
 }
 

@@ -469,3 +469,70 @@ TEST_CASE("peers prove who they are: a hello claiming another node's id is refus
     for (const auto& m : view.at("members").as_array()) members.push_back(m.as_object().at("id").as_int64());
     CHECK(members == std::vector<std::int64_t>{1, 2, 3});
 }
+
+// The security issue: a member could write anything about any other member, and every
+// node took it. Now node 3, authenticated as itself, sends views that remove node 2,
+// move its address, freeze its record at the highest version and give node 3 every
+// partition for good; no node takes any of it.
+TEST_CASE("forged gossip from an authenticated member about others is refused; the cluster keeps its view") {
+    DevCluster c(3, base_port() + 60);
+    REQUIRE(c.run("cluster wait --timeout-s 60") == 0);
+    const auto cluster = [&](std::size_t i) {
+        return boost::json::parse(client::http_get(c.nodes[i].http, "/cluster").body).as_object();
+    };
+    const auto owners = [](const boost::json::object& o) {
+        std::vector<std::int64_t> out;
+        for (const auto& p : o.at("partitions").as_array()) out.push_back(p.as_object().at("owner").as_int64());
+        return out;
+    };
+    const auto before = cluster(0);
+    gossip::ClusterView forged =
+        gossip::ClusterView::empty(static_cast<std::uint32_t>(before.at("partition_count").as_int64()));
+    forged.cluster_id = std::stoull(std::string(before.at("cluster_id").as_string()));
+    for (const auto& m : before.at("members").as_array()) {
+        gossip::MemberRecord r;
+        r.id = NodeId{static_cast<std::uint32_t>(m.as_object().at("id").as_int64())};
+        r.version = 1;
+        r.incarnation = 1;
+        r.peer_address = std::string(m.as_object().at("peer").as_string());
+        r.status = gossip::MemberStatus::valid;
+        forged.members.emplace(r.id, r);
+    }
+    gossip::MemberRecord& two = forged.members.at(NodeId{2});
+    two.version = ~0ull;
+    two.incarnation = ~0u;
+    two.peer_address = "127.0.0.1:1";
+    two.status = gossip::MemberStatus::removed;
+    for (auto& p : forged.claim) p = gossip::PartitionClaim{NodeId{3}, NodeId{}, ~0ull, false};
+
+    tls::Files node3 = client::dev_client_tls(c.dir);
+    node3.cert = tls::node_cert_path(client::dev_tls_dir(c.dir), 3);
+    node3.key = tls::node_key_path(client::dev_tls_dir(c.dir), 3);
+    std::string hello, frames;
+    wire::Hello h;
+    h.role = wire::Hello::Role::peer;
+    h.node = NodeId{3};
+    wire::encode_hello(h, hello);
+    wire::encode_gossip(gossip::GossipAck2{forged}, frames);
+    wire::encode_gossip(gossip::GossipSyn{"127.0.0.1:1", 1, forged}, frames);
+    for (std::size_t i : {0u, 1u}) {  // the claimant and the victim
+        RawConn insider(c.nodes[i].peer, node3);
+        REQUIRE(insider.ok());
+        REQUIRE(insider.send(hello + frames) == hello.size() + frames.size());
+        CHECK_FALSE(insider.closed_by_node(1));  // a member's frames, heard (and weighed)
+    }
+    ::sleep(3);  // gossip rounds: had any node taken it, it would have spread
+    for (std::size_t i = 0; i < 3; ++i) {
+        const auto now = cluster(i);
+        for (const auto& m : now.at("members").as_array()) {
+            const auto& o = m.as_object();
+            CHECK(o.at("status").as_string() == "valid");
+            if (o.at("id").as_int64() == 2) CHECK(o.at("peer").as_string() == c.nodes[1].peer);
+        }
+        CHECK(owners(now) == owners(before));
+    }
+    const std::string metrics = client::http_get(c.nodes[0].http, "/metrics").body;
+    CHECK(metrics.find("shoal_gossip_hearsay_dropped_total 0\n") == std::string::npos);
+    client::Client cl(c.options());
+    CHECK(cl.put("after-forgery", "v").code == errc::ok);
+}

@@ -95,8 +95,13 @@ struct Net {
         for (int i = 0; i < rounds; ++i) {
             run(Duration::seconds(1));
             complete_handoffs();
-            if (agreed() && settled(first_live().view())) return true;
+            if (agreed() && settled(first_live().view()) && !anyone_joining()) return true;
         }
+        return false;
+    }
+    bool anyone_joining() {
+        for (const auto& [id, m] : first_live().view().members)
+            if (m.status == MemberStatus::joining) return true;
         return false;
     }
     Gossiper& first_live() {
@@ -194,12 +199,92 @@ TEST_CASE("remove: a dead node's partitions are reassigned without handoff", "[g
     CHECK(ownership_counts(net.at(1).view())[NodeId{3}] > 0);   // ...but still an owner
     CHECK(net.at(2).remove(net.now, NodeId{2}) == errc::bad_request);
     CHECK(net.at(2).remove(net.now, NodeId{9}) == errc::not_found);
-    REQUIRE_FALSE(net.at(2).remove(net.now, NodeId{3}));
+    // Only the ruler (the claimant, node 1) changes another member's status.
+    CHECK(net.at(2).ruler(net.now) == NodeId{1});
+    CHECK(net.at(2).remove(net.now, NodeId{3}) == errc::precondition_failed);
+    CHECK(status_of(net.at(2).view(), NodeId{3}) == MemberStatus::valid);
+    REQUIRE_FALSE(net.at(1).remove(net.now, NodeId{3}));
     net.run(Duration::seconds(3));
     CHECK(ownership_counts(net.at(1).view()).count(NodeId{3}) == 0);
     CHECK(moves(net.at(1).view()).empty());
     CHECK(net.agreed());
     CHECK(settled(net.at(2).view()));
+}
+
+TEST_CASE("a dead claimant is removed through its successor once it is absent", "[gossip][gossiper][authority]") {
+    Net net;
+    net.add(1, {});
+    net.add(2, {address(1)});
+    net.add(3, {address(1)});
+    REQUIRE(net.settle());
+    net.down.insert(NodeId{1});
+    net.run(Duration::millis(300));
+    // Heard a moment ago: node 1 still rules, and node 2 may not remove it.
+    CHECK(net.at(2).ruler(net.now) == NodeId{1});
+    CHECK(net.at(2).remove(net.now, NodeId{1}) == errc::precondition_failed);
+    net.run(Duration::seconds(10));
+    REQUIRE(net.at(2).absent(NodeId{1}, net.now));
+    CHECK(net.at(2).ruler(net.now) == NodeId{2});
+    CHECK(net.at(3).remove(net.now, NodeId{1}) == errc::precondition_failed);  // not the successor
+    REQUIRE_FALSE(net.at(2).remove(net.now, NodeId{1}));
+    REQUIRE(net.settle());
+    CHECK(status_of(net.at(3).view(), NodeId{1}) == MemberStatus::removed);
+    CHECK(claimant(net.at(3).view()) == NodeId{2});
+    CHECK(ownership_counts(net.at(3).view()).count(NodeId{1}) == 0);
+}
+
+TEST_CASE("forged gossip from a member about another is not taken", "[gossip][gossiper][authority]") {
+    Net net;
+    for (std::uint32_t id = 1; id <= 4; ++id) net.add(id, id == 1 ? std::vector<std::string>{} : std::vector{address(1)});
+    REQUIRE(net.settle());
+    const ClusterView before = net.at(1).view();
+    ClusterView forged = before;
+    MemberRecord& two = forged.members.at(NodeId{2});
+    two.version = ~0ull;
+    two.peer_address = "attacker:1";
+    two.status = MemberStatus::removed;
+    for (PartitionClaim& c : forged.claim) c = PartitionClaim{NodeId{3}, NodeId{}, ~0ull, false};
+    // Node 3 sends it to everyone, in every kind of message that carries a view.
+    for (std::uint32_t id : {1u, 2u, 4u}) {
+        net.at(id).step(net.now, NodeId{3}, GossipAck2{forged});
+        net.at(id).step(net.now, NodeId{3}, GossipSyn{address(3), 1, forged});
+        net.at(id).step(net.now, NodeId{3}, GossipAck{1, forged});
+        CHECK(net.at(id).stats().hearsay_dropped > 0);
+    }
+    net.run(Duration::seconds(5));
+    for (std::uint32_t id = 1; id <= 4; ++id) {
+        const ClusterView& v = net.at(id).view();
+        CHECK(v.members.at(NodeId{2}).peer_address == address(2));
+        CHECK(v.members.at(NodeId{2}).status == MemberStatus::valid);
+        CHECK(ownership_counts(v) == ownership_counts(before));
+    }
+    CHECK(net.agreed());
+    // Node 2's own word still moves its record (the claimant outbid the forged versions,
+    // and ties go its way).
+    REQUIRE_FALSE(net.at(1).leave(net.now, NodeId{2}));
+    REQUIRE(net.settle());
+    CHECK(status_of(net.at(4).view(), NodeId{2}) == MemberStatus::exiting);
+}
+
+TEST_CASE("a member announced falsely is corrected by its own frames", "[gossip][gossiper][authority]") {
+    Net net;
+    net.add(1, {});
+    net.add(2, {address(1)});
+    REQUIRE(net.settle());
+    // Node 2 announces a node 3 that has not started yet, at the highest version.
+    ClusterView lie = net.at(2).view();
+    MemberRecord three;
+    three.id = NodeId{3};
+    three.version = ~0ull;
+    three.peer_address = "attacker:3";
+    lie.members.emplace(three.id, three);
+    net.at(1).step(net.now, NodeId{2}, GossipAck2{lie});
+    REQUIRE(find_member(net.at(1).view(), NodeId{3}) != nullptr);
+    CHECK(find_member(net.at(1).view(), NodeId{3})->status == MemberStatus::joining);
+    net.add(3, {address(1)});
+    REQUIRE(net.settle());
+    CHECK(find_member(net.at(1).view(), NodeId{3})->peer_address == address(3));
+    CHECK(status_of(net.at(1).view(), NodeId{3}) == MemberStatus::valid);
 }
 
 TEST_CASE("a restarted node resumes its view from the store", "[gossip][gossiper]") {

@@ -1,0 +1,83 @@
+// Who may write what in a cluster view.
+//
+// A gossip frame's sender is known (under TLS it is the node its certificate names:
+// net/peer_link.cpp), but a view is relayed, so what a frame carries may be about
+// anyone. These rules keep, of a received view, only what its sender may say itself:
+//  - a member's payload (addresses, zone, incarnation, version) comes from the member;
+//    a member this node has never seen may be announced by anyone (a seed announces a
+//    joiner), and the member's own frames then replace what was said of it;
+//  - a member may move itself to leaving;
+//  - every other status change, and every change of the claim, comes from the ruler:
+//    the claimant (the lowest-id valid member), or, when the claimant is absent here
+//    (silent, or never heard since this node started), the lowest-id valid member that
+//    is not. So an operator's leave or remove of another node goes through the ruler,
+//    and a dead claimant is removed through its successor;
+//  - a partition's handoff mark comes from the partition's owner or its next owner;
+//  - namespaces (an operator's command on any node, checked for the admin role there)
+//    and the cluster id as before.
+// A node not yet admitted (joining) has no view of its own to defend: it takes what
+// any member tells it, as it did before these rules.
+//
+// With these rules an authenticated member can no longer remove another member,
+// move another's address, freeze another's record at the highest version or rewrite
+// the claim, except for the ruler (whose word on the claim is the protocol) and a
+// member's own successor at nodes that find the claimant absent. Pure.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "core/types.h"
+#include "gossip/view.h"
+
+namespace shoal::gossip {
+
+// How the receiving node stands, for admit().
+struct Standing {
+    NodeId self;
+    bool trusting = false;  // not yet admitted: every member's word is taken
+    // No frame from this member for long enough (never true for self).
+    std::function<bool(NodeId)> absent;
+};
+
+// The member that may rule on statuses and the claim in `view`: the lowest-id valid
+// member that is not absent. Invalid when none.
+NodeId ruler(const ClusterView& view, const std::function<bool(NodeId)>& absent);
+
+// `who` may rule: it is the claimant or the ruler.
+bool rules(const ClusterView& view, NodeId who, const std::function<bool(NodeId)>& absent);
+
+struct Admission {
+    // Records (member payloads, statuses, claim entries) put back: relays of what
+    // others wrote count too, so the number is no sign of an attack by itself.
+    std::uint32_t refused = 0;
+    // `from` rules the claim: after the merge, take_ruling() settles ties its way.
+    bool ruling = false;
+    // Partitions where this node, the claimant, was told a later version it may not
+    // take, and that version: outbid() writes its own entry above each.
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> outbid;
+};
+
+// Replaces in `theirs` (a view received from `from`, of the same cluster and shape as
+// `mine`) everything `from` may not write with what `mine` holds, so that merging the
+// result into `mine` takes only what `from` may say. Cost: O(M log M + Q).
+Admission admit(const ClusterView& mine, ClusterView& theirs, NodeId from, const Standing& standing);
+
+// After merging a ruler's view: where the ruler and an earlier claimant wrote one
+// partition at the same version (two claimants for a moment while a view spread), the
+// merge kept the greater; the ruler's entry replaces it, so the ruler, which no longer
+// takes the other write from anyone, and the rest agree. True when `mine` changed.
+bool take_ruling(ClusterView& mine, const ClusterView& theirs);
+
+// The claimant's entries at the partitions of admission.outbid get the version after
+// the one it was told (saturating), their content unchanged. True when `mine` changed.
+bool outbid(ClusterView& mine, const Admission& admission);
+
+// The payload of a member record (everything but the status) equals another's.
+bool same_payload(const MemberRecord& a, const MemberRecord& b);
+// Copies the payload (everything but the status) of `from` into `into`.
+void copy_payload(MemberRecord& into, const MemberRecord& from);
+
+}  // namespace shoal::gossip
