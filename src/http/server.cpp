@@ -214,7 +214,9 @@ std::optional<Response> refuse(Conn& conn, const Routed& routed, std::string_vie
     const tls::Access& access = server.options.tls->access();
     tls::Identity caller = conn.identity;
     constexpr std::string_view bearer = "Bearer ";
-    if (caller.kind == tls::Identity::Kind::none && authorization.starts_with(bearer)) {
+    // A token, when given, names the caller over its certificate (as on the native
+    // protocol and with Redis AUTH).
+    if (authorization.starts_with(bearer)) {
         caller = server.options.tls->identify(authorization.substr(bearer.size()));
         if (caller.kind == tls::Identity::Kind::none) {
             Response r = plain(401, "unknown token");

@@ -30,6 +30,8 @@ struct ClientConn : std::enable_shared_from_this<ClientConn> {
     tls::Stream stream;
     tls::Identity identity;  // from its hello's token, else its certificate, when it presented one
     bool token_refused = false;  // its hello's token names no client: every request is forbidden
+    std::string token;                  // its hello's token, looked up again after a reload
+    std::uint64_t token_generation = 0;  // the tls generation it was looked up in
     asio::steady_timer wake;
     ReadGate backlog;  // closed while too much waits (see pace): no more requests are read
     WriteProgress writing_progress;

@@ -133,6 +133,12 @@ void Shell::Impl::on_client_frame(const std::shared_ptr<ClientConn>& c, wire::Cl
     const std::uint64_t id = f.request_id;
     // Reads need readonly, writes readwrite (roles from the hello's token or the certificate; tls/identity.h).
     if (config_.tls) {
+        // The tokens were reloaded (SIGHUP): a token revoked since the hello stops here.
+        if (!c->token.empty() && c->token_generation != config_.tls->generation()) {
+            c->token_generation = config_.tls->generation();
+            c->identity = config_.tls->identify(c->token);
+            c->token_refused = c->identity.kind == tls::Identity::Kind::none;
+        }
         const tls::Role held = c->token_refused ? tls::Role::none : tls::role_of(c->identity, config_.tls->access());
         const tls::Role needed =
             f.request.op == replica::ClientOp::get ? tls::Role::readonly : tls::Role::readwrite;
@@ -181,7 +187,9 @@ awaitable<void> Shell::Impl::serve_client(std::shared_ptr<ClientConn> c, ConnWat
             // that names nobody gets it no role, not even the anonymous one: each of its
             // requests is answered forbidden.
             if (!frame.hello.token.empty() && config_.tls) {
-                c->identity = config_.tls->identify(frame.hello.token);
+                c->token = frame.hello.token;
+                c->token_generation = config_.tls->generation();
+                c->identity = config_.tls->identify(c->token);
                 c->token_refused = c->identity.kind == tls::Identity::Kind::none;
                 if (c->token_refused) log::info("client token refused", "reason=" + log::quoted("it names no client"));
             }

@@ -57,6 +57,12 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
             return done(out, false);
         }
         const tls::Role needed = reads_only(name) ? tls::Role::readonly : tls::Role::readwrite;
+        if (!s.auth_token.empty() && s.auth_generation != s.core.credentials_generation()) {
+            // The tokens were reloaded: a token revoked since AUTH holds no role now.
+            s.auth_generation = s.core.credentials_generation();
+            const tls::Identity who = s.core.authenticate(s.auth_token);
+            s.role = who.kind == tls::Identity::Kind::none ? tls::Role::none : who.role;
+        }
         if (!tls::permits(s.role, needed)) {
             const bool anonymous = s.role == tls::Role::none;
             put_error(out, std::string(anonymous ? "NOAUTH " : "NOPERM ") +
@@ -120,6 +126,8 @@ std::string authenticate(State& s, const std::string* name, const std::string& t
     if (who.kind == tls::Identity::Kind::none || !named_right)
         return "WRONGPASS invalid username-password pair or user is disabled.";
     s.role = who.role;
+    s.auth_token = token;
+    s.auth_generation = s.core.credentials_generation();
     return {};
 }
 

@@ -47,6 +47,9 @@ public:
         (void)token;
         return {};
     }
+    // Changes whenever the tokens are reloaded: a connection that authenticated asks
+    // again, so a revoked token stops working on it.
+    virtual std::uint64_t credentials_generation() { return 0; }
 };
 
 // A key that starts with `prefix` is in namespace `ns`, whichever database is selected.

@@ -25,6 +25,8 @@ struct Session::State {
     std::size_t db = 0;
     bool resp3 = false;
     tls::Role role = config.role;  // AUTH may raise it
+    std::string auth_token;        // the token AUTH took, looked up again after a reload
+    std::uint64_t auth_generation = 0;
     // The selected database's namespace.
     const std::string& ns() const { return config.databases[db]; }
     // The namespace `key` is in: its longest prefix's (SessionConfig::prefixes), else ns().

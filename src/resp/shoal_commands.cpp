@@ -191,6 +191,7 @@ bool connection_command(State& s, const std::string& name, const std::vector<std
         s.db = 0;
         s.resp3 = false;
         s.role = s.config.role;
+        s.auth_token.clear();
         s.options = {};
         s.read_contexts.clear();
         s.client_name.clear();

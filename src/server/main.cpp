@@ -298,6 +298,7 @@ int main(int argc, char** argv) {
         tls::Identity authenticate(std::string_view token) override {
             return tls ? tls->identify(token) : tls::Identity{};
         }
+        std::uint64_t credentials_generation() override { return tls ? tls->generation() : 0; }
         std::shared_ptr<const tls::NodeContexts> tls;
         void after(Duration delay, std::function<void()> fn) override {
             auto timer = std::make_shared<boost::asio::steady_timer>(io, std::chrono::microseconds(delay.us));

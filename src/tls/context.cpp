@@ -159,6 +159,7 @@ std::string NodeContexts::load(const Files& files) {
     peer_server_ = std::move(peer_server);
     peer_client_ = std::move(peer_client);
     client_server_ = std::move(client_server);
+    generation_.fetch_add(1, std::memory_order_release);
     return {};
 }
 

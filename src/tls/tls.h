@@ -2,6 +2,8 @@
 // for config and shell headers. tls/context.h makes contexts; tls/stream.h uses them.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -46,6 +48,10 @@ public:
     std::shared_ptr<const Tokens> tokens() const;
     // The identity a token names (kind none when unknown, or there are no tokens).
     Identity identify(std::string_view token) const;
+    // Bumped by every load (a SIGHUP reload): a connection that took its role from a
+    // token looks the token up again when it changes, so a revoked token stops working
+    // on connections already open.
+    std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
 private:
     mutable std::mutex mu_;
@@ -53,6 +59,7 @@ private:
     std::shared_ptr<boost::asio::ssl::context> peer_server_, peer_client_, client_server_;
     std::shared_ptr<const Tokens> tokens_;
     Access access_;
+    std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace shoal::tls

@@ -536,3 +536,29 @@ TEST_CASE("forged gossip from an authenticated member about others is refused; t
     client::Client cl(c.options());
     CHECK(cl.put("after-forgery", "v").code == errc::ok);
 }
+
+// The security issue's tokens: a token revoked (its line gone from the tokens file, then
+// SIGHUP) used to keep working on native connections opened before; now the next
+// request on such a connection is forbidden.
+TEST_CASE("a token revoked by SIGHUP stops working on native connections already open") {
+    DevCluster c(1, base_port() + 70);
+    const std::string tokens = c.dir + "/tokens";
+    std::string tok = c.output("token app --role readwrite --tokens " + tokens);
+    while (!tok.empty() && (tok.back() == '\n' || tok.back() == ' ')) tok.pop_back();
+    REQUIRE(tok.size() >= k_min_token_bytes);
+    { std::ofstream(c.dir + "/n1.conf", std::ios::app) << "tokens_file = " << tokens << "\n"; }
+    REQUIRE(c.run("dev restart 1") == 0);
+    client::Options o = c.options();
+    o.token = tok;
+    client::Client cl(o);
+    REQUIRE(cl.put("revoke-me", "v").code == errc::ok);
+    { std::ofstream(tokens, std::ios::trunc) << "# every token revoked\n"; }
+    std::ifstream pidfile(c.dir + "/n1.pid");
+    pid_t pid = 0;
+    pidfile >> pid;
+    REQUIRE(pid > 0);
+    REQUIRE(::kill(pid, SIGHUP) == 0);
+    ::usleep(500 * 1000);
+    CHECK(cl.put("revoke-me", "w").code == errc::forbidden);
+    CHECK(cl.get("revoke-me").code == errc::forbidden);
+}
