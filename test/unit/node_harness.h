@@ -30,7 +30,10 @@ struct Cluster {
         Member* member = nullptr;
         void send(Envelope& e) override { cluster->wire.emplace_back(member->id, std::move(e)); }
         void send(gossip::GossipEnvelope&) override {}
-        void reply(ClientReply& r) override { cluster->replies[r.token] = std::move(r); }
+        void reply(ClientReply& r) override {
+            cluster->reply_count[r.token] += 1;
+            cluster->replies[r.token] = std::move(r);
+        }
         void commit(store::StagedBatch batch) override {
             if (hold) {
                 held.push_back(std::move(batch));
@@ -66,6 +69,7 @@ struct Cluster {
     std::set<std::uint32_t> dead;  // node values that receive nothing and send nothing
     std::deque<std::pair<NodeId, Envelope>> wire;
     std::map<ClientToken, ClientReply> replies;
+    std::map<ClientToken, int> reply_count;  // a request is answered once
     Now now{Instant{1'000'000}, Time{1'000'000}};
 
     explicit Cluster(std::uint32_t count, NodeConfig base = {}) : Cluster(count, base, balanced(count)) {}

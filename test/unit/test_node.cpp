@@ -511,3 +511,60 @@ TEST_CASE("node: a peer's write that names the node itself as hint target is a p
     REQUIRE(!c.node(2).read_local("k", here));
     CHECK(here.siblings.size() == 1);
 }
+
+// A sole node is every request's coordinator, leader and only replica: each request
+// finishes inside the turn that submitted it, through the node's calls to itself (it
+// sends itself no message). Every kind is answered exactly once, in that turn.
+TEST_CASE("a sole node (n=r=w=1) answers every kind of request once, in the turn that took it", "[node][regress]") {
+    NodeConfig base;
+    base.n = 1;
+    base.r = 1;
+    base.w = 1;
+    Cluster c(1, base);
+    ClientToken token = 700000;
+    const auto in_one_turn = [&](ClientRequest req) {
+        const ClientToken t = ++token;
+        c.node(1).submit(c.now, t, std::move(req));
+        c.collect(1);
+        CHECK(c.wire.empty());  // nothing on the wire: no message to itself
+        REQUIRE(c.replies.count(t) == 1);
+        CHECK(c.reply_count[t] == 1);
+        return c.replies[t];
+    };
+    const auto put = [](std::string value, VersionVector ctx = {}) {
+        ClientRequest r;
+        r.op = ClientOp::put;
+        r.key = "sole";
+        r.value = std::move(value);
+        r.context = std::move(ctx);
+        return r;
+    };
+    ClientRequest get;
+    get.op = ClientOp::get;
+    get.key = "sole";
+    ClientRequest del;
+    del.op = ClientOp::del;
+    del.key = "sole";
+
+    CHECK(in_one_turn(get).code == errc::not_found);
+    const ClientReply first = in_one_turn(put("a"));
+    REQUIRE(first.code == errc::ok);
+    REQUIRE(in_one_turn(put("b")).code == errc::ok);  // blind: a sibling
+    CHECK(values(in_one_turn(get)) == std::set<std::string>{"a", "b"});
+    // A delete without a context reads first, then deletes what it found: both here.
+    CHECK(in_one_turn(del).code == errc::ok);
+    CHECK(in_one_turn(get).code == errc::not_found);
+    CHECK(in_one_turn(del).code == errc::not_found);
+    // Conditional writes, decided by the node as the key's leader.
+    CHECK(in_one_turn(conditional_put("sole", "c", WriteCondition::if_none_match)).code == errc::ok);
+    CHECK(in_one_turn(conditional_put("sole", "d", WriteCondition::if_none_match)).code == errc::precondition_failed);
+    const ClientReply read = in_one_turn(get);
+    CHECK(in_one_turn(conditional_put("sole", "e", WriteCondition::if_match, read.context)).code == errc::ok);
+    CHECK(values(in_one_turn(get)) == std::set<std::string>{"e"});
+    // An expiring write, and the read after its expiry.
+    ClientRequest ttl = put("f", in_one_turn(get).context);
+    ttl.options.ttl_s = 1;
+    REQUIRE(in_one_turn(ttl).code == errc::ok);
+    c.advance(Duration::seconds(2));
+    CHECK(in_one_turn(get).code == errc::not_found);
+}
