@@ -24,6 +24,10 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
         std::chrono::steady_clock::time_point deadline;  // of the whole request
         std::chrono::steady_clock::time_point attempt_deadline;
         int attempts = 0;
+        // Applied again if sent again (an increment): once sent, never resent; a failed
+        // attempt ends it with timeout, its outcome unknown.
+        bool once = false;
+        bool sent = false;
     };
 
     Impl(asio::io_context& io, Options o) : io_(io), options_(std::move(o)), stream_(tcp::socket(io)), timer_(io) {
@@ -49,15 +53,15 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
     wire::FrameReader reader_;
     std::vector<char> buf_ = std::vector<char>(64 * 1024);
 
-    void submit(replica::ClientRequest request, Callback done) {
+    void submit(replica::ClientRequest request, Callback done, bool once = false) {
         if (closed_) {
             done(Result{errc::shutting_down});
             return;
         }
         const auto now = std::chrono::steady_clock::now();
         const std::uint64_t id = next_id_++;
-        Pending p{
-            std::move(request), std::move(done), now + std::chrono::microseconds(options_.request_timeout.us), {}, 0};
+        Pending p{std::move(request), std::move(done), now + std::chrono::microseconds(options_.request_timeout.us), {},
+                  0, once};
         pending_.emplace(id, std::move(p));
         unsent_.push_back(id);
         arm_timer();
@@ -125,12 +129,17 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
         state_ = State::idle;
         write_active_ = false;
         ++node_index_;
-        // Count an attempt against every outstanding request; give up on spent ones.
-        std::vector<std::uint64_t> spent;
+        // Count an attempt against every outstanding request; give up on spent ones, and
+        // on sent ones that must not be applied twice (the node may have applied them).
+        std::vector<std::uint64_t> spent, unknown;
         for (auto& [id, p] : pending_) {
-            if (++p.attempts >= options_.max_attempts) spent.push_back(id);
+            if (p.once && p.sent)
+                unknown.push_back(id);
+            else if (++p.attempts >= options_.max_attempts)
+                spent.push_back(id);
         }
         for (auto id : spent) finish(id, Result{errc::unavailable});
+        for (auto id : unknown) finish(id, Result{errc::timeout});
         if (!pending_.empty()) connect();
     }
 
@@ -142,6 +151,7 @@ struct AsyncClient::Impl : std::enable_shared_from_this<AsyncClient::Impl> {
             unsent_.pop_front();
             if (it == pending_.end()) continue;
             it->second.attempt_deadline = std::min(it->second.deadline, now + per_attempt);
+            it->second.sent = true;
             wire::encode_request(it->first, it->second.request, out_);
         }
         write();
@@ -300,7 +310,11 @@ void AsyncClient::update(std::string key, replica::dt::Update update, RequestOpt
     r.key = std::move(key);
     r.update = replica::dt::encode(update);
     r.options = options;
-    impl_->submit(std::move(r), std::move(done));
+    // An increment sent twice counts twice: it is never resent (client.h).
+    const auto* counter = std::get_if<replica::dt::CounterUpdate>(&update);
+    const auto* map = std::get_if<replica::dt::MapUpdate>(&update);
+    const bool once = (counter != nullptr && counter->delta != 0) || (map != nullptr && !map->increment.empty());
+    impl_->submit(std::move(r), std::move(done), once);
 }
 
 void AsyncClient::close() {

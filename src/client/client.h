@@ -11,8 +11,11 @@
 //    becomes a sibling of whatever is there.
 //  - Data types (a namespace made with datatype=set|counter, replica/datatypes.h):
 //    update() sends an add, a remove (with the context of a read) or an increment;
-//    read_datatype() reads the key as one merged value. A retried update may be
-//    applied twice: harmless for sets, an increment then counts twice.
+//    read_datatype() reads the key as one merged value. An update that adds to a
+//    counter (a counter's, or a map's counter fields) is sent once: should its
+//    connection fail or its node fall silent after it was sent, it ends with timeout
+//    (the node may or may not have applied it) instead of going to the next node,
+//    where it would count twice. Other updates are retried like writes.
 //  - Requests are pipelined on one connection; replies match by request id.
 //  - AsyncClient runs on the caller's io_context and calls callbacks on its thread.
 //    Client is the blocking wrapper, with an io_context of its own. Neither is
