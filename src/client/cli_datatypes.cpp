@@ -22,7 +22,8 @@ constexpr const char* k_set_usage =
     "usage: shoal set add KEY MEMBER... | remove KEY MEMBER... | members KEY | contains KEY MEMBER  --ns NAME\n";
 constexpr const char* k_counter_usage = "usage: shoal counter incr KEY [N] | decr KEY [N] | get KEY  --ns NAME\n";
 constexpr const char* k_map_usage =
-    "usage: shoal map set KEY FIELD VALUE | incr KEY FIELD [N] | del KEY FIELD... | get KEY [FIELD]  --ns NAME\n";
+    "usage: shoal map set KEY FIELD VALUE | incr KEY FIELD [N] | enable|disable KEY FIELD... | del KEY FIELD... |\n"
+    "       get KEY [FIELD]  --ns NAME\n";
 
 int usage(const char* text) {
     std::fputs(text, stderr);
@@ -150,6 +151,13 @@ int map_command(client::Client& c, const std::vector<std::string>& p, const clie
         update.increment.emplace_back(p[3], step);
         return report_update(c.update(key, update, o), "map incr");
     }
+    if (verb == "enable" || verb == "disable") {
+        if (p.size() < 4) return usage(k_map_usage);
+        std::vector<std::string> names(p.begin() + 3, p.end());
+        if (!names_in_bounds(names, "field")) return k_usage;
+        for (auto& n : names) update.flag.emplace_back(std::move(n), verb == "enable");
+        return report_update(c.update(key, update, o), verb == "enable" ? "map enable" : "map disable");
+    }
     if (verb == "del") {
         update.remove.assign(p.begin() + 3, p.end());
         if (!names_in_bounds(update.remove, "field")) return k_usage;
@@ -164,6 +172,8 @@ int map_command(client::Client& c, const std::vector<std::string>& p, const clie
             if (with_name) std::printf("%s: ", f.name.c_str());
             if (const auto* r = std::get_if<dt::Register>(&f.value)) {
                 std::printf("%s\n", r->value.c_str());
+            } else if (const auto* flag = std::get_if<dt::Flag>(&f.value)) {
+                std::printf("%s\n", flag->on() ? "on" : "off");
             } else {
                 std::printf("%lld\n", static_cast<long long>(dt::value(std::get<dt::Counter>(f.value))));
             }

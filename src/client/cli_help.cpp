@@ -54,10 +54,11 @@ constexpr CommandHelp k_help[] = {
      "example:\n"
      "  shoal ns create hits --datatype counter && shoal counter incr home --ns hits\n"},
     {"map",
-     "usage: shoal map set KEY FIELD VALUE | incr KEY FIELD [N] | del KEY FIELD... | get KEY [FIELD]\n"
-     "                 --ns NAME [--r Q] [--w Q]\n"
-     "A map of fields: registers (set, del: the latest write wins) and counters (incr). `get`\n"
-     "prints FIELD's value, or every field as NAME: VALUE (exit 1 when there is none).\n"
+     "usage: shoal map set KEY FIELD VALUE | incr KEY FIELD [N] | enable|disable KEY FIELD... |\n"
+     "                 del KEY FIELD... | get KEY [FIELD]  --ns NAME [--r Q] [--w Q]\n"
+     "A map of fields: registers (set, del: the latest write wins), counters (incr) and flags\n"
+     "(enable, disable: an enable made at the same time as a disable wins). `get` prints\n"
+     "FIELD's value (a flag: on/off), or every field as NAME: VALUE (exit 1 when there is none).\n"
      "example:\n"
      "  shoal ns create profiles --datatype map && shoal map set alice email a@example.org --ns profiles\n"},
     {"ns",

@@ -48,7 +48,8 @@ bool strings_of(const json::value& v, std::vector<std::string>& out) {
     return true;
 }
 
-// A map's update: registers set and removed, counters incremented.
+// A map's update: registers set and removed, counters incremented, flags enabled and
+// disabled.
 std::variant<dt::Update, Response> parse_map_update(const json::object& obj, const Limits& limits, const char* shape) {
     dt::MapUpdate u;
     for (const auto& [name, value] : obj) {
@@ -69,8 +70,12 @@ std::variant<dt::Update, Response> parse_map_update(const json::object& obj, con
                 if (!v.is_int64()) return text(400, "increment takes 64-bit integers (field " + echo(field) + ")");
                 u.increment.emplace_back(std::string(field), v.as_int64());
             }
+        } else if (name == "enable" || name == "disable") {
+            std::vector<std::string> names;
+            if (!strings_of(value, names)) return text(400, std::string(name) + " takes a field name or an array of them");
+            for (auto& n : names) u.flag.emplace_back(std::move(n), name == "enable");
         } else {
-            return text(400, "unknown operation for a map: " + echo(name) + " (set, remove, increment)");
+            return text(400, "unknown operation for a map: " + echo(name) + " (set, remove, increment, enable, disable)");
         }
     }
     const dt::Update update{std::move(u)};
@@ -142,6 +147,8 @@ std::string value_json(const dt::State& state) {
         for (const auto& f : m->fields) {
             if (const auto* counter = std::get_if<dt::Counter>(&f.value)) {
                 fields[f.name] = dt::value(*counter);
+            } else if (const auto* flag = std::get_if<dt::Flag>(&f.value)) {
+                fields[f.name] = flag->on();
             } else if (const auto& r = std::get<dt::Register>(f.value); r.present) {
                 fields[f.name] = json::string(r.value);
             }

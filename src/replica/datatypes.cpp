@@ -63,6 +63,9 @@ void settle_deferred(Set& set) {
     });
 }
 
+}  // namespace
+
+namespace detail {
 std::vector<Dot> merge_dots(const std::vector<Dot>& a, const VersionVector& a_seen, const std::vector<Dot>& b,
                             const VersionVector& b_seen) {
     // A dot both hold stays; a dot one side holds stays unless the other has seen it
@@ -85,6 +88,9 @@ std::vector<Dot> merge_dots(const std::vector<Dot>& a, const VersionVector& a_se
     }
     return out;
 }
+}  // namespace detail
+
+namespace {
 
 void merge_sets(Set& into, const Set& other) {
     std::vector<Element> out;

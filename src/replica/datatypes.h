@@ -18,9 +18,12 @@
 // - counter: a PN-counter, one (increments, decrements) pair per actor.
 // - map: named fields, each a last-writer-wins register (the greatest (written, dot)
 //   wins, a removed field keeps its stamp so an older value cannot return) or a counter
-//   (concurrent increments add up; a counter field cannot be removed). Concurrent
-//   updates of different fields all survive. Should one name be written as both kinds
-//   concurrently, the counter wins (a fixed order keeps the merge a semilattice).
+//   (concurrent increments add up; a counter field cannot be removed) or a flag
+//   (enable-wins: on while it holds an enable's dot; a disable drops the enables the
+//   leader's state has seen, so an enable made at the same time through another leader
+//   survives). Concurrent updates of different fields all survive. Should one name be
+//   written as two kinds concurrently, the later kind in the order register, counter,
+//   flag wins (a fixed order keeps the merge a semilattice).
 //
 // merge() is commutative, associative and idempotent for both; siblings of a key
 // (concurrent leaders) are merged by the reader with merge_siblings().
@@ -88,9 +91,16 @@ struct Register {
     friend bool operator==(const Register&, const Register&) = default;
 };
 
+struct Flag {
+    std::vector<Dot> enables;  // sorted, distinct, each covered by seen
+    VersionVector seen;        // every enable and disable of this flag it has seen
+    bool on() const { return !enables.empty(); }
+    friend bool operator==(const Flag&, const Flag&) = default;
+};
+
 struct MapField {
     std::string name;
-    std::variant<Register, Counter> value;
+    std::variant<Register, Counter, Flag> value;
     friend bool operator==(const MapField&, const MapField&) = default;
 };
 
@@ -121,11 +131,13 @@ struct CounterUpdate {
     friend bool operator==(const CounterUpdate&, const CounterUpdate&) = default;
 };
 
-// Fields set (registers), removed (registers) and incremented (counters), at once.
+// Fields set (registers), removed (registers), incremented (counters), enabled (true)
+// and disabled (false) (flags), at once.
 struct MapUpdate {
     std::vector<std::pair<std::string, std::string>> set;
     std::vector<std::string> remove;
     std::vector<std::pair<std::string, std::int64_t>> increment;
+    std::vector<std::pair<std::string, bool>> flag;
     friend bool operator==(const MapUpdate&, const MapUpdate&) = default;
 };
 

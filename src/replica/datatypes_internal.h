@@ -14,6 +14,10 @@ namespace shoal::replica::dt::detail {
 inline constexpr std::uint8_t k_format = 1;  // the byte after the type, for later formats
 
 void merge_counters(Counter& into, const Counter& other);
+// The dots of `a` the other side has not dropped (in `b`, or not seen by `b_seen`), and
+// of `b` likewise: the observed-remove join of two dot sets (a set's element, a flag).
+std::vector<Dot> merge_dots(const std::vector<Dot>& a, const VersionVector& a_seen, const std::vector<Dot>& b,
+                            const VersionVector& b_seen);
 std::error_code apply_counter(Counter& c, std::int64_t delta, ActorId actor);
 void put_counter(std::string& out, const Counter& c);
 bool get_counter(ByteReader& r, Counter& c);

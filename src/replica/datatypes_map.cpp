@@ -1,9 +1,10 @@
-// The map data type (datatypes.h): named fields, each a last-writer-wins register or
-// a counter.
+// The map data type (datatypes.h): named fields, each a last-writer-wins register, a
+// counter or an enable-wins flag.
 #include <algorithm>
 
 #include "core/errc.h"
 #include "core/limits.h"
+#include "replica/codec.h"
 #include "replica/datatypes_internal.h"
 
 namespace shoal::replica::dt::detail {
@@ -20,14 +21,12 @@ auto field_of(M& m, std::string_view name) -> decltype(&m.fields.front()) {
     return it != m.fields.end() && it->name == name ? &*it : nullptr;
 }
 
-MapField& field_at(Map& m, const std::string& name, bool counter) {
+// The field named `name`, made with the empty value of `Kind` when there is none.
+template <class Kind>
+Kind& field_at(Map& m, const std::string& name) {
     auto it = std::lower_bound(m.fields.begin(), m.fields.end(), name, by_name);
-    if (it == m.fields.end() || it->name != name) {
-        MapField f{name, {}};
-        if (counter) f.value = Counter{};
-        it = m.fields.insert(it, std::move(f));
-    }
-    return *it;
+    if (it == m.fields.end() || it->name != name) it = m.fields.insert(it, MapField{name, Kind{}});
+    return std::get<Kind>(it->value);
 }
 
 bool register_less(const Register& a, const Register& b) {
@@ -42,6 +41,12 @@ void merge_field(MapField& into, const MapField& other) {
         return;
     }
     if (auto* c = std::get_if<Counter>(&into.value)) return merge_counters(*c, std::get<Counter>(other.value));
+    if (auto* f = std::get_if<Flag>(&into.value)) {
+        const Flag& o = std::get<Flag>(other.value);
+        f->enables = merge_dots(f->enables, f->seen, o.enables, o.seen);
+        f->seen.join(o.seen);
+        return;
+    }
     auto& r = std::get<Register>(into.value);
     if (register_less(r, std::get<Register>(other.value))) r = std::get<Register>(other.value);
 }
@@ -79,18 +84,31 @@ std::error_code apply_map(Map& map, const MapUpdate& u, const Dot& dot, Time wri
         MapField* f = field_of(map, name);
         if (f != nullptr && !std::holds_alternative<Register>(f->value)) return errc::wrong_type;
         const Time stamp = stamp_after(f, written);
-        field_at(map, name, false).value = Register{value, stamp, dot, true};
+        field_at<Register>(map, name) = Register{value, stamp, dot, true};
     }
     for (const auto& name : u.remove) {
         MapField* f = field_of(map, name);
         if (f != nullptr && !std::holds_alternative<Register>(f->value)) return errc::wrong_type;
         const Time stamp = stamp_after(f, written);
-        field_at(map, name, false).value = Register{{}, stamp, dot, false};
+        field_at<Register>(map, name) = Register{{}, stamp, dot, false};
     }
     for (const auto& [name, delta] : u.increment) {
         MapField* f = field_of(map, name);
         if (f != nullptr && !std::holds_alternative<Counter>(f->value)) return errc::wrong_type;
-        if (auto ec = apply_counter(std::get<Counter>(field_at(map, name, true).value), delta, dot.actor)) return ec;
+        if (auto ec = apply_counter(field_at<Counter>(map, name), delta, dot.actor)) return ec;
+    }
+    for (const auto& [name, enable] : u.flag) {
+        MapField* f = field_of(map, name);
+        if (f != nullptr && !std::holds_alternative<Flag>(f->value)) return errc::wrong_type;
+        Flag& flag = field_at<Flag>(map, name);
+        // A disable drops every enable this state holds: it has seen them all.
+        if (enable) {
+            const auto at = std::lower_bound(flag.enables.begin(), flag.enables.end(), dot);
+            if (at == flag.enables.end() || !(*at == dot)) flag.enables.insert(at, dot);
+        } else {
+            flag.enables.clear();
+        }
+        flag.seen.raise(dot);
     }
     return {};
 }
@@ -102,6 +120,16 @@ void put_map(std::string& out, const Map& m) {
         if (const auto* c = std::get_if<Counter>(&f.value)) {
             out.push_back(1);
             put_counter(out, *c);
+            continue;
+        }
+        if (const auto* flag = std::get_if<Flag>(&f.value)) {
+            out.push_back(3);
+            encode_vv_body(flag->seen, out);
+            put_varint(out, flag->enables.size());
+            for (const Dot& d : flag->enables) {
+                put_varint(out, d.actor);
+                put_varint(out, d.counter);
+            }
             continue;
         }
         const auto& r = std::get<Register>(f.value);
@@ -124,6 +152,19 @@ bool get_map(ByteReader& r, Map& m) {
         if (kind == 1) {
             f.value = Counter{};
             if (!get_counter(r, std::get<Counter>(f.value))) return false;
+            continue;
+        }
+        if (kind == 3) {
+            Flag& flag = f.value.emplace<Flag>();
+            std::uint64_t dots = 0;
+            if (!decode_vv_body(r, flag.seen, k_max_context_entries) || !r.varint(dots) || dots * 2 > r.left())
+                return false;
+            flag.enables.resize(dots);
+            for (std::uint64_t k = 0; k < dots; ++k) {
+                Dot& d = flag.enables[k];
+                if (!r.varint(d.actor) || !r.varint(d.counter)) return false;
+                if (!flag.seen.covers(d) || (k > 0 && !(flag.enables[k - 1] < d))) return false;
+            }
             continue;
         }
         if (kind != 0 && kind != 2) return false;
@@ -150,6 +191,11 @@ void put_map_update(std::string& out, const MapUpdate& u) {
         put_string(out, name);
         put_signed(out, delta);
     }
+    put_varint(out, u.flag.size());
+    for (const auto& [name, enable] : u.flag) {
+        put_string(out, name);
+        out.push_back(enable ? 1 : 0);
+    }
 }
 
 bool get_map_update(ByteReader& r, MapUpdate& u) {
@@ -164,17 +210,26 @@ bool get_map_update(ByteReader& r, MapUpdate& u) {
     for (auto& [name, delta] : u.increment) {
         if (!r.string(name) || !r.signed_varint(delta)) return false;
     }
+    if (!r.varint(n) || n > r.left()) return false;
+    u.flag.resize(n);
+    for (auto& [name, enable] : u.flag) {
+        std::uint8_t b = 0;
+        if (!r.string(name) || !r.byte(b) || b > 1) return false;
+        enable = b == 1;
+    }
     return true;
 }
 
 std::error_code check_map_update(const MapUpdate& u, std::size_t max_name_bytes) {
-    const std::size_t n = u.set.size() + u.remove.size() + u.increment.size();
+    const std::size_t n = u.set.size() + u.remove.size() + u.increment.size() + u.flag.size();
     if (n == 0 || n > k_max_update_elements) return errc::bad_request;
     for (const auto& [name, value] : u.set)
         if (name.empty() || name.size() > max_name_bytes) return name.empty() ? errc::bad_request : errc::value_too_large;
     for (const auto& name : u.remove)
         if (name.empty() || name.size() > max_name_bytes) return name.empty() ? errc::bad_request : errc::value_too_large;
     for (const auto& [name, delta] : u.increment)
+        if (name.empty() || name.size() > max_name_bytes) return name.empty() ? errc::bad_request : errc::value_too_large;
+    for (const auto& [name, enable] : u.flag)
         if (name.empty() || name.size() > max_name_bytes) return name.empty() ? errc::bad_request : errc::value_too_large;
     return {};
 }

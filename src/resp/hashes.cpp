@@ -15,9 +15,11 @@ namespace dt = replica::dt;
 
 const dt::Map& map_of(const StateRead& r) { return std::get<dt::Map>(r.state); }
 
-// A field as Redis shows it: a register's bytes, a counter's decimal number.
+// A field as Redis shows it: a register's bytes, a counter's decimal number, a flag's
+// 1 or 0.
 std::string shown(const dt::MapField& f) {
     if (const auto* c = std::get_if<dt::Counter>(&f.value)) return std::to_string(dt::value(*c));
+    if (const auto* flag = std::get_if<dt::Flag>(&f.value)) return flag->on() ? "1" : "0";
     return std::get<dt::Register>(f.value).value;
 }
 

@@ -345,6 +345,15 @@ dt::Update map_remove(std::string field) {
     u.remove.push_back(std::move(field));
     return u;
 }
+dt::Update map_flag(std::string field, bool enable) {
+    dt::MapUpdate u;
+    u.flag.emplace_back(std::move(field), enable);
+    return u;
+}
+bool flag_on(const dt::State& s, const std::string& field) {
+    const dt::MapField* f = dt::find_field(std::get<dt::Map>(s), field);
+    return f != nullptr && std::get<dt::Flag>(f->value).on();
+}
 dt::Map& map_of(dt::State& s) { return std::get<dt::Map>(s); }
 std::string reg(const dt::State& s, const std::string& field) {
     const dt::MapField* f = dt::find_field(std::get<dt::Map>(s), field);
@@ -382,6 +391,34 @@ TEST_CASE("datatypes: a map's registers keep the last writer, its counters add u
     CHECK(xy == before);
 }
 
+TEST_CASE("datatypes: a map's flags: an enable wins over a disable that did not see it", "[datatypes]") {
+    const auto a = make_actor(NodeId{1}, 1), b = make_actor(NodeId{2}, 1);
+    dt::State x = dt::empty_state(dt::Type::map);
+    REQUIRE_FALSE(dt::apply(x, map_flag("gift", true), Dot{a, 1}, Time{1}));
+    CHECK(flag_on(x, "gift"));
+    dt::State y = x;  // node 2 has seen the enable
+    REQUIRE_FALSE(dt::apply(y, map_flag("gift", false), Dot{b, 1}, Time{2}));
+    CHECK_FALSE(flag_on(y, "gift"));
+    // Concurrently node 1 enables again: its new enable was not seen by the disable.
+    REQUIRE_FALSE(dt::apply(x, map_flag("gift", true), Dot{a, 2}, Time{3}));
+    dt::State xy = x, yx = y;
+    REQUIRE_FALSE(dt::merge(xy, y));
+    REQUIRE_FALSE(dt::merge(yx, x));
+    CHECK(xy == yx);
+    CHECK(flag_on(xy, "gift"));
+    // A disable that has seen every enable turns it off everywhere, for good.
+    REQUIRE_FALSE(dt::apply(xy, map_flag("gift", false), Dot{b, 2}, Time{4}));
+    CHECK_FALSE(flag_on(xy, "gift"));
+    REQUIRE_FALSE(dt::merge(xy, x));  // an older state brings no enable back
+    REQUIRE_FALSE(dt::merge(xy, y));
+    CHECK_FALSE(flag_on(xy, "gift"));
+    // A flag is a kind of its own within a field.
+    CHECK(dt::apply(xy, map_set("gift", "x"), Dot{a, 3}, Time{5}) == errc::wrong_type);
+    CHECK(dt::apply(xy, map_incr("gift", 1), Dot{a, 3}, Time{5}) == errc::wrong_type);
+    REQUIRE_FALSE(dt::apply(xy, map_set("name", "x"), Dot{a, 3}, Time{5}));
+    CHECK(dt::apply(xy, map_flag("name", true), Dot{a, 4}, Time{5}) == errc::wrong_type);
+}
+
 TEST_CASE("datatypes: map merge is commutative, associative and idempotent; same-name kinds resolve one way",
           "[datatypes]") {
     for (std::uint64_t seed = 1; seed <= 200; ++seed) {
@@ -398,6 +435,7 @@ TEST_CASE("datatypes: map merge is commutative, associative and idempotent; same
             if (kind < 4) ec = dt::apply(at.state, map_set(field, "v" + std::to_string(step)), at.next(), t);
             else if (kind < 6) ec = dt::apply(at.state, map_remove(field), at.next(), t);
             else if (kind < 8) ec = dt::apply(at.state, map_incr("c" + field, rng.between(-3, 5)), at.next(), t);
+            else if (kind < 9) ec = dt::apply(at.state, map_flag("g" + field, rng.chance(0.5)), at.next(), t);
             else ec = dt::merge(at.state, rs[rng.below(rs.size())].state);
             REQUIRE((!ec || ec == errc::wrong_type));
             seen.push_back(at.state);
@@ -406,8 +444,11 @@ TEST_CASE("datatypes: map merge is commutative, associative and idempotent; same
         dt::State reg_side = dt::empty_state(dt::Type::map), counter_side = reg_side;
         REQUIRE_FALSE(dt::apply(reg_side, map_set("both", "x"), Dot{rs[0].actor, 100}, Time{1}));
         REQUIRE_FALSE(dt::apply(counter_side, map_incr("both", 1), Dot{rs[1].actor, 100}, Time{1}));
+        dt::State flag_side = dt::empty_state(dt::Type::map);
+        REQUIRE_FALSE(dt::apply(flag_side, map_flag("both", true), Dot{rs[2].actor, 100}, Time{1}));
         seen.push_back(reg_side);
         seen.push_back(counter_side);
+        seen.push_back(flag_side);
         INFO("seed " << seed);
         check_merge_algebra(rng, seen);
         // Every replica that merged all the others holds one state.
@@ -426,6 +467,8 @@ TEST_CASE("datatypes: map encodings round-trip and refuse truncation", "[datatyp
     REQUIRE_FALSE(dt::apply(m, map_set("name", "alice"), Dot{a, 1}, Time{-5}));
     REQUIRE_FALSE(dt::apply(m, map_incr("visits", -7), Dot{a, 2}, Time{9}));
     REQUIRE_FALSE(dt::apply(m, map_remove("gone"), Dot{a, 3}, Time{9}));
+    REQUIRE_FALSE(dt::apply(m, map_flag("gift", true), Dot{a, 4}, Time{9}));
+    REQUIRE_FALSE(dt::apply(m, map_flag("paid", false), Dot{a, 5}, Time{9}));
     const std::string bytes = dt::encode(m);
     dt::State back;
     REQUIRE_FALSE(dt::decode(bytes, back));
@@ -435,6 +478,7 @@ TEST_CASE("datatypes: map encodings round-trip and refuse truncation", "[datatyp
     u.set = {{"a", "1"}, {"b", ""}};
     u.remove = {"c"};
     u.increment = {{"d", INT64_MIN}};
+    u.flag = {{"e", true}, {"f", false}};
     const std::string ub = dt::encode(dt::Update{u});
     dt::Update uback;
     REQUIRE_FALSE(dt::decode(ub, uback));

@@ -139,13 +139,16 @@ TEST_CASE("http datatypes: a read renders the merge of its siblings", "[http][da
     for (const auto& [name, value] : written.headers) CHECK(name != shoal::http::k_context_header);
 }
 
-TEST_CASE("http datatypes: maps take fields set, removed and incremented", "[http][datatypes]") {
+TEST_CASE("http datatypes: maps take fields set, removed, incremented, enabled and disabled", "[http][datatypes]") {
     const auto u = update_of(call("POST", "/ns/profiles/dt/u1",
-                                  R"({"set":{"name":"alice","theme":"dark"},"remove":"old","increment":{"visits":2}})"));
+                                  R"({"set":{"name":"alice","theme":"dark"},"remove":"old","increment":{"visits":2},)"
+                                  R"("enable":"vip","disable":["trial"]})"));
     const auto& m = std::get<dt::MapUpdate>(u);
     CHECK(m.set == std::vector<std::pair<std::string, std::string>>{{"name", "alice"}, {"theme", "dark"}});
     CHECK(m.remove == std::vector<std::string>{"old"});
     CHECK(m.increment == std::vector<std::pair<std::string, std::int64_t>>{{"visits", 2}});
+    CHECK(m.flag == std::vector<std::pair<std::string, bool>>{{"vip", true}, {"trial", false}});
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"enable":{"vip":true}})")) == 400);
     CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"set":{"name":1}})")) == 400);
     CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"increment":{"v":"x"}})")) == 400);
     CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"add":"x"})")) == 400);
@@ -165,5 +168,5 @@ TEST_CASE("http datatypes: maps take fields set, removed and incremented", "[htt
     REQUIRE(r.status == 200);
     const auto doc = boost::json::parse(r.body).as_object();
     CHECK(doc.at("type") == "map");
-    CHECK(doc.at("value") == boost::json::object{{"name", "alice"}, {"visits", 2}});
+    CHECK(doc.at("value") == boost::json::object{{"name", "alice"}, {"visits", 2}, {"vip", true}, {"trial", false}});
 }
