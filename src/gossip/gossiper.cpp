@@ -222,7 +222,10 @@ void Gossiper::on_heartbeat(Instant now, NodeId from, const Heartbeat& hb) {
     const bool record_behind = hb.version > m->version || (hb.version == m->version && hb.incarnation != m->incarnation);
     const bool ruling_differs = hb.ruled_digest != 0 && hb.ruled_digest != current_ruled_digest() &&
                                 rules(view_, from, [this, now](NodeId id) { return absent(id, now); });
-    if (!record_behind && !ruling_differs) return;
+    // Not heard from itself yet (announced by others): the claimant admits a joiner
+    // only once it has (authority.h), so it asks now rather than at random.
+    const bool unheard = !direct_.contains(from);
+    if (!record_behind && !ruling_differs && !unheard) return;
     stats_.pulls += 1;
     send(from, address_of(from), GossipSyn{config_.peer_address, current_digest(), std::nullopt});
 }
@@ -230,6 +233,7 @@ void Gossiper::on_heartbeat(Instant now, NodeId from, const Heartbeat& hb) {
 void Gossiper::on_syn(Instant now, NodeId from, const GossipSyn& syn) {
     if (syn.view && !absorb(now, from, *syn.view)) return;
     const std::uint64_t mine = current_digest();
+    if (mine == syn.digest && find_member(view_, from) != nullptr) direct_.insert(from);  // see on_ack
     std::string address = address_of(from);
     // A joiner is in no view yet: answer it at the address it gave. Under TLS `from` is
     // the node its certificate names, and the link that dials reply_to accepts only that
@@ -243,6 +247,8 @@ void Gossiper::on_syn(Instant now, NodeId from, const GossipSyn& syn) {
 
 void Gossiper::on_ack(Instant now, NodeId from, const GossipAck& ack) {
     if (ack.view && !absorb(now, from, *ack.view)) return;
+    // The same digest from the member itself: it holds this very record of itself.
+    if (!ack.view && ack.digest == current_digest() && find_member(view_, from) != nullptr) direct_.insert(from);
     if (current_digest() == ack.digest) return;
     stats_.full_views_sent += 1;
     send(from, address_of(from), GossipAck2{view_});
