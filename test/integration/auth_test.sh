@@ -164,4 +164,12 @@ rc=$?
 timeout 10 "$bin/shoald" --id 9 --data-dir "$dir/open" --peer-listen 0.0.0.0:$((base + 38)) >"$dir/open.log" 2>&1
 rc=$?
 [ $rc != 0 ] && grep -q "beyond loopback and TLS is off" "$dir/open.log" && ok "shoald refuses a peer port beyond loopback without TLS" || bad "open peer port: rc $rc $(tail -2 "$dir/open.log")"
+
+# Another node's status changes through the ruler (the claimant, node 1): node 2
+# answers 421 naming it, and the CLI follows the answer there.
+h2="127.0.0.1:$((base + 23))"
+expect_code 421 "node 2 sends a leave of node 3 to the ruler" $(as admin) -X POST "https://$h2/cluster/leave?node=3"
+out=$("$shoal" --dir "$dir" --http "$h2" cluster leave 3 2>&1); rc=$?
+[ $rc = 0 ] && [[ "$out" == *"asking $h1"* ]] && ok "CLI cluster leave through node 2 is sent on to node 1" ||
+  bad "CLI cluster leave through node 2: rc $rc: $out"
 exit $failed
