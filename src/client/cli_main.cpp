@@ -313,6 +313,19 @@ int cmd_del(client::Client& c, const Args& a, const client::RequestOptions& o) {
     return k_ok;
 }
 
+// The commands that speak the native protocol (and so carry a token): one list for
+// deciding that and for running them.
+using NativeRun = int (*)(client::Client&, const Args&, const client::RequestOptions&);
+NativeRun native_command(const std::string& cmd) {
+    static const std::pair<const char*, NativeRun> k_native[] = {
+        {"get", cmd_get}, {"put", cmd_put}, {"del", cmd_del}, {"set", cmd_datatype}, {"counter", cmd_datatype},
+        {"map", cmd_datatype},
+    };
+    for (const auto& [name, run] : k_native)
+        if (cmd == name) return run;
+    return nullptr;
+}
+
 std::string self_exe(const char* argv0) {
     std::error_code ec;
     auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -354,7 +367,8 @@ int main(int argc, char** argv) {
         tls_files.cert = a.opts["cert"];
         tls_files.key = a.opts["key"];
     }
-    const bool native = cmd == "get" || cmd == "put" || cmd == "del" || cmd == "set" || cmd == "counter" || cmd == "map";
+    const NativeRun run_native = native_command(cmd);
+    const bool native = run_native != nullptr;
     const char* env_token = std::getenv("SHOAL_TOKEN");
     std::string token;
     if (native) token = a.opts.count("token") ? a.opts["token"] : env_token != nullptr ? env_token : "";
@@ -410,10 +424,7 @@ int main(int argc, char** argv) {
     co.tls = native_tls;
     co.token = token;
     client::Client c(co);
-    if (cmd == "get") return cmd_get(c, a, ro);
-    if (cmd == "put") return cmd_put(c, a, ro);
-    if (cmd == "del") return cmd_del(c, a, ro);
-    if (cmd == "set" || cmd == "counter" || cmd == "map") return cmd_datatype(c, a, ro);
+    if (native) return run_native(c, a, ro);
     std::fprintf(stderr, "shoal: unknown command '%s'\n\n%s", cmd.c_str(), k_usage_text);
     return k_usage;
 }
