@@ -1,5 +1,7 @@
 #include "gossip/authority.h"
 
+#include <limits>
+
 #include "core/assert.h"
 
 namespace shoal::gossip {
@@ -36,7 +38,9 @@ bool move_done_by(const PartitionClaim& mine, const PartitionClaim& theirs, Node
     if (!mine.moving() || (from != mine.owner && from != mine.next)) return false;
     const bool mark = theirs.handoff_done && theirs.version == mine.version && theirs.owner == mine.owner &&
                       theirs.next == mine.next;
-    const bool switched = theirs.version > mine.version && theirs.owner == mine.next && !theirs.moving();
+    // The switch is the claimant's next write of the partition: one version on.
+    const bool switched = mine.version < std::numeric_limits<std::uint64_t>::max() &&
+                          theirs.version == mine.version + 1 && theirs.owner == mine.next && !theirs.moving();
     return mark || switched;
 }
 
@@ -44,9 +48,27 @@ bool move_done_by(const PartitionClaim& mine, const PartitionClaim& theirs, Node
 
 Admission admit(const ClusterView& mine, ClusterView& theirs, NodeId from, const Standing& standing) {
     SHOAL_ASSERT(theirs.claim.size() == mine.claim.size());
-    if (standing.trusting) return {};
+    if (standing.trusting) {
+        // A joiner takes the view whole, except its own end: only the cluster it joins,
+        // by admitting it, moves it on (a forged "removed" would stop it for good).
+        const auto self = theirs.members.find(standing.self);
+        const auto held = mine.members.find(standing.self);
+        if (self != theirs.members.end() && held != mine.members.end() && held->second.status == MemberStatus::joining &&
+            self->second.status > MemberStatus::valid) {
+            self->second.status = held->second.status;
+            return {1, false, {}};
+        }
+        return {};
+    }
     std::uint32_t refused = 0;
-    const bool ruling = rules(mine, from, standing.absent);
+    // The claimant rules on anyone; its successor (the ruler where the claimant is
+    // absent) only on members absent here, so that it can remove the claimant it
+    // replaces but nobody the others still hear.
+    const bool claimant_says = from.valid() && claimant(mine) == from;
+    const bool successor_says = !claimant_says && from.valid() && ruler(mine, standing.absent) == from;
+    const bool ruling = claimant_says || successor_says;
+    std::vector<NodeId> strangers;  // members never seen, past the bound
+    std::size_t unknown = 0;
     // What this node knows of itself may be told by a successor only (see below).
     const auto excluding_self = [&](NodeId id) { return id == standing.self || standing.absent(id); };
     // The statuses as they will be once this view is merged: the claim is judged
@@ -62,7 +84,14 @@ Admission admit(const ClusterView& mine, ClusterView& theirs, NodeId from, const
             // Its own, merged by version (and taken whole by the Gossiper when this
             // node had it only from others).
         } else if (!known) {
-            // Announced by another: taken until the member's own frames say otherwise.
+            // Announced by another (a seed announces a joiner): taken, as joining unless
+            // the ruler says more, until the member's own frames say otherwise. Never
+            // past k_max_members: the view must still decode.
+            if (mine.members.size() + (++unknown) > k_max_members) {
+                strangers.push_back(id);
+                ++refused;
+                continue;
+            }
         } else if (id == standing.self ? !ruling : !same_payload(it->second, record)) {
             // Another member's record as somebody else tells it. The ruler may tell this
             // node its own last version (a node restarted on an empty directory outbids
@@ -73,10 +102,11 @@ Admission admit(const ClusterView& mine, ClusterView& theirs, NodeId from, const
         // Status.
         const MemberStatus held = known ? it->second.status : MemberStatus::joining;
         if (record.status > held) {
-            const bool own_leave = id == from && record.status <= MemberStatus::leaving;
+            const bool own_leave = id == from && record.status == MemberStatus::leaving;
             // This node's own removal or exit, from the member that would rule without it.
             const bool about_me = id == standing.self && ruler(mine, excluding_self) == from;
-            if (!(ruling || own_leave || about_me)) {
+            const bool ruled = claimant_says || (successor_says && standing.absent(id));
+            if (!(ruled || own_leave || about_me)) {
                 record.status = held;
                 ++refused;
             }
@@ -84,9 +114,12 @@ Admission admit(const ClusterView& mine, ClusterView& theirs, NodeId from, const
         auto [s, inserted] = statuses.members.try_emplace(id, record);
         if (!inserted && s->second.status < record.status) s->second.status = record.status;
     }
+    for (NodeId id : strangers) theirs.members.erase(id);
     Admission out;
     out.refused = refused;
-    out.ruling = rules(statuses, from, standing.absent);
+    // The claim comes from the claimant as it stands once these statuses are merged
+    // (a successor's removal of the absent claimant makes it the claimant).
+    out.ruling = from.valid() && claimant(statuses) == from;
     if (out.ruling) return out;
     const bool writes_claim = claimant(mine) == standing.self;
     for (std::size_t p = 0; p < theirs.claim.size(); ++p) {
@@ -95,7 +128,9 @@ Admission admit(const ClusterView& mine, ClusterView& theirs, NodeId from, const
         if (said == held || move_done_by(held, said, from)) continue;
         // The claimant outbids a later version it may not take (an earlier claimant's
         // write that reached some nodes only): its own entry goes out above it.
-        if (said.version > held.version && writes_claim) out.outbid.emplace_back(p, said.version);
+        // Only a modest step: a forged far-ahead version is not followed.
+        if (said.version > held.version && said.version - held.version <= k_max_outbid && writes_claim)
+            out.outbid.emplace_back(p, said.version);
         said = held;
         ++out.refused;
     }
@@ -106,8 +141,9 @@ bool outbid(ClusterView& mine, const Admission& admission) {
     bool changed = false;
     for (const auto& [p, version] : admission.outbid) {
         PartitionClaim& c = mine.claim.at(p);
-        if (c.version > version) continue;
-        c.version = saturating_next(version);
+        const std::uint64_t next = saturating_next(version);
+        if (c.version >= next) continue;
+        c.version = next;
         changed = true;
     }
     return changed;

@@ -6,22 +6,28 @@
 //  - a member's payload (addresses, zone, incarnation, version) comes from the member;
 //    a member this node has never seen may be announced by anyone (a seed announces a
 //    joiner), and the member's own frames then replace what was said of it;
-//  - a member may move itself to leaving;
-//  - every other status change, and every change of the claim, comes from the ruler:
-//    the claimant (the lowest-id valid member), or, when the claimant is absent here
-//    (silent, or never heard since this node started), the lowest-id valid member that
-//    is not. So an operator's leave or remove of another node goes through the ruler,
-//    and a dead claimant is removed through its successor;
-//  - a partition's handoff mark comes from the partition's owner or its next owner;
+//  - a member may move itself to leaving (nothing else: the claimant admits it);
+//  - every other status change comes from the claimant (the lowest-id valid member),
+//    or, for a member absent here (silent, or never heard since this node started),
+//    from the ruler: the lowest-id valid member that is not absent. So an operator's
+//    leave or remove of another node goes through the claimant, and a dead claimant is
+//    removed through its successor;
+//  - the claim comes from the claimant as it stands once the sender's statuses are
+//    merged (the successor, once it has removed the claimant);
+//  - a partition's handoff end (the mark, or the switch one version on) comes from the
+//    partition's owner or its next owner;
 //  - namespaces (an operator's command on any node, checked for the admin role there)
 //    and the cluster id as before.
-// A node not yet admitted (joining) has no view of its own to defend: it takes what
-// any member tells it, as it did before these rules.
+// A node not yet admitted (joining) has no view of its own to defend: it takes any
+// member's view whole, except a status of its own past valid. So does a node that has
+// left and still follows the claim.
 //
-// With these rules an authenticated member can no longer remove another member,
-// move another's address, freeze another's record at the highest version or rewrite
-// the claim, except for the ruler (whose word on the claim is the protocol) and a
-// member's own successor at nodes that find the claimant absent. Pure.
+// With these rules an authenticated member can no longer remove another member, move
+// another's address, freeze another's record at the highest version or rewrite the
+// claim. Left to trust: the claimant (its word on the claim is the protocol), a
+// claimant's successor at nodes that find the claimant absent, what a joiner or a
+// follower is told, and announcements of members never seen (taken as joining, within
+// k_max_members, until the member's own frames correct them). Pure.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +54,10 @@ NodeId ruler(const ClusterView& view, const std::function<bool(NodeId)>& absent)
 
 // `who` may rule: it is the claimant or the ruler.
 bool rules(const ClusterView& view, NodeId who, const std::function<bool(NodeId)>& absent);
+
+// The furthest the claimant outbids a version it was told (admit): earlier claimants'
+// writes are a few versions ahead at most; a forged one far ahead is not followed.
+inline constexpr std::uint64_t k_max_outbid = 1u << 16;
 
 struct Admission {
     // Records (member payloads, statuses, claim entries) put back: relays of what

@@ -239,7 +239,8 @@ void Gossiper::on_syn(Instant now, NodeId from, const GossipSyn& syn) {
     // the node its certificate names, and the link that dials reply_to accepts only that
     // node's certificate (net/peer_link.cpp): an address named by anyone else is never
     // written to.
-    if (address.empty()) address = syn.reply_to;
+    // So is a member heard of only from others: its address may have been made up.
+    if (address.empty() || (!direct_.contains(from) && !syn.reply_to.empty())) address = syn.reply_to;
     if (mine == syn.digest) return send(from, std::move(address), GossipAck{mine, std::nullopt});
     stats_.full_views_sent += 1;
     send(from, std::move(address), GossipAck{mine, view_});
@@ -259,6 +260,13 @@ bool Gossiper::absorb(Instant now, NodeId from, const ClusterView& other) {
     if (other_cluster || other.partition_count != view_.partition_count || other.claim.size() != view_.claim.size()) {
         stats_.rejected += 1;
         return false;
+    }
+    // A removed member's views are stale by definition (it may not know yet): nothing
+    // of them is taken, lest it and the claimant outbid each other for ever.
+    if (const MemberRecord* s = find_member(view_, from); s != nullptr && from != config_.id &&
+                                                           s->status == MemberStatus::removed && !stopped()) {
+        stats_.rejected += 1;
+        return true;
     }
     ClusterView admitted = other;
     const Admission admission = admit(view_, admitted, from, standing(now));
@@ -285,7 +293,11 @@ bool Gossiper::absorb(Instant now, NodeId from, const ClusterView& other) {
 }
 
 Standing Gossiper::standing(Instant now) const {
-    return Standing{config_.id, self_status() == MemberStatus::joining, [this, now](NodeId id) { return absent(id, now); }};
+    // A node not yet admitted, and a follower (it has left and hears no heartbeats, so
+    // it can tell nobody absent), take views whole: they have no claim of their own to
+    // defend.
+    const bool trusting = self_status() == MemberStatus::joining || stopped();
+    return Standing{config_.id, trusting, [this, now](NodeId id) { return absent(id, now); }};
 }
 
 Duration Gossiper::absent_after() const {
@@ -302,8 +314,8 @@ NodeId Gossiper::ruler(Instant now) const {
     return gossip::ruler(view_, [this, now](NodeId id) { return absent(id, now); });
 }
 
-bool Gossiper::may_rule(Instant now) const {
-    return rules(view_, config_.id, [this, now](NodeId id) { return absent(id, now); });
+bool Gossiper::may_rule(Instant now, NodeId member) const {
+    return is_claimant() || (ruler(now) == config_.id && absent(member, now));
 }
 
 void Gossiper::push(Instant now) {
@@ -357,7 +369,7 @@ std::error_code Gossiper::leave(Instant now, NodeId member) {
     const MemberRecord* m = find_member(view_, member);
     if (!m) return errc::not_found;
     if (m->status != MemberStatus::joining && m->status != MemberStatus::valid) return errc::bad_request;
-    if (member != config_.id && !may_rule(now)) return errc::precondition_failed;
+    if (member != config_.id && !may_rule(now, member)) return errc::precondition_failed;
     raise_status(view_, member, MemberStatus::leaving);
     push_ = true;
     changed(now);
@@ -368,7 +380,7 @@ std::error_code Gossiper::remove(Instant now, NodeId member) {
     const MemberRecord* m = find_member(view_, member);
     if (!m) return errc::not_found;
     if (member == config_.id || m->status >= MemberStatus::exiting) return errc::bad_request;
-    if (!may_rule(now)) return errc::precondition_failed;
+    if (!may_rule(now, member)) return errc::precondition_failed;
     raise_status(view_, member, MemberStatus::removed);
     push_ = true;
     changed(now);

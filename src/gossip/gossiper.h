@@ -6,11 +6,15 @@
 //     B -> A  Ack  {B's digest, B's view if the digests differ}
 //     A -> B  Ack2 {A's merged view}            (only if B still lacks something)
 //
-// so a change reaches all n nodes in O(log n) rounds and a quiet cluster exchanges
-// only digests. A node whose view holds no other member sends its Syn (with its view)
-// to a random seed address instead; a node configured with no seeds founds a new
-// cluster. Heartbeats go to every active member each `heartbeat_interval` and feed the
-// phi-accrual detector, which is for routing only.
+// and a quiet cluster exchanges only digests. Each received view passes authority.h's
+// admit() first: a node takes from a sender only what the sender may write, so records
+// spread from their authors, not by relays: an author pushes its whole view to every
+// active member after a change it made, and heartbeats (to every active member each
+// `heartbeat_interval`) carry the sender's record version and the claimant's ruled
+// digest, so a node that holds less pulls. A node whose view holds no other member
+// sends its Syn (with its view) to a random seed address instead; a node configured
+// with no seeds founds a new cluster. Heartbeats also feed the phi-accrual detector,
+// which routing asks and which decides who is absent (and so who rules).
 //
 // When this node is the claimant (the lowest-id valid member of its view), every view
 // change and every round runs claim reconcile (claim.h). The view is saved to the store
@@ -136,7 +140,9 @@ public:
     // The member that may rule on statuses and the claim as this node sees it: the
     // claimant, or the lowest-id valid member that is not absent (authority.h).
     NodeId ruler(Instant now) const;
-    bool may_rule(Instant now) const;
+    // This node may change `member`'s status: it is the claimant, or the ruler and
+    // `member` is absent here (the claimant it replaces).
+    bool may_rule(Instant now, NodeId member) const;
     // No frame from `peer` for long enough: silent to the detector, or never heard
     // although this node has been running for absent_after() (never true for self).
     bool absent(NodeId peer, Instant now) const;

@@ -47,8 +47,8 @@ std::string_view status_name(MemberStatus status);
 // One member as gossiped. Two parts merge independently:
 //  - the payload (addresses, zone, incarnation) is ordered by `version`; only the
 //    member itself rewrites it, with version + 1 (on start and to refute stale data);
-//  - `status` merges by maximum, so anyone (the claimant, an operator's command on any
-//    node) may move it forward without a version.
+//  - `status` merges by maximum, without a version; who may move it forward (the
+//    member itself to leaving, else the ruler) is authority.h's rule.
 struct MemberRecord {
     NodeId id;
     std::uint64_t version = 0;

@@ -93,7 +93,7 @@ http::Response Membership::command(Instant now, const http::MembershipCall& call
     const NodeId target = call.node == 0 ? self : NodeId{call.node};
     const gossip::MemberRecord* m = gossip::find_member(gossiper_.view(), target);
     if (m == nullptr) return answer(404, "no member with id " + id_text(target));
-    if (target != self && !gossiper_.may_rule(now)) return misdirected(now, target);
+    if (target != self && !gossiper_.may_rule(now, target)) return misdirected(now, target);
     if (call.op == Op::leave) {
         if (gossiper_.leave(now, target))
             return answer(409, "node " + id_text(target) + " cannot leave: it is " +

@@ -108,8 +108,8 @@ NodeId World::pick_live(NodeId except) {
 NodeId World::pick_ruler(NodeId target, bool target_too) {
     std::vector<NodeId> ids;
     for (auto& [id, n] : nodes_)
-        if (n.live() && (id != target || target_too) && n.g->self_status() == MemberStatus::valid &&
-            n.g->may_rule(now_))
+        if (n.live() && n.g->self_status() == MemberStatus::valid &&
+            (id == target ? target_too && n.g->is_claimant() : n.g->may_rule(now_, target)))
             ids.push_back(id);
     if (ids.empty()) return NodeId{};
     return ids[rng_.below(ids.size())];

@@ -220,7 +220,7 @@ void Simulation::apply_membership(const Event& e) {
         // Through a member that may rule (gossip/authority.h) when there is one.
         std::vector<std::uint32_t> rulers;
         for (std::uint32_t m : members)
-            if (nodes_[m]->gossip->may_rule(node_now(m).mono)) rulers.push_back(m);
+            if (nodes_[m]->gossip->may_rule(node_now(m).mono, NodeId{except + 1})) rulers.push_back(m);
         if (!rulers.empty()) return rulers[rng_.below(rulers.size())];
         return members[rng_.below(members.size())];
     };
@@ -230,8 +230,8 @@ void Simulation::apply_membership(const Event& e) {
         case FaultAction::member_leave: {
             auto via = e.b == 0 && nodes_[e.a]->up ? std::optional<std::uint32_t>(e.a) : pick_other(e.a);
             // The ruler itself leaving: only it may say so (the CLI is sent there too).
-            if (via && *via != e.a && nodes_[e.a]->up && nodes_[e.a]->gossip->may_rule(node_now(e.a).mono) &&
-                !nodes_[*via]->gossip->may_rule(node_now(*via).mono))
+            if (via && *via != e.a && nodes_[e.a]->up && nodes_[e.a]->gossip->is_claimant() &&
+                !nodes_[*via]->gossip->may_rule(node_now(*via).mono, NodeId{e.a + 1}))
                 via = e.a;
             if (!via) return command_failed("no live member to ask node " + std::to_string(e.a + 1) + " to leave");
             gossip::Gossiper& g = *nodes_[*via]->gossip;

@@ -84,22 +84,24 @@ TEST_CASE("authority: an insider's forged records of another member are refused"
     CHECK(merged(mine, forged_by_3(mine)).members.at(NodeId{2}).peer_address == "attacker:1");
 }
 
-TEST_CASE("authority: the claimant outbids a version it may not take", "[gossip][authority]") {
+TEST_CASE("authority: the claimant outbids a version it may not take, within a step", "[gossip][authority]") {
     const ClusterView mine = cluster();
-    const ClusterView after = taken(mine, forged_by_3(mine), 3, at(1));
-    for (std::uint32_t p = 0; p < k_q; ++p) {
-        CHECK(after.claim[p].owner == mine.claim[p].owner);
-        CHECK(after.claim[p].version == k_max);  // saturated, never wrapped
-    }
-    // Its later word still reaches the others: ties at a version go the ruler's way.
-    ClusterView ruled = after;
-    ruled.claim[0].next = ruled.claim[0].owner == NodeId{4} ? NodeId{3} : NodeId{4};
-    ClusterView other = mine;
+    // A forged version far ahead is not followed: the claim stays as it was.
+    CHECK(taken(mine, forged_by_3(mine), 3, at(1)).claim == mine.claim);
+    // An earlier claimant's write a few versions ahead, relayed by a bystander: the
+    // claimant writes its own entry above it, and the others take that from it.
+    ClusterView earlier = mine;
+    earlier.claim[0].next = earlier.claim[0].owner == NodeId{4} ? NodeId{3} : NodeId{4};
+    earlier.claim[0].version += 2;
+    const ClusterView after = taken(mine, earlier, 3, at(1));
+    CHECK(after.claim[0].owner == mine.claim[0].owner);
+    CHECK(after.claim[0].next == mine.claim[0].next);
+    CHECK(after.claim[0].version == mine.claim[0].version + 3);
+    ClusterView other = taken(mine, earlier, 1, at(4));  // a node that had taken the earlier write
     other = taken(other, after, 1, at(4));
-    other = taken(other, ruled, 1, at(4));
-    CHECK(other.claim[0] == ruled.claim[0]);
+    CHECK(other.claim[0] == after.claim[0]);
     // A bystander is told nothing to outbid: it writes no claim.
-    ClusterView theirs = forged_by_3(mine);
+    ClusterView theirs = earlier;
     CHECK(admit(mine, theirs, NodeId{3}, at(4)).outbid.empty());
 }
 
@@ -123,22 +125,52 @@ TEST_CASE("authority: a member's own record comes from itself", "[gossip][author
     CHECK(taken(mine, exiting, 4, at(2)).members.at(NodeId{4}).status == MemberStatus::valid);
 }
 
-TEST_CASE("authority: a member never seen may be announced by anyone, until its own word", "[gossip][authority]") {
+TEST_CASE("authority: a member never seen may be announced, as joining, within the bound", "[gossip][authority]") {
     const ClusterView mine = cluster();
     ClusterView theirs = mine;
     add_member(theirs, 9, MemberStatus::valid);
     theirs.members.at(NodeId{9}).version = k_max;  // a false announcement
     theirs.members.at(NodeId{9}).peer_address = "attacker:9";
-    ClusterView seen = taken(mine, theirs, 3, at(4));
+    // From a bystander: taken as joining (only the ruler admits).
+    const ClusterView seen = taken(mine, theirs, 3, at(4));
     REQUIRE(seen.members.contains(NodeId{9}));
-    CHECK(seen.members.at(NodeId{9}).status == MemberStatus::joining);  // only the ruler admits
-    // Node 9's own view: the Gossiper takes its record whole from it (see
-    // test_gossiper.cpp); admit() keeps it for the merge.
+    CHECK(seen.members.at(NodeId{9}).status == MemberStatus::joining);
+    // Never past k_max_members, whoever announces them.
+    ClusterView many = mine;
+    for (std::uint32_t id = 100; id < 100 + k_max_members; ++id) add_member(many, id, MemberStatus::joining);
+    const ClusterView full = taken(mine, many, 1, at(4));
+    CHECK(full.members.size() == k_max_members);
+    // From node 9 itself: its own record, as it joins.
     ClusterView own = mine;
     add_member(own, 9, MemberStatus::joining);
-    const Admission a = admit(seen, own, NodeId{9}, at(4));
+    const Admission a = admit(mine, own, NodeId{9}, at(4));
     CHECK(own.members.at(NodeId{9}).peer_address == "n9");
     CHECK(a.refused == 0);
+    // A member may not admit itself: it may only leave on its own word.
+    ClusterView self_admitted = own;
+    self_admitted.members.at(NodeId{9}).status = MemberStatus::valid;
+    ClusterView with_9 = mine;
+    add_member(with_9, 9, MemberStatus::joining);
+    CHECK(taken(with_9, self_admitted, 9, at(4)).members.at(NodeId{9}).status == MemberStatus::joining);
+}
+
+TEST_CASE("authority: the claimant's successor rules only on absent members", "[gossip][authority]") {
+    const ClusterView mine = cluster();
+    ClusterView theirs = mine;
+    raise_status(theirs, NodeId{4}, MemberStatus::removed);  // node 4 is heard here
+    CHECK(taken(mine, theirs, 2, at(3, {1})).members.at(NodeId{4}).status == MemberStatus::valid);
+    CHECK(taken(mine, theirs, 2, at(3, {1, 4})).members.at(NodeId{4}).status == MemberStatus::removed);
+}
+
+TEST_CASE("authority: a joiner takes a view whole, but not its own end", "[gossip][authority]") {
+    ClusterView mine = ClusterView::empty(k_q);
+    add_member(mine, 9, MemberStatus::joining);
+    ClusterView theirs = cluster();
+    add_member(theirs, 9, MemberStatus::removed);
+    Standing joining = at(9);
+    joining.trusting = true;
+    CHECK(admit(mine, theirs, NodeId{3}, joining).refused == 1);
+    CHECK(theirs.members.at(NodeId{9}).status == MemberStatus::joining);
 }
 
 TEST_CASE("authority: statuses and the claim come from the ruler", "[gossip][authority]") {

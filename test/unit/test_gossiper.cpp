@@ -280,7 +280,7 @@ TEST_CASE("a member announced falsely is corrected by its own frames", "[gossip]
     lie.members.emplace(three.id, three);
     net.at(1).step(net.now, NodeId{2}, GossipAck2{lie});
     REQUIRE(find_member(net.at(1).view(), NodeId{3}) != nullptr);
-    CHECK(find_member(net.at(1).view(), NodeId{3})->status == MemberStatus::joining);
+    CHECK(find_member(net.at(1).view(), NodeId{3})->status == MemberStatus::joining);  // not admitted on hearsay
     net.add(3, {address(1)});
     REQUIRE(net.settle());
     CHECK(find_member(net.at(1).view(), NodeId{3})->peer_address == address(3));
