@@ -43,13 +43,16 @@ namespace shoal::gossip {
 // How the receiving node stands, for admit().
 struct Standing {
     NodeId self;
-    bool trusting = false;  // not yet admitted: every member's word is taken
+    // Not yet admitted, or left and following: a member's view is taken whole (but a
+    // joiner's own status, past valid).
+    bool trusting = false;
     // No frame from this member for long enough (never true for self).
     std::function<bool(NodeId)> absent;
 };
 
-// The member that may rule on statuses and the claim in `view`: the lowest-id valid
-// member that is not absent. Invalid when none.
+// The ruler of `view`: the lowest-id valid member that is not absent (the claimant
+// while it is heard; else its successor, which rules on absent members' statuses).
+// Invalid when none.
 NodeId ruler(const ClusterView& view, const std::function<bool(NodeId)>& absent);
 
 // `who` may rule: it is the claimant or the ruler.

@@ -221,7 +221,7 @@ void Gossiper::on_heartbeat(Instant now, NodeId from, const Heartbeat& hb) {
     if (m == nullptr || from == config_.id || !is_active(m->status)) return;
     const bool record_behind = hb.version > m->version || (hb.version == m->version && hb.incarnation != m->incarnation);
     const bool ruling_differs = hb.ruled_digest != 0 && hb.ruled_digest != current_ruled_digest() &&
-                                rules(view_, from, [this, now](NodeId id) { return absent(id, now); });
+                                rules(view_, from, absence(now));
     // Not heard from itself yet (announced by others): the claimant admits a joiner
     // only once it has (authority.h), so it asks now rather than at random.
     const bool unheard = !direct_.contains(from);
@@ -297,7 +297,7 @@ Standing Gossiper::standing(Instant now) const {
     // it can tell nobody absent), take views whole: they have no claim of their own to
     // defend.
     const bool trusting = self_status() == MemberStatus::joining || stopped();
-    return Standing{config_.id, trusting, [this, now](NodeId id) { return absent(id, now); }};
+    return Standing{config_.id, trusting, absence(now)};
 }
 
 Duration Gossiper::absent_after() const {
@@ -310,8 +310,12 @@ bool Gossiper::absent(NodeId peer, Instant now) const {
     return !detector_.known(peer) && started_ && now - *started_ >= absent_after();
 }
 
+std::function<bool(NodeId)> Gossiper::absence(Instant now) const {
+    return [this, now](NodeId id) { return absent(id, now); };
+}
+
 NodeId Gossiper::ruler(Instant now) const {
-    return gossip::ruler(view_, [this, now](NodeId id) { return absent(id, now); });
+    return gossip::ruler(view_, absence(now));
 }
 
 bool Gossiper::may_rule(Instant now, NodeId member) const {

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -171,6 +172,8 @@ private:
     // if it belongs to another cluster shape.
     bool absorb(Instant now, NodeId from, const ClusterView& other);
     Standing standing(Instant now) const;
+    // absent(·, now) as the predicate authority.h takes.
+    std::function<bool(NodeId)> absence(Instant now) const;
     // Sends the whole view to every active peer (a change this node made: only it can
     // tell the others, relays are not taken).
     void push(Instant now);

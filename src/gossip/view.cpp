@@ -91,6 +91,17 @@ void encode_member(const MemberRecord& m, std::string& out) {
     put_string(out, m.zone);
 }
 
+// Every partition's (owner, next, version, done), in partition order: the view's
+// encoding and the ruled digest share it.
+void encode_claim(const std::vector<PartitionClaim>& claim, std::string& out) {
+    for (const PartitionClaim& c : claim) {
+        put_varint(out, c.owner.value);
+        put_varint(out, c.next.value);
+        put_varint(out, c.version);
+        out.push_back(c.handoff_done ? 1 : 0);
+    }
+}
+
 bool decode_member(Reader& r, MemberRecord& m) {
     std::uint8_t status = 0;
     if (!r.u32(m.id.value) || !m.id.valid()) return false;
@@ -188,12 +199,7 @@ void encode(const ClusterView& view, std::string& out) {
     put_varint(out, view.partition_count);
     put_varint(out, view.members.size());
     for (const auto& [id, m] : view.members) encode_member(m, out);
-    for (const PartitionClaim& c : view.claim) {
-        put_varint(out, c.owner.value);
-        put_varint(out, c.next.value);
-        put_varint(out, c.version);
-        out.push_back(c.handoff_done ? 1 : 0);
-    }
+    encode_claim(view.claim, out);
     put_varint(out, view.namespaces.size());
     for (const auto& [name, n] : view.namespaces) {
         put_string(out, name);
@@ -258,12 +264,7 @@ std::uint64_t ruled_digest(const ClusterView& view) {
         put_varint(bytes, id.value);
         bytes.push_back(static_cast<char>(m.status));
     }
-    for (const PartitionClaim& c : view.claim) {
-        put_varint(bytes, c.owner.value);
-        put_varint(bytes, c.next.value);
-        put_varint(bytes, c.version);
-        bytes.push_back(c.handoff_done ? 1 : 0);
-    }
+    encode_claim(view.claim, bytes);
     return hash_bytes(bytes, k_digest_seed) | 1;  // never 0: 0 means "not the claimant"
 }
 

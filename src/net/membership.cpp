@@ -269,6 +269,7 @@ void Membership::render_metrics(std::string& out) const {
     render_counter(out, "shoal_gossip_full_views_sent_total", s.full_views_sent);
     render_counter(out, "shoal_gossip_rejected_total", s.rejected);
     render_counter(out, "shoal_gossip_hearsay_dropped_total", s.hearsay_dropped);
+    render_counter(out, "shoal_gossip_pulls_total", s.pulls);
     render_counter(out, "shoal_gossip_claim_changes_total", s.reconciles);
     render_counter(out, "shoal_gossip_store_errors_total", s.store_errors);
     std::uint64_t counts[gossip::k_max_status + 1] = {};

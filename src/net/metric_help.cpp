@@ -51,6 +51,7 @@ constexpr std::array k_help = {
     Help{"shoal_gossip_full_views_sent_total", "Gossip messages that carried the whole cluster view."},
     Help{"shoal_gossip_hearsay_dropped_total",
          "Records of received views not taken because their sender may not write them (mostly relays)."},
+    Help{"shoal_gossip_pulls_total", "Views asked of a member whose heartbeat showed this node behind it."},
     Help{"shoal_gossip_rejected_total", "Gossip messages refused as invalid."},
     Help{"shoal_gossip_rounds_total", "Gossip rounds this node started."},
     Help{"shoal_gossip_store_errors_total", "Failures to save the cluster view."},
