@@ -1,7 +1,8 @@
 // `shoal set|counter|map ...`: data-type keys from the command line. Each command is
 // one update (or one read) through the native client; a namespace of the type is named
 // with --ns. A set remove first reads the key and removes with that read's context, so
-// it takes away exactly what the read saw (an add it never saw survives).
+// it takes away exactly what the read saw (an add it never saw survives); so do a map's
+// `discard` and `del`.
 #include <charconv>
 #include <cstdio>
 #include <limits>
@@ -23,7 +24,8 @@ constexpr const char* k_set_usage =
 constexpr const char* k_counter_usage = "usage: shoal counter incr KEY [N] | decr KEY [N] | get KEY  --ns NAME\n";
 constexpr const char* k_map_usage =
     "usage: shoal map set KEY FIELD VALUE | incr KEY FIELD [N] | enable|disable KEY FIELD... | del KEY FIELD... |\n"
-    "       get KEY [FIELD]  --ns NAME\n";
+    "       add KEY FIELD ITEM... | discard KEY FIELD ITEM... | get KEY [FIELD]  --ns NAME\n"
+    "       (add and discard work on a set field; sets and nested maps print as JSON)\n";
 
 int usage(const char* text) {
     std::fputs(text, stderr);
@@ -158,10 +160,29 @@ int map_command(client::Client& c, const std::vector<std::string>& p, const clie
         for (auto& n : names) update.flag.emplace_back(std::move(n), verb == "enable");
         return report_update(c.update(key, update, o), verb == "enable" ? "map enable" : "map disable");
     }
-    if (verb == "del") {
-        update.remove.assign(p.begin() + 3, p.end());
-        if (!names_in_bounds(update.remove, "field")) return k_usage;
-        return report_update(c.update(key, update, o), "map del");
+    if (verb == "add") {
+        if (p.size() < 5) return usage(k_map_usage);
+        std::vector<std::string> items(p.begin() + 4, p.end());
+        if (!names_in_bounds(items, "item")) return k_usage;
+        update.add.emplace_back(p[3], std::move(items));
+        return report_update(c.update(key, update, o), "map add");
+    }
+    if (verb == "del" || verb == "discard") {
+        // A set or map field goes, and a discarded item, with what this read saw of it.
+        client::Client::DatatypeRead read;
+        if (verb == "del") {
+            update.remove.assign(p.begin() + 3, p.end());
+            if (!names_in_bounds(update.remove, "field")) return k_usage;
+        } else {
+            if (p.size() < 5) return usage(k_map_usage);
+            std::vector<std::string> items(p.begin() + 4, p.end());
+            if (!names_in_bounds(items, "item")) return k_usage;
+            update.discard.emplace_back(p[3], std::move(items));
+        }
+        const std::string what = "map " + verb;
+        if (int rc = read_as(c, key, dt::Type::map, o, read, what.c_str()); rc != k_ok) return rc;
+        update.context = read.context;
+        return report_update(c.update(key, update, o), what.c_str());
     }
     if (verb == "get") {
         if (p.size() > 4) return usage(k_map_usage);
@@ -174,8 +195,10 @@ int map_command(client::Client& c, const std::vector<std::string>& p, const clie
                 std::printf("%s\n", r->value.c_str());
             } else if (const auto* flag = std::get_if<dt::Flag>(&f.value)) {
                 std::printf("%s\n", flag->on() ? "on" : "off");
+            } else if (const auto* counter = std::get_if<dt::Counter>(&f.value)) {
+                std::printf("%lld\n", static_cast<long long>(dt::value(*counter)));
             } else {
-                std::printf("%lld\n", static_cast<long long>(dt::value(std::get<dt::Counter>(f.value))));
+                std::printf("%s\n", dt::to_json(f).c_str());
             }
         };
         if (p.size() == 4) {
@@ -186,7 +209,7 @@ int map_command(client::Client& c, const std::vector<std::string>& p, const clie
         }
         std::size_t shown = 0;
         for (const auto& f : map.fields) {
-            if (dt::find_field(map, f.name) == nullptr) continue;  // a removed register
+            if (!dt::shown(f)) continue;  // a removed register, an empty set
             print(f, true);
             ++shown;
         }

@@ -311,9 +311,7 @@ void AsyncClient::update(std::string key, replica::dt::Update update, RequestOpt
     r.update = replica::dt::encode(update);
     r.options = options;
     // An increment sent twice counts twice: it is never resent (client.h).
-    const auto* counter = std::get_if<replica::dt::CounterUpdate>(&update);
-    const auto* map = std::get_if<replica::dt::MapUpdate>(&update);
-    const bool once = (counter != nullptr && counter->delta != 0) || (map != nullptr && !map->increment.empty());
+    const bool once = !replica::dt::repeatable(update);
     impl_->submit(std::move(r), std::move(done), once);
 }
 

@@ -1,5 +1,5 @@
 // The data-type half of the HTTP API: /ns/{ns}/dt/{key} on a namespace whose datatype
-// is set or counter (replica/datatypes.h).
+// is set, counter or map (replica/datatypes.h).
 //
 //   GET    /ns/{ns}/dt/{key}   {"type":"set","value":["apple"],"context":"..."}
 //   POST   /ns/{ns}/dt/{key}   one update as JSON:
@@ -7,9 +7,14 @@
 //                     {"remove":"pear","context":"<the context of a read>"} (the
 //                     context may come in X-Shoal-Context instead), or both
 //            counter: {"increment":2} or {"decrement":1}
-//            map:     {"set":{"name":"alice"}, "remove":["theme"], "increment":{"visits":1}}
-//                     (any of the three; registers are set and removed, counters
-//                     incremented, by a negative amount to decrement)
+//            map:     {"set":{"name":"alice"}, "remove":["theme"], "increment":{"visits":1},
+//                      "enable":["vip"], "add":{"items":["apple"]}, "discard":{"items":"pear"},
+//                      "update":{"address":{"set":{"city":"Lyon"}}}, "context":"..."}
+//                     (any of them; registers are set, counters incremented (by a
+//                     negative amount to decrement), flags enabled and disabled, set
+//                     fields' items added and discarded, nested maps updated with the
+//                     same operations, fields of any kind but a counter removed; a
+//                     discard and the remove of a set or map field need the context)
 //   DELETE /ns/{ns}/dt/{key}   the whole key, as /kv/ deletes
 //
 // The POST body is parsed with Boost.JSON (bounded by max_value_bytes, as a value is);
@@ -48,10 +53,20 @@ bool strings_of(const json::value& v, std::vector<std::string>& out) {
     return true;
 }
 
-// A map's update: registers set and removed, counters incremented, flags enabled and
-// disabled.
-std::variant<dt::Update, Response> parse_map_update(const json::object& obj, const Limits& limits, const char* shape) {
-    dt::MapUpdate u;
+// The operations of a map's update (any depth) from `obj`, into `u`; the 400 saying
+// what is wrong, or nothing. The context is the caller's (the outermost update's).
+std::optional<Response> parse_map_ops(const json::object& obj, dt::MapUpdate& u, std::size_t depth) {
+    // {"field": "item"} or {"field": ["a", "b"]}, for add and discard.
+    const auto named_lists = [](const json::value& value, auto& out) {
+        const auto* fields = value.if_object();
+        if (fields == nullptr) return false;
+        for (const auto& [field, v] : *fields) {
+            std::vector<std::string> items;
+            if (!strings_of(v, items)) return false;
+            out.emplace_back(std::string(field), std::move(items));
+        }
+        return true;
+    };
     for (const auto& [name, value] : obj) {
         if (name == "set") {
             const auto* fields = value.if_object();
@@ -74,16 +89,57 @@ std::variant<dt::Update, Response> parse_map_update(const json::object& obj, con
             std::vector<std::string> names;
             if (!strings_of(value, names)) return text(400, std::string(name) + " takes a field name or an array of them");
             for (auto& n : names) u.flag.emplace_back(std::move(n), name == "enable");
+        } else if (name == "add" || name == "discard") {
+            if (!named_lists(value, name == "add" ? u.add : u.discard))
+                return text(400, std::string(name) + " takes an object of set field names and an item or an array of them");
+        } else if (name == "update") {
+            const auto* fields = value.if_object();
+            if (fields == nullptr) return text(400, "update takes an object of map field names and their updates");
+            if (depth >= dt::k_max_map_depth)
+                return text(400, "maps nest at most " + std::to_string(dt::k_max_map_depth) + " deep");
+            for (const auto& [field, v] : *fields) {
+                const auto* nested = v.if_object();
+                if (nested == nullptr || nested->empty())
+                    return text(400, "update takes an update object for each map field (field " + echo(field) + ")");
+                dt::NestedMapUpdate n{std::string(field), {}};
+                if (auto bad = parse_map_ops(*nested, n.update, depth + 1)) return bad;
+                u.update.push_back(std::move(n));
+            }
+        } else if (name == "context" && depth == 1) {
+            continue;  // the caller's
         } else {
-            return text(400, "unknown operation for a map: " + echo(name) + " (set, remove, increment, enable, disable)");
+            return text(400, "unknown operation for a map: " + echo(name) +
+                                 " (set, remove, increment, enable, disable, add, discard, update, context)");
         }
     }
+    return std::nullopt;
+}
+
+// A map's update: registers set and removed, counters incremented, flags enabled and
+// disabled, set fields' items added and discarded, nested maps updated.
+std::variant<dt::Update, Response> parse_map_update(const json::object& obj, std::string_view header_context,
+                                                    const Limits& limits, const char* shape) {
+    dt::MapUpdate u;
+    if (auto bad = parse_map_ops(obj, u, 1)) return std::move(*bad);
+    std::string context(header_context);
+    if (const auto* c = obj.if_contains("context")) {
+        const auto* s = c->if_string();
+        if (s == nullptr) return text(400, "context takes the X-Shoal-Context of a read, as a string");
+        if (!header_context.empty() && *s != header_context) return text(400, "the body's context and X-Shoal-Context differ");
+        context.assign(s->data(), s->size());
+    }
+    if (replica::context_from_token(context, u.context)) return text(400, "invalid context");
+    if (!u.discard.empty() && u.context.empty())
+        return text(412, "a discard needs the context of a read that saw the items (GET this key, send its context): "
+                         "an item the writer never saw is not removed");
     const dt::Update update{std::move(u)};
     if (const auto bad = dt::check_update(update, limits.max_key_bytes)) {
         if (bad == errc::value_too_large)
-            return text(413, "a field name is longer than " + std::to_string(limits.max_key_bytes) + " bytes (max_key_bytes)");
+            return text(413, "a field name or item is longer than " + std::to_string(limits.max_key_bytes) +
+                                 " bytes (max_key_bytes)");
+        if (bad == errc::bad_context) return text(400, "the context names too many actors");
         return text(400, std::string("the body must be ") + shape + ", naming 1 to " +
-                             std::to_string(dt::k_max_update_elements) + " fields, none empty");
+                             std::to_string(dt::k_max_update_elements) + " fields and items, no field name empty");
     }
     return update;
 }
@@ -97,9 +153,11 @@ std::variant<dt::Update, Response> parse_update(dt::Type type, std::string_view 
     const char* shape = type == dt::Type::set
                             ? R"(a JSON object: {"add":"item"}, {"add":["a","b"]} or {"remove":"item","context":"..."})"
                             : R"(a JSON object: {"increment":N} or {"decrement":N})";
-    if (type == dt::Type::map) shape = R"(a JSON object: {"set":{"field":"value"}, "remove":["field"], "increment":{"field":N}})";
+    if (type == dt::Type::map)
+        shape = R"(a JSON object: {"set":{"field":"value"}, "remove":["field"], "increment":{"field":N}, )"
+                R"("add":{"set_field":["item"]}, "update":{"map_field":{...}}})";
     if (obj == nullptr || obj->empty()) return text(400, std::string("the body must be ") + shape);
-    if (type == dt::Type::map) return parse_map_update(*obj, limits, shape);
+    if (type == dt::Type::map) return parse_map_update(*obj, header_context, limits, shape);
     if (type == dt::Type::counter) {
         dt::CounterUpdate u;
         if (obj->size() != 1) return text(400, std::string("the body must be ") + shape);
@@ -138,26 +196,6 @@ std::variant<dt::Update, Response> parse_update(dt::Type type, std::string_view 
         return text(400, "an update adds or removes 1 to " + std::to_string(dt::k_max_update_elements) + " items");
     }
     return update;
-}
-
-std::string value_json(const dt::State& state) {
-    if (const auto* c = std::get_if<dt::Counter>(&state)) return std::to_string(dt::value(*c));
-    if (const auto* m = std::get_if<dt::Map>(&state)) {
-        json::object fields;
-        for (const auto& f : m->fields) {
-            if (const auto* counter = std::get_if<dt::Counter>(&f.value)) {
-                fields[f.name] = dt::value(*counter);
-            } else if (const auto* flag = std::get_if<dt::Flag>(&f.value)) {
-                fields[f.name] = flag->on();
-            } else if (const auto& r = std::get<dt::Register>(f.value); r.present) {
-                fields[f.name] = json::string(r.value);
-            }
-        }
-        return json::serialize(fields);
-    }
-    json::array items;
-    for (const auto& e : std::get<dt::Set>(state).elements) items.emplace_back(json::string(e.value));
-    return json::serialize(items);
 }
 
 }  // namespace
@@ -231,7 +269,7 @@ Response render_datatype(dt::Type type, ClientOp op, const ClientReply& reply, T
     Response r;
     r.content_type = "application/json";
     const std::string context = replica::context_to_token(reply.context);
-    r.body = "{\"type\":\"" + std::string(dt::type_name(type)) + "\",\"value\":" + value_json(state) +
+    r.body = "{\"type\":\"" + std::string(dt::type_name(type)) + "\",\"value\":" + dt::to_json(state) +
              ",\"context\":\"" + context + "\"}\n";
     if (!context.empty()) r.headers.emplace_back(k_context_header, context);
     r.headers.emplace_back("X-Shoal-Replies", std::to_string(reply.replies));

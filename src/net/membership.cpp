@@ -8,7 +8,7 @@
 #include "net/address.h"
 #include "net/log.h"
 #include "net/metrics.h"
-#include "net/json.h"
+#include "core/json.h"
 #include "store/keys.h"
 
 namespace shoal::net {

@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "core/errc.h"
-#include "net/json.h"
+#include "core/json.h"
 #include "net/log.h"
 
 namespace shoal::net {

@@ -40,27 +40,34 @@ void drop_seen_dots(Set& set, std::string_view element, const VersionVector& con
     if (it->dots.empty()) set.elements.erase(it);
 }
 
+// Drops the dots of every element that `context` has seen.
+void drop_all_seen_dots(Set& set, const VersionVector& context) {
+    std::erase_if(set.elements, [&](Element& e) {
+        std::erase_if(e.dots, [&](const Dot& d) { return context.covers(d); });
+        return e.dots.empty();
+    });
+}
+
 bool deferred_less(const DeferredRemove& a, const DeferredRemove& b) {
     return a.context.entries() < b.context.entries();
 }
 
-// Adds a remove to wait for `context`, joined with one waiting for the same context.
+// Adds a remove to wait for `context`, joined with one waiting for the same context
+// (no elements: every element, which absorbs any list).
 void defer(Set& set, const VersionVector& context, const std::vector<std::string>& elements) {
     auto it = std::lower_bound(set.deferred.begin(), set.deferred.end(), DeferredRemove{context, {}}, deferred_less);
-    if (it == set.deferred.end() || it->context != context) it = set.deferred.insert(it, DeferredRemove{context, {}});
+    if (it == set.deferred.end() || it->context != context) {
+        set.deferred.insert(it, DeferredRemove{context, elements});
+        return;
+    }
+    if (it->elements.empty() || elements.empty()) {
+        it->elements.clear();
+        return;
+    }
     std::vector<std::string> joined;
     std::set_union(it->elements.begin(), it->elements.end(), elements.begin(), elements.end(),
                    std::back_inserter(joined));
     it->elements = std::move(joined);
-}
-
-// Applies every deferred remove to what the set holds; keeps only those whose context
-// the set has not yet seen whole (a dot they name may still arrive).
-void settle_deferred(Set& set) {
-    std::erase_if(set.deferred, [&](const DeferredRemove& d) {
-        for (const auto& e : d.elements) drop_seen_dots(set, e, d.context);
-        return set.context.descends(d.context);
-    });
 }
 
 }  // namespace
@@ -88,11 +95,21 @@ std::vector<Dot> merge_dots(const std::vector<Dot>& a, const VersionVector& a_se
     }
     return out;
 }
-}  // namespace detail
 
-namespace {
+void settle_deferred(Set& set, const VersionVector& seen) {
+    // A remove applies to what the set holds now; it stays only while its context has
+    // not been seen whole (a dot it names may still arrive).
+    std::erase_if(set.deferred, [&](const DeferredRemove& d) {
+        if (d.elements.empty()) {
+            drop_all_seen_dots(set, d.context);
+        } else {
+            for (const auto& e : d.elements) drop_seen_dots(set, e, d.context);
+        }
+        return seen.descends(d.context);
+    });
+}
 
-void merge_sets(Set& into, const Set& other) {
+void merge_set_items(Set& into, const VersionVector& into_seen, const Set& other, const VersionVector& other_seen) {
     std::vector<Element> out;
     out.reserve(std::max(into.elements.size(), other.elements.size()));
     auto i = into.elements.begin();
@@ -102,38 +119,101 @@ void merge_sets(Set& into, const Set& other) {
         const bool take_i = j == other.elements.end() || (i != into.elements.end() && i->value <= j->value);
         const bool take_j = i == into.elements.end() || (j != other.elements.end() && j->value <= i->value);
         Element e{take_i ? i->value : j->value,
-                  merge_dots(take_i ? i->dots : none, into.context, take_j ? j->dots : none, other.context)};
+                  merge_dots(take_i ? i->dots : none, into_seen, take_j ? j->dots : none, other_seen)};
         if (!e.dots.empty()) out.push_back(std::move(e));
         if (take_i) ++i;
         if (take_j) ++j;
     }
     into.elements = std::move(out);
-    into.context.join(other.context);
     for (const auto& d : other.deferred) defer(into, d.context, d.elements);
-    settle_deferred(into);
 }
 
-std::error_code apply_set(Set& set, const SetUpdate& u, const Dot& dot) {
-    if (!u.remove.empty() && u.context.empty()) return errc::precondition_failed;
-    std::vector<std::string> removes = u.remove;
-    std::sort(removes.begin(), removes.end());
-    removes.erase(std::unique(removes.begin(), removes.end()), removes.end());
-    const bool must_wait = !removes.empty() && !set.context.descends(u.context);
-    if (must_wait) {
-        const bool joins_one = std::any_of(set.deferred.begin(), set.deferred.end(),
-                                           [&](const DeferredRemove& d) { return d.context == u.context; });
-        if (!joins_one && set.deferred.size() >= k_max_deferred_removes) return errc::overloaded;
-        defer(set, u.context, removes);
+std::error_code apply_set_ops(Set& set, const VersionVector& seen, const std::vector<std::string>& add,
+                              const std::vector<std::string>& remove, bool remove_all, const VersionVector& context,
+                              const Dot& dot) {
+    if ((remove_all || !remove.empty()) && context.empty()) return errc::precondition_failed;
+    std::vector<std::string> removes;
+    if (!remove_all) {
+        removes = remove;
+        std::sort(removes.begin(), removes.end());
+        removes.erase(std::unique(removes.begin(), removes.end()), removes.end());
     }
-    for (const auto& e : removes) drop_seen_dots(set, e, u.context);
+    if ((remove_all || !removes.empty()) && !seen.descends(context)) {
+        // Some of what the remover saw has not arrived here: the remove waits for it.
+        const bool joins_one = std::any_of(set.deferred.begin(), set.deferred.end(),
+                                           [&](const DeferredRemove& d) { return d.context == context; });
+        if (!joins_one && set.deferred.size() >= k_max_deferred_removes) return errc::overloaded;
+        defer(set, context, removes);
+    }
+    if (remove_all) drop_all_seen_dots(set, context);
+    for (const auto& e : removes) drop_seen_dots(set, e, context);
     // An add replaces the element's dots (all seen here) with the write's own.
-    for (const auto& e : u.add) {
+    for (const auto& e : add) {
         auto it = std::lower_bound(set.elements.begin(), set.elements.end(), e, by_value);
         if (it == set.elements.end() || it->value != e) it = set.elements.insert(it, Element{e, {}});
         it->dots.assign(1, dot);
     }
+    return {};
+}
+
+void put_set_items(std::string& out, const Set& s) {
+    put_varint(out, s.elements.size());
+    for (const auto& e : s.elements) {
+        put_string(out, e.value);
+        put_varint(out, e.dots.size());
+        for (const auto& d : e.dots) {
+            put_varint(out, d.actor);
+            put_varint(out, d.counter);
+        }
+    }
+    put_varint(out, s.deferred.size());
+    for (const auto& d : s.deferred) {
+        encode_vv_body(d.context, out);
+        put_strings(out, d.elements);
+    }
+}
+
+bool get_set_items(ByteReader& r, Set& set, const VersionVector& seen, bool field) {
+    std::uint64_t n = 0;
+    if (!r.varint(n) || n > r.left()) return false;
+    set.elements.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        Element& e = set.elements[i];
+        std::uint64_t dots = 0;
+        if (!r.string(e.value) || (i > 0 && e.value <= set.elements[i - 1].value)) return false;
+        if (!r.varint(dots) || dots == 0 || dots * 2 > r.left()) return false;
+        e.dots.resize(dots);
+        for (std::uint64_t k = 0; k < dots; ++k) {
+            if (!r.varint(e.dots[k].actor) || !r.varint(e.dots[k].counter)) return false;
+            if (!seen.covers(e.dots[k]) || (k > 0 && !(e.dots[k - 1] < e.dots[k]))) return false;
+        }
+    }
+    if (!r.varint(n) || n > k_max_deferred_removes) return false;
+    set.deferred.resize(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        DeferredRemove& d = set.deferred[i];
+        if (!decode_vv_body(r, d.context, k_max_context_entries) || !get_strings(r, d.elements, true)) return false;
+        // Canonical: a waiting remove's context is not yet seen, and "every item" only
+        // in a map's field.
+        if ((!field && d.elements.empty()) || seen.descends(d.context)) return false;
+        if (i > 0 && !deferred_less(set.deferred[i - 1], d)) return false;
+    }
+    return true;
+}
+}  // namespace detail
+
+namespace {
+
+void merge_sets(Set& into, const Set& other) {
+    merge_set_items(into, into.context, other, other.context);
+    into.context.join(other.context);
+    settle_deferred(into, into.context);
+}
+
+std::error_code apply_set(Set& set, const SetUpdate& u, const Dot& dot) {
+    if (auto ec = apply_set_ops(set, set.context, u.add, u.remove, false, u.context, dot)) return ec;
     set.context.raise(dot);
-    settle_deferred(set);
+    settle_deferred(set, set.context);
     return {};
 }
 
@@ -149,38 +229,15 @@ std::uint64_t total(const Counter& c, bool increments) {
 // ---- encoding ----------------------------------------------------------------------
 
 bool get_set(ByteReader& r, Set& set) {
-    if (!decode_vv_body(r, set.context, k_max_context_entries)) return false;
-    std::uint64_t n = 0;
-    if (!r.varint(n) || n > r.left()) return false;
-    set.elements.resize(n);
-    for (std::uint64_t i = 0; i < n; ++i) {
-        Element& e = set.elements[i];
-        std::uint64_t dots = 0;
-        if (!r.string(e.value) || (i > 0 && e.value <= set.elements[i - 1].value)) return false;
-        if (!r.varint(dots) || dots == 0 || dots * 2 > r.left()) return false;
-        e.dots.resize(dots);
-        for (std::uint64_t k = 0; k < dots; ++k) {
-            if (!r.varint(e.dots[k].actor) || !r.varint(e.dots[k].counter)) return false;
-            if (!set.context.covers(e.dots[k]) || (k > 0 && !(e.dots[k - 1] < e.dots[k]))) return false;
-        }
-    }
-    if (!r.varint(n) || n > k_max_deferred_removes) return false;
-    set.deferred.resize(n);
-    for (std::uint64_t i = 0; i < n; ++i) {
-        DeferredRemove& d = set.deferred[i];
-        if (!decode_vv_body(r, d.context, k_max_context_entries) || !get_strings(r, d.elements, true)) return false;
-        if (d.elements.empty() || set.context.descends(d.context)) return false;
-        if (i > 0 && !deferred_less(set.deferred[i - 1], d)) return false;
-    }
-    return true;
+    return decode_vv_body(r, set.context, k_max_context_entries) && get_set_items(r, set, set.context, false);
 }
 
-bool get_type(ByteReader& r, Type& type) {
-    std::uint8_t t = 0, format = 0;
-    if (!r.byte(t) || !r.byte(format) || format != k_format) return false;
+bool get_type(ByteReader& r, Type& type, std::uint8_t& format) {
+    std::uint8_t t = 0;
+    if (!r.byte(t) || !r.byte(format)) return false;
     if (t < static_cast<std::uint8_t>(Type::set) || t > static_cast<std::uint8_t>(Type::map)) return false;
     type = static_cast<Type>(t);
-    return true;
+    return format == k_format || (type == Type::map && format == k_map_format);
 }
 
 }  // namespace
@@ -292,6 +349,7 @@ std::error_code apply(State& state, const Update& update, const Dot& dot, Time w
 
 std::error_code merge(State& into, const State& other) {
     if (type_of(into) != type_of(other)) return errc::wrong_type;
+    if (&into == &other) return {};  // idempotent; and the merges below move out of `into`
     std::visit(overloaded{[&](Set& s) { merge_sets(s, std::get<Set>(other)); },
                           [&](Counter& c) { merge_counters(c, std::get<Counter>(other)); },
                           [&](Map& m) { merge_maps(m, std::get<Map>(other)); }},
@@ -331,23 +389,10 @@ std::int64_t value(const Counter& counter) {
 std::string encode(const State& state) {
     std::string out;
     out.push_back(static_cast<char>(type_of(state)));
-    out.push_back(static_cast<char>(k_format));
+    out.push_back(static_cast<char>(type_of(state) == Type::map ? k_map_format : k_format));
     std::visit(overloaded{[&](const Set& s) {
                               encode_vv_body(s.context, out);
-                              put_varint(out, s.elements.size());
-                              for (const auto& e : s.elements) {
-                                  put_string(out, e.value);
-                                  put_varint(out, e.dots.size());
-                                  for (const auto& d : e.dots) {
-                                      put_varint(out, d.actor);
-                                      put_varint(out, d.counter);
-                                  }
-                              }
-                              put_varint(out, s.deferred.size());
-                              for (const auto& d : s.deferred) {
-                                  encode_vv_body(d.context, out);
-                                  put_strings(out, d.elements);
-                              }
+                              put_set_items(out, s);
                           },
                           [&](const Counter& c) { put_counter(out, c); },
                           [&](const Map& m) { put_map(out, m); }},
@@ -358,11 +403,12 @@ std::string encode(const State& state) {
 std::error_code decode(std::string_view bytes, State& out) {
     ByteReader r(bytes);
     Type type{};
-    if (!get_type(r, type)) return errc::wrong_type;  // a plain value, or another format
+    std::uint8_t format = 0;
+    if (!get_type(r, type, format)) return errc::wrong_type;  // a plain value, or another format
     out = empty_state(type);
     const bool ok = std::visit(overloaded{[&](Set& s) { return get_set(r, s); },
                                           [&](Counter& c) { return get_counter(r, c); },
-                                          [&](Map& m) { return get_map(r, m); }},
+                                          [&](Map& m) { return get_map(r, m, format); }},
                                out);
     return ok && r.done() ? std::error_code{} : make_error_code(errc::corrupt);
 }
@@ -370,7 +416,7 @@ std::error_code decode(std::string_view bytes, State& out) {
 std::string encode(const Update& update) {
     std::string out;
     out.push_back(static_cast<char>(type_of(update)));
-    out.push_back(static_cast<char>(k_format));
+    out.push_back(static_cast<char>(type_of(update) == Type::map ? k_map_format : k_format));
     std::visit(overloaded{[&](const SetUpdate& u) {
                               put_strings(out, u.add);
                               put_strings(out, u.remove);
@@ -385,7 +431,8 @@ std::string encode(const Update& update) {
 std::error_code decode(std::string_view bytes, Update& out) {
     ByteReader r(bytes);
     Type type{};
-    if (!get_type(r, type)) return errc::bad_request;
+    std::uint8_t format = 0;
+    if (!get_type(r, type, format)) return errc::bad_request;
     bool ok = false;
     if (type == Type::set) {
         SetUpdate u;
@@ -398,7 +445,7 @@ std::error_code decode(std::string_view bytes, Update& out) {
         out = u;
     } else {
         MapUpdate u;
-        ok = get_map_update(r, u);
+        ok = format == k_map_format && get_map_update(r, u);
         out = std::move(u);
     }
     return ok && r.done() ? std::error_code{} : make_error_code(errc::bad_request);
@@ -417,6 +464,21 @@ std::error_code check_update(const Update& update, std::size_t max_element_bytes
         }
     }
     return {};
+}
+
+void observe(State& state, const VersionVector& clock) {
+    if (auto* s = std::get_if<Set>(&state)) {
+        s->context.join(clock);
+        settle_deferred(*s, s->context);
+    } else if (auto* m = std::get_if<Map>(&state)) {
+        observe_map(*m, clock);
+    }
+}
+
+bool repeatable(const Update& update) {
+    if (const auto* c = std::get_if<CounterUpdate>(&update)) return c->delta == 0;
+    if (const auto* m = std::get_if<MapUpdate>(&update)) return !increments(*m);
+    return true;
 }
 
 }  // namespace shoal::replica::dt

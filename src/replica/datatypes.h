@@ -17,13 +17,21 @@
 //   state has seen the remover's context.
 // - counter: a PN-counter, one (increments, decrements) pair per actor.
 // - map: named fields, each a last-writer-wins register (the greatest (written, dot)
-//   wins, a removed field keeps its stamp so an older value cannot return) or a counter
-//   (concurrent increments add up; a counter field cannot be removed) or a flag
+//   wins, a removed field keeps its stamp so an older value cannot return), a counter
+//   (concurrent increments add up; a counter field cannot be removed), a flag
 //   (enable-wins: on while it holds an enable's dot; a disable drops the enables the
 //   leader's state has seen, so an enable made at the same time through another leader
-//   survives). Concurrent updates of different fields all survive. Should one name be
-//   written as two kinds concurrently, the later kind in the order register, counter,
-//   flag wins (a fixed order keeps the merge a semilattice).
+//   survives), a set (add-wins, as the set type above, with the map's own causal
+//   context) or a nested map (the same fields, at most k_max_map_depth deep). The map
+//   keeps one causal context (`seen`: every dot of every update it holds) for all of
+//   its sets, at every depth, so a set field one replica never had and another removed
+//   merges right. Concurrent updates of different fields all survive. Should one name
+//   be written as two kinds concurrently, the later kind in the order register,
+//   counter, flag, set, map wins (a fixed order keeps the merge a semilattice).
+//   Removing a field: a register leaves a tombstone (last writer wins), a flag is
+//   disabled, a set drops the items the remover's context saw (add-wins: a concurrent
+//   add survives), a map removes each of its fields so; a counter, or a map holding
+//   one, cannot be removed.
 //
 // merge() is commutative, associative and idempotent for both; siblings of a key
 // (concurrent leaders) are merged by the reader with merge_siblings().
@@ -50,8 +58,12 @@ std::string_view type_name(Type type);
 // How many removes, each waiting for state it has not seen, a set keeps at most;
 // past it a remove is refused (errc::overloaded) until replicas catch up.
 inline constexpr std::size_t k_max_deferred_removes = 64;
-// The most elements one update adds and removes together.
+// The most elements one update adds and removes together (a map update: its fields
+// and items named, at every depth).
 inline constexpr std::size_t k_max_update_elements = 1024;
+// How deep maps nest: a map's fields are depth 1, a nested map's fields depth 2. Bounds
+// the recursion of every decode, merge and apply.
+inline constexpr std::size_t k_max_map_depth = 4;
 
 struct Element {
     std::string value;
@@ -61,12 +73,15 @@ struct Element {
 
 struct DeferredRemove {
     VersionVector context;          // the remover's, not yet seen by the state
-    std::vector<std::string> elements;  // sorted, distinct
+    // sorted, distinct; empty only in a map's set field, where it means every item (the
+    // field itself was removed)
+    std::vector<std::string> elements;
     friend bool operator==(const DeferredRemove&, const DeferredRemove&) = default;
 };
 
 struct Set {
-    VersionVector context;          // every dot this state has seen
+    VersionVector context;          // every dot this state has seen (empty in a map's
+                                    // set field: the map's `seen` is its context)
     std::vector<Element> elements;  // sorted by value, distinct
     std::vector<DeferredRemove> deferred;  // sorted by context entries, distinct
     friend bool operator==(const Set&, const Set&) = default;
@@ -98,15 +113,19 @@ struct Flag {
     friend bool operator==(const Flag&, const Flag&) = default;
 };
 
-struct MapField {
-    std::string name;
-    std::variant<Register, Counter, Flag> value;
-    friend bool operator==(const MapField&, const MapField&) = default;
-};
+struct MapField;
 
 struct Map {
+    VersionVector seen;             // every dot of every update the map holds (the
+                                    // outermost map's only; empty in a nested one)
     std::vector<MapField> fields;  // sorted by name, distinct
     friend bool operator==(const Map&, const Map&) = default;
+};
+
+struct MapField {
+    std::string name;
+    std::variant<Register, Counter, Flag, Set, Map> value;
+    friend bool operator==(const MapField&, const MapField&) = default;
 };
 
 // The variant's index is the Type less one.
@@ -131,14 +150,28 @@ struct CounterUpdate {
     friend bool operator==(const CounterUpdate&, const CounterUpdate&) = default;
 };
 
-// Fields set (registers), removed (registers), incremented (counters), enabled (true)
-// and disabled (false) (flags), at once.
+struct NestedMapUpdate;
+
+// Fields set (registers), removed (any kind but a counter), incremented (counters),
+// enabled (true) and disabled (false) (flags), items added to and discarded from sets,
+// and nested maps updated, at once. `context` (the outermost update's only) is what
+// the writer read: a discard, or the remove of a set or a map field, needs it.
 struct MapUpdate {
     std::vector<std::pair<std::string, std::string>> set;
     std::vector<std::string> remove;
     std::vector<std::pair<std::string, std::int64_t>> increment;
     std::vector<std::pair<std::string, bool>> flag;
+    std::vector<std::pair<std::string, std::vector<std::string>>> add;
+    std::vector<std::pair<std::string, std::vector<std::string>>> discard;
+    std::vector<NestedMapUpdate> update;
+    VersionVector context;
     friend bool operator==(const MapUpdate&, const MapUpdate&) = default;
+};
+
+struct NestedMapUpdate {
+    std::string name;
+    MapUpdate update;
+    friend bool operator==(const NestedMapUpdate&, const NestedMapUpdate&) = default;
 };
 
 using Update = std::variant<SetUpdate, CounterUpdate, MapUpdate>;
@@ -148,10 +181,18 @@ Type type_of(const Update& update);
 // Applies `update` to `state` under the write's dot (issued by the leader for this
 // write) and stamp (`written`: the coordinator's wall clock; map registers only).
 // Errors: wrong_type (an update of another type, or of a map field of the other kind,
-// or a remove of a counter field), precondition_failed (a set remove without a
-// context), overloaded (too many deferred removes), bad_request (a counter would pass
-// INT64 bounds). On error `state` is unchanged.
+// or a remove of a counter field or of a map holding one), precondition_failed (a set
+// remove, a discard or a set or map field's remove without a context), overloaded
+// (too many deferred removes; or the remove of a field this state lacks, decided on a
+// read that saw more than this state: retry once it has caught up), bad_request (a counter would pass INT64 bounds). On
+// error `state` is unchanged.
 std::error_code apply(State& state, const Update& update, const Dot& dot, Time written = {});
+
+// Takes every dot of `clock` as seen by `state` (a set's context, a map's `seen`),
+// for the clock of the siblings a state was merged from: each of its dots is in the
+// state or was taken away (a delete, a newer write), so no item it names may return,
+// and a remove that waits only for such dots goes ahead.
+void observe(State& state, const VersionVector& clock);
 
 // Merges `other` into `into`: both of one type (else wrong_type and `into` unchanged).
 std::error_code merge(State& into, const State& other);
@@ -165,8 +206,16 @@ std::error_code merge_siblings(Type type, const std::vector<Sibling>& siblings, 
 std::vector<std::string> members(const Set& set);
 bool contains(const Set& set, std::string_view value);
 std::int64_t value(const Counter& counter);
-// A map's field by name (nullptr: none, or a removed register).
+// A map's field by name (nullptr: none, or one that reads as absent: a removed
+// register, a set without items, a map without a field that reads as present).
 const MapField* find_field(const Map& map, std::string_view name);
+bool shown(const MapField& field);
+
+// A state as JSON: a set an array of its items, a counter a number, a map an object
+// (registers strings, counters numbers, flags booleans, sets arrays, maps objects;
+// fields that read as absent left out).
+std::string to_json(const State& state);
+std::string to_json(const MapField& field);
 
 // Encodings (the stored value of a sibling; the update a put carries). Decoding is
 // bounded by the input and canonical only: anything else is corrupt (a state) or
@@ -178,7 +227,12 @@ std::error_code decode(std::string_view bytes, Update& out);
 
 // Checks an update a client sent against a key's limits (elements and field names at
 // most `max_element_bytes`, at most k_max_update_elements of them, not none, a context
-// within the client bound).
+// within the client bound; nested maps at most k_max_map_depth deep, none empty, their
+// context empty).
 std::error_code check_update(const Update& update, std::size_t max_element_bytes);
+
+// Whether applying `update` twice means what applying it once does: not when it
+// increments or decrements a counter (a client must not resend such an update).
+bool repeatable(const Update& update);
 
 }  // namespace shoal::replica::dt

@@ -1,5 +1,6 @@
 // The map data type (datatypes.h): named fields, each a last-writer-wins register, a
-// counter or an enable-wins flag.
+// counter, an enable-wins flag, an add-wins set or a nested map, under one causal
+// context (the outermost map's `seen`).
 #include <algorithm>
 
 #include "core/errc.h"
@@ -21,11 +22,25 @@ auto field_of(M& m, std::string_view name) -> decltype(&m.fields.front()) {
     return it != m.fields.end() && it->name == name ? &*it : nullptr;
 }
 
-// The field named `name`, made with the empty value of `Kind` when there is none.
+bool removed_register(const MapField& f) {
+    const auto* r = std::get_if<Register>(&f.value);
+    return r != nullptr && !r->present;
+}
+
+// `f` is absent, of the kind `Kind`, or a removed register (which any other kind
+// replaces: it outranks a register in the merge too).
+template <class Kind>
+bool absent_or(const MapField* f) {
+    return f == nullptr || std::holds_alternative<Kind>(f->value) || removed_register(*f);
+}
+
+// The field named `name`, made with the empty value of `Kind` when there is none (or
+// only a removed register, for another kind).
 template <class Kind>
 Kind& field_at(Map& m, const std::string& name) {
     auto it = std::lower_bound(m.fields.begin(), m.fields.end(), name, by_name);
     if (it == m.fields.end() || it->name != name) it = m.fields.insert(it, MapField{name, Kind{}});
+    if (!std::holds_alternative<Kind>(it->value)) it->value = Kind{};
     return std::get<Kind>(it->value);
 }
 
@@ -33,9 +48,20 @@ bool register_less(const Register& a, const Register& b) {
     return a.written != b.written ? a.written < b.written : a.dot < b.dot;
 }
 
+// A field of the same name and kind as `f`, empty.
+MapField empty_like(const MapField& f) {
+    MapField e{f.name, {}};
+    std::visit([&](const auto& v) { e.value = std::decay_t<decltype(v)>{}; }, f.value);
+    return e;
+}
+
+void merge_fields(Map& into, const Map& other, const VersionVector& into_seen, const VersionVector& other_seen);
+
 // A join of two values of one field: the higher kind wins whole (a fixed order), a
-// register the greater stamp, a counter the counters' merge.
-void merge_field(MapField& into, const MapField& other) {
+// register the greater stamp, a counter the counters' merge, a flag's and a set's dots
+// the observed-remove join under each side's context, a map its fields'.
+void merge_field(MapField& into, const MapField& other, const VersionVector& into_seen,
+                 const VersionVector& other_seen) {
     if (into.value.index() != other.value.index()) {
         if (other.value.index() > into.value.index()) into.value = other.value;
         return;
@@ -47,8 +73,44 @@ void merge_field(MapField& into, const MapField& other) {
         f->seen.join(o.seen);
         return;
     }
+    if (auto* s = std::get_if<Set>(&into.value))
+        return merge_set_items(*s, into_seen, std::get<Set>(other.value), other_seen);
+    if (auto* m = std::get_if<Map>(&into.value)) return merge_fields(*m, std::get<Map>(other.value), into_seen, other_seen);
     auto& r = std::get<Register>(into.value);
     if (register_less(r, std::get<Register>(other.value))) r = std::get<Register>(other.value);
+}
+
+void merge_fields(Map& into, const Map& other, const VersionVector& into_seen, const VersionVector& other_seen) {
+    std::vector<MapField> out;
+    out.reserve(std::max(into.fields.size(), other.fields.size()));
+    auto i = into.fields.begin();
+    auto j = other.fields.begin();
+    // A field one side lacks is joined with its empty value, so a set item the other
+    // side has seen (and so removed) goes.
+    while (i != into.fields.end() || j != other.fields.end()) {
+        if (j == other.fields.end() || (i != into.fields.end() && i->name < j->name)) {
+            MapField f = std::move(*i++);
+            merge_field(f, empty_like(f), into_seen, other_seen);
+            out.push_back(std::move(f));
+        } else if (i == into.fields.end() || j->name < i->name) {
+            MapField f = empty_like(*j);
+            merge_field(f, *j++, into_seen, other_seen);
+            out.push_back(std::move(f));
+        } else {
+            MapField f = std::move(*i++);
+            merge_field(f, *j++, into_seen, other_seen);
+            out.push_back(std::move(f));
+        }
+    }
+    into.fields = std::move(out);
+}
+
+// Applies every set field's waiting removes under `seen`, at every depth.
+void settle_fields(Map& m, const VersionVector& seen) {
+    for (auto& f : m.fields) {
+        if (auto* s = std::get_if<Set>(&f.value)) settle_deferred(*s, seen);
+        if (auto* nested = std::get_if<Map>(&f.value)) settle_fields(*nested, seen);
+    }
 }
 
 // A stamp after `written` and after every stamp the field holds here, so a write the
@@ -58,90 +120,150 @@ Time stamp_after(const MapField* f, Time written) {
     return std::max(written, std::get<Register>(f->value).written + Duration::micros(1));
 }
 
-}  // namespace
+// What one update is applied under: its dot and stamp, the writer's context, the
+// map's context before it, and the depth of the fields being updated.
+struct Write {
+    const Dot& dot;
+    Time written;
+    const VersionVector& context;
+    const VersionVector& seen;
+    std::size_t depth;
+};
 
-void merge_maps(Map& into, const Map& other) {
-    std::vector<MapField> out;
-    out.reserve(std::max(into.fields.size(), other.fields.size()));
-    auto i = into.fields.begin();
-    auto j = other.fields.begin();
-    while (i != into.fields.end() || j != other.fields.end()) {
-        if (j == other.fields.end() || (i != into.fields.end() && i->name < j->name)) {
-            out.push_back(std::move(*i++));
-        } else if (i == into.fields.end() || j->name < i->name) {
-            out.push_back(*j++);
-        } else {
-            MapField f = std::move(*i++);
-            merge_field(f, *j++);
-            out.push_back(std::move(f));
-        }
-    }
-    into.fields = std::move(out);
+void disable(Flag& flag, const Dot& dot) {
+    // A disable drops every enable this state holds: it has seen them all.
+    flag.enables.clear();
+    flag.seen.raise(dot);
 }
 
-std::error_code apply_map(Map& map, const MapUpdate& u, const Dot& dot, Time written) {
-    for (const auto& [name, value] : u.set) {
-        MapField* f = field_of(map, name);
-        if (f != nullptr && !std::holds_alternative<Register>(f->value)) return errc::wrong_type;
-        const Time stamp = stamp_after(f, written);
-        field_at<Register>(map, name) = Register{value, stamp, dot, true};
+std::error_code remove_field(Map& map, const std::string& name, const Write& w);
+
+// Removes every field of a nested map (a counter among them refuses the remove).
+std::error_code remove_fields(Map& map, const Write& w) {
+    for (const auto& f : map.fields) {
+        if (std::holds_alternative<Counter>(f.value)) return errc::wrong_type;
     }
-    for (const auto& name : u.remove) {
-        MapField* f = field_of(map, name);
-        if (f != nullptr && !std::holds_alternative<Register>(f->value)) return errc::wrong_type;
-        const Time stamp = stamp_after(f, written);
-        field_at<Register>(map, name) = Register{{}, stamp, dot, false};
-    }
-    for (const auto& [name, delta] : u.increment) {
-        MapField* f = field_of(map, name);
-        if (f != nullptr && !std::holds_alternative<Counter>(f->value)) return errc::wrong_type;
-        if (auto ec = apply_counter(field_at<Counter>(map, name), delta, dot.actor)) return ec;
-    }
-    for (const auto& [name, enable] : u.flag) {
-        MapField* f = field_of(map, name);
-        if (f != nullptr && !std::holds_alternative<Flag>(f->value)) return errc::wrong_type;
-        Flag& flag = field_at<Flag>(map, name);
-        // A disable drops every enable this state holds: it has seen them all.
-        if (enable) {
-            const auto at = std::lower_bound(flag.enables.begin(), flag.enables.end(), dot);
-            if (at == flag.enables.end() || !(*at == dot)) flag.enables.insert(at, dot);
-        } else {
-            flag.enables.clear();
-        }
-        flag.seen.raise(dot);
+    std::vector<std::string> names;
+    for (const auto& f : map.fields) names.push_back(f.name);
+    for (const auto& name : names) {
+        if (auto ec = remove_field(map, name, w)) return ec;
     }
     return {};
 }
 
-void put_map(std::string& out, const Map& m) {
+std::error_code remove_field(Map& map, const std::string& name, const Write& w) {
+    MapField* f = field_of(map, name);
+    // A field this leader does not hold, removed on a read that saw more than it has:
+    // it cannot tell which kind of field the remove is for (a set's items would have
+    // to wait for their adds), so the remove is refused until it catches up. So is a
+    // nested map's (its fields are not all here); a set field's waits in the set.
+    if ((f == nullptr || removed_register(*f)) && !w.seen.descends(w.context)) return errc::overloaded;
+    if (f == nullptr || std::holds_alternative<Register>(f->value)) {
+        const Time stamp = stamp_after(f, w.written);
+        field_at<Register>(map, name) = Register{{}, stamp, w.dot, false};
+        return {};
+    }
+    if (auto* flag = std::get_if<Flag>(&f->value)) {
+        disable(*flag, w.dot);
+        return {};
+    }
+    if (auto* s = std::get_if<Set>(&f->value)) return apply_set_ops(*s, w.seen, {}, {}, true, w.context, w.dot);
+    if (auto* nested = std::get_if<Map>(&f->value)) {
+        if (w.context.empty()) return errc::precondition_failed;
+        // Fields the remover saw may not have arrived here: refused, as above.
+        if (!w.seen.descends(w.context)) return errc::overloaded;
+        return remove_fields(*nested, w);
+    }
+    return errc::wrong_type;  // a counter
+}
+
+std::error_code apply_fields(Map& map, const MapUpdate& u, const Write& w) {
+    for (const auto& [name, value] : u.set) {
+        MapField* f = field_of(map, name);
+        if (!absent_or<Register>(f)) return errc::wrong_type;
+        const Time stamp = stamp_after(f, w.written);
+        field_at<Register>(map, name) = Register{value, stamp, w.dot, true};
+    }
+    for (const auto& name : u.remove) {
+        if (auto ec = remove_field(map, name, w)) return ec;
+    }
+    for (const auto& [name, delta] : u.increment) {
+        if (!absent_or<Counter>(field_of(map, name))) return errc::wrong_type;
+        if (auto ec = apply_counter(field_at<Counter>(map, name), delta, w.dot.actor)) return ec;
+    }
+    for (const auto& [name, enable] : u.flag) {
+        if (!absent_or<Flag>(field_of(map, name))) return errc::wrong_type;
+        Flag& flag = field_at<Flag>(map, name);
+        if (!enable) {
+            disable(flag, w.dot);
+            continue;
+        }
+        const auto at = std::lower_bound(flag.enables.begin(), flag.enables.end(), w.dot);
+        if (at == flag.enables.end() || !(*at == w.dot)) flag.enables.insert(at, w.dot);
+        flag.seen.raise(w.dot);
+    }
+    for (const auto* list : {&u.add, &u.discard}) {
+        const bool adding = list == &u.add;
+        for (const auto& [name, items] : *list) {
+            if (!absent_or<Set>(field_of(map, name))) return errc::wrong_type;
+            static const std::vector<std::string> none;
+            Set& s = field_at<Set>(map, name);
+            if (auto ec = apply_set_ops(s, w.seen, adding ? items : none, adding ? none : items, false, w.context, w.dot))
+                return ec;
+        }
+    }
+    for (const auto& nested : u.update) {
+        if (!absent_or<Map>(field_of(map, nested.name))) return errc::wrong_type;
+        if (w.depth >= k_max_map_depth) return errc::bad_request;
+        const Write deeper{w.dot, w.written, w.context, w.seen, w.depth + 1};
+        if (auto ec = apply_fields(field_at<Map>(map, nested.name), nested.update, deeper)) return ec;
+    }
+    return {};
+}
+
+// ---- encoding ----------------------------------------------------------------------
+
+enum Kind : std::uint8_t { k_register = 0, k_counter = 1, k_removed = 2, k_flag = 3, k_set = 4, k_map = 5 };
+
+void put_dots(std::string& out, const std::vector<Dot>& dots) {
+    put_varint(out, dots.size());
+    for (const Dot& d : dots) {
+        put_varint(out, d.actor);
+        put_varint(out, d.counter);
+    }
+}
+
+void put_fields(std::string& out, const Map& m) {
     put_varint(out, m.fields.size());
     for (const auto& f : m.fields) {
         put_string(out, f.name);
         if (const auto* c = std::get_if<Counter>(&f.value)) {
-            out.push_back(1);
+            out.push_back(k_counter);
             put_counter(out, *c);
-            continue;
-        }
-        if (const auto* flag = std::get_if<Flag>(&f.value)) {
-            out.push_back(3);
+        } else if (const auto* flag = std::get_if<Flag>(&f.value)) {
+            out.push_back(k_flag);
             encode_vv_body(flag->seen, out);
-            put_varint(out, flag->enables.size());
-            for (const Dot& d : flag->enables) {
-                put_varint(out, d.actor);
-                put_varint(out, d.counter);
-            }
-            continue;
+            put_dots(out, flag->enables);
+        } else if (const auto* s = std::get_if<Set>(&f.value)) {
+            out.push_back(k_set);
+            put_set_items(out, *s);
+        } else if (const auto* nested = std::get_if<Map>(&f.value)) {
+            out.push_back(k_map);
+            put_fields(out, *nested);
+        } else {
+            const auto& r = std::get<Register>(f.value);
+            out.push_back(r.present ? k_register : k_removed);
+            put_string(out, r.value);
+            put_signed(out, r.written.us);
+            put_varint(out, r.dot.actor);
+            put_varint(out, r.dot.counter);
         }
-        const auto& r = std::get<Register>(f.value);
-        out.push_back(r.present ? 0 : 2);
-        put_string(out, r.value);
-        put_signed(out, r.written.us);
-        put_varint(out, r.dot.actor);
-        put_varint(out, r.dot.counter);
     }
 }
 
-bool get_map(ByteReader& r, Map& m) {
+// The fields of a map at `depth` (1: the outermost), under the outermost's `seen`;
+// `v2`: the kinds of format 2 (sets, maps) may appear.
+bool get_fields(ByteReader& r, Map& m, const VersionVector& seen, std::size_t depth, bool v2) {
     std::uint64_t n = 0;
     if (!r.varint(n) || n > r.left()) return false;
     m.fields.resize(n);
@@ -149,12 +271,10 @@ bool get_map(ByteReader& r, Map& m) {
         MapField& f = m.fields[i];
         std::uint8_t kind = 0;
         if (!r.string(f.name) || (i > 0 && f.name <= m.fields[i - 1].name) || !r.byte(kind)) return false;
-        if (kind == 1) {
+        if (kind == k_counter) {
             f.value = Counter{};
             if (!get_counter(r, std::get<Counter>(f.value))) return false;
-            continue;
-        }
-        if (kind == 3) {
+        } else if (kind == k_flag) {
             Flag& flag = f.value.emplace<Flag>();
             std::uint64_t dots = 0;
             if (!decode_vv_body(r, flag.seen, k_max_context_entries) || !r.varint(dots) || dots * 2 > r.left())
@@ -165,21 +285,44 @@ bool get_map(ByteReader& r, Map& m) {
                 if (!r.varint(d.actor) || !r.varint(d.counter)) return false;
                 if (!flag.seen.covers(d) || (k > 0 && !(flag.enables[k - 1] < d))) return false;
             }
-            continue;
-        }
-        if (kind != 0 && kind != 2) return false;
-        Register reg;
-        reg.present = kind == 0;
-        if (!r.string(reg.value) || !r.signed_varint(reg.written.us) || !r.varint(reg.dot.actor) ||
-            !r.varint(reg.dot.counter))
+        } else if (kind == k_set && v2) {
+            if (!get_set_items(r, f.value.emplace<Set>(), seen, true)) return false;
+        } else if (kind == k_map && v2 && depth < k_max_map_depth) {
+            if (!get_fields(r, f.value.emplace<Map>(), seen, depth + 1, v2)) return false;
+        } else if (kind == k_register || kind == k_removed) {
+            Register reg;
+            reg.present = kind == k_register;
+            if (!r.string(reg.value) || !r.signed_varint(reg.written.us) || !r.varint(reg.dot.actor) ||
+                !r.varint(reg.dot.counter))
+                return false;
+            if (!reg.present && !reg.value.empty()) return false;  // canonical: a tombstone holds nothing
+            f.value = std::move(reg);
+        } else {
             return false;
-        if (!reg.present && !reg.value.empty()) return false;  // canonical: a tombstone holds nothing
-        f.value = std::move(reg);
+        }
     }
     return true;
 }
 
-void put_map_update(std::string& out, const MapUpdate& u) {
+void put_named_lists(std::string& out, const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
+    put_varint(out, lists.size());
+    for (const auto& [name, items] : lists) {
+        put_string(out, name);
+        put_strings(out, items);
+    }
+}
+
+bool get_named_lists(ByteReader& r, std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
+    std::uint64_t n = 0;
+    if (!r.varint(n) || n > r.left()) return false;
+    lists.resize(n);
+    for (auto& [name, items] : lists) {
+        if (!r.string(name) || !get_strings(r, items, false)) return false;
+    }
+    return true;
+}
+
+void put_update(std::string& out, const MapUpdate& u, bool outermost) {
     put_varint(out, u.set.size());
     for (const auto& [name, value] : u.set) {
         put_string(out, name);
@@ -196,9 +339,17 @@ void put_map_update(std::string& out, const MapUpdate& u) {
         put_string(out, name);
         out.push_back(enable ? 1 : 0);
     }
+    put_named_lists(out, u.add);
+    put_named_lists(out, u.discard);
+    put_varint(out, u.update.size());
+    for (const auto& nested : u.update) {
+        put_string(out, nested.name);
+        put_update(out, nested.update, false);
+    }
+    if (outermost) encode_vv_body(u.context, out);
 }
 
-bool get_map_update(ByteReader& r, MapUpdate& u) {
+bool get_update(ByteReader& r, MapUpdate& u, std::size_t depth) {
     std::uint64_t n = 0;
     if (!r.varint(n) || n > r.left()) return false;
     u.set.resize(n);
@@ -217,31 +368,112 @@ bool get_map_update(ByteReader& r, MapUpdate& u) {
         if (!r.string(name) || !r.byte(b) || b > 1) return false;
         enable = b == 1;
     }
-    return true;
+    if (!get_named_lists(r, u.add) || !get_named_lists(r, u.discard) || !r.varint(n) || n > r.left()) return false;
+    if (n > 0 && depth >= k_max_map_depth) return false;
+    u.update.resize(n);
+    for (auto& nested : u.update) {
+        if (!r.string(nested.name) || !get_update(r, nested.update, depth + 1)) return false;
+    }
+    return depth > 1 || decode_vv_body(r, u.context, k_max_client_context_entries);
 }
 
-std::error_code check_map_update(const MapUpdate& u, std::size_t max_name_bytes) {
-    const std::size_t n = u.set.size() + u.remove.size() + u.increment.size() + u.flag.size();
-    if (n == 0 || n > k_max_update_elements) return errc::bad_request;
+// The names and items one update (at `depth`) names, counted into `n`; the first
+// limit it breaks.
+std::error_code check_fields(const MapUpdate& u, std::size_t max_name_bytes, std::size_t depth, std::size_t& n) {
+    if (depth > k_max_map_depth) return errc::bad_request;
+    const auto name_ok = [&](const std::string& name) -> std::error_code {
+        ++n;
+        if (name.empty()) return errc::bad_request;
+        return name.size() > max_name_bytes ? errc::value_too_large : std::error_code{};
+    };
+    const std::size_t before = n;
     for (const auto& [name, value] : u.set)
-        if (name.empty() || name.size() > max_name_bytes) return name.empty() ? errc::bad_request : errc::value_too_large;
+        if (auto ec = name_ok(name)) return ec;
     for (const auto& name : u.remove)
-        if (name.empty() || name.size() > max_name_bytes) return name.empty() ? errc::bad_request : errc::value_too_large;
+        if (auto ec = name_ok(name)) return ec;
     for (const auto& [name, delta] : u.increment)
-        if (name.empty() || name.size() > max_name_bytes) return name.empty() ? errc::bad_request : errc::value_too_large;
+        if (auto ec = name_ok(name)) return ec;
     for (const auto& [name, enable] : u.flag)
-        if (name.empty() || name.size() > max_name_bytes) return name.empty() ? errc::bad_request : errc::value_too_large;
+        if (auto ec = name_ok(name)) return ec;
+    for (const auto* list : {&u.add, &u.discard}) {
+        for (const auto& [name, items] : *list) {
+            if (auto ec = name_ok(name)) return ec;
+            if (items.empty()) return errc::bad_request;
+            for (const auto& item : items) {
+                if (auto ec = name_ok(item); ec == errc::value_too_large) return ec;
+            }
+        }
+    }
+    for (const auto& nested : u.update) {
+        if (auto ec = name_ok(nested.name)) return ec;
+        if (!nested.update.context.empty()) return errc::bad_request;  // the outermost update's only
+        if (auto ec = check_fields(nested.update, max_name_bytes, depth + 1, n)) return ec;
+    }
+    if (n == before) return errc::bad_request;  // an update of nothing
+    return n > k_max_update_elements ? errc::bad_request : std::error_code{};
+}
+
+}  // namespace
+
+void merge_maps(Map& into, const Map& other) {
+    merge_fields(into, other, into.seen, other.seen);
+    into.seen.join(other.seen);
+    settle_fields(into, into.seen);
+}
+
+std::error_code apply_map(Map& map, const MapUpdate& u, const Dot& dot, Time written) {
+    if (auto ec = apply_fields(map, u, Write{dot, written, u.context, map.seen, 1})) return ec;
+    map.seen.raise(dot);
+    settle_fields(map, map.seen);
     return {};
+}
+
+void put_map(std::string& out, const Map& m) {
+    encode_vv_body(m.seen, out);
+    put_fields(out, m);
+}
+
+bool get_map(ByteReader& r, Map& m, std::uint8_t format) {
+    const bool v2 = format == k_map_format;
+    if (v2 && !decode_vv_body(r, m.seen, k_max_context_entries)) return false;
+    return get_fields(r, m, m.seen, 1, v2);
+}
+
+void put_map_update(std::string& out, const MapUpdate& u) { put_update(out, u, true); }
+
+bool get_map_update(ByteReader& r, MapUpdate& u) { return get_update(r, u, 1); }
+
+std::error_code check_map_update(const MapUpdate& u, std::size_t max_name_bytes) {
+    if (u.context.entries().size() > k_max_client_context_entries) return errc::bad_context;
+    std::size_t n = 0;
+    return check_fields(u, max_name_bytes, 1, n);
+}
+
+bool increments(const MapUpdate& u) {
+    if (!u.increment.empty()) return true;
+    return std::any_of(u.update.begin(), u.update.end(), [](const NestedMapUpdate& n) { return increments(n.update); });
+}
+
+void observe_map(Map& m, const VersionVector& clock) {
+    m.seen.join(clock);
+    settle_fields(m, m.seen);
 }
 
 }  // namespace shoal::replica::dt::detail
 
 namespace shoal::replica::dt {
 
+bool shown(const MapField& field) {
+    if (const auto* r = std::get_if<Register>(&field.value)) return r->present;
+    if (const auto* s = std::get_if<Set>(&field.value)) return !s->elements.empty();
+    if (const auto* m = std::get_if<Map>(&field.value))
+        return std::any_of(m->fields.begin(), m->fields.end(), [](const MapField& f) { return shown(f); });
+    return true;  // counters and flags read as a number and on/off
+}
+
 const MapField* find_field(const Map& map, std::string_view name) {
     const MapField* f = detail::field_of(map, name);
-    const auto* r = f == nullptr ? nullptr : std::get_if<Register>(&f->value);
-    return r != nullptr && !r->present ? nullptr : f;
+    return f != nullptr && shown(*f) ? f : nullptr;
 }
 
 }  // namespace shoal::replica::dt

@@ -57,18 +57,22 @@ PutLeaderResp Node::lead(Now now, NodeId from, PutLeaderReq& req) {
 
 // A data-type update becomes a plain write of the key's next state: the merge of the
 // live siblings here with the update applied under the dot this write will be issued,
-// superseding every local sibling. Checked as the context of a write is: it may name
-// no dot this actor has not issued.
+// superseding every local sibling; the state has seen every dot of the key's clock
+// here (dt::observe: a delete's among them). Checked as the context of a write is: it
+// may name no dot this actor has not issued.
 std::error_code Node::apply_update(Now now, const SiblingSet& local, WriteOp& op) const {
     dt::Update update;
     if (auto ec = dt::decode(op.update, update)) return ec;
-    if (const auto* set = std::get_if<dt::SetUpdate>(&update);
-        set != nullptr && (set->context.get(actor_) >= next_counter_ ||
-                           joined_size(local.context, set->context) > k_max_context_entries)) {
+    const auto* set = std::get_if<dt::SetUpdate>(&update);
+    const auto* map = std::get_if<dt::MapUpdate>(&update);
+    const VersionVector* context = set != nullptr ? &set->context : map != nullptr ? &map->context : nullptr;
+    if (context != nullptr && (context->get(actor_) >= next_counter_ ||
+                               joined_size(local.context, *context) > k_max_context_entries)) {
         return errc::bad_context;
     }
     dt::State state;
     if (auto ec = dt::merge_siblings(dt::type_of(update), local.siblings, now.wall, state)) return ec;
+    dt::observe(state, local.context);
     const Dot dot = next_dot(local, local.context, actor_, next_counter_);
     if (auto ec = dt::apply(state, update, dot, op.written)) return ec;
     op.value = dt::encode(state);

@@ -16,18 +16,19 @@ namespace dt = replica::dt;
 const dt::Map& map_of(const StateRead& r) { return std::get<dt::Map>(r.state); }
 
 // A field as Redis shows it: a register's bytes, a counter's decimal number, a flag's
-// 1 or 0.
-std::string shown(const dt::MapField& f) {
+// 1 or 0; a set or a nested map (made over HTTP or the native client), which a Redis
+// hash cannot hold, as its JSON text.
+std::string as_redis(const dt::MapField& f) {
     if (const auto* c = std::get_if<dt::Counter>(&f.value)) return std::to_string(dt::value(*c));
     if (const auto* flag = std::get_if<dt::Flag>(&f.value)) return flag->on() ? "1" : "0";
-    return std::get<dt::Register>(f.value).value;
+    if (const auto* r = std::get_if<dt::Register>(&f.value)) return r->value;
+    return dt::to_json(f);
 }
 
 std::vector<const dt::MapField*> live_fields(const dt::Map& m) {
     std::vector<const dt::MapField*> out;
     for (const auto& f : m.fields) {
-        const auto* r = std::get_if<dt::Register>(&f.value);
-        if (r == nullptr || r->present) out.push_back(&f);
+        if (dt::shown(f)) out.push_back(&f);
     }
     return out;
 }
@@ -58,6 +59,8 @@ void cmd_hdel(StatePtr s, std::vector<std::string> a, Reply done) {
     u.remove.assign(a.begin() + 2, a.end());
     read_map(s, a[1], [s, key = a[1], u = std::move(u), done = std::move(done)](StateRead before) mutable {
         if (before.code != errc::ok) return done(failed(before));
+        // A set or map field goes with what this read saw of it, as SREM would take it.
+        u.context = before.reply.context;
         std::vector<std::string> present;
         for (const auto& field : u.remove)
             if (dt::find_field(map_of(before), field) != nullptr) present.push_back(field);
@@ -66,7 +69,8 @@ void cmd_hdel(StatePtr s, std::vector<std::string> a, Reply done) {
         if (removed == 0) return done(integer(0));
         send_update(s, dt::Type::map, key, u, [removed, done = std::move(done)](StateRead after) {
             if (after.code == errc::wrong_type)
-                return done(error("ERR a counter field (HINCRBY) cannot be removed; HINCRBY it back to 0"));
+                return done(error("ERR a counter field (HINCRBY), or a nested map holding one, cannot be removed; "
+                                  "HINCRBY it back to 0"));
             done(after.code == errc::ok ? integer(removed) : failed(after));
         });
     });
@@ -95,7 +99,7 @@ void cmd_hget(StatePtr s, std::vector<std::string> a, Reply done) {
         if (f == nullptr)
             put_null(out, s->resp3);
         else
-            put_bulk(out, shown(*f));
+            put_bulk(out, as_redis(*f));
         done(std::move(out));
     });
 }
@@ -110,7 +114,7 @@ void cmd_hmget(StatePtr s, std::vector<std::string> a, Reply done) {
             if (f == nullptr)
                 put_null(out, s->resp3);
             else
-                put_bulk(out, shown(*f));
+                put_bulk(out, as_redis(*f));
         }
         done(std::move(out));
     });
@@ -131,7 +135,7 @@ void list_fields(StatePtr s, const std::string& key, Listing what, Reply done) {
             put_array(out, fields.size());
         for (const auto* f : fields) {
             if (what != Listing::values) put_bulk(out, f->name);
-            if (what != Listing::keys) put_bulk(out, shown(*f));
+            if (what != Listing::keys) put_bulk(out, as_redis(*f));
         }
         done(std::move(out));
     });

@@ -139,13 +139,15 @@ void Simulation::client_reply(std::uint32_t c, replica::ClientReply& reply) {
         ++result_.acked_writes;
         if (client.kind == OpKind::dt_add) {
             history_.dt_adds.push_back({client.key, client.item, reply.dot});
+        } else if (client.kind == OpKind::dt_map_add) {
+            history_.dt_adds.push_back({map_cart(client.key), client.item, reply.dot});
         } else if (client.kind == OpKind::dt_increment) {
             ++history_.counters[client.key].acked;
         } else if (client.kind == OpKind::dt_map_set) {
             history_.map_acked.push_back({client.key, client.value, client.item});
         } else if (client.kind == OpKind::dt_map_increment) {
             ++history_.map_counters[client.key].acked;
-        } else if (client.kind == OpKind::dt_remove) {
+        } else if (client.kind == OpKind::dt_remove || client.kind == OpKind::dt_map_discard) {
             // recorded when it was first sent: it may take effect unacknowledged
         } else if (client.kind != OpKind::remove) {
             history_.acked_adds.push_back({client.key, client.item, reply.dot});

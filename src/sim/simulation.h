@@ -126,9 +126,13 @@ struct SimNode {
     bool gone = false;     // exited, or died for good: never restarts
 };
 
+// The name a map key's "cart" set field goes by in the history (the key, then "#cart").
+std::string map_cart(const std::string& key);
+
 enum class OpKind : std::uint8_t {
     cart_add, blind_write, remove, read,
     dt_add, dt_remove, dt_increment, dt_map_set, dt_map_increment,  // --datatypes
+    dt_map_add, dt_map_discard,  // --datatypes: a map's set field ("cart"; see map_cart)
 };
 
 // Half of the keys (the odd ones) live in this namespace, so that namespaced keys go

@@ -139,6 +139,15 @@ TEST_CASE("data types: the CLI's set, counter and map commands, with their exit 
     CHECK(c.run("map del alice email --ns profiles") == 0);
     CHECK(c.output("map get alice --ns profiles") == "visits: 3\n");
     CHECK(c.run("map get alice email --ns profiles") == 1);
+    // A set field: items added, one discarded with the read's context, the field
+    // removed; printed as JSON.
+    CHECK(c.run("map add alice cart apple pear fig --ns profiles") == 0);
+    CHECK(c.run("map discard alice cart pear --ns profiles") == 0);
+    CHECK(c.output("map get alice cart --ns profiles") == "[\"apple\",\"fig\"]\n");
+    CHECK(c.run("map set alice cart x --ns profiles") == 5);  // a set field is not a register
+    CHECK(c.run("map del alice cart --ns profiles") == 0);
+    CHECK(c.run("map get alice cart --ns profiles") == 1);
+    CHECK(c.output("map get alice --ns profiles") == "visits: 3\n");
 
     // A type the namespace does not hold is refused by the node (exit 5), as is a set
     // command on the default namespace (exit 2, before any node is asked).

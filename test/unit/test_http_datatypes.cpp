@@ -170,3 +170,60 @@ TEST_CASE("http datatypes: maps take fields set, removed, incremented, enabled a
     CHECK(doc.at("type") == "map");
     CHECK(doc.at("value") == boost::json::object{{"name", "alice"}, {"visits", 2}, {"vip", true}, {"trial", false}});
 }
+
+TEST_CASE("http datatypes: maps take set fields and nested maps, at most k_max_map_depth deep", "[http][datatypes]") {
+    const auto a = make_actor(shoal::NodeId{1}, 1);
+    VersionVector read;
+    read.raise(Dot{a, 3});
+    const std::string ctx = context_to_token(read);
+    const auto u = update_of(call("POST", "/ns/profiles/dt/u1",
+                                  R"({"add":{"cart":["apple","pear"],"tags":"new"},"discard":{"cart":"fig"},)"
+                                  R"("update":{"address":{"set":{"city":"Lyon"},"update":{"geo":{"add":{"pins":"x"}}}}},)"
+                                  R"("context":")" + ctx + R"("})"));
+    const auto& m = std::get<dt::MapUpdate>(u);
+    using Lists = std::vector<std::pair<std::string, std::vector<std::string>>>;
+    CHECK(m.add == Lists{{"cart", {"apple", "pear"}}, {"tags", {"new"}}});
+    CHECK(m.discard == Lists{{"cart", {"fig"}}});
+    CHECK(m.context == read);
+    REQUIRE(m.update.size() == 1);
+    CHECK(m.update[0].name == "address");
+    CHECK(m.update[0].update.set == std::vector<std::pair<std::string, std::string>>{{"city", "Lyon"}});
+    REQUIRE(m.update[0].update.update.size() == 1);
+    CHECK(m.update[0].update.update[0].update.add == Lists{{"pins", {"x"}}});
+    // The context may come in the header instead.
+    const auto h = update_of(call("POST", "/ns/profiles/dt/u1", R"({"discard":{"cart":"fig"}})", ctx));
+    CHECK(std::get<dt::MapUpdate>(h).context == read);
+    // A discard without a context: 412; a context inside a nested update: 400.
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"discard":{"cart":"fig"}})")) == 412);
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"update":{"m":{"context":"x","set":{"a":"b"}}}})")) == 400);
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"add":{"cart":[]}})")) == 400);
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"add":{"cart":[1]}})")) == 400);
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"update":{"m":{}}})")) == 400);
+    // Depth: fields at k_max_map_depth are accepted, one deeper refused.
+    std::string deepest = R"({"add":{"c":"x"}})";
+    for (std::size_t d = 1; d < dt::k_max_map_depth; ++d) deepest = R"({"update":{"m":)" + deepest + "}}";
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", deepest)) == 0);
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"update":{"m":)" + deepest + "}}")) == 400);
+    // A read renders sets as arrays and nested maps as objects; empty ones are left out.
+    dt::State s = dt::empty_state(dt::Type::map);
+    dt::MapUpdate w;
+    w.add.emplace_back("cart", std::vector<std::string>{"apple", "pe\"ar"});
+    w.add.emplace_back("gone", std::vector<std::string>{"x"});
+    w.update.push_back(dt::NestedMapUpdate{"address", {}});
+    w.update[0].update.set.emplace_back("city", "Lyon");
+    REQUIRE_FALSE(dt::apply(s, w, Dot{a, 1}, shoal::Time{5}));
+    dt::MapUpdate drop;
+    drop.remove.push_back("gone");
+    drop.context = std::get<dt::Map>(s).seen;
+    REQUIRE_FALSE(dt::apply(s, drop, Dot{a, 2}, shoal::Time{6}));
+    ClientReply reply;
+    reply.code = errc::ok;
+    reply.siblings.resize(1);
+    reply.siblings[0].dot = Dot{a, 2};
+    reply.siblings[0].value = dt::encode(s);
+    const Response r = shoal::http::render_datatype(dt::Type::map, ClientOp::get, reply);
+    REQUIRE(r.status == 200);
+    const auto doc = boost::json::parse(r.body).as_object();
+    CHECK(doc.at("value") == boost::json::object{{"address", boost::json::object{{"city", "Lyon"}}},
+                                                 {"cart", boost::json::array{"apple", "pe\"ar"}}});
+}

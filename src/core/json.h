@@ -1,11 +1,12 @@
-// One JSON string escaper for every JSON the node writes by hand (/cluster, /health).
+// One JSON string escaper for every JSON written by hand (/cluster, /health, the data
+// types' values).
 #pragma once
 
 #include <cstdio>
 #include <string>
 #include <string_view>
 
-namespace shoal::net {
+namespace shoal {
 
 // A JSON string literal: quotes, backslashes and control characters escaped.
 inline std::string json_string(std::string_view s) {
@@ -26,4 +27,4 @@ inline std::string json_string(std::string_view s) {
     return out + "\"";
 }
 
-}  // namespace shoal::net
+}  // namespace shoal
