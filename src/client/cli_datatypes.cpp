@@ -24,8 +24,9 @@ constexpr const char* k_set_usage =
 constexpr const char* k_counter_usage = "usage: shoal counter incr KEY [N] | decr KEY [N] | get KEY  --ns NAME\n";
 constexpr const char* k_map_usage =
     "usage: shoal map set KEY FIELD VALUE | incr KEY FIELD [N] | enable|disable KEY FIELD... | del KEY FIELD... |\n"
-    "       add KEY FIELD ITEM... | discard KEY FIELD ITEM... | get KEY [FIELD]  --ns NAME\n"
-    "       (add and discard work on a set field; sets and nested maps print as JSON)\n";
+    "       add KEY FIELD ITEM... | discard KEY FIELD ITEM... | assign KEY FIELD VALUE | get KEY [FIELD]  --ns NAME\n"
+    "       (add and discard work on a set field, assign on a multi-value register; sets,\n"
+    "       multi-value registers and nested maps print as JSON)\n";
 
 int usage(const char* text) {
     std::fputs(text, stderr);
@@ -166,6 +167,15 @@ int map_command(client::Client& c, const std::vector<std::string>& p, const clie
         if (!names_in_bounds(items, "item")) return k_usage;
         update.add.emplace_back(p[3], std::move(items));
         return report_update(c.update(key, update, o), "map add");
+    }
+    if (verb == "assign") {
+        // Replaces the values this read saw; values assigned at the same time elsewhere stay.
+        if (p.size() != 5) return usage(k_map_usage);
+        client::Client::DatatypeRead read;
+        if (int rc = read_as(c, key, dt::Type::map, o, read, "map assign"); rc != k_ok) return rc;
+        update.assign.emplace_back(p[3], p[4]);
+        update.context = read.context;
+        return report_update(c.update(key, update, o), "map assign");
     }
     if (verb == "del" || verb == "discard") {
         // A set or map field goes, and a discarded item, with what this read saw of it.

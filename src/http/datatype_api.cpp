@@ -9,10 +9,13 @@
 //            counter: {"increment":2} or {"decrement":1}
 //            map:     {"set":{"name":"alice"}, "remove":["theme"], "increment":{"visits":1},
 //                      "enable":["vip"], "add":{"items":["apple"]}, "discard":{"items":"pear"},
-//                      "update":{"address":{"set":{"city":"Lyon"}}}, "context":"..."}
+//                      "update":{"address":{"set":{"city":"Lyon"}}}, "assign":{"note":"hi"},
+//                      "context":"..."}
 //                     (any of them; registers are set, counters incremented (by a
 //                     negative amount to decrement), flags enabled and disabled, set
-//                     fields' items added and discarded, nested maps updated with the
+//                     fields' items added and discarded, multi-value registers
+//                     assigned (replacing the values the context saw), nested maps
+//                     updated with the
 //                     same operations, fields of any kind but a counter removed; a
 //                     discard and the remove of a set or map field need the context)
 //   DELETE /ns/{ns}/dt/{key}   the whole key, as /kv/ deletes
@@ -89,6 +92,14 @@ std::optional<Response> parse_map_ops(const json::object& obj, dt::MapUpdate& u,
             std::vector<std::string> names;
             if (!strings_of(value, names)) return text(400, std::string(name) + " takes a field name or an array of them");
             for (auto& n : names) u.flag.emplace_back(std::move(n), name == "enable");
+        } else if (name == "assign") {
+            const auto* fields = value.if_object();
+            if (fields == nullptr) return text(400, "assign takes an object of field names and string values");
+            for (const auto& [field, v] : *fields) {
+                const auto* str = v.if_string();
+                if (str == nullptr) return text(400, "assign takes string values (field " + echo(field) + ")");
+                u.assign.emplace_back(std::string(field), std::string(str->data(), str->size()));
+            }
         } else if (name == "add" || name == "discard") {
             if (!named_lists(value, name == "add" ? u.add : u.discard))
                 return text(400, std::string(name) + " takes an object of set field names and an item or an array of them");
@@ -109,7 +120,7 @@ std::optional<Response> parse_map_ops(const json::object& obj, dt::MapUpdate& u,
             continue;  // the caller's
         } else {
             return text(400, "unknown operation for a map: " + echo(name) +
-                                 " (set, remove, increment, enable, disable, add, discard, update, context)");
+                                 " (set, assign, remove, increment, enable, disable, add, discard, update, context)");
         }
     }
     return std::nullopt;

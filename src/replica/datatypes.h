@@ -22,16 +22,20 @@
 //   (enable-wins: on while it holds an enable's dot; a disable drops the enables the
 //   leader's state has seen, so an enable made at the same time through another leader
 //   survives), a set (add-wins, as the set type above, with the map's own causal
-//   context) or a nested map (the same fields, at most k_max_map_depth deep). The map
+//   context), a multi-value register (an assignment replaces the values the writer's
+//   context saw, or all the leader holds when it sends none; concurrent assignments are
+//   all kept) or a nested map (the same fields, at most k_max_map_depth deep). The map
 //   keeps one causal context (`seen`: every dot of every update it holds) for all of
 //   its sets, at every depth, so a set field one replica never had and another removed
 //   merges right. Concurrent updates of different fields all survive. Should one name
 //   be written as two kinds concurrently, the later kind in the order register,
-//   counter, flag, set, map wins (a fixed order keeps the merge a semilattice).
+//   counter, flag, set, map, multi-value register wins (a fixed order keeps the merge
+//   a semilattice).
 //   Removing a field: a register leaves a tombstone (last writer wins), a flag is
 //   disabled, a set drops the items the remover's context saw (add-wins: a concurrent
-//   add survives), a map removes each of its fields so; a counter, or a map holding
-//   one, cannot be removed.
+//   add survives), a multi-value register the values it saw (all the leader holds
+//   without a context), a map removes each of its fields so; a counter, or a map
+//   holding one, cannot be removed.
 //
 // merge() is commutative, associative and idempotent for both; siblings of a key
 // (concurrent leaders) are merged by the reader with merge_siblings().
@@ -113,6 +117,13 @@ struct Flag {
     friend bool operator==(const Flag&, const Flag&) = default;
 };
 
+// A multi-value register field: every value assigned that no later assignment saw,
+// so concurrent assignments through different leaders are all kept (as siblings are).
+struct MultiRegister {
+    std::vector<std::pair<Dot, std::string>> values;  // sorted by dot, distinct, each seen by the map
+    friend bool operator==(const MultiRegister&, const MultiRegister&) = default;
+};
+
 struct MapField;
 
 struct Map {
@@ -124,7 +135,7 @@ struct Map {
 
 struct MapField {
     std::string name;
-    std::variant<Register, Counter, Flag, Set, Map> value;
+    std::variant<Register, Counter, Flag, Set, Map, MultiRegister> value;
     friend bool operator==(const MapField&, const MapField&) = default;
 };
 
@@ -154,8 +165,9 @@ struct NestedMapUpdate;
 
 // Fields set (registers), removed (any kind but a counter), incremented (counters),
 // enabled (true) and disabled (false) (flags), items added to and discarded from sets,
-// and nested maps updated, at once. `context` (the outermost update's only) is what
-// the writer read: a discard, or the remove of a set or a map field, needs it.
+// nested maps updated, and multi-value registers assigned, at once. `context` (the
+// outermost update's only) is what the writer read: a discard, or the remove of a set
+// or a map field, needs it; an assignment replaces what it saw.
 struct MapUpdate {
     std::vector<std::pair<std::string, std::string>> set;
     std::vector<std::string> remove;
@@ -164,6 +176,7 @@ struct MapUpdate {
     std::vector<std::pair<std::string, std::vector<std::string>>> add;
     std::vector<std::pair<std::string, std::vector<std::string>>> discard;
     std::vector<NestedMapUpdate> update;
+    std::vector<std::pair<std::string, std::string>> assign;  // multi-value registers
     VersionVector context;
     friend bool operator==(const MapUpdate&, const MapUpdate&) = default;
 };

@@ -43,6 +43,14 @@ void put_field(std::string& out, const MapField& f) {
         put_items(out, *s);
     } else if (const auto* m = std::get_if<Map>(&f.value)) {
         put_fields(out, *m);
+    } else if (const auto* mv = std::get_if<MultiRegister>(&f.value)) {
+        // Every value kept (one, or several assigned at once), in the order of their dots.
+        out += '[';
+        for (std::size_t i = 0; i < mv->values.size(); ++i) {
+            if (i > 0) out += ',';
+            out += json_string(mv->values[i].second);
+        }
+        out += ']';
     } else {
         out += json_string(std::get<Register>(f.value).value);
     }

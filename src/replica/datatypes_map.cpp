@@ -57,6 +57,34 @@ MapField empty_like(const MapField& f) {
 
 void merge_fields(Map& into, const Map& other, const VersionVector& into_seen, const VersionVector& other_seen);
 
+// The observed-remove join of two multi-value registers' values (as merge_dots).
+void merge_values(MultiRegister& into, const MultiRegister& other, const VersionVector& into_seen,
+                  const VersionVector& other_seen) {
+    std::vector<std::pair<Dot, std::string>> out;
+    auto i = into.values.begin();
+    auto j = other.values.begin();
+    while (i != into.values.end() || j != other.values.end()) {
+        if (j == other.values.end() || (i != into.values.end() && i->first < j->first)) {
+            if (!other_seen.covers(i->first)) out.push_back(std::move(*i));
+            ++i;
+        } else if (i == into.values.end() || j->first < i->first) {
+            if (!into_seen.covers(j->first)) out.push_back(*j);
+            ++j;
+        } else {
+            out.push_back(std::move(*i));
+            ++i;
+            ++j;
+        }
+    }
+    into.values = std::move(out);
+}
+
+// Drops the values `context` saw (every value when it is empty: the leader's state has
+// seen all it holds).
+void drop_values(MultiRegister& mv, const VersionVector& context) {
+    std::erase_if(mv.values, [&](const auto& v) { return context.empty() || context.covers(v.first); });
+}
+
 // A join of two values of one field: the higher kind wins whole (a fixed order), a
 // register the greater stamp, a counter the counters' merge, a flag's and a set's dots
 // the observed-remove join under each side's context, a map its fields'.
@@ -76,6 +104,8 @@ void merge_field(MapField& into, const MapField& other, const VersionVector& int
     if (auto* s = std::get_if<Set>(&into.value))
         return merge_set_items(*s, into_seen, std::get<Set>(other.value), other_seen);
     if (auto* m = std::get_if<Map>(&into.value)) return merge_fields(*m, std::get<Map>(other.value), into_seen, other_seen);
+    if (auto* mv = std::get_if<MultiRegister>(&into.value))
+        return merge_values(*mv, std::get<MultiRegister>(other.value), into_seen, other_seen);
     auto& r = std::get<Register>(into.value);
     if (register_less(r, std::get<Register>(other.value))) r = std::get<Register>(other.value);
 }
@@ -168,6 +198,10 @@ std::error_code remove_field(Map& map, const std::string& name, const Write& w) 
         return {};
     }
     if (auto* s = std::get_if<Set>(&f->value)) return apply_set_ops(*s, w.seen, {}, {}, true, w.context, w.dot);
+    if (auto* mv = std::get_if<MultiRegister>(&f->value)) {
+        drop_values(*mv, w.context);
+        return {};
+    }
     if (auto* nested = std::get_if<Map>(&f->value)) {
         if (w.context.empty()) return errc::precondition_failed;
         // Fields the remover saw may not have arrived here: refused, as above.
@@ -212,6 +246,14 @@ std::error_code apply_fields(Map& map, const MapUpdate& u, const Write& w) {
                 return ec;
         }
     }
+    for (const auto& [name, value] : u.assign) {
+        if (!absent_or<MultiRegister>(field_of(map, name))) return errc::wrong_type;
+        MultiRegister& mv = field_at<MultiRegister>(map, name);
+        drop_values(mv, w.context);
+        const auto at = std::lower_bound(mv.values.begin(), mv.values.end(), w.dot,
+                                         [](const auto& v, const Dot& d) { return v.first < d; });
+        mv.values.emplace(at, w.dot, value);
+    }
     for (const auto& nested : u.update) {
         if (!absent_or<Map>(field_of(map, nested.name))) return errc::wrong_type;
         if (w.depth >= k_max_map_depth) return errc::bad_request;
@@ -223,7 +265,7 @@ std::error_code apply_fields(Map& map, const MapUpdate& u, const Write& w) {
 
 // ---- encoding ----------------------------------------------------------------------
 
-enum Kind : std::uint8_t { k_register = 0, k_counter = 1, k_removed = 2, k_flag = 3, k_set = 4, k_map = 5 };
+enum Kind : std::uint8_t { k_register = 0, k_counter = 1, k_removed = 2, k_flag = 3, k_set = 4, k_map = 5, k_multi = 6 };
 
 void put_dots(std::string& out, const std::vector<Dot>& dots) {
     put_varint(out, dots.size());
@@ -250,6 +292,14 @@ void put_fields(std::string& out, const Map& m) {
         } else if (const auto* nested = std::get_if<Map>(&f.value)) {
             out.push_back(k_map);
             put_fields(out, *nested);
+        } else if (const auto* mv = std::get_if<MultiRegister>(&f.value)) {
+            out.push_back(k_multi);
+            put_varint(out, mv->values.size());
+            for (const auto& [dot, value] : mv->values) {
+                put_varint(out, dot.actor);
+                put_varint(out, dot.counter);
+                put_string(out, value);
+            }
         } else {
             const auto& r = std::get<Register>(f.value);
             out.push_back(r.present ? k_register : k_removed);
@@ -289,6 +339,16 @@ bool get_fields(ByteReader& r, Map& m, const VersionVector& seen, std::size_t de
             if (!get_set_items(r, f.value.emplace<Set>(), seen, true)) return false;
         } else if (kind == k_map && v2 && depth < k_max_map_depth) {
             if (!get_fields(r, f.value.emplace<Map>(), seen, depth + 1, v2)) return false;
+        } else if (kind == k_multi && v2) {
+            auto& values = f.value.emplace<MultiRegister>().values;
+            std::uint64_t count = 0;
+            if (!r.varint(count) || count * 3 > r.left()) return false;
+            values.resize(count);
+            for (std::uint64_t k = 0; k < count; ++k) {
+                auto& [dot, value] = values[k];
+                if (!r.varint(dot.actor) || !r.varint(dot.counter) || !r.string(value)) return false;
+                if (!seen.covers(dot) || (k > 0 && !(values[k - 1].first < dot))) return false;
+            }
         } else if (kind == k_register || kind == k_removed) {
             Register reg;
             reg.present = kind == k_register;
@@ -346,6 +406,11 @@ void put_update(std::string& out, const MapUpdate& u, bool outermost) {
         put_string(out, nested.name);
         put_update(out, nested.update, false);
     }
+    put_varint(out, u.assign.size());
+    for (const auto& [name, value] : u.assign) {
+        put_string(out, name);
+        put_string(out, value);
+    }
     if (outermost) encode_vv_body(u.context, out);
 }
 
@@ -374,6 +439,11 @@ bool get_update(ByteReader& r, MapUpdate& u, std::size_t depth) {
     for (auto& nested : u.update) {
         if (!r.string(nested.name) || !get_update(r, nested.update, depth + 1)) return false;
     }
+    if (!r.varint(n) || n > r.left()) return false;
+    u.assign.resize(n);
+    for (auto& [name, value] : u.assign) {
+        if (!r.string(name) || !r.string(value)) return false;
+    }
     return depth > 1 || decode_vv_body(r, u.context, k_max_client_context_entries);
 }
 
@@ -394,6 +464,8 @@ std::error_code check_fields(const MapUpdate& u, std::size_t max_name_bytes, std
     for (const auto& [name, delta] : u.increment)
         if (auto ec = name_ok(name)) return ec;
     for (const auto& [name, enable] : u.flag)
+        if (auto ec = name_ok(name)) return ec;
+    for (const auto& [name, value] : u.assign)
         if (auto ec = name_ok(name)) return ec;
     for (const auto* list : {&u.add, &u.discard}) {
         for (const auto& [name, items] : *list) {
@@ -466,6 +538,7 @@ namespace shoal::replica::dt {
 bool shown(const MapField& field) {
     if (const auto* r = std::get_if<Register>(&field.value)) return r->present;
     if (const auto* s = std::get_if<Set>(&field.value)) return !s->elements.empty();
+    if (const auto* mv = std::get_if<MultiRegister>(&field.value)) return !mv->values.empty();
     if (const auto* m = std::get_if<Map>(&field.value))
         return std::any_of(m->fields.begin(), m->fields.end(), [](const MapField& f) { return shown(f); });
     return true;  // counters and flags read as a number and on/off

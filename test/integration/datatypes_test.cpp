@@ -148,6 +148,9 @@ TEST_CASE("data types: the CLI's set, counter and map commands, with their exit 
     CHECK(c.run("map del alice cart --ns profiles") == 0);
     CHECK(c.run("map get alice cart --ns profiles") == 1);
     CHECK(c.output("map get alice --ns profiles") == "visits: 3\n");
+    CHECK(c.run("map assign alice memo first --ns profiles") == 0);
+    CHECK(c.run("map assign alice memo second --ns profiles") == 0);  // replaces what it read
+    CHECK(c.output("map get alice memo --ns profiles") == "[\"second\"]\n");
 
     // A type the namespace does not hold is refused by the node (exit 5), as is a set
     // command on the default namespace (exit 2, before any node is asked).

@@ -14,6 +14,7 @@
 #include "core/errc.h"
 #include "core/rng.h"
 #include "replica/datatypes.h"
+#include "datatypes_test_util.h"
 
 using shoal::errc;
 using shoal::NodeId;
@@ -114,26 +115,6 @@ struct SetHistory {
     }
 };
 
-// Merge is commutative, associative and idempotent over states drawn from `seen`.
-void check_merge_algebra(Rng& rng, const std::vector<dt::State>& seen) {
-    for (int trial = 0; trial < 10; ++trial) {
-        const dt::State& a = seen[rng.below(seen.size())];
-        const dt::State& b = seen[rng.below(seen.size())];
-        const dt::State& c = seen[rng.below(seen.size())];
-        dt::State ab = a, ba = b, aa = a;
-        REQUIRE_FALSE(dt::merge(ab, b));
-        REQUIRE_FALSE(dt::merge(ba, a));
-        REQUIRE_FALSE(dt::merge(aa, a));
-        CHECK(ab == ba);
-        CHECK(aa == a);
-        dt::State ab_c = ab, bc = b, a_bc = a;
-        REQUIRE_FALSE(dt::merge(ab_c, c));
-        REQUIRE_FALSE(dt::merge(bc, c));
-        REQUIRE_FALSE(dt::merge(a_bc, bc));
-        CHECK(ab_c == a_bc);
-    }
-}
-
 }  // namespace
 
 TEST_CASE("datatypes: a set adds, and removes only what its remover saw") {
@@ -221,7 +202,7 @@ TEST_CASE("datatypes: set merge is commutative, associative and idempotent") {
         SetHistory h(rng, 3, 40);
         if (h.seen.size() < 3) continue;
         INFO("seed " << seed);
-        check_merge_algebra(rng, h.seen);
+        shoal::test::check_merge_algebra(rng, h.seen);
     }
 }
 
@@ -450,7 +431,7 @@ TEST_CASE("datatypes: map merge is commutative, associative and idempotent; same
         seen.push_back(counter_side);
         seen.push_back(flag_side);
         INFO("seed " << seed);
-        check_merge_algebra(rng, seen);
+        shoal::test::check_merge_algebra(rng, seen);
         // Every replica that merged all the others holds one state.
         dt::State all = dt::empty_state(dt::Type::map);
         for (const auto& r : rs) REQUIRE_FALSE(dt::merge(all, r.state));

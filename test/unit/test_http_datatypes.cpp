@@ -55,6 +55,18 @@ dt::Update update_of(const shoal::http::Routed& routed) {
     return u;
 }
 
+// What a GET renders of one sibling holding map state `s` (written with `dot`).
+boost::json::object read_map(const dt::State& s, Dot dot) {
+    ClientReply reply;
+    reply.code = errc::ok;
+    reply.siblings.resize(1);
+    reply.siblings[0].dot = dot;
+    reply.siblings[0].value = dt::encode(s);
+    const Response r = shoal::http::render_datatype(dt::Type::map, ClientOp::get, reply);
+    REQUIRE(r.status == 200);
+    return boost::json::parse(r.body).as_object();
+}
+
 }  // namespace
 
 TEST_CASE("http datatypes: updates are parsed from the body", "[http][datatypes]") {
@@ -68,6 +80,10 @@ TEST_CASE("http datatypes: updates are parsed from the body", "[http][datatypes]
     const auto rm = update_of(call("POST", "/ns/carts/dt/alice", R"({"remove":"a","context":")" + token + "\"}"));
     CHECK(std::get<dt::SetUpdate>(rm).remove == std::vector<std::string>{"a"});
     CHECK(std::get<dt::SetUpdate>(rm).context == ctx);
+    // A multi-value register is assigned strings.
+    const auto assigned = update_of(call("POST", "/ns/profiles/dt/u1", R"({"assign":{"memo":"hi"}})"));
+    CHECK(std::get<dt::MapUpdate>(assigned).assign == std::vector<std::pair<std::string, std::string>>{{"memo", "hi"}});
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"assign":{"memo":1}})")) == 400);
     // The context may come in the header instead.
     const auto rm2 = update_of(call("POST", "/ns/carts/dt/alice", R"({"remove":"a"})", token));
     CHECK(std::get<dt::SetUpdate>(rm2).context == ctx);
@@ -159,14 +175,7 @@ TEST_CASE("http datatypes: maps take fields set, removed, incremented, enabled a
     dt::State s = dt::empty_state(dt::Type::map);
     REQUIRE_FALSE(dt::apply(s, m, Dot{a, 1}, shoal::Time{5}));
     REQUIRE_FALSE(dt::apply(s, dt::MapUpdate{{}, {"theme"}, {}}, Dot{a, 2}, shoal::Time{6}));
-    ClientReply reply;
-    reply.code = errc::ok;
-    reply.siblings.resize(1);
-    reply.siblings[0].dot = Dot{a, 2};
-    reply.siblings[0].value = dt::encode(s);
-    const Response r = shoal::http::render_datatype(dt::Type::map, ClientOp::get, reply);
-    REQUIRE(r.status == 200);
-    const auto doc = boost::json::parse(r.body).as_object();
+    const auto doc = read_map(s, Dot{a, 2});
     CHECK(doc.at("type") == "map");
     CHECK(doc.at("value") == boost::json::object{{"name", "alice"}, {"visits", 2}, {"vip", true}, {"trial", false}});
 }
@@ -190,6 +199,10 @@ TEST_CASE("http datatypes: maps take set fields and nested maps, at most k_max_m
     CHECK(m.update[0].update.set == std::vector<std::pair<std::string, std::string>>{{"city", "Lyon"}});
     REQUIRE(m.update[0].update.update.size() == 1);
     CHECK(m.update[0].update.update[0].update.add == Lists{{"pins", {"x"}}});
+    // A multi-value register is assigned strings.
+    const auto assigned = update_of(call("POST", "/ns/profiles/dt/u1", R"({"assign":{"memo":"hi"}})"));
+    CHECK(std::get<dt::MapUpdate>(assigned).assign == std::vector<std::pair<std::string, std::string>>{{"memo", "hi"}});
+    CHECK(status(call("POST", "/ns/profiles/dt/u1", R"({"assign":{"memo":1}})")) == 400);
     // The context may come in the header instead.
     const auto h = update_of(call("POST", "/ns/profiles/dt/u1", R"({"discard":{"cart":"fig"}})", ctx));
     CHECK(std::get<dt::MapUpdate>(h).context == read);
@@ -216,14 +229,7 @@ TEST_CASE("http datatypes: maps take set fields and nested maps, at most k_max_m
     drop.remove.push_back("gone");
     drop.context = std::get<dt::Map>(s).seen;
     REQUIRE_FALSE(dt::apply(s, drop, Dot{a, 2}, shoal::Time{6}));
-    ClientReply reply;
-    reply.code = errc::ok;
-    reply.siblings.resize(1);
-    reply.siblings[0].dot = Dot{a, 2};
-    reply.siblings[0].value = dt::encode(s);
-    const Response r = shoal::http::render_datatype(dt::Type::map, ClientOp::get, reply);
-    REQUIRE(r.status == 200);
-    const auto doc = boost::json::parse(r.body).as_object();
+    const auto doc = read_map(s, Dot{a, 2});
     CHECK(doc.at("value") == boost::json::object{{"address", boost::json::object{{"city", "Lyon"}}},
                                                  {"cart", boost::json::array{"apple", "pe\"ar"}}});
 }
