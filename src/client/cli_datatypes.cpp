@@ -3,6 +3,7 @@
 // with --ns. A set remove first reads the key and removes with that read's context, so
 // it takes away exactly what the read saw (an add it never saw survives); so do a map's
 // `discard` and `del`.
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <limits>
@@ -191,7 +192,15 @@ int map_command(client::Client& c, const std::vector<std::string>& p, const clie
         }
         const std::string what = "map " + verb;
         if (int rc = read_as(c, key, dt::Type::map, o, read, what.c_str()); rc != k_ok) return rc;
-        update.context = read.context;
+        // A register's remove needs no context (and one the key's leader has not yet
+        // seen all of would be refused): it is sent for the other kinds only.
+        const auto& map = std::get<dt::Map>(read.state);
+        const bool observed = !update.discard.empty() ||
+                              std::any_of(update.remove.begin(), update.remove.end(), [&](const std::string& name) {
+                                  const dt::MapField* f = dt::find_field(map, name);
+                                  return f != nullptr && !std::holds_alternative<dt::Register>(f->value);
+                              });
+        if (observed) update.context = read.context;
         return report_update(c.update(key, update, o), what.c_str());
     }
     if (verb == "get") {

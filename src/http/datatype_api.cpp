@@ -90,7 +90,8 @@ std::optional<Response> parse_map_ops(const json::object& obj, dt::MapUpdate& u,
             }
         } else if (name == "enable" || name == "disable") {
             std::vector<std::string> names;
-            if (!strings_of(value, names)) return text(400, std::string(name) + " takes a field name or an array of them");
+            if (!strings_of(value, names))
+                return text(400, std::string(name) + " takes a field name or an array of them");
             for (auto& n : names) u.flag.emplace_back(std::move(n), name == "enable");
         } else if (name == "assign") {
             const auto* fields = value.if_object();
@@ -102,7 +103,8 @@ std::optional<Response> parse_map_ops(const json::object& obj, dt::MapUpdate& u,
             }
         } else if (name == "add" || name == "discard") {
             if (!named_lists(value, name == "add" ? u.add : u.discard))
-                return text(400, std::string(name) + " takes an object of set field names and an item or an array of them");
+                return text(400, std::string(name) +
+                                     " takes an object of set field names and an item or an array of them");
         } else if (name == "update") {
             const auto* fields = value.if_object();
             if (fields == nullptr) return text(400, "update takes an object of map field names and their updates");
@@ -120,14 +122,16 @@ std::optional<Response> parse_map_ops(const json::object& obj, dt::MapUpdate& u,
             continue;  // the caller's
         } else {
             return text(400, "unknown operation for a map: " + echo(name) +
-                                 " (set, assign, remove, increment, enable, disable, add, discard, update, context)");
+                                 " (set, assign, remove, increment, enable, disable, add, discard, update; and "
+                                 "context, in the outermost update only)");
         }
     }
     return std::nullopt;
 }
 
 // A map's update: registers set and removed, counters incremented, flags enabled and
-// disabled, set fields' items added and discarded, nested maps updated.
+// disabled, set fields' items added and discarded, multi-value registers assigned,
+// nested maps updated.
 std::variant<dt::Update, Response> parse_map_update(const json::object& obj, std::string_view header_context,
                                                     const Limits& limits, const char* shape) {
     dt::MapUpdate u;
@@ -136,7 +140,8 @@ std::variant<dt::Update, Response> parse_map_update(const json::object& obj, std
     if (const auto* c = obj.if_contains("context")) {
         const auto* s = c->if_string();
         if (s == nullptr) return text(400, "context takes the X-Shoal-Context of a read, as a string");
-        if (!header_context.empty() && *s != header_context) return text(400, "the body's context and X-Shoal-Context differ");
+        if (!header_context.empty() && *s != header_context)
+            return text(400, "the body's context and X-Shoal-Context differ");
         context.assign(s->data(), s->size());
     }
     if (replica::context_from_token(context, u.context)) return text(400, "invalid context");
@@ -166,7 +171,8 @@ std::variant<dt::Update, Response> parse_update(dt::Type type, std::string_view 
                             : R"(a JSON object: {"increment":N} or {"decrement":N})";
     if (type == dt::Type::map)
         shape = R"(a JSON object: {"set":{"field":"value"}, "remove":["field"], "increment":{"field":N}, )"
-                R"("add":{"set_field":["item"]}, "update":{"map_field":{...}}})";
+                R"("enable":["flag"], "add":{"set_field":["item"]}, "discard":{"set_field":["item"]}, )"
+                R"("assign":{"field":"value"}, "update":{"map_field":{...}}, "context":"..."})";
     if (obj == nullptr || obj->empty()) return text(400, std::string("the body must be ") + shape);
     if (type == dt::Type::map) return parse_map_update(*obj, header_context, limits, shape);
     if (type == dt::Type::counter) {
@@ -263,6 +269,22 @@ Routed route_dt(const Request& request, std::string_view path, std::string_view 
 }  // namespace internal
 
 Response render_datatype(dt::Type type, ClientOp op, const ClientReply& reply, Time now) {
+    if (op == ClientOp::put && reply.code != errc::ok) {
+        // What an update refused by the leader's data type means, in its own words.
+        switch (reply.code) {
+            case errc::wrong_type:
+                return text(409, "wrong type: the update writes a field as another kind than it holds, or "
+                                 "removes a counter field (or a map holding one); nothing was changed");
+            case errc::precondition_failed:
+                return text(412, "this remove needs the context of a read that saw what it removes (GET the key, "
+                                 "send its context)");
+            case errc::bad_request:
+                return text(400, "the update would take a counter past the 64-bit range, or nest maps deeper "
+                                 "than " + std::to_string(dt::k_max_map_depth));
+            default:
+                break;
+        }
+    }
     if (op != ClientOp::get) {
         // No context after a write: it would name what the leader holds, adds this
         // client never read among them, and a remove made with it would take those.

@@ -181,7 +181,7 @@ bool get_set_items(ByteReader& r, Set& set, const VersionVector& seen, bool fiel
         Element& e = set.elements[i];
         std::uint64_t dots = 0;
         if (!r.string(e.value) || (i > 0 && e.value <= set.elements[i - 1].value)) return false;
-        if (!r.varint(dots) || dots == 0 || dots * 2 > r.left()) return false;
+        if (!r.varint(dots) || dots == 0 || dots > r.left() / 2) return false;
         e.dots.resize(dots);
         for (std::uint64_t k = 0; k < dots; ++k) {
             if (!r.varint(e.dots[k].actor) || !r.varint(e.dots[k].counter)) return false;
@@ -287,7 +287,7 @@ void put_counter(std::string& out, const Counter& c) {
 
 bool get_counter(ByteReader& r, Counter& c) {
     std::uint64_t n = 0;
-    if (!r.varint(n) || n * 3 > r.left()) return false;
+    if (!r.varint(n) || n > r.left() / 3) return false;
     c.entries.resize(n);
     for (std::uint64_t i = 0; i < n; ++i) {
         auto& e = c.entries[i];

@@ -1,5 +1,5 @@
 // Data types that merge themselves (CRDTs): the values of a namespace whose
-// `datatype` is `set` or `counter`. Pure.
+// `datatype` is `set`, `counter` or `map`. Pure.
 //
 // A data-type key is stored like any other key (a SiblingSet: replicated, repaired,
 // hinted, handed off), but each live sibling's value is an encoded State, and a write
@@ -37,7 +37,7 @@
 //   without a context), a map removes each of its fields so; a counter, or a map
 //   holding one, cannot be removed.
 //
-// merge() is commutative, associative and idempotent for both; siblings of a key
+// merge() is commutative, associative and idempotent for each type; siblings of a key
 // (concurrent leaders) are merged by the reader with merge_siblings().
 #pragma once
 
@@ -203,8 +203,9 @@ std::error_code apply(State& state, const Update& update, const Dot& dot, Time w
 
 // Takes every dot of `clock` as seen by `state` (a set's context, a map's `seen`),
 // for the clock of the siblings a state was merged from: each of its dots is in the
-// state or was taken away (a delete, a newer write), so no item it names may return,
-// and a remove that waits only for such dots goes ahead.
+// state or was taken away (a delete, a newer write), so no set item (nor multi-value
+// register value) it names may return, and a remove that waits only for such dots goes
+// ahead. Flags keep their own contexts and registers their stamps: this leaves them be.
 void observe(State& state, const VersionVector& clock);
 
 // Merges `other` into `into`: both of one type (else wrong_type and `into` unchanged).

@@ -1,5 +1,6 @@
-// What datatypes.cpp and datatypes_map.cpp share: the counter's operations (a map's
-// counter fields are counters) and the strings encoding. Not part of the API.
+// What datatypes.cpp and datatypes_map.cpp share: the counter's and the set's
+// operations (a map's counter and set fields are counters and sets), the strings
+// encoding and the map's entry points. Not part of the API.
 #pragma once
 
 #include <string>
@@ -12,7 +13,8 @@
 namespace shoal::replica::dt::detail {
 
 inline constexpr std::uint8_t k_format = 1;  // the byte after the type, for later formats
-// A map's: format 2 added the map's causal context and set and map fields; a format 1
+// A map's: format 2 added the map's causal context and set, map and multi-value
+// register fields; a format 1
 // map (registers, counters and flags, no context) still decodes.
 inline constexpr std::uint8_t k_map_format = 2;
 

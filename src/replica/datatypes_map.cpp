@@ -1,6 +1,6 @@
 // The map data type (datatypes.h): named fields, each a last-writer-wins register, a
-// counter, an enable-wins flag, an add-wins set or a nested map, under one causal
-// context (the outermost map's `seen`).
+// counter, an enable-wins flag, an add-wins set, a multi-value register or a nested
+// map, under one causal context (the outermost map's `seen`).
 #include <algorithm>
 
 #include "core/errc.h"
@@ -91,7 +91,15 @@ void drop_values(MultiRegister& mv, const VersionVector& context) {
 void merge_field(MapField& into, const MapField& other, const VersionVector& into_seen,
                  const VersionVector& other_seen) {
     if (into.value.index() != other.value.index()) {
-        if (other.value.index() > into.value.index()) into.value = other.value;
+        // The lower kind counts as the higher one's empty value, seen under its side's
+        // context: what that side has seen and lacks stays removed, whichever way round.
+        if (other.value.index() > into.value.index()) {
+            MapField joined = empty_like(other);
+            merge_field(joined, other, into_seen, other_seen);
+            into.value = std::move(joined.value);
+        } else {
+            merge_field(into, empty_like(into), into_seen, other_seen);
+        }
         return;
     }
     if (auto* c = std::get_if<Counter>(&into.value)) return merge_counters(*c, std::get<Counter>(other.value));
@@ -103,7 +111,8 @@ void merge_field(MapField& into, const MapField& other, const VersionVector& int
     }
     if (auto* s = std::get_if<Set>(&into.value))
         return merge_set_items(*s, into_seen, std::get<Set>(other.value), other_seen);
-    if (auto* m = std::get_if<Map>(&into.value)) return merge_fields(*m, std::get<Map>(other.value), into_seen, other_seen);
+    if (auto* m = std::get_if<Map>(&into.value))
+        return merge_fields(*m, std::get<Map>(other.value), into_seen, other_seen);
     if (auto* mv = std::get_if<MultiRegister>(&into.value))
         return merge_values(*mv, std::get<MultiRegister>(other.value), into_seen, other_seen);
     auto& r = std::get<Register>(into.value);
@@ -183,11 +192,12 @@ std::error_code remove_fields(Map& map, const Write& w) {
 
 std::error_code remove_field(Map& map, const std::string& name, const Write& w) {
     MapField* f = field_of(map, name);
-    // A field this leader does not hold, removed on a read that saw more than it has:
-    // it cannot tell which kind of field the remove is for (a set's items would have
-    // to wait for their adds), so the remove is refused until it catches up. So is a
-    // nested map's (its fields are not all here); a set field's waits in the set.
-    if ((f == nullptr || removed_register(*f)) && !w.seen.descends(w.context)) return errc::overloaded;
+    // A remove decided on a read that saw more than this leader has: a set field's
+    // waits in the set for what it saw. Any other is refused until the leader catches
+    // up: the field may be absent here, or another kind than the reader saw (which
+    // would win the merge whole), or a nested map whose fields are not all here.
+    if (!w.seen.descends(w.context) && !(f != nullptr && std::holds_alternative<Set>(f->value)))
+        return errc::overloaded;
     if (f == nullptr || std::holds_alternative<Register>(f->value)) {
         const Time stamp = stamp_after(f, w.written);
         field_at<Register>(map, name) = Register{{}, stamp, w.dot, false};
@@ -204,8 +214,6 @@ std::error_code remove_field(Map& map, const std::string& name, const Write& w) 
     }
     if (auto* nested = std::get_if<Map>(&f->value)) {
         if (w.context.empty()) return errc::precondition_failed;
-        // Fields the remover saw may not have arrived here: refused, as above.
-        if (!w.seen.descends(w.context)) return errc::overloaded;
         return remove_fields(*nested, w);
     }
     return errc::wrong_type;  // a counter
@@ -242,12 +250,16 @@ std::error_code apply_fields(Map& map, const MapUpdate& u, const Write& w) {
             if (!absent_or<Set>(field_of(map, name))) return errc::wrong_type;
             static const std::vector<std::string> none;
             Set& s = field_at<Set>(map, name);
-            if (auto ec = apply_set_ops(s, w.seen, adding ? items : none, adding ? none : items, false, w.context, w.dot))
-                return ec;
+            const auto& adds = adding ? items : none;
+            const auto& removes = adding ? none : items;
+            if (auto ec = apply_set_ops(s, w.seen, adds, removes, false, w.context, w.dot)) return ec;
         }
     }
     for (const auto& [name, value] : u.assign) {
         if (!absent_or<MultiRegister>(field_of(map, name))) return errc::wrong_type;
+        // Values the writer saw that have not arrived here would survive it: refused
+        // until the leader has caught up.
+        if (!w.seen.descends(w.context)) return errc::overloaded;
         MultiRegister& mv = field_at<MultiRegister>(map, name);
         drop_values(mv, w.context);
         const auto at = std::lower_bound(mv.values.begin(), mv.values.end(), w.dot,
@@ -265,7 +277,16 @@ std::error_code apply_fields(Map& map, const MapUpdate& u, const Write& w) {
 
 // ---- encoding ----------------------------------------------------------------------
 
-enum Kind : std::uint8_t { k_register = 0, k_counter = 1, k_removed = 2, k_flag = 3, k_set = 4, k_map = 5, k_multi = 6 };
+// A field's kind byte.
+enum FieldKind : std::uint8_t {
+    k_register = 0,
+    k_counter = 1,
+    k_removed = 2,
+    k_flag = 3,
+    k_set = 4,
+    k_map = 5,
+    k_multi = 6,
+};
 
 void put_dots(std::string& out, const std::vector<Dot>& dots) {
     put_varint(out, dots.size());
@@ -312,10 +333,12 @@ void put_fields(std::string& out, const Map& m) {
 }
 
 // The fields of a map at `depth` (1: the outermost), under the outermost's `seen`;
-// `v2`: the kinds of format 2 (sets, maps) may appear.
+// `v2`: the kinds of format 2 (sets, maps, multi-value registers) may appear.
 bool get_fields(ByteReader& r, Map& m, const VersionVector& seen, std::size_t depth, bool v2) {
     std::uint64_t n = 0;
-    if (!r.varint(n) || n > r.left()) return false;
+    // A field takes 4 bytes at the least (its name's length and a byte of it, its kind,
+    // its value's first byte): the count cannot ask for more than the input holds.
+    if (!r.varint(n) || n > r.left() / 4) return false;
     m.fields.resize(n);
     for (std::uint64_t i = 0; i < n; ++i) {
         MapField& f = m.fields[i];
@@ -327,7 +350,7 @@ bool get_fields(ByteReader& r, Map& m, const VersionVector& seen, std::size_t de
         } else if (kind == k_flag) {
             Flag& flag = f.value.emplace<Flag>();
             std::uint64_t dots = 0;
-            if (!decode_vv_body(r, flag.seen, k_max_context_entries) || !r.varint(dots) || dots * 2 > r.left())
+            if (!decode_vv_body(r, flag.seen, k_max_context_entries) || !r.varint(dots) || dots > r.left() / 2)
                 return false;
             flag.enables.resize(dots);
             for (std::uint64_t k = 0; k < dots; ++k) {
@@ -342,7 +365,7 @@ bool get_fields(ByteReader& r, Map& m, const VersionVector& seen, std::size_t de
         } else if (kind == k_multi && v2) {
             auto& values = f.value.emplace<MultiRegister>().values;
             std::uint64_t count = 0;
-            if (!r.varint(count) || count * 3 > r.left()) return false;
+            if (!r.varint(count) || count > r.left() / 3) return false;
             values.resize(count);
             for (std::uint64_t k = 0; k < count; ++k) {
                 auto& [dot, value] = values[k];
@@ -364,6 +387,11 @@ bool get_fields(ByteReader& r, Map& m, const VersionVector& seen, std::size_t de
     return true;
 }
 
+// A count of an update's entries: within what check_update lets through (so a decode
+// allocates no more than a valid update needs) and within the input.
+bool update_count_ok(std::uint64_t n, const ByteReader& r) { return n <= k_max_update_elements && n <= r.left(); }
+bool update_count(ByteReader& r, std::uint64_t& n) { return r.varint(n) && update_count_ok(n, r); }
+
 void put_named_lists(std::string& out, const std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
     put_varint(out, lists.size());
     for (const auto& [name, items] : lists) {
@@ -374,7 +402,7 @@ void put_named_lists(std::string& out, const std::vector<std::pair<std::string, 
 
 bool get_named_lists(ByteReader& r, std::vector<std::pair<std::string, std::vector<std::string>>>& lists) {
     std::uint64_t n = 0;
-    if (!r.varint(n) || n > r.left()) return false;
+    if (!update_count(r, n)) return false;
     lists.resize(n);
     for (auto& [name, items] : lists) {
         if (!r.string(name) || !get_strings(r, items, false)) return false;
@@ -416,30 +444,30 @@ void put_update(std::string& out, const MapUpdate& u, bool outermost) {
 
 bool get_update(ByteReader& r, MapUpdate& u, std::size_t depth) {
     std::uint64_t n = 0;
-    if (!r.varint(n) || n > r.left()) return false;
+    if (!update_count(r, n)) return false;
     u.set.resize(n);
     for (auto& [name, value] : u.set) {
         if (!r.string(name) || !r.string(value)) return false;
     }
-    if (!get_strings(r, u.remove, false) || !r.varint(n) || n > r.left()) return false;
+    if (!get_strings(r, u.remove, false) || !update_count(r, n)) return false;
     u.increment.resize(n);
     for (auto& [name, delta] : u.increment) {
         if (!r.string(name) || !r.signed_varint(delta)) return false;
     }
-    if (!r.varint(n) || n > r.left()) return false;
+    if (!update_count(r, n)) return false;
     u.flag.resize(n);
     for (auto& [name, enable] : u.flag) {
         std::uint8_t b = 0;
         if (!r.string(name) || !r.byte(b) || b > 1) return false;
         enable = b == 1;
     }
-    if (!get_named_lists(r, u.add) || !get_named_lists(r, u.discard) || !r.varint(n) || n > r.left()) return false;
+    if (!get_named_lists(r, u.add) || !get_named_lists(r, u.discard) || !update_count(r, n)) return false;
     if (n > 0 && depth >= k_max_map_depth) return false;
     u.update.resize(n);
     for (auto& nested : u.update) {
         if (!r.string(nested.name) || !get_update(r, nested.update, depth + 1)) return false;
     }
-    if (!r.varint(n) || n > r.left()) return false;
+    if (!update_count(r, n)) return false;
     u.assign.resize(n);
     for (auto& [name, value] : u.assign) {
         if (!r.string(name) || !r.string(value)) return false;

@@ -55,18 +55,25 @@ void cmd_hset(StatePtr s, std::vector<std::string> a, Reply done) {
 }
 
 void cmd_hdel(StatePtr s, std::vector<std::string> a, Reply done) {
-    dt::MapUpdate u;
-    u.remove.assign(a.begin() + 2, a.end());
-    read_map(s, a[1], [s, key = a[1], u = std::move(u), done = std::move(done)](StateRead before) mutable {
+    std::vector<std::string> named(a.begin() + 2, a.end());
+    read_map(s, a[1], [s, key = a[1], named = std::move(named), done = std::move(done)](StateRead before) mutable {
         if (before.code != errc::ok) return done(failed(before));
-        // A set or map field goes with what this read saw of it, as SREM would take it.
-        u.context = before.reply.context;
-        std::vector<std::string> present;
-        for (const auto& field : u.remove)
-            if (dt::find_field(map_of(before), field) != nullptr) present.push_back(field);
-        std::sort(present.begin(), present.end());
-        const auto removed = static_cast<std::int64_t>(std::unique(present.begin(), present.end()) - present.begin());
+        // Only the fields the read found go; a set, map or multi-value register field
+        // with what this read saw of it (as SREM would take it), so the context is sent
+        // only for those.
+        dt::MapUpdate u;
+        bool observed = false;
+        for (const auto& field : named) {
+            const dt::MapField* f = dt::find_field(map_of(before), field);
+            if (f == nullptr) continue;
+            u.remove.push_back(field);
+            observed = observed || !std::holds_alternative<dt::Register>(f->value);
+        }
+        std::sort(u.remove.begin(), u.remove.end());
+        u.remove.erase(std::unique(u.remove.begin(), u.remove.end()), u.remove.end());
+        const auto removed = static_cast<std::int64_t>(u.remove.size());
         if (removed == 0) return done(integer(0));
+        if (observed) u.context = before.reply.context;
         send_update(s, dt::Type::map, key, u, [removed, done = std::move(done)](StateRead after) {
             if (after.code == errc::wrong_type)
                 return done(error("ERR a counter field (HINCRBY), or a nested map holding one, cannot be removed; "

@@ -268,10 +268,21 @@ TEST_CASE("datatypes fields: random histories of set fields converge to what the
             const Replica& reader = rs[rng.below(rs.size())];
             const auto& path = paths[rng.below(paths.size())];
             const std::string item = "i" + std::to_string(rng.below(5));
-            const auto kind = rng.below(10);
+            const auto kind = rng.below(11);
             const Dot dot{at.actor, at.counter + 1};
             std::error_code ec;
-            if (kind < 4) {
+            if (kind == 10) {
+                // "kx" written as one of four kinds: concurrent writes of it through
+                // different replicas conflict, and the merge must still be a semilattice.
+                dt::MapUpdate u;
+                const auto which = rng.below(4);
+                if (which == 0) u = add_items("kx", {item});
+                if (which == 1) u.update.push_back(dt::NestedMapUpdate{"kx", add_items("cart", {item})});
+                if (which == 2) u.set.emplace_back("kx", item);
+                if (which == 3) u.assign.emplace_back("kx", item);
+                ec = dt::apply(at.state, u, dot, Time{step});
+                if (ec == errc::wrong_type) continue;
+            } else if (kind < 4) {
                 ec = dt::apply(at.state, at_path(path, add_items("cart", {item})), dot, Time{step});
                 if (!ec) adds.push_back({path, item, dot});
             } else if (kind < 6) {
@@ -300,9 +311,11 @@ TEST_CASE("datatypes fields: random histories of set fields converge to what the
                 dt::MapUpdate u = at_path(path, reg);
                 if (rng.chance(0.5)) u.context = seen_of(reader.state);
                 ec = dt::apply(at.state, u, dot, Time{step});
-            } else {
+            } else if (kind < 10) {
                 ec = dt::merge(at.state, reader.state);
                 seen.push_back(at.state);
+                continue;
+            } else {
                 continue;
             }
             INFO("step " << step << " kind " << kind << " error " << ec.message());
