@@ -156,15 +156,30 @@ std::error_code apply_set_ops(Set& set, const VersionVector& seen, const std::ve
     return {};
 }
 
+void put_dots(std::string& out, const std::vector<Dot>& dots) {
+    put_varint(out, dots.size());
+    for (const Dot& d : dots) {
+        put_varint(out, d.actor);
+        put_varint(out, d.counter);
+    }
+}
+
+bool get_dots(ByteReader& r, std::vector<Dot>& dots, const VersionVector& seen, bool nonempty) {
+    std::uint64_t n = 0;
+    if (!r.varint(n) || (nonempty && n == 0) || n > r.left() / 2) return false;
+    dots.resize(n);
+    for (std::uint64_t k = 0; k < n; ++k) {
+        if (!r.varint(dots[k].actor) || !r.varint(dots[k].counter)) return false;
+        if (!seen.covers(dots[k]) || (k > 0 && !(dots[k - 1] < dots[k]))) return false;
+    }
+    return true;
+}
+
 void put_set_items(std::string& out, const Set& s) {
     put_varint(out, s.elements.size());
     for (const auto& e : s.elements) {
         put_string(out, e.value);
-        put_varint(out, e.dots.size());
-        for (const auto& d : e.dots) {
-            put_varint(out, d.actor);
-            put_varint(out, d.counter);
-        }
+        put_dots(out, e.dots);
     }
     put_varint(out, s.deferred.size());
     for (const auto& d : s.deferred) {
@@ -179,14 +194,8 @@ bool get_set_items(ByteReader& r, Set& set, const VersionVector& seen, bool fiel
     set.elements.resize(n);
     for (std::uint64_t i = 0; i < n; ++i) {
         Element& e = set.elements[i];
-        std::uint64_t dots = 0;
         if (!r.string(e.value) || (i > 0 && e.value <= set.elements[i - 1].value)) return false;
-        if (!r.varint(dots) || dots == 0 || dots > r.left() / 2) return false;
-        e.dots.resize(dots);
-        for (std::uint64_t k = 0; k < dots; ++k) {
-            if (!r.varint(e.dots[k].actor) || !r.varint(e.dots[k].counter)) return false;
-            if (!seen.covers(e.dots[k]) || (k > 0 && !(e.dots[k - 1] < e.dots[k]))) return false;
-        }
+        if (!get_dots(r, e.dots, seen, true)) return false;
     }
     if (!r.varint(n) || n > k_max_deferred_removes) return false;
     set.deferred.resize(n);

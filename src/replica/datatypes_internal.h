@@ -42,6 +42,11 @@ std::error_code apply_set_ops(Set& set, const VersionVector& seen, const std::ve
 void put_set_items(std::string& out, const Set& s);
 bool get_set_items(ByteReader& r, Set& set, const VersionVector& seen, bool field);
 
+// A dot set (a set element's, a flag's enables): a count, then sorted, distinct dots,
+// each covered by `seen`; at least one when `nonempty`.
+void put_dots(std::string& out, const std::vector<Dot>& dots);
+bool get_dots(ByteReader& r, std::vector<Dot>& dots, const VersionVector& seen, bool nonempty);
+
 void put_strings(std::string& out, const std::vector<std::string>& v);
 // A count and that many strings, strictly increasing when `sorted`.
 bool get_strings(ByteReader& r, std::vector<std::string>& out, bool sorted);

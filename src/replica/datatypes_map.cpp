@@ -288,14 +288,6 @@ enum FieldKind : std::uint8_t {
     k_multi = 6,
 };
 
-void put_dots(std::string& out, const std::vector<Dot>& dots) {
-    put_varint(out, dots.size());
-    for (const Dot& d : dots) {
-        put_varint(out, d.actor);
-        put_varint(out, d.counter);
-    }
-}
-
 void put_fields(std::string& out, const Map& m) {
     put_varint(out, m.fields.size());
     for (const auto& f : m.fields) {
@@ -349,15 +341,8 @@ bool get_fields(ByteReader& r, Map& m, const VersionVector& seen, std::size_t de
             if (!get_counter(r, std::get<Counter>(f.value))) return false;
         } else if (kind == k_flag) {
             Flag& flag = f.value.emplace<Flag>();
-            std::uint64_t dots = 0;
-            if (!decode_vv_body(r, flag.seen, k_max_context_entries) || !r.varint(dots) || dots > r.left() / 2)
+            if (!decode_vv_body(r, flag.seen, k_max_context_entries) || !get_dots(r, flag.enables, flag.seen, false))
                 return false;
-            flag.enables.resize(dots);
-            for (std::uint64_t k = 0; k < dots; ++k) {
-                Dot& d = flag.enables[k];
-                if (!r.varint(d.actor) || !r.varint(d.counter)) return false;
-                if (!flag.seen.covers(d) || (k > 0 && !(flag.enables[k - 1] < d))) return false;
-            }
         } else if (kind == k_set && v2) {
             if (!get_set_items(r, f.value.emplace<Set>(), seen, true)) return false;
         } else if (kind == k_map && v2 && depth < k_max_map_depth) {
