@@ -38,6 +38,13 @@ inline constexpr std::size_t k_state_merge_factor = 2;
 // What a batch of states (hints, handoff, anti-entropy keys) fills to; a batch always
 // carries at least one state, however large.
 inline constexpr std::size_t k_batch_bytes = 512 * 1024;
+// A page of a key listing (SCAN): at most this many keys, and it stops once its keys
+// fill k_batch_bytes (a page always carries at least one key, so it fits a frame like
+// a batch). A replica looks at no more than k_max_list_examined stored entries for one
+// page (tombstones and expired values are looked at and not listed), so a page costs
+// a bounded scan however much garbage a partition holds.
+inline constexpr std::uint32_t k_max_list_keys = 1000;
+inline constexpr std::uint32_t k_max_list_examined = 4 * k_max_list_keys;
 // Room in a frame for everything but keys and states: the message's own fields, the
 // encoding's pointers and padding (counted per state by replica::state_bytes).
 inline constexpr std::size_t k_frame_overhead_bytes = 64 * 1024;

@@ -112,6 +112,7 @@ const char* method_name(ClientOp op) {
         case ClientOp::get: return "GET";
         case ClientOp::put: return "PUT";
         case ClientOp::del: return "DELETE";
+        case ClientOp::list: return "LIST";
     }
     return "?";
 }

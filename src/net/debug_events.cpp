@@ -23,6 +23,7 @@ const char* op_name(replica::ClientOp op) {
         case replica::ClientOp::get: return "get";
         case replica::ClientOp::put: return "put";
         case replica::ClientOp::del: return "del";
+        case replica::ClientOp::list: return "list";
     }
     return "?";
 }

@@ -173,9 +173,42 @@ struct HandoffAck {
     errc code = errc::ok;
 };
 
+// ---- key listing (SCAN) -------------------------------------------------------------
+
+// Where a listing stands: in partition `partition`, after client key `after` (empty:
+// from the partition's first key). `done`: every partition was walked.
+struct ListPosition {
+    std::uint32_t partition = 0;
+    std::string after;
+    bool done = false;
+};
+
+// Coordinator -> replica: the live keys of one namespace you hold in `partition` that
+// start with `prefix`, after `after`, in key order: at most `limit`, and at most
+// k_list_batch_bytes of them.
+struct ListReq {
+    RequestId req = 0;
+    PartitionId partition;
+    std::string scope;   // the namespace's stored-key scope (scoped_key's front; "" for default)
+    std::string prefix;  // client keys start with this
+    std::string after;
+    std::uint32_t limit = 0;
+};
+
+// Replica -> coordinator. `complete`: no key of the range is left after the last
+// listed; else `last` is the last key looked at (listed or not: a tombstone, an
+// expired value), at least one past `after`, where the next page starts.
+struct ListResp {
+    RequestId req = 0;
+    errc code = errc::ok;
+    std::vector<std::string> keys;  // client keys, without the scope
+    bool complete = false;
+    std::string last;
+};
+
 using PeerMessage = std::variant<PutLeaderReq, PutLeaderResp, ReplicateReq, ReplicateResp, GetReq, GetResp, Ping, Pong,
                                  HintBatch, HintAck, AeTree, AeTreeResp, AeKeys, AeKeysResp, AeStates, AeDone,
-                                 HandoffBatch, HandoffAck>;
+                                 HandoffBatch, HandoffAck, ListReq, ListResp>;
 
 struct Envelope {
     NodeId to;
@@ -193,7 +226,8 @@ inline bool is_answer(const PeerMessage& m) {
     return std::holds_alternative<PutLeaderResp>(m) || std::holds_alternative<ReplicateResp>(m) ||
            std::holds_alternative<GetResp>(m) || std::holds_alternative<Pong>(m) || std::holds_alternative<HintAck>(m) ||
            std::holds_alternative<AeTreeResp>(m) || std::holds_alternative<AeKeysResp>(m) ||
-           std::holds_alternative<AeDone>(m) || std::holds_alternative<HandoffAck>(m);
+           std::holds_alternative<AeDone>(m) || std::holds_alternative<HandoffAck>(m) ||
+           std::holds_alternative<ListResp>(m);
 }
 
 // True for a message that vouches for nothing in its sender's store: a request that
@@ -202,7 +236,8 @@ inline bool is_answer(const PeerMessage& m) {
 // reply or acknowledgement, repair traffic) waits for them.
 inline bool promises_nothing(const PeerMessage& m) {
     return std::holds_alternative<PutLeaderReq>(m) || std::holds_alternative<ReplicateReq>(m) ||
-           std::holds_alternative<GetReq>(m) || std::holds_alternative<Ping>(m) || std::holds_alternative<Pong>(m);
+           std::holds_alternative<GetReq>(m) || std::holds_alternative<ListReq>(m) || std::holds_alternative<Ping>(m) ||
+           std::holds_alternative<Pong>(m);
 }
 
 // ---- client side -----------------------------------------------------------------
@@ -211,7 +246,8 @@ inline bool promises_nothing(const PeerMessage& m) {
 // request number, packed by the shell as it likes). Echoed in the reply.
 using ClientToken = std::uint64_t;
 
-enum class ClientOp : std::uint8_t { get, put, del };
+// `list`: one page of a namespace's keys (ClientRequest::list), for SCAN.
+enum class ClientOp : std::uint8_t { get, put, del, list };
 
 // Per-request options; 0 means "the node's default".
 // Quorums may be named (core/namespace.h).
@@ -248,6 +284,12 @@ struct ClientRequest {
     // put only, on a namespace with a datatype: the encoded data-type update
     // (replica/datatypes.h) instead of a value. Bounded like a value.
     std::string update;
+    // list only: where the page starts (`after` a client key, bounded like one), the
+    // prefix every listed key has (bounded like a key), and at most how many keys
+    // (1..k_max_list_keys). The page comes from r of the partition's primaries.
+    ListPosition list;
+    std::string list_prefix;
+    std::uint32_t list_limit = 0;
 };
 
 struct ClientReply {
@@ -262,6 +304,9 @@ struct ClientReply {
     // how many this node believes down; `replies` is then the targets it could reach.
     std::uint32_t primaries = 0;
     std::uint32_t primaries_down = 0;
+    // list: the page's keys (client keys, sorted, each once) and where the next starts.
+    std::vector<std::string> keys;
+    ListPosition next;
 };
 
 // Why a request was refused as unavailable, for people: "unavailable: 2 of 3 primaries

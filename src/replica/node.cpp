@@ -67,6 +67,11 @@ void Node::submit_one(Now now, ClientToken token, ClientRequest& request) {
         fail(token, errc::overloaded, 0, 0);
         return;
     }
+    if (request.op == ClientOp::list) {
+        ++stats_.client_lists;
+        start_list(now, token, request, opts);
+        return;
+    }
     // From here on the key is the stored key: its namespace is part of it.
     if (!opts.ns.empty() && opts.ns != k_default_namespace) request.key = scoped_key(opts.ns, request.key);
     switch (request.op) {
@@ -86,6 +91,7 @@ void Node::submit_one(Now now, ClientToken token, ClientRequest& request) {
             }
             start_put(now, token, request, opts);
             break;
+        case ClientOp::list: SHOAL_UNREACHABLE("handled above");
     }
 }
 
@@ -213,6 +219,14 @@ void Node::writes_lost(std::uint64_t seq) {
         }
         it = gets_.erase(it);
     }
+    for (auto it = lists_.begin(); it != lists_.end();) {
+        if (it->second.needs() < seq) {
+            ++it;
+            continue;
+        }
+        fail(it->second.token(), errc::store_error, 0, it->second.need());
+        it = lists_.erase(it);
+    }
     reload_from_store();
     // Dots this actor issued in the lost batches may live on elsewhere (a leader's
     // replicate requests leave before its own batch is durable), while this node has
@@ -246,6 +260,7 @@ void Node::finish_get(RequestId req, GetCoordinator& get) {
 void Node::expire(Now now, RequestId req) {
     if (auto it = puts_.find(req); it != puts_.end()) return expire_put(now, req, it->second);
     if (auto it = gets_.find(req); it != gets_.end()) return expire_get(now, req, it->second);
+    if (auto it = lists_.find(req); it != lists_.end()) return expire_list(now, req, it->second);
 }
 
 void Node::expire_put(Now now, RequestId req, PutCoordinator& put) {
@@ -321,6 +336,8 @@ void Node::dispatch(Now now, NodeId from, PeerMessage& message) {
                    [&](AeDone& m) { on_ae_done(now, from, m); },
                    [&](HandoffBatch& m) { on_handoff_batch(from, m); },
                    [&](HandoffAck& m) { on_handoff_ack(now, from, m); },
+                   [&](ListReq& m) { send(from, list_here(now, m)); },
+                   [&](ListResp& m) { on_list_resp(now, from, m); },
                },
                message);
 }

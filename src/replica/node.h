@@ -30,6 +30,7 @@
 #include "replica/exchanges.h"
 #include "replica/get_coordinator.h"
 #include "replica/hints.h"
+#include "replica/list_coordinator.h"
 #include "replica/reaper.h"
 #include "replica/merkle.h"
 #include "replica/messages.h"
@@ -174,7 +175,7 @@ public:
     // longer for read repair; it does not count.)
     std::size_t inflight() const {
         SHOAL_ASSERT(replied_gets_ <= gets_.size());
-        return puts_.size() + gets_.size() - replied_gets_;
+        return puts_.size() + gets_.size() - replied_gets_ + lists_.size();
     }
     NodeStats stats() const {
         NodeStats s = stats_;
@@ -258,6 +259,11 @@ private:
     // the own copy (only a read's first ask may include it).
     std::size_t ask(RequestId req, GetCoordinator& get, bool everyone, bool* own = nullptr);
     void reply_get(Now now, GetCoordinator& get);
+    // Key listing (list_path.cpp): one page, from r of the partition's primaries.
+    void start_list(Now now, ClientToken token, ClientRequest& request, const RequestOptions& opts);
+    void on_list_resp(Now now, NodeId from, ListResp& page);
+    void expire_list(Now now, RequestId req, ListCoordinator& list);
+    ListResp list_here(Now now, const ListReq& m);
     void expire(Now now, RequestId req);
     void expire_put(Now now, RequestId req, PutCoordinator& put);
     void expire_get(Now now, RequestId req, GetCoordinator& get);
@@ -424,6 +430,7 @@ private:
     std::uint64_t next_ping_ = 1;
     std::unordered_map<RequestId, PutCoordinator> puts_;
     std::unordered_map<RequestId, GetCoordinator> gets_;
+    std::unordered_map<RequestId, ListCoordinator> lists_;
     std::size_t replied_gets_ = 0;  // gets_ entries Answered
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
     // Puts whose own copy waits for its batch: (batch, request), in batch order.

@@ -15,6 +15,7 @@ struct NodeStats {
     std::uint64_t client_gets = 0;
     std::uint64_t client_puts = 0;
     std::uint64_t client_dels = 0;
+    std::uint64_t client_lists = 0;  // pages of a key listing (SCAN)
     std::uint64_t client_errors = 0;
     std::uint64_t quorum_failures = 0;
     std::uint64_t read_repairs_sent = 0;

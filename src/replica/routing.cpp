@@ -10,7 +10,16 @@
 namespace shoal::replica {
 
 std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) const {
-    if (auto ec = check_key(config_.limits, request.key)) return ec;
+    if (request.op == ClientOp::list) {
+        // A page names a position and a prefix, no key; each is bounded like a key.
+        const std::size_t max_key = config_.limits.max_key_bytes;
+        if (request.list_limit == 0 || request.list_limit > k_max_list_keys || request.list.done ||
+            request.list.after.size() > max_key || request.list_prefix.size() > max_key ||
+            request.list.partition >= ring_->partition_count())
+            return errc::bad_request;
+    } else if (auto ec = check_key(config_.limits, request.key)) {
+        return ec;
+    }
     if (request.op == ClientOp::put) {
         if (auto ec = check_value(config_.limits, request.value)) return ec;
         if (auto ec = check_value(config_.limits, request.update)) return ec;

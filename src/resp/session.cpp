@@ -51,6 +51,7 @@ void Session::run(std::vector<std::string> args, std::function<void(std::string,
     }
     if (c == nullptr) c = find_string_command(name);
     if (c == nullptr) c = find_shoal_command(name);
+    if (c == nullptr) c = find_scan_command(name);  // runs alone: it sees every write sent before it
     if (c != nullptr) {
         if (!arity_ok(*c, args.size())) {
             put_error(out, "ERR wrong number of arguments for '" + lower(name) + "' command");
@@ -145,7 +146,8 @@ std::optional<std::string> Session::concurrent_key(const std::vector<std::string
 
 bool reads_only(const std::string& upper_name) {
     for (const char* r : {"GET", "MGET", "EXISTS", "TTL", "PTTL", "STRLEN", "TYPE", "SMEMBERS", "SISMEMBER",
-                          "SMISMEMBER", "SCARD", "HGET", "HMGET", "HGETALL", "HEXISTS", "HLEN", "HKEYS", "HVALS", "SHOAL.GET"})
+                          "SMISMEMBER", "SCARD", "HGET", "HMGET", "HGETALL", "HEXISTS", "HLEN", "HKEYS", "HVALS", "SHOAL.GET",
+                          "SCAN"})
         if (upper_name == r) return true;
     return false;
 }

@@ -23,6 +23,7 @@
 
 #include "core/types.h"
 #include "replica/messages.h"
+#include "resp/scan.h"
 #include "tls/identity.h"
 
 namespace shoal::resp {
@@ -50,6 +51,11 @@ public:
     // Changes whenever the tokens are reloaded: a connection that authenticated asks
     // again, so a revoked token stops working on it.
     virtual std::uint64_t credentials_generation() { return 0; }
+    // SCAN's positions, one table for all of the node's connections.
+    ScanCursors& scan_cursors() { return scan_cursors_; }
+
+private:
+    ScanCursors scan_cursors_;
 };
 
 // A key that starts with `prefix` is in namespace `ns`, whichever database is selected.

@@ -66,6 +66,7 @@ const Command* find_datatype_command(const std::string& datatype, const std::str
 // Whether `upper_name` is a data-type command of any type (to refuse it on strings).
 bool is_datatype_command(const std::string& upper_name);
 const Command* find_hash_command(const std::string& upper_name);  // hashes.cpp
+const Command* find_scan_command(const std::string& upper_name);  // scan.cpp: SCAN
 
 // Reading and updating data-type keys (sets.cpp), for the data-type command files.
 inline constexpr std::string_view k_wrongtype = "WRONGTYPE Operation against a key holding the wrong kind of value";

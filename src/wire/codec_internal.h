@@ -54,7 +54,7 @@ void encode_frame(std::string& out, Fill&& fill) {
     append_message(message, out);
 }
 
-// ---- repair and handoff peer messages (wire_repair.cpp) ---------------------------
+// ---- repair, handoff and key-listing peer messages (wire_repair.cpp) ---------------------------
 
 void put(cs::Frame::Builder f, const replica::HintBatch& m);
 void put(cs::Frame::Builder f, const replica::HintAck& m);
@@ -66,6 +66,8 @@ void put(cs::Frame::Builder f, const replica::AeStates& m);
 void put(cs::Frame::Builder f, const replica::AeDone& m);
 void put(cs::Frame::Builder f, const replica::HandoffBatch& m);
 void put(cs::Frame::Builder f, const replica::HandoffAck& m);
+void put(cs::Frame::Builder f, const replica::ListReq& m);
+void put(cs::Frame::Builder f, const replica::ListResp& m);
 
 // Decodes a repair or handoff member of `f`; false for any other member.
 bool get_repair(cs::Frame::Reader f, replica::PeerMessage& out);

@@ -243,6 +243,25 @@ struct HandoffAck {
   code @2 :UInt16;
 }
 
+# ---- key listing (SCAN) -------------------------------------------------------------
+
+struct ListReq {
+  req @0 :UInt64;
+  partition @1 :UInt32;
+  scope @2 :Data;          # the namespace's stored-key front: empty, or NUL name NUL
+  prefix @3 :Data;
+  after @4 :Data;
+  limit @5 :UInt32;
+}
+
+struct ListResp {
+  req @0 :UInt64;
+  code @1 :UInt16;
+  keys @2 :List(Data);
+  complete @3 :Bool;
+  last @4 :Data;
+}
+
 # ---- gossip -------------------------------------------------------------------------
 # A view is carried as the canonical bytes of gossip::encode (src/gossip/view.h) and
 # validated by gossip::decode; hasView says whether an optional view is present.
@@ -303,6 +322,8 @@ struct Frame {
     gossipAck @22 :GossipAck;
     gossipAck2 @23 :GossipAck2;
     heartbeat @24 :Heartbeat;
-    # Append new members here, numbered from @25.
+    listReq @25 :ListReq;
+    listResp @26 :ListResp;
+    # Append new members here, numbered from @27.
   }
 }

@@ -492,6 +492,7 @@ void encode_request(std::uint64_t request_id, const replica::ClientRequest& requ
             case replica::ClientOp::get: b.setOp(cs::ClientRequest::Op::GET); break;
             case replica::ClientOp::put: b.setOp(cs::ClientRequest::Op::PUT); break;
             case replica::ClientOp::del: b.setOp(cs::ClientRequest::Op::DEL); break;
+            case replica::ClientOp::list: SHOAL_UNREACHABLE("the native protocol carries no key listing");
         }
         b.setKey(as_data(request.key));
         if (!request.value.empty()) b.setValue(as_data(request.value));

@@ -118,7 +118,47 @@ bool get_peer(cs::HandoffAck::Reader r, replica::PeerMessage& out) {
     return get_code(r.getCode(), m.code);
 }
 
+bool get_peer(cs::ListReq::Reader r, replica::PeerMessage& out) {
+    auto& m = out.emplace<replica::ListReq>();
+    m.req = r.getReq();
+    m.partition = PartitionId{r.getPartition()};
+    get_string(r.getScope(), m.scope);
+    get_string(r.getPrefix(), m.prefix);
+    get_string(r.getAfter(), m.after);
+    m.limit = r.getLimit();
+    return true;  // the replica checks the bounds (Node::list_here)
+}
+bool get_peer(cs::ListResp::Reader r, replica::PeerMessage& out) {
+    auto& m = out.emplace<replica::ListResp>();
+    m.req = r.getReq();
+    m.complete = r.getComplete();
+    get_string(r.getLast(), m.last);
+    const auto keys = r.getKeys();
+    m.keys.resize(keys.size());
+    for (unsigned i = 0; i < keys.size(); ++i) get_string(keys[i], m.keys[i]);
+    return get_code(r.getCode(), m.code);  // the coordinator checks the page (ListCoordinator)
+}
+
 }  // namespace
+
+void put(cs::Frame::Builder f, const replica::ListReq& m) {
+    auto b = f.initListReq();
+    b.setReq(m.req);
+    b.setPartition(m.partition.value);
+    b.setScope(as_data(m.scope));
+    b.setPrefix(as_data(m.prefix));
+    b.setAfter(as_data(m.after));
+    b.setLimit(m.limit);
+}
+void put(cs::Frame::Builder f, const replica::ListResp& m) {
+    auto b = f.initListResp();
+    b.setReq(m.req);
+    b.setCode(code_of(m.code));
+    auto keys = b.initKeys(static_cast<unsigned>(m.keys.size()));
+    for (unsigned i = 0; i < m.keys.size(); ++i) keys.set(i, as_data(m.keys[i]));
+    b.setComplete(m.complete);
+    b.setLast(as_data(m.last));
+}
 
 void put(cs::Frame::Builder f, const replica::HintBatch& m) {
     auto b = f.initHintBatch();
@@ -203,6 +243,8 @@ bool get_repair(cs::Frame::Reader f, replica::PeerMessage& out) {
         case W::AE_DONE: return f.hasAeDone() && get_peer(f.getAeDone(), out);
         case W::HANDOFF_BATCH: return f.hasHandoffBatch() && get_peer(f.getHandoffBatch(), out);
         case W::HANDOFF_ACK: return f.hasHandoffAck() && get_peer(f.getHandoffAck(), out);
+        case W::LIST_REQ: return f.hasListReq() && get_peer(f.getListReq(), out);
+        case W::LIST_RESP: return f.hasListResp() && get_peer(f.getListResp(), out);
         default: return false;
     }
 }

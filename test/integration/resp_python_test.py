@@ -8,7 +8,7 @@ as Redis databases 1 and 2:
     every acknowledged add is in the cart unless an acknowledged SREM removed it, read
     through every node.
   - a session program: SETEX/GET/EXPIRE/TTL/PERSIST through different nodes; a short
-    session expires.
+    session expires; SCAN lists the live session and not the expired one.
   - a pipeline program: hundreds of commands sent before any reply (commands on
     different keys run at once); the replies come in order, commands on one key keep
     their order, and a SELECT in the middle applies to what follows it.
@@ -128,6 +128,9 @@ def session_program():
     check(s2.get("session:short") == b"bye", "a 1 s session is there")
     time.sleep(2.2)
     check(s3.get("session:short") is None and s3.ttl("session:short") == -2, "and has expired 2 s later")
+    # SCAN (scan_iter pages through cursors) lists the live session, not the expired one.
+    listed = {k.decode() for k in s2.scan_iter(match="session:*", count=5)}
+    check(listed == {"session:9f2c"}, f"SCAN through node 2 lists the live session only ({sorted(listed)})")
     check(s1.delete("session:9f2c") == 1 and s2.get("session:9f2c") is None, "DEL")
 
 

@@ -42,6 +42,16 @@ redis-benchmark "${tls[@]}" -p "$r2" -t incr -n 2000 -c 20 -P 4 -q >"$dir/bench2
 b2=$!
 wait "$b1" "$b2"
 expect 4000 "$r3" get counter:__rand_int__
+# SCAN (redis-cli --scan): 150 keys written through node 1, listed through node 3 in
+# pages (redis-cli asks for COUNT 10), each once.
+seq 1 150 | sed 's/^/SET scan:/; s/$/ v/' | timeout 20 redis-cli "${tls[@]}" -p "$r1" >/dev/null
+listed=$(timeout 20 redis-cli "${tls[@]}" -p "$r3" --scan --pattern 'scan:*')
+if [ "$(printf '%s\n' "$listed" | grep -c '^scan:')" = 150 ] && [ "$(printf '%s\n' "$listed" | sort -u | wc -l)" = 150 ]; then
+  echo "ok: SCAN listed 150 keys once each"
+else
+  echo "FAIL: SCAN listed $(printf '%s\n' "$listed" | wc -l) lines: $(printf '%s' "$listed" | head -c 200)"; failed=1
+fi
+expect "cart:alice" "$r2" --scan --pattern 'cart:*'
 # Sessions on an lww namespace as Redis database 1.
 sessions_database "$shoal" "$dir" "$base"
 expect OK "$r1" -n 1 set s1 a

@@ -63,6 +63,7 @@ public:
             }
             case ClientOp::put: data[request.key] = request.value; break;
             case ClientOp::del: data.erase(request.key); break;
+            case ClientOp::list: reply.code = errc::bad_request; break;  // HTTP lists no keys
         }
         if (!defer) {
             done(std::move(reply));
