@@ -266,6 +266,20 @@ TEST_CASE("scan: a page merges r replicas, so a key one replica lacks is still l
     CHECK(std::set<std::string>(got.begin(), got.end()) == want);
 }
 
+namespace {
+// Writes keys d0..d(count-1) through node 1 and deletes each: tombstones.
+void write_and_delete(test::Cluster& c, std::uint32_t count) {
+    for (std::uint32_t i = 0; i < count; ++i) {
+        const std::string key = "d" + std::to_string(i);
+        REQUIRE(c.put(1, key, "v").code == errc::ok);
+        ClientRequest del;
+        del.op = ClientOp::del;
+        del.key = key;
+        REQUIRE(c.call(1, del).code == errc::ok);
+    }
+}
+}  // namespace
+
 TEST_CASE("scan: a replica looks at k_max_list_examined entries per page, however many are dead", "[scan]") {
     NodeConfig one;
     one.n = 1;
@@ -275,14 +289,7 @@ TEST_CASE("scan: a replica looks at k_max_list_examined entries per page, howeve
     // More tombstones than a page may look at, all in one partition's range or spread:
     // the listing still ends, and finds the one live key.
     const std::uint32_t dead = k_max_list_examined + 100;
-    for (std::uint32_t i = 0; i < dead; ++i) {
-        const std::string key = "d" + std::to_string(i);
-        REQUIRE(c.put(1, key, "v").code == errc::ok);
-        ClientRequest del;
-        del.op = ClientOp::del;
-        del.key = key;
-        REQUIRE(c.call(1, del).code == errc::ok);
-    }
+    write_and_delete(c, dead);
     REQUIRE(c.put(1, "alive", "v").code == errc::ok);
     std::size_t pages = 0;
     CHECK(list_all(c, 1, 10, {}, 0, &pages) == std::multiset<std::string>{"alive"});
@@ -293,14 +300,7 @@ TEST_CASE("scan: a replica looks at k_max_list_examined entries per page, howeve
     std::vector<ring::Member> ms{{NodeId{1}, "z1"}};
     auto one_partition = std::make_shared<const ring::Ring>(1, ms, ring::compute_claim(1, ms, {}));
     test::Cluster single(1, one, one_partition);
-    for (std::uint32_t i = 0; i < dead; ++i) {
-        const std::string key = "d" + std::to_string(i);
-        REQUIRE(single.put(1, key, "v").code == errc::ok);
-        ClientRequest del;
-        del.op = ClientOp::del;
-        del.key = key;
-        REQUIRE(single.call(1, del).code == errc::ok);
-    }
+    write_and_delete(single, dead);
     ClientReply first = single.call(1, list_request(0, {}, 10));
     REQUIRE(first.code == errc::ok);
     CHECK(first.keys.empty());

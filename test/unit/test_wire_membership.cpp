@@ -243,3 +243,34 @@ TEST_CASE("wire: peer and gossip frames interleave on one connection", "[wire][g
     CHECK(decoded[3].kind == Frame::Kind::gossip);
     CHECK(std::get<GossipAck>(decoded[3].gossip).digest == 5);
 }
+
+TEST_CASE("wire: key-listing request and page round trip", "[wire][scan]") {
+    using namespace std::string_literals;
+    shoal::replica::ListReq q;
+    q.req = k_u64_max;
+    q.partition = PartitionId{0xffffffff};
+    q.scope = "\0carts\0"s;
+    q.prefix = "cart:\0x"s;
+    q.after = "cart:\xff"s;
+    q.limit = 1000;
+    const shoal::replica::ListReq q2 = round_trip_peer(q);
+    CHECK(q2.req == q.req);
+    CHECK(q2.partition == q.partition);
+    CHECK(q2.scope == q.scope);
+    CHECK(q2.prefix == q.prefix);
+    CHECK(q2.after == q.after);
+    CHECK(q2.limit == q.limit);
+    shoal::replica::ListResp p;
+    p.req = 9;
+    p.code = errc::store_error;
+    p.keys = {"a", "\0b"s, std::string(1024, 'k')};
+    p.complete = true;
+    p.last = "z";
+    const shoal::replica::ListResp p2 = round_trip_peer(p);
+    CHECK(p2.req == 9);
+    CHECK(p2.code == errc::store_error);
+    CHECK(p2.keys == p.keys);
+    CHECK(p2.complete);
+    CHECK(p2.last == "z");
+    CHECK(round_trip_peer(shoal::replica::ListResp{}).keys.empty());
+}
