@@ -109,7 +109,9 @@ ListResp Node::list_here(Now now, const ListReq& m) {
     resp.req = m.req;
     const std::size_t max_key = config_.limits.max_key_bytes;
     if (m.limit == 0 || m.limit > k_max_list_keys || m.prefix.size() > max_key || m.after.size() > max_key ||
-        !valid_scope(m.scope) || m.partition.value >= ring_->partition_count()) {
+        !valid_scope(m.scope) || m.partition.value >= ring_->partition_count() ||
+        (!m.after.empty() && !m.after.starts_with(m.prefix)) || m.prefix.starts_with('\0') ||
+        m.after.starts_with('\0')) {
         resp.code = errc::bad_request;
         return resp;
     }

@@ -136,7 +136,7 @@ inline void submit(const StatePtr& s, replica::ClientRequest q, std::function<vo
     for (auto [mine, given] : {std::pair{&o.n, c.n}, {&o.r, c.r}, {&o.w, c.w}, {&o.pr, c.pr}, {&o.pw, c.pw}})
         if (*mine == 0) *mine = given;
     if (o.timeout_ms == 0) o.timeout_ms = c.timeout_ms;
-    const bool write = q.op != replica::ClientOp::get;
+    const bool write = q.op != replica::ClientOp::get && q.op != replica::ClientOp::list;
     s->core.call(std::move(q), [s, write, done = std::move(done)](replica::ClientReply reply) {
         if (write && reply.code == errc::ok) s->last_write_acks = reply.replies;
         done(std::move(reply));

@@ -129,6 +129,7 @@ std::error_code BufferedStore::sync() {
 }
 
 std::error_code BufferedStore::scan(std::string_view begin, std::string_view end, const ScanVisitor& visit) {
+    if (!end.empty() && begin >= end) return {};  // an empty range (the overlay walk needs begin < end)
     auto it = overlay_.lower_bound(begin);
     const auto stop = end.empty() ? overlay_.end() : overlay_.lower_bound(end);
     bool go = true;

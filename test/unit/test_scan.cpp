@@ -245,6 +245,28 @@ TEST_CASE("scan: the core lists live keys of one namespace, each once, within it
     CHECK(c.call(1, list_request(0, std::string(1024, 'a'), 1)).code == errc::ok);
     CHECK(c.call(1, list_request(0, std::string(1025, 'a'), 1)).code == errc::bad_request);
     CHECK(c.call(1, list_request(0, {}, 1, "nope")).code == errc::no_namespace);
+    // A position outside its prefix, or a key that names another namespace's scope.
+    ClientRequest outside = list_request(0, "b", 1);
+    outside.list_prefix = "a";
+    CHECK(c.call(1, outside).code == errc::bad_request);
+    ClientRequest scoped = list_request(0, {}, 1);
+    scoped.list_prefix = std::string("\0other\0", 7);
+    CHECK(c.call(1, scoped).code == errc::bad_request);
+    // The same from a peer: refused, not scanned.
+    ListReq peer;
+    peer.req = 1;
+    peer.partition = PartitionId{0};
+    peer.prefix = "a";
+    peer.after = "b";
+    peer.limit = 1;
+    c.node(2).step(c.now, NodeId{1}, peer);
+    c.collect(2);
+    bool refused = false;
+    for (auto& [from, env] : c.wire) {
+        if (auto* r = std::get_if<ListResp>(&env.msg)) refused = r->code == errc::bad_request;
+    }
+    CHECK(refused);
+    c.wire.clear();
 }
 
 TEST_CASE("scan: a page merges r replicas, so a key one replica lacks is still listed", "[scan]") {
