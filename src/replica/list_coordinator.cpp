@@ -6,6 +6,13 @@
 
 namespace shoal::replica {
 
+bool valid_list_range(std::string_view prefix, std::string_view after, std::uint32_t limit,
+                      std::size_t max_key_bytes) {
+    return limit >= 1 && limit <= k_max_list_keys && prefix.size() <= max_key_bytes &&
+           after.size() <= max_key_bytes && (after.empty() || after.starts_with(prefix)) &&
+           !prefix.starts_with('\0') && !after.starts_with('\0');
+}
+
 bool ListCoordinator::valid(const ListResp& page) const {
     const ListReq& q = spec_.request;
     if (page.keys.size() > q.limit) return false;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/types.h"
@@ -18,6 +19,13 @@
 #include "replica/target.h"
 
 namespace shoal::replica {
+
+// Whether a page's range is one a listing may ask for: 1..k_max_list_keys keys, a prefix
+// and a position each no longer than a key, the position under the prefix, neither
+// beginning with NUL (the mark of a namespace's scope). The client's request
+// (Node::validate) and a peer's (Node::list_here) are held to the same rules.
+bool valid_list_range(std::string_view prefix, std::string_view after, std::uint32_t limit,
+                      std::size_t max_key_bytes);
 
 class ListCoordinator {
 public:

@@ -107,11 +107,8 @@ void Node::expire_list(Now now, RequestId req, ListCoordinator& list) {
 ListResp Node::list_here(Now now, const ListReq& m) {
     ListResp resp;
     resp.req = m.req;
-    const std::size_t max_key = config_.limits.max_key_bytes;
-    if (m.limit == 0 || m.limit > k_max_list_keys || m.prefix.size() > max_key || m.after.size() > max_key ||
-        !valid_scope(m.scope) || m.partition.value >= ring_->partition_count() ||
-        (!m.after.empty() && !m.after.starts_with(m.prefix)) || m.prefix.starts_with('\0') ||
-        m.after.starts_with('\0')) {
+    if (!valid_list_range(m.prefix, m.after, m.limit, config_.limits.max_key_bytes) || !valid_scope(m.scope) ||
+        m.partition.value >= ring_->partition_count()) {
         resp.code = errc::bad_request;
         return resp;
     }

@@ -185,7 +185,7 @@ struct ListPosition {
 
 // Coordinator -> replica: the live keys of one namespace you hold in `partition` that
 // start with `prefix`, after `after`, in key order: at most `limit`, and at most
-// k_list_batch_bytes of them.
+// k_batch_bytes of them.
 struct ListReq {
     RequestId req = 0;
     PartitionId partition;

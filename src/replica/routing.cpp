@@ -12,12 +12,9 @@ namespace shoal::replica {
 std::error_code Node::validate(const ClientRequest& request, RequestOptions& o) const {
     if (request.op == ClientOp::list) {
         // A page names a position and a prefix, no key; each is bounded like a key.
-        const std::size_t max_key = config_.limits.max_key_bytes;
-        if (request.list_limit == 0 || request.list_limit > k_max_list_keys || request.list.done ||
-            request.list.after.size() > max_key || request.list_prefix.size() > max_key ||
-            request.list.partition >= ring_->partition_count() ||
-            (!request.list.after.empty() && !request.list.after.starts_with(request.list_prefix)) ||
-            request.list_prefix.starts_with('\0') || request.list.after.starts_with('\0'))
+        if (request.list.done || request.list.partition >= ring_->partition_count() ||
+            !valid_list_range(request.list_prefix, request.list.after, request.list_limit,
+                              config_.limits.max_key_bytes))
             return errc::bad_request;
     } else if (auto ec = check_key(config_.limits, request.key)) {
         return ec;
