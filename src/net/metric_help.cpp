@@ -93,6 +93,8 @@ constexpr std::array k_help = {
     Help{"shoal_read_repairs_sent_total", "Merged states sent to replicas a read found stale or damaged."},
     Help{"shoal_read_retries_total", "Reads that asked the rest of their targets after read_retry_ms without a quorum."},
     Help{"shoal_read_siblings", "Live siblings returned per successful read."},
+    Help{"shoal_replicate_deltas_refused_total", "Data-type updates a replica could not apply to its copy, so it was sent the state."},
+    Help{"shoal_replicate_deltas_sent_total", "Data-type writes sent to a replica as their update instead of their state."},
     Help{"shoal_request_duration_seconds", "Client request latency on this coordinator, by operation."},
     Help{"shoal_request_errors_total", "Failed client requests coordinated by this node, by error code."},
     Help{"shoal_requests_forbidden_total", "Native requests refused: the client's role does not allow them."},

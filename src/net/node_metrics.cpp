@@ -17,6 +17,8 @@ void render_node_metrics(const replica::Node& node, std::string& out) {
     counter("shoal_corrupt_reads_total", s.corrupt_reads);
     counter("shoal_states_refused_total", s.states_refused);
     counter("shoal_late_leads_refused_total", s.late_leads_refused);
+    counter("shoal_replicate_deltas_sent_total", s.deltas_sent);
+    counter("shoal_replicate_deltas_refused_total", s.deltas_refused);
     counter("shoal_hints_delivered_total", s.hints_delivered);
     counter("shoal_hints_dropped_total", s.hints_dropped);
     counter("shoal_anti_entropy_exchanges_total", s.ae_exchanges);

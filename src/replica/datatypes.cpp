@@ -377,6 +377,16 @@ std::error_code merge_siblings(Type type, const std::vector<Sibling>& siblings, 
     return {};
 }
 
+std::error_code next_value(const Update& update, const std::vector<Sibling>& siblings, const VersionVector& clock,
+                           const Dot& dot, Time written, Time now, std::string& out) {
+    State state;
+    if (auto ec = merge_siblings(type_of(update), siblings, now, state)) return ec;
+    observe(state, clock);
+    if (auto ec = apply(state, update, dot, written)) return ec;
+    out = encode(state);
+    return {};
+}
+
 std::vector<std::string> members(const Set& set) {
     std::vector<std::string> out;
     out.reserve(set.elements.size());

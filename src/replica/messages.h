@@ -53,9 +53,26 @@ struct ReplicateReq {
     NodeId hint_for;
 };
 
+// Coordinator -> primary replica: a data-type write sent as its update, not its state
+// (put_path.cpp). `state` is the leader's copy with the write, its one sibling's value
+// left out; the replica computes that value from its own copy (dt::next_value) and
+// takes the state only when the value's xxHash64 (seed k_delta_seed) is `digest`: when
+// its copy was the leader's. Else it answers need_state, and is sent the whole state.
+struct ReplicateDelta {
+    RequestId req = 0;
+    std::string key;
+    SiblingSet state;
+    std::string update;  // dt::encode(Update)
+    std::uint64_t digest = 0;
+};
+inline constexpr std::uint64_t k_delta_seed = 0x64656c7461;  // "delta"
+
 struct ReplicateResp {
     RequestId req = 0;
     errc code = errc::ok;
+    // To a ReplicateDelta: this replica's copy was not the leader's, so it took
+    // nothing; send the state (code is ok).
+    bool need_state = false;
 };
 
 struct GetReq {
@@ -208,7 +225,7 @@ struct ListResp {
 
 using PeerMessage = std::variant<PutLeaderReq, PutLeaderResp, ReplicateReq, ReplicateResp, GetReq, GetResp, Ping, Pong,
                                  HintBatch, HintAck, AeTree, AeTreeResp, AeKeys, AeKeysResp, AeStates, AeDone,
-                                 HandoffBatch, HandoffAck, ListReq, ListResp>;
+                                 HandoffBatch, HandoffAck, ListReq, ListResp, ReplicateDelta>;
 
 struct Envelope {
     NodeId to;
@@ -236,6 +253,7 @@ inline bool is_answer(const PeerMessage& m) {
 // reply or acknowledgement, repair traffic) waits for them.
 inline bool promises_nothing(const PeerMessage& m) {
     return std::holds_alternative<PutLeaderReq>(m) || std::holds_alternative<ReplicateReq>(m) ||
+           std::holds_alternative<ReplicateDelta>(m) ||
            std::holds_alternative<GetReq>(m) || std::holds_alternative<ListReq>(m) || std::holds_alternative<Ping>(m) ||
            std::holds_alternative<Pong>(m);
 }

@@ -258,6 +258,7 @@ void Node::finish_get(RequestId req, GetCoordinator& get) {
 }
 
 void Node::expire(Now now, RequestId req) {
+    if (auto d = deltas_.find(req); d != deltas_.end() && now.mono >= d->second.deadline) deltas_.erase(d);
     if (auto it = puts_.find(req); it != puts_.end()) return expire_put(now, req, it->second);
     if (auto it = gets_.find(req); it != gets_.end()) return expire_get(now, req, it->second);
     if (auto it = lists_.find(req); it != lists_.end()) return expire_list(now, req, it->second);
@@ -321,6 +322,7 @@ void Node::dispatch(Now now, NodeId from, PeerMessage& message) {
                        ReplicateResp resp = replicate(m);
                        if (m.req != 0) send(from, resp);  // read repair and forwarding want none
                    },
+                   [&](ReplicateDelta& m) { send(from, replicate_delta(now, m)); },
                    [&](ReplicateResp& m) { on_replicate_resp(now, from, m); },
                    [&](GetReq& m) { send(from, read_here(m.req, m.key)); },
                    [&](GetResp& m) { on_get_resp(now, from, m); },

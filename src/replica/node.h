@@ -251,6 +251,10 @@ private:
     void send_to_leader(Now now, RequestId req, PutCoordinator& put, std::size_t leader);
     void on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp);
     void on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp);
+    // The write a put replicates as its update (ReplicateDelta), for its primaries:
+    // nullopt unless it is a data-type write that left one sibling whose value is
+    // larger than the update, and fewer than max_inflight_requests deltas are pending.
+    std::optional<ReplicateDelta> delta_of(RequestId req, const PutCoordinator& put) const;
     void on_get_resp(Now now, NodeId from, GetResp& resp);
     void maybe_finish_put(Now now, RequestId req, PutCoordinator& put);
     void finish_get(RequestId req, GetCoordinator& get);
@@ -285,6 +289,7 @@ private:
     PutLeaderResp lead(Now now, NodeId from, PutLeaderReq& req);
     std::error_code apply_update(Now now, const SiblingSet& local, WriteOp& op) const;
     ReplicateResp replicate(ReplicateReq& req);
+    ReplicateResp replicate_delta(Now now, ReplicateDelta& req);
     GetResp read_here(RequestId req, std::string_view key);
     // Read repair or a forwarded write of this node's own copy (no answer wanted).
     void replicate_here(ReplicateReq req);
@@ -432,6 +437,16 @@ private:
     std::unordered_map<RequestId, GetCoordinator> gets_;
     std::unordered_map<RequestId, ListCoordinator> lists_;
     std::size_t replied_gets_ = 0;  // gets_ entries Answered
+    // Data-type writes sent to primaries as their update and not yet answered by all:
+    // the state each stands for, for a replica that asks for it (need_state), kept
+    // until the put's deadline at most, even after the put is answered.
+    struct PendingDelta {
+        std::string key;
+        SiblingSet state;
+        std::vector<NodeId> waiting;
+        Instant deadline;
+    };
+    std::unordered_map<RequestId, PendingDelta> deltas_;
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
     // Puts whose own copy waits for its batch: (batch, request), in batch order.
     std::deque<std::pair<std::uint64_t, RequestId>> own_copies_;

@@ -3,8 +3,14 @@
 // state to the other targets, the reply once W copies are durable (its own counting
 // only once its batch is: writes_durable). When this node is the leader or a replica
 // it calls its own handler (lead, replicate) instead of sending itself a message; such
-// a call comes last in what calls it, since its answer may finish the put.
+// a call comes last in what calls it, since its answer may finish the put. A data-type
+// write goes to the other primaries as its update (ReplicateDelta) when that is the
+// smaller: each computes the state again from its own copy, and one whose copy was not
+// the leader's asks for the whole state (need_state), which deltas_ keeps until every
+// such replica has answered or the put's deadline passes.
 #include <algorithm>
+
+#include "core/hash.h"
 
 #include "replica/node.h"
 
@@ -86,21 +92,58 @@ void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
     count_copy(resp.req, put, put.leader_target(), from);
     const SiblingSet& state = put.replicating().state;
     std::optional<ReplicateReq> own;  // this node is a replica (another one led)
+    const std::optional<ReplicateDelta> delta = delta_of(resp.req, put);
+    std::vector<NodeId> sent_delta;
     put.for_each_replica([&](const Target& t) {
-        ReplicateReq req{resp.req, put.key(), state, t.hint_for};
         if (t.node == config_.id) {
-            own = std::move(req);
+            own = ReplicateReq{resp.req, put.key(), state, t.hint_for};
+        } else if (delta && !t.hint_for.valid()) {
+            send(t.node, *delta);
+            sent_delta.push_back(t.node);
         } else {
-            send(t.node, std::move(req));
+            send(t.node, ReplicateReq{resp.req, put.key(), state, t.hint_for});
         }
     });
+    if (!sent_delta.empty()) {
+        stats_.deltas_sent += sent_delta.size();
+        deltas_.emplace(resp.req, PendingDelta{put.key(), state, std::move(sent_delta), put.deadline()});
+        deadlines_.push({put.deadline(), resp.req});
+    }
     forward_write(put.key(), state, put.targets());
     if (!own) return maybe_finish_put(now, resp.req, put);
     const ReplicateResp own_answer = replicate(*own);
     on_replicate_resp(now, config_.id, own_answer);  // counts the own copy, may finish the put
 }
 
+std::optional<ReplicateDelta> Node::delta_of(RequestId req, const PutCoordinator& put) const {
+    const PutCoordinator::Replicating& r = put.replicating();
+    const std::string& update = put.op().update;
+    if (update.empty() || r.state.siblings.size() != 1 || deltas_.size() >= config_.limits.max_inflight_requests) {
+        return std::nullopt;
+    }
+    const Sibling& s = r.state.siblings.front();
+    if (s.tombstone || s.dot != r.dot || update.size() >= s.value.size()) return std::nullopt;
+    ReplicateDelta delta{req, put.key(), SiblingSet{}, update, hash_bytes(s.value, k_delta_seed)};
+    delta.state.context = r.state.context;
+    delta.state.siblings.push_back(Sibling{s.dot, false, {}, s.written, s.expires, s.content_type});
+    return delta;
+}
+
 void Node::on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp) {
+    // A delta's answer: that replica no longer waits on it. One whose copy was not the
+    // leader's is sent the whole state, and its answer to that counts when it comes.
+    if (auto d = deltas_.find(resp.req); d != deltas_.end()) {
+        std::vector<NodeId>& waiting = d->second.waiting;
+        if (auto w = std::find(waiting.begin(), waiting.end(), from); w != waiting.end()) {
+            waiting.erase(w);
+            if (resp.need_state) {
+                ++stats_.deltas_refused;
+                send(from, ReplicateReq{resp.req, d->second.key, d->second.state, NodeId{}});
+            }
+            if (waiting.empty()) deltas_.erase(d);
+        }
+    }
+    if (resp.need_state) return;  // no copy taken
     auto it = puts_.find(resp.req);
     if (it == puts_.end()) return;
     PutCoordinator& put = it->second;

@@ -70,12 +70,10 @@ std::error_code Node::apply_update(Now now, const SiblingSet& local, WriteOp& op
                                joined_size(local.context, *context) > k_max_context_entries)) {
         return errc::bad_context;
     }
-    dt::State state;
-    if (auto ec = dt::merge_siblings(dt::type_of(update), local.siblings, now.wall, state)) return ec;
-    dt::observe(state, local.context);
     const Dot dot = next_dot(local, local.context, actor_, next_counter_);
-    if (auto ec = dt::apply(state, update, dot, op.written)) return ec;
-    op.value = dt::encode(state);
+    std::string value;
+    if (auto ec = dt::next_value(update, local.siblings, local.context, dot, op.written, now.wall, value)) return ec;
+    op.value = std::move(value);
     op.context = local.context;
     op.content_type.clear();
     op.update.clear();
@@ -98,6 +96,45 @@ ReplicateResp Node::replicate(ReplicateReq& req) {
     }
     if (ec) resp.code = to_errc(ec);
     return resp;
+}
+
+// A data-type write sent as its update: the replica computes the value the leader
+// computed, from its own copy, and takes the leader's state only when it got the
+// leader's bytes (the digest): when its copy was the one the leader wrote on. Any
+// other copy -- a write missed, a repair not yet arrived, a sibling expired here but
+// not there -- asks for the whole state instead (need_state); nothing is taken from a
+// delta that does not check out.
+ReplicateResp Node::replicate_delta(Now now, ReplicateDelta& req) {
+    ReplicateResp resp{req.req, errc::ok};
+    const auto need_state = [&] {
+        resp.need_state = true;
+        return resp;
+    };
+    if (req.state.siblings.size() != 1 || req.state.siblings.front().tombstone ||
+        !req.state.siblings.front().value.empty()) {
+        resp.code = errc::bad_request;
+        return resp;
+    }
+    dt::Update update;
+    if (dt::decode(req.update, update)) {
+        resp.code = errc::bad_request;
+        return resp;
+    }
+    if (store_failing_) {
+        resp.code = to_errc(store_failing_);
+        return resp;
+    }
+    SiblingSet local;
+    if (load(req.key, local)) return need_state();
+    Sibling& written = req.state.siblings.front();
+    std::string value;
+    if (dt::next_value(update, local.siblings, local.context, written.dot, written.written, now.wall, value) ||
+        hash_bytes(value, k_delta_seed) != req.digest) {
+        return need_state();
+    }
+    written.value = std::move(value);
+    ReplicateReq full{req.req, std::move(req.key), std::move(req.state), NodeId{}};
+    return replicate(full);
 }
 
 GetResp Node::read_here(RequestId req, std::string_view key) {

@@ -212,7 +212,8 @@ struct Totals {
     std::uint64_t membership_runs = 0, joins = 0, leaves = 0, removes = 0, exits = 0;
     std::uint64_t agreement = 0, owners = 0, owner_missing = 0, left_behind = 0;
     std::uint64_t handoff_keys = 0, handoff_received = 0, forwarded = 0, streams = 0;
-    std::uint64_t dt_adds = 0, dt_increments = 0, dt_lost = 0, dt_counters = 0, dt_overcount = 0;
+    std::uint64_t dt_adds = 0, dt_increments = 0, dt_lost = 0, dt_counters = 0, dt_overcount = 0, deltas = 0,
+                  deltas_refused = 0;
 };
 
 void add(Totals& t, const RunResult& r) {
@@ -244,6 +245,8 @@ void add(Totals& t, const RunResult& r) {
     t.dt_lost += r.dt_lost_adds;
     t.dt_counters += r.dt_counter_violations;
     t.dt_overcount += r.dt_overcount;
+    t.deltas += r.deltas_sent;
+    t.deltas_refused += r.deltas_refused;
     if (r.faults.wipes > 0) {
         ++t.wipe_runs;
         if (r.converge_us < 0) {
@@ -350,9 +353,11 @@ void print_totals(const Totals& t, double wall_s) {
     }
     if (t.dt_adds + t.dt_increments > 0) {
         std::printf("datatypes    %llu set adds and map field writes, %llu increments acknowledged; dt-lost-add=%llu dt-counter=%llu "
-                    "(violations); %llu increments counted beyond those sent (a leader's lost answer)\n",
+                    "(violations); %llu increments counted beyond those sent (a leader's lost answer); %llu sent to "
+                    "replicas as updates, %llu of them refused for a copy that was not the leader's\n",
                     (unsigned long long)t.dt_adds, (unsigned long long)t.dt_increments, (unsigned long long)t.dt_lost,
-                    (unsigned long long)t.dt_counters, (unsigned long long)t.dt_overcount);
+                    (unsigned long long)t.dt_counters, (unsigned long long)t.dt_overcount, (unsigned long long)t.deltas,
+                    (unsigned long long)t.deltas_refused);
     }
     std::printf("speed        %.1f s wall, %.0f simulated requests/s, %.0f events/s\n", wall_s,
                 wall_s > 0 ? static_cast<double>(t.ops) / wall_s : 0.0,

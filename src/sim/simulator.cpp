@@ -271,6 +271,8 @@ void Simulation::start_node(std::uint32_t i) {
 
 void Simulation::collect_stats(const replica::NodeStats& s) {
     result_.hints_delivered += s.hints_delivered;
+    result_.deltas_sent += s.deltas_sent;
+    result_.deltas_refused += s.deltas_refused;
     result_.ae_exchanges += s.ae_exchanges;
     result_.ae_keys_repaired += s.ae_keys_repaired;
     result_.corrupt_repaired += s.corrupt_repaired;

@@ -182,6 +182,7 @@ struct RunResult {
     std::uint64_t dt_lost_adds = 0;
     std::uint64_t dt_counter_violations = 0;  // counters below their acknowledged increments
     std::uint64_t dt_overcount = 0;           // increments counted beyond those sent
+    std::uint64_t deltas_sent = 0, deltas_refused = 0;  // data-type writes replicated as updates
     std::vector<std::string> violations;  // "checker: detail"
 };
 

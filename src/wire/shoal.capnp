@@ -97,6 +97,17 @@ struct ReplicateReq {
 struct ReplicateResp {
   req @0 :UInt64;
   code @1 :UInt16;
+  needState @2 :Bool;      # to a ReplicateDelta: the replica's copy was not the leader's
+}
+
+# A data-type write as its update: `state` without its one sibling's value, which
+# the replica computes from its own copy and checks against `digest`.
+struct ReplicateDelta {
+  req @0 :UInt64;
+  key @1 :Data;
+  state @2 :SiblingSet;
+  update @3 :Data;
+  digest @4 :UInt64;
 }
 
 struct GetReq {
@@ -324,6 +335,7 @@ struct Frame {
     heartbeat @24 :Heartbeat;
     listReq @25 :ListReq;
     listResp @26 :ListResp;
-    # Append new members here, numbered from @27.
+    replicateDelta @27 :ReplicateDelta;
+    # Append new members here, numbered from @28.
   }
 }

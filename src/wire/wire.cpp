@@ -232,6 +232,16 @@ void put(cs::Frame::Builder f, const replica::ReplicateResp& m) {
     auto b = f.initReplicateResp();
     b.setReq(m.req);
     b.setCode(code_of(m.code));
+    b.setNeedState(m.need_state);
+}
+
+void put(cs::Frame::Builder f, const replica::ReplicateDelta& m) {
+    auto b = f.initReplicateDelta();
+    b.setReq(m.req);
+    b.setKey(as_data(m.key));
+    put_state(b.initState(), m.state);
+    b.setUpdate(as_data(m.update));
+    b.setDigest(m.digest);
 }
 
 void put(cs::Frame::Builder f, const replica::GetReq& m) {
@@ -309,7 +319,17 @@ bool get_peer(cs::ReplicateReq::Reader r, replica::PeerMessage& out) {
 bool get_peer(cs::ReplicateResp::Reader r, replica::PeerMessage& out) {
     auto& m = out.emplace<replica::ReplicateResp>();
     m.req = r.getReq();
+    m.need_state = r.getNeedState();
     return get_code(r.getCode(), m.code);
+}
+
+bool get_peer(cs::ReplicateDelta::Reader r, replica::PeerMessage& out) {
+    auto& m = out.emplace<replica::ReplicateDelta>();
+    m.req = r.getReq();
+    m.key = to_string(r.getKey());
+    m.update = to_string(r.getUpdate());
+    m.digest = r.getDigest();
+    return get_state(r.getState(), m.state);  // the replica checks the rest (Node::replicate_delta)
 }
 
 bool get_peer(cs::GetReq::Reader r, replica::PeerMessage& out) {
@@ -406,6 +426,7 @@ bool get_frame(cs::Frame::Reader f, Frame& out) {
         case W::PUT_LEADER_RESP: return f.hasPutLeaderResp() && get_peer(f.getPutLeaderResp(), out.peer);
         case W::REPLICATE_REQ: return f.hasReplicateReq() && get_peer(f.getReplicateReq(), out.peer);
         case W::REPLICATE_RESP: return f.hasReplicateResp() && get_peer(f.getReplicateResp(), out.peer);
+        case W::REPLICATE_DELTA: return f.hasReplicateDelta() && get_peer(f.getReplicateDelta(), out.peer);
         case W::GET_REQ: return f.hasGetReq() && get_peer(f.getGetReq(), out.peer);
         case W::GET_RESP: return f.hasGetResp() && get_peer(f.getGetResp(), out.peer);
         case W::PING: return f.hasPing() && get_peer(f.getPing(), out.peer);

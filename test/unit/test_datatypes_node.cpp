@@ -2,6 +2,7 @@
 // each update to the merge of its siblings under the write's own dot, replicas keep the
 // states like any other, and a reader merges what it gets. Plain values and updates
 // do not mix.
+#include <set>
 #include <string>
 #include <vector>
 
@@ -132,4 +133,97 @@ TEST_CASE("datatypes on nodes: plain values and updates do not mix", "[datatypes
     forged.raise(make_actor(NodeId{1}, 1), 1000000);
     const ClientReply r = update(c, 1, "carts", "k", dt::SetUpdate{{}, {"x"}, forged});
     CHECK(r.code != errc::ok);
+}
+
+namespace {
+
+// The cart as node `via` alone holds it: the others are cut off while it reads, r=1.
+std::vector<std::string> items_on(Cluster& c, std::uint32_t via, const std::string& key) {
+    const std::set<std::uint32_t> before = c.dead;
+    for (std::uint32_t i = 1; i <= c.members.size(); ++i) {
+        if (i != via) c.dead.insert(i);
+    }
+    RequestOptions o;
+    o.ns = "carts";
+    o.r = 1;
+    const ClientReply r = c.get(via, key, o);
+    c.dead = before;
+    REQUIRE((r.code == errc::ok || r.code == errc::not_found));
+    dt::State s;
+    REQUIRE_FALSE(dt::merge_siblings(dt::Type::set, r.siblings, c.now.wall, s));
+    return dt::members(std::get<dt::Set>(s));
+}
+
+std::uint64_t deltas_sent(Cluster& c) {
+    std::uint64_t n = 0;
+    for (std::uint32_t i = 1; i <= c.members.size(); ++i) n += c.node(i).stats().deltas_sent;
+    return n;
+}
+
+std::uint64_t deltas_refused(Cluster& c) {
+    std::uint64_t n = 0;
+    for (std::uint32_t i = 1; i <= c.members.size(); ++i) n += c.node(i).stats().deltas_refused;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("datatypes on nodes: a cart's adds reach the other primaries as updates, and each holds the leader's state",
+          "[datatypes][node][delta]") {
+    Cluster c(3);
+    install(c);
+    std::vector<std::string> want;
+    for (int i = 0; i < 20; ++i) {
+        want.push_back("item-" + std::to_string(10 + i));
+        REQUIRE(update(c, 1 + i % 3, "carts", "cart", add(want.back())).code == errc::ok);
+    }
+    // Each add's update is smaller than the cart it made: it went to both other
+    // primaries as the update.
+    CHECK(deltas_sent(c) == 2 * 20);
+    CHECK(deltas_refused(c) == 0);
+    for (std::uint32_t via = 1; via <= 3; ++via) CHECK(items_on(c, via, "cart") == want);
+}
+
+TEST_CASE("datatypes on nodes: a replica whose copy missed a write asks for the state, and gets it",
+          "[datatypes][node][delta]") {
+    Cluster c(3);
+    install(c);
+    for (const char* item : {"apple", "banana", "cherry", "damson"}) {
+        REQUIRE(update(c, 1, "carts", "k", add(item)).code == errc::ok);
+    }
+    c.dead.insert(3);
+    REQUIRE(update(c, 1, "carts", "k", add("elder")).code == errc::ok);  // on 1 and 2
+    c.dead.clear();
+    CHECK(items_on(c, 3, "k") == std::vector<std::string>{"apple", "banana", "cherry", "damson"});
+    const std::uint64_t refused = deltas_refused(c);
+    REQUIRE(update(c, 1, "carts", "k", add("fig")).code == errc::ok);
+    // Node 3's copy was not the leader's: applied there, the add would have made
+    // another state (without elder, under a clock that says it saw elder's dot). It
+    // asked for the state instead.
+    CHECK(deltas_refused(c) == refused + 1);
+    const std::vector<std::string> all{"apple", "banana", "cherry", "damson", "elder", "fig"};
+    for (std::uint32_t via = 1; via <= 3; ++via) CHECK(items_on(c, via, "k") == all);
+}
+
+TEST_CASE("datatypes on nodes: pending deltas are bounded by max_inflight_requests; past it states go whole",
+          "[datatypes][node][delta]") {
+    for (const std::size_t bound : {std::size_t{1}, std::size_t{2}}) {
+        NodeConfig base;
+        base.limits.max_inflight_requests = bound;
+        Cluster c(3, base);
+        install(c);
+        for (const char* item : {"apple", "banana", "cherry", "damson"}) {
+            REQUIRE(update(c, 1, "carts", "k", add(item)).code == errc::ok);
+        }
+        // Node 3 answers nothing: each delta to it stays pending until the put's deadline.
+        c.dead.insert(3);
+        const std::uint64_t sent = deltas_sent(c);
+        REQUIRE(update(c, 1, "carts", "k", add("elder")).code == errc::ok);
+        CHECK(deltas_sent(c) == sent + 2);
+        REQUIRE(update(c, 1, "carts", "k", add("fig")).code == errc::ok);
+        // One pending of a bound of one: the next write's states go whole.
+        CHECK(deltas_sent(c) == sent + (bound == 1 ? 2 : 4));
+        c.dead.clear();
+        CHECK(items_on(c, 2, "k") == std::vector<std::string>{"apple", "banana", "cherry", "damson", "elder", "fig"});
+    }
 }

@@ -82,7 +82,7 @@ TEST_CASE("wire: put leader request and response round trip", "[wire]") {
     }
 }
 
-TEST_CASE("wire: replicate, get, ping and pong round trip", "[wire]") {
+TEST_CASE("wire: replicate (whole and as a delta), get, ping and pong round trip", "[wire]") {
     ReplicateReq rr{0, binary({"\0", 1}), sample_state(), NodeId{5}};
     auto drr = round_trip_peer(rr);
     CHECK(drr.req == 0);
@@ -90,10 +90,20 @@ TEST_CASE("wire: replicate, get, ping and pong round trip", "[wire]") {
     CHECK(drr.state == rr.state);
     CHECK(drr.hint_for == rr.hint_for);
 
+    ReplicateDelta delta{7, "cart", sample_state(), binary({"\x01\0", 2}), 0x0123456789abcdefULL};
+    auto dd = round_trip_peer(delta);
+    CHECK(dd.req == 7);
+    CHECK(dd.key == delta.key);
+    CHECK(dd.state == delta.state);
+    CHECK(dd.update == delta.update);
+    CHECK(dd.digest == delta.digest);
+    CHECK(round_trip_peer(ReplicateResp{98, errc::ok, true}).need_state);
+
     for (errc code : k_all_errc) {
         auto d = round_trip_peer(ReplicateResp{99, code});
         CHECK(d.req == 99);
         CHECK(d.code == code);
+        CHECK_FALSE(d.need_state);
         auto g = round_trip_peer(GetResp{100, code, sample_state()});
         CHECK(g.req == 100);
         CHECK(g.code == code);

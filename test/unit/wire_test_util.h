@@ -55,6 +55,7 @@ using shoal::replica::PutLeaderReq;
 using shoal::replica::PutLeaderResp;
 using shoal::replica::ReplicateReq;
 using shoal::replica::ReplicateResp;
+using shoal::replica::ReplicateDelta;
 using shoal::replica::Sibling;
 using shoal::replica::SiblingSet;
 using shoal::replica::VersionVector;
@@ -192,6 +193,10 @@ inline std::vector<Frame> sample_frames() {
     add([](Frame& f) { f.kind = Frame::Kind::gossip, f.gossip = GossipAck{k_u64_max, std::nullopt}; });
     add([](Frame& f) { f.kind = Frame::Kind::gossip, f.gossip = GossipAck2{sample_view()}; });
     add([](Frame& f) { f.kind = Frame::Kind::gossip, f.gossip = Heartbeat{3}; });
+    add([](Frame& f) { f.kind = Frame::Kind::peer, f.peer = ReplicateResp{13, errc::ok, true}; });
+    add([](Frame& f) {
+        f.kind = Frame::Kind::peer, f.peer = ReplicateDelta{20, "cart", sample_state(), std::string("\x01\x02", 2), k_u64_max};
+    });
     return frames;
 }
 
