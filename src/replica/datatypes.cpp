@@ -344,14 +344,21 @@ State empty_state(Type type) {
     return Map{};
 }
 
-std::error_code apply(State& state, const Update& update, const Dot& dot, Time written) {
+namespace {
+// apply() on `state` itself, which is left half-changed on error.
+std::error_code apply_in_place(State& state, const Update& update, const Dot& dot, Time written) {
     if (type_of(state) != type_of(update)) return errc::wrong_type;
-    State next = state;
-    const std::error_code ec = std::visit(
+    return std::visit(
         overloaded{[&](Set& s) { return apply_set(s, std::get<SetUpdate>(update), dot); },
                    [&](Counter& c) { return apply_counter(c, std::get<CounterUpdate>(update).delta, dot.actor); },
                    [&](Map& m) { return apply_map(m, std::get<MapUpdate>(update), dot, written); }},
-        next);
+        state);
+}
+}  // namespace
+
+std::error_code apply(State& state, const Update& update, const Dot& dot, Time written) {
+    State next = state;
+    const std::error_code ec = apply_in_place(next, update, dot, written);
     if (!ec) state = std::move(next);
     return ec;
 }
@@ -368,11 +375,17 @@ std::error_code merge(State& into, const State& other) {
 
 std::error_code merge_siblings(Type type, const std::vector<Sibling>& siblings, Time now, State& out) {
     out = empty_state(type);
+    bool first = true;  // the empty state merged with one is that one: no merge needed
     for (const auto& s : siblings) {
         if (s.tombstone || s.expired(now)) continue;
         State one;
         if (auto ec = decode(s.value, one)) return ec;
-        if (auto ec = merge(out, one)) return ec;
+        if (first && type_of(one) == type) {
+            out = std::move(one);
+        } else if (auto ec = merge(out, one)) {
+            return ec;
+        }
+        first = false;
     }
     return {};
 }
@@ -382,7 +395,7 @@ std::error_code next_value(const Update& update, const std::vector<Sibling>& sib
     State state;
     if (auto ec = merge_siblings(type_of(update), siblings, now, state)) return ec;
     observe(state, clock);
-    if (auto ec = apply(state, update, dot, written)) return ec;
+    if (auto ec = apply_in_place(state, update, dot, written)) return ec;  // a scratch state
     out = encode(state);
     return {};
 }

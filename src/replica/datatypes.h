@@ -218,10 +218,8 @@ std::error_code merge_siblings(Type type, const std::vector<Sibling>& siblings, 
 
 // The value a data-type update makes of a key's siblings, encoded: their merge (live
 // ones at `now`), having seen `clock` (observe: the key's clock), with `update` applied
-// under the write's `dot` and stamp `written`. The leader computes it for the write it
-// issues (Node::apply_update); a replica sent the update in place of the state computes
-// it again from its own copy (Node::replicate_delta), and gets the leader's bytes when
-// its copy was the leader's. Errors: merge_siblings' and apply's.
+// under the write's `dot` and stamp `written`: what the leader writes for the write it
+// issues (Node::apply_update). Errors: merge_siblings' and apply's.
 std::error_code next_value(const Update& update, const std::vector<Sibling>& siblings, const VersionVector& clock,
                            const Dot& dot, Time written, Time now, std::string& out);
 

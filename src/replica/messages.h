@@ -36,12 +36,15 @@ struct PutLeaderReq {
     WriteCondition condition = WriteCondition::none;
 };
 
-// Leader -> coordinator: the key's state after the write, to replicate.
+// Leader -> coordinator: the key's state after the write, to replicate, and for a
+// data-type write that replaced the one value it held, the new value as a patch of
+// that one (patch.h; empty: none), for the replicas whose copy is the same.
 struct PutLeaderResp {
     RequestId req = 0;
     errc code = errc::ok;
     Dot dot;
     SiblingSet state;
+    std::string patch;
 };
 
 // Coordinator -> replica: merge this state (a write's replication, or read repair
@@ -53,16 +56,16 @@ struct ReplicateReq {
     NodeId hint_for;
 };
 
-// Coordinator -> primary replica: a data-type write sent as its update, not its state
+// Coordinator -> primary replica: a data-type write sent as a patch, not its state
 // (put_path.cpp). `state` is the leader's copy with the write, its one sibling's value
-// left out; the replica computes that value from its own copy (dt::next_value) and
-// takes the state only when the value's xxHash64 (seed k_delta_seed) is `digest`: when
-// its copy was the leader's. Else it answers need_state, and is sent the whole state.
+// left out; the replica applies `patch` to the one value it holds and takes the state
+// only when the result's xxHash64 (seed k_delta_seed) is `digest`: when its copy was
+// the leader's. Else it answers need_state, and is sent the whole state.
 struct ReplicateDelta {
     RequestId req = 0;
     std::string key;
     SiblingSet state;
-    std::string update;  // dt::encode(Update)
+    std::string patch;  // PutLeaderResp::patch
     std::uint64_t digest = 0;
 };
 inline constexpr std::uint64_t k_delta_seed = 0x64656c7461;  // "delta"

@@ -322,7 +322,7 @@ void Node::dispatch(Now now, NodeId from, PeerMessage& message) {
                        ReplicateResp resp = replicate(m);
                        if (m.req != 0) send(from, resp);  // read repair and forwarding want none
                    },
-                   [&](ReplicateDelta& m) { send(from, replicate_delta(now, m)); },
+                   [&](ReplicateDelta& m) { send(from, replicate_delta(m)); },
                    [&](ReplicateResp& m) { on_replicate_resp(now, from, m); },
                    [&](GetReq& m) { send(from, read_here(m.req, m.key)); },
                    [&](GetResp& m) { on_get_resp(now, from, m); },

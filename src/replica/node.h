@@ -251,10 +251,10 @@ private:
     void send_to_leader(Now now, RequestId req, PutCoordinator& put, std::size_t leader);
     void on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp);
     void on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp);
-    // The write a put replicates as its update (ReplicateDelta), for its primaries:
-    // nullopt unless it is a data-type write that left one sibling whose value is
-    // larger than the update, and fewer than max_inflight_requests deltas are pending.
-    std::optional<ReplicateDelta> delta_of(RequestId req, const PutCoordinator& put) const;
+    // The write a put replicates as a patch (ReplicateDelta), for its primaries: nullopt
+    // unless its leader sent a patch (PutLeaderResp::patch) smaller than the one value
+    // the write left, and fewer than max_inflight_requests deltas are pending.
+    std::optional<ReplicateDelta> delta_of(RequestId req, const PutCoordinator& put, std::string patch) const;
     void on_get_resp(Now now, NodeId from, GetResp& resp);
     void maybe_finish_put(Now now, RequestId req, PutCoordinator& put);
     void finish_get(RequestId req, GetCoordinator& get);
@@ -289,7 +289,7 @@ private:
     PutLeaderResp lead(Now now, NodeId from, PutLeaderReq& req);
     std::error_code apply_update(Now now, const SiblingSet& local, WriteOp& op) const;
     ReplicateResp replicate(ReplicateReq& req);
-    ReplicateResp replicate_delta(Now now, ReplicateDelta& req);
+    ReplicateResp replicate_delta(ReplicateDelta& req);
     GetResp read_here(RequestId req, std::string_view key);
     // Read repair or a forwarded write of this node's own copy (no answer wanted).
     void replicate_here(ReplicateReq req);

@@ -30,6 +30,8 @@ struct NodeStats {
     // need_state (its copy was not the leader's; it was sent the state).
     std::uint64_t deltas_sent = 0;
     std::uint64_t deltas_refused = 0;
+    std::uint64_t delta_patch_bytes = 0;  // the patches' bytes, as sent
+    std::uint64_t delta_value_bytes = 0;  // the bytes of the values they stood for
     // Hinted handoff.
     std::uint64_t hints_pending = 0;  // gauge
     std::uint64_t hint_bytes_pending = 0;  // gauge

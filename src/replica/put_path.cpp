@@ -4,10 +4,10 @@
 // only once its batch is: writes_durable). When this node is the leader or a replica
 // it calls its own handler (lead, replicate) instead of sending itself a message; such
 // a call comes last in what calls it, since its answer may finish the put. A data-type
-// write goes to the other primaries as its update (ReplicateDelta) when that is the
-// smaller: each computes the state again from its own copy, and one whose copy was not
-// the leader's asks for the whole state (need_state), which deltas_ keeps until every
-// such replica has answered or the put's deadline passes.
+// write goes to the other primaries as a patch of the value it replaced (ReplicateDelta,
+// made by the leader) when there is a small one: each patches its own copy, and one
+// whose copy was not the leader's asks for the whole state (need_state), which deltas_
+// keeps until every such replica has answered or the put's deadline passes.
 #include <algorithm>
 
 #include "core/hash.h"
@@ -92,7 +92,7 @@ void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
     count_copy(resp.req, put, put.leader_target(), from);
     const SiblingSet& state = put.replicating().state;
     std::optional<ReplicateReq> own;  // this node is a replica (another one led)
-    const std::optional<ReplicateDelta> delta = delta_of(resp.req, put);
+    const std::optional<ReplicateDelta> delta = delta_of(resp.req, put, std::move(resp.patch));
     std::vector<NodeId> sent_delta;
     put.for_each_replica([&](const Target& t) {
         if (t.node == config_.id) {
@@ -106,6 +106,8 @@ void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
     });
     if (!sent_delta.empty()) {
         stats_.deltas_sent += sent_delta.size();
+        stats_.delta_patch_bytes += sent_delta.size() * delta->patch.size();
+        stats_.delta_value_bytes += sent_delta.size() * state.siblings.front().value.size();
         deltas_.emplace(resp.req, PendingDelta{put.key(), state, std::move(sent_delta), put.deadline()});
         deadlines_.push({put.deadline(), resp.req});
     }
@@ -115,15 +117,14 @@ void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
     on_replicate_resp(now, config_.id, own_answer);  // counts the own copy, may finish the put
 }
 
-std::optional<ReplicateDelta> Node::delta_of(RequestId req, const PutCoordinator& put) const {
+std::optional<ReplicateDelta> Node::delta_of(RequestId req, const PutCoordinator& put, std::string patch) const {
     const PutCoordinator::Replicating& r = put.replicating();
-    const std::string& update = put.op().update;
-    if (update.empty() || r.state.siblings.size() != 1 || deltas_.size() >= config_.limits.max_inflight_requests) {
+    if (patch.empty() || r.state.siblings.size() != 1 || deltas_.size() >= config_.limits.max_inflight_requests) {
         return std::nullopt;
     }
     const Sibling& s = r.state.siblings.front();
-    if (s.tombstone || s.dot != r.dot || update.size() >= s.value.size()) return std::nullopt;
-    ReplicateDelta delta{req, put.key(), SiblingSet{}, update, hash_bytes(s.value, k_delta_seed)};
+    if (s.tombstone || s.dot != r.dot || patch.size() >= s.value.size()) return std::nullopt;
+    ReplicateDelta delta{req, put.key(), SiblingSet{}, std::move(patch), hash_bytes(s.value, k_delta_seed)};
     delta.state.context = r.state.context;
     delta.state.siblings.push_back(Sibling{s.dot, false, {}, s.written, s.expires, s.content_type});
     return delta;

@@ -5,6 +5,7 @@
 #include "core/hash.h"
 #include "replica/datatypes.h"
 #include "replica/node.h"
+#include "replica/patch.h"
 
 namespace shoal::replica {
 
@@ -24,7 +25,8 @@ PutLeaderResp Node::lead(Now now, NodeId from, PutLeaderReq& req) {
     }
     SiblingSet local;
     if (auto ec = load(req.key, local)) return refuse(to_errc(ec));
-    if (!req.op.update.empty()) {
+    const bool update = !req.op.update.empty();
+    if (update) {
         if (auto ec = apply_update(now, local, req.op)) return refuse(to_errc(ec));
     }
     if (!condition_holds(req.condition, local, req.op.context, now.wall)) return refuse(errc::precondition_failed);
@@ -41,6 +43,12 @@ PutLeaderResp Node::lead(Now now, NodeId from, PutLeaderReq& req) {
         return refuse(errc::bad_context);
     }
     const std::uint64_t old_entry = entry_of(req.key, local);
+    // A data-type write replaces the one value held with the next: the replicas that
+    // hold that one are sent the difference (put_path.cpp).
+    std::string old_value;
+    if (update && local.siblings.size() == 1 && !local.siblings.front().tombstone) {
+        old_value = local.siblings.front().value;
+    }
     const Dot dot = apply_write(local, req.op, actor_, mode_of(req.key), next_counter_);
     const std::size_t bytes = hint_bytes(req.key, local);
     if (hint_refused(req.hint_for, bytes)) return refuse(errc::overloaded);
@@ -51,6 +59,10 @@ PutLeaderResp Node::lead(Now now, NodeId from, PutLeaderReq& req) {
     if (events_) events_->dot_issued(req.key, dot, req.op.context);
     after_write(req.hint_for, req.key, bytes);
     resp.dot = dot;
+    if (!old_value.empty() && local.siblings.size() == 1 && local.siblings.front().dot == dot) {
+        const std::string& value = local.siblings.front().value;
+        resp.patch = make_patch(old_value, value, value.size() / 2).value_or(std::string{});
+    }
     resp.state = std::move(local);
     return resp;
 }
@@ -98,13 +110,12 @@ ReplicateResp Node::replicate(ReplicateReq& req) {
     return resp;
 }
 
-// A data-type write sent as its update: the replica computes the value the leader
-// computed, from its own copy, and takes the leader's state only when it got the
-// leader's bytes (the digest): when its copy was the one the leader wrote on. Any
-// other copy -- a write missed, a repair not yet arrived, a sibling expired here but
-// not there -- asks for the whole state instead (need_state); nothing is taken from a
-// delta that does not check out.
-ReplicateResp Node::replicate_delta(Now now, ReplicateDelta& req) {
+// A data-type write sent as a patch: the replica patches the one value it holds and
+// takes the leader's state only when that made the leader's bytes (the digest): when
+// its copy was the one the leader wrote on. Any other copy -- a write missed, a
+// repair not yet arrived, siblings -- asks for the whole state instead (need_state);
+// nothing is taken from a delta that does not check out.
+ReplicateResp Node::replicate_delta(ReplicateDelta& req) {
     ReplicateResp resp{req.req, errc::ok};
     const auto need_state = [&] {
         resp.need_state = true;
@@ -115,24 +126,17 @@ ReplicateResp Node::replicate_delta(Now now, ReplicateDelta& req) {
         resp.code = errc::bad_request;
         return resp;
     }
-    dt::Update update;
-    if (dt::decode(req.update, update)) {
-        resp.code = errc::bad_request;
-        return resp;
-    }
     if (store_failing_) {
         resp.code = to_errc(store_failing_);
         return resp;
     }
     SiblingSet local;
-    if (load(req.key, local)) return need_state();
-    Sibling& written = req.state.siblings.front();
+    if (load(req.key, local) || local.siblings.size() != 1 || local.siblings.front().tombstone) return need_state();
     std::string value;
-    if (dt::next_value(update, local.siblings, local.context, written.dot, written.written, now.wall, value) ||
-        hash_bytes(value, k_delta_seed) != req.digest) {
+    if (!apply_patch(local.siblings.front().value, req.patch, value) || hash_bytes(value, k_delta_seed) != req.digest) {
         return need_state();
     }
-    written.value = std::move(value);
+    req.state.siblings.front().value = std::move(value);
     ReplicateReq full{req.req, std::move(req.key), std::move(req.state), NodeId{}};
     return replicate(full);
 }

@@ -354,7 +354,7 @@ void print_totals(const Totals& t, double wall_s) {
     if (t.dt_adds + t.dt_increments > 0) {
         std::printf("datatypes    %llu set adds and map field writes, %llu increments acknowledged; dt-lost-add=%llu dt-counter=%llu "
                     "(violations); %llu increments counted beyond those sent (a leader's lost answer); %llu sent to "
-                    "replicas as updates, %llu of them refused for a copy that was not the leader's\n",
+                    "replicas as patches, %llu of them refused for a copy that was not the leader's\n",
                     (unsigned long long)t.dt_adds, (unsigned long long)t.dt_increments, (unsigned long long)t.dt_lost,
                     (unsigned long long)t.dt_counters, (unsigned long long)t.dt_overcount, (unsigned long long)t.deltas,
                     (unsigned long long)t.deltas_refused);

@@ -85,6 +85,7 @@ struct PutLeaderResp {
   code @1 :UInt16;
   dot @2 :Dot;
   state @3 :SiblingSet;
+  patch @4 :Data;          # the new value as a patch of the one the leader held
 }
 
 struct ReplicateReq {
@@ -100,13 +101,13 @@ struct ReplicateResp {
   needState @2 :Bool;      # to a ReplicateDelta: the replica's copy was not the leader's
 }
 
-# A data-type write as its update: `state` without its one sibling's value, which
-# the replica computes from its own copy and checks against `digest`.
+# A data-type write as a patch: `state` without its one sibling's value, which the
+# replica makes by patching its own copy's, and checks against `digest`.
 struct ReplicateDelta {
   req @0 :UInt64;
   key @1 :Data;
   state @2 :SiblingSet;
-  update @3 :Data;
+  patch @3 :Data;
   digest @4 :UInt64;
 }
 

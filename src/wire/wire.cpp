@@ -218,6 +218,7 @@ void put(cs::Frame::Builder f, const replica::PutLeaderResp& m) {
     b.setCode(code_of(m.code));
     put_dot(b.initDot(), m.dot);
     put_state(b.initState(), m.state);
+    b.setPatch(as_data(m.patch));
 }
 
 void put(cs::Frame::Builder f, const replica::ReplicateReq& m) {
@@ -240,7 +241,7 @@ void put(cs::Frame::Builder f, const replica::ReplicateDelta& m) {
     b.setReq(m.req);
     b.setKey(as_data(m.key));
     put_state(b.initState(), m.state);
-    b.setUpdate(as_data(m.update));
+    b.setPatch(as_data(m.patch));
     b.setDigest(m.digest);
 }
 
@@ -305,6 +306,7 @@ bool get_peer(cs::PutLeaderResp::Reader r, replica::PeerMessage& out) {
     auto& m = out.emplace<replica::PutLeaderResp>();
     m.req = r.getReq();
     m.dot = get_dot(r.getDot());
+    m.patch = to_string(r.getPatch());
     return get_code(r.getCode(), m.code) && get_state(r.getState(), m.state);
 }
 
@@ -327,7 +329,7 @@ bool get_peer(cs::ReplicateDelta::Reader r, replica::PeerMessage& out) {
     auto& m = out.emplace<replica::ReplicateDelta>();
     m.req = r.getReq();
     m.key = to_string(r.getKey());
-    m.update = to_string(r.getUpdate());
+    m.patch = to_string(r.getPatch());
     m.digest = r.getDigest();
     return get_state(r.getState(), m.state);  // the replica checks the rest (Node::replicate_delta)
 }

@@ -10,7 +10,9 @@
 
 #include "core/errc.h"
 #include "node_harness.h"
+#include "core/hash.h"
 #include "replica/datatypes.h"
+#include "replica/patch.h"
 
 using namespace shoal;
 using namespace shoal::replica;
@@ -168,18 +170,21 @@ std::uint64_t deltas_refused(Cluster& c) {
 
 }  // namespace
 
-TEST_CASE("datatypes on nodes: a cart's adds reach the other primaries as updates, and each holds the leader's state",
+TEST_CASE("datatypes on nodes: a cart's adds reach the other primaries as patches, and each holds the leader's state",
           "[datatypes][node][delta]") {
     Cluster c(3);
     install(c);
     std::vector<std::string> want;
-    for (int i = 0; i < 20; ++i) {
+    std::uint64_t sent = 0;
+    for (int i = 0; i < 30; ++i) {
+        if (i == 20) sent = deltas_sent(c);
         want.push_back("item-" + std::to_string(10 + i));
         REQUIRE(update(c, 1 + i % 3, "carts", "cart", add(want.back())).code == errc::ok);
     }
-    // Each add's update is smaller than the cart it made: it went to both other
-    // primaries as the update.
-    CHECK(deltas_sent(c) == 2 * 20);
+    // The first add had no value to patch, and a small cart's patch is not much smaller
+    // than the cart. Past 20 items, each add's patch went to both other primaries.
+    CHECK(sent > 0);
+    CHECK(deltas_sent(c) == sent + 2 * 10);
     CHECK(deltas_refused(c) == 0);
     for (std::uint32_t via = 1; via <= 3; ++via) CHECK(items_on(c, via, "cart") == want);
 }
@@ -226,4 +231,50 @@ TEST_CASE("datatypes on nodes: pending deltas are bounded by max_inflight_reques
         c.dead.clear();
         CHECK(items_on(c, 2, "k") == std::vector<std::string>{"apple", "banana", "cherry", "damson", "elder", "fig"});
     }
+}
+
+TEST_CASE("datatypes on nodes: a patch that fits another copy is not taken; the digest tells them apart",
+          "[datatypes][node][delta]") {
+    Cluster c(3);
+    const ActorId leader = make_actor(NodeId{1}, 1);
+    const std::string base = "a cart of apples, pears and figs, and plums and more fruit";
+    const std::string next = "a cart of apples, pears and FIGS, and plums and more fruit";
+    const std::string other = "A CART OF APPLES, PEARS AND figs, AND PLUMS AND MORE FRUIT";
+    const auto hold = [&](const std::string& key, const std::string& value) {  // node 2's copy, under dot 1
+        SiblingSet s;
+        s.context.raise(Dot{leader, 1});
+        s.siblings.push_back(Sibling{Dot{leader, 1}, false, value, c.now.wall, {}, {}});
+        c.node(2).step(c.now, NodeId{1}, ReplicateReq{0, key, s, NodeId{}});
+        c.collect(2);
+    };
+    const auto send_delta = [&](const std::string& key) {  // the write of `next` under dot 2, as a patch
+        ReplicateDelta d{9, key, SiblingSet{}, make_patch(base, next, SIZE_MAX).value(), hash_bytes(next, k_delta_seed)};
+        d.state.context.raise(Dot{leader, 2});
+        d.state.siblings.push_back(Sibling{Dot{leader, 2}, false, {}, c.now.wall, {}, {}});
+        c.wire.clear();
+        c.node(2).step(c.now, NodeId{1}, d);
+        c.collect(2);
+        REQUIRE(c.wire.size() == 1);
+        const auto* resp = std::get_if<ReplicateResp>(&c.wire.front().second.msg);
+        REQUIRE(resp != nullptr);
+        CHECK(resp->code == errc::ok);
+        return resp->need_state;
+    };
+    const auto held_value = [&](const std::string& key) {
+        SiblingSet here;
+        REQUIRE(!c.node(2).read_local(key, here));
+        REQUIRE(here.siblings.size() == 1);
+        return here.siblings.front().value;
+    };
+    // The patch applies to `other` (same length, same places) and makes other bytes.
+    hold("k", other);
+    std::string made;
+    REQUIRE(apply_patch(other, make_patch(base, next, SIZE_MAX).value(), made));
+    CHECK(made != next);
+    CHECK(send_delta("k"));  // asks for the state
+    CHECK(held_value("k") == other);
+    // On the leader's own base the same delta is taken.
+    hold("j", base);
+    CHECK_FALSE(send_delta("j"));
+    CHECK(held_value("j") == next);
 }

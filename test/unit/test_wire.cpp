@@ -73,12 +73,13 @@ TEST_CASE("wire: put leader request and response round trip", "[wire]") {
     CHECK(d.max_siblings == m.max_siblings);
 
     for (errc code : k_all_errc) {
-        PutLeaderResp r{7, code, Dot{a2, 2}, sample_state()};
+        PutLeaderResp r{7, code, Dot{a2, 2}, sample_state(), binary({"\x03\0\x01z", 4})};
         auto dr = round_trip_peer(r);
         CHECK(dr.req == r.req);
         CHECK(dr.code == code);
         CHECK(dr.dot == r.dot);
         CHECK(dr.state == r.state);
+        CHECK(dr.patch == r.patch);
     }
 }
 
@@ -95,7 +96,7 @@ TEST_CASE("wire: replicate (whole and as a delta), get, ping and pong round trip
     CHECK(dd.req == 7);
     CHECK(dd.key == delta.key);
     CHECK(dd.state == delta.state);
-    CHECK(dd.update == delta.update);
+    CHECK(dd.patch == delta.patch);
     CHECK(dd.digest == delta.digest);
     CHECK(round_trip_peer(ReplicateResp{98, errc::ok, true}).need_state);
 
