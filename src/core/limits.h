@@ -41,10 +41,13 @@ inline constexpr std::size_t k_batch_bytes = 512 * 1024;
 // A page of a key listing (SCAN): at most this many keys, and it stops once its keys
 // fill k_batch_bytes (a page always carries at least one key, so it fits a frame like
 // a batch). A replica looks at no more than k_max_list_examined stored entries for one
-// page (tombstones and expired values are looked at and not listed), so a page costs
-// a bounded scan however much garbage a partition holds.
+// page (tombstones and expired values are looked at and not listed), and decodes no
+// more than k_max_list_scanned_bytes of them (each is decoded to see whether it is
+// live), so a page costs a bounded scan however much garbage, or however large the
+// values, a partition holds.
 inline constexpr std::uint32_t k_max_list_keys = 1000;
 inline constexpr std::uint32_t k_max_list_examined = 4 * k_max_list_keys;
+inline constexpr std::size_t k_max_list_scanned_bytes = 16 * k_batch_bytes;
 // Room in a frame for everything but keys and states: the message's own fields, the
 // encoding's pointers and padding (counted per state by replica::state_bytes).
 inline constexpr std::size_t k_frame_overhead_bytes = 64 * 1024;

@@ -125,7 +125,7 @@ ListResp Node::list_here(Now now, const ListReq& m) {
     const store::KeyRange whole = store::data_range(m.partition);
     const std::string begin = store::data_key(m.partition, lo);
     const std::string end = hi.empty() ? whole.end : store::data_key(m.partition, hi);
-    std::size_t examined = 0, bytes = 0;
+    std::size_t examined = 0, bytes = 0, scanned = 0;
     bool stopped = false;
     SiblingSet state;
     const std::error_code ec = store_.scan(begin, end, [&](std::string_view stored, std::string_view value) {
@@ -134,12 +134,14 @@ ListResp Node::list_here(Now now, const ListReq& m) {
         if (!store::parse_data_key(stored, p, key)) return true;
         const std::string_view client = key.substr(m.scope.size());
         ++examined;
+        scanned += value.size();
         // A damaged copy is not listed here; another replica's page lists the key.
         if (!decode_stored(value, state) && live_count(state, now.wall) > 0) {
             resp.keys.emplace_back(client);
             bytes += client.size();
         }
-        if (resp.keys.size() >= m.limit || bytes >= k_batch_bytes || examined >= k_max_list_examined) {
+        if (resp.keys.size() >= m.limit || bytes >= k_batch_bytes || examined >= k_max_list_examined ||
+            scanned >= k_max_list_scanned_bytes) {
             resp.last = std::string(client);
             stopped = true;
             return false;

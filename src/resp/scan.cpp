@@ -125,6 +125,13 @@ namespace {
 
 // The longest MATCH pattern taken: matching costs up to its length times a key's.
 constexpr std::size_t k_max_match_bytes = 256;
+// What one SCAN call may spend matching, counted as glob_match's worst case of
+// comparisons for each key (match_cost). Past it the call returns what it has, and its
+// cursor resumes after the last key matched. It covers several keys' worst at the
+// default key bound (a 256-byte pattern against 1 KiB keys: about 16).
+constexpr std::size_t match_cost(std::size_t pattern, std::size_t key) { return 2 * (pattern + 1) * (key + 1); }
+constexpr std::size_t k_match_budget = std::size_t{1} << 23;
+static_assert(k_match_budget >= 8 * match_cost(k_max_match_bytes, Limits{}.max_key_bytes));
 // The most pages one SCAN call asks the core for while it has fewer than COUNT keys:
 // a call's cost stays bounded, and an empty namespace is walked in few calls.
 constexpr int k_pages_per_call = 8;
@@ -142,6 +149,7 @@ struct Scan {
     std::string match;  // empty: every key
     std::uint32_t count = 10;
     int pages = 0;
+    std::size_t match_budget = k_match_budget;
     std::vector<std::string> keys;
     Reply done;
 };
@@ -168,8 +176,21 @@ void next_page(std::shared_ptr<Scan> scan) {
     StatePtr s = scan->s;
     submit(s, std::move(q), [scan = std::move(scan)](replica::ClientReply r) mutable {
         if (r.code != errc::ok) return scan->done(error(error_text(r.code, r)));
-        for (auto& k : r.keys) {
-            if (scan->match.empty() || glob_match(scan->match, k)) scan->keys.push_back(std::move(k));
+        for (std::size_t i = 0; i < r.keys.size(); ++i) {
+            std::string& k = r.keys[i];
+            if (!scan->match.empty()) {
+                const std::size_t cost = match_cost(scan->match.size(), k.size());
+                // Out of budget (the call's first key is always matched, so each call
+                // makes progress): the next call goes on after the last key matched,
+                // or where this page began.
+                if (cost > scan->match_budget && scan->match_budget < k_match_budget) {
+                    if (i > 0) scan->pos.at = replica::ListPosition{scan->pos.at.partition, r.keys[i - 1], false};
+                    return finish(scan);
+                }
+                scan->match_budget -= std::min(cost, scan->match_budget);
+                if (!glob_match(scan->match, k)) continue;
+            }
+            scan->keys.push_back(k);
         }
         scan->pos.at = std::move(r.next);
         if (scan->pos.at.done || scan->keys.size() >= scan->count || scan->pages >= k_pages_per_call)

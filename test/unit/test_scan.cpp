@@ -333,6 +333,33 @@ TEST_CASE("scan: a replica looks at k_max_list_examined entries per page, howeve
     CHECK(second.next.done);  // the 100 left fit the next page
 }
 
+TEST_CASE("scan: a replica decodes at most k_max_list_scanned_bytes of values per page", "[scan]") {
+    NodeConfig one;
+    one.n = 1;
+    one.r = 1;
+    one.w = 1;
+    std::vector<ring::Member> ms{{NodeId{1}, "z1"}};
+    auto one_partition = std::make_shared<const ring::Ring>(1, ms, ring::compute_claim(1, ms, {}));
+    test::Cluster c(1, one, one_partition);
+    // 100 live keys of 100 KiB each, in one partition: more than a page may decode.
+    const std::size_t value_bytes = 100 * 1024;
+    for (int i = 0; i < 100; ++i) {
+        REQUIRE(c.put(1, "big" + std::to_string(100 + i), std::string(value_bytes, 'v')).code == errc::ok);
+    }
+    const ClientReply first = c.call(1, list_request(0, {}, 1000));
+    REQUIRE(first.code == errc::ok);
+    // It stops at the first entry that takes the decoded bytes to the bound.
+    const std::size_t at_most = k_max_list_scanned_bytes / value_bytes + 1;
+    const std::size_t at_least = k_max_list_scanned_bytes / (value_bytes + 1024);
+    CHECK(first.keys.size() <= at_most);
+    CHECK(first.keys.size() >= at_least);
+    CHECK_FALSE(first.next.done);
+    const ClientReply second = c.call(1, list_request(0, first.next.after, 1000));
+    REQUIRE(second.code == errc::ok);
+    CHECK(second.next.done);
+    CHECK(first.keys.size() + second.keys.size() == 100);
+}
+
 namespace {
 struct HarnessCore final : resp::Core {
     test::Cluster& c;
@@ -437,4 +464,38 @@ TEST_CASE("scan: SCAN walks the selected database's namespace with MATCH, COUNT 
     CHECK(test::run(s, {"SCAN", "0", "MATCH", std::string(256, '*')}).rfind("*2\r\n", 0) == 0);
     CHECK(test::run(s, {"SCAN", "0", "MATCH", std::string(257, '*')}).rfind("-ERR MATCH pattern longer", 0) == 0);
     CHECK(test::run(s, {"SCAN"}) == "-ERR wrong number of arguments for 'scan' command\r\n");
+}
+
+TEST_CASE("scan: one SCAN call's matching is bounded; the cursor goes on after the last key matched", "[scan][resp]") {
+    NodeConfig one;
+    one.n = 1;
+    one.r = 1;
+    one.w = 1;
+    std::vector<ring::Member> ms{{NodeId{1}, "z1"}};
+    auto one_partition = std::make_shared<const ring::Ring>(1, ms, ring::compute_claim(1, ms, {}));
+    test::Cluster c(1, one, one_partition);
+    HarnessCore core(c);
+    resp::Session s(core, resp::SessionConfig{});
+    std::set<std::string> want;
+    for (int i = 0; i < 40; ++i) {
+        std::string key = "k" + std::to_string(100 + i);
+        key.resize(1000, 'x');
+        REQUIRE(test::run(s, {"SET", key, "v"}) == "+OK\r\n");
+        want.insert(key);
+    }
+    // A pattern of 256 stars against 1,000-byte keys: each key's match may cost
+    // 2 * 257 * 1001 = 514,514 comparisons, and a call spends at most 2^23: 16 keys.
+    const std::string stars(256, '*');
+    auto [cursor, keys] = parse_scan(test::run(s, {"SCAN", "0", "MATCH", stars, "COUNT", "1000"}));
+    CHECK(keys.size() == 16);
+    CHECK(cursor != "0");
+    std::size_t calls = 0;
+    const auto all = scan_all(s, {"MATCH", stars, "COUNT", "1000"}, &calls);
+    CHECK(std::set<std::string>(all.begin(), all.end()) == want);
+    CHECK(all.size() == want.size());  // each key once, across calls cut mid-page
+    CHECK(calls == 3);                 // 16 + 16 + 8
+    // A short pattern costs little: one call lists them all.
+    auto [end, every] = parse_scan(test::run(s, {"SCAN", "0", "MATCH", "k*", "COUNT", "1000"}));
+    CHECK(end == "0");
+    CHECK(every.size() == 40);
 }
