@@ -102,6 +102,10 @@ constexpr std::size_t max_stored_key_bytes(const Limits& l) { return l.max_key_b
 constexpr std::size_t max_carried_state_bytes(const Limits& l) {
     return l.max_state_bytes * k_state_merge_factor;
 }
+// The most bytes of states a coordinator keeps for data-type writes it sent to replicas
+// as patches (replica::Node::deltas_), until each replica has answered or the put's
+// deadline has passed; past it, writes replicate whole.
+constexpr std::size_t max_pending_delta_bytes(const Limits& l) { return 4 * l.max_state_bytes; }
 // The largest frame a peer or client may send: a batch or one carried state with its key.
 constexpr std::size_t max_frame_bytes(const Limits& l) {
     const std::size_t one = max_carried_state_bytes(l) + max_stored_key_bytes(l);

@@ -97,6 +97,7 @@ constexpr std::array k_help = {
     Help{"shoal_replicate_delta_value_bytes_total", "Bytes of the values those patches stood for."},
     Help{"shoal_replicate_deltas_refused_total", "Patches a replica could not apply to its copy, so it was sent the state."},
     Help{"shoal_replicate_deltas_sent_total", "Data-type writes sent to a replica as a patch of its copy instead of their state."},
+    Help{"shoal_replicate_deltas_unanswered_total", "Replicas that asked for a state after the put's deadline; repair brings it."},
     Help{"shoal_request_duration_seconds", "Client request latency on this coordinator, by operation."},
     Help{"shoal_request_errors_total", "Failed client requests coordinated by this node, by error code."},
     Help{"shoal_requests_forbidden_total", "Native requests refused: the client's role does not allow them."},

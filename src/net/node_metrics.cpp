@@ -19,6 +19,7 @@ void render_node_metrics(const replica::Node& node, std::string& out) {
     counter("shoal_late_leads_refused_total", s.late_leads_refused);
     counter("shoal_replicate_deltas_sent_total", s.deltas_sent);
     counter("shoal_replicate_deltas_refused_total", s.deltas_refused);
+    counter("shoal_replicate_deltas_unanswered_total", s.deltas_unanswered);
     counter("shoal_replicate_delta_patch_bytes_total", s.delta_patch_bytes);
     counter("shoal_replicate_delta_value_bytes_total", s.delta_value_bytes);
     counter("shoal_hints_delivered_total", s.hints_delivered);

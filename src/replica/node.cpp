@@ -258,7 +258,7 @@ void Node::finish_get(RequestId req, GetCoordinator& get) {
 }
 
 void Node::expire(Now now, RequestId req) {
-    if (auto d = deltas_.find(req); d != deltas_.end() && now.mono >= d->second.deadline) deltas_.erase(d);
+    if (auto d = deltas_.find(req); d != deltas_.end() && now.mono >= d->second.deadline) erase_delta(d);
     if (auto it = puts_.find(req); it != puts_.end()) return expire_put(now, req, it->second);
     if (auto it = gets_.find(req); it != gets_.end()) return expire_get(now, req, it->second);
     if (auto it = lists_.find(req); it != lists_.end()) return expire_list(now, req, it->second);

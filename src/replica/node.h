@@ -253,7 +253,7 @@ private:
     void on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp);
     // The write a put replicates as a patch (ReplicateDelta), for its primaries: nullopt
     // unless its leader sent a patch (PutLeaderResp::patch) smaller than the one value
-    // the write left, and fewer than max_inflight_requests deltas are pending.
+    // the write left, and the pending deltas leave room for it (deltas_).
     std::optional<ReplicateDelta> delta_of(RequestId req, const PutCoordinator& put, std::string patch) const;
     void on_get_resp(Now now, NodeId from, GetResp& resp);
     void maybe_finish_put(Now now, RequestId req, PutCoordinator& put);
@@ -440,13 +440,20 @@ private:
     // Data-type writes sent to primaries as their update and not yet answered by all:
     // the state each stands for, for a replica that asks for it (need_state), kept
     // until the put's deadline at most, even after the put is answered.
+    // At most max_inflight_requests of them, of max_pending_delta_bytes (delta_bytes_).
     struct PendingDelta {
         std::string key;
         SiblingSet state;
         std::vector<NodeId> waiting;
         Instant deadline;
+        std::size_t bytes = 0;  // the state's value
     };
     std::unordered_map<RequestId, PendingDelta> deltas_;
+    std::size_t delta_bytes_ = 0;
+    void erase_delta(std::unordered_map<RequestId, PendingDelta>::iterator it) {
+        delta_bytes_ -= it->second.bytes;
+        deltas_.erase(it);
+    }
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
     // Puts whose own copy waits for its batch: (batch, request), in batch order.
     std::deque<std::pair<std::uint64_t, RequestId>> own_copies_;

@@ -30,6 +30,7 @@ struct NodeStats {
     // need_state (its copy was not the leader's; it was sent the state).
     std::uint64_t deltas_sent = 0;
     std::uint64_t deltas_refused = 0;
+    std::uint64_t deltas_unanswered = 0;  // asked for the state too late (after the put's deadline)
     std::uint64_t delta_patch_bytes = 0;  // the patches' bytes, as sent
     std::uint64_t delta_value_bytes = 0;  // the bytes of the values they stood for
     // Hinted handoff.

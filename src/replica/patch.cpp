@@ -14,6 +14,9 @@ namespace {
 
 // Two stretches resynchronize where they agree on this many bytes (or both end).
 constexpr std::size_t k_resync_bytes = 16;
+// Windows of `to` whose first eight bytes match one of `from` that realign compares
+// further, at most: it bounds an edit's search to k_patch_window times this.
+constexpr std::ptrdiff_t k_max_same_prefix = 8;
 
 std::size_t common_prefix(std::string_view a, std::string_view b) {
     const std::size_t n = std::min(a.size(), b.size());
@@ -46,7 +49,9 @@ std::optional<std::pair<std::size_t, std::size_t>> realign(std::string_view from
         const char* f = from.data() + i + d;
         const std::uint64_t key = load8(f);
         auto it = std::lower_bound(windows.begin(), windows.end(), std::pair{key, std::size_t{0}});
-        for (; it != windows.end() && it->first == key; ++it) {  // by insert, smallest first
+        // By insert, smallest first; a few at most (repetitive bytes share many).
+        const auto stop = it + std::min<std::ptrdiff_t>(k_max_same_prefix, windows.end() - it);
+        for (; it != stop && it->first == key; ++it) {
             const std::size_t n = it->second;
             if (best && d + n >= best->first + best->second) break;
             if (std::memcmp(f, to.data() + j + n, k_resync_bytes) == 0) {
@@ -72,7 +77,7 @@ std::optional<std::string> make_patch(std::string_view from, std::string_view to
         const auto shape = realign(from, i, to, j);
         const std::size_t drop = shape ? shape->first : from.size() - i;
         const std::size_t insert = shape ? shape->second : to.size() - j;
-        if (++edits > k_max_patch_edits) return std::nullopt;
+        if (++edits > k_max_patch_edits || insert > max_bytes) return std::nullopt;
         put_varint(out, keep);
         put_varint(out, drop);
         put_string(out, to.substr(j, insert));

@@ -11,7 +11,7 @@
 #include <algorithm>
 
 #include "core/hash.h"
-
+#include "core/limits.h"
 #include "replica/node.h"
 
 namespace shoal::replica {
@@ -108,7 +108,9 @@ void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
         stats_.deltas_sent += sent_delta.size();
         stats_.delta_patch_bytes += sent_delta.size() * delta->patch.size();
         stats_.delta_value_bytes += sent_delta.size() * state.siblings.front().value.size();
-        deltas_.emplace(resp.req, PendingDelta{put.key(), state, std::move(sent_delta), put.deadline()});
+        const std::size_t bytes = state.siblings.front().value.size();
+        deltas_.emplace(resp.req, PendingDelta{put.key(), state, std::move(sent_delta), put.deadline(), bytes});
+        delta_bytes_ += bytes;
         deadlines_.push({put.deadline(), resp.req});
     }
     forward_write(put.key(), state, put.targets());
@@ -123,7 +125,10 @@ std::optional<ReplicateDelta> Node::delta_of(RequestId req, const PutCoordinator
         return std::nullopt;
     }
     const Sibling& s = r.state.siblings.front();
-    if (s.tombstone || s.dot != r.dot || patch.size() >= s.value.size()) return std::nullopt;
+    if (s.tombstone || s.dot != r.dot || patch.size() >= s.value.size() ||
+        delta_bytes_ + s.value.size() > max_pending_delta_bytes(config_.limits)) {
+        return std::nullopt;
+    }
     ReplicateDelta delta{req, put.key(), SiblingSet{}, std::move(patch), hash_bytes(s.value, k_delta_seed)};
     delta.state.context = r.state.context;
     delta.state.siblings.push_back(Sibling{s.dot, false, {}, s.written, s.expires, s.content_type});
@@ -133,6 +138,9 @@ std::optional<ReplicateDelta> Node::delta_of(RequestId req, const PutCoordinator
 void Node::on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp) {
     // A delta's answer: that replica no longer waits on it. One whose copy was not the
     // leader's is sent the whole state, and its answer to that counts when it comes.
+    // One that asks after the put's deadline (or was sent no delta) gets nothing: read
+    // repair and anti-entropy bring it the write.
+    bool sent_state = false;
     if (auto d = deltas_.find(resp.req); d != deltas_.end()) {
         std::vector<NodeId>& waiting = d->second.waiting;
         if (auto w = std::find(waiting.begin(), waiting.end(), from); w != waiting.end()) {
@@ -140,11 +148,15 @@ void Node::on_replicate_resp(Now now, NodeId from, const ReplicateResp& resp) {
             if (resp.need_state) {
                 ++stats_.deltas_refused;
                 send(from, ReplicateReq{resp.req, d->second.key, d->second.state, NodeId{}});
+                sent_state = true;
             }
-            if (waiting.empty()) deltas_.erase(d);
+            if (waiting.empty()) erase_delta(d);
         }
     }
-    if (resp.need_state) return;  // no copy taken
+    if (resp.need_state) {
+        if (!sent_state) ++stats_.deltas_unanswered;
+        return;  // no copy taken
+    }
     auto it = puts_.find(resp.req);
     if (it == puts_.end()) return;
     PutCoordinator& put = it->second;

@@ -4,7 +4,9 @@
 #
 # COMPATIBILITY: fields and union members are only ever APPENDED (next free @number).
 # Never renumber, retype, rename-with-new-meaning or remove a field; an old node must
-# read a new node's frames and the other way round.
+# read a new node's frames and the other way round. A new union member is a message
+# an old node does not know and refuses: clusters run one release (docs/operations.md,
+# "Upgrades").
 #
 # Conventions: keys and values are Data (binary, may hold '\0'); times are Int64
 # microseconds (since the Unix epoch under shoald); durations say their unit in the

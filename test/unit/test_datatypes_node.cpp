@@ -9,9 +9,11 @@
 #include <catch2/catch.hpp>
 
 #include "core/errc.h"
-#include "node_harness.h"
 #include "core/hash.h"
+#include "core/limits.h"
+#include "node_harness.h"
 #include "replica/datatypes.h"
+#include "replica/namespaces.h"
 #include "replica/patch.h"
 
 using namespace shoal;
@@ -277,4 +279,36 @@ TEST_CASE("datatypes on nodes: a patch that fits another copy is not taken; the 
     hold("j", base);
     CHECK_FALSE(send_delta("j"));
     CHECK(held_value("j") == next);
+}
+
+TEST_CASE("datatypes on nodes: pending delta states are bounded in bytes; past max_pending_delta_bytes they go whole",
+          "[datatypes][node][delta]") {
+    NodeConfig base;
+    base.limits.max_state_bytes = 1024;  // so 4 KiB of pending states at most
+    Cluster c(3, base);
+    install(c);
+    const std::size_t cap = max_pending_delta_bytes(base.limits);
+    for (int i = 0; i < 8; ++i) REQUIRE(update(c, 1, "carts", "k", add("seed-" + std::to_string(10 + i))).code == errc::ok);
+    // Node 3 answers nothing: each delta to it stays pending, holding the state's value.
+    c.dead.insert(3);
+    std::size_t pending = 0;
+    bool went_whole = false;
+    for (int i = 0; i < 60 && !went_whole; ++i) {
+        const std::uint64_t sent = deltas_sent(c);
+        REQUIRE(update(c, 1, "carts", "k", add("item-" + std::to_string(100 + i))).code == errc::ok);
+        SiblingSet here;
+        REQUIRE(!c.node(1).read_local(scoped_key("carts", "k"), here));
+        REQUIRE(here.siblings.size() == 1);
+        const std::size_t value = here.siblings.front().value.size();
+        INFO("add " << i << ": " << pending << " pending bytes, value " << value);
+        if (deltas_sent(c) == sent) {
+            went_whole = true;
+            CHECK(pending + value > cap);  // whole only past the bound
+        } else {
+            CHECK(deltas_sent(c) == sent + 2);
+            pending += value;
+            CHECK(pending <= cap);
+        }
+    }
+    CHECK(went_whole);
 }

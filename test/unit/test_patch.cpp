@@ -103,7 +103,7 @@ TEST_CASE("patch: a patch that does not fit or decode is refused", "[patch]") {
     put_varint(drop_past_end, 6);
     put_string(drop_past_end, "");
     CHECK_FALSE(apply_patch("0123456789", drop_past_end, out));
-    CHECK_FALSE(apply_patch("0123456789", std::string("\x01\x00\x05ab", 5), out));  // insert truncated
+    CHECK_FALSE(apply_patch("0123456789", std::string("\x01\x00\x05" "ab", 5), out));  // insert truncated
     CHECK_FALSE(apply_patch("0123456789", std::string("\xff", 1), out));             // varint truncated
     std::string too_many;
     for (std::size_t e = 0; e <= k_max_patch_edits; ++e) {
