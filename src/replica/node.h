@@ -437,21 +437,22 @@ private:
     std::unordered_map<RequestId, GetCoordinator> gets_;
     std::unordered_map<RequestId, ListCoordinator> lists_;
     std::size_t replied_gets_ = 0;  // gets_ entries Answered
-    // Data-type writes sent to primaries as their update and not yet answered by all:
-    // the state each stands for, for a replica that asks for it (need_state), kept
-    // until the put's deadline at most, even after the put is answered.
-    // At most max_inflight_requests of them, of max_pending_delta_bytes (delta_bytes_).
+    // Data-type writes sent to primaries as patches and not yet answered by all: the
+    // state each stands for (one sibling, as delta_of requires), for a replica that
+    // asks for it (need_state), kept until the put's deadline at most, even after the
+    // put is answered. At most max_inflight_requests of them, holding at most
+    // max_pending_delta_bytes of values (delta_bytes_).
     struct PendingDelta {
         std::string key;
         SiblingSet state;
         std::vector<NodeId> waiting;
         Instant deadline;
-        std::size_t bytes = 0;  // the state's value
+        std::size_t value_bytes() const { return state.siblings.front().value.size(); }
     };
     std::unordered_map<RequestId, PendingDelta> deltas_;
     std::size_t delta_bytes_ = 0;
     void erase_delta(std::unordered_map<RequestId, PendingDelta>::iterator it) {
-        delta_bytes_ -= it->second.bytes;
+        delta_bytes_ -= it->second.value_bytes();
         deltas_.erase(it);
     }
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;

@@ -26,7 +26,7 @@ struct NodeStats {
     std::uint64_t corrupt_reads = 0;
     std::uint64_t states_refused = 0;  // writes and merges that would have passed the state bound
     std::uint64_t late_leads_refused = 0;  // puts that reached this leader after their apply_by
-    // Data-type writes replicated as their update: sent to a replica, and answered
+    // Data-type writes replicated as patches: sent to a replica, and answered
     // need_state (its copy was not the leader's; it was sent the state).
     std::uint64_t deltas_sent = 0;
     std::uint64_t deltas_refused = 0;

@@ -6,10 +6,11 @@
 // these bytes", the rest of the old value kept after the last. make_patch finds one
 // greedily: after a common run it looks for the cheapest place where the two agree
 // again (up to k_patch_window bytes dropped and inserted; a search of at most some
-// thousands of 16-byte compares), and gives up on a patch that is not small. apply_patch is a bounded decode: any patch that
-// does not fit the old value fails, never reads out of bounds. A patch applied to
-// another old value makes other bytes: the receiver checks what it gets against a
-// hash of the intended value (ReplicateDelta's digest).
+// thousands of 16-byte compares), and gives up on a patch that is not small.
+// apply_patch is a bounded decode: any patch that does not fit the old value fails,
+// never reads out of bounds. A patch applied to another old value makes other bytes:
+// the receiver checks what it gets against a hash of the intended value
+// (ReplicateDelta's digest).
 #pragma once
 
 #include <cstddef>

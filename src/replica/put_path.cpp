@@ -105,12 +105,12 @@ void Node::on_put_leader_resp(Now now, NodeId from, PutLeaderResp& resp) {
         }
     });
     if (!sent_delta.empty()) {
+        const std::size_t value_bytes = state.siblings.front().value.size();
         stats_.deltas_sent += sent_delta.size();
         stats_.delta_patch_bytes += sent_delta.size() * delta->patch.size();
-        stats_.delta_value_bytes += sent_delta.size() * state.siblings.front().value.size();
-        const std::size_t bytes = state.siblings.front().value.size();
-        deltas_.emplace(resp.req, PendingDelta{put.key(), state, std::move(sent_delta), put.deadline(), bytes});
-        delta_bytes_ += bytes;
+        stats_.delta_value_bytes += sent_delta.size() * value_bytes;
+        deltas_.emplace(resp.req, PendingDelta{put.key(), state, std::move(sent_delta), put.deadline()});
+        delta_bytes_ += value_bytes;
         deadlines_.push({put.deadline(), resp.req});
     }
     forward_write(put.key(), state, put.targets());

@@ -160,6 +160,15 @@ struct Cluster {
     }
 };
 
+// A node config that keeps one copy of each key (n = r = w = 1): a sole node.
+inline NodeConfig one_copy() {
+    NodeConfig base;
+    base.n = 1;
+    base.r = 1;
+    base.w = 1;
+    return base;
+}
+
 inline std::set<std::string> values(const ClientReply& r) {
     std::set<std::string> out;
     for (const auto& s : r.siblings) out.insert(s.value);

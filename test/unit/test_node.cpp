@@ -185,11 +185,7 @@ TEST_CASE("the incarnation goes up on every start and survives a crash") {
 }
 
 TEST_CASE("a single-node cluster (n=r=w=1) serves puts and gets") {
-    NodeConfig base;
-    base.n = 1;
-    base.r = 1;
-    base.w = 1;
-    Cluster c(1, base);
+    Cluster c(1, test::one_copy());
     CHECK(c.get(1, "a").code == errc::not_found);
     REQUIRE(c.put(1, "a", "1").code == errc::ok);
     auto r = c.get(1, "a");
@@ -516,11 +512,7 @@ TEST_CASE("node: a peer's write that names the node itself as hint target is a p
 // finishes inside the turn that submitted it, through the node's calls to itself (it
 // sends itself no message). Every kind is answered exactly once, in that turn.
 TEST_CASE("a sole node (n=r=w=1) answers every kind of request once, in the turn that took it", "[node][regress]") {
-    NodeConfig base;
-    base.n = 1;
-    base.r = 1;
-    base.w = 1;
-    Cluster c(1, base);
+    Cluster c(1, test::one_copy());
     ClientToken token = 700000;
     const auto in_one_turn = [&](ClientRequest req) {
         const ClientToken t = ++token;

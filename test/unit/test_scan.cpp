@@ -154,15 +154,8 @@ TEST_CASE("scan: a page is the union of r replicas' pages up to where the first 
 }
 
 namespace {
-// A sole node (n = r = w = 1), and a ring of one partition for it: every key in one
-// partition's range, where the per-page bounds show.
-NodeConfig sole_node() {
-    NodeConfig one;
-    one.n = 1;
-    one.r = 1;
-    one.w = 1;
-    return one;
-}
+// A ring of one partition for a sole node: every key in one partition's range, where
+// the per-page bounds show.
 std::shared_ptr<const ring::Ring> one_partition_ring() {
     std::vector<ring::Member> ms{{NodeId{1}, "z1"}};
     return std::make_shared<const ring::Ring>(1, ms, ring::compute_claim(1, ms, {}));
@@ -317,7 +310,7 @@ void write_and_delete(test::Cluster& c, std::uint32_t count) {
 }  // namespace
 
 TEST_CASE("scan: a replica looks at k_max_list_examined entries per page, however many are dead", "[scan]") {
-    const NodeConfig one = sole_node();
+    const NodeConfig one = test::one_copy();
     test::Cluster c(1, one);
     // More tombstones than a page may look at, all in one partition's range or spread:
     // the listing still ends, and finds the one live key.
@@ -344,7 +337,7 @@ TEST_CASE("scan: a replica looks at k_max_list_examined entries per page, howeve
 }
 
 TEST_CASE("scan: a replica decodes at most k_max_list_scanned_bytes of values per page", "[scan]") {
-    const NodeConfig one = sole_node();
+    const NodeConfig one = test::one_copy();
     const auto one_partition = one_partition_ring();
     test::Cluster c(1, one, one_partition);
     // 100 live keys of 100 KiB each, in one partition: more than a page may decode.
@@ -473,7 +466,7 @@ TEST_CASE("scan: SCAN walks the selected database's namespace with MATCH, COUNT 
 }
 
 TEST_CASE("scan: one SCAN call's matching is bounded; the cursor goes on after the last key matched", "[scan][resp]") {
-    const NodeConfig one = sole_node();
+    const NodeConfig one = test::one_copy();
     const auto one_partition = one_partition_ring();
     test::Cluster c(1, one, one_partition);
     HarnessCore core(c);

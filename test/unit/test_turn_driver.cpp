@@ -42,14 +42,6 @@ std::size_t sent_by(const Cluster& c, std::uint32_t id) {
                                                   [&](const auto& m) { return m.first == NodeId{id}; }));
 }
 
-NodeConfig one_copy() {
-    NodeConfig base;
-    base.n = 1;
-    base.r = 1;
-    base.w = 1;
-    return base;
-}
-
 }  // namespace
 
 TEST_CASE("turn driver: a put is answered once any W copies are durable, the coordinator's own or not", "[turn]") {
