@@ -68,6 +68,7 @@ void put(cs::Frame::Builder f, const replica::HandoffBatch& m);
 void put(cs::Frame::Builder f, const replica::HandoffAck& m);
 void put(cs::Frame::Builder f, const replica::ListReq& m);
 void put(cs::Frame::Builder f, const replica::ListResp& m);
+void put(cs::Frame::Builder f, const replica::ReplicateDelta& m);
 
 // Decodes a repair or handoff member of `f`; false for any other member.
 bool get_repair(cs::Frame::Reader f, replica::PeerMessage& out);

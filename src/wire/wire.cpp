@@ -236,15 +236,6 @@ void put(cs::Frame::Builder f, const replica::ReplicateResp& m) {
     b.setNeedState(m.need_state);
 }
 
-void put(cs::Frame::Builder f, const replica::ReplicateDelta& m) {
-    auto b = f.initReplicateDelta();
-    b.setReq(m.req);
-    b.setKey(as_data(m.key));
-    put_state(b.initState(), m.state);
-    b.setPatch(as_data(m.patch));
-    b.setDigest(m.digest);
-}
-
 void put(cs::Frame::Builder f, const replica::GetReq& m) {
     auto b = f.initGetReq();
     b.setReq(m.req);
@@ -323,15 +314,6 @@ bool get_peer(cs::ReplicateResp::Reader r, replica::PeerMessage& out) {
     m.req = r.getReq();
     m.need_state = r.getNeedState();
     return get_code(r.getCode(), m.code);
-}
-
-bool get_peer(cs::ReplicateDelta::Reader r, replica::PeerMessage& out) {
-    auto& m = out.emplace<replica::ReplicateDelta>();
-    m.req = r.getReq();
-    m.key = to_string(r.getKey());
-    m.patch = to_string(r.getPatch());
-    m.digest = r.getDigest();
-    return get_state(r.getState(), m.state);  // the replica checks the rest (Node::replicate_delta)
 }
 
 bool get_peer(cs::GetReq::Reader r, replica::PeerMessage& out) {
@@ -428,7 +410,6 @@ bool get_frame(cs::Frame::Reader f, Frame& out) {
         case W::PUT_LEADER_RESP: return f.hasPutLeaderResp() && get_peer(f.getPutLeaderResp(), out.peer);
         case W::REPLICATE_REQ: return f.hasReplicateReq() && get_peer(f.getReplicateReq(), out.peer);
         case W::REPLICATE_RESP: return f.hasReplicateResp() && get_peer(f.getReplicateResp(), out.peer);
-        case W::REPLICATE_DELTA: return f.hasReplicateDelta() && get_peer(f.getReplicateDelta(), out.peer);
         case W::GET_REQ: return f.hasGetReq() && get_peer(f.getGetReq(), out.peer);
         case W::GET_RESP: return f.hasGetResp() && get_peer(f.getGetResp(), out.peer);
         case W::PING: return f.hasPing() && get_peer(f.getPing(), out.peer);

@@ -1,5 +1,6 @@
-// The codec of the repair peer messages (hinted handoff and anti-entropy) and of the
-// ownership handoff stream. Framing and the shared value helpers: wire.cpp.
+// The codec of the peer messages beyond the request path's first ones: repair (hinted
+// handoff and anti-entropy), the ownership handoff stream, key listing and
+// replication patches. Framing and the shared value helpers: wire.cpp.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -118,6 +119,15 @@ bool get_peer(cs::HandoffAck::Reader r, replica::PeerMessage& out) {
     return get_code(r.getCode(), m.code);
 }
 
+bool get_peer(cs::ReplicateDelta::Reader r, replica::PeerMessage& out) {
+    auto& m = out.emplace<replica::ReplicateDelta>();
+    m.req = r.getReq();
+    m.key = std::string(as_view(r.getKey()));
+    m.patch = std::string(as_view(r.getPatch()));
+    m.digest = r.getDigest();
+    return get_state(r.getState(), m.state);  // the replica checks the rest (Node::replicate_delta)
+}
+
 bool get_peer(cs::ListReq::Reader r, replica::PeerMessage& out) {
     auto& m = out.emplace<replica::ListReq>();
     m.req = r.getReq();
@@ -140,6 +150,15 @@ bool get_peer(cs::ListResp::Reader r, replica::PeerMessage& out) {
 }
 
 }  // namespace
+
+void put(cs::Frame::Builder f, const replica::ReplicateDelta& m) {
+    auto b = f.initReplicateDelta();
+    b.setReq(m.req);
+    b.setKey(as_data(m.key));
+    put_state(b.initState(), m.state);
+    b.setPatch(as_data(m.patch));
+    b.setDigest(m.digest);
+}
 
 void put(cs::Frame::Builder f, const replica::ListReq& m) {
     auto b = f.initListReq();
@@ -245,6 +264,7 @@ bool get_repair(cs::Frame::Reader f, replica::PeerMessage& out) {
         case W::HANDOFF_ACK: return f.hasHandoffAck() && get_peer(f.getHandoffAck(), out);
         case W::LIST_REQ: return f.hasListReq() && get_peer(f.getListReq(), out);
         case W::LIST_RESP: return f.hasListResp() && get_peer(f.getListResp(), out);
+        case W::REPLICATE_DELTA: return f.hasReplicateDelta() && get_peer(f.getReplicateDelta(), out);
         default: return false;
     }
 }
