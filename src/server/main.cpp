@@ -138,6 +138,7 @@ int main(int argc, char** argv) {
     std::error_code ec;
     store::LevelOptions db_options;
     db_options.compress = o.compression;
+    db_options.write_buffer_bytes = store::staggered_write_buffer(db_options.write_buffer_bytes, o.id);
     const std::string db_dir = o.data_dir + "/db";
     auto db = server::open_or_rebuild(db_dir, db_options, ec, err);
     if (!db) return fail(err);

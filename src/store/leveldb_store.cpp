@@ -46,6 +46,10 @@ struct LevelStore::Impl {
     leveldb::Options options;
 };
 
+std::size_t staggered_write_buffer(std::size_t base, std::uint32_t node_id) {
+    return base + base / 16 * (node_id % 8);
+}
+
 LevelStore::LevelStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 LevelStore::~LevelStore() = default;

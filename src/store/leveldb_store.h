@@ -25,6 +25,13 @@ struct LevelOptions {
     std::size_t log_step_bytes = 1024 * 1024;
 };
 
+// The memtable size of node `node_id` for a base of `base` bytes: base x (1 + (id mod 8)
+// / 16), so that any eight consecutive ids get eight sizes, 1 to 1.4375 times the base. The
+// replicas of a key range take the same writes; with one size they would fill their
+// memtables together and flush (a burst of disk writes that delays the next fsync) at
+// the same moment, and for that moment no quorum of fast copies would exist.
+std::size_t staggered_write_buffer(std::size_t base, std::uint32_t node_id);
+
 class LevelStore final : public Store {
 public:
     // Opens (creating if allowed) the database in `dir`. On failure returns nullptr and

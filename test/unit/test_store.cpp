@@ -1,6 +1,7 @@
 // Store contract tests, run against every Store, plus per-implementation behaviour
 // (MemStore crash and faults, LevelStore reopen; BufferedStore has its own file) and the
 // key layout.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -274,6 +275,19 @@ TEST_CASE("LevelStore's log grows in zero-filled steps and is read back through 
     CHECK(all.back() == std::pair<std::string, std::string>{"k1299", value});
     put(*db, "after", "reopen", true);  // and takes writes again, on a new log
     CHECK(read(*db, "after") == std::optional<std::string>{"reopen"});
+}
+
+TEST_CASE("memtable sizes differ between the nodes of a cluster", "[store][leveldb]") {
+    const std::size_t base = 16 * 1024 * 1024;
+    std::vector<std::size_t> sizes;
+    for (std::uint32_t id = 1; id <= 8; ++id) sizes.push_back(store::staggered_write_buffer(base, id));
+    std::vector<std::size_t> sorted = sizes;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());  // eight different sizes
+    CHECK(sorted.front() == base);                                           // id 8
+    CHECK(sorted.back() == base + base / 16 * 7);                            // id 7: under 1.5 x
+    CHECK(store::staggered_write_buffer(base, 9) == store::staggered_write_buffer(base, 1));
+    CHECK(store::staggered_write_buffer(base, 2) - store::staggered_write_buffer(base, 1) == base / 16);
 }
 
 TEST_CASE("LevelStore open failures are store_error", "[store][leveldb]") {
