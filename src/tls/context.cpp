@@ -2,6 +2,9 @@
 
 #include "tls/tokens.h"
 
+#include <cstdlib>
+
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -10,6 +13,31 @@
 namespace shoal::tls {
 
 namespace {
+
+// OpenSSL's allocator, with a free that returns at once for a null pointer. Asio clears
+// OpenSSL's error queue before every TLS read and write, and each clear frees two null
+// pointers for each of the queue's 16 slots; through CRYPTO_free into the process's
+// free that cost ~8% of a TLS node's instructions (callgrind, 1 node, preset a). The
+// rest behaves as OpenSSL's own: a size of 0 gives no block, realloc follows CRYPTO_realloc.
+void* lean_malloc(std::size_t n, const char*, int) { return n == 0 ? nullptr : std::malloc(n); }
+void lean_free(void* p, const char*, int) {
+    if (p != nullptr) std::free(p);
+}
+void* lean_realloc(void* p, std::size_t n, const char* file, int line) {
+    if (p == nullptr) return lean_malloc(n, file, line);
+    if (n == 0) {
+        lean_free(p, file, line);
+        return nullptr;
+    }
+    return std::realloc(p, n);
+}
+
+// OpenSSL takes an allocator only before its first allocation, and Asio's SSL headers
+// initialise OpenSSL from a static object: this runs ahead of every default-priority
+// static initialiser of the program.
+[[gnu::constructor(101)]] void install_lean_allocator() {
+    (void)CRYPTO_set_mem_functions(lean_malloc, lean_realloc, lean_free);
+}
 
 std::string ssl_text(const boost::system::error_code& ec) {
     std::string s = ec.message();
@@ -183,6 +211,14 @@ Identity NodeContexts::identify(std::string_view token) const {
     const auto t = tokens();
     if (!t) return {};
     return t->find(token).value_or(Identity{});
+}
+
+bool lean_allocator_installed() {
+    CRYPTO_malloc_fn m = nullptr;
+    CRYPTO_realloc_fn r = nullptr;
+    CRYPTO_free_fn f = nullptr;
+    CRYPTO_get_mem_functions(&m, &r, &f);
+    return m == &lean_malloc && r == &lean_realloc && f == &lean_free;
 }
 
 }  // namespace shoal::tls

@@ -39,4 +39,8 @@ Identity peer_identity(void* ssl);
 // read). shoald checks its own: a node started as id 3 with node 2's certificate stops.
 Identity file_identity(const std::string& pem_path, std::string& error);
 
+// Whether OpenSSL allocates through this module's allocator (whose free skips null
+// pointers; installed before main by any program linking it), as tests check.
+bool lean_allocator_installed();
+
 }  // namespace shoal::tls

@@ -20,6 +20,9 @@
 #include "tls/stream.h"
 #include "tls/tokens.h"
 
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
 using namespace shoal;
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -143,6 +146,19 @@ TEST_CASE("tls certs: a CA, node and client certificates that name what they wer
     CHECK(tls::issue_client(d, "x", tls::Role::none) != "");
     TempDir empty("noca");
     CHECK(tls::issue_node(empty.path, 1).find("shoal cert init") != std::string::npos);
+}
+
+TEST_CASE("tls: OpenSSL allocates through the lean allocator, which frees what it gave", "[tls]") {
+    // Installed before main (a static constructor ahead of Asio's OpenSSL init).
+    REQUIRE(tls::lean_allocator_installed());
+    void* p = OPENSSL_malloc(100);
+    REQUIRE(p != nullptr);
+    p = OPENSSL_realloc(p, 5000);
+    REQUIRE(p != nullptr);
+    CHECK(OPENSSL_realloc(p, 0) == nullptr);  // freed, as CRYPTO_realloc does
+    CHECK(OPENSSL_malloc(0) == nullptr);
+    OPENSSL_free(nullptr);
+    ERR_clear_error();
 }
 
 TEST_CASE("tls handshake: the peer port takes nodes of its CA only", "[tls]") {
