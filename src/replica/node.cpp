@@ -11,8 +11,10 @@
 namespace shoal::replica {
 
 namespace {
-// Where the numbers a life gives its hints, batches and exchanges start: above all of
-// an earlier life's.
+// Where the numbers a life gives its hints, batches, exchanges, requests and pings start:
+// above all of an earlier life's. A life that used more than 2^32 of one carries into
+// the next base, which a later life never has: shoald floors each incarnation with the
+// wall clock in seconds, and no life issues 2^32 in a second.
 std::uint64_t life_base(std::uint32_t incarnation) { return std::uint64_t{incarnation} << 32; }
 
 ReaperBounds reaper_bounds(const RepairConfig& rc) {
@@ -35,8 +37,12 @@ Node::Node(NodeConfig config, store::BufferedStore& store, std::shared_ptr<const
     SHOAL_ASSERT(config_.id.valid());
     SHOAL_ASSERT(ring_ != nullptr);
     SHOAL_ASSERT(config_.r >= 1 && config_.w >= 1 && config_.r <= config_.n && config_.w <= config_.n);
-    // Batch and exchange ids of an earlier life must not match this life's.
+    // Batch, exchange and request ids of an earlier life must not match this life's: an
+    // answer to a request of the life before (queued on a peer's link while this node
+    // restarted) would otherwise count towards, or be merged into, a request of this one.
     next_handoff_seq_ = life_base(config_.incarnation) + 1;
+    next_req_ = life_base(config_.incarnation) + 1;
+    next_ping_ = life_base(config_.incarnation) + 1;
     rebuild_from_store();
 }
 

@@ -98,7 +98,8 @@ struct Cluster {
         Member& m = *members[id - 1];
         NodeConfig c = m.node->config();
         std::uint32_t inc = 0;
-        REQUIRE(!bump_incarnation(m.disk, inc));
+        // Above the life before even when that one's was not saved (the config's own).
+        REQUIRE(!bump_incarnation(m.disk, inc, c.incarnation + 1));
         c.incarnation = inc;
         boot(m, c, m.node->ring());
     }
