@@ -51,6 +51,9 @@ struct CounterHistory {
 
 struct History {
     std::vector<AckedAdd> acked_adds;
+    // The key every item of a plain (not data-type) write was written to: a read that
+    // returns an item of another key is a foreign-value violation.
+    std::map<std::string, std::string> item_keys;
     std::vector<DeleteAttempt> deletes;
     // Per key, the join of the contexts of its acknowledged deletes: every dot in it
     // was deleted and must never be live again.

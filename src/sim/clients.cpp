@@ -61,6 +61,7 @@ void Simulation::begin_op(SimClient& client) {
     client.user_key = "cart/" + std::to_string(k);
     client.key = replica::scoped_key(client.ns, client.user_key);
     client.item = "c" + std::to_string(client.id) + "." + std::to_string(++client.seq);
+    history_.item_keys.emplace(client.item, client.key);
     const std::uint64_t roll = rng_.below(100);
     const std::uint64_t removes = config_.remove_percent;
     client.kind = roll < 75 - removes ? OpKind::cart_add
@@ -172,6 +173,17 @@ void Simulation::read_done(SimClient& client, const replica::ClientReply& reply)
         (void)pair;
         ++result_.dominated;
         result_.violations.push_back("dominated-siblings: returned for key " + client.key);
+    }
+    // Nor any item that was never written to this key (a plain key's values are items).
+    if (client.ns.empty()) {
+        for (const auto& s : reply.siblings) {
+            for (const auto& item : parse_items(s.value)) {
+                auto it = history_.item_keys.find(item);
+                if (it != history_.item_keys.end() && it->second == client.key) continue;
+                ++result_.foreign;
+                result_.violations.push_back("foreign-value: " + item + " returned for key " + client.key);
+            }
+        }
     }
     if (client.kind == OpKind::read) {
         op_done(client, true);

@@ -197,7 +197,8 @@ SimConfig make_config(const Options& o, std::uint64_t seed) {
 }
 
 struct Totals {
-    std::uint64_t seeds = 0, ops = 0, acked = 0, failed = 0, siblings = 0, lost = 0, acked_not_durable = 0, dominated = 0;
+    std::uint64_t seeds = 0, ops = 0, acked = 0, failed = 0, siblings = 0, lost = 0, acked_not_durable = 0, dominated = 0,
+                  foreign = 0;
     std::uint64_t events = 0, violations = 0, availability_runs = 0, availability_violations = 0;
     std::uint64_t determinism_runs = 0, determinism_violations = 0;
     std::uint64_t divergent = 0, resurrected = 0, hints_left = 0, hints_delivered = 0, ae_exchanges = 0;
@@ -225,6 +226,7 @@ void add(Totals& t, const RunResult& r) {
     t.lost += r.lost_acked;
     t.acked_not_durable += r.acked_not_durable;
     t.dominated += r.dominated;
+    t.foreign += r.foreign;
     t.events += r.events;
     t.violations += r.violations.size();
     t.faults.add(r.faults);
@@ -290,18 +292,21 @@ void print_totals(const Totals& t, double wall_s) {
                 (unsigned long long)t.ops, (unsigned long long)t.acked, (unsigned long long)t.failed);
     std::printf("siblings     %llu reads returned concurrent siblings\n", (unsigned long long)t.siblings);
     std::printf(
-        "faults       dropped=%llu duplicated=%llu delayed=%llu partitions=%llu asymmetric_cuts=%llu "
+        "faults       dropped=%llu duplicated=%llu delayed=%llu held_for_restart=%llu partitions=%llu "
+        "asymmetric_cuts=%llu "
         "crashes=%llu restarts=%llu clock_jumps=%llu disk_errors=%llu link_stalls=%llu (reopened %llu on suspicion, "
         "%llu by the watchdog)\n",
         (unsigned long long)f.dropped, (unsigned long long)f.duplicated, (unsigned long long)f.delayed,
-        (unsigned long long)f.partitions, (unsigned long long)f.asymmetric_cuts, (unsigned long long)f.crashes,
+        (unsigned long long)f.held_for_restart, (unsigned long long)f.partitions, (unsigned long long)f.asymmetric_cuts, (unsigned long long)f.crashes,
         (unsigned long long)f.restarts, (unsigned long long)f.clock_jumps, (unsigned long long)f.disk_errors,
         (unsigned long long)f.link_stalls, (unsigned long long)f.stalls_reopened_on_suspicion,
         (unsigned long long)f.stalls_reopened_by_watchdog);
     std::printf(
-        "checkers     lost-ack=%llu ack-before-durable=%llu dominated-siblings=%llu availability=%llu (of %llu "
+        "checkers     lost-ack=%llu ack-before-durable=%llu dominated-siblings=%llu foreign-value=%llu "
+        "availability=%llu (of %llu "
         "minority runs, %llu/%llu writes ok) determinism=%llu (of %llu re-runs)\n",
-        (unsigned long long)t.lost, (unsigned long long)t.acked_not_durable, (unsigned long long)t.dominated, (unsigned long long)t.availability_violations,
+        (unsigned long long)t.lost, (unsigned long long)t.acked_not_durable, (unsigned long long)t.dominated, (unsigned long long)t.foreign,
+        (unsigned long long)t.availability_violations,
         (unsigned long long)t.availability_runs, (unsigned long long)t.avail_ok, (unsigned long long)t.avail_attempted,
         (unsigned long long)t.determinism_violations, (unsigned long long)t.determinism_runs);
     std::printf(

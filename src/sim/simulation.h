@@ -72,6 +72,7 @@ struct Event {
     std::unique_ptr<gossip::GossipMessage> gossip;
     replica::ClientToken token = 0;
     FaultAction fault = FaultAction::heal;
+    std::uint8_t held = 0;  // a peer message: times a down receiver's link held it (deliver_peer)
 };
 
 // A scheduled fault or membership action.
@@ -205,6 +206,7 @@ private:
     // node right then would keep.
     void check_durable_ack(const replica::ClientReply& reply);
     void send_peer(std::uint32_t from, replica::Envelope& envelope);
+    void hold_for_restart(Event e);
     Duration link_delay();
     // How many copies of a message the link delivers: 0 (dropped), 1 or 2 (duplicated).
     int link_copies();

@@ -16,6 +16,7 @@ void FaultCounts::add(const FaultCounts& o) {
     dropped += o.dropped;
     duplicated += o.duplicated;
     delayed += o.delayed;
+    held_for_restart += o.held_for_restart;
     partitions += o.partitions;
     asymmetric_cuts += o.asymmetric_cuts;
     crashes += o.crashes;
@@ -320,6 +321,17 @@ int Simulation::link_copies() {
     return copies;
 }
 
+// A message to a node that is down: shoald's peer link keeps what is queued while it
+// dials again, and sends it once the node answers -- its next life, when it restarted
+// within the wait. So, with faults on, half of such messages wait (50-500 ms a time,
+// at most 8 times) and reach the node if it is up by then; the rest are lost with the
+// failed dial. Answers to an earlier life's requests then meet a new life's requests.
+void Simulation::hold_for_restart(Event e) {
+    if (!faults_on_ || e.held >= 8 || !rng_.chance(0.5)) return;
+    ++e.held;
+    schedule(now_ + Duration::millis(rng_.between(50, 500)), std::move(e));
+}
+
 void Simulation::send_peer(std::uint32_t from, replica::Envelope& envelope) {
     const std::uint32_t to = envelope.to.value - 1;
     SHOAL_ASSERT(to < nodes_.size());
@@ -356,7 +368,8 @@ void Simulation::process(Event& e) {
     switch (e.kind) {
         case EventKind::peer_message: {
             SimNode& n = *nodes_[e.b];
-            if (!n.up) return;
+            if (!n.up) return hold_for_restart(std::move(e));
+            if (e.held > 0) ++result_.faults.held_for_restart;
             trace(e.peer->index());
             n.core->step(node_now(e.b), NodeId{e.a + 1}, std::move(*e.peer));
             after_node_turn(e.b);

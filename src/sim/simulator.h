@@ -104,6 +104,7 @@ struct FaultCounts {
     std::uint64_t dropped = 0;
     std::uint64_t duplicated = 0;
     std::uint64_t delayed = 0;  // messages that took the slow path (reordering)
+    std::uint64_t held_for_restart = 0;  // messages to a down node delivered to its next life
     std::uint64_t partitions = 0;
     std::uint64_t asymmetric_cuts = 0;
     std::uint64_t crashes = 0;
@@ -130,6 +131,7 @@ struct RunResult {
     // Writes acknowledged while fewer than W disks held them durably (sync != none).
     std::uint64_t acked_not_durable = 0;
     std::uint64_t dominated = 0;
+    std::uint64_t foreign = 0;  // reads that returned an item written to another key
     std::uint64_t availability_attempted = 0;
     std::uint64_t availability_succeeded = 0;
     bool availability_checked = false;
