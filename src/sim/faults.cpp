@@ -66,8 +66,19 @@ void Simulation::plan_faults() {
         const auto node = static_cast<std::uint32_t>(rng_.below(nodes_.size()));
         schedule(Time{t}, fault_event(kind, node));
         const std::int64_t lasts = rng_.between(300'000, 4'000'000);
-        if (kind == FaultAction::crash)
-            schedule(Time{std::min(t + lasts, end)}, fault_event(FaultAction::restart, node));
+        if (kind == FaultAction::crash) {
+            const std::int64_t back = std::min(t + lasts, end);
+            schedule(Time{back}, fault_event(FaultAction::restart, node));
+            // A crash loop, as chaos tests make: the node dies again soon after it is
+            // back, while answers to its short life's requests may still wait on the
+            // others' links for its next life.
+            const std::int64_t again = back + rng_.between(20'000, 200'000);
+            if (rng_.chance(0.25) && again < end) {
+                schedule(Time{again}, fault_event(FaultAction::crash, node));
+                schedule(Time{std::min(again + rng_.between(100'000, 600'000), end)},
+                         fault_event(FaultAction::restart, node));
+            }
+        }
         if (kind == FaultAction::partition || kind == FaultAction::asymmetric_cut) {
             schedule(Time{std::min(t + lasts, end)}, fault_event(FaultAction::heal));
         }
