@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/assert.h"
 #include "core/byte_codec.h"
 #include "core/errc.h"
 #include "core/hash.h"
@@ -181,7 +182,14 @@ std::error_code context_from_token(std::string_view token, VersionVector& out) {
 std::uint64_t digest(const SiblingSet& set) {
     std::string bytes;
     encode(set, bytes);
-    return hash_bytes(bytes, 0x5a0a1);
+    return hash_bytes(bytes, k_stored_seed);
+}
+
+std::uint64_t stored_digest(std::string_view stored) {
+    SHOAL_ASSERT(stored.size() >= 9);
+    std::uint64_t h = 0;
+    for (int i = 7; i >= 0; --i) h = (h << 8) | static_cast<std::uint8_t>(stored[stored.size() - 8 + static_cast<std::size_t>(i)]);
+    return h;
 }
 
 }  // namespace shoal::replica

@@ -40,7 +40,12 @@ std::string context_to_token(const VersionVector& vv);
 std::error_code context_from_token(std::string_view token, VersionVector& out);
 
 // A 64-bit digest of a sibling set (xxHash over its encoding): equal states have
-// equal digests. Used by read repair and anti-entropy.
+// equal digests. Used by read repair and anti-entropy. It is the checksum the stored
+// form carries, so a state just encoded for the store, or read back from it, has its
+// digest without a second encoding: stored_digest.
 std::uint64_t digest(const SiblingSet& set);
+// The digest of the state in `stored`: bytes that encode_stored made, or that
+// decode_stored accepted (it checks this checksum, and takes canonical encodings only).
+std::uint64_t stored_digest(std::string_view stored);
 
 }  // namespace shoal::replica

@@ -38,8 +38,11 @@ GetCoordinator::Answer GetCoordinator::on_answer(NodeId from, errc code, const S
     t->answered = true;
     replies_.count(t->primary);
     SHOAL_ASSERT(replies_.got <= targets_.size());
-    digests_[static_cast<std::size_t>(t - targets_.data())] = digest(state);
+    const std::uint64_t d = digest(state);
+    digests_[static_cast<std::size_t>(t - targets_.data())] = d;
     merged_ = merge(merged_, state, mode);
+    // Replicas that agree leave the merge equal to each answer: its digest is known.
+    merge_digest_ = merged_ == state ? std::optional<std::uint64_t>(d) : std::nullopt;
     return Answer::counted;
 }
 
@@ -67,6 +70,6 @@ bool GetCoordinator::all_in() const {
     return std::all_of(targets_.begin(), targets_.end(), [](const Target& t) { return !t.asked || !t.open(); });
 }
 
-std::uint64_t GetCoordinator::digest_of_merge() const { return digest(merged_); }
+std::uint64_t GetCoordinator::digest_of_merge() const { return merge_digest_ ? *merge_digest_ : digest(merged_); }
 
 }  // namespace shoal::replica

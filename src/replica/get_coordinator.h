@@ -128,6 +128,7 @@ private:
     Instant deadline_;
     std::variant<Collecting, Answered> phase_;
     SiblingSet merged_;
+    std::optional<std::uint64_t> merge_digest_;  // digest(merged_), when the last answer was the merge
     std::uint64_t needs_ = 0;  // the store batch of staged state this node's own read saw
     bool deadline_queued_ = false;
 };

@@ -12,7 +12,13 @@
 namespace shoal::replica {
 
 std::error_code Node::load(std::string_view key, SiblingSet& out) {
+    std::uint64_t entry = 0;
+    return load(key, out, entry);
+}
+
+std::error_code Node::load(std::string_view key, SiblingSet& out, std::uint64_t& entry) {
     out = SiblingSet{};
+    entry = 0;
     std::optional<std::string> bytes;
     const PartitionId p = ring_->partition_of(hash_key(key));
     std::error_code ec = store_.get(store::data_key(p, key), bytes);
@@ -28,13 +34,20 @@ std::error_code Node::load(std::string_view key, SiblingSet& out) {
     if (ec) {
         ++stats_.corrupt_reads;
         rebuild_tree(p);
+        return ec;
     }
+    entry = entry_of_stored(key, out, *bytes);
     return ec;
 }
 
 std::uint64_t Node::entry_of(std::string_view key, const SiblingSet& state) const {
     if (state.siblings.empty() && state.context.empty()) return 0;
     return MerkleTree::entry_hash(key, digest(state));
+}
+
+std::uint64_t Node::entry_of_stored(std::string_view key, const SiblingSet& state, std::string_view stored) const {
+    if (state.siblings.empty() && state.context.empty()) return 0;
+    return MerkleTree::entry_hash(key, stored_digest(stored));  // digest(state), without encoding it again
 }
 
 void Node::count_stored(std::uint64_t old_entry, std::uint64_t new_entry) {
@@ -61,7 +74,7 @@ std::error_code Node::save(std::string_view key, const SiblingSet& state, std::u
         ++stats_.store_errors;
         return ec;
     }
-    const std::uint64_t new_entry = entry_of(key, state);
+    const std::uint64_t new_entry = entry_of_stored(key, state, scratch_);
     tree(p).update(h, old_entry, new_entry);
     count_stored(old_entry, new_entry);
     note_state(key, p, state);
@@ -86,10 +99,11 @@ std::error_code Node::remove(std::string_view key, std::uint64_t old_entry) {
 std::error_code Node::merge_in(std::string_view key, const SiblingSet& incoming, bool& changed) {
     changed = false;
     SiblingSet local;
-    std::error_code ec = load(key, local);
+    std::uint64_t old_entry = 0;
+    std::error_code ec = load(key, local, old_entry);
     const bool corrupt = ec == errc::corrupt;
     if (ec && !corrupt) return ec;
-    std::uint64_t old_entry = corrupt ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, local);
+    if (corrupt) old_entry = MerkleTree::corrupt_entry_hash(key);
     if (corrupt) {
         local = SiblingSet{};
         ++stats_.corrupt_repaired;
@@ -125,7 +139,7 @@ std::error_code Node::read_local(std::string_view key, SiblingSet& out) {
 
 std::uint64_t Node::stored_entry(std::string_view key, std::string_view bytes, SiblingSet& state, bool& corrupt) const {
     corrupt = static_cast<bool>(decode_stored(bytes, state));
-    return corrupt ? MerkleTree::corrupt_entry_hash(key) : entry_of(key, state);
+    return corrupt ? MerkleTree::corrupt_entry_hash(key) : entry_of_stored(key, state, bytes);
 }
 
 void Node::rebuild_tree(PartitionId p) {

@@ -294,6 +294,8 @@ private:
     // Read repair or a forwarded write of this node's own copy (no answer wanted).
     void replicate_here(ReplicateReq req);
     std::error_code load(std::string_view key, SiblingSet& out);
+    // The same, with the tree entry of what it read (entry_of; 0 when absent or corrupt).
+    std::error_code load(std::string_view key, SiblingSet& out, std::uint64_t& entry);
     // Writes a key's new state; `old_entry` is its current tree entry (entry_of). A
     // state that would not decode again (too many actors or siblings) or whose stored
     // form is over `bound` bytes (0: max_carried_state_bytes) is not written:
@@ -302,6 +304,8 @@ private:
                          std::size_t bound = 0);
     std::error_code remove(std::string_view key, std::uint64_t old_entry);
     std::uint64_t entry_of(std::string_view key, const SiblingSet& state) const;
+    // entry_of for a state whose stored form (encode_stored's bytes) is at hand.
+    std::uint64_t entry_of_stored(std::string_view key, const SiblingSet& state, std::string_view stored) const;
     // Decodes a stored value into `state` and returns its tree entry; a value that
     // fails its checksum sets `corrupt` and gets MerkleTree::corrupt_entry_hash.
     std::uint64_t stored_entry(std::string_view key, std::string_view bytes, SiblingSet& state, bool& corrupt) const;

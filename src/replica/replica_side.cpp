@@ -24,7 +24,8 @@ PutLeaderResp Node::lead(Now now, NodeId from, PutLeaderReq& req) {
         return refuse(errc::timeout);
     }
     SiblingSet local;
-    if (auto ec = load(req.key, local)) return refuse(to_errc(ec));
+    std::uint64_t old_entry = 0;
+    if (auto ec = load(req.key, local, old_entry)) return refuse(to_errc(ec));
     const bool update = !req.op.update.empty();
     if (update) {
         if (auto ec = apply_update(now, local, req.op)) return refuse(to_errc(ec));
@@ -42,7 +43,6 @@ PutLeaderResp Node::lead(Now now, NodeId from, PutLeaderReq& req) {
         joined_size(local.context, req.op.context) > k_max_context_entries) {
         return refuse(errc::bad_context);
     }
-    const std::uint64_t old_entry = entry_of(req.key, local);
     // A data-type write replaces the one value held with the next: the replicas that
     // hold that one are sent the difference (put_path.cpp).
     std::string old_value;
