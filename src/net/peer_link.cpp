@@ -275,7 +275,7 @@ awaitable<boost::system::error_code> PeerLink::pump() {
     boost::system::error_code ec;
     stream_.socket().set_option(tcp::no_delay(true), ec);
     std::string hello;
-    wire::encode_hello(wire::Hello{wire::Hello::Role::peer, self_, 1}, hello);
+    wire::encode_hello(wire::Hello{wire::Hello::Role::peer, self_, wire::k_protocol_version}, hello);
     progress_.busy_since = std::chrono::steady_clock::now();
     co_await asio::async_write(stream_, asio::buffer(hello), asio::redirect_error(use_awaitable, ec));
     progress_.busy_since = {};

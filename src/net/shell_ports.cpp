@@ -48,6 +48,12 @@ std::string Shell::Impl::check_peer_hello(const wire::Frame& frame, const tls::I
         !frame.hello.node.valid() || frame.hello.node == config_.id) {
         return "first frame is not a hello from another node";
     }
+    if (frame.hello.protocol != wire::k_protocol_version) {
+        // Another release: its frames may not read here, nor ours there.
+        return "node " + std::to_string(frame.hello.node.value) + " speaks peer protocol " +
+               std::to_string(frame.hello.protocol) + ", this node " + std::to_string(wire::k_protocol_version) +
+               " (a cluster runs one release: stop every node, upgrade, start them again)";
+    }
     if (config_.tls && frame.hello.node.value != certified.node) {
         return "hello claims node " + std::to_string(frame.hello.node.value) + " but the certificate names " +
                tls::describe(certified);

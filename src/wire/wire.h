@@ -25,12 +25,17 @@ namespace shoal::wire {
 // What a node with the default limits reads and sends at most (core/limits.h).
 inline constexpr std::size_t k_default_max_frame_bytes = max_frame_bytes(Limits{});
 
+// The peer protocol's version, sent in every hello. A node takes peer connections only
+// from nodes of its own version (a cluster runs one release: docs/operations.md,
+// "Upgrades"). 2: key listings (ListReq/ListResp) and data-type patches (ReplicateDelta).
+inline constexpr std::uint32_t k_protocol_version = 2;
+
 // The first frame on every connection says who is speaking.
 struct Hello {
     enum class Role : std::uint8_t { peer, client };
     Role role = Role::client;
-    NodeId node;                 // peer: the sender's node id
-    std::uint32_t protocol = 1;  // protocol version
+    NodeId node;                                  // peer: the sender's node id
+    std::uint32_t protocol = k_protocol_version;  // protocol version
     std::string token;           // client: a bearer token (at most k_max_token_bytes); empty: none
 };
 

@@ -442,11 +442,12 @@ TEST_CASE("peers prove who they are: a hello claiming another node's id is refus
     REQUIRE(node2.enabled());
     node2.cert = tls::node_cert_path(certs, 2);
     node2.key = tls::node_key_path(certs, 2);
-    const auto hello_from = [](std::uint32_t id) {
+    const auto hello_from = [](std::uint32_t id, std::uint32_t protocol = wire::k_protocol_version) {
         std::string bytes;
         wire::Hello h;
         h.role = wire::Hello::Role::peer;
         h.node = NodeId{id};
+        h.protocol = protocol;
         wire::encode_hello(h, bytes);
         return bytes;
     };
@@ -454,6 +455,11 @@ TEST_CASE("peers prove who they are: a hello claiming another node's id is refus
     REQUIRE(liar.ok());
     REQUIRE(liar.send(hello_from(7)) > 0);
     CHECK(liar.closed_by_node(3));
+    // Node 2 as another release would be: refused, and logged with both versions.
+    RawConn older(c.nodes[0].peer, node2);
+    REQUIRE(older.ok());
+    REQUIRE(older.send(hello_from(2, wire::k_protocol_version - 1)) > 0);
+    CHECK(older.closed_by_node(3));
     RawConn honest(c.nodes[0].peer, node2);
     REQUIRE(honest.ok());
     REQUIRE(honest.send(hello_from(2)) > 0);
@@ -461,6 +467,8 @@ TEST_CASE("peers prove who they are: a hello claiming another node's id is refus
     std::ifstream log(c.dir + "/n1.log");
     const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
     CHECK(text.find("hello claims node 7 but the certificate names node 2") != std::string::npos);
+    CHECK(text.find("node 2 speaks peer protocol " + std::to_string(wire::k_protocol_version - 1) + ", this node " +
+                    std::to_string(wire::k_protocol_version)) != std::string::npos);
     // The cluster is as it was: node 7 never became anyone.
     client::Client cl(c.options());
     CHECK(cl.put("after", "v").code == errc::ok);
