@@ -106,9 +106,7 @@ void encode_stored(const SiblingSet& set, std::string& out) {
 std::error_code decode_stored(std::string_view bytes, SiblingSet& out) {
     if (bytes.size() < 9) return errc::corrupt;
     const std::string_view body = bytes.substr(0, bytes.size() - 8);
-    std::uint64_t want = 0;
-    for (int i = 7; i >= 0; --i) want = (want << 8) | static_cast<std::uint8_t>(bytes[body.size() + static_cast<std::size_t>(i)]);
-    if (hash_bytes(body, k_stored_seed) != want) return errc::corrupt;
+    if (hash_bytes(body, k_stored_seed) != stored_digest(bytes)) return errc::corrupt;
     return decode(body, out);
 }
 
@@ -188,7 +186,8 @@ std::uint64_t digest(const SiblingSet& set) {
 std::uint64_t stored_digest(std::string_view stored) {
     SHOAL_ASSERT(stored.size() >= 9);
     std::uint64_t h = 0;
-    for (int i = 7; i >= 0; --i) h = (h << 8) | static_cast<std::uint8_t>(stored[stored.size() - 8 + static_cast<std::size_t>(i)]);
+    const std::string_view sum = stored.substr(stored.size() - 8);  // little-endian, as encode_stored wrote it
+    for (int i = 7; i >= 0; --i) h = (h << 8) | static_cast<std::uint8_t>(sum[static_cast<std::size_t>(i)]);
     return h;
 }
 

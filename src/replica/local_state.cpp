@@ -103,8 +103,8 @@ std::error_code Node::merge_in(std::string_view key, const SiblingSet& incoming,
     std::error_code ec = load(key, local, old_entry);
     const bool corrupt = ec == errc::corrupt;
     if (ec && !corrupt) return ec;
-    if (corrupt) old_entry = MerkleTree::corrupt_entry_hash(key);
     if (corrupt) {
+        old_entry = MerkleTree::corrupt_entry_hash(key);
         local = SiblingSet{};
         ++stats_.corrupt_repaired;
     }

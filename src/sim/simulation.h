@@ -72,7 +72,7 @@ struct Event {
     std::unique_ptr<gossip::GossipMessage> gossip;
     replica::ClientToken token = 0;
     FaultAction fault = FaultAction::heal;
-    std::uint8_t held = 0;  // a peer message: times a down receiver's link held it (deliver_peer)
+    std::uint8_t held = 0;  // a peer message: times a down receiver's link held it (hold_for_restart)
 };
 
 // A scheduled fault or membership action.

@@ -131,7 +131,7 @@ struct RunResult {
     // Writes acknowledged while fewer than W disks held them durably (sync != none).
     std::uint64_t acked_not_durable = 0;
     std::uint64_t dominated = 0;
-    std::uint64_t foreign = 0;  // reads that returned an item written to another key
+    std::uint64_t foreign = 0;  // items reads returned that were written to another key
     std::uint64_t availability_attempted = 0;
     std::uint64_t availability_succeeded = 0;
     bool availability_checked = false;
